@@ -1,0 +1,240 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::source::{KeyField, DEFAULT_API_URL};
+
+const ABOUT: &str = "A terminal lab for Kafka producers and consumers.";
+const LONG_ABOUT: &str = "A terminal lab for Kafka producers and consumers.
+
+With no broker given (no --config, no -b, no ./config.ini) kafka-lab starts an embedded cluster \
+(librdkafka's mock cluster: 3 brokers, topic `breweries` with 6 partitions) inside the process. \
+Give -b HOST:PORT for a local Kafka, or a config.ini in the format of Confluent's getting-started \
+guides ([default], [producer], [consumer] sections of librdkafka properties) for Confluent Cloud.
+
+Precedence of settings: -X > the subcommand's own flags > -b > config file > built-in defaults.";
+
+#[derive(Debug, Parser)]
+#[command(name = "kafka-lab", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    #[command(flatten)]
+    pub connection: Connection,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where the cluster is and how to reach it; accepted before or after the subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct Connection {
+    /// A config.ini with [default], [producer] and [consumer] sections (default: ./config.ini
+    /// when it exists).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Bootstrap servers of an external cluster, e.g. 127.0.0.1:9092.
+    #[arg(short = 'b', long, global = true, value_name = "LIST")]
+    pub bootstrap_servers: Option<String>,
+
+    /// The topic.
+    #[arg(short = 't', long, global = true, default_value = "breweries")]
+    pub topic: String,
+
+    /// Any librdkafka property, as key=value; repeatable (like kcat's -X).
+    #[arg(short = 'X', global = true, value_name = "KEY=VALUE")]
+    pub property: Vec<String>,
+
+    /// Print each client's merged configuration (secrets masked) and where each value came
+    /// from, then exit.
+    #[arg(long, global = true)]
+    pub print_config: bool,
+
+    /// Partitions of the topic when kafka-lab creates it: always in the embedded cluster
+    /// (default 6); on an external cluster a missing topic is created only when this is given.
+    #[arg(long, global = true, value_name = "P")]
+    pub partitions: Option<i32>,
+
+    /// Replication factor of a topic that kafka-lab creates on an external cluster (default:
+    /// the broker's default).
+    #[arg(long, global = true, value_name = "R")]
+    pub replication_factor: Option<i32>,
+
+    /// Brokers of the embedded cluster.
+    #[arg(long, global = true, value_name = "N", default_value_t = 3)]
+    pub brokers: i32,
+
+    /// Simulated network round-trip time of each embedded broker, in milliseconds.
+    #[arg(long, global = true, value_name = "MS", default_value_t = 0)]
+    pub rtt_ms: u64,
+
+    /// How long to try to reach the cluster before giving up, in seconds.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send brewery records as JSON; print one line per delivery report and a summary.
+    Produce(ProduceArgs),
+    /// Read records; print one line per record with its metadata.
+    Consume(ConsumeArgs),
+    /// A timed producer run; prints a kafka-producer-perf-test style summary.
+    Bench(BenchArgs),
+    /// Serve the embedded cluster to other processes until Ctrl-C; prints its bootstrap
+    /// servers first.
+    Cluster,
+}
+
+/// Where records come from.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// `bundled` (the sample shipped with kafka-lab), `openbrewerydb` (the public API), or the
+    /// path of a JSON array / JSON lines file of breweries. Records repeat in a loop.
+    #[arg(long, default_value = "bundled", value_name = "SOURCE")]
+    pub source: String,
+
+    /// Base URL of the Open Brewery DB API, for --source openbrewerydb.
+    #[arg(long, default_value = DEFAULT_API_URL, env = "KAFKA_LAB_API_URL", value_name = "URL")]
+    pub api_url: String,
+
+    /// The record key: a brewery's id, state or city, or none.
+    #[arg(long, value_enum, default_value_t = KeyField::Id)]
+    pub key: KeyField,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProduceArgs {
+    /// Records to send (default: until Ctrl-C).
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Records per second, or `max` for as fast as possible.
+    #[arg(long, default_value = "10", value_name = "R", value_parser = parse_rate)]
+    pub rate: Rate,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// On exit, wait this long for outstanding delivery reports, in seconds.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub flush_timeout: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConsumeArgs {
+    /// The consumer group (default: a new group kafka-lab-consume-<random>).
+    #[arg(short = 'g', long, value_name = "GROUP")]
+    pub group: Option<String>,
+
+    /// Exit after this many records.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// With no committed offset, start at the oldest record (default: only new records).
+    #[arg(long)]
+    pub from_beginning: bool,
+
+    /// `text`: one readable line per record; `json`: one JSON object per line.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Records to send.
+    #[arg(long, default_value_t = 50_000, value_name = "N")]
+    pub messages: u64,
+
+    /// Payload size in bytes (brewery JSON cut or repeated to size); default: the brewery
+    /// records as they are.
+    #[arg(long, value_name = "B")]
+    pub record_size: Option<usize>,
+
+    /// acks: 0, 1 or all.
+    #[arg(long, value_name = "A")]
+    pub acks: Option<String>,
+
+    /// linger.ms: how long the producer waits to fill a batch.
+    #[arg(long, value_name = "L")]
+    pub linger_ms: Option<String>,
+
+    /// batch.size: the most bytes in one batch.
+    #[arg(long, value_name = "S")]
+    pub batch_size: Option<String>,
+
+    /// compression.type: none, gzip, snappy, lz4 or zstd.
+    #[arg(long, value_name = "C")]
+    pub compression: Option<String>,
+
+    /// Print the figures as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// A target send rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rate {
+    PerSecond(f64),
+    Max,
+}
+
+impl Rate {
+    pub fn per_second(self) -> Option<f64> {
+        match self {
+            Rate::PerSecond(r) => Some(r),
+            Rate::Max => None,
+        }
+    }
+}
+
+fn parse_rate(s: &str) -> Result<Rate, String> {
+    if s.eq_ignore_ascii_case("max") {
+        return Ok(Rate::Max);
+    }
+    match s.trim_end_matches("/s").parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(Rate::PerSecond(r)),
+        _ => Err(format!(
+            "`{s}` is not a rate: give records per second (a number above 0) or `max`"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("50"), Ok(Rate::PerSecond(50.0)));
+        assert_eq!(parse_rate("2.5/s"), Ok(Rate::PerSecond(2.5)));
+        assert_eq!(parse_rate("MAX"), Ok(Rate::Max));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("fast").is_err());
+    }
+
+    #[test]
+    fn common_options_go_before_or_after_the_subcommand() {
+        let a = Cli::parse_from(["kafka-lab", "-b", "h:1", "produce", "-X", "linger.ms=5"]);
+        let b = Cli::parse_from(["kafka-lab", "produce", "-b", "h:1", "-X", "linger.ms=5"]);
+        assert_eq!(a.connection.bootstrap_servers, b.connection.bootstrap_servers);
+        assert_eq!(a.connection.property, vec!["linger.ms=5"]);
+        assert_eq!(b.connection.topic, "breweries");
+    }
+}

@@ -1,0 +1,661 @@
+//! `config.ini` in the format of Confluent's getting-started guides, and how it is merged with
+//! the command line.
+//!
+//! `[default]` holds properties shared by every client; `[producer]` and `[consumer]` are added
+//! on top for that client. Precedence, lowest first: built-in defaults, `[default]`, the client's
+//! own section, `-b`, the subcommand's own flags (`--acks`, `-g`, ...), `-X key=value`.
+//! Every property is checked against the linked librdkafka: an unknown name or a refused value is
+//! an error naming where it came from; a property of the other client is dropped with a warning.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use ini::{Ini, ParseOption};
+use rdkafka::config::ClientConfig;
+
+use crate::kafka::properties::{self, Applies};
+
+/// Where a setting came from, so that an error can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    File {
+        path: PathBuf,
+        line: usize,
+        section: String,
+    },
+    Flag(String),
+    Builtin(&'static str),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File {
+                path,
+                line,
+                section,
+            } => write!(f, "{}:{line} [{section}]", path.display()),
+            Origin::Flag(flag) => write!(f, "command line {flag}"),
+            Origin::Builtin(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {source}\n  Pass --config with the path of a readable file, or leave --config out to use ./config.ini or the embedded cluster.", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {message}\n  Each line must be `[section]`, `key = value`, or a comment starting with #.", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{origin}: unknown property `{key}`: librdkafka has no such setting{hint}")]
+    Unknown {
+        origin: Origin,
+        key: String,
+        hint: String,
+    },
+    #[error("{origin}: invalid value for `{key}` ({value}): {reason}")]
+    Invalid {
+        origin: Origin,
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error("{origin}: `{key}` uses ${{{name}}}, but the environment variable {name} is not set")]
+    MissingEnv {
+        origin: Origin,
+        key: String,
+        name: String,
+    },
+    #[error("{origin}: `{arg}` is not of the form key=value")]
+    BadPair { origin: Origin, arg: String },
+}
+
+/// The role a set of properties is merged for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Producer,
+    Consumer,
+}
+
+impl Role {
+    fn section(self) -> &'static str {
+        match self {
+            Role::Producer => "producer",
+            Role::Consumer => "consumer",
+        }
+    }
+
+    fn accepts(self, applies: Applies) -> bool {
+        matches!(
+            (self, applies),
+            (_, Applies::Both)
+                | (Role::Producer, Applies::Producer)
+                | (Role::Consumer, Applies::Consumer)
+        )
+    }
+}
+
+/// Keys whose values are never printed: credentials and private keys.
+pub fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key == "sasl.username"
+        || key.contains("password")
+        || key.contains("secret")
+        || key == "sasl.jaas.config"
+        || key == "sasl.oauthbearer.config"
+        || key == "ssl.key.pem"
+        || key == "ssl_key"
+}
+
+/// The value as it may be shown: secrets become `********`.
+pub fn shown_value<'a>(key: &str, value: &'a str) -> &'a str {
+    if is_secret(key) {
+        "********"
+    } else {
+        value
+    }
+}
+
+/// A parsed `config.ini`.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    /// (section, setting) in file order; values have `${NAME}` expanded.
+    entries: Vec<(String, Setting)>,
+    pub warnings: Vec<String>,
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text, |name| std::env::var(name).ok())
+    }
+
+    /// Parses `text` (read from `path`), expanding `${NAME}` with `env`.
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let options = ParseOption {
+            // Passwords may hold quotes and backslashes: take values literally.
+            enabled_quote: false,
+            enabled_escape: false,
+            ..ParseOption::default()
+        };
+        let ini = Ini::load_from_str_opt(text, options).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line: e.line + 1,
+            message: e.msg.to_string(),
+        })?;
+        let lines = key_lines(text);
+        let mut entries = Vec::new();
+        let mut warnings = Vec::new();
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for (section, props) in ini.iter() {
+            let section = section.unwrap_or("default").to_string();
+            if !matches!(section.as_str(), "default" | "producer" | "consumer") {
+                let line = lines
+                    .iter()
+                    .find(|(s, _, _)| *s == section)
+                    .map_or(0, |l| l.2);
+                warnings.push(format!(
+                    "{}:{line}: section [{section}] is not used (kafka-lab reads [default], [producer] and [consumer])",
+                    path.display()
+                ));
+                continue;
+            }
+            for (key, raw) in props.iter() {
+                // The n-th occurrence of (section, key) in the text is the n-th one rust-ini gives.
+                let nth = seen
+                    .iter()
+                    .filter(|(s, k)| *s == section && k == key)
+                    .count();
+                seen.push((section.clone(), key.to_string()));
+                let line = lines
+                    .iter()
+                    .filter(|(s, k, _)| *s == section && k == key)
+                    .nth(nth)
+                    .map_or(0, |l| l.2);
+                let origin = Origin::File {
+                    path: path.to_path_buf(),
+                    line,
+                    section: section.clone(),
+                };
+                let value = expand_env(raw.trim(), &env).map_err(|name| {
+                    ConfigError::MissingEnv {
+                        origin: origin.clone(),
+                        key: key.to_string(),
+                        name,
+                    }
+                })?;
+                entries.push((
+                    section.clone(),
+                    Setting {
+                        key: key.to_string(),
+                        value,
+                        origin,
+                    },
+                ));
+            }
+        }
+        Ok(ConfigFile {
+            path: path.to_path_buf(),
+            entries,
+            warnings,
+        })
+    }
+
+    fn section<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Setting> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(s, _)| s == name)
+            .map(|(_, setting)| setting)
+    }
+
+    /// `bootstrap.servers` as the file sets it for `role`, if it does.
+    pub fn bootstrap_servers(&self, role: Role) -> Option<&str> {
+        self.section("default")
+            .chain(self.section(role.section()))
+            .filter(|s| s.key == "bootstrap.servers")
+            .last()
+            .map(|s| s.value.as_str())
+    }
+}
+
+/// (section, key, 1-based line) of every `key = value` line, for error messages.
+fn key_lines(text: &str) -> Vec<(String, String, usize)> {
+    let mut section = "default".to_string();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('#') || line.starts_with(';') || line.is_empty() {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix('[') {
+            section = rest.trim_end_matches(']').trim().to_string();
+            out.push((section.clone(), String::new(), i + 1));
+        } else if let Some(pos) = line.find(['=', ':']) {
+            out.push((section.clone(), line[..pos].trim().to_string(), i + 1));
+        }
+    }
+    out
+}
+
+/// Replaces each `${NAME}` with the variable's value; `Err(NAME)` for the first one not set.
+fn expand_env(value: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 2..start + 2 + len];
+        out.push_str(&rest[..start]);
+        out.push_str(&env(name).ok_or_else(|| name.to_string())?);
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Parses a `key=value` argument (for -X).
+pub fn parse_pair(arg: &str, flag: &str) -> Result<Setting, ConfigError> {
+    let origin = Origin::Flag(format!("{flag} {}", shown_pair(arg)));
+    match arg.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => Ok(Setting {
+            key: key.trim().to_string(),
+            value: value.trim().to_string(),
+            origin,
+        }),
+        _ => Err(ConfigError::BadPair {
+            origin,
+            arg: shown_pair(arg),
+        }),
+    }
+}
+
+fn shown_pair(arg: &str) -> String {
+    match arg.split_once('=') {
+        Some((k, v)) => format!("{k}={}", shown_value(k.trim(), v)),
+        None => arg.to_string(),
+    }
+}
+
+/// Everything that contributes to a client's properties, lowest precedence first.
+#[derive(Debug, Default, Clone)]
+pub struct Layers {
+    pub builtin: Vec<Setting>,
+    pub file: Option<ConfigFile>,
+    pub bootstrap: Option<Setting>,
+    pub flags: Vec<Setting>,
+    pub overrides: Vec<Setting>,
+}
+
+impl Layers {
+    pub fn builtin(&mut self, key: &str, value: impl Into<String>, why: &'static str) {
+        self.builtin.push(Setting {
+            key: key.to_string(),
+            value: value.into(),
+            origin: Origin::Builtin(why),
+        });
+    }
+
+    pub fn flag(&mut self, key: &str, value: impl Into<String>, flag: &str) {
+        self.flags.push(Setting {
+            key: key.to_string(),
+            value: value.into(),
+            origin: Origin::Flag(flag.to_string()),
+        });
+    }
+
+    /// The bootstrap servers the user gave, by any route, for `role`.
+    pub fn user_bootstrap(&self, role: Role) -> Option<String> {
+        let from_x = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|s| s.key == "bootstrap.servers")
+            .map(|s| s.value.clone());
+        from_x
+            .or_else(|| self.bootstrap.as_ref().map(|s| s.value.clone()))
+            .or_else(|| {
+                self.file
+                    .as_ref()
+                    .and_then(|f| f.bootstrap_servers(role).map(str::to_string))
+            })
+    }
+
+    /// Merges and checks the properties of one client.
+    pub fn resolve(&self, role: Role) -> Result<ClientSettings, ConfigError> {
+        let mut merged: Vec<Setting> = Vec::new();
+        let mut warnings = Vec::new();
+        let file_default = self.file.iter().flat_map(|f| f.section("default"));
+        let file_own = self.file.iter().flat_map(|f| f.section(role.section()));
+        let layers = self
+            .builtin
+            .iter()
+            .chain(file_default)
+            .chain(file_own)
+            .chain(self.bootstrap.iter())
+            .chain(self.flags.iter())
+            .chain(self.overrides.iter());
+        for setting in layers {
+            let Some(info) = properties::lookup(&setting.key) else {
+                return Err(ConfigError::Unknown {
+                    origin: setting.origin.clone(),
+                    key: setting.key.clone(),
+                    hint: suggestion(&setting.key),
+                });
+            };
+            properties::check_value(&setting.key, &setting.value).map_err(|reason| {
+                ConfigError::Invalid {
+                    origin: setting.origin.clone(),
+                    key: setting.key.clone(),
+                    value: shown_value(&setting.key, &setting.value).to_string(),
+                    // librdkafka's reason may repeat the value.
+                    reason: if is_secret(&setting.key) {
+                        "refused by librdkafka".to_string()
+                    } else {
+                        reason
+                    },
+                }
+            })?;
+            if !role.accepts(info.applies) {
+                if misplaced_warning_due(setting, role) {
+                    warnings.push(format!(
+                        "{}: `{}` = {} is a {} property; it is not used by the {}",
+                        setting.origin,
+                        setting.key,
+                        shown_value(&setting.key, &setting.value),
+                        match info.applies {
+                            Applies::Consumer => "consumer",
+                            _ => "producer",
+                        },
+                        role.section(),
+                    ));
+                }
+                continue;
+            }
+            merged.retain(|s| s.key != setting.key);
+            merged.push(setting.clone());
+        }
+        Ok(ClientSettings {
+            role,
+            settings: merged,
+            warnings,
+        })
+    }
+}
+
+/// A property of the other client warrants a warning when it was put in this client's place:
+/// its own file section, or a flag of a subcommand that only runs this client. In `[default]`
+/// it is expected (shared by both clients) and silently kept for the other one.
+fn misplaced_warning_due(setting: &Setting, role: Role) -> bool {
+    match &setting.origin {
+        Origin::File { section, .. } => section == role.section(),
+        Origin::Flag(_) => true,
+        Origin::Builtin(_) => false,
+    }
+}
+
+fn suggestion(key: &str) -> String {
+    let best = properties::table()
+        .keys()
+        .map(|k| (edit_distance(k, key), k))
+        .min();
+    match best {
+        Some((d, k)) if d <= 3 => format!(" (did you mean `{k}`?)"),
+        _ => " (see librdkafka's CONFIGURATION.md for the names)".to_string(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The merged, checked properties of one client.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub role: Role,
+    pub settings: Vec<Setting>,
+    pub warnings: Vec<String>,
+}
+
+impl ClientSettings {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|s| s.key == key)
+            .map(|s| s.value.as_str())
+    }
+
+    pub fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        for s in &self.settings {
+            config.set(&s.key, &s.value);
+        }
+        config
+    }
+
+    /// One line per property, secrets masked, with where each came from.
+    pub fn describe(&self) -> String {
+        let width = self.settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
+        let mut out = format!("[{}]\n", self.role.section());
+        for s in &self.settings {
+            out.push_str(&format!(
+                "{:width$} = {}    # {}\n",
+                s.key,
+                shown_value(&s.key, &s.value),
+                s.origin
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
+        ConfigFile::parse(Path::new("config.ini"), text, |name| {
+            (name == "CC_KEY").then(|| "key-from-env".to_string())
+        })
+    }
+
+    fn layers(text: &str) -> Layers {
+        Layers {
+            file: Some(parse(text).unwrap()),
+            ..Layers::default()
+        }
+    }
+
+    #[test]
+    fn sections_merge_per_client() {
+        let l = layers(
+            "# comment\n[default]\nbootstrap.servers = a:9092\nclient.id=shared\n\n\
+             [producer]\nlinger.ms = 20\nclient.id = prod\n[consumer]\ngroup.id = g1\n\
+             auto.offset.reset=earliest\n",
+        );
+        let p = l.resolve(Role::Producer).unwrap();
+        assert_eq!(p.get("bootstrap.servers"), Some("a:9092"));
+        assert_eq!(p.get("client.id"), Some("prod"));
+        assert_eq!(p.get("linger.ms"), Some("20"));
+        assert_eq!(p.get("group.id"), None);
+        let c = l.resolve(Role::Consumer).unwrap();
+        assert_eq!(c.get("client.id"), Some("shared"));
+        assert_eq!(c.get("group.id"), Some("g1"));
+        assert_eq!(c.get("linger.ms"), None);
+        assert!(p.warnings.is_empty() && c.warnings.is_empty());
+    }
+
+    #[test]
+    fn precedence_x_over_b_over_file_over_builtin() {
+        let mut l = layers("[default]\nbootstrap.servers=file:1\nlinger.ms=1\n");
+        l.builtin("linger.ms", "0", "built-in default");
+        l.builtin("acks", "all", "built-in default");
+        let p = l.resolve(Role::Producer).unwrap();
+        assert_eq!(p.get("linger.ms"), Some("1"));
+        assert_eq!(p.get("acks"), Some("all"));
+        l.bootstrap = Some(Setting {
+            key: "bootstrap.servers".into(),
+            value: "flag:2".into(),
+            origin: Origin::Flag("-b".into()),
+        });
+        assert_eq!(
+            l.resolve(Role::Producer).unwrap().get("bootstrap.servers"),
+            Some("flag:2")
+        );
+        l.overrides
+            .push(parse_pair("bootstrap.servers=x:3", "-X").unwrap());
+        l.overrides.push(parse_pair("linger.ms=7", "-X").unwrap());
+        let p = l.resolve(Role::Producer).unwrap();
+        assert_eq!(p.get("bootstrap.servers"), Some("x:3"));
+        assert_eq!(p.get("linger.ms"), Some("7"));
+        assert_eq!(l.user_bootstrap(Role::Producer).as_deref(), Some("x:3"));
+    }
+
+    #[test]
+    fn env_variables_expand_and_missing_ones_are_named() {
+        let f = parse("[default]\nsasl.username = ${CC_KEY}\n").unwrap();
+        assert_eq!(f.entries[0].1.value, "key-from-env");
+        let err = parse("[default]\nbootstrap.servers=x\nsasl.password = pre${CC_SECRET}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("config.ini:3 [default]"), "{err}");
+        assert!(err.contains("CC_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn unknown_property_names_file_line_and_a_suggestion() {
+        let err = layers("[default]\nbootstrap.servers=a\n\n[producer]\nlinger.msx = 5\n")
+            .resolve(Role::Producer)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("config.ini:5 [producer]"), "{err}");
+        assert!(err.contains("linger.msx"), "{err}");
+        assert!(err.contains("did you mean `linger.ms`"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_are_refused_with_librdkafkas_reason() {
+        for (line, needle) in [
+            ("acks=maybe", "acks"),
+            ("linger.ms=-5", "range"),
+            ("batch.size=abc", "batch.size"),
+        ] {
+            let err = layers(&format!("[producer]\n{line}\n"))
+                .resolve(Role::Producer)
+                .unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+            let text = err.to_string();
+            assert!(text.contains("config.ini:2 [producer]"), "{text}");
+            assert!(text.contains(needle), "{text}");
+        }
+    }
+
+    #[test]
+    fn consumer_property_in_producer_section_is_a_warning_and_dropped() {
+        let l = layers("[default]\nauto.offset.reset=earliest\n[producer]\nauto.offset.reset = latest\nlinger.ms=5\n");
+        let p = l.resolve(Role::Producer).unwrap();
+        assert_eq!(p.get("auto.offset.reset"), None);
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert!(p.warnings[0].contains("config.ini:4 [producer]"));
+        assert!(p.warnings[0].contains("auto.offset.reset"));
+        assert!(p.warnings[0].contains("consumer property"));
+        // The consumer still gets the [default] value, and [producer] does not leak into it.
+        let c = l.resolve(Role::Consumer).unwrap();
+        assert_eq!(c.get("auto.offset.reset"), Some("earliest"));
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn malformed_line_is_a_syntax_error_with_its_line() {
+        let err = parse("[default]\nbootstrap.servers=a\n[producer\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("config.ini:"), "{err}");
+    }
+
+    #[test]
+    fn values_are_literal() {
+        let f = parse("[default]\nsasl.password = a#b\\c\"d'\n").unwrap();
+        assert_eq!(f.entries[0].1.value, "a#b\\c\"d'");
+    }
+
+    #[test]
+    fn secrets_are_masked_everywhere() {
+        let l = layers(
+            "[default]\nbootstrap.servers=a\nsasl.username=KEY123\nsasl.password=SECRET456\nssl.key.password=P789\n",
+        );
+        let p = l.resolve(Role::Producer).unwrap();
+        let shown = p.describe();
+        for secret in ["KEY123", "SECRET456", "P789"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("sasl.username"));
+        let err = parse_pair("sasl.password", "-X").unwrap_err().to_string();
+        assert!(err.contains("key=value"));
+        let pair = parse_pair("sasl.password=hunter2", "-X").unwrap();
+        assert!(!pair.origin.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn unused_sections_are_warned_about() {
+        let f = parse("[default]\nbootstrap.servers=a\n[admin]\nx=1\n").unwrap();
+        assert_eq!(f.warnings.len(), 1);
+        assert!(f.warnings[0].contains("[admin]"));
+    }
+
+    #[test]
+    fn example_file_parses_into_a_confluent_cloud_setup() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.ini.example");
+        let f = ConfigFile::load(&path).unwrap();
+        assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+        let l = Layers {
+            file: Some(f),
+            ..Layers::default()
+        };
+        let p = l.resolve(Role::Producer).unwrap();
+        assert_eq!(p.get("security.protocol"), Some("SASL_SSL"));
+        assert_eq!(p.get("sasl.mechanisms"), Some("PLAIN"));
+        assert!(p.get("bootstrap.servers").unwrap().ends_with(":9092"));
+        assert!(p.get("sasl.username").is_some() && p.get("sasl.password").is_some());
+        assert!(p.get("acks").is_some());
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        let c = l.resolve(Role::Consumer).unwrap();
+        assert!(c.get("group.id").is_some());
+        assert_eq!(c.get("auto.offset.reset"), Some("earliest"));
+        assert_eq!(c.get("acks"), None);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+}

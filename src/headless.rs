@@ -1,0 +1,566 @@
+//! The subcommands for scripts: produce, consume, bench, cluster.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{BenchArgs, ConsumeArgs, Connection, Output, ProduceArgs, SourceArgs};
+use crate::config::{shown_value, Role};
+use crate::kafka::cluster::EmbeddedCluster;
+use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
+use crate::kafka::metrics::{per_second, BenchReport};
+use crate::kafka::producer::{Delivery, LabProducer, Pacer};
+use crate::source::{self, Dataset, FetchOptions, Source};
+use crate::target::{embedded_options, Target};
+
+/// Set by Ctrl-C (or SIGTERM); long loops check it.
+#[derive(Clone, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// A flag that Ctrl-C and SIGTERM raise.
+    pub fn on_signals() -> StopFlag {
+        let flag = StopFlag::default();
+        let f = flag.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            f.0.store(true, Ordering::SeqCst);
+        });
+        flag
+    }
+
+    pub fn raised(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps up to `d`, waking early when the flag is raised.
+    fn sleep(&self, d: Duration) {
+        let end = Instant::now() + d;
+        while !self.raised() {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+fn print_config_and_exit(target: &Target, roles: &[Role]) -> Result<ExitCode> {
+    for role in roles {
+        print!("{}", target.settings(*role)?.describe());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A value as a logfmt field: quoted when it holds spaces, quotes or `=`.
+fn logfmt(value: &str) -> String {
+    if value.is_empty() || value.contains([' ', '"', '=', '\t', '\n']) {
+        serde_json::to_string(value).unwrap_or_default()
+    } else {
+        value.to_string()
+    }
+}
+
+async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
+    let records = match Source::parse(&args.source, &args.api_url) {
+        Source::Bundled => source::bundled(),
+        Source::File(path) => source::from_file(&path)?,
+        Source::OpenBreweryDb { base_url } => {
+            eprintln!("fetching breweries from {base_url} ...");
+            let records =
+                source::fetch_api(&base_url, &FetchOptions::default(), |page, total| {
+                    eprintln!("  page {page}: {total} records");
+                })
+                .await?;
+            eprintln!("fetched {} breweries", records.len());
+            records
+        }
+    };
+    Ok(Dataset::new(records))
+}
+
+pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
+    let mut target = Target::connect(c, Role::Producer)?;
+    target
+        .layers
+        .builtin("client.id", "kafka-lab-produce", "built-in default");
+    if c.print_config {
+        return print_config_and_exit(&target, &[Role::Producer]);
+    }
+    let settings = target.settings(Role::Producer)?;
+    let dataset = load_dataset(&args.source).await?;
+    target.ensure_topic(&settings).await?;
+
+    let stop = StopFlag::on_signals();
+    let (reports, report_rx) = std::sync::mpsc::sync_channel::<Delivery>(4096);
+    let producer = LabProducer::new(&settings, &target.topic, Some(reports))
+        .context("cannot create the producer")?;
+    let topic = target.topic.clone();
+    let printer = std::thread::spawn(move || {
+        let stdout = std::io::stdout();
+        for d in report_rx {
+            let mut out = stdout.lock();
+            let key = d.key.as_deref().map_or("-".to_string(), logfmt);
+            let latency = d.latency.as_secs_f64() * 1000.0;
+            let _ = match &d.error {
+                None => writeln!(
+                    out,
+                    "seq={} topic={} partition={} offset={} key={key} latency_ms={latency:.3}",
+                    d.seq,
+                    logfmt(&topic),
+                    d.partition,
+                    d.offset
+                ),
+                Some(e) => writeln!(
+                    out,
+                    "seq={} topic={} partition={} key={key} error={} latency_ms={latency:.3}",
+                    d.seq,
+                    logfmt(&topic),
+                    d.partition,
+                    logfmt(e)
+                ),
+            };
+        }
+    });
+
+    let key_field = args.source.key;
+    let count = args.count;
+    let pacer = Pacer::new(args.rate.per_second());
+    let send_stop = stop.clone();
+    // Sending blocks (pacing, a full queue): keep it off the async threads.
+    let (producer, send_error) = tokio::task::spawn_blocking(move || {
+        let mut n = 0u64;
+        let mut error = None;
+        while count.is_none_or(|c| n < c) && !send_stop.raised() {
+            send_stop.sleep(pacer.wait_before(n));
+            if send_stop.raised() {
+                break;
+            }
+            let (record, payload) = dataset.get(n);
+            if let Err(e) = producer.send(n, record.key(key_field), payload) {
+                error = Some(e);
+                break;
+            }
+            n += 1;
+        }
+        (producer, error)
+    })
+    .await?;
+
+    let flush_timeout = Duration::from_secs(args.flush_timeout);
+    let undelivered = producer.flush(flush_timeout);
+    let totals = producer.totals();
+    drop(producer);
+    let _ = printer.join();
+    println!(
+        "summary: sent={} delivered={} failed={} undelivered={}",
+        totals.sent, totals.delivered, totals.failed, undelivered
+    );
+    for (error, n) in &totals.errors {
+        eprintln!("  {n} failed: {error}");
+    }
+    if stop.raised() {
+        eprintln!(
+            "interrupted: flushed for up to {} s; {undelivered} records were still undelivered",
+            flush_timeout.as_secs()
+        );
+    }
+    if let Some(e) = send_error {
+        bail!("the producer refused a record: {e}");
+    }
+    Ok(if totals.failed == 0 && undelivered == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC.
+fn format_timestamp(ms: i64) -> String {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// Bytes as text for a terminal: UTF-8 with control characters escaped, or hex.
+pub fn printable(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.chars().flat_map(char::escape_default_if_control).collect(),
+        Err(_) => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            format!("0x{hex}")
+        }
+    }
+}
+
+/// Shortens to at most `max` characters, marking the cut with `…`.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+trait EscapeControl {
+    fn escape_default_if_control(self) -> std::vec::IntoIter<char>;
+}
+
+impl EscapeControl for char {
+    fn escape_default_if_control(self) -> std::vec::IntoIter<char> {
+        if self.is_control() {
+            self.escape_default().collect::<Vec<_>>().into_iter()
+        } else {
+            vec![self].into_iter()
+        }
+    }
+}
+
+fn record_text(r: &ConsumedRecord) -> String {
+    let ts = r
+        .timestamp_ms
+        .map_or_else(|| "-".to_string(), format_timestamp);
+    let key = r
+        .key
+        .as_deref()
+        .map_or_else(|| "-".to_string(), |k| logfmt(&printable(k)));
+    let value = r
+        .value
+        .as_deref()
+        .map_or_else(|| "-".to_string(), |v| shorten(&printable(v), 120));
+    format!(
+        "topic={} partition={} offset={} timestamp={ts} key={key} value={value}",
+        logfmt(&r.topic),
+        r.partition,
+        r.offset
+    )
+}
+
+fn record_json(r: &ConsumedRecord) -> serde_json::Value {
+    let text = |b: &Option<Vec<u8>>| {
+        b.as_deref()
+            .map(|b| String::from_utf8(b.to_vec()).unwrap_or_else(|_| printable(b)))
+    };
+    let headers: serde_json::Map<String, serde_json::Value> = r
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), text(v).into()))
+        .collect();
+    serde_json::json!({
+        "topic": r.topic,
+        "partition": r.partition,
+        "offset": r.offset,
+        "timestamp_ms": r.timestamp_ms,
+        "timestamp_type": r.timestamp_type,
+        "key": text(&r.key),
+        "value": text(&r.value),
+        "headers": headers,
+    })
+}
+
+pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
+    let mut target = Target::connect(c, Role::Consumer)?;
+    let random_group = format!("kafka-lab-consume-{:08x}", rand_u32());
+    target
+        .layers
+        .builtin("group.id", random_group, "built-in default");
+    target
+        .layers
+        .builtin("client.id", "kafka-lab-consume", "built-in default");
+    if let Some(g) = &args.group {
+        target.layers.flag("group.id", g, "-g");
+    }
+    if args.from_beginning {
+        target
+            .layers
+            .flag("auto.offset.reset", "earliest", "--from-beginning");
+    }
+    if c.print_config {
+        return print_config_and_exit(&target, &[Role::Consumer]);
+    }
+    let settings = target.settings(Role::Consumer)?;
+    target.ensure_topic(&settings).await?;
+    let group = settings.get("group.id").unwrap_or_default().to_string();
+
+    let stop = StopFlag::on_signals();
+    let (consumer, events) =
+        LabConsumer::subscribe(&settings, &target.topic).context("cannot create the consumer")?;
+    let event_group = group.clone();
+    std::thread::spawn(move || {
+        for event in events {
+            match event {
+                GroupEvent::Assigned(p) => {
+                    eprintln!("group {event_group}: assigned partitions {p:?}")
+                }
+                GroupEvent::Revoked(p) => {
+                    eprintln!("group {event_group}: revoked partitions {p:?}")
+                }
+                GroupEvent::Error(e) => eprintln!("warning: {e}"),
+            }
+        }
+    });
+
+    let mut n = 0u64;
+    let stdout = std::io::stdout();
+    while args.count.is_none_or(|c| n < c) {
+        let received = tokio::select! {
+            r = consumer.recv() => r,
+            _ = async { while !stop.raised() { tokio::time::sleep(Duration::from_millis(50)).await } } => break,
+        };
+        match received {
+            Ok(record) => {
+                let line = match args.output {
+                    Output::Text => record_text(&record),
+                    Output::Json => record_json(&record).to_string(),
+                };
+                if let Err(e) = writeln!(stdout.lock(), "{line}") {
+                    // The reader went away (`| head`): stop, but still commit what was printed.
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        break;
+                    }
+                    return Err(e.into());
+                }
+                consumer.done(&record)?;
+                n += 1;
+            }
+            Err(e) => eprintln!("warning: {e}"),
+        }
+    }
+    consumer
+        .close()
+        .context("cannot commit the consumed offsets")?;
+    eprintln!("consumed {n} records; committed and left group {group}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.finish() as u32
+}
+
+/// Payloads of exactly `size` bytes, made from the brewery JSON.
+fn sized_payload(dataset: &Dataset, n: u64, size: usize) -> Vec<u8> {
+    let src = dataset.get(n).1;
+    src.iter().copied().cycle().take(size).collect()
+}
+
+pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
+    let mut target = Target::connect(c, Role::Producer)?;
+    target
+        .layers
+        .builtin("client.id", "kafka-lab-bench", "built-in default");
+    for (key, value, flag) in [
+        ("acks", &args.acks, "--acks"),
+        ("linger.ms", &args.linger_ms, "--linger-ms"),
+        ("batch.size", &args.batch_size, "--batch-size"),
+        ("compression.type", &args.compression, "--compression"),
+    ] {
+        if let Some(v) = value {
+            target.layers.flag(key, v, flag);
+        }
+    }
+    if c.print_config {
+        return print_config_and_exit(&target, &[Role::Producer]);
+    }
+    let settings = target.settings(Role::Producer)?;
+    let dataset = load_dataset(&args.source).await?;
+    target.ensure_topic(&settings).await?;
+    let stop = StopFlag::on_signals();
+    let producer =
+        LabProducer::new(&settings, &target.topic, None).context("cannot create the producer")?;
+
+    let messages = args.messages;
+    let mean_len = dataset.mean_payload_len();
+    let record_size = args.record_size;
+    let key_field = args.source.key;
+    let send_stop = stop.clone();
+    let bench_producer = tokio::task::spawn_blocking(move || -> Result<LabProducer> {
+        let mut last_progress = Instant::now();
+        let mut sized;
+        for n in 0..messages {
+            if send_stop.raised() {
+                break;
+            }
+            let (record, payload) = dataset.get(n);
+            let payload = match record_size {
+                Some(size) => {
+                    sized = sized_payload(&dataset, n, size);
+                    &sized[..]
+                }
+                None => payload,
+            };
+            producer.send(n, record.key(key_field), payload)?;
+            if last_progress.elapsed() >= Duration::from_secs(5) {
+                last_progress = Instant::now();
+                progress(&producer, messages);
+            }
+        }
+        // Wait for the last reports, still reporting progress.
+        while producer.totals().in_flight() > 0 && !send_stop.raised() {
+            producer.flush(Duration::from_secs(5));
+            if producer.totals().in_flight() > 0 {
+                progress(&producer, messages);
+            }
+        }
+        Ok(producer)
+    })
+    .await??;
+    let undelivered = bench_producer.flush(Duration::from_secs(10));
+    let totals = bench_producer.totals();
+    let mut run_settings = LabProducer::effective_settings(&settings);
+    run_settings.insert(
+        "record_size".to_string(),
+        record_size.map_or_else(
+            || format!("{mean_len:.0} (brewery JSON, average)"),
+            |s| s.to_string(),
+        ),
+    );
+    run_settings.insert(
+        "cluster".to_string(),
+        if target.is_embedded() {
+            "embedded".to_string()
+        } else {
+            shown_value("bootstrap.servers", settings.get("bootstrap.servers").unwrap_or("")).to_string()
+        },
+    );
+    let report = BenchReport::new(&totals, totals.elapsed(), run_settings);
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("{}", report.perf_test_line());
+    }
+    for (error, n) in &totals.errors {
+        eprintln!("  {n} failed: {error}");
+    }
+    if stop.raised() {
+        eprintln!("interrupted after {} records; {undelivered} undelivered", totals.sent);
+    }
+    Ok(if totals.failed == 0 && undelivered == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn progress(producer: &LabProducer, messages: u64) {
+    let t = producer.totals();
+    let elapsed = t
+        .first_send
+        .map_or(Duration::ZERO, |f| f.elapsed());
+    eprintln!(
+        "progress: {}/{messages} sent, {} delivered, {:.0} records/s, p99 {:.2} ms{}",
+        t.sent,
+        t.delivered,
+        per_second(t.delivered, elapsed),
+        t.latency.summary().p99,
+        producer
+            .last_error()
+            .map(|e| format!(", last error: {e}"))
+            .unwrap_or_default()
+    );
+}
+
+pub async fn cluster(c: &Connection) -> Result<ExitCode> {
+    if c.config.is_some() || c.bootstrap_servers.is_some() {
+        bail!("`cluster` serves the embedded cluster; it takes no --config or -b");
+    }
+    let options = embedded_options(c);
+    let cluster = EmbeddedCluster::start(&options)?;
+    println!("bootstrap.servers={}", cluster.bootstrap_servers());
+    std::io::stdout().flush()?;
+    eprintln!(
+        "embedded cluster: {} brokers, topic `{}` with {} partitions{}; Ctrl-C stops it",
+        options.brokers,
+        options.topic,
+        options.partitions,
+        if options.rtt.is_zero() {
+            String::new()
+        } else {
+            format!(", {} ms simulated round trip", options.rtt.as_millis())
+        }
+    );
+    wait_for_signal().await;
+    drop(cluster);
+    eprintln!("embedded cluster stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The default command until the dashboard exists: say what it would connect to.
+pub async fn describe(c: &Connection) -> Result<ExitCode> {
+    let target = Target::connect(c, Role::Producer)?;
+    if c.print_config {
+        return print_config_and_exit(&target, &[Role::Producer, Role::Consumer]);
+    }
+    let settings = target.settings(Role::Producer)?;
+    let topic = target.ensure_topic(&settings).await?;
+    println!(
+        "cluster: {}\ntopic: {} ({} partitions)",
+        if target.is_embedded() {
+            format!("embedded ({})", settings.get("bootstrap.servers").unwrap_or(""))
+        } else {
+            settings.get("bootstrap.servers").unwrap_or("").to_string()
+        },
+        topic.name,
+        topic.partitions.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logfmt_quotes_only_when_needed() {
+        assert_eq!(logfmt("abc"), "abc");
+        assert_eq!(logfmt("New York"), "\"New York\"");
+        assert_eq!(logfmt("a\"b"), "\"a\\\"b\"");
+        assert_eq!(logfmt(""), "\"\"");
+    }
+
+    #[test]
+    fn printable_escapes_controls_and_hex_encodes_binary() {
+        assert_eq!(printable(b"K\xc3\xb6ln"), "Köln");
+        assert_eq!(printable(b"a\nb\x1b[2J"), "a\\nb\\u{1b}[2J");
+        assert_eq!(printable(&[0xff, 0x00, 0x10]), "0xff0010");
+    }
+
+    #[test]
+    fn shorten_marks_the_cut() {
+        assert_eq!(shorten("abcdef", 10), "abcdef");
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("ääääää", 3), "ää…");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(format_timestamp(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+
+    #[test]
+    fn sized_payloads_have_the_exact_size() {
+        let d = Dataset::new(source::bundled()[..2].to_vec());
+        assert_eq!(sized_payload(&d, 0, 10).len(), 10);
+        assert_eq!(sized_payload(&d, 1, 5000).len(), 5000);
+    }
+}

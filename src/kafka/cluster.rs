@@ -1,0 +1,384 @@
+//! The cluster kafka-lab talks to: the embedded one (librdkafka's mock cluster) or an external
+//! one; reaching it, its topics and their partitions.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext};
+use rdkafka::types::RDKafkaRespErr;
+
+use crate::config::ClientSettings;
+use crate::kafka::properties::{self, Applies};
+
+pub const DEFAULT_BROKERS: i32 = 3;
+pub const DEFAULT_PARTITIONS: i32 = 6;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("cannot start the embedded cluster: {0}")]
+    Embedded(String),
+    #[error("cannot reach the Kafka cluster at {servers}: {detail}\n  Check bootstrap.servers ({origin}), that the brokers run, and the network.")]
+    Unreachable {
+        servers: String,
+        origin: String,
+        detail: String,
+    },
+    #[error("authentication to the Kafka cluster at {servers} failed: {detail}\n  Check sasl.mechanisms, sasl.username and sasl.password in your config.")]
+    Authentication { servers: String, detail: String },
+    #[error("topic `{topic}` does not exist on {servers}\n  Create it (for example `kafka-lab produce --partitions 6 ...` creates a missing topic), or pick another with -t.")]
+    MissingTopic { topic: String, servers: String },
+    #[error("cannot {action} topic `{topic}`: {detail}")]
+    Admin {
+        action: &'static str,
+        topic: String,
+        detail: String,
+    },
+}
+
+/// Keeps the most recent client-level error that librdkafka reported, so that a timeout can
+/// say why (connection refused, authentication failed, ...).
+#[derive(Debug, Default, Clone)]
+pub struct ErrorLatch(Arc<Mutex<Option<(RDKafkaErrorCode, String)>>>);
+
+impl ErrorLatch {
+    pub fn set(&self, error: &KafkaError, reason: &str) {
+        let Some(code) = error.rdkafka_error_code() else {
+            return;
+        };
+        let mut latest = self.0.lock().unwrap();
+        // "All brokers are down" follows the error that says why; keep the why.
+        if code == RDKafkaErrorCode::AllBrokersDown && latest.is_some() {
+            return;
+        }
+        *latest = Some((code, reason.to_string()));
+    }
+
+    pub fn get(&self) -> Option<(RDKafkaErrorCode, String)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// A client context that only remembers errors.
+#[derive(Default, Clone)]
+pub struct ProbeContext {
+    pub errors: ErrorLatch,
+}
+
+impl ClientContext for ProbeContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.errors.set(&error, reason);
+    }
+}
+
+impl ProducerContext for ProbeContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &DeliveryResult<'_>, _: ()) {}
+}
+
+/// Messages to the thread that owns the embedded cluster.
+enum Command {
+    Stop,
+}
+
+/// librdkafka's mock cluster, owned by a thread of its own (the mock handle is not `Send`).
+/// Dropping it stops the brokers.
+pub struct EmbeddedCluster {
+    bootstrap: String,
+    commands: mpsc::Sender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// How to build the embedded cluster.
+#[derive(Debug, Clone)]
+pub struct EmbeddedOptions {
+    pub brokers: i32,
+    pub topic: String,
+    pub partitions: i32,
+    pub rtt: Duration,
+    /// The group coordinator waits this long before the first rebalance.
+    pub rebalance_delay: Duration,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        EmbeddedOptions {
+            brokers: DEFAULT_BROKERS,
+            topic: "breweries".to_string(),
+            partitions: DEFAULT_PARTITIONS,
+            rtt: Duration::ZERO,
+            rebalance_delay: Duration::from_millis(100),
+        }
+    }
+}
+
+impl EmbeddedCluster {
+    pub fn start(options: &EmbeddedOptions) -> Result<EmbeddedCluster, ClusterError> {
+        if options.brokers < 1 || options.partitions < 1 {
+            return Err(ClusterError::Embedded(
+                "it needs at least one broker and one partition".to_string(),
+            ));
+        }
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (commands, command_rx) = mpsc::channel();
+        let options = options.clone();
+        let thread = std::thread::Builder::new()
+            .name("embedded-cluster".to_string())
+            .spawn(move || run_embedded(options, ready_tx, command_rx))
+            .map_err(|e| ClusterError::Embedded(e.to_string()))?;
+        match ready_rx.recv() {
+            Ok(Ok(bootstrap)) => Ok(EmbeddedCluster {
+                bootstrap,
+                commands,
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => Err(ClusterError::Embedded(e)),
+            Err(_) => Err(ClusterError::Embedded(
+                "its thread ended unexpectedly".to_string(),
+            )),
+        }
+    }
+
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.bootstrap
+    }
+}
+
+impl Drop for EmbeddedCluster {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run_embedded(
+    options: EmbeddedOptions,
+    ready: mpsc::Sender<Result<String, String>>,
+    commands: mpsc::Receiver<Command>,
+) {
+    // The mock cluster lives inside this client handle and dies with it.
+    let holder: Result<BaseProducer, _> = ClientConfig::new()
+        .set("test.mock.num.brokers", options.brokers.to_string())
+        .create();
+    let holder = match holder {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = ready.send(Err(e.to_string()));
+            return;
+        }
+    };
+    let Some(mock) = holder.client().mock_cluster() else {
+        let _ = ready.send(Err("librdkafka created no mock cluster".to_string()));
+        return;
+    };
+    let setup = (|| -> Result<(), KafkaError> {
+        mock.create_topic(&options.topic, options.partitions, 1)?;
+        if !options.rtt.is_zero() {
+            mock.broker_round_trip_time(-1, options.rtt)?;
+        }
+        let delay = i32::try_from(options.rebalance_delay.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: the pointer is the live mock cluster of `holder`, which outlives this call.
+        unsafe {
+            let raw = rdkafka_sys::rd_kafka_handle_mock_cluster(holder.client().native_ptr());
+            rdkafka_sys::rd_kafka_mock_group_initial_rebalance_delay_ms(raw, delay);
+        }
+        Ok(())
+    })();
+    if let Err(e) = setup {
+        let _ = ready.send(Err(e.to_string()));
+        return;
+    }
+    let _ = ready.send(Ok(mock.bootstrap_servers()));
+    // Serve until told to stop, or until the owner is gone.
+    while let Ok(command) = commands.recv() {
+        match command {
+            Command::Stop => break,
+        }
+    }
+}
+
+/// What the probe found out about a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo {
+    pub name: String,
+    pub partitions: Vec<i32>,
+}
+
+/// Properties of `settings` that any client may carry (connection, security), without the
+/// ones that belong to the producer or the consumer only.
+fn common_config(settings: &ClientSettings) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for s in &settings.settings {
+        if properties::lookup(&s.key).is_some_and(|p| p.applies == Applies::Both) {
+            config.set(&s.key, &s.value);
+        }
+    }
+    config
+}
+
+/// Connects with the client's settings and looks the topic up. Fails fast, with the reason,
+/// when the cluster cannot be reached, refuses the credentials, or lacks the topic.
+pub fn probe(
+    settings: &ClientSettings,
+    topic: &str,
+    timeout: Duration,
+) -> Result<TopicInfo, ClusterError> {
+    let servers = settings.get("bootstrap.servers").unwrap_or("").to_string();
+    let origin = settings
+        .settings
+        .iter()
+        .find(|s| s.key == "bootstrap.servers")
+        .map_or_else(|| "not set".to_string(), |s| s.origin.to_string());
+    let context = ProbeContext::default();
+    let client: BaseProducer<ProbeContext> = common_config(settings)
+        // Looking a topic up must not create it.
+        .set("allow.auto.create.topics", "false")
+        .create_with_context(context.clone())
+        .map_err(|e| unreachable(&servers, &origin, e.to_string()))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        // Short attempts, so that errors reported meanwhile are seen early.
+        let attempt = client
+            .client()
+            .fetch_metadata(Some(topic), Duration::from_millis(500));
+        // Serves the error callbacks.
+        client.poll(Duration::ZERO);
+        if let Some((code, reason)) = context.errors.get() {
+            if code == RDKafkaErrorCode::Authentication
+                || reason.contains("SASL")
+                || reason.contains("authentication")
+            {
+                return Err(ClusterError::Authentication {
+                    servers,
+                    detail: reason,
+                });
+            }
+        }
+        match attempt {
+            Ok(metadata) => {
+                if let Some(t) = metadata.topics().iter().find(|t| t.name() == topic) {
+                    match t.error() {
+                        None => {
+                            let mut partitions: Vec<i32> =
+                                t.partitions().iter().map(|p| p.id()).collect();
+                            partitions.sort_unstable();
+                            return Ok(TopicInfo {
+                                name: topic.to_string(),
+                                partitions,
+                            });
+                        }
+                        Some(RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) => {
+                            return Err(ClusterError::MissingTopic {
+                                topic: topic.to_string(),
+                                servers,
+                            })
+                        }
+                        // Leader elections and the like: ask again.
+                        Some(_) => {}
+                    }
+                }
+            }
+            Err(e) if Instant::now() >= deadline => {
+                let detail = match context.errors.get() {
+                    Some((_, reason)) => reason,
+                    None => format!("{e} after {} s", timeout.as_secs()),
+                };
+                return Err(unreachable(&servers, &origin, detail));
+            }
+            Err(_) => {
+                // All brokers refused: no point waiting out the whole timeout.
+                if let Some((_, reason)) = context.errors.get() {
+                    if Instant::now() + timeout / 2 >= deadline {
+                        return Err(unreachable(&servers, &origin, reason));
+                    }
+                }
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(unreachable(
+                &servers,
+                &origin,
+                format!("no metadata for `{topic}` within {} s", timeout.as_secs()),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn unreachable(servers: &str, origin: &str, detail: String) -> ClusterError {
+    ClusterError::Unreachable {
+        servers: servers.to_string(),
+        origin: origin.to_string(),
+        detail,
+    }
+}
+
+/// Creates a topic through the admin API (a real cluster; the embedded one has no admin API).
+pub async fn create_topic(
+    settings: &ClientSettings,
+    topic: &str,
+    partitions: i32,
+    replication: i32,
+) -> Result<(), ClusterError> {
+    let admin = admin_client(settings, topic, "create")?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
+    let results = admin
+        .create_topics([&new], &admin_options())
+        .await
+        .map_err(|e| admin_error("create", topic, e.to_string()))?;
+    for result in results {
+        if let Err((_, code)) = result {
+            return Err(admin_error("create", topic, code.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Raises a topic's partition count through the admin API.
+pub async fn add_partitions(
+    settings: &ClientSettings,
+    topic: &str,
+    total: usize,
+) -> Result<(), ClusterError> {
+    let admin = admin_client(settings, topic, "add partitions to")?;
+    let new = NewPartitions::new(topic, total);
+    let results = admin
+        .create_partitions([&new], &admin_options())
+        .await
+        .map_err(|e| admin_error("add partitions to", topic, e.to_string()))?;
+    for result in results {
+        if let Err((_, code)) = result {
+            return Err(admin_error("add partitions to", topic, code.to_string()));
+        }
+    }
+    Ok(())
+}
+
+fn admin_client(
+    settings: &ClientSettings,
+    topic: &str,
+    action: &'static str,
+) -> Result<AdminClient<DefaultClientContext>, ClusterError> {
+    common_config(settings)
+        .create()
+        .map_err(|e: KafkaError| admin_error(action, topic, e.to_string()))
+}
+
+fn admin_options() -> AdminOptions {
+    AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)))
+}
+
+fn admin_error(action: &'static str, topic: &str, detail: String) -> ClusterError {
+    ClusterError::Admin {
+        action,
+        topic: topic.to_string(),
+        detail,
+    }
+}

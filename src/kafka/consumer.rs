@@ -1,0 +1,197 @@
+//! One consumer-group member: subscribes, receives records with their metadata, stores and
+//! commits offsets only for records that were handled, and reports rebalances.
+
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::time::Duration;
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers, Timestamp};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::config::ClientSettings;
+use crate::kafka::cluster::ErrorLatch;
+
+/// A record as received, with the metadata kafka-lab shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumedRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp_ms: Option<i64>,
+    pub timestamp_type: &'static str,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl ConsumedRecord {
+    fn from_message(m: &BorrowedMessage<'_>) -> ConsumedRecord {
+        let (timestamp_ms, timestamp_type) = match m.timestamp() {
+            Timestamp::NotAvailable => (None, "none"),
+            Timestamp::CreateTime(t) => (Some(t), "create"),
+            Timestamp::LogAppendTime(t) => (Some(t), "log-append"),
+        };
+        let headers = m
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ConsumedRecord {
+            topic: m.topic().to_string(),
+            partition: m.partition(),
+            offset: m.offset(),
+            timestamp_ms,
+            timestamp_type,
+            key: m.key().map(<[u8]>::to_vec),
+            value: m.payload().map(<[u8]>::to_vec),
+            headers,
+        }
+    }
+
+    pub fn header(&self, key: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_deref())
+    }
+}
+
+/// A change in the group as this member sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupEvent {
+    Assigned(Vec<i32>),
+    Revoked(Vec<i32>),
+    Error(String),
+}
+
+pub struct GroupContext {
+    events: SyncSender<GroupEvent>,
+    pub errors: ErrorLatch,
+}
+
+impl GroupContext {
+    fn emit(&self, event: GroupEvent) {
+        // Rebalances are rare; if nobody reads, dropping the news is better than blocking
+        // librdkafka's thread.
+        let _ = self.events.try_send(event);
+    }
+}
+
+fn partitions(list: &TopicPartitionList) -> Vec<i32> {
+    let mut ids: Vec<i32> = list.elements().iter().map(|e| e.partition()).collect();
+    ids.sort_unstable();
+    ids
+}
+
+impl ClientContext for GroupContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.errors.set(&error, reason);
+        self.emit(GroupEvent::Error(reason.to_string()));
+    }
+}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            self.emit(GroupEvent::Revoked(partitions(list)));
+        }
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(list) => self.emit(GroupEvent::Assigned(partitions(list))),
+            Rebalance::Error(e) => self.emit(GroupEvent::Error(e.to_string())),
+            Rebalance::Revoke(_) => {}
+        }
+    }
+}
+
+pub struct LabConsumer {
+    inner: StreamConsumer<GroupContext>,
+}
+
+impl LabConsumer {
+    /// Joins the group of `settings` and subscribes to `topic`. Offsets are stored only by
+    /// [`LabConsumer::done`], so a record counts as consumed once it was handled.
+    pub fn subscribe(
+        settings: &ClientSettings,
+        topic: &str,
+    ) -> Result<(LabConsumer, Receiver<GroupEvent>), KafkaError> {
+        let (events, receiver) = std::sync::mpsc::sync_channel(256);
+        let context = GroupContext {
+            events,
+            errors: ErrorLatch::default(),
+        };
+        let mut config = settings.client_config();
+        config.set("enable.auto.offset.store", "false");
+        let inner: StreamConsumer<GroupContext> = config.create_with_context(context)?;
+        inner.subscribe(&[topic])?;
+        Ok((LabConsumer { inner }, receiver))
+    }
+
+    pub async fn recv(&self) -> Result<ConsumedRecord, KafkaError> {
+        let m = self.inner.recv().await?;
+        Ok(ConsumedRecord::from_message(&m))
+    }
+
+    /// Marks a record handled: its offset is committed with the next (auto or final) commit.
+    pub fn done(&self, record: &ConsumedRecord) -> Result<(), KafkaError> {
+        self.inner
+            .store_offset(&record.topic, record.partition, record.offset)
+    }
+
+    /// Commits the stored offsets now and waits for the answer.
+    pub fn commit(&self) -> Result<(), KafkaError> {
+        match self.inner.commit_consumer_state(CommitMode::Sync) {
+            // Nothing stored since the last commit.
+            Err(KafkaError::ConsumerCommit(rdkafka::error::RDKafkaErrorCode::NoOffset)) => Ok(()),
+            other => other,
+        }
+    }
+
+    pub fn assignment(&self) -> Result<Vec<i32>, KafkaError> {
+        Ok(partitions(&self.inner.assignment()?))
+    }
+
+    /// The next offset this member will read per assigned partition (None before the first
+    /// fetch of that partition).
+    pub fn positions(&self) -> Result<Vec<(i32, Option<i64>)>, KafkaError> {
+        let list = self.inner.position()?;
+        let mut out: Vec<(i32, Option<i64>)> = list
+            .elements()
+            .iter()
+            .map(|e| {
+                let pos = match e.offset() {
+                    Offset::Offset(o) => Some(o),
+                    _ => None,
+                };
+                (e.partition(), pos)
+            })
+            .collect();
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    pub fn watermarks(&self, topic: &str, partition: i32) -> Result<(i64, i64), KafkaError> {
+        self.inner
+            .fetch_watermarks(topic, partition, Duration::from_secs(5))
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.inner.context().errors.get().map(|(_, reason)| reason)
+    }
+
+    /// Commits what was handled and leaves the group (librdkafka's close on drop).
+    pub fn close(self) -> Result<(), KafkaError> {
+        let result = self.commit();
+        drop(self.inner);
+        result
+    }
+}

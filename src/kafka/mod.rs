@@ -1,0 +1,7 @@
+//! Everything that talks to Kafka. Nothing in here knows about the screen.
+
+pub mod cluster;
+pub mod consumer;
+pub mod metrics;
+pub mod producer;
+pub mod properties;

@@ -1,0 +1,248 @@
+//! The producer: sends brewery records, measures each delivery, and hands reports out.
+//!
+//! Delivery reports arrive on librdkafka's polling thread. They are folded there into
+//! [`RunTotals`] (counts and a latency histogram); a caller that wants every report (the
+//! `produce` subcommand prints one line each) passes a bounded channel.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::Message;
+
+use crate::config::ClientSettings;
+use crate::kafka::cluster::ErrorLatch;
+use crate::kafka::metrics::RunTotals;
+
+/// The header that carries each record's sequence number within its run.
+pub const SEQ_HEADER: &str = "kafka-lab-seq";
+
+/// One delivery report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub seq: u64,
+    pub key: Option<String>,
+    pub partition: i32,
+    pub offset: i64,
+    pub latency: Duration,
+    pub error: Option<String>,
+}
+
+/// What travels with a record from `send` to its delivery report.
+pub struct Pending {
+    sent_at: Instant,
+    seq: u64,
+    bytes: usize,
+    key: Option<String>,
+}
+
+pub struct DeliveryContext {
+    totals: Arc<Mutex<RunTotals>>,
+    reports: Option<SyncSender<Delivery>>,
+    pub errors: ErrorLatch,
+}
+
+impl ClientContext for DeliveryContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.errors.set(&error, reason);
+    }
+}
+
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = Box<Pending>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<Pending>) {
+        let latency = pending.sent_at.elapsed();
+        let (partition, offset, error) = match result {
+            Ok(m) => (m.partition(), m.offset(), None),
+            Err((e, m)) => (m.partition(), m.offset(), Some(e.to_string())),
+        };
+        {
+            let mut totals = self.totals.lock().unwrap();
+            totals.last_report = Some(Instant::now());
+            match &error {
+                None => {
+                    totals.delivered += 1;
+                    totals.delivered_bytes += pending.bytes as u64;
+                    totals.latency.record(latency);
+                }
+                Some(e) => {
+                    totals.failed += 1;
+                    *totals.errors.entry(e.clone()).or_insert(0) += 1;
+                }
+            }
+        }
+        if let Some(reports) = &self.reports {
+            // Blocks when the reader falls behind: back-pressure rather than loss.
+            let _ = reports.send(Delivery {
+                seq: pending.seq,
+                key: pending.key,
+                partition,
+                offset,
+                latency,
+                error,
+            });
+        }
+    }
+}
+
+pub struct LabProducer {
+    inner: ThreadedProducer<DeliveryContext>,
+    topic: String,
+    totals: Arc<Mutex<RunTotals>>,
+}
+
+impl LabProducer {
+    /// `reports`: where every delivery report goes, if anywhere.
+    pub fn new(
+        settings: &ClientSettings,
+        topic: &str,
+        reports: Option<SyncSender<Delivery>>,
+    ) -> Result<LabProducer, KafkaError> {
+        let totals = Arc::new(Mutex::new(RunTotals::default()));
+        let context = DeliveryContext {
+            totals: totals.clone(),
+            reports,
+            errors: ErrorLatch::default(),
+        };
+        let inner = settings.client_config().create_with_context(context)?;
+        Ok(LabProducer {
+            inner,
+            topic: topic.to_string(),
+            totals,
+        })
+    }
+
+    /// Queues one record; waits while librdkafka's queue is full.
+    pub fn send(&self, seq: u64, key: Option<&str>, payload: &[u8]) -> Result<(), KafkaError> {
+        let seq_text = seq.to_string();
+        let mut pending = Box::new(Pending {
+            sent_at: Instant::now(),
+            seq,
+            bytes: payload.len(),
+            key: key.map(str::to_string),
+        });
+        loop {
+            let sent_at = pending.sent_at;
+            let headers = OwnedHeaders::new().insert(Header {
+                key: SEQ_HEADER,
+                value: Some(seq_text.as_bytes()),
+            });
+            let mut record = BaseRecord::with_opaque_to(&self.topic, pending)
+                .payload(payload)
+                .headers(headers);
+            if let Some(k) = key {
+                record = record.key(k);
+            }
+            match self.inner.send(record) {
+                Ok(()) => {
+                    let mut totals = self.totals.lock().unwrap();
+                    totals.sent += 1;
+                    totals.first_send.get_or_insert(sent_at);
+                    return Ok(());
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), record)) => {
+                    pending = record.delivery_opaque;
+                    std::thread::sleep(Duration::from_millis(1));
+                    // The wait for queue space is not the cluster's latency.
+                    pending.sent_at = Instant::now();
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for every queued record's report; returns how many are still
+    /// undelivered.
+    pub fn flush(&self, timeout: Duration) -> u64 {
+        let _ = self.inner.flush(timeout);
+        self.totals().in_flight()
+    }
+
+    /// A copy of the counts and latencies so far.
+    pub fn totals(&self) -> RunTotals {
+        self.totals.lock().unwrap().clone()
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.inner.context().errors.get().map(|(_, reason)| reason)
+    }
+
+    /// The effective value of each property that shapes a run, as librdkafka resolved it.
+    pub fn effective_settings(settings: &ClientSettings) -> BTreeMap<String, String> {
+        let native = settings.client_config().create_native_config().ok();
+        let mut out = BTreeMap::new();
+        for key in [
+            "acks",
+            "linger.ms",
+            "batch.size",
+            "batch.num.messages",
+            "compression.type",
+            "enable.idempotence",
+            "max.in.flight.requests.per.connection",
+            "partitioner",
+        ] {
+            let value = settings
+                .get(key)
+                .map(str::to_string)
+                .or_else(|| native.as_ref().and_then(|n| n.get(key).ok()));
+            if let Some(value) = value {
+                let value = match (key, value.as_str()) {
+                    ("acks", "-1") => "all".to_string(),
+                    _ => value,
+                };
+                out.insert(key.to_string(), value);
+            }
+        }
+        out
+    }
+}
+
+/// Spaces sends evenly to reach a target rate; `None` sends as fast as possible.
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    start: Instant,
+    interval: Option<Duration>,
+}
+
+impl Pacer {
+    pub fn new(rate_per_sec: Option<f64>) -> Pacer {
+        Pacer {
+            start: Instant::now(),
+            interval: rate_per_sec
+                .filter(|r| *r > 0.0)
+                .map(|r| Duration::from_secs_f64(1.0 / r)),
+        }
+    }
+
+    /// How long to wait before sending record number `n` (0-based).
+    pub fn wait_before(&self, n: u64) -> Duration {
+        match self.interval {
+            None => Duration::ZERO,
+            Some(interval) => {
+                let due = self.start + interval.mul_f64(n as f64);
+                due.saturating_duration_since(Instant::now())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacer_spaces_records_by_the_rate() {
+        let p = Pacer::new(Some(10.0));
+        assert_eq!(p.wait_before(0), Duration::ZERO);
+        let w = p.wait_before(10);
+        assert!(w > Duration::from_millis(900) && w <= Duration::from_secs(1), "{w:?}");
+        assert_eq!(Pacer::new(None).wait_before(1000), Duration::ZERO);
+        assert_eq!(Pacer::new(Some(0.0)).wait_before(1000), Duration::ZERO);
+    }
+}

@@ -1,0 +1,161 @@
+//! What librdkafka itself says about its configuration properties.
+//!
+//! The table comes from the linked librdkafka at run time (`rd_kafka_conf_properties_show`), so
+//! it always matches the library we talk to: which properties exist, and which belong to the
+//! producer only or the consumer only. Values are checked by librdkafka's own setter.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::OnceLock;
+
+use rdkafka::config::ClientConfig;
+use rdkafka::error::KafkaError;
+
+/// Which kind of client a property applies to (the `C/P` column of librdkafka's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    Both,
+    Producer,
+    Consumer,
+}
+
+#[derive(Debug, Clone)]
+pub struct PropertyInfo {
+    pub applies: Applies,
+    pub range: String,
+    pub default: String,
+    /// The `*Type: ...*` of the description: integer, float, boolean, string, ...
+    pub kind: String,
+}
+
+/// The librdkafka property table, read once.
+pub fn table() -> &'static HashMap<String, PropertyInfo> {
+    static TABLE: OnceLock<HashMap<String, PropertyInfo>> = OnceLock::new();
+    TABLE.get_or_init(|| parse_table(&read_table_text()))
+}
+
+pub fn lookup(key: &str) -> Option<&'static PropertyInfo> {
+    table().get(key)
+}
+
+fn read_table_text() -> String {
+    // librdkafka only writes the table to a FILE*, so hand it an anonymous temporary file.
+    let mut text = String::new();
+    // SAFETY: tmpfile returns a fresh FILE* or null; it is flushed before we read the same file
+    // through a duplicated descriptor, and closed exactly once.
+    unsafe {
+        let fp = libc::tmpfile();
+        if fp.is_null() {
+            return text;
+        }
+        rdkafka_sys::rd_kafka_conf_properties_show(fp);
+        libc::fflush(fp);
+        let fd = libc::dup(libc::fileno(fp));
+        libc::fclose(fp);
+        if fd < 0 {
+            return text;
+        }
+        let mut file = <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd);
+        if file.seek(SeekFrom::Start(0)).is_ok() {
+            let _ = file.read_to_string(&mut text);
+        }
+    }
+    text
+}
+
+/// Parses the markdown table: `Property | C/P | Range | Default | Importance | Description`.
+fn parse_table(text: &str) -> HashMap<String, PropertyInfo> {
+    let mut table = HashMap::new();
+    for line in text.lines() {
+        let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cols.len() < 6 {
+            continue;
+        }
+        let applies = match cols[1] {
+            "*" => Applies::Both,
+            "P" => Applies::Producer,
+            "C" => Applies::Consumer,
+            _ => continue, // header and separator rows
+        };
+        let description = cols[5..].join("|");
+        let kind = description
+            .rsplit_once("*Type: ")
+            .map(|(_, t)| t.trim_end_matches('*').trim().to_string())
+            .unwrap_or_default();
+        let info = PropertyInfo {
+            applies,
+            range: cols[2].to_string(),
+            default: cols[3].to_string(),
+            kind,
+        };
+        // The topic-level table repeats some global names (e.g. `acks` is topic-level only);
+        // a name listed twice with different roles applies to both.
+        table
+            .entry(cols[0].to_string())
+            .and_modify(|old: &mut PropertyInfo| {
+                if old.applies != info.applies {
+                    old.applies = Applies::Both;
+                }
+            })
+            .or_insert(info);
+    }
+    table
+}
+
+/// Checks one value with librdkafka's own setter; returns librdkafka's reason when it refuses.
+/// Numbers must be numbers through and through: librdkafka itself reads `2x` as 2.
+pub fn check_value(key: &str, value: &str) -> Result<(), String> {
+    if let Some(info) = lookup(key) {
+        let v = value.trim();
+        let numeric_ok = match info.kind.as_str() {
+            "integer" => v.parse::<i64>().is_ok() || (key.ends_with("acks") && v == "all"),
+            "float" => v.parse::<f64>().is_ok(),
+            _ => true,
+        };
+        if !numeric_ok {
+            return Err(format!(
+                "`{value}` is not a number; expected {} in {}",
+                if info.kind == "float" { "a number" } else { "an integer" },
+                info.range
+            ));
+        }
+    }
+    let mut config = ClientConfig::new();
+    config.set(key, value);
+    match config.create_native_config() {
+        Ok(_) => Ok(()),
+        Err(KafkaError::ClientConfig(_, reason, _, _)) => Err(reason),
+        Err(other) => Err(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_knows_roles_of_common_properties() {
+        assert_eq!(lookup("bootstrap.servers").unwrap().applies, Applies::Both);
+        assert_eq!(lookup("linger.ms").unwrap().applies, Applies::Producer);
+        assert_eq!(lookup("acks").unwrap().applies, Applies::Producer);
+        assert_eq!(lookup("auto.offset.reset").unwrap().applies, Applies::Consumer);
+        assert_eq!(lookup("group.id").unwrap().applies, Applies::Consumer);
+        assert!(lookup("linger.ms").unwrap().range.contains("900000"));
+        assert!(lookup("no.such.property").is_none());
+        assert!(table().len() > 150, "librdkafka documents over 150 properties");
+    }
+
+    #[test]
+    fn values_are_checked_by_librdkafka() {
+        assert!(check_value("linger.ms", "5").is_ok());
+        assert!(check_value("acks", "all").is_ok());
+        let err = check_value("linger.ms", "-5").unwrap_err();
+        assert!(err.contains("range"), "{err}");
+        assert!(check_value("acks", "maybe").is_err());
+        assert!(check_value("batch.size", "abc").is_err());
+        assert!(check_value("acks", "2x").unwrap_err().contains("not a number"));
+        assert!(check_value("acks", "-1").is_ok());
+        assert!(check_value("linger.ms", "0.5").is_ok());
+        assert_eq!(lookup("batch.size").unwrap().kind, "integer");
+    }
+}

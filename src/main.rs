@@ -1,0 +1,36 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use kafka_lab::cli::{Cli, Command};
+use kafka_lab::headless;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let c = &cli.connection;
+    let result = runtime.block_on(async {
+        match &cli.command {
+            None => headless::describe(c).await,
+            Some(Command::Produce(args)) => headless::produce(c, args).await,
+            Some(Command::Consume(args)) => headless::consume(c, args).await,
+            Some(Command::Bench(args)) => headless::bench(c, args).await,
+            Some(Command::Cluster) => headless::cluster(c).await,
+        }
+    });
+    // Background tasks (signal watchers) must not keep the process alive.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Which cluster a command talks to, and the layered settings for its clients.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+
+use crate::cli::Connection;
+use crate::config::{self, ClientSettings, ConfigFile, Layers, Origin, Role, Setting};
+use crate::kafka::cluster::{
+    self, ClusterError, EmbeddedCluster, EmbeddedOptions, TopicInfo, DEFAULT_PARTITIONS,
+};
+
+/// The cluster of this run and everything needed to configure a client for it.
+pub struct Target {
+    /// Set when kafka-lab serves the cluster itself; dropping it stops the brokers.
+    pub embedded: Option<EmbeddedCluster>,
+    pub layers: Layers,
+    pub topic: String,
+    partitions: Option<i32>,
+    replication: Option<i32>,
+    connect_timeout: Duration,
+}
+
+/// The embedded cluster's options as the command line gives them.
+pub fn embedded_options(c: &Connection) -> EmbeddedOptions {
+    EmbeddedOptions {
+        brokers: c.brokers,
+        topic: c.topic.clone(),
+        partitions: c.partitions.unwrap_or(DEFAULT_PARTITIONS),
+        rtt: Duration::from_millis(c.rtt_ms),
+        ..EmbeddedOptions::default()
+    }
+}
+
+impl Target {
+    /// Reads the config file, applies -b and -X, and starts the embedded cluster when no
+    /// broker was given. Notes for the user go to stderr.
+    pub fn connect(c: &Connection, role: Role) -> Result<Target> {
+        let file = match &c.config {
+            Some(path) => Some(ConfigFile::load(path)?),
+            None if Path::new("config.ini").exists() => {
+                eprintln!("using ./config.ini");
+                Some(ConfigFile::load(Path::new("config.ini"))?)
+            }
+            None => None,
+        };
+        for warning in file.iter().flat_map(|f| &f.warnings) {
+            eprintln!("warning: {warning}");
+        }
+        let mut layers = Layers {
+            file,
+            ..Layers::default()
+        };
+        layers.bootstrap = c.bootstrap_servers.as_ref().map(|b| Setting {
+            key: "bootstrap.servers".to_string(),
+            value: b.clone(),
+            origin: Origin::Flag("-b".to_string()),
+        });
+        for arg in &c.property {
+            layers.overrides.push(config::parse_pair(arg, "-X")?);
+        }
+        let embedded = if layers.user_bootstrap(role).is_some() {
+            if c.rtt_ms > 0 {
+                eprintln!("warning: --rtt-ms only applies to the embedded cluster; ignored");
+            }
+            None
+        } else if let Some(file) = &layers.file {
+            bail!(
+                "{} sets no bootstrap.servers in [default] or [{}]\n  Add the cluster's address there, or pass -b HOST:PORT.",
+                file.path.display(),
+                if role == Role::Producer { "producer" } else { "consumer" }
+            );
+        } else {
+            let options = embedded_options(c);
+            let cluster = EmbeddedCluster::start(&options)?;
+            eprintln!(
+                "embedded cluster: {} brokers at {}, topic `{}` with {} partitions{}. \
+                 It does not replicate, so acks=1 and acks=all behave alike here.",
+                options.brokers,
+                cluster.bootstrap_servers(),
+                options.topic,
+                options.partitions,
+                if options.rtt.is_zero() {
+                    String::new()
+                } else {
+                    format!(", {} ms simulated round trip", options.rtt.as_millis())
+                }
+            );
+            layers.builtin(
+                "bootstrap.servers",
+                cluster.bootstrap_servers(),
+                "embedded cluster",
+            );
+            Some(cluster)
+        };
+        Ok(Target {
+            embedded,
+            layers,
+            topic: c.topic.clone(),
+            partitions: c.partitions,
+            replication: c.replication_factor,
+            connect_timeout: Duration::from_secs(c.connect_timeout),
+        })
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    /// Merges and checks the settings for `role`, printing warnings.
+    pub fn settings(&self, role: Role) -> Result<ClientSettings> {
+        let settings = self.layers.resolve(role)?;
+        for warning in &settings.warnings {
+            eprintln!("warning: {warning}");
+        }
+        Ok(settings)
+    }
+
+    /// Makes sure the topic exists: creates it on an external cluster when --partitions was
+    /// given and it is missing.
+    pub async fn ensure_topic(&self, settings: &ClientSettings) -> Result<TopicInfo> {
+        match cluster::probe(settings, &self.topic, self.connect_timeout) {
+            Err(missing @ ClusterError::MissingTopic { .. }) if !self.is_embedded() => {
+                let Some(partitions) = self.partitions else {
+                    return Err(missing.into());
+                };
+                let replication = self.replication.unwrap_or(-1);
+                cluster::create_topic(settings, &self.topic, partitions, replication).await?;
+                eprintln!(
+                    "created topic `{}` with {partitions} partitions",
+                    self.topic
+                );
+                // The new topic's metadata takes a moment to reach every broker.
+                let deadline = std::time::Instant::now() + self.connect_timeout;
+                loop {
+                    match cluster::probe(settings, &self.topic, self.connect_timeout) {
+                        Err(ClusterError::MissingTopic { .. })
+                            if std::time::Instant::now() < deadline =>
+                        {
+                            tokio::time::sleep(Duration::from_millis(200)).await
+                        }
+                        other => return Ok(other?),
+                    }
+                }
+            }
+            other => Ok(other?),
+        }
+    }
+}
