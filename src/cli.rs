@@ -233,7 +233,10 @@ mod tests {
     fn common_options_go_before_or_after_the_subcommand() {
         let a = Cli::parse_from(["kafka-lab", "-b", "h:1", "produce", "-X", "linger.ms=5"]);
         let b = Cli::parse_from(["kafka-lab", "produce", "-b", "h:1", "-X", "linger.ms=5"]);
-        assert_eq!(a.connection.bootstrap_servers, b.connection.bootstrap_servers);
+        assert_eq!(
+            a.connection.bootstrap_servers,
+            b.connection.bootstrap_servers
+        );
         assert_eq!(a.connection.property, vec!["linger.ms=5"]);
         assert_eq!(b.connection.topic, "breweries");
     }

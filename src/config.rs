@@ -63,25 +63,25 @@ pub enum ConfigError {
     },
     #[error("{origin}: unknown property `{key}`: librdkafka has no such setting{hint}")]
     Unknown {
-        origin: Origin,
+        origin: Box<Origin>,
         key: String,
         hint: String,
     },
     #[error("{origin}: invalid value for `{key}` ({value}): {reason}")]
     Invalid {
-        origin: Origin,
+        origin: Box<Origin>,
         key: String,
         value: String,
         reason: String,
     },
     #[error("{origin}: `{key}` uses ${{{name}}}, but the environment variable {name} is not set")]
     MissingEnv {
-        origin: Origin,
+        origin: Box<Origin>,
         key: String,
         name: String,
     },
     #[error("{origin}: `{arg}` is not of the form key=value")]
-    BadPair { origin: Origin, arg: String },
+    BadPair { origin: Box<Origin>, arg: String },
 }
 
 /// The role a set of properties is merged for.
@@ -199,13 +199,12 @@ impl ConfigFile {
                     line,
                     section: section.clone(),
                 };
-                let value = expand_env(raw.trim(), &env).map_err(|name| {
-                    ConfigError::MissingEnv {
-                        origin: origin.clone(),
+                let value =
+                    expand_env(raw.trim(), &env).map_err(|name| ConfigError::MissingEnv {
+                        origin: Box::new(origin.clone()),
                         key: key.to_string(),
                         name,
-                    }
-                })?;
+                    })?;
                 entries.push((
                     section.clone(),
                     Setting {
@@ -286,7 +285,7 @@ pub fn parse_pair(arg: &str, flag: &str) -> Result<Setting, ConfigError> {
             origin,
         }),
         _ => Err(ConfigError::BadPair {
-            origin,
+            origin: Box::new(origin),
             arg: shown_pair(arg),
         }),
     }
@@ -360,14 +359,14 @@ impl Layers {
         for setting in layers {
             let Some(info) = properties::lookup(&setting.key) else {
                 return Err(ConfigError::Unknown {
-                    origin: setting.origin.clone(),
+                    origin: Box::new(setting.origin.clone()),
                     key: setting.key.clone(),
                     hint: suggestion(&setting.key),
                 });
             };
             properties::check_value(&setting.key, &setting.value).map_err(|reason| {
                 ConfigError::Invalid {
-                    origin: setting.origin.clone(),
+                    origin: Box::new(setting.origin.clone()),
                     key: setting.key.clone(),
                     value: shown_value(&setting.key, &setting.value).to_string(),
                     // librdkafka's reason may repeat the value.

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{BenchArgs, ConsumeArgs, Connection, Output, ProduceArgs, SourceArgs};
+use crate::cli::{BenchArgs, Connection, ConsumeArgs, Output, ProduceArgs, SourceArgs};
 use crate::config::{shown_value, Role};
-use crate::kafka::cluster::EmbeddedCluster;
+use crate::kafka::cluster::{EmbeddedCluster, MOCK_GROUP_SETTINGS};
 use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
 use crate::kafka::metrics::{per_second, BenchReport};
 use crate::kafka::producer::{Delivery, LabProducer, Pacer};
@@ -80,11 +80,10 @@ async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
         Source::File(path) => source::from_file(&path)?,
         Source::OpenBreweryDb { base_url } => {
             eprintln!("fetching breweries from {base_url} ...");
-            let records =
-                source::fetch_api(&base_url, &FetchOptions::default(), |page, total| {
-                    eprintln!("  page {page}: {total} records");
-                })
-                .await?;
+            let records = source::fetch_api(&base_url, &FetchOptions::default(), |page, total| {
+                eprintln!("  page {page}: {total} records");
+            })
+            .await?;
             eprintln!("fetched {} breweries", records.len());
             records
         }
@@ -197,7 +196,10 @@ fn format_timestamp(ms: i64) -> String {
 /// Bytes as text for a terminal: UTF-8 with control characters escaped, or hex.
 pub fn printable(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.chars().flat_map(char::escape_default_if_control).collect(),
+        Ok(s) => s
+            .chars()
+            .flat_map(char::escape_default_if_control)
+            .collect(),
         Err(_) => {
             let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
             format!("0x{hex}")
@@ -291,8 +293,13 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
     if c.print_config {
         return print_config_and_exit(&target, &[Role::Consumer]);
     }
-    let settings = target.settings(Role::Consumer)?;
-    target.ensure_topic(&settings).await?;
+    let mut settings = target.settings(Role::Consumer)?;
+    if target.ensure_topic(&settings).await?.is_mock {
+        for (key, value) in MOCK_GROUP_SETTINGS {
+            target.layers.builtin(key, value, "embedded cluster");
+        }
+        settings = target.settings(Role::Consumer)?;
+    }
     let group = settings.get("group.id").unwrap_or_default().to_string();
 
     let stop = StopFlag::on_signals();
@@ -440,7 +447,11 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         if target.is_embedded() {
             "embedded".to_string()
         } else {
-            shown_value("bootstrap.servers", settings.get("bootstrap.servers").unwrap_or("")).to_string()
+            shown_value(
+                "bootstrap.servers",
+                settings.get("bootstrap.servers").unwrap_or(""),
+            )
+            .to_string()
         },
     );
     let report = BenchReport::new(&totals, totals.elapsed(), run_settings);
@@ -453,7 +464,10 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         eprintln!("  {n} failed: {error}");
     }
     if stop.raised() {
-        eprintln!("interrupted after {} records; {undelivered} undelivered", totals.sent);
+        eprintln!(
+            "interrupted after {} records; {undelivered} undelivered",
+            totals.sent
+        );
     }
     Ok(if totals.failed == 0 && undelivered == 0 {
         ExitCode::SUCCESS
@@ -464,9 +478,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
 
 fn progress(producer: &LabProducer, messages: u64) {
     let t = producer.totals();
-    let elapsed = t
-        .first_send
-        .map_or(Duration::ZERO, |f| f.elapsed());
+    let elapsed = t.first_send.map_or(Duration::ZERO, |f| f.elapsed());
     eprintln!(
         "progress: {}/{messages} sent, {} delivered, {:.0} records/s, p99 {:.2} ms{}",
         t.sent,
@@ -516,7 +528,10 @@ pub async fn describe(c: &Connection) -> Result<ExitCode> {
     println!(
         "cluster: {}\ntopic: {} ({} partitions)",
         if target.is_embedded() {
-            format!("embedded ({})", settings.get("bootstrap.servers").unwrap_or(""))
+            format!(
+                "embedded ({})",
+                settings.get("bootstrap.servers").unwrap_or("")
+            )
         } else {
             settings.get("bootstrap.servers").unwrap_or("").to_string()
         },
@@ -554,7 +569,10 @@ mod tests {
 
     #[test]
     fn timestamps_are_rfc3339_utc() {
-        assert_eq!(format_timestamp(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(
+            format_timestamp(1_700_000_000_123),
+            "2023-11-14T22:13:20.123Z"
+        );
     }
 
     #[test]

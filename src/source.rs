@@ -216,7 +216,10 @@ async fn fetch_page(
                 }
             }
             Err(e) if last => {
-                return Err(fail(format!("{} after {attempt} attempt(s)", error_chain(&e))))
+                return Err(fail(format!(
+                    "{} after {attempt} attempt(s)",
+                    error_chain(&e)
+                )))
             }
             Err(_) => {}
         }
@@ -289,14 +292,29 @@ mod tests {
         assert_eq!(ids.len(), all.len(), "ids are unique");
         assert!(all.iter().any(|b| b.phone.is_none()));
         assert!(all.iter().any(|b| b.longitude.is_none()));
-        assert!(all.iter().any(|b| b.name.as_deref().is_some_and(|n| !n.is_ascii())));
+        assert!(all
+            .iter()
+            .any(|b| b.name.as_deref().is_some_and(|n| !n.is_ascii())));
         // Every field of the API is present in the file, null or not.
         let raw: Vec<serde_json::Map<String, serde_json::Value>> =
             serde_json::from_str(BUNDLED).unwrap();
         for field in [
-            "id", "name", "brewery_type", "address_1", "address_2", "address_3", "city",
-            "state_province", "postal_code", "country", "longitude", "latitude", "phone",
-            "website_url", "state", "street",
+            "id",
+            "name",
+            "brewery_type",
+            "address_1",
+            "address_2",
+            "address_3",
+            "city",
+            "state_province",
+            "postal_code",
+            "country",
+            "longitude",
+            "latitude",
+            "phone",
+            "website_url",
+            "state",
+            "street",
         ] {
             assert!(raw.iter().all(|r| r.contains_key(field)), "{field}");
         }

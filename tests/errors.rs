@@ -34,7 +34,10 @@ fn missing_config_file() {
 
 #[test]
 fn malformed_line_names_the_line() {
-    let out = with_config("[default]\nbootstrap.servers=h:1\n[producer\n", &["produce"]);
+    let out = with_config(
+        "[default]\nbootstrap.servers=h:1\n[producer\n",
+        &["produce"],
+    );
     assert_clean_failure(&out, &["lab.ini:"]);
 }
 
@@ -91,7 +94,13 @@ fn unreachable_bootstrap_server_fails_fast() {
         dir.path(),
         &["-b", "127.0.0.1:1", "produce", "--count", "1"],
     );
-    assert_clean_failure(&out, &["cannot reach the Kafka cluster at 127.0.0.1:1", "Connection refused"]);
+    assert_clean_failure(
+        &out,
+        &[
+            "cannot reach the Kafka cluster at 127.0.0.1:1",
+            "Connection refused",
+        ],
+    );
     assert!(started.elapsed() < Duration::from_secs(15));
 }
 
@@ -103,7 +112,10 @@ fn bad_command_line_values() {
     assert!(stderr(&out).contains("not a rate"), "{}", stderr(&out));
     let out = run_in(dir.path(), &["produce", "-X", "linger.ms"]);
     assert_clean_failure(&out, &["key=value"]);
-    let out = run_in(dir.path(), &["produce", "--source", "no-such-file.json", "--count", "1"]);
+    let out = run_in(
+        dir.path(),
+        &["produce", "--source", "no-such-file.json", "--count", "1"],
+    );
     assert_clean_failure(&out, &["cannot read brewery file no-such-file.json"]);
 }
 
@@ -127,7 +139,12 @@ fn print_config_masks_secrets_and_shows_origins() {
     let out = with_config(
         "[default]\nbootstrap.servers=h:1\nsecurity.protocol=SASL_SSL\nsasl.mechanisms=PLAIN\n\
          sasl.username=APIKEY42\nsasl.password=s3cr3t-value\n[consumer]\ngroup.id=g\n",
-        &["consume", "--print-config", "-X", "ssl.key.password=pw-on-cli"],
+        &[
+            "consume",
+            "--print-config",
+            "-X",
+            "ssl.key.password=pw-on-cli",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let all = format!("{}{}", stdout(&out), stderr(&out));

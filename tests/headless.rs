@@ -28,213 +28,292 @@ fn high_watermarks(cluster: &Cluster) -> Vec<i64> {
         .collect()
 }
 
-cluster_test!(produce_then_consume_every_record_once, |cluster: &Cluster| {
-    let n = 300;
-    let out = cluster.run(&["produce", "--count", &n.to_string(), "--rate", "max"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let sent = deliveries(&stdout(&out));
-    assert_eq!(sent.len(), n);
-    assert_eq!(summary(&stdout(&out)), (n as u64, n as u64, 0, 0));
-    let seqs: BTreeSet<u64> = sent.iter().map(|d| d.seq).collect();
-    assert_eq!(seqs, (0..n as u64).collect());
-    // Offsets within each partition run 0, 1, 2, ... with no gap.
-    let mut per_partition: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
-    for d in &sent {
-        per_partition.entry(d.partition).or_default().push(d.offset);
-    }
-    for offsets in per_partition.values_mut() {
-        offsets.sort_unstable();
-        assert_eq!(*offsets, (0..offsets.len() as i64).collect::<Vec<_>>());
-    }
-    assert!(per_partition.len() > 1, "keys by id spread over partitions");
-    // The broker agrees on how many records each partition holds.
-    let hw = high_watermarks(cluster);
-    for (p, offsets) in &per_partition {
-        assert_eq!(hw[*p as usize], offsets.len() as i64, "partition {p}");
-    }
+cluster_test!(
+    produce_then_consume_every_record_once,
+    |cluster: &Cluster| {
+        let n = 300;
+        let out = cluster.run(&["produce", "--count", &n.to_string(), "--rate", "max"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let sent = deliveries(&stdout(&out));
+        assert_eq!(sent.len(), n);
+        assert_eq!(summary(&stdout(&out)), (n as u64, n as u64, 0, 0));
+        let seqs: BTreeSet<u64> = sent.iter().map(|d| d.seq).collect();
+        assert_eq!(seqs, (0..n as u64).collect());
+        // Offsets within each partition run 0, 1, 2, ... with no gap.
+        let mut per_partition: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+        for d in &sent {
+            per_partition.entry(d.partition).or_default().push(d.offset);
+        }
+        for offsets in per_partition.values_mut() {
+            offsets.sort_unstable();
+            assert_eq!(*offsets, (0..offsets.len() as i64).collect::<Vec<_>>());
+        }
+        assert!(per_partition.len() > 1, "keys by id spread over partitions");
+        // The broker agrees on how many records each partition holds.
+        let hw = high_watermarks(cluster);
+        for (p, offsets) in &per_partition {
+            assert_eq!(hw[*p as usize], offsets.len() as i64, "partition {p}");
+        }
 
-    let records = consume_json(cluster, "g-once", n);
-    let mut got: Vec<Delivered> = records
-        .iter()
-        .map(|r| {
-            let value: serde_json::Value =
-                serde_json::from_str(r["value"].as_str().unwrap()).unwrap();
-            // The key is the brewery id (the default --key).
-            assert_eq!(r["key"], value["id"]);
-            assert_eq!(r["topic"], cluster.topic.as_str());
-            assert_eq!(r["timestamp_type"], "create");
-            Delivered {
-                partition: r["partition"].as_i64().unwrap() as i32,
-                offset: r["offset"].as_i64().unwrap(),
-                key: r["key"].as_str().unwrap().to_string(),
-                seq: r["headers"]["kafka-lab-seq"].as_str().unwrap().parse().unwrap(),
-            }
-        })
-        .collect();
-    got.sort();
-    let mut want = sent.clone();
-    want.sort();
-    assert_eq!(got, want);
-});
-
-cluster_test!(bench_figures_agree_with_counts_and_a_second_clock, |cluster: &Cluster| {
-    let n = 5000u64;
-    let started = Instant::now();
-    let out = cluster.run(&[
-        "bench",
-        "--messages",
-        &n.to_string(),
-        "--json",
-        "--linger-ms",
-        "2",
-    ]);
-    let wall = started.elapsed().as_secs_f64();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let r: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert_eq!(r["records"], n);
-    assert_eq!(r["failed"], 0);
-    let duration = r["duration_s"].as_f64().unwrap();
-    let rate = r["records_per_sec"].as_f64().unwrap();
-    assert!(duration > 0.0 && duration < wall, "{duration} vs wall {wall}");
-    assert!((rate * duration - n as f64).abs() < 1.0, "{rate} * {duration}");
-    let mb = r["mb_per_sec"].as_f64().unwrap();
-    let bytes = r["bytes"].as_f64().unwrap();
-    assert!((mb * duration * 1024.0 * 1024.0 - bytes).abs() < 1.0);
-    let l = &r["latency_ms"];
-    let v = |k: &str| l[k].as_f64().unwrap();
-    assert!(v("p50") > 0.0 && v("p50") <= v("p95") && v("p95") <= v("p99"));
-    assert!(v("p99") <= v("p999") && v("p999") <= v("max") && v("avg") <= v("max"));
-    // No record can take longer than the whole run.
-    assert!(v("max") <= duration * 1000.0 + 1.0, "{l} vs {duration}");
-    assert_eq!(r["settings"]["linger.ms"], "2");
-    assert_eq!(high_watermarks(cluster).iter().sum::<i64>(), n as i64);
-
-    let out = cluster.run(&["bench", "--messages", "1000", "--record-size", "100"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let line = stdout(&out);
-    assert!(line.starts_with("1000 records sent, "), "{line}");
-    for part in [" records/sec (", " MB/sec), ", " ms avg latency, ", " ms 99.9th."] {
-        assert!(line.contains(part), "{line}");
+        let records = consume_json(cluster, "g-once", n);
+        let mut got: Vec<Delivered> = records
+            .iter()
+            .map(|r| {
+                let value: serde_json::Value =
+                    serde_json::from_str(r["value"].as_str().unwrap()).unwrap();
+                // The key is the brewery id (the default --key).
+                assert_eq!(r["key"], value["id"]);
+                assert_eq!(r["topic"], cluster.topic.as_str());
+                assert_eq!(r["timestamp_type"], "create");
+                Delivered {
+                    partition: r["partition"].as_i64().unwrap() as i32,
+                    offset: r["offset"].as_i64().unwrap(),
+                    key: r["key"].as_str().unwrap().to_string(),
+                    seq: r["headers"]["kafka-lab-seq"]
+                        .as_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap(),
+                }
+            })
+            .collect();
+        got.sort();
+        let mut want = sent.clone();
+        want.sort();
+        assert_eq!(got, want);
     }
-});
+);
 
-cluster_test!(kcat_reads_what_kafka_lab_wrote_and_back, |cluster: &Cluster| {
-    let Some(kcat) = kcat() else { return };
-    let n = 120;
-    let out = cluster.run(&["produce", "--count", &n.to_string(), "--rate", "max", "--key", "state"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let sent = deliveries(&stdout(&out));
-    let read = std::process::Command::new(&kcat)
-        .args(["-C", "-b", &cluster.bootstrap, "-t", &cluster.topic, "-e", "-J", "-q"])
-        .args(["-o", "beginning"])
-        .output()
-        .unwrap();
-    assert!(read.status.success(), "{}", stderr(&read));
-    let mut by_kcat: Vec<(i32, i64, String)> = stdout(&read)
-        .lines()
-        .map(|l| {
-            let r: serde_json::Value = serde_json::from_str(l).unwrap();
-            let value: serde_json::Value =
-                serde_json::from_str(r["payload"].as_str().unwrap()).unwrap();
-            assert_eq!(r["key"], value["state"], "key is the brewery's state");
-            (
-                r["partition"].as_i64().unwrap() as i32,
-                r["offset"].as_i64().unwrap(),
-                r["key"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    let mut by_lab: Vec<(i32, i64, String)> = sent
-        .iter()
-        .map(|d| (d.partition, d.offset, d.key.clone()))
-        .collect();
-    by_kcat.sort();
-    by_lab.sort();
-    assert_eq!(by_kcat, by_lab);
+cluster_test!(
+    bench_figures_agree_with_counts_and_a_second_clock,
+    |cluster: &Cluster| {
+        let n = 5000u64;
+        let started = Instant::now();
+        let out = cluster.run(&[
+            "bench",
+            "--messages",
+            &n.to_string(),
+            "--json",
+            "--linger-ms",
+            "2",
+        ]);
+        let wall = started.elapsed().as_secs_f64();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let r: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+        assert_eq!(r["records"], n);
+        assert_eq!(r["failed"], 0);
+        let duration = r["duration_s"].as_f64().unwrap();
+        let rate = r["records_per_sec"].as_f64().unwrap();
+        assert!(
+            duration > 0.0 && duration < wall,
+            "{duration} vs wall {wall}"
+        );
+        assert!(
+            (rate * duration - n as f64).abs() < 1.0,
+            "{rate} * {duration}"
+        );
+        let mb = r["mb_per_sec"].as_f64().unwrap();
+        let bytes = r["bytes"].as_f64().unwrap();
+        assert!((mb * duration * 1024.0 * 1024.0 - bytes).abs() < 1.0);
+        let l = &r["latency_ms"];
+        let v = |k: &str| l[k].as_f64().unwrap();
+        assert!(v("p50") > 0.0 && v("p50") <= v("p95") && v("p95") <= v("p99"));
+        assert!(v("p99") <= v("p999") && v("p999") <= v("max") && v("avg") <= v("max"));
+        // No record can take longer than the whole run.
+        assert!(v("max") <= duration * 1000.0 + 1.0, "{l} vs {duration}");
+        assert_eq!(r["settings"]["linger.ms"], "2");
+        assert_eq!(high_watermarks(cluster).iter().sum::<i64>(), n as i64);
 
-    // kcat writes to a second topic of the same cluster; kafka-lab reads it.
-    let topic2 = format!("{}-kcat", cluster.topic);
-    let other = Cluster {
-        bootstrap: cluster.bootstrap.clone(),
-        topic: topic2.clone(),
-        partitions: 1,
-        kind: Kind::Real,
-    };
-    if cluster.is_real() {
-        create_topic(&cluster.bootstrap, &topic2, 1);
-    }
-    let mut writer = std::process::Command::new(&kcat)
-        .args(["-P", "-b", &cluster.bootstrap, "-t", &topic2, "-K", ":", "-p", "0"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let stdin = writer.stdin.as_mut().unwrap();
-        for i in 0..25 {
-            writeln!(stdin, "key-{i}:{{\"n\":{i},\"name\":\"Bräu {i}\"}}").unwrap();
+        let out = cluster.run(&["bench", "--messages", "1000", "--record-size", "100"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let line = stdout(&out);
+        assert!(line.starts_with("1000 records sent, "), "{line}");
+        for part in [
+            " records/sec (",
+            " MB/sec), ",
+            " ms avg latency, ",
+            " ms 99.9th.",
+        ] {
+            assert!(line.contains(part), "{line}");
         }
     }
-    assert!(writer.wait().unwrap().success());
-    let records = consume_json(&other, "g-kcat", 25);
-    for (i, r) in records.iter().enumerate() {
-        assert_eq!(r["partition"], 0);
-        assert_eq!(r["offset"], i as i64);
-        assert_eq!(r["key"], format!("key-{i}"));
-        assert_eq!(r["value"], format!("{{\"n\":{i},\"name\":\"Bräu {i}\"}}"));
-    }
-});
+);
 
-cluster_test!(ctrl_c_flushes_and_accounts_for_every_record, |cluster: &Cluster| {
-    let mut child = cluster
-        .command(&["produce", "--rate", "200"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    while seen.len() < 40 {
-        seen.push(lines.next().unwrap().unwrap());
-    }
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    seen.extend(lines.map(Result::unwrap));
-    let status = child.wait().unwrap();
-    let out = seen.join("\n");
-    let (sent, delivered, failed, undelivered) = summary(&out);
-    assert!(status.success(), "{out}");
-    assert_eq!(sent, delivered + failed + undelivered);
-    assert_eq!(failed, 0);
-    assert_eq!(deliveries(&out).len() as u64, delivered);
-    // What was reported delivered is what the topic holds: nothing lost, nothing extra.
-    assert_eq!(high_watermarks(cluster).iter().sum::<i64>(), delivered as i64);
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(err.contains("interrupted"), "{err}");
-});
+cluster_test!(
+    kcat_reads_what_kafka_lab_wrote_and_back,
+    |cluster: &Cluster| {
+        let Some(kcat) = kcat() else { return };
+        let n = 120;
+        let out = cluster.run(&[
+            "produce",
+            "--count",
+            &n.to_string(),
+            "--rate",
+            "max",
+            "--key",
+            "state",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let sent = deliveries(&stdout(&out));
+        let read = std::process::Command::new(&kcat)
+            .args([
+                "-C",
+                "-b",
+                &cluster.bootstrap,
+                "-t",
+                &cluster.topic,
+                "-e",
+                "-J",
+                "-q",
+            ])
+            .args(["-o", "beginning"])
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "{}", stderr(&read));
+        let mut by_kcat: Vec<(i32, i64, String)> = stdout(&read)
+            .lines()
+            .map(|l| {
+                let r: serde_json::Value = serde_json::from_str(l).unwrap();
+                let value: serde_json::Value =
+                    serde_json::from_str(r["payload"].as_str().unwrap()).unwrap();
+                assert_eq!(r["key"], value["state"], "key is the brewery's state");
+                (
+                    r["partition"].as_i64().unwrap() as i32,
+                    r["offset"].as_i64().unwrap(),
+                    r["key"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let mut by_lab: Vec<(i32, i64, String)> = sent
+            .iter()
+            .map(|d| (d.partition, d.offset, d.key.clone()))
+            .collect();
+        by_kcat.sort();
+        by_lab.sort();
+        assert_eq!(by_kcat, by_lab);
 
-cluster_test!(consume_exits_after_count_and_commits, |cluster: &Cluster| {
-    let out = cluster.run(&["produce", "--count", "30", "--rate", "max"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let first = consume_json(cluster, "g-commit", 10);
-    let second = consume_json(cluster, "g-commit", 20);
-    let key = |r: &serde_json::Value| (r["partition"].as_i64(), r["offset"].as_i64());
-    let mut all: Vec<_> = first.iter().chain(&second).map(key).collect();
-    all.sort();
-    all.dedup();
-    assert_eq!(all.len(), 30, "the second run resumes where the first stopped");
-    let text = cluster.run(&["consume", "-g", "g-text", "--from-beginning", "--count", "1"]);
-    assert!(text.status.success(), "{}", stderr(&text));
-    let line = stdout(&text);
-    let p = logfmt(line.lines().next().unwrap());
-    assert_eq!(field(&p, "topic"), Some(cluster.topic.as_str()));
-    assert!(field(&p, "timestamp").unwrap().ends_with('Z'));
-    assert!(field(&p, "value").unwrap().chars().count() <= 120);
-});
+        // kcat writes to a second topic of the same cluster; kafka-lab reads it.
+        let topic2 = format!("{}-kcat", cluster.topic);
+        let other = Cluster {
+            bootstrap: cluster.bootstrap.clone(),
+            topic: topic2.clone(),
+            partitions: 1,
+            kind: Kind::Real,
+        };
+        if cluster.is_real() {
+            create_topic(&cluster.bootstrap, &topic2, 1);
+        }
+        let mut writer = std::process::Command::new(&kcat)
+            .args([
+                "-P",
+                "-b",
+                &cluster.bootstrap,
+                "-t",
+                &topic2,
+                "-K",
+                ":",
+                "-p",
+                "0",
+            ])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            let stdin = writer.stdin.as_mut().unwrap();
+            for i in 0..25 {
+                writeln!(stdin, "key-{i}:{{\"n\":{i},\"name\":\"Bräu {i}\"}}").unwrap();
+            }
+        }
+        assert!(writer.wait().unwrap().success());
+        let records = consume_json(&other, "g-kcat", 25);
+        for (i, r) in records.iter().enumerate() {
+            assert_eq!(r["partition"], 0);
+            assert_eq!(r["offset"], i as i64);
+            assert_eq!(r["key"], format!("key-{i}"));
+            assert_eq!(r["value"], format!("{{\"n\":{i},\"name\":\"Bräu {i}\"}}"));
+        }
+    }
+);
+
+cluster_test!(
+    ctrl_c_flushes_and_accounts_for_every_record,
+    |cluster: &Cluster| {
+        let mut child = cluster
+            .command(&["produce", "--rate", "200"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        while seen.len() < 40 {
+            seen.push(lines.next().unwrap().unwrap());
+        }
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        seen.extend(lines.map(Result::unwrap));
+        let status = child.wait().unwrap();
+        let out = seen.join("\n");
+        let (sent, delivered, failed, undelivered) = summary(&out);
+        assert!(status.success(), "{out}");
+        assert_eq!(sent, delivered + failed + undelivered);
+        assert_eq!(failed, 0);
+        assert_eq!(deliveries(&out).len() as u64, delivered);
+        // What was reported delivered is what the topic holds: nothing lost, nothing extra.
+        assert_eq!(
+            high_watermarks(cluster).iter().sum::<i64>(),
+            delivered as i64
+        );
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(err.contains("interrupted"), "{err}");
+    }
+);
+
+cluster_test!(
+    consume_exits_after_count_and_commits,
+    |cluster: &Cluster| {
+        let out = cluster.run(&["produce", "--count", "30", "--rate", "max"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let first = consume_json(cluster, "g-commit", 10);
+        let second = consume_json(cluster, "g-commit", 20);
+        let key = |r: &serde_json::Value| (r["partition"].as_i64(), r["offset"].as_i64());
+        let mut all: Vec<_> = first.iter().chain(&second).map(key).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(
+            all.len(),
+            30,
+            "the second run resumes where the first stopped"
+        );
+        let text = cluster.run(&[
+            "consume",
+            "-g",
+            "g-text",
+            "--from-beginning",
+            "--count",
+            "1",
+        ]);
+        assert!(text.status.success(), "{}", stderr(&text));
+        let line = stdout(&text);
+        let p = logfmt(line.lines().next().unwrap());
+        assert_eq!(field(&p, "topic"), Some(cluster.topic.as_str()));
+        assert!(field(&p, "timestamp").unwrap().ends_with('Z'));
+        assert!(field(&p, "value").unwrap().chars().count() <= 120);
+    }
+);
 
 cluster_test!(missing_topic_is_a_clear_error, |cluster: &Cluster| {
     let out = std::process::Command::new(BIN)
-        .args(["-b", &cluster.bootstrap, "-t", "no-such-topic-here", "consume", "--count", "1"])
+        .args([
+            "-b",
+            &cluster.bootstrap,
+            "-t",
+            "no-such-topic-here",
+            "consume",
+            "--count",
+            "1",
+        ])
         .output()
         .unwrap();
     assert_clean_failure(&out, &["topic `no-such-topic-here` does not exist"]);
@@ -251,7 +330,10 @@ fn embedded_cluster_runs_in_process_with_no_config() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("embedded cluster: 3 brokers"));
     assert!(stderr(&out).contains("acks=1 and acks=all behave alike"));
-    let partitions: BTreeSet<i32> = deliveries(&stdout(&out)).iter().map(|d| d.partition).collect();
+    let partitions: BTreeSet<i32> = deliveries(&stdout(&out))
+        .iter()
+        .map(|d| d.partition)
+        .collect();
     assert!(partitions.iter().all(|p| (0..6).contains(p)));
     let out = std::process::Command::new(BIN)
         .args(["bench", "--messages", "2000"])

@@ -18,7 +18,11 @@ fn real_records() -> Option<Vec<serde_json::Value>> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(serde_json::from_str(&text).unwrap()),
         Err(_) => {
-            assert!(std::env::var("CI").is_err(), "{} is missing", path.display());
+            assert!(
+                std::env::var("CI").is_err(),
+                "{} is missing",
+                path.display()
+            );
             eprintln!("SKIPPED: {} not found", path.display());
             None
         }
@@ -91,7 +95,9 @@ fn quick() -> FetchOptions {
 
 #[test]
 fn pages_through_every_real_record_retrying_429_and_5xx() {
-    let Some(records) = real_records() else { return };
+    let Some(records) = real_records() else {
+        return;
+    };
     let total = records.len();
     let want: Vec<Brewery> = records
         .iter()
@@ -111,22 +117,32 @@ fn pages_through_every_real_record_retrying_429_and_5xx() {
     assert_eq!(log.len(), total.div_ceil(200) + 2);
     assert!(log[0].contains("page=1&per_page=200"), "{}", log[0]);
     // Real data: non-ASCII names, missing coordinates, every brewery type.
-    assert!(got.iter().any(|b| b.name.as_deref().is_some_and(|n| !n.is_ascii())));
+    assert!(got
+        .iter()
+        .any(|b| b.name.as_deref().is_some_and(|n| !n.is_ascii())));
     assert!(got.iter().any(|b| b.longitude.is_none()));
-    let types: std::collections::HashSet<_> = got.iter().filter_map(|b| b.brewery_type.clone()).collect();
+    let types: std::collections::HashSet<_> =
+        got.iter().filter_map(|b| b.brewery_type.clone()).collect();
     assert_eq!(types.len(), 14);
 }
 
 #[test]
 fn stops_at_max_pages_and_gives_up_on_persistent_errors() {
-    let Some(records) = real_records() else { return };
+    let Some(records) = real_records() else {
+        return;
+    };
     let (base, _) = serve(records, vec![]);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let options = FetchOptions {
         max_pages: 2,
         ..quick()
     };
-    assert_eq!(rt.block_on(fetch_api(&base, &options, |_, _| {})).unwrap().len(), 400);
+    assert_eq!(
+        rt.block_on(fetch_api(&base, &options, |_, _| {}))
+            .unwrap()
+            .len(),
+        400
+    );
     let err = rt
         .block_on(fetch_api(&format!("{base}/wrong"), &quick(), |_, _| {}))
         .unwrap_err()
@@ -141,13 +157,18 @@ fn offline_is_a_clear_error() {
         .block_on(fetch_api("http://127.0.0.1:1", &quick(), |_, _| {}))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("cannot fetch breweries from http://127.0.0.1:1"), "{err}");
+    assert!(
+        err.contains("cannot fetch breweries from http://127.0.0.1:1"),
+        "{err}"
+    );
     assert!(err.contains("--source bundled"), "{err}");
 }
 
 #[test]
 fn produce_sends_the_api_records_in_a_loop() {
-    let Some(records) = real_records() else { return };
+    let Some(records) = real_records() else {
+        return;
+    };
     let ids: Vec<String> = records[..250]
         .iter()
         .map(|r| r["id"].as_str().unwrap().to_string())
@@ -156,10 +177,22 @@ fn produce_sends_the_api_records_in_a_loop() {
     let (base, _) = serve(records[..250].to_vec(), vec![]);
     let cluster = Cluster::embedded("api-produce", 3);
     let out = cluster.run(&[
-        "produce", "--source", "openbrewerydb", "--api-url", &base, "--count", "260", "--rate", "max",
+        "produce",
+        "--source",
+        "openbrewerydb",
+        "--api-url",
+        &base,
+        "--count",
+        "260",
+        "--rate",
+        "max",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("fetched 250 breweries"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("fetched 250 breweries"),
+        "{}",
+        stderr(&out)
+    );
     let mut sent = deliveries(&stdout(&out));
     sent.sort_by_key(|d| d.seq);
     for d in &sent {

@@ -81,16 +81,12 @@ impl ProducerContext for ProbeContext {
     fn delivery(&self, _: &DeliveryResult<'_>, _: ()) {}
 }
 
-/// Messages to the thread that owns the embedded cluster.
-enum Command {
-    Stop,
-}
-
 /// librdkafka's mock cluster, owned by a thread of its own (the mock handle is not `Send`).
 /// Dropping it stops the brokers.
 pub struct EmbeddedCluster {
     bootstrap: String,
-    commands: mpsc::Sender<Command>,
+    /// Dropping or sending on it stops the cluster's thread.
+    stop: mpsc::Sender<()>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -125,16 +121,16 @@ impl EmbeddedCluster {
             ));
         }
         let (ready_tx, ready_rx) = mpsc::channel();
-        let (commands, command_rx) = mpsc::channel();
+        let (stop, stop_rx) = mpsc::channel();
         let options = options.clone();
         let thread = std::thread::Builder::new()
             .name("embedded-cluster".to_string())
-            .spawn(move || run_embedded(options, ready_tx, command_rx))
+            .spawn(move || run_embedded(options, ready_tx, stop_rx))
             .map_err(|e| ClusterError::Embedded(e.to_string()))?;
         match ready_rx.recv() {
             Ok(Ok(bootstrap)) => Ok(EmbeddedCluster {
                 bootstrap,
-                commands,
+                stop,
                 thread: Some(thread),
             }),
             Ok(Err(e)) => Err(ClusterError::Embedded(e)),
@@ -151,7 +147,7 @@ impl EmbeddedCluster {
 
 impl Drop for EmbeddedCluster {
     fn drop(&mut self) {
-        let _ = self.commands.send(Command::Stop);
+        let _ = self.stop.send(());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -161,7 +157,7 @@ impl Drop for EmbeddedCluster {
 fn run_embedded(
     options: EmbeddedOptions,
     ready: mpsc::Sender<Result<String, String>>,
-    commands: mpsc::Receiver<Command>,
+    stop: mpsc::Receiver<()>,
 ) {
     // The mock cluster lives inside this client handle and dies with it.
     let holder: Result<BaseProducer, _> = ClientConfig::new()
@@ -197,11 +193,7 @@ fn run_embedded(
     }
     let _ = ready.send(Ok(mock.bootstrap_servers()));
     // Serve until told to stop, or until the owner is gone.
-    while let Ok(command) = commands.recv() {
-        match command {
-            Command::Stop => break,
-        }
-    }
+    let _ = stop.recv();
 }
 
 /// What the probe found out about a topic.
@@ -209,7 +201,16 @@ fn run_embedded(
 pub struct TopicInfo {
     pub name: String,
     pub partitions: Vec<i32>,
+    /// The cluster is librdkafka's mock cluster (served by `kafka-lab cluster`).
+    pub is_mock: bool,
 }
+
+/// Consumer settings that make group changes quick on the mock cluster: after the first join
+/// it holds each rebalance for `session.timeout.ms - 1000` ms (45 s with the defaults).
+pub const MOCK_GROUP_SETTINGS: [(&str, &str); 2] = [
+    ("session.timeout.ms", "2000"),
+    ("heartbeat.interval.ms", "400"),
+];
 
 /// Properties of `settings` that any client may carry (connection, security), without the
 /// ones that belong to the producer or the consumer only.
@@ -269,9 +270,14 @@ pub fn probe(
                             let mut partitions: Vec<i32> =
                                 t.partitions().iter().map(|p| p.id()).collect();
                             partitions.sort_unstable();
+                            let is_mock = client
+                                .client()
+                                .fetch_cluster_id(Duration::from_secs(2))
+                                .is_some_and(|id| id.starts_with("mockCluster"));
                             return Ok(TopicInfo {
                                 name: topic.to_string(),
                                 partitions,
+                                is_mock,
                             });
                         }
                         Some(RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) => {

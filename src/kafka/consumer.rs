@@ -8,7 +8,7 @@ use rdkafka::client::ClientContext;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Timestamp};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
@@ -151,7 +151,7 @@ impl LabConsumer {
     pub fn commit(&self) -> Result<(), KafkaError> {
         match self.inner.commit_consumer_state(CommitMode::Sync) {
             // Nothing stored since the last commit.
-            Err(KafkaError::ConsumerCommit(rdkafka::error::RDKafkaErrorCode::NoOffset)) => Ok(()),
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
             other => other,
         }
     }
@@ -190,7 +190,12 @@ impl LabConsumer {
 
     /// Commits what was handled and leaves the group (librdkafka's close on drop).
     pub fn close(self) -> Result<(), KafkaError> {
-        let result = self.commit();
+        let result = match self.commit() {
+            // Mid-rebalance the group refuses commits; librdkafka's close commits the stored
+            // offsets itself once the rebalance lets it (with enable.auto.commit, the default).
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::RebalanceInProgress)) => Ok(()),
+            other => other,
+        };
         drop(self.inner);
         result
     }

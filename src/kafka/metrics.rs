@@ -211,7 +211,13 @@ mod tests {
         assert!(line.ends_with("2 records failed."), "{line}");
         assert_eq!(t.in_flight(), 0);
         let json = serde_json::to_value(&r).unwrap();
-        for field in ["records", "records_per_sec", "mb_per_sec", "latency_ms", "settings"] {
+        for field in [
+            "records",
+            "records_per_sec",
+            "mb_per_sec",
+            "latency_ms",
+            "settings",
+        ] {
             assert!(json.get(field).is_some(), "{field}");
         }
         assert!(json["latency_ms"].get("p999").is_some());

@@ -241,7 +241,10 @@ mod tests {
         let p = Pacer::new(Some(10.0));
         assert_eq!(p.wait_before(0), Duration::ZERO);
         let w = p.wait_before(10);
-        assert!(w > Duration::from_millis(900) && w <= Duration::from_secs(1), "{w:?}");
+        assert!(
+            w > Duration::from_millis(900) && w <= Duration::from_secs(1),
+            "{w:?}"
+        );
         assert_eq!(Pacer::new(None).wait_before(1000), Duration::ZERO);
         assert_eq!(Pacer::new(Some(0.0)).wait_before(1000), Duration::ZERO);
     }

@@ -115,7 +115,11 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
         if !numeric_ok {
             return Err(format!(
                 "`{value}` is not a number; expected {} in {}",
-                if info.kind == "float" { "a number" } else { "an integer" },
+                if info.kind == "float" {
+                    "a number"
+                } else {
+                    "an integer"
+                },
                 info.range
             ));
         }
@@ -138,11 +142,17 @@ mod tests {
         assert_eq!(lookup("bootstrap.servers").unwrap().applies, Applies::Both);
         assert_eq!(lookup("linger.ms").unwrap().applies, Applies::Producer);
         assert_eq!(lookup("acks").unwrap().applies, Applies::Producer);
-        assert_eq!(lookup("auto.offset.reset").unwrap().applies, Applies::Consumer);
+        assert_eq!(
+            lookup("auto.offset.reset").unwrap().applies,
+            Applies::Consumer
+        );
         assert_eq!(lookup("group.id").unwrap().applies, Applies::Consumer);
         assert!(lookup("linger.ms").unwrap().range.contains("900000"));
         assert!(lookup("no.such.property").is_none());
-        assert!(table().len() > 150, "librdkafka documents over 150 properties");
+        assert!(
+            table().len() > 150,
+            "librdkafka documents over 150 properties"
+        );
     }
 
     #[test]
@@ -153,7 +163,9 @@ mod tests {
         assert!(err.contains("range"), "{err}");
         assert!(check_value("acks", "maybe").is_err());
         assert!(check_value("batch.size", "abc").is_err());
-        assert!(check_value("acks", "2x").unwrap_err().contains("not a number"));
+        assert!(check_value("acks", "2x")
+            .unwrap_err()
+            .contains("not a number"));
         assert!(check_value("acks", "-1").is_ok());
         assert!(check_value("linger.ms", "0.5").is_ok());
         assert_eq!(lookup("batch.size").unwrap().kind, "integer");

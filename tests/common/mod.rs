@@ -76,7 +76,13 @@ impl Cluster {
     pub fn embedded_with(name: &str, partitions: i32, extra: &[&str]) -> Cluster {
         let topic = unique_topic(name);
         let mut child = Command::new(BIN)
-            .args(["cluster", "-t", &topic, "--partitions", &partitions.to_string()])
+            .args([
+                "cluster",
+                "-t",
+                &topic,
+                "--partitions",
+                &partitions.to_string(),
+            ])
             .args(extra)
             .current_dir(std::env::temp_dir())
             .stdout(Stdio::piped())
@@ -159,8 +165,10 @@ impl Drop for Cluster {
 pub fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
     let settings = producer_settings(bootstrap);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(kafka_lab::kafka::cluster::create_topic(&settings, topic, partitions, 1))
-        .expect("create topic");
+    rt.block_on(kafka_lab::kafka::cluster::create_topic(
+        &settings, topic, partitions, 1,
+    ))
+    .expect("create topic");
     wait_for(Duration::from_secs(15), || {
         kafka_lab::kafka::cluster::probe(&settings, topic, Duration::from_secs(5))
             .ok()
@@ -324,7 +332,10 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
 /// An error exit: non-zero, a message, no panic or backtrace.
 pub fn assert_clean_failure(out: &Output, needles: &[&str]) {
     let err = stderr(out);
-    assert!(!out.status.success(), "expected failure, got success: {err}");
+    assert!(
+        !out.status.success(),
+        "expected failure, got success: {err}"
+    );
     assert!(!err.contains("panicked"), "panic: {err}");
     assert!(!err.contains("RUST_BACKTRACE"), "backtrace hint: {err}");
     assert!(err.contains("error: "), "no error line: {err}");

@@ -1,0 +1,194 @@
+//! Consumer groups and topic administration, through kafka-lab's own consumer and admin code,
+//! checked against what the members and the broker say.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use kafka_lab::config::Role;
+use kafka_lab::kafka::cluster::{self, MOCK_GROUP_SETTINGS};
+use kafka_lab::kafka::consumer::LabConsumer;
+
+/// A group member that keeps polling (as members must, to take part in rebalances).
+struct Member {
+    consumer: Arc<LabConsumer>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Member {
+    fn join(rt: &tokio::runtime::Runtime, cluster: &Cluster, group: &str, n: usize) -> Member {
+        let client_id = format!("member-{n}");
+        let mut extra = vec![
+            ("group.id", group),
+            ("client.id", client_id.as_str()),
+            ("auto.offset.reset", "earliest"),
+        ];
+        if !cluster.is_real() {
+            extra.extend(MOCK_GROUP_SETTINGS);
+        }
+        let settings = client_settings(&cluster.bootstrap, Role::Consumer, &extra);
+        let _guard = rt.enter();
+        let (consumer, _events) = LabConsumer::subscribe(&settings, &cluster.topic).unwrap();
+        let consumer = Arc::new(consumer);
+        let polling = consumer.clone();
+        let task = rt.spawn(async move {
+            loop {
+                if let Ok(r) = polling.recv().await {
+                    let _ = polling.done(&r);
+                }
+            }
+        });
+        Member { consumer, task }
+    }
+
+    fn leave(self) {
+        self.task.abort();
+        // Wait for the task to let go of its handle, then close (LeaveGroup).
+        while Arc::strong_count(&self.consumer) > 1 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Arc::into_inner(self.consumer).unwrap().close().unwrap();
+    }
+}
+
+/// Waits until the members' own assignments have the wanted sizes (in any order) and
+/// together cover every partition exactly once.
+fn settled(members: &[Member], partitions: i32, sizes: &[usize]) -> Vec<Vec<i32>> {
+    let found = wait_for(Duration::from_secs(60), || {
+        let sets: Vec<Vec<i32>> = members
+            .iter()
+            .map(|m| m.consumer.assignment().unwrap())
+            .collect();
+        let mut got: Vec<usize> = sets.iter().map(Vec::len).collect();
+        got.sort_unstable();
+        let mut want = sizes.to_vec();
+        want.sort_unstable();
+        let all: BTreeSet<i32> = sets.iter().flatten().copied().collect();
+        let total: usize = got.iter().sum();
+        (got == want && total == partitions as usize && all.len() == total).then_some(sets)
+    });
+    found.unwrap_or_else(|| {
+        let now: Vec<Vec<i32>> = members
+            .iter()
+            .map(|m| m.consumer.assignment().unwrap())
+            .collect();
+        panic!("group did not settle to sizes {sizes:?}; assignments now {now:?}")
+    })
+}
+
+cluster_test!(
+    group_shares_partitions_and_rebalances,
+    |cluster: &Cluster| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let out = cluster.run(&["produce", "--count", "60", "--rate", "max"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let group = unique_topic("group");
+        let mut members: Vec<Member> = (0..3)
+            .map(|i| Member::join(&rt, cluster, &group, i))
+            .collect();
+        settled(&members, 6, &[2, 2, 2]);
+        for i in 3..7 {
+            members.push(Member::join(&rt, cluster, &group, i));
+        }
+        let sets = settled(&members, 6, &[1, 1, 1, 1, 1, 1, 0]);
+        assert_eq!(
+            sets.iter().filter(|s| s.is_empty()).count(),
+            1,
+            "the 7th member is idle"
+        );
+        // A busy member leaves: the idle one takes over, and every partition still has one owner.
+        let busy = sets.iter().position(|s| !s.is_empty()).unwrap();
+        members.remove(busy).leave();
+        settled(&members, 6, &[1, 1, 1, 1, 1, 1]);
+        // Down to two members: three partitions each.
+        while members.len() > 2 {
+            members.pop().unwrap().leave();
+        }
+        settled(&members, 6, &[3, 3]);
+        for m in members {
+            m.leave();
+        }
+    }
+);
+
+#[test]
+fn real_broker_topic_admin_and_acks_all() {
+    let Some(bootstrap) = real_bootstrap() else {
+        eprintln!("SKIPPED real_broker_topic_admin_and_acks_all: {BOOTSTRAP_VAR} is not set");
+        return;
+    };
+    let topic = unique_topic("admin");
+    let settings = producer_settings(&bootstrap);
+    create_topic(&bootstrap, &topic, 3);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // Creating it again is a clear error.
+    let err = rt
+        .block_on(cluster::create_topic(&settings, &topic, 3, 1))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already exists"), "{err}");
+    rt.block_on(cluster::add_partitions(&settings, &topic, 5))
+        .unwrap();
+    let info = wait_for(Duration::from_secs(15), || {
+        cluster::probe(&settings, &topic, Duration::from_secs(5))
+            .ok()
+            .filter(|t| t.partitions.len() == 5)
+    })
+    .expect("5 partitions after adding 2");
+    assert_eq!(info.partitions, vec![0, 1, 2, 3, 4]);
+    assert!(!info.is_mock);
+    // Fewer partitions than now is refused.
+    let err = rt
+        .block_on(cluster::add_partitions(&settings, &topic, 2))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot add partitions"), "{err}");
+
+    // A missing topic is created by produce when --partitions is given.
+    let fresh = unique_topic("created-by-produce");
+    let out = std::process::Command::new(BIN)
+        .args([
+            "-b",
+            &bootstrap,
+            "-t",
+            &fresh,
+            "--partitions",
+            "4",
+            "produce",
+        ])
+        .args(["--count", "40", "--rate", "max", "-X", "acks=all"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("created topic"), "{}", stderr(&out));
+    let sent = deliveries(&stdout(&out));
+    assert_eq!(sent.len(), 40);
+    assert!(sent.iter().all(|d| (0..4).contains(&d.partition)));
+    let info = cluster::probe(&settings, &fresh, Duration::from_secs(5)).unwrap();
+    assert_eq!(info.partitions.len(), 4);
+
+    // acks=all with idempotence: every record acknowledged by the (single) in-sync replica.
+    let out = std::process::Command::new(BIN)
+        .args([
+            "-b",
+            &bootstrap,
+            "-t",
+            &fresh,
+            "bench",
+            "--messages",
+            "3000",
+            "--acks",
+            "all",
+        ])
+        .args(["-X", "enable.idempotence=true", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(r["records"], 3000);
+    assert_eq!(r["settings"]["acks"], "all");
+    assert_eq!(r["settings"]["enable.idempotence"], "true");
+}
