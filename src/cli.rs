@@ -22,8 +22,30 @@ pub struct Cli {
     #[command(flatten)]
     pub connection: Connection,
 
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Options of the dashboard (the default command).
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// The producer's starting rate: records per second, or `max`.
+    #[arg(long, default_value = "50", value_name = "R", value_parser = parse_rate)]
+    pub rate: Rate,
+
+    /// The consumer group the dashboard's consumers join.
+    #[arg(short = 'g', long, default_value = "kafka-lab", value_name = "GROUP")]
+    pub group: String,
+
+    /// Start with the producer stopped (p starts it).
+    #[arg(long)]
+    pub paused: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 /// Where the cluster is and how to reach it; accepted before or after the subcommand.

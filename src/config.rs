@@ -35,7 +35,7 @@ impl fmt::Display for Origin {
                 line,
                 section,
             } => write!(f, "{}:{line} [{section}]", path.display()),
-            Origin::Flag(flag) => write!(f, "command line {flag}"),
+            Origin::Flag(flag) => write!(f, "{flag}"),
             Origin::Builtin(why) => write!(f, "{why}"),
         }
     }
@@ -277,7 +277,7 @@ fn expand_env(value: &str, env: impl Fn(&str) -> Option<String>) -> Result<Strin
 
 /// Parses a `key=value` argument (for -X).
 pub fn parse_pair(arg: &str, flag: &str) -> Result<Setting, ConfigError> {
-    let origin = Origin::Flag(format!("{flag} {}", shown_pair(arg)));
+    let origin = Origin::Flag(format!("command line {flag} {}", shown_pair(arg)));
     match arg.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => Ok(Setting {
             key: key.trim().to_string(),
@@ -317,11 +317,17 @@ impl Layers {
         });
     }
 
+    /// A setting from a command-line flag such as `--acks`.
     pub fn flag(&mut self, key: &str, value: impl Into<String>, flag: &str) {
+        self.set_by(key, value, format!("command line {flag}"));
+    }
+
+    /// A setting made by the user at run time, e.g. in the dashboard's settings panel.
+    pub fn set_by(&mut self, key: &str, value: impl Into<String>, origin: String) {
         self.flags.push(Setting {
             key: key.to_string(),
             value: value.into(),
-            origin: Origin::Flag(flag.to_string()),
+            origin: Origin::Flag(origin),
         });
     }
 

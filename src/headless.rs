@@ -13,9 +13,10 @@ use crate::config::{shown_value, Role};
 use crate::kafka::cluster::{EmbeddedCluster, MOCK_GROUP_SETTINGS};
 use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
 use crate::kafka::metrics::{per_second, BenchReport};
-use crate::kafka::producer::{Delivery, LabProducer, Pacer};
+use crate::kafka::producer::{Delivery, LabProducer, Pacer, Reports};
 use crate::source::{self, Dataset, FetchOptions, Source};
 use crate::target::{embedded_options, Target};
+use crate::text::{format_timestamp, logfmt, printable, shorten};
 
 /// Set by Ctrl-C (or SIGTERM); long loops check it.
 #[derive(Clone, Default)]
@@ -65,16 +66,7 @@ fn print_config_and_exit(target: &Target, roles: &[Role]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A value as a logfmt field: quoted when it holds spaces, quotes or `=`.
-fn logfmt(value: &str) -> String {
-    if value.is_empty() || value.contains([' ', '"', '=', '\t', '\n']) {
-        serde_json::to_string(value).unwrap_or_default()
-    } else {
-        value.to_string()
-    }
-}
-
-async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
+pub async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
     let records = match Source::parse(&args.source, &args.api_url) {
         Source::Bundled => source::bundled(),
         Source::File(path) => source::from_file(&path)?,
@@ -105,7 +97,7 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
 
     let stop = StopFlag::on_signals();
     let (reports, report_rx) = std::sync::mpsc::sync_channel::<Delivery>(4096);
-    let producer = LabProducer::new(&settings, &target.topic, Some(reports))
+    let producer = LabProducer::new(&settings, &target.topic, Reports::Every(reports))
         .context("cannot create the producer")?;
     let topic = target.topic.clone();
     let printer = std::thread::spawn(move || {
@@ -185,50 +177,6 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// Milliseconds since the epoch as RFC 3339 UTC.
-fn format_timestamp(ms: i64) -> String {
-    let t = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_millis(t).to_string()
-}
-
-/// Bytes as text for a terminal: UTF-8 with control characters escaped, or hex.
-pub fn printable(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s
-            .chars()
-            .flat_map(char::escape_default_if_control)
-            .collect(),
-        Err(_) => {
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            format!("0x{hex}")
-        }
-    }
-}
-
-/// Shortens to at most `max` characters, marking the cut with `…`.
-pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
-trait EscapeControl {
-    fn escape_default_if_control(self) -> std::vec::IntoIter<char>;
-}
-
-impl EscapeControl for char {
-    fn escape_default_if_control(self) -> std::vec::IntoIter<char> {
-        if self.is_control() {
-            self.escape_default().collect::<Vec<_>>().into_iter()
-        } else {
-            vec![self].into_iter()
-        }
-    }
 }
 
 fn record_text(r: &ConsumedRecord) -> String {
@@ -393,8 +341,8 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     let dataset = load_dataset(&args.source).await?;
     target.ensure_topic(&settings).await?;
     let stop = StopFlag::on_signals();
-    let producer =
-        LabProducer::new(&settings, &target.topic, None).context("cannot create the producer")?;
+    let producer = LabProducer::new(&settings, &target.topic, Reports::None)
+        .context("cannot create the producer")?;
 
     let messages = args.messages;
     let mean_len = dataset.mean_payload_len();
@@ -517,63 +465,9 @@ pub async fn cluster(c: &Connection) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The default command until the dashboard exists: say what it would connect to.
-pub async fn describe(c: &Connection) -> Result<ExitCode> {
-    let target = Target::connect(c, Role::Producer)?;
-    if c.print_config {
-        return print_config_and_exit(&target, &[Role::Producer, Role::Consumer]);
-    }
-    let settings = target.settings(Role::Producer)?;
-    let topic = target.ensure_topic(&settings).await?;
-    println!(
-        "cluster: {}\ntopic: {} ({} partitions)",
-        if target.is_embedded() {
-            format!(
-                "embedded ({})",
-                settings.get("bootstrap.servers").unwrap_or("")
-            )
-        } else {
-            settings.get("bootstrap.servers").unwrap_or("").to_string()
-        },
-        topic.name,
-        topic.partitions.len()
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn logfmt_quotes_only_when_needed() {
-        assert_eq!(logfmt("abc"), "abc");
-        assert_eq!(logfmt("New York"), "\"New York\"");
-        assert_eq!(logfmt("a\"b"), "\"a\\\"b\"");
-        assert_eq!(logfmt(""), "\"\"");
-    }
-
-    #[test]
-    fn printable_escapes_controls_and_hex_encodes_binary() {
-        assert_eq!(printable(b"K\xc3\xb6ln"), "Köln");
-        assert_eq!(printable(b"a\nb\x1b[2J"), "a\\nb\\u{1b}[2J");
-        assert_eq!(printable(&[0xff, 0x00, 0x10]), "0xff0010");
-    }
-
-    #[test]
-    fn shorten_marks_the_cut() {
-        assert_eq!(shorten("abcdef", 10), "abcdef");
-        assert_eq!(shorten("abcdef", 4), "abc…");
-        assert_eq!(shorten("ääääää", 3), "ää…");
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(
-            format_timestamp(1_700_000_000_123),
-            "2023-11-14T22:13:20.123Z"
-        );
-    }
 
     #[test]
     fn sized_payloads_have_the_exact_size() {

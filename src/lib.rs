@@ -3,9 +3,13 @@
 //! `kafka` talks to Kafka and knows nothing of the screen; `headless` holds the subcommands for
 //! scripts; `config` and `target` turn the command line and `config.ini` into client settings.
 
+pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod headless;
 pub mod kafka;
 pub mod source;
 pub mod target;
+pub mod text;
+pub mod ui;

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     let c = &cli.connection;
     let result = runtime.block_on(async {
         match &cli.command {
-            None => headless::describe(c).await,
+            None => kafka_lab::dashboard::run(c, &cli.dashboard).await,
             Some(Command::Produce(args)) => headless::produce(c, args).await,
             Some(Command::Consume(args)) => headless::consume(c, args).await,
             Some(Command::Bench(args)) => headless::bench(c, args).await,

@@ -55,7 +55,7 @@ impl Target {
         layers.bootstrap = c.bootstrap_servers.as_ref().map(|b| Setting {
             key: "bootstrap.servers".to_string(),
             value: b.clone(),
-            origin: Origin::Flag("-b".to_string()),
+            origin: Origin::Flag("command line -b".to_string()),
         });
         for arg in &c.property {
             layers.overrides.push(config::parse_pair(arg, "-X")?);

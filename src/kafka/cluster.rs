@@ -62,6 +62,11 @@ impl ErrorLatch {
     pub fn get(&self) -> Option<(RDKafkaErrorCode, String)> {
         self.0.lock().unwrap().clone()
     }
+
+    /// The error reported since the last take, if any.
+    pub fn take(&self) -> Option<String> {
+        self.0.lock().unwrap().take().map(|(_, reason)| reason)
+    }
 }
 
 /// A client context that only remembers errors.

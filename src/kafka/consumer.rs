@@ -184,8 +184,27 @@ impl LabConsumer {
             .fetch_watermarks(topic, partition, Duration::from_secs(5))
     }
 
-    pub fn last_error(&self) -> Option<String> {
-        self.inner.context().errors.get().map(|(_, reason)| reason)
+    /// The client-level error reported since the last call, if any.
+    pub fn take_error(&self) -> Option<String> {
+        self.inner.context().errors.take()
+    }
+
+    /// The high watermark from the latest fetch response, without asking the broker.
+    pub fn cached_high_watermark(&self, topic: &str, partition: i32) -> Option<i64> {
+        let topic = std::ffi::CString::new(topic).ok()?;
+        let (mut low, mut high) = (0i64, 0i64);
+        // SAFETY: a live client handle, a NUL-terminated topic, and two valid out-pointers.
+        let err = unsafe {
+            rdkafka_sys::rd_kafka_get_watermark_offsets(
+                self.inner.client().native_ptr(),
+                topic.as_ptr(),
+                partition,
+                &mut low,
+                &mut high,
+            )
+        };
+        (err == rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
+            .then_some(high)
     }
 
     /// Commits what was handled and leaves the group (librdkafka's close on drop).

@@ -110,6 +110,69 @@ impl RunTotals {
     }
 }
 
+/// What happened between two snapshots of a running client.
+#[derive(Debug, Clone, Default)]
+pub struct Interval {
+    pub duration: Duration,
+    pub count: u64,
+    pub bytes: u64,
+    pub latency: Latency,
+}
+
+/// Figures over the last few seconds, kept as a ring of per-tick intervals.
+#[derive(Debug, Clone)]
+pub struct Window {
+    intervals: std::collections::VecDeque<Interval>,
+    capacity: usize,
+}
+
+/// A window's figures, ready to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct WindowFigures {
+    pub per_sec: f64,
+    pub mb_per_sec: f64,
+    pub latency: LatencySummary,
+    /// How many seconds the figures cover.
+    pub span_s: f64,
+}
+
+impl Window {
+    /// A window of `capacity` intervals (e.g. 20 ticks of 250 ms: five seconds).
+    pub fn new(capacity: usize) -> Window {
+        Window {
+            intervals: std::collections::VecDeque::with_capacity(capacity),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn push(&mut self, interval: Interval) {
+        if self.intervals.len() == self.capacity {
+            self.intervals.pop_front();
+        }
+        self.intervals.push_back(interval);
+    }
+
+    pub fn clear(&mut self) {
+        self.intervals.clear();
+    }
+
+    pub fn figures(&self) -> WindowFigures {
+        let span: Duration = self.intervals.iter().map(|i| i.duration).sum();
+        let count = self.intervals.iter().map(|i| i.count).sum();
+        let bytes = self.intervals.iter().map(|i| i.bytes).sum();
+        let mut latency = Latency::default();
+        for i in &self.intervals {
+            latency.add(&i.latency);
+        }
+        WindowFigures {
+            per_sec: per_second(count, span),
+            mb_per_sec: per_second(bytes, span) / MB,
+            latency: latency.summary(),
+            span_s: span.as_secs_f64(),
+        }
+    }
+}
+
 /// A bench result: the figures of `kafka-producer-perf-test`, and the same as JSON.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
@@ -186,6 +249,31 @@ mod tests {
         // Below a microsecond still counts as one record.
         l.record(Duration::from_nanos(10));
         assert_eq!(l.count(), 2);
+    }
+
+    #[test]
+    fn window_keeps_only_the_last_intervals() {
+        let mut w = Window::new(4);
+        assert_eq!(w.figures(), WindowFigures::default());
+        for n in 1..=6u64 {
+            let mut latency = Latency::default();
+            latency.record(Duration::from_millis(n));
+            w.push(Interval {
+                duration: Duration::from_millis(250),
+                count: n * 10,
+                bytes: n * 1024 * 1024,
+                latency,
+            });
+        }
+        // Intervals 3..=6 remain: 180 records and 18 MB over one second.
+        let f = w.figures();
+        assert_eq!(f.per_sec, 180.0);
+        assert_eq!(f.mb_per_sec, 18.0);
+        assert_eq!(f.span_s, 1.0);
+        assert_eq!(f.latency.max, 6.0);
+        assert_eq!(f.latency.p50, 4.0);
+        w.clear();
+        assert_eq!(w.figures().per_sec, 0.0);
     }
 
     #[test]

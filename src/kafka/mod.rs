@@ -2,6 +2,16 @@
 
 pub mod cluster;
 pub mod consumer;
+pub mod member;
 pub mod metrics;
 pub mod producer;
+pub mod producer_task;
 pub mod properties;
+
+/// What the Kafka side tells the dashboard: compact snapshots, a few per second.
+#[derive(Debug, Clone)]
+pub enum KafkaEvent {
+    Producer(Box<producer_task::ProducerSnapshot>),
+    Member(Box<member::MemberSnapshot>),
+    MemberLeft { id: u32 },
+}

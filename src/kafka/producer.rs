@@ -5,9 +5,10 @@
 //! `produce` subcommand prints one line each) passes a bounded channel.
 
 use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -17,7 +18,8 @@ use rdkafka::Message;
 
 use crate::config::ClientSettings;
 use crate::kafka::cluster::ErrorLatch;
-use crate::kafka::metrics::RunTotals;
+use crate::kafka::metrics::{Interval, RunTotals};
+use crate::kafka::properties;
 
 /// The header that carries each record's sequence number within its run.
 pub const SEQ_HEADER: &str = "kafka-lab-seq";
@@ -25,6 +27,8 @@ pub const SEQ_HEADER: &str = "kafka-lab-seq";
 /// One delivery report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
+    /// When the report arrived (wall clock, for display).
+    pub at: SystemTime,
     pub seq: u64,
     pub key: Option<String>,
     pub partition: i32,
@@ -41,9 +45,30 @@ pub struct Pending {
     key: Option<String>,
 }
 
+/// Where delivery reports go besides the totals.
+pub enum Reports {
+    /// Only counts and histograms.
+    None,
+    /// Every report, over a bounded channel (the sender waits when it is full).
+    Every(SyncSender<Delivery>),
+    /// The latest reports in a ring of this size, for a live view that samples.
+    Latest(usize),
+}
+
+/// What arrived since the last [`LabProducer::take_live`]: the interval's figures and the
+/// latest reports.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub interval: Interval,
+    pub latest: VecDeque<Delivery>,
+    /// Reports that arrived but fell out of `latest`.
+    pub skipped: u64,
+}
+
 pub struct DeliveryContext {
     totals: Arc<Mutex<RunTotals>>,
-    reports: Option<SyncSender<Delivery>>,
+    live: Mutex<Live>,
+    reports: Reports,
     pub errors: ErrorLatch,
 }
 
@@ -77,16 +102,34 @@ impl ProducerContext for DeliveryContext {
                 }
             }
         }
-        if let Some(reports) = &self.reports {
+        let delivery = || Delivery {
+            at: SystemTime::now(),
+            seq: pending.seq,
+            key: pending.key.clone(),
+            partition,
+            offset,
+            latency,
+            error: error.clone(),
+        };
+        match &self.reports {
+            Reports::None => {}
             // Blocks when the reader falls behind: back-pressure rather than loss.
-            let _ = reports.send(Delivery {
-                seq: pending.seq,
-                key: pending.key,
-                partition,
-                offset,
-                latency,
-                error,
-            });
+            Reports::Every(reports) => {
+                let _ = reports.send(delivery());
+            }
+            Reports::Latest(keep) => {
+                let mut live = self.live.lock().unwrap();
+                if error.is_none() {
+                    live.interval.count += 1;
+                    live.interval.bytes += pending.bytes as u64;
+                    live.interval.latency.record(latency);
+                }
+                if live.latest.len() == *keep {
+                    live.latest.pop_front();
+                    live.skipped += 1;
+                }
+                live.latest.push_back(delivery());
+            }
         }
     }
 }
@@ -98,15 +141,15 @@ pub struct LabProducer {
 }
 
 impl LabProducer {
-    /// `reports`: where every delivery report goes, if anywhere.
     pub fn new(
         settings: &ClientSettings,
         topic: &str,
-        reports: Option<SyncSender<Delivery>>,
+        reports: Reports,
     ) -> Result<LabProducer, KafkaError> {
         let totals = Arc::new(Mutex::new(RunTotals::default()));
         let context = DeliveryContext {
             totals: totals.clone(),
+            live: Mutex::new(Live::default()),
             reports,
             errors: ErrorLatch::default(),
         };
@@ -169,8 +212,18 @@ impl LabProducer {
         self.totals.lock().unwrap().clone()
     }
 
+    /// Takes what arrived since the last call (with [`Reports::Latest`]).
+    pub fn take_live(&self) -> Live {
+        std::mem::take(&mut *self.inner.context().live.lock().unwrap())
+    }
+
     pub fn last_error(&self) -> Option<String> {
         self.inner.context().errors.get().map(|(_, reason)| reason)
+    }
+
+    /// The client-level error reported since the last call, if any.
+    pub fn take_error(&self) -> Option<String> {
+        self.inner.context().errors.take()
     }
 
     /// The effective value of each property that shapes a run, as librdkafka resolved it.
@@ -187,10 +240,14 @@ impl LabProducer {
             "max.in.flight.requests.per.connection",
             "partitioner",
         ] {
+            // Topic-level properties (acks, partitioner) are not in the global config: their
+            // default comes from librdkafka's table.
             let value = settings
                 .get(key)
                 .map(str::to_string)
-                .or_else(|| native.as_ref().and_then(|n| n.get(key).ok()));
+                .or_else(|| native.as_ref().and_then(|n| n.get(key).ok()))
+                .filter(|v| !v.is_empty())
+                .or_else(|| properties::lookup(key).map(|p| p.default.clone()));
             if let Some(value) = value {
                 let value = match (key, value.as_str()) {
                     ("acks", "-1") => "all".to_string(),

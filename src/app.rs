@@ -1,0 +1,800 @@
+//! The dashboard's state, and `App::update`: the only place it changes.
+//!
+//! Events (keys, Kafka snapshots) go in; commands for the Kafka side come out. Nothing here
+//! talks to Kafka or draws.
+
+use std::collections::VecDeque;
+
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::backend::crossterm::EventHandler;
+use tui_input::Input;
+
+use crate::kafka::member::MemberSnapshot;
+use crate::kafka::producer::Delivery;
+use crate::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
+use crate::kafka::{properties, KafkaEvent};
+use crate::source::KeyField;
+
+/// Lines kept in the send log.
+const LOG_LINES: usize = 200;
+/// Snapshots kept for the charts: two minutes at four a second.
+const HISTORY: usize = 480;
+/// A client error is shown this many snapshots (about ten seconds) after it was last seen.
+const ERROR_SHOWN_FOR: u32 = 40;
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(KeyEvent),
+    Kafka(KafkaEvent),
+    /// The terminal changed size: draw again.
+    Resize,
+}
+
+/// What the Kafka side must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    StartProducer,
+    StopProducer,
+    ApplySettings(ProducerSettings),
+    AddMember(u32),
+    RemoveMember(u32),
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterInfo {
+    /// `embedded (127.0.0.1:...)` or the bootstrap servers.
+    pub label: String,
+    pub embedded: bool,
+    pub topic: String,
+    pub partitions: usize,
+    pub group: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogLine {
+    Delivery(Delivery),
+    /// Deliveries that happened but are not listed (the log samples at high rates).
+    Skipped(u64),
+    Mark(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HistoryPoint {
+    pub run: u32,
+    pub per_sec: f64,
+    pub p99_ms: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProducerView {
+    pub snapshot: Option<ProducerSnapshot>,
+    pub log: VecDeque<LogLine>,
+    pub history: VecDeque<HistoryPoint>,
+    /// The last client error and how many snapshots ago it was seen.
+    pub error: Option<(String, u32)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberView {
+    pub snapshot: MemberSnapshot,
+    pub error: Option<(String, u32)>,
+}
+
+/// The settings the panel edits, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Acks,
+    BatchSize,
+    LingerMs,
+    Compression,
+    Idempotence,
+    Rate,
+    Key,
+    Partitioner,
+}
+
+pub const FIELDS: [Field; 8] = [
+    Field::Acks,
+    Field::BatchSize,
+    Field::LingerMs,
+    Field::Compression,
+    Field::Idempotence,
+    Field::Rate,
+    Field::Key,
+    Field::Partitioner,
+];
+
+const PARTITIONERS: [&str; 7] = [
+    "consistent_random",
+    "consistent",
+    "random",
+    "murmur2",
+    "murmur2_random",
+    "fnv1a",
+    "fnv1a_random",
+];
+
+impl Field {
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Acks => "acks",
+            Field::BatchSize => "batch.size",
+            Field::LingerMs => "linger.ms",
+            Field::Compression => "compression.type",
+            Field::Idempotence => "enable.idempotence",
+            Field::Rate => "rate (records/s)",
+            Field::Key => "key",
+            Field::Partitioner => "partitioner",
+        }
+    }
+
+    /// Checks a typed value; the error says what is allowed.
+    pub fn validate(self, text: &str) -> Result<(), String> {
+        let t = text.trim();
+        let one_of = |allowed: &[&str]| {
+            if allowed.contains(&t) {
+                Ok(())
+            } else {
+                Err(format!("one of {}", allowed.join(", ")))
+            }
+        };
+        match self {
+            Field::Acks => one_of(&["0", "1", "all"]),
+            Field::BatchSize => properties::check_value("batch.size", t),
+            Field::LingerMs => properties::check_value("linger.ms", t),
+            Field::Compression => one_of(&["none", "gzip", "snappy", "lz4", "zstd"]),
+            Field::Idempotence => one_of(&["true", "false"]),
+            Field::Rate => match t.parse::<f64>() {
+                _ if t == "max" => Ok(()),
+                Ok(r) if r > 0.0 && r.is_finite() => Ok(()),
+                _ => Err("records per second above 0, or max".to_string()),
+            },
+            Field::Key => one_of(&["id", "state", "city", "none"]),
+            Field::Partitioner => one_of(&PARTITIONERS),
+        }
+    }
+
+    fn value_of(self, s: &ProducerSettings) -> String {
+        match self {
+            Field::Acks => s.acks.clone(),
+            Field::BatchSize => s.batch_size.clone(),
+            Field::LingerMs => s.linger_ms.clone(),
+            Field::Compression => s.compression.clone(),
+            Field::Idempotence => s.idempotence.clone(),
+            Field::Rate => s.rate.map_or("max".to_string(), |r| format!("{r}")),
+            Field::Key => format!("{:?}", s.key).to_lowercase(),
+            Field::Partitioner => s.partitioner.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SettingsForm {
+    pub inputs: Vec<Input>,
+    pub selected: usize,
+    /// Why the form cannot be applied as a whole (a field's own error is shown beside it).
+    pub form_error: Option<String>,
+}
+
+impl SettingsForm {
+    fn new(s: &ProducerSettings) -> Self {
+        SettingsForm {
+            inputs: FIELDS.iter().map(|f| Input::new(f.value_of(s))).collect(),
+            selected: 0,
+            form_error: None,
+        }
+    }
+
+    pub fn error(&self, i: usize) -> Option<String> {
+        FIELDS[i].validate(self.inputs[i].value()).err()
+    }
+
+    pub fn value(&self, field: Field) -> &str {
+        let i = FIELDS.iter().position(|f| *f == field).unwrap_or(0);
+        self.inputs[i].value().trim()
+    }
+
+    /// The settings the form describes, if every field is valid and they fit together.
+    pub fn parse(&self) -> Result<ProducerSettings, String> {
+        for (i, f) in FIELDS.iter().enumerate() {
+            if let Some(e) = self.error(i) {
+                return Err(format!("{}: {e}", f.label()));
+            }
+        }
+        if self.value(Field::Idempotence) == "true" && self.value(Field::Acks) != "all" {
+            return Err("enable.idempotence=true needs acks=all".to_string());
+        }
+        let key = match self.value(Field::Key) {
+            "state" => KeyField::State,
+            "city" => KeyField::City,
+            "none" => KeyField::None,
+            _ => KeyField::Id,
+        };
+        Ok(ProducerSettings {
+            acks: self.value(Field::Acks).to_string(),
+            batch_size: self.value(Field::BatchSize).to_string(),
+            linger_ms: self.value(Field::LingerMs).to_string(),
+            compression: self.value(Field::Compression).to_string(),
+            idempotence: self.value(Field::Idempotence).to_string(),
+            partitioner: self.value(Field::Partitioner).to_string(),
+            rate: self.value(Field::Rate).parse().ok(),
+            key,
+        })
+    }
+}
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Producer,
+    /// A consumer pane, by its index in `App::members`.
+    Member(usize),
+    Settings,
+}
+
+pub struct App {
+    pub cluster: ClusterInfo,
+    pub producer: ProducerView,
+    pub members: Vec<MemberView>,
+    pub focus: Focus,
+    pub settings: SettingsForm,
+    /// The settings in force (or being applied).
+    pub applied: ProducerSettings,
+    pub help: bool,
+    pub quitting: bool,
+    /// Something to tell the user, in the status bar.
+    pub message: Option<String>,
+    next_member: u32,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+}
+
+impl App {
+    pub fn new(cluster: ClusterInfo, settings: ProducerSettings) -> App {
+        App {
+            cluster,
+            producer: ProducerView::default(),
+            members: Vec::new(),
+            focus: Focus::Producer,
+            settings: SettingsForm::new(&settings),
+            applied: settings,
+            help: false,
+            quitting: false,
+            message: None,
+            next_member: 1,
+            dirty: true,
+        }
+    }
+
+    /// The id the next added consumer gets.
+    pub fn reserve_member(&mut self) -> u32 {
+        let id = self.next_member;
+        self.next_member += 1;
+        id
+    }
+
+    pub fn update(&mut self, event: Event) -> Vec<Command> {
+        self.dirty = true;
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
+            Event::Key(_) | Event::Resize => Vec::new(),
+            Event::Kafka(KafkaEvent::Producer(s)) => {
+                self.producer_snapshot(*s);
+                Vec::new()
+            }
+            Event::Kafka(KafkaEvent::Member(m)) => {
+                self.member_snapshot(*m);
+                Vec::new()
+            }
+            Event::Kafka(KafkaEvent::MemberLeft { id }) => {
+                self.members.retain(|m| m.snapshot.id != id);
+                self.clamp_focus();
+                Vec::new()
+            }
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            return self.quit();
+        }
+        if self.help {
+            // Any key closes the help; q still quits.
+            self.help = false;
+            return if key.code == KeyCode::Char('q') {
+                self.quit()
+            } else {
+                Vec::new()
+            };
+        }
+        if self.focus == Focus::Settings {
+            return self.settings_key(key);
+        }
+        match key.code {
+            KeyCode::Char('q') => self.quit(),
+            KeyCode::Char('?') => {
+                self.help = true;
+                Vec::new()
+            }
+            KeyCode::Char('p') => {
+                let running = self
+                    .producer
+                    .snapshot
+                    .as_ref()
+                    .is_some_and(|s| s.state == ProducerState::Running);
+                vec![if running {
+                    Command::StopProducer
+                } else {
+                    Command::StartProducer
+                }]
+            }
+            KeyCode::Char('c') => {
+                let id = self.reserve_member();
+                self.message = Some(format!("consumer-{id} joins group {}", self.cluster.group));
+                vec![Command::AddMember(id)]
+            }
+            KeyCode::Char('x') => match self.focus {
+                Focus::Member(i) => {
+                    let m = &self.members[i].snapshot;
+                    self.message = Some(format!("{} leaves group {}", m.name, self.cluster.group));
+                    vec![Command::RemoveMember(m.id)]
+                }
+                _ => {
+                    self.message =
+                        Some("select a consumer pane first (Tab), then x removes it".to_string());
+                    Vec::new()
+                }
+            },
+            KeyCode::Char('s') => {
+                self.focus = Focus::Settings;
+                Vec::new()
+            }
+            KeyCode::Tab | KeyCode::Right | KeyCode::Down => {
+                self.cycle(1);
+                Vec::new()
+            }
+            KeyCode::BackTab | KeyCode::Left | KeyCode::Up => {
+                self.cycle(-1);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn settings_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let form = &mut self.settings;
+        match key.code {
+            KeyCode::Esc => self.focus = Focus::Producer,
+            KeyCode::Up | KeyCode::BackTab => {
+                form.selected = (form.selected + FIELDS.len() - 1) % FIELDS.len();
+            }
+            KeyCode::Down | KeyCode::Tab => form.selected = (form.selected + 1) % FIELDS.len(),
+            KeyCode::Enter => match form.parse() {
+                Ok(settings) => {
+                    form.form_error = None;
+                    self.applied = settings.clone();
+                    self.message = Some("restarting the producer with the new settings".into());
+                    return vec![Command::ApplySettings(settings)];
+                }
+                Err(e) => form.form_error = Some(format!("not applied: {e}")),
+            },
+            _ => {
+                let i = form.selected;
+                form.inputs[i].handle_event(&TermEvent::Key(key));
+                form.form_error = None;
+            }
+        }
+        Vec::new()
+    }
+
+    fn quit(&mut self) -> Vec<Command> {
+        self.quitting = true;
+        self.message = Some("quitting: flushing the producer, leaving the group ...".into());
+        vec![Command::Quit]
+    }
+
+    /// Tab order: the producer, then each consumer pane.
+    fn cycle(&mut self, step: isize) {
+        let panes = 1 + self.members.len() as isize;
+        let current = match self.focus {
+            Focus::Member(i) => i as isize + 1,
+            _ => 0,
+        };
+        let next = (current + step).rem_euclid(panes);
+        self.focus = if next == 0 {
+            Focus::Producer
+        } else {
+            Focus::Member(next as usize - 1)
+        };
+    }
+
+    fn clamp_focus(&mut self) {
+        if let Focus::Member(i) = self.focus {
+            if self.members.is_empty() {
+                self.focus = Focus::Producer;
+            } else if i >= self.members.len() {
+                self.focus = Focus::Member(self.members.len() - 1);
+            }
+        }
+    }
+
+    fn producer_snapshot(&mut self, s: ProducerSnapshot) {
+        let view = &mut self.producer;
+        let new_run = view.snapshot.as_ref().is_some_and(|old| old.run != s.run);
+        if let Some(ended) = &s.run_ended {
+            push_log(&mut view.log, LogLine::Mark(ended.clone()));
+        }
+        if new_run || (view.snapshot.is_none() && s.run > 0) {
+            push_log(
+                &mut view.log,
+                LogLine::Mark(format!("run {} started: {}", s.run, describe(&s.settings))),
+            );
+        }
+        if s.skipped > 0 {
+            push_log(&mut view.log, LogLine::Skipped(s.skipped));
+        }
+        for d in &s.latest {
+            push_log(&mut view.log, LogLine::Delivery(d.clone()));
+        }
+        if s.state == ProducerState::Running {
+            if view.history.len() == HISTORY {
+                view.history.pop_front();
+            }
+            view.history.push_back(HistoryPoint {
+                run: s.run,
+                per_sec: s.window.per_sec,
+                p99_ms: s.window.latency.p99,
+            });
+        }
+        view.error = age(view.error.take(), s.last_error.clone());
+        if let ProducerState::Error(e) = &s.state {
+            view.error = Some((e.clone(), 0));
+        }
+        view.snapshot = Some(s);
+    }
+
+    fn member_snapshot(&mut self, m: MemberSnapshot) {
+        match self.members.iter_mut().find(|v| v.snapshot.id == m.id) {
+            Some(view) => {
+                view.error = age(view.error.take(), m.last_error.clone());
+                view.snapshot = m;
+            }
+            None => {
+                let error = m.last_error.clone().map(|e| (e, 0));
+                let at = self.members.partition_point(|v| v.snapshot.id < m.id);
+                self.members.insert(at, MemberView { snapshot: m, error });
+                if let Focus::Member(i) = self.focus {
+                    if i >= at {
+                        self.focus = Focus::Member(i + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The cluster looks unwell: an error was seen lately by the producer or a member.
+    pub fn connection_problem(&self) -> Option<&str> {
+        self.producer
+            .error
+            .iter()
+            .chain(self.members.iter().filter_map(|m| m.error.as_ref()))
+            .map(|(e, _)| e.as_str())
+            .next()
+    }
+}
+
+/// Keeps an error for a while after it was last reported, then forgets it.
+fn age(old: Option<(String, u32)>, new: Option<String>) -> Option<(String, u32)> {
+    match (old, new) {
+        (_, Some(e)) => Some((e, 0)),
+        (Some((e, n)), None) if n + 1 < ERROR_SHOWN_FOR => Some((e, n + 1)),
+        _ => None,
+    }
+}
+
+fn push_log(log: &mut VecDeque<LogLine>, line: LogLine) {
+    if log.len() == LOG_LINES {
+        log.pop_front();
+    }
+    log.push_back(line);
+}
+
+/// `acks=all linger.ms=5 ...` for the log and the producer pane.
+pub fn describe(s: &ProducerSettings) -> String {
+    format!(
+        "acks={} linger.ms={} batch.size={} compression={} idempotence={} rate={} key={} partitioner={}",
+        s.acks,
+        s.linger_ms,
+        s.batch_size,
+        s.compression,
+        s.idempotence,
+        s.rate.map_or("max".to_string(), |r| format!("{r}/s")),
+        format!("{:?}", s.key).to_lowercase(),
+        s.partitioner
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::member::{MemberState, PartitionLag};
+    use crate::kafka::metrics::WindowFigures;
+    use std::time::{Duration, SystemTime};
+
+    pub fn settings() -> ProducerSettings {
+        ProducerSettings {
+            acks: "all".into(),
+            batch_size: "1000000".into(),
+            linger_ms: "5".into(),
+            compression: "none".into(),
+            idempotence: "false".into(),
+            partitioner: "consistent_random".into(),
+            rate: Some(50.0),
+            key: KeyField::Id,
+        }
+    }
+
+    fn app() -> App {
+        App::new(
+            ClusterInfo {
+                label: "embedded cluster 127.0.0.1:1".into(),
+                embedded: true,
+                topic: "breweries".into(),
+                partitions: 6,
+                group: "kafka-lab".into(),
+            },
+            settings(),
+        )
+    }
+
+    fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
+        app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn producer(run: u32, state: ProducerState) -> Event {
+        Event::Kafka(KafkaEvent::Producer(Box::new(ProducerSnapshot {
+            run,
+            state,
+            settings: settings(),
+            sent: 10,
+            delivered: 10,
+            failed: 0,
+            in_flight: 0,
+            run_elapsed: Duration::from_secs(1),
+            window: WindowFigures::default(),
+            latest: vec![],
+            skipped: 0,
+            last_error: None,
+            run_ended: None,
+        })))
+    }
+
+    fn member(id: u32, partitions: &[i32]) -> Event {
+        Event::Kafka(KafkaEvent::Member(Box::new(MemberSnapshot {
+            id,
+            name: format!("consumer-{id}"),
+            client_id: format!("kafka-lab-consumer-{id}"),
+            state: if partitions.is_empty() {
+                MemberState::Idle
+            } else {
+                MemberState::Assigned
+            },
+            partitions: partitions
+                .iter()
+                .map(|&partition| PartitionLag {
+                    partition,
+                    position: Some(1),
+                    high_watermark: Some(2),
+                })
+                .collect(),
+            received: 0,
+            per_sec: 0.0,
+            latest: vec![],
+            last_rebalance: Some(SystemTime::UNIX_EPOCH),
+            last_error: None,
+        })))
+    }
+
+    #[test]
+    fn p_stops_a_running_producer_and_starts_a_stopped_one() {
+        let mut a = app();
+        assert_eq!(
+            key(&mut a, KeyCode::Char('p')),
+            vec![Command::StartProducer]
+        );
+        a.update(producer(1, ProducerState::Running));
+        assert_eq!(key(&mut a, KeyCode::Char('p')), vec![Command::StopProducer]);
+        a.update(producer(1, ProducerState::Stopped));
+        assert_eq!(
+            key(&mut a, KeyCode::Char('p')),
+            vec![Command::StartProducer]
+        );
+    }
+
+    #[test]
+    fn c_adds_members_with_new_ids_and_x_removes_the_selected_one() {
+        let mut a = app();
+        assert_eq!(a.reserve_member(), 1);
+        a.update(member(1, &[0, 1, 2, 3, 4, 5]));
+        assert_eq!(key(&mut a, KeyCode::Char('c')), vec![Command::AddMember(2)]);
+        a.update(member(2, &[3, 4, 5]));
+        assert_eq!(a.members.len(), 2);
+        // x needs a selected consumer.
+        assert_eq!(key(&mut a, KeyCode::Char('x')), vec![]);
+        key(&mut a, KeyCode::Tab);
+        key(&mut a, KeyCode::Tab);
+        assert_eq!(a.focus, Focus::Member(1));
+        assert_eq!(
+            key(&mut a, KeyCode::Char('x')),
+            vec![Command::RemoveMember(2)]
+        );
+        a.update(Event::Kafka(KafkaEvent::MemberLeft { id: 2 }));
+        assert_eq!(a.members.len(), 1);
+        assert_eq!(
+            a.focus,
+            Focus::Member(0),
+            "focus moves to a pane that exists"
+        );
+    }
+
+    #[test]
+    fn tab_and_arrows_cycle_through_panes() {
+        let mut a = app();
+        a.update(member(1, &[0]));
+        assert_eq!(a.focus, Focus::Producer);
+        key(&mut a, KeyCode::Tab);
+        assert_eq!(a.focus, Focus::Member(0));
+        key(&mut a, KeyCode::Right);
+        assert_eq!(a.focus, Focus::Producer);
+        key(&mut a, KeyCode::Left);
+        assert_eq!(a.focus, Focus::Member(0));
+        key(&mut a, KeyCode::BackTab);
+        assert_eq!(a.focus, Focus::Producer);
+    }
+
+    #[test]
+    fn settings_edit_validate_and_apply() {
+        let mut a = app();
+        key(&mut a, KeyCode::Char('s'));
+        assert_eq!(a.focus, Focus::Settings);
+        // q is text here, not quit.
+        key(&mut a, KeyCode::Down);
+        key(&mut a, KeyCode::Down);
+        assert_eq!(FIELDS[a.settings.selected], Field::LingerMs);
+        key(&mut a, KeyCode::Backspace);
+        for c in "-3".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        assert!(a
+            .settings
+            .error(a.settings.selected)
+            .unwrap()
+            .contains("range"));
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![],
+            "an invalid form is not applied"
+        );
+        assert!(a
+            .settings
+            .form_error
+            .as_ref()
+            .unwrap()
+            .contains("linger.ms"));
+        key(&mut a, KeyCode::Backspace);
+        key(&mut a, KeyCode::Backspace);
+        for c in "20".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        assert_eq!(a.settings.error(a.settings.selected), None);
+        let mut want = settings();
+        want.linger_ms = "20".into();
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![Command::ApplySettings(want.clone())]
+        );
+        assert_eq!(a.applied, want);
+        key(&mut a, KeyCode::Esc);
+        assert_eq!(a.focus, Focus::Producer);
+    }
+
+    #[test]
+    fn idempotence_needs_acks_all() {
+        let mut a = app();
+        key(&mut a, KeyCode::Char('s'));
+        key(&mut a, KeyCode::Backspace);
+        key(&mut a, KeyCode::Backspace);
+        key(&mut a, KeyCode::Backspace);
+        key(&mut a, KeyCode::Char('1'));
+        for _ in 0..4 {
+            key(&mut a, KeyCode::Down);
+        }
+        for _ in 0..5 {
+            key(&mut a, KeyCode::Backspace);
+        }
+        for c in "true".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
+        assert!(a.settings.form_error.as_ref().unwrap().contains("acks=all"));
+    }
+
+    #[test]
+    fn field_validation() {
+        assert!(Field::Acks.validate("all").is_ok());
+        assert!(Field::Acks.validate("2").is_err());
+        assert!(Field::BatchSize.validate("abc").is_err());
+        assert!(Field::Rate.validate("max").is_ok());
+        assert!(Field::Rate.validate("0").is_err());
+        assert!(Field::Compression.validate("zstd").is_ok());
+        assert!(Field::Partitioner.validate("murmur2_random").is_ok());
+        assert!(Field::Key.validate("country").is_err());
+    }
+
+    #[test]
+    fn help_and_quit() {
+        let mut a = app();
+        key(&mut a, KeyCode::Char('?'));
+        assert!(a.help);
+        assert_eq!(
+            key(&mut a, KeyCode::Char('c')),
+            vec![],
+            "a key closes the help first"
+        );
+        assert!(!a.help);
+        assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Command::Quit]);
+        let mut a = app();
+        key(&mut a, KeyCode::Char('s'));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(a.update(Event::Key(ctrl_c)), vec![Command::Quit]);
+        assert!(a.quitting);
+    }
+
+    #[test]
+    fn snapshots_fill_a_bounded_log_and_history_and_mark_restarts() {
+        let mut a = app();
+        for _ in 0..(HISTORY + 50) {
+            a.update(producer(1, ProducerState::Running));
+        }
+        assert_eq!(a.producer.history.len(), HISTORY);
+        let Event::Kafka(KafkaEvent::Producer(mut s)) = producer(1, ProducerState::Restarting)
+        else {
+            unreachable!()
+        };
+        s.run_ended = Some("run 1 ended: 10 sent".into());
+        s.skipped = 5000;
+        a.update(Event::Kafka(KafkaEvent::Producer(s)));
+        a.update(producer(2, ProducerState::Running));
+        let marks: Vec<&LogLine> = a.producer.log.iter().collect();
+        assert!(marks.contains(&&LogLine::Mark("run 1 ended: 10 sent".into())));
+        assert!(marks.contains(&&LogLine::Skipped(5000)));
+        assert!(matches!(marks.last(), Some(LogLine::Mark(m)) if m.starts_with("run 2 started")));
+        for _ in 0..(LOG_LINES * 2) {
+            a.update(producer(2, ProducerState::Running));
+            let Event::Kafka(KafkaEvent::Producer(mut s)) = producer(2, ProducerState::Running)
+            else {
+                unreachable!()
+            };
+            s.skipped = 1;
+            a.update(Event::Kafka(KafkaEvent::Producer(s)));
+        }
+        assert_eq!(a.producer.log.len(), LOG_LINES);
+    }
+
+    #[test]
+    fn errors_show_for_a_while_then_clear() {
+        let mut a = app();
+        let Event::Kafka(KafkaEvent::Producer(mut s)) = producer(1, ProducerState::Running) else {
+            unreachable!()
+        };
+        s.last_error = Some("broker down".into());
+        a.update(Event::Kafka(KafkaEvent::Producer(s)));
+        assert_eq!(a.connection_problem(), Some("broker down"));
+        for _ in 0..ERROR_SHOWN_FOR {
+            a.update(producer(1, ProducerState::Running));
+        }
+        assert_eq!(a.connection_problem(), None, "recovered");
+    }
+}

@@ -1,0 +1,174 @@
+//! The dashboard's run loop: connects, starts the Kafka tasks, feeds events to `App::update`,
+//! carries out its commands, and draws at most 30 frames a second, only when something changed.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc;
+
+use crate::app::{App, ClusterInfo, Command, Event};
+use crate::cli::{Connection, DashboardArgs};
+use crate::config::Role;
+use crate::headless::load_dataset;
+use crate::kafka::cluster::MOCK_GROUP_SETTINGS;
+use crate::kafka::member::{self, MemberHandle};
+use crate::kafka::producer_task::{self, ProducerCommand, ProducerSettings};
+use crate::target::Target;
+
+const FRAME: Duration = Duration::from_millis(33);
+/// How long quitting waits for consumers to leave the group.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
+    let mut target = Target::connect(c, Role::Producer)?;
+    target
+        .layers
+        .builtin("client.id", "kafka-lab-producer", "dashboard");
+    let producer_settings = target.settings(Role::Producer)?;
+    let dataset = Arc::new(load_dataset(&args.source).await?);
+    let topic = target.ensure_topic(&producer_settings).await?;
+
+    // The consumers' settings: the group, new records only, quick group changes on the mock.
+    let mut member_layers = target.layers.clone();
+    member_layers.builtin("auto.offset.reset", "latest", "dashboard");
+    member_layers.builtin("group.id", args.group.clone(), "dashboard (-g)");
+    if topic.is_mock {
+        for (key, value) in MOCK_GROUP_SETTINGS {
+            member_layers.builtin(key, value, "embedded cluster");
+        }
+    }
+    let consumer_settings = member_layers.resolve(Role::Consumer)?;
+    let group = consumer_settings
+        .get("group.id")
+        .unwrap_or_default()
+        .to_string();
+    let servers = producer_settings
+        .get("bootstrap.servers")
+        .unwrap_or_default();
+    let cluster = ClusterInfo {
+        label: if target.is_embedded() {
+            format!("embedded cluster {servers}")
+        } else {
+            servers.to_string()
+        },
+        embedded: topic.is_mock,
+        topic: target.topic.clone(),
+        partitions: topic.partitions.len(),
+        group,
+    };
+    let initial =
+        ProducerSettings::effective(&producer_settings, args.rate.per_second(), args.source.key);
+    let mut app = App::new(cluster, initial.clone());
+
+    let (kafka_tx, mut kafka_rx) = mpsc::channel(256);
+    let producer = producer_task::spawn(
+        target.layers.clone(),
+        target.topic.clone(),
+        dataset,
+        initial,
+        !args.paused,
+        kafka_tx.clone(),
+    );
+    let mut members: Vec<MemberHandle> = Vec::new();
+    let first = app.reserve_member();
+    members.push(member::spawn(
+        first,
+        &member_layers,
+        &target.topic,
+        kafka_tx.clone(),
+    ));
+
+    let (key_tx, mut key_rx) = mpsc::channel(64);
+    let reading = Arc::new(AtomicBool::new(true));
+    let input = spawn_input(key_tx, reading.clone());
+
+    let mut terminal = ratatui::init();
+    let mut frame = tokio::time::interval(FRAME);
+    frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let outcome: Result<()> = async {
+        loop {
+            let commands = tokio::select! {
+                Some(event) = kafka_rx.recv() => app.update(Event::Kafka(event)),
+                Some(input) = key_rx.recv() => match input {
+                    crossterm::event::Event::Key(key) => app.update(Event::Key(key)),
+                    crossterm::event::Event::Resize(..) => app.update(Event::Resize),
+                    _ => Vec::new(),
+                },
+                _ = frame.tick() => {
+                    if app.dirty {
+                        terminal.draw(|f| crate::ui::render(f, &app)).context("drawing")?;
+                        app.dirty = false;
+                    }
+                    Vec::new()
+                }
+            };
+            for command in commands {
+                match command {
+                    Command::StartProducer => producer.send(ProducerCommand::Start),
+                    Command::StopProducer => producer.send(ProducerCommand::Stop),
+                    Command::ApplySettings(s) => producer.send(ProducerCommand::Apply(s)),
+                    Command::AddMember(id) => members.push(member::spawn(
+                        id,
+                        &member_layers,
+                        &target.topic,
+                        kafka_tx.clone(),
+                    )),
+                    Command::RemoveMember(id) => {
+                        if let Some(m) = members.iter_mut().find(|m| m.id == id) {
+                            m.leave();
+                        }
+                    }
+                    Command::Quit => return Ok(()),
+                }
+            }
+        }
+    }
+    .await;
+
+    // Show that shutdown is under way, then flush and leave the group.
+    let _ = terminal.draw(|f| crate::ui::render(f, &app));
+    reading.store(false, Ordering::SeqCst);
+    let flushing = tokio::task::spawn_blocking(move || producer.shutdown());
+    let leaving: Vec<_> = members
+        .into_iter()
+        .map(|m| tokio::spawn(m.leave_and_wait(LEAVE_TIMEOUT)))
+        .collect();
+    for l in leaving {
+        let _ = l.await;
+    }
+    let last_run = flushing.await.ok().flatten();
+    ratatui::restore();
+    let _ = input.join();
+    drop(target);
+    outcome?;
+    if let Some(ended) = last_run {
+        println!("kafka-lab: {ended}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the terminal's events on a thread of its own (crossterm's read blocks).
+fn spawn_input(
+    keys: mpsc::Sender<crossterm::event::Event>,
+    reading: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while reading.load(Ordering::SeqCst) {
+            match crossterm::event::poll(Duration::from_millis(100)) {
+                Ok(true) => match crossterm::event::read() {
+                    Ok(event) => {
+                        if keys.blocking_send(event).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                Ok(false) => {}
+                Err(_) => return,
+            }
+        }
+    })
+}

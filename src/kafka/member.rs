@@ -1,0 +1,273 @@
+//! One consumer-group member of the dashboard: a task that receives records and, each tick,
+//! reports its state, assignment, positions, lag and latest records.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::mpsc::Sender;
+use tokio::sync::oneshot;
+
+use crate::config::{Layers, Role};
+use crate::kafka::consumer::{GroupEvent, LabConsumer};
+use crate::kafka::metrics::{Interval, Window};
+use crate::kafka::producer_task::TICK;
+use crate::kafka::KafkaEvent;
+
+/// Records kept per member for its pane.
+const LATEST: usize = 8;
+/// Bytes of a value kept for display.
+const VALUE_BYTES: usize = 256;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberState {
+    Joining,
+    Assigned,
+    /// In the group with no partitions (more members than partitions).
+    Idle,
+    Rebalancing,
+    Error(String),
+    Leaving,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionLag {
+    pub partition: i32,
+    /// The next offset this member will read.
+    pub position: Option<i64>,
+    pub high_watermark: Option<i64>,
+}
+
+impl PartitionLag {
+    /// High watermark minus position, when both are known.
+    pub fn lag(&self) -> Option<i64> {
+        Some((self.high_watermark? - self.position?).max(0))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    /// The start of the value (at most 256 bytes).
+    pub value: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberSnapshot {
+    pub id: u32,
+    pub name: String,
+    pub client_id: String,
+    pub state: MemberState,
+    pub partitions: Vec<PartitionLag>,
+    pub received: u64,
+    pub per_sec: f64,
+    pub latest: Vec<RecentRecord>,
+    pub last_rebalance: Option<SystemTime>,
+    pub last_error: Option<String>,
+}
+
+pub struct MemberHandle {
+    pub id: u32,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl MemberHandle {
+    /// Asks the member to leave the group; it reports `MemberLeft` when it has.
+    pub fn leave(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Leaves and waits until it has (bounded).
+    pub async fn leave_and_wait(mut self, timeout: Duration) {
+        self.leave();
+        let _ = tokio::time::timeout(timeout, &mut self.task).await;
+    }
+}
+
+/// Starts member `id` (named consumer-`id`) in the group of `layers`.
+pub fn spawn(id: u32, layers: &Layers, topic: &str, events: Sender<KafkaEvent>) -> MemberHandle {
+    let name = format!("consumer-{id}");
+    let mut layers = layers.clone();
+    layers.builtin("client.id", format!("kafka-lab-{name}"), "dashboard");
+    let (stop, stop_rx) = oneshot::channel();
+    let topic = topic.to_string();
+    let task = tokio::spawn(run(id, name, layers, topic, events, stop_rx));
+    MemberHandle {
+        id,
+        stop: Some(stop),
+        task,
+    }
+}
+
+async fn run(
+    id: u32,
+    name: String,
+    layers: Layers,
+    topic: String,
+    events: Sender<KafkaEvent>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let mut m = MemberSnapshot {
+        id,
+        name,
+        client_id: String::new(),
+        state: MemberState::Joining,
+        partitions: Vec::new(),
+        received: 0,
+        per_sec: 0.0,
+        latest: Vec::new(),
+        last_rebalance: None,
+        last_error: None,
+    };
+    let joined = layers
+        .resolve(Role::Consumer)
+        .map_err(|e| e.to_string())
+        .and_then(|s| {
+            m.client_id = s.get("client.id").unwrap_or_default().to_string();
+            LabConsumer::subscribe(&s, &topic).map_err(|e| e.to_string())
+        });
+    let (consumer, group_events) = match joined {
+        Ok(c) => c,
+        Err(e) => {
+            m.state = MemberState::Error(e);
+            let _ = events.send(KafkaEvent::Member(Box::new(m))).await;
+            let _ = stop.await;
+            let _ = events.send(KafkaEvent::MemberLeft { id }).await;
+            return;
+        }
+    };
+    let consumer = Arc::new(consumer);
+    let mut latest: VecDeque<RecentRecord> = VecDeque::with_capacity(LATEST);
+    let mut window = Window::new(20);
+    let mut interval = Interval::default();
+    let mut last_tick = Instant::now();
+    let mut ticker = tokio::time::interval(TICK);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            received = consumer.recv() => match received {
+                Ok(r) => {
+                    let _ = consumer.done(&r);
+                    m.received += 1;
+                    interval.count += 1;
+                    if latest.len() == LATEST {
+                        latest.pop_front();
+                    }
+                    latest.push_back(RecentRecord {
+                        partition: r.partition,
+                        offset: r.offset,
+                        key: r.key,
+                        value: r.value.map(|mut v| { v.truncate(VALUE_BYTES); v }),
+                    });
+                }
+                Err(e) => m.last_error = Some(e.to_string()),
+            },
+            _ = ticker.tick() => {
+                for event in group_events.try_iter() {
+                    apply(&mut m, event);
+                }
+                let now = Instant::now();
+                interval.duration = now - last_tick;
+                last_tick = now;
+                window.push(std::mem::take(&mut interval));
+                m.per_sec = window.figures().per_sec;
+                m.partitions = lags(&consumer, &topic);
+                // Cooperative rebalances assign increments: the assignment itself says idle.
+                if matches!(m.state, MemberState::Assigned | MemberState::Idle) {
+                    m.state = if m.partitions.is_empty() { MemberState::Idle } else { MemberState::Assigned };
+                }
+                m.latest = latest.iter().cloned().collect();
+                if let Some(e) = consumer.take_error() {
+                    m.last_error = Some(e);
+                }
+                let _ = events.try_send(KafkaEvent::Member(Box::new(m.clone())));
+            }
+        }
+    }
+    m.state = MemberState::Leaving;
+    let _ = events.try_send(KafkaEvent::Member(Box::new(m.clone())));
+    // Closing commits and leaves the group; it blocks, so not on an async thread.
+    let closing = consumer.clone();
+    drop(consumer);
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Some(c) = Arc::into_inner(closing) {
+            let _ = c.close();
+        }
+    })
+    .await;
+    let _ = events.send(KafkaEvent::MemberLeft { id }).await;
+}
+
+fn apply(m: &mut MemberSnapshot, event: GroupEvent) {
+    match event {
+        GroupEvent::Assigned(partitions) => {
+            m.last_rebalance = Some(SystemTime::now());
+            m.state = if partitions.is_empty() {
+                MemberState::Idle
+            } else {
+                MemberState::Assigned
+            };
+        }
+        GroupEvent::Revoked(_) => m.state = MemberState::Rebalancing,
+        GroupEvent::Error(e) => m.last_error = Some(e),
+    }
+}
+
+fn lags(consumer: &LabConsumer, topic: &str) -> Vec<PartitionLag> {
+    consumer
+        .positions()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(partition, position)| PartitionLag {
+            partition,
+            position,
+            high_watermark: consumer.cached_high_watermark(topic, partition),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lag_is_high_watermark_minus_position() {
+        let p = |position, high_watermark| PartitionLag {
+            partition: 0,
+            position,
+            high_watermark,
+        };
+        assert_eq!(p(Some(10), Some(25)).lag(), Some(15));
+        assert_eq!(p(Some(25), Some(25)).lag(), Some(0));
+        assert_eq!(p(None, Some(25)).lag(), None);
+        assert_eq!(p(Some(3), None).lag(), None);
+    }
+
+    #[test]
+    fn group_events_set_the_state() {
+        let mut m = MemberSnapshot {
+            id: 1,
+            name: "consumer-1".into(),
+            client_id: String::new(),
+            state: MemberState::Joining,
+            partitions: vec![],
+            received: 0,
+            per_sec: 0.0,
+            latest: vec![],
+            last_rebalance: None,
+            last_error: None,
+        };
+        apply(&mut m, GroupEvent::Assigned(vec![0, 1]));
+        assert_eq!(m.state, MemberState::Assigned);
+        assert!(m.last_rebalance.is_some());
+        apply(&mut m, GroupEvent::Revoked(vec![0, 1]));
+        assert_eq!(m.state, MemberState::Rebalancing);
+        apply(&mut m, GroupEvent::Assigned(vec![]));
+        assert_eq!(m.state, MemberState::Idle);
+    }
+}

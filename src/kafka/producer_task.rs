@@ -1,0 +1,340 @@
+//! The dashboard's producer: a thread that sends at the chosen rate, starts, stops and restarts
+//! with new settings on command, and sends a compact snapshot about four times a second.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::Sender;
+
+use crate::config::{ClientSettings, Layers, Role};
+use crate::kafka::metrics::{Window, WindowFigures};
+use crate::kafka::producer::{Delivery, LabProducer, Pacer, Reports};
+use crate::kafka::KafkaEvent;
+use crate::source::{Dataset, KeyField};
+
+pub const TICK: Duration = Duration::from_millis(250);
+/// Reports kept per snapshot for the send log; the rest are counted, not shown.
+const LATEST: usize = 24;
+/// The live figures cover the last five seconds.
+const WINDOW_TICKS: usize = 20;
+/// The longest a restart or stop waits for outstanding reports.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The producer settings the dashboard edits, as librdkafka property values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProducerSettings {
+    pub acks: String,
+    pub batch_size: String,
+    pub linger_ms: String,
+    pub compression: String,
+    pub idempotence: String,
+    pub partitioner: String,
+    /// Records per second; None for as fast as possible.
+    pub rate: Option<f64>,
+    pub key: KeyField,
+}
+
+impl ProducerSettings {
+    /// The values in force for `settings` (librdkafka's defaults where unset).
+    pub fn effective(settings: &ClientSettings, rate: Option<f64>, key: KeyField) -> Self {
+        let e = LabProducer::effective_settings(settings);
+        let get = |k: &str| e.get(k).cloned().unwrap_or_default();
+        ProducerSettings {
+            acks: get("acks"),
+            batch_size: get("batch.size"),
+            linger_ms: get("linger.ms"),
+            compression: get("compression.type"),
+            idempotence: get("enable.idempotence"),
+            partitioner: get("partitioner"),
+            rate,
+            key,
+        }
+    }
+
+    /// The librdkafka properties these settings set.
+    pub fn properties(&self) -> [(&'static str, &str); 6] {
+        [
+            ("acks", &self.acks),
+            ("batch.size", &self.batch_size),
+            ("linger.ms", &self.linger_ms),
+            ("compression.type", &self.compression),
+            ("enable.idempotence", &self.idempotence),
+            ("partitioner", &self.partitioner),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProducerState {
+    Running,
+    Stopped,
+    Restarting,
+    Error(String),
+}
+
+/// What the producer thread reports each tick.
+#[derive(Debug, Clone)]
+pub struct ProducerSnapshot {
+    /// Runs are numbered from 1; each start or restart begins a new one.
+    pub run: u32,
+    pub state: ProducerState,
+    pub settings: ProducerSettings,
+    pub sent: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    pub run_elapsed: Duration,
+    pub window: WindowFigures,
+    pub latest: Vec<Delivery>,
+    /// Deliveries since the last snapshot that are not in `latest`.
+    pub skipped: u64,
+    pub last_error: Option<String>,
+    /// Set once when a run ends: how its flush went.
+    pub run_ended: Option<String>,
+}
+
+pub enum ProducerCommand {
+    Start,
+    Stop,
+    Apply(ProducerSettings),
+    Shutdown,
+}
+
+pub struct ProducerHandle {
+    commands: mpsc::Sender<ProducerCommand>,
+    thread: Option<JoinHandle<Option<String>>>,
+}
+
+impl ProducerHandle {
+    pub fn send(&self, command: ProducerCommand) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Flushes (bounded) and stops the thread; returns how the last run ended.
+    pub fn shutdown(mut self) -> Option<String> {
+        self.send(ProducerCommand::Shutdown);
+        self.thread.take().and_then(|t| t.join().ok().flatten())
+    }
+}
+
+/// Starts the producer thread. `layers` are the producer's base settings (config file, -b,
+/// -X); `settings` go on top of them.
+pub fn spawn(
+    layers: Layers,
+    topic: String,
+    dataset: Arc<Dataset>,
+    settings: ProducerSettings,
+    running: bool,
+    events: Sender<KafkaEvent>,
+) -> ProducerHandle {
+    let (commands, rx) = mpsc::channel();
+    let mut task = Task {
+        layers,
+        topic,
+        dataset,
+        settings,
+        events,
+        producer: None,
+        run: 0,
+        run_started: Instant::now(),
+        pacer: Pacer::new(None),
+        n: 0,
+        window: Window::new(WINDOW_TICKS),
+        state: ProducerState::Stopped,
+        run_ended: None,
+        last_ended: None,
+        last_tick: Instant::now(),
+    };
+    let thread = std::thread::Builder::new()
+        .name("producer".to_string())
+        .spawn(move || {
+            if running {
+                task.start();
+            }
+            task.run(rx)
+        })
+        .expect("spawn the producer thread");
+    ProducerHandle {
+        commands,
+        thread: Some(thread),
+    }
+}
+
+struct Task {
+    layers: Layers,
+    topic: String,
+    dataset: Arc<Dataset>,
+    settings: ProducerSettings,
+    events: Sender<KafkaEvent>,
+    producer: Option<LabProducer>,
+    run: u32,
+    run_started: Instant,
+    pacer: Pacer,
+    /// Records sent in this run.
+    n: u64,
+    window: Window,
+    state: ProducerState,
+    run_ended: Option<String>,
+    /// How the latest run ended, kept for the shutdown report.
+    last_ended: Option<String>,
+    last_tick: Instant,
+}
+
+impl Task {
+    fn client_settings(&self) -> Result<ClientSettings, String> {
+        let mut layers = self.layers.clone();
+        for (key, value) in self.settings.properties() {
+            layers.set_by(key, value, "settings panel".to_string());
+        }
+        layers.resolve(Role::Producer).map_err(|e| e.to_string())
+    }
+
+    fn start(&mut self) {
+        let created = self.client_settings().and_then(|s| {
+            LabProducer::new(&s, &self.topic, Reports::Latest(LATEST)).map_err(|e| e.to_string())
+        });
+        match created {
+            Ok(p) => {
+                self.producer = Some(p);
+                self.run += 1;
+                self.run_started = Instant::now();
+                self.pacer = Pacer::new(self.settings.rate);
+                self.n = 0;
+                self.window.clear();
+                self.state = ProducerState::Running;
+            }
+            Err(e) => self.state = ProducerState::Error(e),
+        }
+    }
+
+    /// Flushes (bounded), closes, and notes how it went.
+    fn finish(&mut self) {
+        if let Some(p) = self.producer.take() {
+            let undelivered = p.flush(FLUSH_TIMEOUT);
+            let t = p.totals();
+            let ended = format!(
+                "run {} ended: {} sent, {} delivered, {} failed, {undelivered} undelivered",
+                self.run, t.sent, t.delivered, t.failed
+            );
+            self.last_ended = Some(ended.clone());
+            self.run_ended = Some(ended);
+            // The final counts go out before the producer is gone.
+            self.snapshot_of(Some(&p));
+        }
+        self.window.clear();
+    }
+
+    /// Serves commands until shutdown; returns how the last run ended.
+    fn run(mut self, commands: Receiver<ProducerCommand>) -> Option<String> {
+        loop {
+            let command = if self.state == ProducerState::Running {
+                commands.try_recv().map_err(|e| match e {
+                    mpsc::TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    mpsc::TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                })
+            } else {
+                commands.recv_timeout(TICK)
+            };
+            match command {
+                Ok(ProducerCommand::Start) if self.producer.is_none() => self.start(),
+                Ok(ProducerCommand::Start) => {}
+                Ok(ProducerCommand::Stop) => {
+                    self.finish();
+                    self.state = ProducerState::Stopped;
+                }
+                Ok(ProducerCommand::Apply(settings)) => {
+                    self.state = ProducerState::Restarting;
+                    self.snapshot();
+                    self.finish();
+                    self.settings = settings;
+                    self.start();
+                }
+                Ok(ProducerCommand::Shutdown) | Err(RecvTimeoutError::Disconnected) => {
+                    self.finish();
+                    self.state = ProducerState::Stopped;
+                    return self.run_ended.take().or(self.last_ended.take());
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if self.last_tick.elapsed() >= TICK {
+                self.snapshot();
+            }
+            if self.state == ProducerState::Running {
+                self.send_due();
+            }
+        }
+    }
+
+    /// Sends what the pacer says is due, returning in time for the next tick.
+    fn send_due(&mut self) {
+        let Some(producer) = &self.producer else {
+            return;
+        };
+        let tick_at = self.last_tick + TICK;
+        while Instant::now() < tick_at {
+            let wait = self.pacer.wait_before(self.n);
+            if !wait.is_zero() {
+                let left = tick_at.saturating_duration_since(Instant::now());
+                std::thread::sleep(wait.min(left).min(Duration::from_millis(20)));
+                return;
+            }
+            let (record, payload) = self.dataset.get(self.n);
+            if let Err(e) = producer.send(self.n, record.key(self.settings.key), payload) {
+                self.state = ProducerState::Error(e.to_string());
+                return;
+            }
+            self.n += 1;
+            // Let commands in now and then at full speed.
+            if self.n % 256 == 0 {
+                return;
+            }
+        }
+    }
+
+    fn snapshot(&mut self) {
+        let producer = self.producer.take();
+        self.snapshot_of(producer.as_ref());
+        self.producer = producer;
+    }
+
+    fn snapshot_of(&mut self, producer: Option<&LabProducer>) {
+        let now = Instant::now();
+        let mut snapshot = ProducerSnapshot {
+            run: self.run,
+            state: self.state.clone(),
+            settings: self.settings.clone(),
+            sent: 0,
+            delivered: 0,
+            failed: 0,
+            in_flight: 0,
+            run_elapsed: now.saturating_duration_since(self.run_started),
+            window: WindowFigures::default(),
+            latest: Vec::new(),
+            skipped: 0,
+            last_error: None,
+            run_ended: self.run_ended.take(),
+        };
+        if let Some(p) = producer {
+            let mut live = p.take_live();
+            live.interval.duration = now.saturating_duration_since(self.last_tick);
+            self.window.push(live.interval);
+            let t = p.totals();
+            snapshot.sent = t.sent;
+            snapshot.delivered = t.delivered;
+            snapshot.failed = t.failed;
+            snapshot.in_flight = t.in_flight();
+            snapshot.window = self.window.figures();
+            snapshot.latest = live.latest.into();
+            snapshot.skipped = live.skipped;
+            snapshot.last_error = p.take_error();
+        }
+        self.last_tick = now;
+        // A full channel means the screen is behind: drop this snapshot, the next one carries
+        // the same totals.
+        let _ = self
+            .events
+            .try_send(KafkaEvent::Producer(Box::new(snapshot)));
+    }
+}

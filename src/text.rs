@@ -1,0 +1,119 @@
+//! Turning bytes, values and times into text for a terminal or a log line.
+
+use std::time::{Duration, SystemTime};
+
+/// A value as a logfmt field: quoted when it holds spaces, quotes or `=`.
+pub fn logfmt(value: &str) -> String {
+    if value.is_empty() || value.contains([' ', '"', '=', '\t', '\n']) {
+        serde_json::to_string(value).unwrap_or_default()
+    } else {
+        value.to_string()
+    }
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC.
+pub fn format_timestamp(ms: i64) -> String {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// Bytes as text for a terminal: UTF-8 with control characters escaped, or hex.
+pub fn printable(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s
+            .chars()
+            .flat_map(char::escape_default_if_control)
+            .collect(),
+        Err(_) => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            format!("0x{hex}")
+        }
+    }
+}
+
+/// Shortens to at most `max` characters, marking the cut with `…`.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+trait EscapeControl {
+    fn escape_default_if_control(self) -> std::vec::IntoIter<char>;
+}
+
+impl EscapeControl for char {
+    fn escape_default_if_control(self) -> std::vec::IntoIter<char> {
+        if self.is_control() {
+            self.escape_default().collect::<Vec<_>>().into_iter()
+        } else {
+            vec![self].into_iter()
+        }
+    }
+}
+
+/// The time of day (UTC) with milliseconds: `19:40:01.123`.
+pub fn time_of_day(t: SystemTime) -> String {
+    let stamp = humantime::format_rfc3339_millis(t).to_string();
+    stamp[11..23].to_string()
+}
+
+/// A count with thousands separators: 1,234,567.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logfmt_quotes_only_when_needed() {
+        assert_eq!(logfmt("abc"), "abc");
+        assert_eq!(logfmt("New York"), "\"New York\"");
+        assert_eq!(logfmt("a\"b"), "\"a\\\"b\"");
+        assert_eq!(logfmt(""), "\"\"");
+    }
+
+    #[test]
+    fn printable_escapes_controls_and_hex_encodes_binary() {
+        assert_eq!(printable(b"K\xc3\xb6ln"), "Köln");
+        assert_eq!(printable(b"a\nb\x1b[2J"), "a\\nb\\u{1b}[2J");
+        assert_eq!(printable(&[0xff, 0x00, 0x10]), "0xff0010");
+    }
+
+    #[test]
+    fn shorten_marks_the_cut() {
+        assert_eq!(shorten("abcdef", 10), "abcdef");
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("ääääää", 3), "ää…");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(
+            format_timestamp(1_700_000_000_123),
+            "2023-11-14T22:13:20.123Z"
+        );
+    }
+
+    #[test]
+    fn clock_and_counts() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(time_of_day(t), "22:13:20.123");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

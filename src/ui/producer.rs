@@ -1,0 +1,164 @@
+//! The producer pane: state, figures, settings in force, charts and the send log.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Sparkline, Wrap};
+use ratatui::Frame;
+
+use super::{bold, dim, is_focused, pane};
+use crate::app::{describe, App, Focus, HistoryPoint, LogLine};
+use crate::kafka::producer_task::ProducerState;
+use crate::text::{shorten, thousands, time_of_day};
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let view = &app.producer;
+    let (state, color) = match view.snapshot.as_ref().map(|s| &s.state) {
+        None => ("starting".to_string(), Color::Yellow),
+        Some(ProducerState::Running) => ("running".to_string(), Color::Green),
+        Some(ProducerState::Stopped) => ("stopped".to_string(), Color::Yellow),
+        Some(ProducerState::Restarting) => ("restarting".to_string(), Color::Yellow),
+        Some(ProducerState::Error(_)) => ("error".to_string(), Color::Red),
+    };
+    let run = view.snapshot.as_ref().map_or(0, |s| s.run);
+    let title = Line::from(vec![
+        Span::raw(" Producer "),
+        Span::styled(format!("● {state}"), Style::new().fg(color)),
+        Span::raw(format!(" · run {run} ")),
+    ]);
+    let block = pane(title, is_focused(app, Focus::Producer));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let [figures, charts, log] = Layout::vertical([
+        Constraint::Length(5),
+        Constraint::Length(2),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    render_figures(frame, figures, app);
+    render_charts(frame, charts, &view.history);
+    render_log(frame, log, app);
+}
+
+fn render_figures(frame: &mut Frame, area: Rect, app: &App) {
+    let mut lines = Vec::new();
+    match &app.producer.snapshot {
+        Some(s) => {
+            let w = &s.window;
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:.1} rec/s", w.per_sec), bold()),
+                Span::raw(format!(
+                    "  {:.3} MB/s  in flight {}  delivered {}  failed ",
+                    w.mb_per_sec,
+                    thousands(s.in_flight),
+                    thousands(s.delivered)
+                )),
+                Span::styled(
+                    thousands(s.failed),
+                    if s.failed > 0 {
+                        Style::new().fg(Color::Red)
+                    } else {
+                        Style::new()
+                    },
+                ),
+            ]));
+            let l = &w.latency;
+            lines.push(Line::from(format!(
+                "latency ({:.0} s): p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+                w.span_s.round(),
+                l.p50,
+                l.p95,
+                l.p99,
+                l.max
+            )));
+        }
+        None => lines.push(Line::from("waiting for the first figures ...")),
+    }
+    lines.push(Line::styled(describe(&app.applied), dim()));
+    if let Some((e, _)) = &app.producer.error {
+        lines.push(Line::styled(
+            format!("error: {e}"),
+            Style::new().fg(Color::Red),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn render_charts(
+    frame: &mut Frame,
+    area: Rect,
+    history: &std::collections::VecDeque<HistoryPoint>,
+) {
+    let label_width = 16;
+    let [labels, charts] =
+        Layout::horizontal([Constraint::Length(label_width), Constraint::Min(1)]).areas(area);
+    let [rate_area, p99_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(charts);
+    let take = charts.width as usize;
+    let recent: Vec<&HistoryPoint> = history.iter().rev().take(take).rev().collect();
+    let rate: Vec<u64> = recent.iter().map(|p| p.per_sec.round() as u64).collect();
+    let p99: Vec<u64> = recent.iter().map(|p| (p.p99_ms * 1000.0) as u64).collect();
+    let peak_rate = recent.iter().map(|p| p.per_sec).fold(0.0, f64::max);
+    let peak_p99 = recent.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::styled(format!("rec/s ≤{peak_rate:.0}"), dim()),
+            Line::styled(format!("p99 ≤{peak_p99:.1}ms"), dim()),
+        ]),
+        labels,
+    );
+    frame.render_widget(
+        Sparkline::default()
+            .data(&rate)
+            .style(Style::new().fg(Color::Green)),
+        rate_area,
+    );
+    frame.render_widget(
+        Sparkline::default()
+            .data(&p99)
+            .style(Style::new().fg(Color::Magenta)),
+        p99_area,
+    );
+}
+
+fn render_log(frame: &mut Frame, area: Rect, app: &App) {
+    let rows = area.height.saturating_sub(1) as usize;
+    // The key column takes what the fixed columns leave, up to a UUID's 36 characters.
+    let kw = (area.width as usize).saturating_sub(44).clamp(4, 36);
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<12}  {:<kw$}  {:>4}  {:>8}  {:>10}",
+            "time", "key", "part", "offset", "latency"
+        ),
+        dim(),
+    )];
+    let log = &app.producer.log;
+    for line in log.iter().skip(log.len().saturating_sub(rows)) {
+        lines.push(match line {
+            LogLine::Delivery(d) => {
+                let key = d.key.as_deref().unwrap_or("-");
+                let key = shorten(key, kw);
+                match &d.error {
+                    None => Line::from(format!(
+                        "{:<12}  {key:<kw$}  {:>4}  {:>8}  {:>7.2} ms",
+                        time_of_day(d.at),
+                        d.partition,
+                        d.offset,
+                        d.latency.as_secs_f64() * 1000.0
+                    )),
+                    Some(e) => Line::styled(
+                        format!("{:<12}  {key:<kw$}  failed: {e}", time_of_day(d.at)),
+                        Style::new().fg(Color::Red),
+                    ),
+                }
+            }
+            LogLine::Skipped(n) => Line::styled(
+                format!("… {} more delivered (the log samples)", thousands(*n)),
+                dim(),
+            ),
+            LogLine::Mark(text) => Line::styled(format!("── {text}"), Style::new().fg(Color::Cyan)),
+        });
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}

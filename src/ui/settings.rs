@@ -1,0 +1,73 @@
+//! The settings panel: each field with its value, checked as typed.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{dim, is_focused, pane};
+use crate::app::{App, Focus, FIELDS};
+
+const LABEL_WIDTH: usize = 19;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let focused = is_focused(app, Focus::Settings);
+    let block = pane(" Settings (s) ", focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let form = &app.settings;
+    let mut lines = Vec::new();
+    let mut cursor = None;
+    for (i, field) in FIELDS.iter().enumerate() {
+        let selected = focused && i == form.selected;
+        let error = form.error(i);
+        let value_style = match (&error, selected) {
+            (Some(_), _) => Style::new().fg(Color::Red),
+            (None, true) => Style::new().add_modifier(Modifier::REVERSED),
+            (None, false) => Style::new(),
+        };
+        let marker = if selected { "▸ " } else { "  " };
+        let input = &form.inputs[i];
+        lines.push(Line::from(vec![
+            Span::raw(marker),
+            Span::styled(format!("{:<LABEL_WIDTH$}", field.label()), dim()),
+            Span::styled(input.value().to_string(), value_style),
+        ]));
+        if selected {
+            let x = inner.x + 2 + LABEL_WIDTH as u16 + input.visual_cursor() as u16;
+            cursor = Some((
+                x.min(inner.right().saturating_sub(1)),
+                inner.y + lines.len() as u16 - 1,
+            ));
+        }
+        if let Some(e) = error {
+            lines.push(Line::styled(
+                format!("    {e}"),
+                Style::new().fg(Color::Red),
+            ));
+        }
+    }
+    lines.push(Line::raw(""));
+    if let Some(e) = &form.form_error {
+        lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+    }
+    lines.push(Line::styled(
+        if focused {
+            "↑↓ field · type to edit · Enter applies (restarts the producer) · Esc leaves"
+        } else {
+            "s edits; Enter applies and restarts the producer"
+        },
+        dim(),
+    ));
+    if app.cluster.embedded {
+        lines.push(Line::styled(
+            "embedded cluster: no replication, so acks=1 and acks=all behave alike here",
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    if let Some(position) = cursor {
+        frame.set_cursor_position(position);
+    }
+}

@@ -1,0 +1,201 @@
+//! The real binary's dashboard in tmux, driven by keys, read back with capture-pane: as a user
+//! would see it.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(command: &str, width: u16, height: u16) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(std::env::var("CI").is_err(), "tmux is required in CI");
+            eprintln!("SKIPPED: tmux is not installed");
+            return None;
+        }
+        let session = unique_topic("lab");
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
+            .arg(command)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Some(Tmux { session })
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let status = Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, k])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until `ok` holds for the screen; panics with the screen when it does not.
+    fn wait<T>(&self, what: &str, timeout: Duration, mut ok: impl FnMut(&str) -> Option<T>) -> T {
+        let mut last = String::new();
+        wait_for(timeout, || {
+            last = self.screen();
+            ok(&last)
+        })
+        .unwrap_or_else(|| panic!("timed out waiting for {what}; the screen:\n{last}"))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+/// The partitions listed in each consumer pane, by pane title.
+fn panes(screen: &str) -> Vec<(String, Vec<i32>)> {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let mut out = Vec::new();
+    for (row, line) in lines.iter().enumerate() {
+        let text: String = line.iter().collect();
+        if !text.contains(" consumer-") || !(text.starts_with('┌') || text.starts_with('┏')) {
+            continue;
+        }
+        // Each pane starts at a top-left corner on this line.
+        let starts: Vec<usize> = line
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == '┌' || **c == '┏')
+            .map(|(i, _)| i)
+            .collect();
+        for (k, &start) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(line.len());
+            let title: String = line[start..end].iter().collect();
+            let name = title
+                .split_whitespace()
+                .find(|w| w.starts_with("consumer-"))
+                .unwrap_or("?")
+                .to_string();
+            let mut partitions = Vec::new();
+            let mut in_table = false;
+            for below in &lines[row + 1..] {
+                let cell: String = below
+                    .get(start..end.min(below.len()))
+                    .unwrap_or(&[])
+                    .iter()
+                    .collect();
+                if cell.starts_with('└') || cell.starts_with('┗') {
+                    break;
+                }
+                let words: Vec<&str> = cell
+                    .trim_matches(|c| c == '│' || c == '┃')
+                    .split_whitespace()
+                    .collect();
+                if words.first() == Some(&"part") {
+                    in_table = true;
+                } else if in_table && words.len() == 4 {
+                    match words[0].parse() {
+                        Ok(p) => partitions.push(p),
+                        Err(_) => in_table = false,
+                    }
+                } else {
+                    in_table = false;
+                }
+            }
+            out.push((name, partitions));
+        }
+        break;
+    }
+    out
+}
+
+#[test]
+fn dashboard_end_to_end_in_tmux() {
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!(
+        "cd {} && {BIN}; echo EXITED:$?; stty -a | grep icanon; sleep 120",
+        dir.path().display()
+    );
+    let Some(tmux) = Tmux::start(&command, 140, 45) else {
+        return;
+    };
+    tmux.wait(
+        "the first consumer to get all partitions",
+        Duration::from_secs(40),
+        |s| {
+            let p = panes(s);
+            (p.len() == 1 && p[0].1.len() == 6 && s.contains("● running")).then_some(())
+        },
+    );
+    assert!(tmux.screen().contains("acks=1 and acks=all behave alike"));
+
+    tmux.keys(&["c"]);
+    let split = tmux.wait(
+        "two members sharing the partitions",
+        Duration::from_secs(40),
+        |s| {
+            let p = panes(s);
+            let all: BTreeSet<i32> = p.iter().flat_map(|(_, parts)| parts.clone()).collect();
+            let total: usize = p.iter().map(|(_, parts)| parts.len()).sum();
+            (p.len() == 2
+                && p.iter().all(|(_, parts)| !parts.is_empty())
+                && total == 6
+                && all.len() == 6)
+                .then_some(p)
+        },
+    );
+    let names: Vec<&str> = split.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["consumer-1", "consumer-2"]);
+
+    tmux.keys(&["p"]);
+    tmux.wait("the producer to stop", Duration::from_secs(20), |s| {
+        s.contains("● stopped").then_some(())
+    });
+
+    // linger.ms is the third field: select it, replace 5 with 20, apply.
+    tmux.keys(&["s", "Down", "Down", "BSpace", "2", "0", "Enter"]);
+    tmux.wait("run 2 with linger.ms=20", Duration::from_secs(30), |s| {
+        (s.contains("● running · run 2")
+            && s.contains("── run 2 started: acks=all linger.ms=20")
+            && s.lines().any(|l| l.contains("linger.ms          20")))
+        .then_some(())
+    });
+    tmux.keys(&["Escape", "q"]);
+    let after = tmux.wait("a clean exit", Duration::from_secs(40), |s| {
+        s.contains("EXITED:").then(|| s.to_string())
+    });
+    assert!(after.contains("EXITED:0"), "{after}");
+    // The terminal is back in cooked mode with echo, and the dashboard is gone from it.
+    assert!(
+        after.contains(" icanon") && !after.contains("-icanon"),
+        "{after}"
+    );
+    assert!(
+        after.contains(" echo ") && !after.contains("-echo "),
+        "{after}"
+    );
+    // Quitting flushed the producer: its last run ended with nothing left undelivered.
+    let summary = after
+        .lines()
+        .find(|l| l.starts_with("kafka-lab: run 2 ended"))
+        .expect(&after);
+    assert!(summary.ends_with(", 0 undelivered"), "{summary}");
+    assert!(!after.contains("● running"), "{after}");
+}

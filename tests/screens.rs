@@ -1,0 +1,214 @@
+//! Whole-screen snapshots of the dashboard after sequences of events, on ratatui's TestBackend.
+//! Times are fixed (the snapshots carry their own clock), so the frames are stable.
+
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kafka_lab::app::{App, ClusterInfo, Event};
+use kafka_lab::kafka::member::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
+use kafka_lab::kafka::metrics::{LatencySummary, WindowFigures};
+use kafka_lab::kafka::producer::Delivery;
+use kafka_lab::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
+use kafka_lab::kafka::KafkaEvent;
+use kafka_lab::source::KeyField;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+/// 2026-11-25 12:00:00 UTC.
+fn clock(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_608_000_000 + ms)
+}
+
+fn settings() -> ProducerSettings {
+    ProducerSettings {
+        acks: "all".into(),
+        batch_size: "1000000".into(),
+        linger_ms: "5".into(),
+        compression: "none".into(),
+        idempotence: "false".into(),
+        partitioner: "consistent_random".into(),
+        rate: Some(50.0),
+        key: KeyField::Id,
+    }
+}
+
+fn app() -> App {
+    App::new(
+        ClusterInfo {
+            label: "embedded cluster 127.0.0.1:40001,127.0.0.1:40002,127.0.0.1:40003".into(),
+            embedded: true,
+            topic: "breweries".into(),
+            partitions: 6,
+            group: "kafka-lab".into(),
+        },
+        settings(),
+    )
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn producer(run: u32, deliveries: u64) -> KafkaEvent {
+    let latest = (0..deliveries.min(6))
+        .map(|i| Delivery {
+            at: clock(20 * i),
+            seq: i,
+            key: Some(format!("brewery-{i:04}")),
+            partition: (i % 6) as i32,
+            offset: (i / 6) as i64,
+            latency: Duration::from_micros(5200 + 37 * i),
+            error: None,
+        })
+        .collect();
+    KafkaEvent::Producer(Box::new(ProducerSnapshot {
+        run,
+        state: ProducerState::Running,
+        settings: settings(),
+        sent: deliveries,
+        delivered: deliveries,
+        failed: 0,
+        in_flight: 0,
+        run_elapsed: Duration::from_secs(3),
+        window: WindowFigures {
+            per_sec: 50.0,
+            mb_per_sec: 0.0198,
+            latency: LatencySummary {
+                avg: 5.4,
+                p50: 5.31,
+                p95: 5.9,
+                p99: 9.36,
+                p999: 12.0,
+                max: 13.25,
+            },
+            span_s: 5.0,
+        },
+        latest,
+        skipped: 0,
+        last_error: None,
+        run_ended: None,
+    }))
+}
+
+fn member(id: u32, partitions: &[i32]) -> KafkaEvent {
+    KafkaEvent::Member(Box::new(MemberSnapshot {
+        id,
+        name: format!("consumer-{id}"),
+        client_id: format!("kafka-lab-consumer-{id}"),
+        state: if partitions.is_empty() {
+            MemberState::Idle
+        } else {
+            MemberState::Assigned
+        },
+        partitions: partitions
+            .iter()
+            .map(|&p| PartitionLag {
+                partition: p,
+                position: Some(40 + p as i64),
+                high_watermark: Some(42 + p as i64),
+            })
+            .collect(),
+        received: 120,
+        per_sec: 8.5 * partitions.len() as f64,
+        latest: partitions
+            .iter()
+            .map(|&p| RecentRecord {
+                partition: p,
+                offset: 39 + p as i64,
+                key: Some(format!("brewery-{p}").into_bytes()),
+                value: Some(
+                    format!("{{\"id\":\"brewery-{p}\",\"name\":\"Köln Bräu {p}\"}}").into_bytes(),
+                ),
+            })
+            .collect(),
+        last_rebalance: Some(clock(1500)),
+        last_error: None,
+    }))
+}
+
+fn draw(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| kafka_lab::ui::render(f, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+#[test]
+fn start() {
+    insta::assert_snapshot!(draw(&app(), 120, 36));
+}
+
+#[test]
+fn a_few_records() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    a.update(Event::Kafka(member(1, &[0, 1, 2, 3, 4, 5])));
+    insta::assert_snapshot!(draw(&a, 120, 36));
+}
+
+#[test]
+fn second_consumer_splits_the_partitions() {
+    let mut a = app();
+    a.reserve_member();
+    a.update(Event::Kafka(producer(1, 6)));
+    a.update(Event::Kafka(member(1, &[0, 1, 2, 3, 4, 5])));
+    key(&mut a, KeyCode::Char('c'));
+    a.update(Event::Kafka(member(1, &[0, 1, 2])));
+    a.update(Event::Kafka(member(2, &[3, 4, 5])));
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    insta::assert_snapshot!(draw(&a, 120, 36));
+}
+
+#[test]
+fn more_members_than_partitions_fold_into_lines_and_say_idle() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    for id in 1..=7 {
+        let p: Vec<i32> = if id <= 6 { vec![id as i32 - 1] } else { vec![] };
+        a.update(Event::Kafka(member(id, &p)));
+    }
+    insta::assert_snapshot!(draw(&a, 100, 30));
+}
+
+#[test]
+fn settings_with_an_invalid_value() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    key(&mut a, KeyCode::Char('s'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Backspace);
+    for c in "-5".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    insta::assert_snapshot!(draw(&a, 120, 36));
+}
+
+#[test]
+fn help_overlay() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    key(&mut a, KeyCode::Char('?'));
+    insta::assert_snapshot!(draw(&a, 120, 36));
+}
+
+#[test]
+fn tiny_terminal() {
+    insta::assert_snapshot!(draw(&app(), 60, 15));
+}
+
+#[test]
+fn any_size_renders_without_panic() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    for id in 1..=12 {
+        a.update(Event::Kafka(member(id, &[(id % 6) as i32])));
+    }
+    key(&mut a, KeyCode::Char('?'));
+    for w in (1..=200).step_by(13) {
+        for h in (1..=80).step_by(7) {
+            draw(&a, w, h);
+        }
+    }
+}
