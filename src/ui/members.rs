@@ -110,7 +110,7 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
     if room > 1 && !s.latest.is_empty() {
         lines.push(Line::styled("latest records", dim()));
         for r in s.latest.iter().rev().take(room - 1) {
-            let key = r.key.as_deref().map_or("-".to_string(), printable);
+            let key = shorten(&r.key.as_deref().map_or("-".to_string(), printable), 14);
             let value = r.value.as_deref().map_or("-".to_string(), printable);
             lines.push(Line::from(shorten(
                 &format!("p{}@{} {} {}", r.partition, r.offset, key, value),
