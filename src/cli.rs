@@ -196,9 +196,22 @@ pub struct BenchArgs {
     #[arg(long, value_name = "C")]
     pub compression: Option<String>,
 
-    /// Print the figures as one JSON object.
+    /// Print the figures as one JSON object (with --sweep: a JSON array, one per combination).
     #[arg(long)]
     pub json: bool,
+
+    /// Run every combination of these values, each with a fresh producer, e.g.
+    /// --sweep "acks=0,1,all" --sweep "linger.ms=0,5,50"; repeatable.
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    pub sweep: Vec<String>,
+
+    /// Also write the runs as CSV rows to this file.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+
+    /// Skip reading the records back afterwards (received, missing, duplicated).
+    #[arg(long)]
+    pub no_verify: bool,
 
     #[command(flatten)]
     pub source: SourceArgs,

@@ -8,11 +8,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{BenchArgs, Connection, ConsumeArgs, Output, ProduceArgs, SourceArgs};
-use crate::config::{shown_value, Role};
+use crate::cli::{Connection, ConsumeArgs, Output, ProduceArgs, SourceArgs};
+use crate::config::Role;
 use crate::kafka::cluster::{EmbeddedCluster, MOCK_GROUP_SETTINGS};
 use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
-use crate::kafka::metrics::{per_second, BenchReport};
 use crate::kafka::producer::{Delivery, LabProducer, Pacer, Reports};
 use crate::source::{self, Dataset, FetchOptions, Source};
 use crate::target::{embedded_options, Target};
@@ -59,7 +58,7 @@ async fn wait_for_signal() {
     }
 }
 
-fn print_config_and_exit(target: &Target, roles: &[Role]) -> Result<ExitCode> {
+pub fn print_config_and_exit(target: &Target, roles: &[Role]) -> Result<ExitCode> {
     for role in roles {
         print!("{}", target.settings(*role)?.describe());
     }
@@ -313,133 +312,6 @@ fn rand_u32() -> u32 {
     h.finish() as u32
 }
 
-/// Payloads of exactly `size` bytes, made from the brewery JSON.
-fn sized_payload(dataset: &Dataset, n: u64, size: usize) -> Vec<u8> {
-    let src = dataset.get(n).1;
-    src.iter().copied().cycle().take(size).collect()
-}
-
-pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
-    let mut target = Target::connect(c, Role::Producer)?;
-    target
-        .layers
-        .builtin("client.id", "kafka-lab-bench", "built-in default");
-    for (key, value, flag) in [
-        ("acks", &args.acks, "--acks"),
-        ("linger.ms", &args.linger_ms, "--linger-ms"),
-        ("batch.size", &args.batch_size, "--batch-size"),
-        ("compression.type", &args.compression, "--compression"),
-    ] {
-        if let Some(v) = value {
-            target.layers.flag(key, v, flag);
-        }
-    }
-    if c.print_config {
-        return print_config_and_exit(&target, &[Role::Producer]);
-    }
-    let settings = target.settings(Role::Producer)?;
-    let dataset = load_dataset(&args.source).await?;
-    target.ensure_topic(&settings).await?;
-    let stop = StopFlag::on_signals();
-    let producer = LabProducer::new(&settings, &target.topic, Reports::None)
-        .context("cannot create the producer")?;
-
-    let messages = args.messages;
-    let mean_len = dataset.mean_payload_len();
-    let record_size = args.record_size;
-    let key_field = args.source.key;
-    let send_stop = stop.clone();
-    let bench_producer = tokio::task::spawn_blocking(move || -> Result<LabProducer> {
-        let mut last_progress = Instant::now();
-        let mut sized;
-        for n in 0..messages {
-            if send_stop.raised() {
-                break;
-            }
-            let (record, payload) = dataset.get(n);
-            let payload = match record_size {
-                Some(size) => {
-                    sized = sized_payload(&dataset, n, size);
-                    &sized[..]
-                }
-                None => payload,
-            };
-            producer.send(n, record.key(key_field), payload)?;
-            if last_progress.elapsed() >= Duration::from_secs(5) {
-                last_progress = Instant::now();
-                progress(&producer, messages);
-            }
-        }
-        // Wait for the last reports, still reporting progress.
-        while producer.totals().in_flight() > 0 && !send_stop.raised() {
-            producer.flush(Duration::from_secs(5));
-            if producer.totals().in_flight() > 0 {
-                progress(&producer, messages);
-            }
-        }
-        Ok(producer)
-    })
-    .await??;
-    let undelivered = bench_producer.flush(Duration::from_secs(10));
-    let totals = bench_producer.totals();
-    let mut run_settings = LabProducer::effective_settings(&settings);
-    run_settings.insert(
-        "record_size".to_string(),
-        record_size.map_or_else(
-            || format!("{mean_len:.0} (brewery JSON, average)"),
-            |s| s.to_string(),
-        ),
-    );
-    run_settings.insert(
-        "cluster".to_string(),
-        if target.is_embedded() {
-            "embedded".to_string()
-        } else {
-            shown_value(
-                "bootstrap.servers",
-                settings.get("bootstrap.servers").unwrap_or(""),
-            )
-            .to_string()
-        },
-    );
-    let report = BenchReport::new(&totals, totals.elapsed(), run_settings);
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        println!("{}", report.perf_test_line());
-    }
-    for (error, n) in &totals.errors {
-        eprintln!("  {n} failed: {error}");
-    }
-    if stop.raised() {
-        eprintln!(
-            "interrupted after {} records; {undelivered} undelivered",
-            totals.sent
-        );
-    }
-    Ok(if totals.failed == 0 && undelivered == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
-}
-
-fn progress(producer: &LabProducer, messages: u64) {
-    let t = producer.totals();
-    let elapsed = t.first_send.map_or(Duration::ZERO, |f| f.elapsed());
-    eprintln!(
-        "progress: {}/{messages} sent, {} delivered, {:.0} records/s, p99 {:.2} ms{}",
-        t.sent,
-        t.delivered,
-        per_second(t.delivered, elapsed),
-        t.latency.summary().p99,
-        producer
-            .last_error()
-            .map(|e| format!(", last error: {e}"))
-            .unwrap_or_default()
-    );
-}
-
 pub async fn cluster(c: &Connection) -> Result<ExitCode> {
     if c.config.is_some() || c.bootstrap_servers.is_some() {
         bail!("`cluster` serves the embedded cluster; it takes no --config or -b");
@@ -469,10 +341,4 @@ pub async fn cluster(c: &Connection) -> Result<ExitCode> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn sized_payloads_have_the_exact_size() {
-        let d = Dataset::new(source::bundled()[..2].to_vec());
-        assert_eq!(sized_payload(&d, 0, 10).len(), 10);
-        assert_eq!(sized_payload(&d, 1, 5000).len(), 5000);
-    }
 }

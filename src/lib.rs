@@ -4,6 +4,7 @@
 //! scripts; `config` and `target` turn the command line and `config.ini` into client settings.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod dashboard;

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             None => kafka_lab::dashboard::run(c, &cli.dashboard).await,
             Some(Command::Produce(args)) => headless::produce(c, args).await,
             Some(Command::Consume(args)) => headless::consume(c, args).await,
-            Some(Command::Bench(args)) => headless::bench(c, args).await,
+            Some(Command::Bench(args)) => kafka_lab::bench::bench(c, args).await,
             Some(Command::Cluster) => headless::cluster(c).await,
         }
     });

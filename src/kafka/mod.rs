@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod producer;
 pub mod producer_task;
 pub mod properties;
+pub mod verify;
 
 /// What the Kafka side tells the dashboard: compact snapshots, a few per second.
 #[derive(Debug, Clone)]

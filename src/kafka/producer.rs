@@ -14,15 +14,15 @@ use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::statistics::Statistics;
 use rdkafka::Message;
 
 use crate::config::ClientSettings;
 use crate::kafka::cluster::ErrorLatch;
-use crate::kafka::metrics::{Interval, RunTotals};
+use crate::kafka::metrics::{BatchStats, Interval, RunTotals};
+use crate::kafka::verify::{Ledger, RUN_HEADER, SEQ_HEADER};
 use crate::kafka::properties;
 
-/// The header that carries each record's sequence number within its run.
-pub const SEQ_HEADER: &str = "kafka-lab-seq";
 
 /// One delivery report.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,8 +66,11 @@ pub struct Live {
 }
 
 pub struct DeliveryContext {
+    topic: String,
     totals: Arc<Mutex<RunTotals>>,
     live: Mutex<Live>,
+    ledger: Mutex<Ledger>,
+    batches: Mutex<BatchStats>,
     reports: Reports,
     pub errors: ErrorLatch,
 }
@@ -75,6 +78,19 @@ pub struct DeliveryContext {
 impl ClientContext for DeliveryContext {
     fn error(&self, error: KafkaError, reason: &str) {
         self.errors.set(&error, reason);
+    }
+
+    fn stats(&self, statistics: Statistics) {
+        let mut batches = self.batches.lock().unwrap();
+        if let Some(t) = statistics.topics.get(&self.topic) {
+            batches.add_window(t.batchcnt.sum, t.batchsize.sum, t.batchcnt.cnt);
+        }
+        let requests = statistics
+            .brokers
+            .values()
+            .filter_map(|b| b.req.get("Produce"))
+            .sum();
+        batches.requests(Instant::now(), requests);
     }
 }
 
@@ -87,6 +103,13 @@ impl ProducerContext for DeliveryContext {
             Ok(m) => (m.partition(), m.offset(), None),
             Err((e, m)) => (m.partition(), m.offset(), Some(e.to_string())),
         };
+        {
+            let mut ledger = self.ledger.lock().unwrap();
+            match &error {
+                None => ledger.acknowledged(pending.seq, partition, offset),
+                Some(_) => ledger.failed(pending.seq),
+            }
+        }
         {
             let mut totals = self.totals.lock().unwrap();
             totals.last_report = Some(Instant::now());
@@ -137,6 +160,9 @@ impl ProducerContext for DeliveryContext {
 pub struct LabProducer {
     inner: ThreadedProducer<DeliveryContext>,
     topic: String,
+    /// Tags every record of this producer (header `kafka-lab-run`), so that a read-back can
+    /// tell its records from others'.
+    run_tag: String,
     totals: Arc<Mutex<RunTotals>>,
 }
 
@@ -148,15 +174,32 @@ impl LabProducer {
     ) -> Result<LabProducer, KafkaError> {
         let totals = Arc::new(Mutex::new(RunTotals::default()));
         let context = DeliveryContext {
+            topic: topic.to_string(),
             totals: totals.clone(),
             live: Mutex::new(Live::default()),
+            ledger: Mutex::new(Ledger::default()),
+            batches: Mutex::new(BatchStats::default()),
             reports,
             errors: ErrorLatch::default(),
         };
-        let inner = settings.client_config().create_with_context(context)?;
+        let mut config = settings.client_config();
+        if settings.get("statistics.interval.ms").is_none() {
+            // Batch sizes and request rates come from librdkafka's statistics.
+            config.set("statistics.interval.ms", "100");
+        }
+        let inner = config.create_with_context(context)?;
+        let run_tag = format!(
+            "{}-{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
+        );
         Ok(LabProducer {
             inner,
             topic: topic.to_string(),
+            run_tag,
             totals,
         })
     }
@@ -164,6 +207,7 @@ impl LabProducer {
     /// Queues one record; waits while librdkafka's queue is full.
     pub fn send(&self, seq: u64, key: Option<&str>, payload: &[u8]) -> Result<(), KafkaError> {
         let seq_text = seq.to_string();
+        let run_tag = self.run_tag.as_bytes();
         let mut pending = Box::new(Pending {
             sent_at: Instant::now(),
             seq,
@@ -172,10 +216,15 @@ impl LabProducer {
         });
         loop {
             let sent_at = pending.sent_at;
-            let headers = OwnedHeaders::new().insert(Header {
-                key: SEQ_HEADER,
-                value: Some(seq_text.as_bytes()),
-            });
+            let headers = OwnedHeaders::new()
+                .insert(Header {
+                    key: RUN_HEADER,
+                    value: Some(run_tag),
+                })
+                .insert(Header {
+                    key: SEQ_HEADER,
+                    value: Some(seq_text.as_bytes()),
+                });
             let mut record = BaseRecord::with_opaque_to(&self.topic, pending)
                 .payload(payload)
                 .headers(headers);
@@ -210,6 +259,24 @@ impl LabProducer {
     /// A copy of the counts and latencies so far.
     pub fn totals(&self) -> RunTotals {
         self.totals.lock().unwrap().clone()
+    }
+
+    pub fn run_tag(&self) -> &str {
+        &self.run_tag
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// What the delivery reports said, for a read-back (see `verify`).
+    pub fn ledger(&self) -> Ledger {
+        self.inner.context().ledger.lock().unwrap().clone()
+    }
+
+    /// Batch sizes and request rates from librdkafka's statistics so far.
+    pub fn batch_stats(&self) -> BatchStats {
+        self.inner.context().batches.lock().unwrap().clone()
     }
 
     /// Takes what arrived since the last call (with [`Reports::Latest`]).

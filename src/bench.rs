@@ -1,0 +1,420 @@
+//! `kafka-lab bench`: timed producer runs, one or a sweep over settings, with the records read
+//! back afterwards to count what arrived.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{BenchArgs, Connection};
+use crate::config::{shown_value, ClientSettings, Layers, Role};
+use crate::headless::{load_dataset, print_config_and_exit, StopFlag};
+use crate::kafka::metrics::{per_second, RunReport};
+use crate::kafka::producer::{LabProducer, Reports};
+use crate::kafka::{properties, verify};
+use crate::source::{Dataset, KeyField};
+use crate::target::Target;
+
+/// One `--sweep key=v1,v2,...`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl Sweep {
+    pub fn parse(arg: &str) -> Result<Sweep, String> {
+        let (key, values) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("--sweep `{arg}`: expected key=value1,value2,..."))?;
+        let key = key.trim().to_string();
+        let values: Vec<String> = values
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if properties::lookup(&key).is_none() {
+            return Err(format!("--sweep `{arg}`: librdkafka has no property `{key}`"));
+        }
+        if values.is_empty() {
+            return Err(format!("--sweep `{arg}`: no values"));
+        }
+        for v in &values {
+            properties::check_value(&key, v)
+                .map_err(|e| format!("--sweep `{arg}`: {key}={v}: {e}"))?;
+        }
+        Ok(Sweep { key, values })
+    }
+}
+
+/// Every combination of the sweeps' values, the first sweep varying slowest.
+pub fn combinations(sweeps: &[Sweep]) -> Vec<Vec<(String, String)>> {
+    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for sweep in sweeps {
+        combos = combos
+            .into_iter()
+            .flat_map(|prefix| {
+                sweep.values.iter().map(move |v| {
+                    let mut c = prefix.clone();
+                    c.push((sweep.key.clone(), v.clone()));
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
+}
+
+/// Payloads of exactly `size` bytes, made from the brewery JSON.
+fn sized_payload(dataset: &Dataset, n: u64, size: usize) -> Vec<u8> {
+    let src = dataset.get(n).1;
+    src.iter().copied().cycle().take(size).collect()
+}
+
+struct RunInput {
+    topic: String,
+    dataset: Arc<Dataset>,
+    messages: u64,
+    record_size: Option<usize>,
+    key: KeyField,
+    verify: bool,
+    label: String,
+}
+
+/// One timed run with a fresh producer; the report includes the read-back when asked for.
+fn run_one(
+    producer_settings: &ClientSettings,
+    consumer_settings: &ClientSettings,
+    input: &RunInput,
+    stop: &StopFlag,
+) -> Result<(RunReport, u64)> {
+    let producer = LabProducer::new(producer_settings, &input.topic, Reports::None)
+        .context("cannot create the producer")?;
+    let mut last_progress = Instant::now();
+    for n in 0..input.messages {
+        if stop.raised() {
+            break;
+        }
+        let (record, payload) = input.dataset.get(n);
+        let sized;
+        let payload = match input.record_size {
+            Some(size) => {
+                sized = sized_payload(&input.dataset, n, size);
+                &sized[..]
+            }
+            None => payload,
+        };
+        producer.send(n, record.key(input.key), payload)?;
+        if last_progress.elapsed() >= Duration::from_secs(5) {
+            last_progress = Instant::now();
+            progress(&producer, input);
+        }
+    }
+    // Wait for the last reports, still reporting progress.
+    while producer.totals().in_flight() > 0 && !stop.raised() {
+        producer.flush(Duration::from_secs(5));
+        if producer.totals().in_flight() > 0 {
+            progress(&producer, input);
+        }
+    }
+    let undelivered = producer.flush(Duration::from_secs(10));
+    let totals = producer.totals();
+    let mut settings = LabProducer::effective_settings(producer_settings);
+    for s in &producer_settings.settings {
+        if !crate::config::is_secret(&s.key) && s.key != "bootstrap.servers" && s.key != "client.id" {
+            settings.insert(s.key.clone(), s.value.clone());
+        }
+    }
+    let mut report = RunReport::whole(&totals, totals.elapsed(), settings)
+        .with_batches(&producer.batch_stats());
+    if input.verify && totals.delivered > 0 {
+        let ledger = producer.ledger();
+        let tag = producer.run_tag().to_string();
+        drop(producer);
+        let timeout = Duration::from_secs(60) + Duration::from_millis(input.messages / 20);
+        match verify::read_back(consumer_settings, &input.topic, &tag, &ledger, timeout) {
+            Ok(accounting) => report.accounting = Some(accounting),
+            Err(e) => eprintln!("warning: could not read the run back: {e}"),
+        }
+    }
+    Ok((report, undelivered))
+}
+
+fn progress(producer: &LabProducer, input: &RunInput) {
+    let t = producer.totals();
+    let elapsed = t.first_send.map_or(Duration::ZERO, |f| f.elapsed());
+    eprintln!(
+        "progress{}: {}/{} sent, {} delivered, {:.0} records/s, p99 {:.2} ms{}",
+        input.label,
+        t.sent,
+        input.messages,
+        t.delivered,
+        per_second(t.delivered, elapsed),
+        t.latency.summary().p99,
+        producer
+            .last_error()
+            .map(|e| format!(", last error: {e}"))
+            .unwrap_or_default()
+    );
+}
+
+pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
+    let sweeps: Vec<Sweep> = args
+        .sweep
+        .iter()
+        .map(|s| Sweep::parse(s))
+        .collect::<Result<_, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let mut target = Target::connect(c, Role::Producer)?;
+    target
+        .layers
+        .builtin("client.id", "kafka-lab-bench", "built-in default");
+    for (key, value, flag) in [
+        ("acks", &args.acks, "--acks"),
+        ("linger.ms", &args.linger_ms, "--linger-ms"),
+        ("batch.size", &args.batch_size, "--batch-size"),
+        ("compression.type", &args.compression, "--compression"),
+    ] {
+        if let Some(v) = value {
+            target.layers.flag(key, v, flag);
+        }
+    }
+    if c.print_config {
+        return print_config_and_exit(&target, &[Role::Producer]);
+    }
+    let base = target.settings(Role::Producer)?;
+    let consumer_settings = target.layers.resolve(Role::Consumer)?;
+    let dataset = Arc::new(load_dataset(&args.source).await?);
+    target.ensure_topic(&base).await?;
+    let stop = StopFlag::on_signals();
+
+    let mut extra = BTreeMap::new();
+    extra.insert(
+        "record_size".to_string(),
+        args.record_size.map_or_else(
+            || format!("{:.0} (brewery JSON, average)", dataset.mean_payload_len()),
+            |s| s.to_string(),
+        ),
+    );
+    extra.insert(
+        "cluster".to_string(),
+        if target.is_embedded() {
+            let rtt = c.rtt_ms;
+            format!("embedded, {rtt} ms rtt")
+        } else {
+            shown_value("bootstrap.servers", base.get("bootstrap.servers").unwrap_or("")).to_string()
+        },
+    );
+    let combos = combinations(&sweeps);
+    let total = combos.len();
+    let mut reports = Vec::new();
+    let mut failed_any = false;
+    for (i, combo) in combos.into_iter().enumerate() {
+        let mut layers: Layers = target.layers.clone();
+        for (k, v) in &combo {
+            layers.flag(k, v.clone(), "--sweep");
+        }
+        let settings = layers.resolve(Role::Producer)?;
+        let label = if total > 1 {
+            let shown: Vec<String> = combo.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            eprintln!("run {}/{total}: {}", i + 1, shown.join(" "));
+            format!(" [{}/{total}]", i + 1)
+        } else {
+            String::new()
+        };
+        let input = RunInput {
+            topic: target.topic.clone(),
+            dataset: dataset.clone(),
+            messages: args.messages,
+            record_size: args.record_size,
+            key: args.source.key,
+            verify: !args.no_verify,
+            label,
+        };
+        let stop_run = stop.clone();
+        let consumer = consumer_settings.clone();
+        let (mut report, undelivered) =
+            tokio::task::spawn_blocking(move || run_one(&settings, &consumer, &input, &stop_run))
+                .await??;
+        report.run = i as u32 + 1;
+        report.settings.extend(extra.clone());
+        failed_any |= report.failed > 0 || undelivered > 0;
+        if !args.json && total == 1 {
+            println!("{}", report.perf_test_line());
+            if let Some(a) = &report.accounting {
+                println!(
+                    "read back: {} received, {} missing, {} duplicated, {} failed but written{}.",
+                    a.received,
+                    a.missing,
+                    a.duplicated,
+                    a.failed_but_written,
+                    unchecked_note(a)
+                );
+            }
+        }
+        for (error, n) in &report.errors {
+            eprintln!("  {n} failed: {error}");
+        }
+        reports.push(report);
+        if stop.raised() {
+            eprintln!("interrupted; {undelivered} records undelivered");
+            break;
+        }
+    }
+    if args.json {
+        if sweeps.is_empty() {
+            println!("{}", serde_json::to_string(&reports[0])?);
+        } else {
+            println!("{}", serde_json::to_string(&reports)?);
+        }
+    } else if total > 1 || !sweeps.is_empty() {
+        let keys: Vec<&str> = sweeps.iter().map(|s| s.key.as_str()).collect();
+        print!("{}", sweep_table(&keys, &reports));
+    }
+    if let Some(path) = &args.csv {
+        let mut text = format!("{}\n", RunReport::CSV_HEADER);
+        for r in &reports {
+            text.push_str(&r.csv_row());
+            text.push('\n');
+        }
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {} rows to {}", reports.len(), path.display());
+    }
+    if reports.is_empty() {
+        bail!("no run completed");
+    }
+    Ok(if failed_any {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Says which records could not be checked, if any.
+pub fn unchecked_note(a: &crate::kafka::metrics::Accounting) -> String {
+    if a.unchecked == 0 {
+        return String::new();
+    }
+    let cut: Vec<String> = a
+        .per_partition
+        .iter()
+        .filter(|(_, p)| p.deleted_below.is_some())
+        .map(|(p, _)| p.to_string())
+        .collect();
+    format!(
+        "; {} not checked: the cluster had deleted the oldest records of partitions [{}] \
+         (retention; the embedded cluster keeps at most 5 MB or 100,000 records per partition)",
+        a.unchecked,
+        cut.join(",")
+    )
+}
+
+/// The sweep's results as an aligned text table, one row per combination.
+pub fn sweep_table(keys: &[&str], reports: &[RunReport]) -> String {
+    let mut header: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    header.extend(
+        [
+            "records/s", "MB/s", "avg ms", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "batch",
+            "req/s", "missing", "dup",
+        ]
+        .map(String::from),
+    );
+    let opt = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            let mut row: Vec<String> = keys
+                .iter()
+                .map(|k| r.settings.get(*k).cloned().unwrap_or_default())
+                .collect();
+            let l = &r.latency_ms;
+            row.extend([
+                format!("{:.0}", r.records_per_sec),
+                format!("{:.2}", r.mb_per_sec),
+                format!("{:.2}", l.avg),
+                format!("{:.2}", l.p50),
+                format!("{:.2}", l.p99),
+                format!("{:.2}", l.p999),
+                format!("{:.2}", l.max),
+                opt(r.avg_batch_records, 1),
+                opt(r.requests_per_sec, 0),
+                r.accounting.as_ref().map_or("-".into(), |a| a.missing.to_string()),
+                r.accounting.as_ref().map_or("-".into(), |a| a.duplicated.to_string()),
+            ]);
+            row
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect();
+        format!("{}\n", parts.join("  "))
+    };
+    let mut out = line(&header);
+    for r in &rows {
+        out.push_str(&line(r));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweeps_parse_and_check_their_values() {
+        let s = Sweep::parse("acks=0, 1,all").unwrap();
+        assert_eq!(s.key, "acks");
+        assert_eq!(s.values, ["0", "1", "all"]);
+        assert!(Sweep::parse("acks").unwrap_err().contains("key=value1"));
+        assert!(Sweep::parse("linger.msx=1").unwrap_err().contains("no property"));
+        assert!(Sweep::parse("linger.ms=5,-1").unwrap_err().contains("linger.ms=-1"));
+        assert!(Sweep::parse("acks=").unwrap_err().contains("no values"));
+    }
+
+    #[test]
+    fn combinations_are_the_cartesian_product_in_order() {
+        let sweeps = [
+            Sweep::parse("acks=0,all").unwrap(),
+            Sweep::parse("linger.ms=0,5,50").unwrap(),
+        ];
+        let combos = combinations(&sweeps);
+        assert_eq!(combos.len(), 6);
+        assert_eq!(combos[0], [("acks".into(), "0".into()), ("linger.ms".into(), "0".into())]);
+        assert_eq!(combos[5], [("acks".into(), "all".into()), ("linger.ms".into(), "50".into())]);
+        assert_eq!(combinations(&[]), vec![Vec::<(String, String)>::new()]);
+    }
+
+    #[test]
+    fn sized_payloads_have_the_exact_size() {
+        let d = Dataset::new(crate::source::bundled()[..2].to_vec());
+        assert_eq!(sized_payload(&d, 0, 10).len(), 10);
+        assert_eq!(sized_payload(&d, 1, 5000).len(), 5000);
+    }
+
+    #[test]
+    fn the_table_aligns_columns() {
+        let mut r = RunReport::default();
+        r.settings.insert("acks".into(), "all".into());
+        r.records_per_sec = 1234.4;
+        let t = sweep_table(&["acks"], &[r]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].len(), lines[1].len());
+        assert!(lines[1].contains("1234"));
+    }
+}

@@ -1,0 +1,301 @@
+//! Durability, counted: which acknowledged records of a run are in the topic, which are
+//! missing, which are there twice. Each record carries its run tag and sequence number in
+//! headers; the producer keeps a ledger of what was acknowledged where, and a reader goes over
+//! the partitions' offsets afterwards.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Headers;
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::config::ClientSettings;
+use crate::kafka::metrics::{Accounting, PartitionAccount};
+
+pub const RUN_HEADER: &str = "kafka-lab-run";
+pub const SEQ_HEADER: &str = "kafka-lab-seq";
+/// Runs longer than this many records are not tracked (the ledger's memory stays bounded).
+pub const MAX_TRACKED: u64 = 20_000_000;
+
+/// A growable bit set, capped at [`MAX_TRACKED`] bits.
+#[derive(Debug, Clone, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn set(&mut self, i: u64) -> bool {
+        let (word, bit) = ((i / 64) as usize, i % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        let was = self.0[word] & (1 << bit) != 0;
+        self.0[word] |= 1 << bit;
+        was
+    }
+
+    fn get(&self, i: u64) -> bool {
+        self.0
+            .get((i / 64) as usize)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct PartitionRange {
+    first_offset: i64,
+    acknowledged: u64,
+}
+
+/// What the producer learnt from its delivery reports.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    acked: Bits,
+    failed: Bits,
+    partitions: BTreeMap<i32, PartitionRange>,
+    /// More records than [`MAX_TRACKED`]: not verifiable.
+    pub overflow: bool,
+}
+
+impl Ledger {
+    pub fn acknowledged(&mut self, seq: u64, partition: i32, offset: i64) {
+        if seq >= MAX_TRACKED {
+            self.overflow = true;
+            return;
+        }
+        if !self.acked.set(seq) {
+            let range = self
+                .partitions
+                .entry(partition)
+                .or_insert(PartitionRange {
+                    first_offset: offset,
+                    acknowledged: 0,
+                });
+            if offset >= 0 && (range.first_offset < 0 || offset < range.first_offset) {
+                range.first_offset = offset;
+            }
+            range.acknowledged += 1;
+        }
+    }
+
+    pub fn failed(&mut self, seq: u64) {
+        if seq < MAX_TRACKED {
+            self.failed.set(seq);
+        }
+    }
+
+    pub fn acknowledged_total(&self) -> u64 {
+        self.partitions.values().map(|p| p.acknowledged).sum()
+    }
+}
+
+/// Counts what a read-back found, against the ledger. Pure: fed one record at a time.
+#[derive(Debug)]
+pub struct Tally<'a> {
+    ledger: &'a Ledger,
+    seen: Bits,
+    failed_seen: Bits,
+    accounting: Accounting,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(ledger: &'a Ledger) -> Tally<'a> {
+        let per_partition = ledger
+            .partitions
+            .iter()
+            .map(|(p, r)| {
+                (
+                    *p,
+                    PartitionAccount {
+                        acknowledged: r.acknowledged,
+                        ..PartitionAccount::default()
+                    },
+                )
+            })
+            .collect();
+        Tally {
+            ledger,
+            seen: Bits::default(),
+            failed_seen: Bits::default(),
+            accounting: Accounting {
+                per_partition,
+                ..Accounting::default()
+            },
+        }
+    }
+
+    /// One record of this run, found in `partition`.
+    pub fn record(&mut self, partition: i32, seq: u64) {
+        if seq >= MAX_TRACKED {
+            return;
+        }
+        if self.ledger.acked.get(seq) {
+            let account = self.accounting.per_partition.entry(partition).or_default();
+            if self.seen.set(seq) {
+                account.duplicated += 1;
+                self.accounting.duplicated += 1;
+            } else {
+                account.received += 1;
+                self.accounting.received += 1;
+            }
+        } else if self.ledger.failed.get(seq) && !self.failed_seen.set(seq) {
+            self.accounting.failed_but_written += 1;
+        }
+    }
+
+    /// The partition's offsets below `low` are gone: what is not found there is unchecked.
+    pub fn deleted_below(&mut self, partition: i32, low: i64) {
+        self.accounting
+            .per_partition
+            .entry(partition)
+            .or_default()
+            .deleted_below = Some(low);
+    }
+
+    pub fn finish(mut self) -> Accounting {
+        let mut unchecked = 0;
+        for account in self.accounting.per_partition.values_mut() {
+            let not_found = account.acknowledged.saturating_sub(account.received);
+            if account.deleted_below.is_some() {
+                unchecked += not_found;
+            } else {
+                account.missing = not_found;
+            }
+        }
+        self.accounting.unchecked = unchecked;
+        self.accounting.missing = self.accounting.per_partition.values().map(|a| a.missing).sum();
+        self.accounting
+    }
+}
+
+/// Reads the run's partitions from its first acknowledged offsets to their current ends and
+/// counts its records. `settings` are consumer settings for the same cluster.
+pub fn read_back(
+    settings: &ClientSettings,
+    topic: &str,
+    run_tag: &str,
+    ledger: &Ledger,
+    timeout: Duration,
+) -> Result<Accounting, String> {
+    if ledger.overflow {
+        return Err(format!("runs over {MAX_TRACKED} records are not verified"));
+    }
+    let mut config = settings.client_config();
+    config
+        .set("group.id", "kafka-lab-verify")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .set("auto.offset.reset", "earliest");
+    let consumer: BaseConsumer = config.create().map_err(|e| e.to_string())?;
+    let mut tally = Tally::new(ledger);
+    let mut ends: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut assignment = TopicPartitionList::new();
+    for (p, range) in &ledger.partitions {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, *p, Duration::from_secs(10))
+            .map_err(|e| format!("partition {p}: {e}"))?;
+        // With acks=0 the producer learns no offsets: read the whole partition.
+        let start = if range.first_offset >= 0 {
+            range.first_offset.max(low)
+        } else {
+            low
+        };
+        if range.first_offset >= 0 && low > range.first_offset {
+            tally.deleted_below(*p, low);
+        }
+        if high > start {
+            ends.insert(*p, high);
+            assignment
+                .add_partition_offset(topic, *p, Offset::Offset(start))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    consumer.assign(&assignment).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + timeout;
+    while !ends.is_empty() {
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "read-back timed out after {} s with partitions {:?} unfinished",
+                timeout.as_secs(),
+                ends.keys().collect::<Vec<_>>()
+            ));
+        }
+        let Some(result) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let m = result.map_err(|e| e.to_string())?;
+        let (partition, offset) = (m.partition(), m.offset());
+        let header = |name: &str| {
+            m.headers().and_then(|h| {
+                h.iter()
+                    .find(|h| h.key == name)
+                    .and_then(|h| h.value)
+                    .and_then(|v| std::str::from_utf8(v).ok())
+                    .map(str::to_string)
+            })
+        };
+        if header(RUN_HEADER).as_deref() == Some(run_tag) {
+            if let Some(seq) = header(SEQ_HEADER).and_then(|s| s.parse().ok()) {
+                tally.record(partition, seq);
+            }
+        }
+        if ends.get(&partition).is_some_and(|end| offset + 1 >= *end) {
+            ends.remove(&partition);
+        }
+    }
+    Ok(tally.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_received_missing_duplicated_and_failed_but_written() {
+        let mut ledger = Ledger::default();
+        // seq 0..6 acknowledged, alternating partitions 0 and 1; seq 6 failed.
+        for seq in 0..6u64 {
+            ledger.acknowledged(seq, (seq % 2) as i32, 100 + seq as i64);
+        }
+        ledger.failed(6);
+        assert_eq!(ledger.acknowledged_total(), 6);
+        let mut tally = Tally::new(&ledger);
+        for (partition, seq) in [(0, 0), (1, 1), (0, 2), (0, 2), (1, 5), (0, 6), (0, 6), (1, 99)] {
+            tally.record(partition, seq);
+        }
+        let a = tally.finish();
+        assert_eq!(a.unchecked, 0);
+        assert_eq!(a.received, 4);
+        assert_eq!(a.duplicated, 1);
+        assert_eq!(a.missing, 2, "seq 3 (partition 1) and seq 4 (partition 0)");
+        assert_eq!(a.failed_but_written, 1);
+        assert_eq!(a.per_partition[&0].missing, 1);
+        assert_eq!(a.per_partition[&1].missing, 1);
+        assert_eq!(a.per_partition[&0].duplicated, 1);
+        assert_eq!(a.per_partition[&0].acknowledged, 3);
+    }
+
+    #[test]
+    fn records_of_partitions_cut_by_retention_are_unchecked_not_missing() {
+        let mut ledger = Ledger::default();
+        for seq in 0..10u64 {
+            ledger.acknowledged(seq, (seq % 2) as i32, seq as i64 / 2);
+        }
+        let mut tally = Tally::new(&ledger);
+        tally.deleted_below(0, 3);
+        for seq in [6, 8, 1, 3, 5, 7, 9] {
+            tally.record((seq % 2) as i32, seq);
+        }
+        let a = tally.finish();
+        assert_eq!(a.missing, 0);
+        assert_eq!(a.unchecked, 3, "seqs 0, 2, 4 were below the low watermark");
+        assert_eq!(a.per_partition[&0].deleted_below, Some(3));
+    }
+
+    #[test]
+    fn the_ledger_stays_bounded() {
+        let mut ledger = Ledger::default();
+        ledger.acknowledged(MAX_TRACKED + 1, 0, 0);
+        assert!(ledger.overflow);
+        assert_eq!(ledger.acknowledged_total(), 0);
+    }
+}
