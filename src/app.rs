@@ -3,18 +3,21 @@
 //! Events (keys, Kafka snapshots) go in; commands for the Kafka side come out. Nothing here
 //! talks to Kafka or draws.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
 use crate::kafka::member::MemberSnapshot;
+use crate::kafka::metrics::RunReport;
 use crate::kafka::producer::Delivery;
 use crate::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
 use crate::kafka::{properties, KafkaEvent};
 use crate::source::KeyField;
 
+/// Runs kept in the runs table.
+pub const RUNS: usize = 50;
 /// Lines kept in the send log.
 const LOG_LINES: usize = 200;
 /// Snapshots kept for the charts: two minutes at four a second.
@@ -28,6 +31,8 @@ pub enum Event {
     Kafka(KafkaEvent),
     /// The terminal changed size: draw again.
     Resize,
+    /// Something the run loop did on a command (an export, a broker outage) has news.
+    Notice(String),
 }
 
 /// What the Kafka side must do.
@@ -38,6 +43,10 @@ pub enum Command {
     ApplySettings(ProducerSettings),
     AddMember(u32),
     RemoveMember(u32),
+    /// Write these runs to CSV and JSON files.
+    Export(Vec<RunReport>),
+    /// Take a partition leader of the embedded cluster down for a few seconds.
+    BrokerOutage,
     Quit,
 }
 
@@ -45,7 +54,10 @@ pub enum Command {
 pub struct ClusterInfo {
     /// `embedded (127.0.0.1:...)` or the bootstrap servers.
     pub label: String,
+    /// librdkafka's mock cluster, whether kafka-lab serves it or `kafka-lab cluster` does.
     pub embedded: bool,
+    /// kafka-lab serves the embedded cluster itself, so it can slow or stop its brokers.
+    pub owned: bool,
     pub topic: String,
     pub partitions: usize,
     pub group: String,
@@ -61,6 +73,8 @@ pub enum LogLine {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HistoryPoint {
+    /// Seconds since the producer started.
+    pub t: f64,
     pub run: u32,
     pub per_sec: f64,
     pub p99_ms: f64,
@@ -92,9 +106,11 @@ pub enum Field {
     Rate,
     Key,
     Partitioner,
+    /// The embedded cluster's simulated round trip (only when kafka-lab serves it).
+    Rtt,
 }
 
-pub const FIELDS: [Field; 8] = [
+pub const FIELDS: [Field; 9] = [
     Field::Acks,
     Field::BatchSize,
     Field::LingerMs,
@@ -103,6 +119,7 @@ pub const FIELDS: [Field; 8] = [
     Field::Rate,
     Field::Key,
     Field::Partitioner,
+    Field::Rtt,
 ];
 
 const PARTITIONERS: [&str; 7] = [
@@ -126,6 +143,7 @@ impl Field {
             Field::Rate => "rate (records/s)",
             Field::Key => "key",
             Field::Partitioner => "partitioner",
+            Field::Rtt => "simulated rtt ms",
         }
     }
 
@@ -152,6 +170,10 @@ impl Field {
             },
             Field::Key => one_of(&["id", "state", "city", "none"]),
             Field::Partitioner => one_of(&PARTITIONERS),
+            Field::Rtt => match t.parse::<u64>() {
+                Ok(ms) if ms <= 10_000 => Ok(()),
+                _ => Err("milliseconds, 0 to 10000".to_string()),
+            },
         }
     }
 
@@ -165,6 +187,7 @@ impl Field {
             Field::Rate => s.rate.map_or("max".to_string(), |r| format!("{r}")),
             Field::Key => format!("{:?}", s.key).to_lowercase(),
             Field::Partitioner => s.partitioner.clone(),
+            Field::Rtt => s.rtt_ms.unwrap_or(0).to_string(),
         }
     }
 }
@@ -172,6 +195,8 @@ impl Field {
 #[derive(Debug, Clone)]
 pub struct SettingsForm {
     pub inputs: Vec<Input>,
+    /// Fields shown: the simulated rtt only where kafka-lab serves the cluster.
+    pub visible: usize,
     pub selected: usize,
     /// Why the form cannot be applied as a whole (a field's own error is shown beside it).
     pub form_error: Option<String>,
@@ -181,6 +206,11 @@ impl SettingsForm {
     fn new(s: &ProducerSettings) -> Self {
         SettingsForm {
             inputs: FIELDS.iter().map(|f| Input::new(f.value_of(s))).collect(),
+            visible: if s.rtt_ms.is_some() {
+                FIELDS.len()
+            } else {
+                FIELDS.len() - 1
+            },
             selected: 0,
             form_error: None,
         }
@@ -197,7 +227,7 @@ impl SettingsForm {
 
     /// The settings the form describes, if every field is valid and they fit together.
     pub fn parse(&self) -> Result<ProducerSettings, String> {
-        for (i, f) in FIELDS.iter().enumerate() {
+        for (i, f) in FIELDS.iter().enumerate().take(self.visible) {
             if let Some(e) = self.error(i) {
                 return Err(format!("{}: {e}", f.label()));
             }
@@ -220,6 +250,8 @@ impl SettingsForm {
             partitioner: self.value(Field::Partitioner).to_string(),
             rate: self.value(Field::Rate).parse().ok(),
             key,
+            rtt_ms: (self.visible == FIELDS.len())
+                .then(|| self.value(Field::Rtt).parse().unwrap_or(0)),
         })
     }
 }
@@ -233,9 +265,21 @@ pub enum Focus {
     Settings,
 }
 
+/// What the lower half of the screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Consumers,
+    Runs,
+}
+
 pub struct App {
     pub cluster: ClusterInfo,
     pub producer: ProducerView,
+    /// Ended runs, oldest first (the last `RUNS` of them).
+    pub runs: VecDeque<RunReport>,
+    /// The settings of the first run: the runs table shows what differs from them.
+    pub defaults: BTreeMap<String, String>,
+    pub view: View,
     pub members: Vec<MemberView>,
     pub focus: Focus,
     pub settings: SettingsForm,
@@ -255,6 +299,9 @@ impl App {
         App {
             cluster,
             producer: ProducerView::default(),
+            runs: VecDeque::new(),
+            defaults: settings.report_settings(),
+            view: View::Consumers,
             members: Vec::new(),
             focus: Focus::Producer,
             settings: SettingsForm::new(&settings),
@@ -279,6 +326,28 @@ impl App {
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
             Event::Key(_) | Event::Resize => Vec::new(),
+            Event::Notice(text) => {
+                self.message = Some(text);
+                Vec::new()
+            }
+            Event::Kafka(KafkaEvent::RunEnded(report)) => {
+                if self.runs.len() == RUNS {
+                    self.runs.pop_front();
+                }
+                self.runs.push_back(*report);
+                Vec::new()
+            }
+            Event::Kafka(KafkaEvent::RunVerified { run, result }) => {
+                match result {
+                    Ok(accounting) => {
+                        if let Some(r) = self.runs.iter_mut().find(|r| r.run == run) {
+                            r.accounting = Some(accounting);
+                        }
+                    }
+                    Err(e) => self.message = Some(format!("run {run} could not be read back: {e}")),
+                }
+                Vec::new()
+            }
             Event::Kafka(KafkaEvent::Producer(s)) => {
                 self.producer_snapshot(*s);
                 Vec::new()
@@ -351,6 +420,33 @@ impl App {
                 self.focus = Focus::Settings;
                 Vec::new()
             }
+            KeyCode::Char('r') => {
+                self.view = match self.view {
+                    View::Consumers => View::Runs,
+                    View::Runs => View::Consumers,
+                };
+                Vec::new()
+            }
+            KeyCode::Char('e') => {
+                let rows = self.table_rows();
+                if rows.is_empty() {
+                    self.message = Some("no run to export yet".into());
+                    Vec::new()
+                } else {
+                    vec![Command::Export(rows)]
+                }
+            }
+            KeyCode::Char('b') => {
+                if self.cluster.owned {
+                    vec![Command::BrokerOutage]
+                } else {
+                    self.message = Some(
+                        "b takes a broker of the embedded cluster down; on this cluster it does nothing"
+                            .into(),
+                    );
+                    Vec::new()
+                }
+            }
             KeyCode::Tab | KeyCode::Right | KeyCode::Down => {
                 self.cycle(1);
                 Vec::new()
@@ -368,9 +464,9 @@ impl App {
         match key.code {
             KeyCode::Esc => self.focus = Focus::Producer,
             KeyCode::Up | KeyCode::BackTab => {
-                form.selected = (form.selected + FIELDS.len() - 1) % FIELDS.len();
+                form.selected = (form.selected + form.visible - 1) % form.visible;
             }
-            KeyCode::Down | KeyCode::Tab => form.selected = (form.selected + 1) % FIELDS.len(),
+            KeyCode::Down | KeyCode::Tab => form.selected = (form.selected + 1) % form.visible,
             KeyCode::Enter => match form.parse() {
                 Ok(settings) => {
                     form.form_error = None;
@@ -443,6 +539,7 @@ impl App {
                 view.history.pop_front();
             }
             view.history.push_back(HistoryPoint {
+                t: s.since_start.as_secs_f64(),
                 run: s.run,
                 per_sec: s.window.per_sec,
                 p99_ms: s.window.latency.p99,
@@ -472,6 +569,21 @@ impl App {
                 }
             }
         }
+    }
+
+    /// The runs table: ended runs, then the current one (live).
+    pub fn table_rows(&self) -> Vec<RunReport> {
+        let mut rows: Vec<RunReport> = self.runs.iter().cloned().collect();
+        if let Some(s) = &self.producer.snapshot {
+            if let Some(current) = &s.report {
+                if s.state == ProducerState::Running
+                    && rows.last().is_none_or(|r| r.run != current.run)
+                {
+                    rows.push(current.clone());
+                }
+            }
+        }
+        rows
     }
 
     /// The cluster looks unwell: an error was seen lately by the producer or a member.
@@ -533,6 +645,7 @@ mod tests {
             partitioner: "consistent_random".into(),
             rate: Some(50.0),
             key: KeyField::Id,
+            rtt_ms: None,
         }
     }
 
@@ -541,6 +654,7 @@ mod tests {
             ClusterInfo {
                 label: "embedded cluster 127.0.0.1:1".into(),
                 embedded: true,
+                owned: true,
                 topic: "breweries".into(),
                 partitions: 6,
                 group: "kafka-lab".into(),
@@ -568,6 +682,8 @@ mod tests {
             skipped: 0,
             last_error: None,
             run_ended: None,
+            since_start: Duration::from_secs(1),
+            report: None,
         })))
     }
 

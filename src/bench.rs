@@ -36,7 +36,9 @@ impl Sweep {
             .filter(|v| !v.is_empty())
             .collect();
         if properties::lookup(&key).is_none() {
-            return Err(format!("--sweep `{arg}`: librdkafka has no property `{key}`"));
+            return Err(format!(
+                "--sweep `{arg}`: librdkafka has no property `{key}`"
+            ));
         }
         if values.is_empty() {
             return Err(format!("--sweep `{arg}`: no values"));
@@ -123,12 +125,13 @@ fn run_one(
     let totals = producer.totals();
     let mut settings = LabProducer::effective_settings(producer_settings);
     for s in &producer_settings.settings {
-        if !crate::config::is_secret(&s.key) && s.key != "bootstrap.servers" && s.key != "client.id" {
+        if !crate::config::is_secret(&s.key) && s.key != "bootstrap.servers" && s.key != "client.id"
+        {
             settings.insert(s.key.clone(), s.value.clone());
         }
     }
-    let mut report = RunReport::whole(&totals, totals.elapsed(), settings)
-        .with_batches(&producer.batch_stats());
+    let mut report =
+        RunReport::whole(&totals, totals.elapsed(), settings).with_batches(&producer.batch_stats());
     if input.verify && totals.delivered > 0 {
         let ledger = producer.ledger();
         let tag = producer.run_tag().to_string();
@@ -204,7 +207,11 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
             let rtt = c.rtt_ms;
             format!("embedded, {rtt} ms rtt")
         } else {
-            shown_value("bootstrap.servers", base.get("bootstrap.servers").unwrap_or("")).to_string()
+            shown_value(
+                "bootstrap.servers",
+                base.get("bootstrap.servers").unwrap_or(""),
+            )
+            .to_string()
         },
     );
     let combos = combinations(&sweeps);
@@ -279,8 +286,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
             text.push_str(&r.csv_row());
             text.push('\n');
         }
-        std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {} rows to {}", reports.len(), path.display());
     }
     if reports.is_empty() {
@@ -317,12 +323,22 @@ pub fn sweep_table(keys: &[&str], reports: &[RunReport]) -> String {
     let mut header: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
     header.extend(
         [
-            "records/s", "MB/s", "avg ms", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "batch",
-            "req/s", "missing", "dup",
+            "records/s",
+            "MB/s",
+            "avg ms",
+            "p50 ms",
+            "p99 ms",
+            "p99.9 ms",
+            "max ms",
+            "batch",
+            "req/s",
+            "missing",
+            "dup",
         ]
         .map(String::from),
     );
-    let opt = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    let opt =
+        |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
     let rows: Vec<Vec<String>> = reports
         .iter()
         .map(|r| {
@@ -341,8 +357,12 @@ pub fn sweep_table(keys: &[&str], reports: &[RunReport]) -> String {
                 format!("{:.2}", l.max),
                 opt(r.avg_batch_records, 1),
                 opt(r.requests_per_sec, 0),
-                r.accounting.as_ref().map_or("-".into(), |a| a.missing.to_string()),
-                r.accounting.as_ref().map_or("-".into(), |a| a.duplicated.to_string()),
+                r.accounting
+                    .as_ref()
+                    .map_or("-".into(), |a| a.missing.to_string()),
+                r.accounting
+                    .as_ref()
+                    .map_or("-".into(), |a| a.duplicated.to_string()),
             ]);
             row
         })
@@ -381,8 +401,12 @@ mod tests {
         assert_eq!(s.key, "acks");
         assert_eq!(s.values, ["0", "1", "all"]);
         assert!(Sweep::parse("acks").unwrap_err().contains("key=value1"));
-        assert!(Sweep::parse("linger.msx=1").unwrap_err().contains("no property"));
-        assert!(Sweep::parse("linger.ms=5,-1").unwrap_err().contains("linger.ms=-1"));
+        assert!(Sweep::parse("linger.msx=1")
+            .unwrap_err()
+            .contains("no property"));
+        assert!(Sweep::parse("linger.ms=5,-1")
+            .unwrap_err()
+            .contains("linger.ms=-1"));
         assert!(Sweep::parse("acks=").unwrap_err().contains("no values"));
     }
 
@@ -394,8 +418,20 @@ mod tests {
         ];
         let combos = combinations(&sweeps);
         assert_eq!(combos.len(), 6);
-        assert_eq!(combos[0], [("acks".into(), "0".into()), ("linger.ms".into(), "0".into())]);
-        assert_eq!(combos[5], [("acks".into(), "all".into()), ("linger.ms".into(), "50".into())]);
+        assert_eq!(
+            combos[0],
+            [
+                ("acks".into(), "0".into()),
+                ("linger.ms".into(), "0".into())
+            ]
+        );
+        assert_eq!(
+            combos[5],
+            [
+                ("acks".into(), "all".into()),
+                ("linger.ms".into(), "50".into())
+            ]
+        );
         assert_eq!(combinations(&[]), vec![Vec::<(String, String)>::new()]);
     }
 

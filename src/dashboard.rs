@@ -55,12 +55,17 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
             servers.to_string()
         },
         embedded: topic.is_mock,
+        owned: target.is_embedded(),
         topic: target.topic.clone(),
         partitions: topic.partitions.len(),
         group,
     };
-    let initial =
+    let mut initial =
         ProducerSettings::effective(&producer_settings, args.rate.per_second(), args.source.key);
+    if target.is_embedded() {
+        initial.rtt_ms = Some(c.rtt_ms);
+    }
+    let mut rtt_in_force = initial.rtt_ms;
     let mut app = App::new(cluster, initial.clone());
 
     let (kafka_tx, mut kafka_rx) = mpsc::channel(256);
@@ -82,6 +87,8 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     ));
 
     let (key_tx, mut key_rx) = mpsc::channel(64);
+    let (notice_tx, mut notice_rx) = mpsc::channel::<Notice>(16);
+    let mut outages = 0usize;
     let reading = Arc::new(AtomicBool::new(true));
     let input = spawn_input(key_tx, reading.clone());
 
@@ -92,6 +99,12 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         loop {
             let commands = tokio::select! {
                 Some(event) = kafka_rx.recv() => app.update(Event::Kafka(event)),
+                Some(notice) = notice_rx.recv() => {
+                    if let (Some(broker), Some(embedded)) = (notice.bring_up, &target.embedded) {
+                        embedded.broker_up(broker);
+                    }
+                    app.update(Event::Notice(notice.text))
+                }
                 Some(input) = key_rx.recv() => match input {
                     crossterm::event::Event::Key(key) => app.update(Event::Key(key)),
                     crossterm::event::Event::Resize(..) => app.update(Event::Resize),
@@ -109,7 +122,35 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
                 match command {
                     Command::StartProducer => producer.send(ProducerCommand::Start),
                     Command::StopProducer => producer.send(ProducerCommand::Stop),
-                    Command::ApplySettings(s) => producer.send(ProducerCommand::Apply(s)),
+                    Command::ApplySettings(s) => {
+                        if let (Some(cluster), Some(rtt)) = (&target.embedded, s.rtt_ms) {
+                            if rtt_in_force != Some(rtt) {
+                                cluster.set_rtt(Duration::from_millis(rtt));
+                                rtt_in_force = Some(rtt);
+                            }
+                        }
+                        producer.send(ProducerCommand::Apply(s))
+                    }
+                    Command::Export(rows) => {
+                        let notice = match export(&rows) {
+                            Ok(paths) => format!("exported {} runs to {paths}", rows.len()),
+                            Err(e) => format!("export failed: {e:#}"),
+                        };
+                        app.update(Event::Notice(notice));
+                    }
+                    Command::BrokerOutage => {
+                        let notice = match &target.embedded {
+                            Some(cluster) => outage(
+                                cluster,
+                                &producer_settings,
+                                &target.topic,
+                                &mut outages,
+                                notice_tx.clone(),
+                            ),
+                            None => "b only works on the embedded cluster".to_string(),
+                        };
+                        app.update(Event::Notice(notice));
+                    }
                     Command::AddMember(id) => members.push(member::spawn(
                         id,
                         &member_layers,
@@ -148,6 +189,66 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         println!("kafka-lab: {ended}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// News for the screen from a background step, and a broker to bring back.
+struct Notice {
+    text: String,
+    bring_up: Option<i32>,
+}
+
+/// How long `b` keeps a broker down.
+const OUTAGE: Duration = Duration::from_secs(5);
+
+/// Takes down the leader of the next partition (in turn) for a few seconds.
+fn outage(
+    cluster: &crate::kafka::cluster::EmbeddedCluster,
+    settings: &crate::config::ClientSettings,
+    topic: &str,
+    count: &mut usize,
+    notices: mpsc::Sender<Notice>,
+) -> String {
+    let leaders = match crate::kafka::cluster::partition_leaders(settings, topic) {
+        Ok(l) if !l.is_empty() => l,
+        Ok(_) => return "no partition leader found".to_string(),
+        Err(e) => return e.to_string(),
+    };
+    let (partition, broker) = leaders[*count % leaders.len()];
+    *count += 1;
+    cluster.broker_down(broker);
+    tokio::spawn(async move {
+        tokio::time::sleep(OUTAGE).await;
+        let _ = notices
+            .send(Notice {
+                text: format!("broker {broker} is back up"),
+                bring_up: Some(broker),
+            })
+            .await;
+    });
+    format!(
+        "broker {broker} (leader of partition {partition}) is down for {} s: watch the errors, retries and recovery",
+        OUTAGE.as_secs()
+    )
+}
+
+/// Writes the runs to `kafka-lab-runs-<time>.csv` and `.json` in the current folder.
+fn export(rows: &[crate::kafka::metrics::RunReport]) -> Result<String> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let csv_path = format!("kafka-lab-runs-{stamp}.csv");
+    let json_path = format!("kafka-lab-runs-{stamp}.json");
+    let mut csv = format!("{}\n", crate::kafka::metrics::RunReport::CSV_HEADER);
+    for r in rows {
+        csv.push_str(&r.csv_row());
+        csv.push('\n');
+    }
+    std::fs::write(&csv_path, csv).with_context(|| format!("cannot write {csv_path}"))?;
+    std::fs::write(&json_path, serde_json::to_string_pretty(rows)?)
+        .with_context(|| format!("cannot write {json_path}"))?;
+    let dir = std::env::current_dir().unwrap_or_default();
+    Ok(format!("{}/{{{csv_path}, {json_path}}}", dir.display()))
 }
 
 /// Reads the terminal's events on a thread of its own (crossterm's read blocks).

@@ -336,9 +336,3 @@ pub async fn cluster(c: &Connection) -> Result<ExitCode> {
     eprintln!("embedded cluster stopped");
     Ok(ExitCode::SUCCESS)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-}

@@ -359,3 +359,66 @@ fn cluster_serves_other_processes_and_rtt_slows_deliveries() {
     assert!(s >= 40.0, "p50 with 40 ms rtt: {s}");
     assert!(f < 40.0, "p50 without rtt: {f}");
 }
+
+cluster_test!(bench_sweep_runs_every_combination, |cluster: &Cluster| {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("sweep.csv");
+    let out = cluster.run(&[
+        "bench",
+        "--messages",
+        "400",
+        "--sweep",
+        "acks=0,1,all",
+        "--sweep",
+        "linger.ms=0,5",
+        "--json",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(rows.len(), 6, "one row per combination");
+    let mut combos = Vec::new();
+    for r in &rows {
+        let s = &r["settings"];
+        combos.push((
+            s["acks"].as_str().unwrap().to_string(),
+            s["linger.ms"].as_str().unwrap().to_string(),
+        ));
+        assert_eq!(r["records"], 400);
+        let (rate, secs) = (
+            r["records_per_sec"].as_f64().unwrap(),
+            r["duration_s"].as_f64().unwrap(),
+        );
+        assert!((rate * secs - 400.0).abs() < 0.5, "{rate} x {secs}");
+        // Read back after each run: everything acknowledged is in the topic once.
+        assert_eq!(r["accounting"]["missing"], 0, "{r}");
+        assert_eq!(r["accounting"]["duplicated"], 0, "{r}");
+    }
+    let want: Vec<(String, String)> = ["0", "1", "all"]
+        .iter()
+        .flat_map(|a| ["0", "5"].map(|l| (a.to_string(), l.to_string())))
+        .collect();
+    assert_eq!(combos, want);
+    // Same data for each run: 6 x 400 records in the topic.
+    assert_eq!(high_watermarks(cluster).iter().sum::<i64>(), 2400);
+    let csv = std::fs::read_to_string(csv).unwrap();
+    assert_eq!(csv.lines().count(), 7);
+    assert!(csv.starts_with("run,settings,"));
+
+    let out = cluster.run(&[
+        "bench",
+        "--messages",
+        "100",
+        "--sweep",
+        "compression.type=none,lz4",
+        "--no-verify",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].contains("compression.type") && lines[0].contains("records/s"));
+    assert!(lines[2].trim_start().starts_with("lz4"));
+    assert!(stderr(&out).contains("run 2/2: compression.type=lz4"));
+});

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kafka_lab::app::{App, ClusterInfo, Event};
 use kafka_lab::kafka::member::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
-use kafka_lab::kafka::metrics::{LatencySummary, WindowFigures};
+use kafka_lab::kafka::metrics::{Accounting, LatencySummary, RunReport, WindowFigures};
 use kafka_lab::kafka::producer::Delivery;
 use kafka_lab::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
 use kafka_lab::kafka::KafkaEvent;
@@ -29,6 +29,7 @@ fn settings() -> ProducerSettings {
         partitioner: "consistent_random".into(),
         rate: Some(50.0),
         key: KeyField::Id,
+        rtt_ms: Some(0),
     }
 }
 
@@ -37,6 +38,7 @@ fn app() -> App {
         ClusterInfo {
             label: "embedded cluster 127.0.0.1:40001,127.0.0.1:40002,127.0.0.1:40003".into(),
             embedded: true,
+            owned: true,
             topic: "breweries".into(),
             partitions: 6,
             group: "kafka-lab".into(),
@@ -87,6 +89,8 @@ fn producer(run: u32, deliveries: u64) -> KafkaEvent {
         skipped: 0,
         last_error: None,
         run_ended: None,
+        since_start: Duration::from_secs(3),
+        report: None,
     }))
 }
 
@@ -196,6 +200,81 @@ fn help_overlay() {
 #[test]
 fn tiny_terminal() {
     insta::assert_snapshot!(draw(&app(), 60, 15));
+}
+
+fn run(run: u32, linger: &str, rate: f64, p99: f64, batch: f64, missing: u64) -> KafkaEvent {
+    let mut settings = settings();
+    settings.linger_ms = linger.into();
+    let mut report = RunReport {
+        run,
+        settings: settings.report_settings(),
+        warmup_s: 2.0,
+        duration_s: 30.0,
+        sent: (rate * 32.0) as u64,
+        delivered: (rate * 32.0) as u64,
+        failed: 0,
+        records: (rate * 30.0) as u64,
+        bytes: (rate * 30.0 * 415.0) as u64,
+        records_per_sec: rate,
+        mb_per_sec: rate * 415.0 / 1048576.0,
+        latency_ms: LatencySummary {
+            avg: p99 / 2.0,
+            p50: p99 / 2.2,
+            p95: p99 * 0.9,
+            p99,
+            p999: p99 * 1.2,
+            max: p99 * 1.5,
+        },
+        avg_batch_records: Some(batch),
+        requests_per_sec: Some(rate / batch),
+        ..RunReport::default()
+    };
+    report.accounting = Some(Accounting {
+        received: report.delivered - missing,
+        missing,
+        ..Accounting::default()
+    });
+    KafkaEvent::RunEnded(Box::new(report))
+}
+
+#[test]
+fn runs_table_with_three_runs() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    for (i, (linger, rate, p99, batch, missing)) in [
+        ("5", 5000.0, 9.5, 4.2, 0),
+        ("50", 5000.0, 58.0, 41.0, 0),
+        ("0", 4200.0, 3.1, 1.1, 3),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        a.update(Event::Kafka(run(
+            i as u32 + 1,
+            linger,
+            rate,
+            p99,
+            batch,
+            missing,
+        )));
+    }
+    // Two minutes of history across the three runs, for the charts.
+    for i in 0..120u32 {
+        let (run, rate, p99) = match i {
+            0..40 => (1, 5000.0, 9.5),
+            40..80 => (2, 5000.0, 58.0),
+            _ => (3, 4200.0, 3.1),
+        };
+        let KafkaEvent::Producer(mut s) = producer(run, 0) else {
+            unreachable!()
+        };
+        s.since_start = Duration::from_secs(i as u64);
+        s.window.per_sec = rate + (i % 7) as f64 * 10.0;
+        s.window.latency.p99 = p99;
+        a.update(Event::Kafka(KafkaEvent::Producer(s)));
+    }
+    key(&mut a, KeyCode::Char('r'));
+    insta::assert_snapshot!(draw(&a, 140, 40));
 }
 
 #[test]

@@ -86,12 +86,19 @@ impl ProducerContext for ProbeContext {
     fn delivery(&self, _: &DeliveryResult<'_>, _: ()) {}
 }
 
+/// What the embedded cluster's thread can be asked to do.
+enum Command {
+    Rtt(Duration),
+    BrokerDown(i32),
+    BrokerUp(i32),
+}
+
 /// librdkafka's mock cluster, owned by a thread of its own (the mock handle is not `Send`).
 /// Dropping it stops the brokers.
 pub struct EmbeddedCluster {
     bootstrap: String,
-    /// Dropping or sending on it stops the cluster's thread.
-    stop: mpsc::Sender<()>,
+    /// Dropping it stops the cluster's thread.
+    commands: Option<mpsc::Sender<Command>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -126,16 +133,16 @@ impl EmbeddedCluster {
             ));
         }
         let (ready_tx, ready_rx) = mpsc::channel();
-        let (stop, stop_rx) = mpsc::channel();
+        let (commands, command_rx) = mpsc::channel();
         let options = options.clone();
         let thread = std::thread::Builder::new()
             .name("embedded-cluster".to_string())
-            .spawn(move || run_embedded(options, ready_tx, stop_rx))
+            .spawn(move || run_embedded(options, ready_tx, command_rx))
             .map_err(|e| ClusterError::Embedded(e.to_string()))?;
         match ready_rx.recv() {
             Ok(Ok(bootstrap)) => Ok(EmbeddedCluster {
                 bootstrap,
-                stop,
+                commands: Some(commands),
                 thread: Some(thread),
             }),
             Ok(Err(e)) => Err(ClusterError::Embedded(e)),
@@ -148,11 +155,31 @@ impl EmbeddedCluster {
     pub fn bootstrap_servers(&self) -> &str {
         &self.bootstrap
     }
+
+    fn send(&self, command: Command) {
+        if let Some(c) = &self.commands {
+            let _ = c.send(command);
+        }
+    }
+
+    /// Sets every broker's simulated network round trip.
+    pub fn set_rtt(&self, rtt: Duration) {
+        self.send(Command::Rtt(rtt));
+    }
+
+    /// Makes a broker refuse connections (its partitions keep it as leader).
+    pub fn broker_down(&self, broker: i32) {
+        self.send(Command::BrokerDown(broker));
+    }
+
+    pub fn broker_up(&self, broker: i32) {
+        self.send(Command::BrokerUp(broker));
+    }
 }
 
 impl Drop for EmbeddedCluster {
     fn drop(&mut self) {
-        let _ = self.stop.send(());
+        self.commands.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -162,7 +189,7 @@ impl Drop for EmbeddedCluster {
 fn run_embedded(
     options: EmbeddedOptions,
     ready: mpsc::Sender<Result<String, String>>,
-    stop: mpsc::Receiver<()>,
+    commands: mpsc::Receiver<Command>,
 ) {
     // The mock cluster lives inside this client handle and dies with it.
     let holder: Result<BaseProducer, _> = ClientConfig::new()
@@ -197,8 +224,14 @@ fn run_embedded(
         return;
     }
     let _ = ready.send(Ok(mock.bootstrap_servers()));
-    // Serve until told to stop, or until the owner is gone.
-    let _ = stop.recv();
+    // Serve until the owner is gone.
+    while let Ok(command) = commands.recv() {
+        let _ = match command {
+            Command::Rtt(rtt) => mock.broker_round_trip_time(-1, rtt),
+            Command::BrokerDown(id) => mock.broker_down(id),
+            Command::BrokerUp(id) => mock.broker_up(id),
+        };
+    }
 }
 
 /// What the probe found out about a topic.
@@ -329,6 +362,28 @@ fn unreachable(servers: &str, origin: &str, detail: String) -> ClusterError {
         origin: origin.to_string(),
         detail,
     }
+}
+
+/// The leader broker of each partition of `topic`.
+pub fn partition_leaders(
+    settings: &ClientSettings,
+    topic: &str,
+) -> Result<Vec<(i32, i32)>, ClusterError> {
+    let client: BaseProducer = common_config(settings)
+        .create()
+        .map_err(|e: KafkaError| admin_error("look up", topic, e.to_string()))?;
+    let metadata = client
+        .client()
+        .fetch_metadata(Some(topic), Duration::from_secs(5))
+        .map_err(|e| admin_error("look up", topic, e.to_string()))?;
+    let mut leaders: Vec<(i32, i32)> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic)
+        .flat_map(|t| t.partitions().iter().map(|p| (p.id(), p.leader())))
+        .collect();
+    leaders.sort_unstable();
+    Ok(leaders)
 }
 
 /// Creates a topic through the admin API (a real cluster; the embedded one has no admin API).

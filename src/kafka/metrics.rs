@@ -282,7 +282,7 @@ pub struct PartitionAccount {
 
 /// One producer run: its settings and figures. `bench --json`, `bench --sweep` and the
 /// dashboard's runs table (and its export) all use this shape.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {
     pub run: u32,
     /// librdkafka property names and values, and the run's own (rate, key, record_size, ...).
@@ -309,7 +309,11 @@ pub struct RunReport {
 
 impl RunReport {
     /// A run measured whole: `elapsed` runs from the first send to the last delivery report.
-    pub fn whole(totals: &RunTotals, elapsed: Duration, settings: BTreeMap<String, String>) -> Self {
+    pub fn whole(
+        totals: &RunTotals,
+        elapsed: Duration,
+        settings: BTreeMap<String, String>,
+    ) -> Self {
         RunReport {
             settings,
             duration_s: elapsed.as_secs_f64(),
@@ -393,7 +397,11 @@ impl RunReport {
     /// One CSV row, in the order of [`RunReport::CSV_HEADER`]; settings as `k=v;k=v`.
     pub fn csv_row(&self) -> String {
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
-        let settings: Vec<String> = self.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let settings: Vec<String> = self
+            .settings
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         let acc = self.accounting.as_ref();
         let count = |f: fn(&Accounting) -> u64| acc.map_or(String::new(), |a| f(a).to_string());
         let l = &self.latency_ms;
@@ -603,7 +611,11 @@ mod tests {
             ..RunReport::default()
         };
         let rows = [row(100.0, 9.0, 10), row(300.0, 4.0, 10), row(300.0, 2.0, 0)];
-        assert_eq!(best_row(&rows, Column::RecordsPerSec), Some(1), "ties: earlier run");
+        assert_eq!(
+            best_row(&rows, Column::RecordsPerSec),
+            Some(1),
+            "ties: earlier run"
+        );
         // A run without deliveries has no latency to be best at.
         assert_eq!(best_row(&rows, Column::P99), Some(1));
         assert_eq!(best_row(&rows, Column::AvgBatch), None);
@@ -642,7 +654,11 @@ mod tests {
         defaults.insert("linger.ms".to_string(), "5".to_string());
         assert_eq!(r.settings_diff(&defaults), "linger.ms=20");
         assert_eq!(
-            RunReport { settings: defaults.clone(), ..RunReport::default() }.settings_diff(&defaults),
+            RunReport {
+                settings: defaults.clone(),
+                ..RunReport::default()
+            }
+            .settings_diff(&defaults),
             "defaults"
         );
     }

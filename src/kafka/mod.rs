@@ -14,5 +14,14 @@ pub mod verify;
 pub enum KafkaEvent {
     Producer(Box<producer_task::ProducerSnapshot>),
     Member(Box<member::MemberSnapshot>),
-    MemberLeft { id: u32 },
+    MemberLeft {
+        id: u32,
+    },
+    /// A producer run ended: its final figures.
+    RunEnded(Box<metrics::RunReport>),
+    /// What the read-back of a run found.
+    RunVerified {
+        run: u32,
+        result: Result<metrics::Accounting, String>,
+    },
 }

@@ -20,9 +20,8 @@ use rdkafka::Message;
 use crate::config::ClientSettings;
 use crate::kafka::cluster::ErrorLatch;
 use crate::kafka::metrics::{BatchStats, Interval, RunTotals};
-use crate::kafka::verify::{Ledger, RUN_HEADER, SEQ_HEADER};
 use crate::kafka::properties;
-
+use crate::kafka::verify::{Ledger, RUN_HEADER, SEQ_HEADER};
 
 /// One delivery report.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,8 +9,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::Sender;
 
 use crate::config::{ClientSettings, Layers, Role};
-use crate::kafka::metrics::{Window, WindowFigures};
+use std::collections::BTreeMap;
+
+use crate::kafka::metrics::{RunMeter, RunReport, Window, WindowFigures};
 use crate::kafka::producer::{Delivery, LabProducer, Pacer, Reports};
+use crate::kafka::verify;
 use crate::kafka::KafkaEvent;
 use crate::source::{Dataset, KeyField};
 
@@ -19,6 +22,8 @@ pub const TICK: Duration = Duration::from_millis(250);
 const LATEST: usize = 24;
 /// The live figures cover the last five seconds.
 const WINDOW_TICKS: usize = 20;
+/// The first seconds of each run are shown but left out of its figures.
+pub const WARMUP: Duration = Duration::from_secs(2);
 /// The longest a restart or stop waits for outstanding reports.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -34,6 +39,8 @@ pub struct ProducerSettings {
     /// Records per second; None for as fast as possible.
     pub rate: Option<f64>,
     pub key: KeyField,
+    /// Simulated round trip of the embedded brokers; None on a cluster kafka-lab does not own.
+    pub rtt_ms: Option<u64>,
 }
 
 impl ProducerSettings {
@@ -50,7 +57,26 @@ impl ProducerSettings {
             partitioner: get("partitioner"),
             rate,
             key,
+            rtt_ms: None,
         }
+    }
+
+    /// The settings as a run report shows them.
+    pub fn report_settings(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = self
+            .properties()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        out.insert(
+            "rate".into(),
+            self.rate.map_or("max".to_string(), |r| format!("{r}")),
+        );
+        out.insert("key".into(), format!("{:?}", self.key).to_lowercase());
+        if let Some(rtt) = self.rtt_ms {
+            out.insert("rtt.ms".into(), rtt.to_string());
+        }
+        out
     }
 
     /// The librdkafka properties these settings set.
@@ -93,6 +119,10 @@ pub struct ProducerSnapshot {
     pub last_error: Option<String>,
     /// Set once when a run ends: how its flush went.
     pub run_ended: Option<String>,
+    /// Since the producer thread started: the time axis of the charts.
+    pub since_start: Duration,
+    /// The current run's figures so far (warm-up left out).
+    pub report: Option<RunReport>,
 }
 
 pub enum ProducerCommand {
@@ -142,6 +172,8 @@ pub fn spawn(
         pacer: Pacer::new(None),
         n: 0,
         window: Window::new(WINDOW_TICKS),
+        meter: RunMeter::new(WARMUP),
+        started: Instant::now(),
         state: ProducerState::Stopped,
         run_ended: None,
         last_ended: None,
@@ -175,6 +207,8 @@ struct Task {
     /// Records sent in this run.
     n: u64,
     window: Window,
+    meter: RunMeter,
+    started: Instant,
     state: ProducerState,
     run_ended: Option<String>,
     /// How the latest run ended, kept for the shutdown report.
@@ -203,6 +237,7 @@ impl Task {
                 self.pacer = Pacer::new(self.settings.rate);
                 self.n = 0;
                 self.window.clear();
+                self.meter = RunMeter::new(WARMUP);
                 self.state = ProducerState::Running;
             }
             Err(e) => self.state = ProducerState::Error(e),
@@ -222,8 +257,40 @@ impl Task {
             self.run_ended = Some(ended);
             // The final counts go out before the producer is gone.
             self.snapshot_of(Some(&p));
+            let report = self.report(&p);
+            let _ = self
+                .events
+                .blocking_send(KafkaEvent::RunEnded(Box::new(report)));
+            self.verify(p);
         }
         self.window.clear();
+    }
+
+    fn report(&self, p: &LabProducer) -> RunReport {
+        RunReport::measured(
+            self.run,
+            &p.totals(),
+            &self.meter,
+            self.settings.report_settings(),
+        )
+        .with_batches(&p.batch_stats())
+    }
+
+    /// Reads the run back in the background and reports what arrived.
+    fn verify(&self, p: LabProducer) {
+        if p.totals().delivered == 0 {
+            return;
+        }
+        let (run, ledger, tag) = (self.run, p.ledger(), p.run_tag().to_string());
+        drop(p);
+        let consumer = self.layers.resolve(Role::Consumer);
+        let (topic, events) = (self.topic.clone(), self.events.clone());
+        std::thread::spawn(move || {
+            let result = consumer.map_err(|e| e.to_string()).and_then(|settings| {
+                verify::read_back(&settings, &topic, &tag, &ledger, Duration::from_secs(120))
+            });
+            let _ = events.blocking_send(KafkaEvent::RunVerified { run, result });
+        });
     }
 
     /// Serves commands until shutdown; returns how the last run ended.
@@ -315,11 +382,15 @@ impl Task {
             skipped: 0,
             last_error: None,
             run_ended: self.run_ended.take(),
+            since_start: now.saturating_duration_since(self.started),
+            report: None,
         };
         if let Some(p) = producer {
             let mut live = p.take_live();
             live.interval.duration = now.saturating_duration_since(self.last_tick);
+            self.meter.add(&live.interval);
             self.window.push(live.interval);
+            snapshot.report = Some(self.report(p));
             let t = p.totals();
             snapshot.sent = t.sent;
             snapshot.delivered = t.delivered;

@@ -63,13 +63,10 @@ impl Ledger {
             return;
         }
         if !self.acked.set(seq) {
-            let range = self
-                .partitions
-                .entry(partition)
-                .or_insert(PartitionRange {
-                    first_offset: offset,
-                    acknowledged: 0,
-                });
+            let range = self.partitions.entry(partition).or_insert(PartitionRange {
+                first_offset: offset,
+                acknowledged: 0,
+            });
             if offset >= 0 && (range.first_offset < 0 || offset < range.first_offset) {
                 range.first_offset = offset;
             }
@@ -162,7 +159,12 @@ impl<'a> Tally<'a> {
             }
         }
         self.accounting.unchecked = unchecked;
-        self.accounting.missing = self.accounting.per_partition.values().map(|a| a.missing).sum();
+        self.accounting.missing = self
+            .accounting
+            .per_partition
+            .values()
+            .map(|a| a.missing)
+            .sum();
         self.accounting
     }
 }
@@ -259,7 +261,16 @@ mod tests {
         ledger.failed(6);
         assert_eq!(ledger.acknowledged_total(), 6);
         let mut tally = Tally::new(&ledger);
-        for (partition, seq) in [(0, 0), (1, 1), (0, 2), (0, 2), (1, 5), (0, 6), (0, 6), (1, 99)] {
+        for (partition, seq) in [
+            (0, 0),
+            (1, 1),
+            (0, 2),
+            (0, 2),
+            (1, 5),
+            (0, 6),
+            (0, 6),
+            (1, 99),
+        ] {
             tally.record(partition, seq);
         }
         let a = tally.finish();

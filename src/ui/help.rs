@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::{bold, pane};
 
-pub const KEYS: [(&str, &str); 11] = [
+pub const KEYS: [(&str, &str); 14] = [
     ("p", "start or stop the producer"),
     ("c", "add a consumer to the group (a new pane)"),
     ("x", "remove the selected consumer (it leaves the group)"),
@@ -19,6 +19,15 @@ pub const KEYS: [(&str, &str); 11] = [
         "apply: flush, restart the producer, new run",
     ),
     ("Esc (settings)", "leave the settings panel"),
+    (
+        "r",
+        "switch the lower half: consumer panes / runs table and charts",
+    ),
+    ("e", "export the runs table to CSV and JSON files"),
+    (
+        "b",
+        "embedded cluster: take a partition leader down for 5 s",
+    ),
     ("?", "this help; any key closes it"),
     ("q", "quit: flush, leave the group, restore the terminal"),
     ("Ctrl-C", "quit from anywhere"),

@@ -7,6 +7,7 @@
 //! ┌ consumer-1 ──────────┐┌ consumer-2 ──────────┐┌ consumer-3 ──────────┐
 //! │ state, partitions,   ││ position, high, lag, ││ latest records       │
 //! └──────────────────────┘└──────────────────────┘└──────────────────────┘
+//!   (or, after `r`: the runs table and charts of throughput and p99 across runs)
 //!  status: cluster · topic · group · connection · keys
 //! ```
 //! The top row takes `TOP_PERCENT` of the height; consumer panes tile the rest and fold into one
@@ -16,6 +17,7 @@
 mod help;
 mod members;
 mod producer;
+mod runs;
 mod settings;
 mod status;
 
@@ -24,7 +26,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::app::{App, Focus};
+use crate::app::{App, Focus, View};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -47,7 +49,10 @@ pub fn render(frame: &mut Frame, app: &App) {
         Layout::horizontal([Constraint::Min(40), Constraint::Length(SETTINGS_WIDTH)]).areas(top);
     producer::render(frame, producer_area, app);
     settings::render(frame, settings_area, app);
-    members::render(frame, bottom, app);
+    match app.view {
+        View::Consumers => members::render(frame, bottom, app),
+        View::Runs => runs::render(frame, bottom, app),
+    }
     status::render(frame, status_bar, app);
     if app.help {
         help::render(frame, area);

@@ -19,7 +19,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let form = &app.settings;
     let mut lines = Vec::new();
     let mut cursor = None;
-    for (i, field) in FIELDS.iter().enumerate() {
+    for (i, field) in FIELDS.iter().enumerate().take(form.visible) {
         let selected = focused && i == form.selected;
         let error = form.error(i);
         let value_style = match (&error, selected) {
@@ -62,7 +62,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     ));
     if app.cluster.embedded {
         lines.push(Line::styled(
-            "embedded cluster: no replication, so acks=1 and acks=all behave alike here",
+            "embedded cluster: no replication, so acks=1 and acks=all behave alike here; a real cluster shows the difference",
             Style::new().fg(Color::Yellow),
         ));
     }
