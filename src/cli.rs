@@ -142,6 +142,10 @@ pub struct ProduceArgs {
     /// On exit, wait this long for outstanding delivery reports, in seconds.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     pub flush_timeout: u64,
+
+    /// Afterwards, read the records back and count them: received, missing, duplicated.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -174,6 +178,11 @@ pub struct BenchArgs {
     /// Records to send.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     pub messages: u64,
+
+    /// Target rate in records per second, or `max` (as fast as possible, like
+    /// kafka-producer-perf-test's --throughput -1).
+    #[arg(long, default_value = "max", value_name = "R", value_parser = parse_rate)]
+    pub rate: Rate,
 
     /// Payload size in bytes (brewery JSON cut or repeated to size); default: the brewery
     /// records as they are.

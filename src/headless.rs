@@ -153,12 +153,20 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     let flush_timeout = Duration::from_secs(args.flush_timeout);
     let undelivered = producer.flush(flush_timeout);
     let totals = producer.totals();
+    let (ledger, run_tag) = (producer.ledger(), producer.run_tag().to_string());
     drop(producer);
     let _ = printer.join();
     println!(
         "summary: sent={} delivered={} failed={} undelivered={}",
         totals.sent, totals.delivered, totals.failed, undelivered
     );
+    if args.verify && totals.delivered > 0 {
+        let consumer = target.layers.resolve(Role::Consumer)?;
+        match crate::bench::read_back(&target, &consumer, run_tag, ledger, c.rtt_ms).await {
+            Ok(a) => println!("{}", crate::bench::accounting_line(&a)),
+            Err(e) => eprintln!("warning: could not read the records back: {e}"),
+        }
+    }
     for (error, n) in &totals.errors {
         eprintln!("  {n} failed: {error}");
     }

@@ -181,6 +181,8 @@ pub struct BatchStats {
     batches: i64,
     first_requests: Option<(Instant, i64)>,
     last_requests: Option<(Instant, i64)>,
+    /// Requests the client sent again (librdkafka's txretries), as of the last statistics.
+    pub retries: Option<u64>,
 }
 
 impl BatchStats {
@@ -303,6 +305,8 @@ pub struct RunReport {
     pub avg_batch_records: Option<f64>,
     pub avg_batch_bytes: Option<f64>,
     pub requests_per_sec: Option<f64>,
+    /// Produce requests sent again after an error or timeout.
+    pub retries: Option<u64>,
     pub errors: BTreeMap<String, u64>,
     pub accounting: Option<Accounting>,
 }
@@ -360,6 +364,7 @@ impl RunReport {
         self.avg_batch_records = stats.avg_batch_records();
         self.avg_batch_bytes = stats.avg_batch_bytes();
         self.requests_per_sec = stats.requests_per_sec();
+        self.retries = stats.retries;
         self
     }
 

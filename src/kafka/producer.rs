@@ -90,6 +90,7 @@ impl ClientContext for DeliveryContext {
             .filter_map(|b| b.req.get("Produce"))
             .sum();
         batches.requests(Instant::now(), requests);
+        batches.retries = Some(statistics.brokers.values().map(|b| b.txretries).sum());
     }
 }
 

@@ -46,6 +46,14 @@ fn render_figures(frame: &mut Frame, area: Rect, app: &App) {
     match &app.producer.snapshot {
         Some(s) => {
             let w = &s.window;
+            let retries = s.report.as_ref().and_then(|r| r.retries).unwrap_or(0);
+            let warn = |n: u64, color: Color| {
+                if n > 0 {
+                    Style::new().fg(color)
+                } else {
+                    Style::new()
+                }
+            };
             lines.push(Line::from(vec![
                 Span::styled(format!("{:.1} rec/s", w.per_sec), bold()),
                 Span::raw(format!(
@@ -54,14 +62,9 @@ fn render_figures(frame: &mut Frame, area: Rect, app: &App) {
                     thousands(s.in_flight),
                     thousands(s.delivered)
                 )),
-                Span::styled(
-                    thousands(s.failed),
-                    if s.failed > 0 {
-                        Style::new().fg(Color::Red)
-                    } else {
-                        Style::new()
-                    },
-                ),
+                Span::styled(thousands(s.failed), warn(s.failed, Color::Red)),
+                Span::raw("  retries "),
+                Span::styled(thousands(retries), warn(retries, Color::Yellow)),
             ]));
             let l = &w.latency;
             lines.push(Line::from(format!(
