@@ -9,10 +9,11 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyM
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
-use crate::kafka::member::MemberSnapshot;
+use crate::kafka::member::{Counts, MemberSnapshot};
 use crate::kafka::metrics::RunReport;
 use crate::kafka::producer::Delivery;
 use crate::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
+use crate::kafka::watcher::TopicSnapshot;
 use crate::kafka::{properties, KafkaEvent};
 use crate::source::KeyField;
 
@@ -265,10 +266,29 @@ pub enum Focus {
     Settings,
 }
 
+/// The field the stream table groups consumed breweries by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Type,
+    State,
+    Country,
+}
+
+impl GroupBy {
+    pub fn field(self) -> &'static str {
+        match self {
+            GroupBy::Type => "brewery_type",
+            GroupBy::State => "state",
+            GroupBy::Country => "country",
+        }
+    }
+}
+
 /// What the lower half of the screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Consumers,
+    Partitions,
     Runs,
 }
 
@@ -280,6 +300,14 @@ pub struct App {
     /// The settings of the first run: the runs table shows what differs from them.
     pub defaults: BTreeMap<String, String>,
     pub view: View,
+    /// The topic as the broker last described it.
+    pub topic: Option<TopicSnapshot>,
+    /// Records delivered per partition by the runs before the current one.
+    pub produced_before: BTreeMap<i32, u64>,
+    /// What members that have left had counted.
+    pub counts_departed: Counts,
+    /// The field the stream table groups by.
+    pub group_by: GroupBy,
     pub members: Vec<MemberView>,
     pub focus: Focus,
     pub settings: SettingsForm,
@@ -302,6 +330,10 @@ impl App {
             runs: VecDeque::new(),
             defaults: settings.report_settings(),
             view: View::Consumers,
+            topic: None,
+            produced_before: BTreeMap::new(),
+            counts_departed: Counts::default(),
+            group_by: GroupBy::Type,
             members: Vec::new(),
             focus: Focus::Producer,
             settings: SettingsForm::new(&settings),
@@ -328,6 +360,11 @@ impl App {
             Event::Key(_) | Event::Resize => Vec::new(),
             Event::Notice(text) => {
                 self.message = Some(text);
+                Vec::new()
+            }
+            Event::Kafka(KafkaEvent::Topic(t)) => {
+                self.cluster.partitions = t.partitions.len();
+                self.topic = Some(t);
                 Vec::new()
             }
             Event::Kafka(KafkaEvent::RunEnded(report)) => {
@@ -357,6 +394,9 @@ impl App {
                 Vec::new()
             }
             Event::Kafka(KafkaEvent::MemberLeft { id }) => {
+                if let Some(m) = self.members.iter().find(|m| m.snapshot.id == id) {
+                    self.counts_departed.merge(&m.snapshot.counts);
+                }
                 self.members.retain(|m| m.snapshot.id != id);
                 self.clamp_focus();
                 Vec::new()
@@ -421,9 +461,27 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('r') => {
-                self.view = match self.view {
-                    View::Consumers => View::Runs,
-                    View::Runs => View::Consumers,
+                self.view = if self.view == View::Runs {
+                    View::Consumers
+                } else {
+                    View::Runs
+                };
+                Vec::new()
+            }
+            KeyCode::Char('t') => {
+                self.group_by = match self.group_by {
+                    GroupBy::Type => GroupBy::State,
+                    GroupBy::State => GroupBy::Country,
+                    GroupBy::Country => GroupBy::Type,
+                };
+                self.view = View::Partitions;
+                Vec::new()
+            }
+            KeyCode::Char('v') => {
+                self.view = if self.view == View::Partitions {
+                    View::Consumers
+                } else {
+                    View::Partitions
                 };
                 Vec::new()
             }
@@ -519,6 +577,12 @@ impl App {
     fn producer_snapshot(&mut self, s: ProducerSnapshot) {
         let view = &mut self.producer;
         let new_run = view.snapshot.as_ref().is_some_and(|old| old.run != s.run);
+        if new_run {
+            // The previous run's last snapshot holds its final counts.
+            for (p, n) in view.snapshot.iter().flat_map(|old| &old.by_partition) {
+                *self.produced_before.entry(*p).or_insert(0) += n;
+            }
+        }
         if let Some(ended) = &s.run_ended {
             push_log(&mut view.log, LogLine::Mark(ended.clone()));
         }
@@ -569,6 +633,44 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Records delivered to `partition` in this session.
+    pub fn produced(&self, partition: i32) -> u64 {
+        let current = self
+            .producer
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.by_partition.get(&partition))
+            .copied()
+            .unwrap_or(0);
+        self.produced_before.get(&partition).copied().unwrap_or(0) + current
+    }
+
+    /// The member that owns `partition`, by the members' own assignments.
+    pub fn owner(&self, partition: i32) -> Option<&MemberView> {
+        self.members.iter().find(|m| {
+            m.snapshot
+                .partitions
+                .iter()
+                .any(|p| p.partition == partition)
+        })
+    }
+
+    /// The group's consumed breweries counted by the chosen field, largest first.
+    pub fn stream_table(&self) -> Vec<(String, u64)> {
+        let mut total = self.counts_departed.clone();
+        for m in &self.members {
+            total.merge(&m.snapshot.counts);
+        }
+        let map = match self.group_by {
+            GroupBy::Type => total.by_type,
+            GroupBy::State => total.by_state,
+            GroupBy::Country => total.by_country,
+        };
+        let mut rows: Vec<(String, u64)> = map.into_iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        rows
     }
 
     /// The runs table: ended runs, then the current one (live).
@@ -684,6 +786,7 @@ mod tests {
             run_ended: None,
             since_start: Duration::from_secs(1),
             report: None,
+            by_partition: BTreeMap::new(),
         })))
     }
 
@@ -707,9 +810,11 @@ mod tests {
                 .collect(),
             received: 0,
             per_sec: 0.0,
+            e2e: crate::kafka::metrics::LatencySummary::default(),
             latest: vec![],
             last_rebalance: Some(SystemTime::UNIX_EPOCH),
             last_error: None,
+            counts: Counts::default(),
         })))
     }
 

@@ -165,6 +165,11 @@ pub struct ConsumeArgs {
     /// `text`: one readable line per record; `json`: one JSON object per line.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+
+    /// Also append each record with its metadata to this JSON-lines file (flushed every
+    /// second: a crash loses at most the last second).
+    #[arg(long, value_name = "PATH.jsonl")]
+    pub sink: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -77,6 +77,8 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         !args.paused,
         kafka_tx.clone(),
     );
+    let _watcher =
+        crate::kafka::watcher::spawn(&consumer_settings, &target.topic, kafka_tx.clone());
     let mut members: Vec<MemberHandle> = Vec::new();
     let first = app.reserve_member();
     members.push(member::spawn(

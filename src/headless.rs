@@ -13,6 +13,7 @@ use crate::config::Role;
 use crate::kafka::cluster::{EmbeddedCluster, MOCK_GROUP_SETTINGS};
 use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
 use crate::kafka::producer::{Delivery, LabProducer, Pacer, Reports};
+use crate::sink::Sink;
 use crate::source::{self, Dataset, FetchOptions, Source};
 use crate::target::{embedded_options, Target};
 use crate::text::{format_timestamp, logfmt, printable, shorten};
@@ -275,15 +276,32 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
         }
     });
 
+    let mut sink = match &args.sink {
+        Some(path) => Some(
+            Sink::open(path).with_context(|| format!("cannot open the sink {}", path.display()))?,
+        ),
+        None => None,
+    };
     let mut n = 0u64;
     let stdout = std::io::stdout();
+    let mut idle = tokio::time::interval(Duration::from_millis(250));
     while args.count.is_none_or(|c| n < c) {
         let received = tokio::select! {
             r = consumer.recv() => r,
+            _ = idle.tick() => {
+                if let Some(s) = sink.as_mut() {
+                    s.flush_if_due()?;
+                }
+                continue;
+            }
             _ = async { while !stop.raised() { tokio::time::sleep(Duration::from_millis(50)).await } } => break,
         };
         match received {
             Ok(record) => {
+                if let Some(s) = sink.as_mut() {
+                    s.write(&record_json(&record))
+                        .with_context(|| format!("cannot write to {}", s.path().display()))?;
+                }
                 let line = match args.output {
                     Output::Text => record_text(&record),
                     Output::Json => record_json(&record).to_string(),
@@ -300,6 +318,10 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
             }
             Err(e) => eprintln!("warning: {e}"),
         }
+    }
+    if let Some(mut s) = sink {
+        s.flush()?;
+        eprintln!("wrote {} records to {}", s.written, s.path().display());
     }
     consumer
         .close()

@@ -10,6 +10,7 @@ pub mod config;
 pub mod dashboard;
 pub mod headless;
 pub mod kafka;
+pub mod sink;
 pub mod source;
 pub mod target;
 pub mod text;

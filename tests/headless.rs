@@ -422,3 +422,147 @@ cluster_test!(bench_sweep_runs_every_combination, |cluster: &Cluster| {
     assert!(lines[2].trim_start().starts_with("lz4"));
     assert!(stderr(&out).contains("run 2/2: compression.type=lz4"));
 });
+
+cluster_test!(
+    consume_sinks_records_with_metadata_to_json_lines,
+    |cluster: &Cluster| {
+        let out = cluster.run(&["produce", "--count", "25", "--rate", "max"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let dir = tempfile::tempdir().unwrap();
+        let sink = dir.path().join("breweries.jsonl");
+        let out = cluster.run(&[
+            "consume",
+            "-g",
+            "g-sink",
+            "--from-beginning",
+            "--count",
+            "25",
+            "--output",
+            "json",
+            "--sink",
+            sink.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("wrote 25 records to"),
+            "{}",
+            stderr(&out)
+        );
+        let written = std::fs::read_to_string(&sink).unwrap();
+        // The sink holds exactly what was printed: every record once, with its metadata.
+        assert_eq!(written, stdout(&out));
+        for line in written.lines() {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(r["topic"], cluster.topic.as_str());
+            assert!(r["offset"].is_i64() && r["partition"].is_i64() && r["timestamp_ms"].is_i64());
+        }
+    }
+);
+
+cluster_test!(
+    partition_spread_counted_by_the_producer_matches_kcat,
+    |cluster: &Cluster| {
+        let Some(kcat) = kcat() else { return };
+        let settings = producer_settings(&cluster.bootstrap);
+        let producer = kafka_lab::kafka::producer::LabProducer::new(
+            &settings,
+            &cluster.topic,
+            kafka_lab::kafka::producer::Reports::None,
+        )
+        .unwrap();
+        let data = kafka_lab::source::Dataset::new(kafka_lab::source::bundled());
+        for seq in 0..600 {
+            let (record, payload) = data.get(seq);
+            producer
+                .send(seq, record.key(kafka_lab::source::KeyField::State), payload)
+                .unwrap();
+        }
+        assert_eq!(producer.flush(Duration::from_secs(30)), 0);
+        let ours = producer.totals().by_partition;
+        let read = std::process::Command::new(&kcat)
+            .args([
+                "-C",
+                "-b",
+                &cluster.bootstrap,
+                "-t",
+                &cluster.topic,
+                "-e",
+                "-q",
+                "-o",
+                "beginning",
+            ])
+            .args(["-f", "%p\\n"])
+            .output()
+            .unwrap();
+        let mut theirs: BTreeMap<i32, u64> = BTreeMap::new();
+        for line in stdout(&read).lines() {
+            *theirs.entry(line.trim().parse().unwrap()).or_insert(0) += 1;
+        }
+        assert_eq!(ours, theirs);
+        // Keyed by state, real-looking data is skewed: some partition gets well over a sixth.
+        assert!(ours.values().any(|n| *n > 600 / 6 + 30), "{ours:?}");
+    }
+);
+
+cluster_test!(
+    member_lag_and_high_watermarks_match_the_broker,
+    |cluster: &Cluster| {
+        let produced_at = Instant::now();
+        let out = cluster.run(&["produce", "--count", "120", "--rate", "max"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let mut layers = kafka_lab::config::Layers::default();
+        layers.flag("bootstrap.servers", &cluster.bootstrap, "test");
+        layers.flag("group.id", "g-lag", "test");
+        layers.flag("auto.offset.reset", "earliest", "test");
+        if !cluster.is_real() {
+            for (k, v) in kafka_lab::kafka::cluster::MOCK_GROUP_SETTINGS {
+                layers.flag(k, v, "test");
+            }
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let _guard = rt.enter();
+        let member = kafka_lab::kafka::member::spawn(1, &layers, &cluster.topic, tx);
+        let snapshot = rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(60), async {
+                loop {
+                    if let Some(kafka_lab::kafka::KafkaEvent::Member(m)) = rx.recv().await {
+                        let settled = m.received == 120
+                            && m.partitions.len() == 6
+                            && m.partitions
+                                .iter()
+                                .all(|p| p.position.is_some() && p.high_watermark.is_some());
+                        if settled {
+                            return m;
+                        }
+                    }
+                }
+            })
+            .await
+            .expect("the member consumes everything")
+        });
+        let hw = high_watermarks(cluster);
+        for p in &snapshot.partitions {
+            assert_eq!(
+                p.high_watermark,
+                Some(hw[p.partition as usize]),
+                "partition {}",
+                p.partition
+            );
+            assert_eq!(p.position, p.high_watermark, "all consumed");
+            assert_eq!(p.lag(), Some(0));
+        }
+        assert_eq!(hw.iter().sum::<i64>(), 120);
+        // End-to-end latency (receive time minus CreateTime, one clock) is positive and no longer
+        // than the time since the records were produced, by a second clock.
+        let bound_ms = produced_at.elapsed().as_secs_f64() * 1000.0;
+        assert!(snapshot.e2e.p50 > 0.0, "{:?}", snapshot.e2e);
+        assert!(
+            snapshot.e2e.max <= bound_ms + 2.0,
+            "{:?} vs {bound_ms}",
+            snapshot.e2e
+        );
+        assert_eq!(snapshot.counts.by_type.values().sum::<u64>(), 120);
+        rt.block_on(member.leave_and_wait(Duration::from_secs(10)));
+    }
+);

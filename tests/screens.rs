@@ -5,10 +5,11 @@ use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kafka_lab::app::{App, ClusterInfo, Event};
-use kafka_lab::kafka::member::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
+use kafka_lab::kafka::member::{Counts, MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use kafka_lab::kafka::metrics::{Accounting, LatencySummary, RunReport, WindowFigures};
 use kafka_lab::kafka::producer::Delivery;
 use kafka_lab::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
+use kafka_lab::kafka::watcher::{PartitionInfo, TopicSnapshot};
 use kafka_lab::kafka::KafkaEvent;
 use kafka_lab::source::KeyField;
 use ratatui::backend::TestBackend;
@@ -91,6 +92,7 @@ fn producer(run: u32, deliveries: u64) -> KafkaEvent {
         run_ended: None,
         since_start: Duration::from_secs(3),
         report: None,
+        by_partition: (0..6).map(|p| (p, deliveries * (p as u64 + 1))).collect(),
     }))
 }
 
@@ -114,6 +116,14 @@ fn member(id: u32, partitions: &[i32]) -> KafkaEvent {
             .collect(),
         received: 120,
         per_sec: 8.5 * partitions.len() as f64,
+        e2e: LatencySummary {
+            avg: 7.0,
+            p50: 6.5,
+            p95: 9.0,
+            p99: 11.25,
+            p999: 12.0,
+            max: 13.0,
+        },
         latest: partitions
             .iter()
             .map(|&p| RecentRecord {
@@ -127,6 +137,18 @@ fn member(id: u32, partitions: &[i32]) -> KafkaEvent {
             .collect(),
         last_rebalance: Some(clock(1500)),
         last_error: None,
+        counts: {
+            let mut c = Counts::default();
+            for (i, t) in ["micro", "brewpub", "micro", "planning", "micro", "brewpub"]
+                .iter()
+                .enumerate()
+            {
+                if i < partitions.len() * 2 {
+                    c.add(Some(format!("{{\"brewery_type\":\"{t}\",\"state\":\"Ohio\",\"country\":\"United States\"}}").as_bytes()));
+                }
+            }
+            c
+        },
     }))
 }
 
@@ -275,6 +297,26 @@ fn runs_table_with_three_runs() {
     }
     key(&mut a, KeyCode::Char('r'));
     insta::assert_snapshot!(draw(&a, 140, 40));
+}
+
+#[test]
+fn partition_view_and_stream_table() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    a.update(Event::Kafka(member(1, &[0, 1, 2])));
+    a.update(Event::Kafka(member(2, &[3, 4])));
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: (0..6)
+            .map(|p| PartitionInfo {
+                partition: p,
+                leader: p % 3 + 1,
+                low_watermark: 0,
+                high_watermark: 40 + p as i64,
+            })
+            .collect(),
+    })));
+    key(&mut a, KeyCode::Char('v'));
+    insta::assert_snapshot!(draw(&a, 140, 36));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! One consumer-group member of the dashboard: a task that receives records and, each tick,
 //! reports its state, assignment, positions, lag and latest records.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::config::{Layers, Role};
 use crate::kafka::consumer::{GroupEvent, LabConsumer};
-use crate::kafka::metrics::{Interval, Window};
+use crate::kafka::metrics::{Interval, LatencySummary, Window};
 use crate::kafka::producer_task::TICK;
 use crate::kafka::KafkaEvent;
 
@@ -54,6 +54,67 @@ pub struct RecentRecord {
     pub value: Option<Vec<u8>>,
 }
 
+/// Consumed breweries counted by a field of the record, like a ksqlDB table
+/// (`SELECT brewery_type, COUNT(*) ... GROUP BY brewery_type`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    pub by_type: BTreeMap<String, u64>,
+    pub by_state: BTreeMap<String, u64>,
+    pub by_country: BTreeMap<String, u64>,
+}
+
+/// Distinct values kept per field; the rest are counted as "(other)".
+const MAX_GROUPS: usize = 500;
+
+impl Counts {
+    /// Counts one record's value; values that are not brewery JSON count as "(not a brewery)".
+    pub fn add(&mut self, value: Option<&[u8]>) {
+        #[derive(serde::Deserialize)]
+        struct Fields {
+            brewery_type: Option<String>,
+            state: Option<String>,
+            state_province: Option<String>,
+            country: Option<String>,
+        }
+        let fields = value.and_then(|v| serde_json::from_slice::<Fields>(v).ok());
+        let Some(f) = fields else {
+            for map in [&mut self.by_type, &mut self.by_state, &mut self.by_country] {
+                bump(map, "(not a brewery)");
+            }
+            return;
+        };
+        let none = || "(none)".to_string();
+        bump(&mut self.by_type, &f.brewery_type.unwrap_or_else(none));
+        bump(
+            &mut self.by_state,
+            &f.state.or(f.state_province).unwrap_or_else(none),
+        );
+        bump(&mut self.by_country, &f.country.unwrap_or_else(none));
+    }
+
+    pub fn merge(&mut self, other: &Counts) {
+        for (mine, theirs) in [
+            (&mut self.by_type, &other.by_type),
+            (&mut self.by_state, &other.by_state),
+            (&mut self.by_country, &other.by_country),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k.clone()).or_insert(0) += v;
+            }
+        }
+    }
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n += 1;
+    } else if map.len() < MAX_GROUPS {
+        map.insert(key.to_string(), 1);
+    } else {
+        *map.entry("(other)".to_string()).or_insert(0) += 1;
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberSnapshot {
     pub id: u32,
@@ -63,9 +124,14 @@ pub struct MemberSnapshot {
     pub partitions: Vec<PartitionLag>,
     pub received: u64,
     pub per_sec: f64,
+    /// End-to-end latency over the last seconds: receive time minus the record's CreateTime
+    /// (the same clock only when producer and consumer run on the same machine).
+    pub e2e: LatencySummary,
     pub latest: Vec<RecentRecord>,
     pub last_rebalance: Option<SystemTime>,
     pub last_error: Option<String>,
+    /// What this member consumed, counted by brewery type, state and country.
+    pub counts: Counts,
 }
 
 pub struct MemberHandle {
@@ -120,9 +186,11 @@ async fn run(
         partitions: Vec::new(),
         received: 0,
         per_sec: 0.0,
+        e2e: LatencySummary::default(),
         latest: Vec::new(),
         last_rebalance: None,
         last_error: None,
+        counts: Counts::default(),
     };
     let joined = layers
         .resolve(Role::Consumer)
@@ -155,6 +223,10 @@ async fn run(
                     let _ = consumer.done(&r);
                     m.received += 1;
                     interval.count += 1;
+                    m.counts.add(r.value.as_deref());
+                    if let (Some(created), "create") = (r.timestamp_ms, r.timestamp_type) {
+                        interval.latency.record(end_to_end(created, SystemTime::now()));
+                    }
                     if latest.len() == LATEST {
                         latest.pop_front();
                     }
@@ -175,7 +247,9 @@ async fn run(
                 interval.duration = now - last_tick;
                 last_tick = now;
                 window.push(std::mem::take(&mut interval));
-                m.per_sec = window.figures().per_sec;
+                let figures = window.figures();
+                m.per_sec = figures.per_sec;
+                m.e2e = figures.latency;
                 m.partitions = lags(&consumer, &topic);
                 // Cooperative rebalances assign increments: the assignment itself says idle.
                 if matches!(m.state, MemberState::Assigned | MemberState::Idle) {
@@ -201,6 +275,12 @@ async fn run(
     })
     .await;
     let _ = events.send(KafkaEvent::MemberLeft { id }).await;
+}
+
+/// Receive time minus creation time; zero when the clocks disagree the other way.
+fn end_to_end(created_ms: i64, received: SystemTime) -> Duration {
+    let created = SystemTime::UNIX_EPOCH + Duration::from_millis(created_ms.max(0) as u64);
+    received.duration_since(created).unwrap_or(Duration::ZERO)
 }
 
 fn apply(m: &mut MemberSnapshot, event: GroupEvent) {
@@ -249,6 +329,42 @@ mod tests {
     }
 
     #[test]
+    fn counts_group_breweries_by_field() {
+        let mut c = Counts::default();
+        c.add(Some(
+            br#"{"id":"1","brewery_type":"micro","state":"Ohio","country":"United States"}"#,
+        ));
+        c.add(Some(
+            br#"{"id":"2","brewery_type":"micro","state_province":"Bayern","country":"Germany"}"#,
+        ));
+        c.add(Some(br#"{"id":"3","brewery_type":null}"#));
+        c.add(Some(b"\xff\xfe"));
+        c.add(None);
+        assert_eq!(c.by_type["micro"], 2);
+        assert_eq!(c.by_type["(none)"], 1);
+        assert_eq!(c.by_type["(not a brewery)"], 2);
+        assert_eq!(c.by_state["Bayern"], 1);
+        assert_eq!(c.by_country["Germany"], 1);
+        let mut total = Counts::default();
+        total.merge(&c);
+        total.merge(&c);
+        assert_eq!(total.by_type["micro"], 4);
+        for i in 0..(MAX_GROUPS + 10) {
+            bump(&mut total.by_state, &format!("s{i}"));
+        }
+        assert!(total.by_state.len() <= MAX_GROUPS + 1);
+        assert!(total.by_state["(other)"] >= 10);
+    }
+
+    #[test]
+    fn end_to_end_latency_uses_the_create_time() {
+        let received = SystemTime::UNIX_EPOCH + Duration::from_millis(10_250);
+        assert_eq!(end_to_end(10_000, received), Duration::from_millis(250));
+        // A record from a clock ahead of ours: no negative latency.
+        assert_eq!(end_to_end(11_000, received), Duration::ZERO);
+    }
+
+    #[test]
     fn group_events_set_the_state() {
         let mut m = MemberSnapshot {
             id: 1,
@@ -258,9 +374,11 @@ mod tests {
             partitions: vec![],
             received: 0,
             per_sec: 0.0,
+            e2e: LatencySummary::default(),
             latest: vec![],
             last_rebalance: None,
             last_error: None,
+            counts: Counts::default(),
         };
         apply(&mut m, GroupEvent::Assigned(vec![0, 1]));
         assert_eq!(m.state, MemberState::Assigned);

@@ -94,6 +94,8 @@ pub struct RunTotals {
     pub errors: BTreeMap<String, u64>,
     pub first_send: Option<Instant>,
     pub last_report: Option<Instant>,
+    /// Delivered records per partition: how the key and partitioner spread them.
+    pub by_partition: BTreeMap<i32, u64>,
 }
 
 impl RunTotals {

@@ -8,6 +8,7 @@ pub mod producer;
 pub mod producer_task;
 pub mod properties;
 pub mod verify;
+pub mod watcher;
 
 /// What the Kafka side tells the dashboard: compact snapshots, a few per second.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub enum KafkaEvent {
     },
     /// A producer run ended: its final figures.
     RunEnded(Box<metrics::RunReport>),
+    /// The topic's partitions, leaders and watermarks, every couple of seconds.
+    Topic(watcher::TopicSnapshot),
     /// What the read-back of a run found.
     RunVerified {
         run: u32,

@@ -116,6 +116,7 @@ impl ProducerContext for DeliveryContext {
             match &error {
                 None => {
                     totals.delivered += 1;
+                    *totals.by_partition.entry(partition).or_insert(0) += 1;
                     totals.delivered_bytes += pending.bytes as u64;
                     totals.latency.record(latency);
                 }

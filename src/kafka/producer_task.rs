@@ -123,6 +123,8 @@ pub struct ProducerSnapshot {
     pub since_start: Duration,
     /// The current run's figures so far (warm-up left out).
     pub report: Option<RunReport>,
+    /// Records delivered to each partition in this run.
+    pub by_partition: BTreeMap<i32, u64>,
 }
 
 pub enum ProducerCommand {
@@ -384,6 +386,7 @@ impl Task {
             run_ended: self.run_ended.take(),
             since_start: now.saturating_duration_since(self.started),
             report: None,
+            by_partition: BTreeMap::new(),
         };
         if let Some(p) = producer {
             let mut live = p.take_live();
@@ -396,6 +399,7 @@ impl Task {
             snapshot.delivered = t.delivered;
             snapshot.failed = t.failed;
             snapshot.in_flight = t.in_flight();
+            snapshot.by_partition = t.by_partition.clone();
             snapshot.window = self.window.figures();
             snapshot.latest = live.latest.into();
             snapshot.skipped = live.skipped;

@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::{bold, pane};
 
-pub const KEYS: [(&str, &str); 14] = [
+pub const KEYS: [(&str, &str); 16] = [
     ("p", "start or stop the producer"),
     ("c", "add a consumer to the group (a new pane)"),
     ("x", "remove the selected consumer (it leaves the group)"),
@@ -22,6 +22,14 @@ pub const KEYS: [(&str, &str); 14] = [
     (
         "r",
         "switch the lower half: consumer panes / runs table and charts",
+    ),
+    (
+        "v",
+        "switch the lower half: consumer panes / partition view",
+    ),
+    (
+        "t",
+        "stream table: group consumed breweries by type, state, country",
     ),
     ("e", "export the runs table to CSV and JSON files"),
     (

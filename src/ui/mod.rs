@@ -7,7 +7,8 @@
 //! ┌ consumer-1 ──────────┐┌ consumer-2 ──────────┐┌ consumer-3 ──────────┐
 //! │ state, partitions,   ││ position, high, lag, ││ latest records       │
 //! └──────────────────────┘└──────────────────────┘└──────────────────────┘
-//!   (or, after `r`: the runs table and charts of throughput and p99 across runs)
+//!   (or, after `r`: the runs table and charts of throughput and p99 across runs;
+//!    after `v`: the partition view and the stream table)
 //!  status: cluster · topic · group · connection · keys
 //! ```
 //! The top row takes `TOP_PERCENT` of the height; consumer panes tile the rest and fold into one
@@ -16,6 +17,7 @@
 
 mod help;
 mod members;
+mod partitions;
 mod producer;
 mod runs;
 mod settings;
@@ -51,6 +53,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     settings::render(frame, settings_area, app);
     match app.view {
         View::Consumers => members::render(frame, bottom, app),
+        View::Partitions => partitions::render(frame, bottom, app),
         View::Runs => runs::render(frame, bottom, app),
     }
     status::render(frame, status_bar, app);

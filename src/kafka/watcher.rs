@@ -1,0 +1,100 @@
+//! Watches the topic every couple of seconds: its partitions, their leaders and watermarks, as
+//! the broker reports them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use tokio::sync::mpsc::Sender;
+
+use crate::config::ClientSettings;
+use crate::kafka::KafkaEvent;
+
+const EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    /// The leader broker's id (-1: no leader).
+    pub leader: i32,
+    pub low_watermark: i64,
+    pub high_watermark: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicSnapshot {
+    pub partitions: Vec<PartitionInfo>,
+}
+
+pub struct Watcher {
+    running: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts watching `topic` with consumer `settings` (no group is joined).
+pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>) -> Watcher {
+    let running = Arc::new(AtomicBool::new(true));
+    let mut config = settings.client_config();
+    config.set("group.id", "kafka-lab-watcher");
+    let topic = topic.to_string();
+    let flag = running.clone();
+    let thread = std::thread::Builder::new()
+        .name("topic-watcher".into())
+        .spawn(move || {
+            let Ok(client) = config.create::<BaseConsumer>() else {
+                return;
+            };
+            while flag.load(Ordering::SeqCst) {
+                if let Some(snapshot) = look(&client, &topic) {
+                    let _ = events.try_send(KafkaEvent::Topic(snapshot));
+                }
+                // Sleep in small steps so that dropping the watcher is quick.
+                for _ in 0..(EVERY.as_millis() / 100) {
+                    if !flag.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        })
+        .expect("spawn the topic watcher");
+    Watcher {
+        running,
+        thread: Some(thread),
+    }
+}
+
+fn look(client: &BaseConsumer, topic: &str) -> Option<TopicSnapshot> {
+    let metadata = client
+        .fetch_metadata(Some(topic), Duration::from_secs(2))
+        .ok()?;
+    let t = metadata.topics().iter().find(|t| t.name() == topic)?;
+    let mut partitions: Vec<PartitionInfo> = t
+        .partitions()
+        .iter()
+        .map(|p| {
+            let (low, high) = client
+                .fetch_watermarks(topic, p.id(), Duration::from_secs(2))
+                .unwrap_or((-1, -1));
+            PartitionInfo {
+                partition: p.id(),
+                leader: p.leader(),
+                low_watermark: low,
+                high_watermark: high,
+            }
+        })
+        .collect();
+    partitions.sort_by_key(|p| p.partition);
+    Some(TopicSnapshot { partitions })
+}

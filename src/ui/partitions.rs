@@ -1,0 +1,140 @@
+//! The partition view: for each partition its leader, the records produced to it this session
+//! (a bar: how the key and partitioner spread them), its high watermark, the member that owns
+//! it and that member's lag; beside it, the stream table of consumed breweries.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{dim, pane};
+use crate::app::App;
+use crate::text::{shorten, thousands};
+
+const STREAM_WIDTH: u16 = 44;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(40), Constraint::Length(STREAM_WIDTH)]).areas(area);
+    render_partitions(frame, left, app);
+    render_stream(frame, right, app);
+}
+
+fn bar(value: u64, max: u64, width: usize) -> String {
+    let cells = if max == 0 {
+        0
+    } else {
+        ((value as f64 / max as f64) * width as f64).round() as usize
+    };
+    let mut s = "█".repeat(cells.min(width));
+    s.push_str(&" ".repeat(width - cells.min(width)));
+    s
+}
+
+fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
+    let block = pane(
+        format!(
+            " Partitions of {} · v consumers · t groups by field ",
+            app.cluster.topic
+        ),
+        false,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(topic) = &app.topic else {
+        frame.render_widget(
+            Paragraph::new("waiting for the topic's metadata ...").style(dim()),
+            inner,
+        );
+        return;
+    };
+    let bar_width = (inner.width as usize).saturating_sub(60).clamp(5, 40);
+    let produced: Vec<u64> = topic
+        .partitions
+        .iter()
+        .map(|p| app.produced(p.partition))
+        .collect();
+    let max = produced.iter().copied().max().unwrap_or(0);
+    let total: u64 = produced.iter().sum();
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:>4} {:>6}  {:<bar_width$} {:>7} {:>4} {:>9}  {:<12} {:>7}",
+            "part", "leader", "produced this session", "", "", "high", "owner", "lag"
+        ),
+        dim(),
+    )];
+    for (p, n) in topic.partitions.iter().zip(&produced) {
+        let owner = app.owner(p.partition);
+        let owned = owner.and_then(|m| {
+            m.snapshot
+                .partitions
+                .iter()
+                .find(|l| l.partition == p.partition)
+        });
+        let lag = owned.and_then(|l| l.lag());
+        // The owner's latest fetch is fresher than the watcher's look every two seconds.
+        let high = owned
+            .and_then(|l| l.high_watermark)
+            .unwrap_or(p.high_watermark);
+        let share = if total > 0 {
+            format!("{:.0}%", *n as f64 * 100.0 / total as f64)
+        } else {
+            String::new()
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "{:>4} {:>6}  ",
+                p.partition,
+                if p.leader >= 0 {
+                    p.leader.to_string()
+                } else {
+                    "none".to_string()
+                }
+            )),
+            Span::styled(bar(*n, max, bar_width), Style::new().fg(Color::Green)),
+            Span::raw(format!(" {:>7} {share:>4} {high:>9}  ", thousands(*n))),
+            match owner {
+                Some(m) => Span::raw(format!("{:<12}", m.snapshot.name)),
+                None => Span::styled(
+                    format!("{:<12}", "no owner"),
+                    Style::new().fg(Color::Yellow),
+                ),
+            },
+            Span::raw(format!(
+                " {:>7}",
+                lag.map_or("-".to_string(), |l| l.to_string())
+            )),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn render_stream(frame: &mut Frame, area: Rect, app: &App) {
+    let field = app.group_by.field();
+    let block = pane(format!(" Consumed, by {field} (t) "), false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows = app.stream_table();
+    if rows.is_empty() {
+        frame.render_widget(Paragraph::new("nothing consumed yet").style(dim()), inner);
+        return;
+    }
+    let max = rows.first().map_or(0, |r| r.1);
+    let label_width = 16;
+    let bar_width = (inner.width as usize)
+        .saturating_sub(label_width + 10)
+        .max(3);
+    let lines: Vec<Line> = rows
+        .iter()
+        .take(inner.height as usize)
+        .map(|(k, n)| {
+            Line::from(vec![
+                Span::raw(format!("{:<label_width$}", shorten(k, label_width))),
+                Span::styled(bar(*n, max, bar_width), Style::new().fg(Color::Cyan)),
+                Span::raw(format!(" {:>8}", thousands(*n))),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
