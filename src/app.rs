@@ -9,13 +9,14 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyM
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
-use crate::kafka::member::{Counts, MemberSnapshot};
+use crate::kafka::member::{Counts, MemberSnapshot, MemberState};
 use crate::kafka::metrics::RunReport;
 use crate::kafka::producer::Delivery;
 use crate::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
 use crate::kafka::watcher::TopicSnapshot;
 use crate::kafka::{properties, KafkaEvent};
 use crate::source::KeyField;
+use crate::timeline::Timeline;
 
 /// Runs kept in the runs table.
 pub const RUNS: usize = 50;
@@ -289,6 +290,7 @@ impl GroupBy {
 pub enum View {
     Consumers,
     Partitions,
+    Timeline,
     Runs,
 }
 
@@ -308,6 +310,8 @@ pub struct App {
     pub counts_departed: Counts,
     /// The field the stream table groups by.
     pub group_by: GroupBy,
+    /// The group's rebalances.
+    pub timeline: Timeline,
     pub members: Vec<MemberView>,
     pub focus: Focus,
     pub settings: SettingsForm,
@@ -334,6 +338,7 @@ impl App {
             produced_before: BTreeMap::new(),
             counts_departed: Counts::default(),
             group_by: GroupBy::Type,
+            timeline: Timeline::default(),
             members: Vec::new(),
             focus: Focus::Producer,
             settings: SettingsForm::new(&settings),
@@ -346,10 +351,11 @@ impl App {
         }
     }
 
-    /// The id the next added consumer gets.
+    /// The id the next added consumer gets; the next rebalance is put down to its joining.
     pub fn reserve_member(&mut self) -> u32 {
         let id = self.next_member;
         self.next_member += 1;
+        self.timeline.expect(format!("consumer-{id} joined"));
         id
     }
 
@@ -363,6 +369,13 @@ impl App {
                 Vec::new()
             }
             Event::Kafka(KafkaEvent::Topic(t)) => {
+                if self.topic.is_some() && t.partitions.len() > self.cluster.partitions {
+                    self.timeline.expect(format!(
+                        "partitions added ({} → {})",
+                        self.cluster.partitions,
+                        t.partitions.len()
+                    ));
+                }
                 self.cluster.partitions = t.partitions.len();
                 self.topic = Some(t);
                 Vec::new()
@@ -393,9 +406,10 @@ impl App {
                 self.member_snapshot(*m);
                 Vec::new()
             }
-            Event::Kafka(KafkaEvent::MemberLeft { id }) => {
+            Event::Kafka(KafkaEvent::MemberLeft { id, at }) => {
                 if let Some(m) = self.members.iter().find(|m| m.snapshot.id == id) {
                     self.counts_departed.merge(&m.snapshot.counts);
+                    self.timeline.left(&m.snapshot.name, at);
                 }
                 self.members.retain(|m| m.snapshot.id != id);
                 self.clamp_focus();
@@ -448,6 +462,7 @@ impl App {
                 Focus::Member(i) => {
                     let m = &self.members[i].snapshot;
                     self.message = Some(format!("{} leaves group {}", m.name, self.cluster.group));
+                    self.timeline.expect(format!("{} left", m.name));
                     vec![Command::RemoveMember(m.id)]
                 }
                 _ => {
@@ -475,6 +490,14 @@ impl App {
                     GroupBy::Country => GroupBy::Type,
                 };
                 self.view = View::Partitions;
+                Vec::new()
+            }
+            KeyCode::Char('g') => {
+                self.view = if self.view == View::Timeline {
+                    View::Consumers
+                } else {
+                    View::Timeline
+                };
                 Vec::new()
             }
             KeyCode::Char('v') => {
@@ -617,6 +640,13 @@ impl App {
     }
 
     fn member_snapshot(&mut self, m: MemberSnapshot) {
+        // Only settled assignments count: mid-rebalance a member's list is in flux.
+        if matches!(m.state, MemberState::Assigned | MemberState::Idle) {
+            if let Some(at) = m.last_rebalance {
+                let parts: Vec<i32> = m.partitions.iter().map(|p| p.partition).collect();
+                self.timeline.report(&m.name, &parts, at, m.last_revoke);
+            }
+        }
         match self.members.iter_mut().find(|v| v.snapshot.id == m.id) {
             Some(view) => {
                 view.error = age(view.error.take(), m.last_error.clone());
@@ -733,7 +763,7 @@ pub fn describe(s: &ProducerSettings) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka::member::{MemberState, PartitionLag};
+    use crate::kafka::member::PartitionLag;
     use crate::kafka::metrics::WindowFigures;
     use std::time::{Duration, SystemTime};
 
@@ -813,6 +843,7 @@ mod tests {
             e2e: crate::kafka::metrics::LatencySummary::default(),
             latest: vec![],
             last_rebalance: Some(SystemTime::UNIX_EPOCH),
+            last_revoke: None,
             last_error: None,
             counts: Counts::default(),
         })))
@@ -851,7 +882,10 @@ mod tests {
             key(&mut a, KeyCode::Char('x')),
             vec![Command::RemoveMember(2)]
         );
-        a.update(Event::Kafka(KafkaEvent::MemberLeft { id: 2 }));
+        a.update(Event::Kafka(KafkaEvent::MemberLeft {
+            id: 2,
+            at: SystemTime::UNIX_EPOCH,
+        }));
         assert_eq!(a.members.len(), 1);
         assert_eq!(
             a.focus,

@@ -14,4 +14,5 @@ pub mod sink;
 pub mod source;
 pub mod target;
 pub mod text;
+pub mod timeline;
 pub mod ui;

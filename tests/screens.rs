@@ -136,6 +136,7 @@ fn member(id: u32, partitions: &[i32]) -> KafkaEvent {
             })
             .collect(),
         last_rebalance: Some(clock(1500)),
+        last_revoke: None,
         last_error: None,
         counts: {
             let mut c = Counts::default();
@@ -317,6 +318,42 @@ fn partition_view_and_stream_table() {
     })));
     key(&mut a, KeyCode::Char('v'));
     insta::assert_snapshot!(draw(&a, 140, 36));
+}
+
+/// A member's settled assignment at `ms` (its partitions last revoked at `revoked`).
+fn assigned(id: u32, partitions: &[i32], ms: u64, revoked: Option<u64>) -> KafkaEvent {
+    let KafkaEvent::Member(mut m) = member(id, partitions) else {
+        unreachable!()
+    };
+    m.last_rebalance = Some(clock(ms));
+    m.last_revoke = revoked.map(clock);
+    KafkaEvent::Member(m)
+}
+
+#[test]
+fn rebalance_timeline_and_assignment_map() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    a.reserve_member();
+    a.update(Event::Kafka(assigned(1, &[0, 1, 2, 3, 4, 5], 1_000, None)));
+    key(&mut a, KeyCode::Char('c'));
+    a.update(Event::Kafka(assigned(1, &[0, 1, 2], 5_900, Some(5_000))));
+    a.update(Event::Kafka(assigned(2, &[3, 4, 5], 5_950, None)));
+    // consumer-1 leaves: consumer-2 takes all six.
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Char('x'));
+    a.update(Event::Kafka(KafkaEvent::MemberLeft {
+        id: 1,
+        at: clock(9_000),
+    }));
+    a.update(Event::Kafka(assigned(
+        2,
+        &[0, 1, 2, 3, 4, 5],
+        10_250,
+        Some(9_100),
+    )));
+    key(&mut a, KeyCode::Char('g'));
+    insta::assert_snapshot!(draw(&a, 120, 36));
 }
 
 #[test]

@@ -128,7 +128,10 @@ pub struct MemberSnapshot {
     /// (the same clock only when producer and consumer run on the same machine).
     pub e2e: LatencySummary,
     pub latest: Vec<RecentRecord>,
+    /// When partitions were last assigned to this member.
     pub last_rebalance: Option<SystemTime>,
+    /// When partitions were last taken from it.
+    pub last_revoke: Option<SystemTime>,
     pub last_error: Option<String>,
     /// What this member consumed, counted by brewery type, state and country.
     pub counts: Counts,
@@ -189,6 +192,7 @@ async fn run(
         e2e: LatencySummary::default(),
         latest: Vec::new(),
         last_rebalance: None,
+        last_revoke: None,
         last_error: None,
         counts: Counts::default(),
     };
@@ -205,7 +209,12 @@ async fn run(
             m.state = MemberState::Error(e);
             let _ = events.send(KafkaEvent::Member(Box::new(m))).await;
             let _ = stop.await;
-            let _ = events.send(KafkaEvent::MemberLeft { id }).await;
+            let _ = events
+                .send(KafkaEvent::MemberLeft {
+                    id,
+                    at: SystemTime::now(),
+                })
+                .await;
             return;
         }
     };
@@ -274,7 +283,12 @@ async fn run(
         }
     })
     .await;
-    let _ = events.send(KafkaEvent::MemberLeft { id }).await;
+    let _ = events
+        .send(KafkaEvent::MemberLeft {
+            id,
+            at: SystemTime::now(),
+        })
+        .await;
 }
 
 /// Receive time minus creation time; zero when the clocks disagree the other way.
@@ -293,7 +307,10 @@ fn apply(m: &mut MemberSnapshot, event: GroupEvent) {
                 MemberState::Assigned
             };
         }
-        GroupEvent::Revoked(_) => m.state = MemberState::Rebalancing,
+        GroupEvent::Revoked(_) => {
+            m.last_revoke = Some(SystemTime::now());
+            m.state = MemberState::Rebalancing;
+        }
         GroupEvent::Error(e) => m.last_error = Some(e),
     }
 }
@@ -377,6 +394,7 @@ mod tests {
             e2e: LatencySummary::default(),
             latest: vec![],
             last_rebalance: None,
+            last_revoke: None,
             last_error: None,
             counts: Counts::default(),
         };

@@ -17,6 +17,7 @@ pub enum KafkaEvent {
     Member(Box<member::MemberSnapshot>),
     MemberLeft {
         id: u32,
+        at: std::time::SystemTime,
     },
     /// A producer run ended: its final figures.
     RunEnded(Box<metrics::RunReport>),

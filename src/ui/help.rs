@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::{bold, pane};
 
-pub const KEYS: [(&str, &str); 16] = [
+pub const KEYS: [(&str, &str); 17] = [
     ("p", "start or stop the producer"),
     ("c", "add a consumer to the group (a new pane)"),
     ("x", "remove the selected consumer (it leaves the group)"),
@@ -26,6 +26,10 @@ pub const KEYS: [(&str, &str); 16] = [
     (
         "v",
         "switch the lower half: consumer panes / partition view",
+    ),
+    (
+        "g",
+        "switch the lower half: consumer panes / rebalance timeline",
     ),
     (
         "t",

@@ -8,7 +8,7 @@
 //! │ state, partitions,   ││ position, high, lag, ││ latest records       │
 //! └──────────────────────┘└──────────────────────┘└──────────────────────┘
 //!   (or, after `r`: the runs table and charts of throughput and p99 across runs;
-//!    after `v`: the partition view and the stream table)
+//!    after `v`: the partition view and the stream table; after `g`: the rebalance timeline)
 //!  status: cluster · topic · group · connection · keys
 //! ```
 //! The top row takes `TOP_PERCENT` of the height; consumer panes tile the rest and fold into one
@@ -22,6 +22,7 @@ mod producer;
 mod runs;
 mod settings;
 mod status;
+mod timeline;
 
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -54,6 +55,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     match app.view {
         View::Consumers => members::render(frame, bottom, app),
         View::Partitions => partitions::render(frame, bottom, app),
+        View::Timeline => timeline::render(frame, bottom, app),
         View::Runs => runs::render(frame, bottom, app),
     }
     status::render(frame, status_bar, app);

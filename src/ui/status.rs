@@ -33,7 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Some(m) => Line::styled(shorten(m, width), Style::new().fg(Color::Cyan)),
         None => Line::styled(
             shorten(
-                "p producer · c add consumer · x remove · Tab select · s settings · v partitions · r runs · e export · b broker down · ? help · q quit",
+                "p producer · c add consumer · x remove · Tab select · s settings · v partitions · g rebalances · r runs · e export · b broker down · ? help · q quit",
                 width,
             ),
             dim(),

@@ -1,0 +1,211 @@
+//! The group's rebalance timeline, built from what the members report: each rebalance with its
+//! cause, the partitions revoked and assigned per member, and how long each moved partition was
+//! without an owner. Pure: fed assignments and times, no clock of its own.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{Duration, SystemTime};
+
+/// Rebalances kept.
+const KEEP: usize = 50;
+/// Assignment changes this close to the start of a rebalance belong to it.
+const SAME_REBALANCE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberChange {
+    pub member: String,
+    pub revoked: Vec<i32>,
+    pub assigned: Vec<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rebalance {
+    pub at: SystemTime,
+    pub cause: String,
+    pub changes: Vec<MemberChange>,
+    /// Partitions that changed hands, and how long they had no owner.
+    pub unowned: Vec<(i32, Duration)>,
+    /// The owner of each partition once the rebalance was done.
+    pub owners: BTreeMap<i32, String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    pub rebalances: VecDeque<Rebalance>,
+    /// Each member's partitions as last reported.
+    held: BTreeMap<String, BTreeSet<i32>>,
+    /// Partitions without an owner, since when.
+    lost_at: BTreeMap<i32, SystemTime>,
+    /// Why the next rebalance happens, when kafka-lab knows (it added or removed a member).
+    pending_cause: Option<String>,
+}
+
+impl Timeline {
+    pub fn expect(&mut self, cause: String) {
+        self.pending_cause = Some(cause);
+    }
+
+    /// A member's partitions as of `at`; `revoked_at` is when it last lost some.
+    pub fn report(
+        &mut self,
+        member: &str,
+        partitions: &[i32],
+        at: SystemTime,
+        revoked_at: Option<SystemTime>,
+    ) {
+        let new: BTreeSet<i32> = partitions.iter().copied().collect();
+        let old = self.held.get(member).cloned().unwrap_or_default();
+        if new == old && self.held.contains_key(member) {
+            return;
+        }
+        self.held.insert(member.to_string(), new.clone());
+        let revoked: Vec<i32> = old.difference(&new).copied().collect();
+        let assigned: Vec<i32> = new.difference(&old).copied().collect();
+        if revoked.is_empty() && assigned.is_empty() {
+            return;
+        }
+        for p in &revoked {
+            self.lost_at.insert(*p, revoked_at.unwrap_or(at).min(at));
+        }
+        let mut unowned = Vec::new();
+        for p in &assigned {
+            if let Some(lost) = self.lost_at.remove(p) {
+                unowned.push((*p, at.duration_since(lost).unwrap_or_default()));
+            }
+        }
+        let owners = self.owners();
+        let event = self.current(at);
+        event.at = event.at.max(at);
+        event.changes.push(MemberChange {
+            member: member.to_string(),
+            revoked,
+            assigned,
+        });
+        event.unowned.extend(unowned);
+        event.owners = owners;
+    }
+
+    /// A member left the group at `at`; its partitions have no owner from then on.
+    pub fn left(&mut self, member: &str, at: SystemTime) {
+        let Some(held) = self.held.remove(member) else {
+            return;
+        };
+        for p in &held {
+            self.lost_at.insert(*p, at);
+        }
+        if !held.is_empty() {
+            let owners = self.owners();
+            let event = self.current(at);
+            event.changes.push(MemberChange {
+                member: member.to_string(),
+                revoked: held.into_iter().collect(),
+                assigned: Vec::new(),
+            });
+            event.owners = owners;
+        }
+    }
+
+    fn owners(&self) -> BTreeMap<i32, String> {
+        self.held
+            .iter()
+            .flat_map(|(m, ps)| ps.iter().map(move |p| (*p, m.clone())))
+            .collect()
+    }
+
+    /// The rebalance that a change at `at` belongs to: the latest one if it began just
+    /// before, else a new one.
+    fn current(&mut self, at: SystemTime) -> &mut Rebalance {
+        // A known cause (a member added or removed) starts a new rebalance; otherwise changes
+        // close together are one.
+        let fresh = self.pending_cause.is_some()
+            || self
+                .rebalances
+                .back()
+                .is_none_or(|last| at.duration_since(last.at).unwrap_or_default() > SAME_REBALANCE);
+        if fresh {
+            if self.rebalances.len() == KEEP {
+                self.rebalances.pop_front();
+            }
+            self.rebalances.push_back(Rebalance {
+                at,
+                cause: self
+                    .pending_cause
+                    .take()
+                    .unwrap_or_else(|| "group change".to_string()),
+                changes: Vec::new(),
+                unowned: Vec::new(),
+                owners: BTreeMap::new(),
+            });
+        }
+        self.rebalances.back_mut().expect("just pushed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ms: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_millis(1_000_000 + ms)
+    }
+
+    #[test]
+    fn a_join_then_a_leave() {
+        let mut tl = Timeline::default();
+        tl.expect("consumer-1 joined".into());
+        tl.report("consumer-1", &[0, 1, 2, 3], t(0), None);
+        assert_eq!(tl.rebalances.len(), 1);
+        assert_eq!(tl.rebalances[0].cause, "consumer-1 joined");
+        assert!(
+            tl.rebalances[0].unowned.is_empty(),
+            "never owned before: no gap to measure"
+        );
+
+        tl.expect("consumer-2 joined".into());
+        // consumer-1 gives up 2 and 3 at 10.0 s; consumer-2 gets them at 10.8 s.
+        tl.report("consumer-1", &[0, 1], t(10_900), Some(t(10_000)));
+        tl.report("consumer-2", &[2, 3], t(10_800), None);
+        let r = &tl.rebalances[1];
+        assert_eq!(r.cause, "consumer-2 joined");
+        assert_eq!(r.changes.len(), 2);
+        assert_eq!(r.changes[0].revoked, [2, 3]);
+        assert_eq!(r.changes[1].assigned, [2, 3]);
+        assert_eq!(
+            r.unowned,
+            [
+                (2, Duration::from_millis(800)),
+                (3, Duration::from_millis(800))
+            ]
+        );
+        assert_eq!(r.owners[&3], "consumer-2");
+        assert_eq!(r.owners[&0], "consumer-1");
+
+        // consumer-2 leaves at 20 s; consumer-1 takes everything back at 21.5 s.
+        tl.expect("consumer-2 left".into());
+        tl.left("consumer-2", t(20_000));
+        tl.report("consumer-1", &[0, 1, 2, 3], t(21_500), Some(t(20_000)));
+        let r = &tl.rebalances[2];
+        assert_eq!(r.cause, "consumer-2 left");
+        assert_eq!(
+            r.unowned,
+            [
+                (2, Duration::from_millis(1500)),
+                (3, Duration::from_millis(1500))
+            ]
+        );
+        assert_eq!(r.owners.len(), 4);
+        assert!(r.owners.values().all(|m| m == "consumer-1"));
+    }
+
+    #[test]
+    fn unchanged_reports_add_nothing_and_the_timeline_is_bounded() {
+        let mut tl = Timeline::default();
+        tl.report("consumer-1", &[0], t(0), None);
+        tl.report("consumer-1", &[0], t(100), None);
+        assert_eq!(tl.rebalances.len(), 1);
+        for i in 0..(KEEP as u64 + 10) {
+            let parts: Vec<i32> = if i % 2 == 0 { vec![1] } else { vec![0] };
+            tl.report("consumer-1", &parts, t(10_000 * (i + 1)), None);
+        }
+        assert_eq!(tl.rebalances.len(), KEEP);
+    }
+}

@@ -1,0 +1,108 @@
+//! The rebalance timeline: newest rebalance first, with its cause, what each member gave up and
+//! got, and how long moved partitions had no owner; beside it, the assignment map (which member
+//! owned which partition after each rebalance).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{bold, dim, pane};
+use crate::app::App;
+use crate::text::{shorten, time_of_day};
+
+/// Rebalances shown as columns of the assignment map.
+const MAP_COLUMNS: usize = 8;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let map_width = (6 + 4 * MAP_COLUMNS as u16 + 2).min(area.width / 2);
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(30), Constraint::Length(map_width)]).areas(area);
+    render_events(frame, left, app);
+    render_map(frame, right, app);
+}
+
+fn list(parts: &[i32]) -> String {
+    let parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+    format!("[{}]", parts.join(","))
+}
+
+fn render_events(frame: &mut Frame, area: Rect, app: &App) {
+    let block = pane(" Rebalances, newest first · g consumers ", false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let rebalances = &app.timeline.rebalances;
+    if rebalances.is_empty() {
+        frame.render_widget(
+            Paragraph::new("no rebalance yet: c adds a consumer, x removes one").style(dim()),
+            inner,
+        );
+        return;
+    }
+    let mut lines = Vec::new();
+    for r in rebalances.iter().rev() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{}  ", time_of_day(r.at)), dim()),
+            Span::styled(r.cause.clone(), bold()),
+        ]));
+        for c in &r.changes {
+            let mut spans = vec![Span::raw(format!("  {:<12}", c.member))];
+            if !c.revoked.is_empty() {
+                spans.push(Span::styled(
+                    format!(" revoked {}", list(&c.revoked)),
+                    Style::new().fg(Color::Yellow),
+                ));
+            }
+            if !c.assigned.is_empty() {
+                spans.push(Span::styled(
+                    format!(" assigned {}", list(&c.assigned)),
+                    Style::new().fg(Color::Green),
+                ));
+            }
+            lines.push(Line::from(spans));
+        }
+        if !r.unowned.is_empty() {
+            let gaps: Vec<String> = r
+                .unowned
+                .iter()
+                .map(|(p, d)| format!("p{p} {:.2} s", d.as_secs_f64()))
+                .collect();
+            lines.push(Line::styled(
+                shorten(&format!("  without an owner: {}", gaps.join(", ")), width),
+                dim(),
+            ));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn render_map(frame: &mut Frame, area: Rect, app: &App) {
+    let block = pane(" Owner after each rebalance ", false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rebalances: Vec<_> = app.timeline.rebalances.iter().collect();
+    let shown = &rebalances[rebalances.len().saturating_sub(MAP_COLUMNS)..];
+    let mut header = vec![Span::styled("part ", dim())];
+    for (i, _) in shown.iter().enumerate() {
+        let n = rebalances.len() - shown.len() + i + 1;
+        header.push(Span::styled(format!("{n:>4}"), dim()));
+    }
+    let mut lines = vec![Line::from(header)];
+    for p in 0..app.cluster.partitions as i32 {
+        let mut spans = vec![Span::raw(format!("{p:>4} "))];
+        for r in shown {
+            // consumer-3 shows as 3; no owner as a dot.
+            let cell = r
+                .owners
+                .get(&p)
+                .map(|m| m.trim_start_matches("consumer-").to_string())
+                .unwrap_or_else(|| "·".to_string());
+            spans.push(Span::raw(format!("{cell:>4}")));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::styled("columns: rebalance number (left list)", dim()));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
