@@ -9,7 +9,7 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyM
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
-use crate::kafka::member::{Counts, MemberSnapshot, MemberState};
+use crate::kafka::member::{Counts, MemberSnapshot, MemberState, RecentRecord};
 use crate::kafka::metrics::RunReport;
 use crate::kafka::producer::Delivery;
 use crate::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
@@ -294,8 +294,18 @@ pub enum View {
     Runs,
 }
 
+/// The record detail: a consumer's latest records as they were when it was opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub member: String,
+    /// Newest first.
+    pub records: Vec<RecentRecord>,
+    pub selected: usize,
+}
+
 pub struct App {
     pub cluster: ClusterInfo,
+    pub detail: Option<Detail>,
     pub producer: ProducerView,
     /// Ended runs, oldest first (the last `RUNS` of them).
     pub runs: VecDeque<RunReport>,
@@ -330,6 +340,7 @@ impl App {
     pub fn new(cluster: ClusterInfo, settings: ProducerSettings) -> App {
         App {
             cluster,
+            detail: None,
             producer: ProducerView::default(),
             runs: VecDeque::new(),
             defaults: settings.report_settings(),
@@ -432,6 +443,18 @@ impl App {
                 Vec::new()
             };
         }
+        if let Some(detail) = &mut self.detail {
+            match key.code {
+                KeyCode::Up => detail.selected = detail.selected.saturating_sub(1),
+                KeyCode::Down => {
+                    detail.selected =
+                        (detail.selected + 1).min(detail.records.len().saturating_sub(1))
+                }
+                KeyCode::Char('q') => return self.quit(),
+                _ => self.detail = None,
+            }
+            return Vec::new();
+        }
         if self.focus == Focus::Settings {
             return self.settings_key(key);
         }
@@ -473,6 +496,25 @@ impl App {
             },
             KeyCode::Char('s') => {
                 self.focus = Focus::Settings;
+                Vec::new()
+            }
+            KeyCode::Enter => {
+                match self.focus {
+                    Focus::Member(i) if !self.members[i].snapshot.latest.is_empty() => {
+                        let m = &self.members[i].snapshot;
+                        self.detail = Some(Detail {
+                            member: m.name.clone(),
+                            records: m.latest.iter().rev().cloned().collect(),
+                            selected: 0,
+                        });
+                    }
+                    Focus::Member(_) => self.message = Some("no record received yet".into()),
+                    _ => {
+                        self.message = Some(
+                            "select a consumer pane (Tab), then Enter shows its records".into(),
+                        )
+                    }
+                }
                 Vec::new()
             }
             KeyCode::Char('r') => {

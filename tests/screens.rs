@@ -127,12 +127,17 @@ fn member(id: u32, partitions: &[i32]) -> KafkaEvent {
         latest: partitions
             .iter()
             .map(|&p| RecentRecord {
+                topic: "breweries".into(),
                 partition: p,
                 offset: 39 + p as i64,
+                timestamp_ms: Some(1_795_608_000_000 + p as i64),
+                timestamp_type: "create",
                 key: Some(format!("brewery-{p}").into_bytes()),
                 value: Some(
                     format!("{{\"id\":\"brewery-{p}\",\"name\":\"Köln Bräu {p}\"}}").into_bytes(),
                 ),
+                truncated: false,
+                headers: vec![("kafka-lab-seq".into(), Some(p.to_string().into_bytes()))],
             })
             .collect(),
         last_rebalance: Some(clock(1500)),
@@ -354,6 +359,34 @@ fn rebalance_timeline_and_assignment_map() {
     )));
     key(&mut a, KeyCode::Char('g'));
     insta::assert_snapshot!(draw(&a, 120, 36));
+}
+
+#[test]
+fn record_detail_with_a_binary_value() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    let KafkaEvent::Member(mut m) = member(1, &[0, 1]) else {
+        unreachable!()
+    };
+    // A record that is not UTF-8, with a control character in its key and a null header.
+    m.latest.push(RecentRecord {
+        topic: "breweries".into(),
+        partition: 1,
+        offset: 41,
+        timestamp_ms: Some(1_795_608_000_500),
+        timestamp_type: "log-append",
+        key: Some(b"bad\x1b[2Jkey".to_vec()),
+        value: Some(vec![0xff, 0xfe, 0x00, 0x41, 0x1b]),
+        truncated: false,
+        headers: vec![("trace".into(), None)],
+    });
+    a.update(Event::Kafka(KafkaEvent::Member(m)));
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Enter);
+    let binary = draw(&a, 120, 36);
+    key(&mut a, KeyCode::Down);
+    let json = draw(&a, 120, 36);
+    insta::assert_snapshot!(format!("{binary}\n{json}"));
 }
 
 #[test]

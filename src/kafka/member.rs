@@ -17,7 +17,7 @@ use crate::kafka::KafkaEvent;
 /// Records kept per member for its pane.
 const LATEST: usize = 8;
 /// Bytes of a value kept for display.
-const VALUE_BYTES: usize = 256;
+const VALUE_BYTES: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MemberState {
@@ -47,11 +47,16 @@ impl PartitionLag {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecentRecord {
+    pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    pub timestamp_ms: Option<i64>,
+    pub timestamp_type: &'static str,
     pub key: Option<Vec<u8>>,
-    /// The start of the value (at most 256 bytes).
+    /// The value, or its first 4 KiB when `truncated`.
     pub value: Option<Vec<u8>>,
+    pub truncated: bool,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
 /// Consumed breweries counted by a field of the record, like a ksqlDB table
@@ -239,11 +244,17 @@ async fn run(
                     if latest.len() == LATEST {
                         latest.pop_front();
                     }
+                    let truncated = r.value.as_ref().is_some_and(|v| v.len() > VALUE_BYTES);
                     latest.push_back(RecentRecord {
+                        topic: r.topic,
                         partition: r.partition,
                         offset: r.offset,
+                        timestamp_ms: r.timestamp_ms,
+                        timestamp_type: r.timestamp_type,
                         key: r.key,
                         value: r.value.map(|mut v| { v.truncate(VALUE_BYTES); v }),
+                        truncated,
+                        headers: r.headers,
                     });
                 }
                 Err(e) => m.last_error = Some(e.to_string()),

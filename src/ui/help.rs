@@ -7,11 +7,15 @@ use ratatui::Frame;
 
 use super::{bold, pane};
 
-pub const KEYS: [(&str, &str); 17] = [
+pub const KEYS: [(&str, &str); 18] = [
     ("p", "start or stop the producer"),
     ("c", "add a consumer to the group (a new pane)"),
     ("x", "remove the selected consumer (it leaves the group)"),
     ("Tab / arrows", "select the producer or a consumer pane"),
+    (
+        "Enter (consumer)",
+        "the selected consumer's latest records in full",
+    ),
     ("s", "edit the producer settings"),
     ("↑ ↓ (settings)", "move between fields; type to edit"),
     (

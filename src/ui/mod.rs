@@ -15,6 +15,7 @@
 //! line each when they no longer fit. Below `MIN_WIDTH` x `MIN_HEIGHT` a notice asks for a
 //! larger window.
 
+mod detail;
 mod help;
 mod members;
 mod partitions;
@@ -59,6 +60,9 @@ pub fn render(frame: &mut Frame, app: &App) {
         View::Runs => runs::render(frame, bottom, app),
     }
     status::render(frame, status_bar, app);
+    if let Some(d) = &app.detail {
+        detail::render(frame, bottom, d);
+    }
     if app.help {
         help::render(frame, area);
     }

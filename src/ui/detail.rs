@@ -1,0 +1,118 @@
+//! The record detail: a consumer's latest records, and the selected one in full: topic,
+//! partition, offset, timestamp and its type, key, headers, and the value as pretty JSON (text
+//! that is not JSON is shown escaped, bytes that are not UTF-8 in hex).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{bold, dim, pane};
+use crate::app::Detail;
+use crate::kafka::member::RecentRecord;
+use crate::text::{format_timestamp, printable, shorten};
+
+pub fn render(frame: &mut Frame, area: Rect, detail: &Detail) {
+    frame.render_widget(Clear, area);
+    let block = pane(
+        format!(
+            " {}: latest records · ↑↓ select · any other key closes ",
+            detail.member
+        ),
+        true,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [list, body] =
+        Layout::horizontal([Constraint::Length(30), Constraint::Min(20)]).areas(inner);
+    let lines: Vec<Line> = detail
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let key = r.key.as_deref().map_or("-".to_string(), printable);
+            let text = shorten(&format!("p{}@{} {key}", r.partition, r.offset), 28);
+            if i == detail.selected {
+                Line::styled(
+                    format!("▸ {text}"),
+                    Style::new().add_modifier(Modifier::REVERSED),
+                )
+            } else {
+                Line::raw(format!("  {text}"))
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
+    if let Some(r) = detail.records.get(detail.selected) {
+        frame.render_widget(Paragraph::new(describe(r)).wrap(Wrap { trim: false }), body);
+    }
+}
+
+/// The value as pretty JSON when it is JSON; escaped text or hex otherwise.
+pub fn show_value(value: &[u8]) -> Vec<String> {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(value) {
+        if let Ok(pretty) = serde_json::to_string_pretty(&json) {
+            return pretty.lines().map(str::to_string).collect();
+        }
+    }
+    vec![printable(value)]
+}
+
+fn describe(r: &RecentRecord) -> Vec<Line<'static>> {
+    let field = |name: &str, value: String| Line::from(format!("{name:<10} {value}"));
+    let mut lines = vec![
+        field("topic", r.topic.clone()),
+        field("partition", r.partition.to_string()),
+        field("offset", r.offset.to_string()),
+        field(
+            "timestamp",
+            r.timestamp_ms.map_or("-".to_string(), |t| {
+                format!(
+                    "{} ({t} ms, {} time)",
+                    format_timestamp(t),
+                    r.timestamp_type
+                )
+            }),
+        ),
+        field(
+            "key",
+            r.key.as_deref().map_or("(none)".to_string(), printable),
+        ),
+    ];
+    if r.headers.is_empty() {
+        lines.push(field("headers", "(none)".to_string()));
+    }
+    for (i, (k, v)) in r.headers.iter().enumerate() {
+        let value = v.as_deref().map_or("(null)".to_string(), printable);
+        lines.push(field(
+            if i == 0 { "headers" } else { "" },
+            format!("{} = {value}", printable(k.as_bytes())),
+        ));
+    }
+    lines.push(Line::styled(
+        if r.truncated {
+            "value (the first 4 KiB)"
+        } else {
+            "value"
+        },
+        bold(),
+    ));
+    match &r.value {
+        None => lines.push(Line::styled("(null)", dim())),
+        Some(v) => lines.extend(show_value(v).into_iter().map(Line::raw)),
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_pretty_json_escaped_text_or_hex() {
+        assert_eq!(show_value(br#"{"a":1}"#), ["{", "  \"a\": 1", "}"]);
+        assert_eq!(show_value(b"plain\ttext"), ["plain\\ttext"]);
+        assert_eq!(show_value(&[0xde, 0xad, 0xbe, 0xef]), ["0xdeadbeef"]);
+    }
+}
