@@ -9,7 +9,7 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyM
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
-use crate::kafka::member::{Counts, MemberSnapshot, MemberState, RecentRecord};
+use crate::kafka::member::{Counts, GroupSettings, MemberSnapshot, MemberState, RecentRecord};
 use crate::kafka::metrics::RunReport;
 use crate::kafka::producer::Delivery;
 use crate::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
@@ -45,6 +45,8 @@ pub enum Command {
     ApplySettings(ProducerSettings),
     AddMember(u32),
     RemoveMember(u32),
+    /// Restart every consumer with this assignment strategy and group protocol.
+    Regroup(GroupSettings),
     /// Write these runs to CSV and JSON files.
     Export(Vec<RunReport>),
     /// Take a partition leader of the embedded cluster down for a few seconds.
@@ -108,11 +110,15 @@ pub enum Field {
     Rate,
     Key,
     Partitioner,
+    /// The consumers' partition.assignment.strategy.
+    Assignment,
+    /// The consumers' group.protocol.
+    Protocol,
     /// The embedded cluster's simulated round trip (only when kafka-lab serves it).
     Rtt,
 }
 
-pub const FIELDS: [Field; 9] = [
+pub const FIELDS: [Field; 11] = [
     Field::Acks,
     Field::BatchSize,
     Field::LingerMs,
@@ -121,6 +127,8 @@ pub const FIELDS: [Field; 9] = [
     Field::Rate,
     Field::Key,
     Field::Partitioner,
+    Field::Assignment,
+    Field::Protocol,
     Field::Rtt,
 ];
 
@@ -145,6 +153,8 @@ impl Field {
             Field::Rate => "rate (records/s)",
             Field::Key => "key",
             Field::Partitioner => "partitioner",
+            Field::Assignment => "group assignment",
+            Field::Protocol => "group.protocol",
             Field::Rtt => "simulated rtt ms",
         }
     }
@@ -172,6 +182,14 @@ impl Field {
             },
             Field::Key => one_of(&["id", "state", "city", "none"]),
             Field::Partitioner => one_of(&PARTITIONERS),
+            Field::Assignment => {
+                let known = ["range", "roundrobin", "cooperative-sticky"];
+                match t.split(',').map(str::trim).find(|s| !known.contains(s)) {
+                    None if !t.is_empty() => Ok(()),
+                    _ => Err(format!("one or more of {}", known.join(", "))),
+                }
+            }
+            Field::Protocol => one_of(&["classic", "consumer"]),
             Field::Rtt => match t.parse::<u64>() {
                 Ok(ms) if ms <= 10_000 => Ok(()),
                 _ => Err("milliseconds, 0 to 10000".to_string()),
@@ -179,7 +197,7 @@ impl Field {
         }
     }
 
-    fn value_of(self, s: &ProducerSettings) -> String {
+    fn value_of(self, s: &ProducerSettings, g: &GroupSettings) -> String {
         match self {
             Field::Acks => s.acks.clone(),
             Field::BatchSize => s.batch_size.clone(),
@@ -189,6 +207,8 @@ impl Field {
             Field::Rate => s.rate.map_or("max".to_string(), |r| format!("{r}")),
             Field::Key => format!("{:?}", s.key).to_lowercase(),
             Field::Partitioner => s.partitioner.clone(),
+            Field::Assignment => g.strategy.clone(),
+            Field::Protocol => g.protocol.clone(),
             Field::Rtt => s.rtt_ms.unwrap_or(0).to_string(),
         }
     }
@@ -205,9 +225,12 @@ pub struct SettingsForm {
 }
 
 impl SettingsForm {
-    fn new(s: &ProducerSettings) -> Self {
+    fn new(s: &ProducerSettings, g: &GroupSettings) -> Self {
         SettingsForm {
-            inputs: FIELDS.iter().map(|f| Input::new(f.value_of(s))).collect(),
+            inputs: FIELDS
+                .iter()
+                .map(|f| Input::new(f.value_of(s, g)))
+                .collect(),
             visible: if s.rtt_ms.is_some() {
                 FIELDS.len()
             } else {
@@ -228,7 +251,7 @@ impl SettingsForm {
     }
 
     /// The settings the form describes, if every field is valid and they fit together.
-    pub fn parse(&self) -> Result<ProducerSettings, String> {
+    pub fn parse(&self) -> Result<(ProducerSettings, GroupSettings), String> {
         for (i, f) in FIELDS.iter().enumerate().take(self.visible) {
             if let Some(e) = self.error(i) {
                 return Err(format!("{}: {e}", f.label()));
@@ -243,7 +266,11 @@ impl SettingsForm {
             "none" => KeyField::None,
             _ => KeyField::Id,
         };
-        Ok(ProducerSettings {
+        let group = GroupSettings {
+            strategy: self.value(Field::Assignment).to_string(),
+            protocol: self.value(Field::Protocol).to_string(),
+        };
+        let producer = ProducerSettings {
             acks: self.value(Field::Acks).to_string(),
             batch_size: self.value(Field::BatchSize).to_string(),
             linger_ms: self.value(Field::LingerMs).to_string(),
@@ -254,7 +281,8 @@ impl SettingsForm {
             key,
             rtt_ms: (self.visible == FIELDS.len())
                 .then(|| self.value(Field::Rtt).parse().unwrap_or(0)),
-        })
+        };
+        Ok((producer, group))
     }
 }
 
@@ -327,6 +355,7 @@ pub struct App {
     pub settings: SettingsForm,
     /// The settings in force (or being applied).
     pub applied: ProducerSettings,
+    pub applied_group: GroupSettings,
     pub help: bool,
     pub quitting: bool,
     /// Something to tell the user, in the status bar.
@@ -337,7 +366,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(cluster: ClusterInfo, settings: ProducerSettings) -> App {
+    pub fn new(cluster: ClusterInfo, settings: ProducerSettings, group: GroupSettings) -> App {
         App {
             cluster,
             detail: None,
@@ -352,8 +381,9 @@ impl App {
             timeline: Timeline::default(),
             members: Vec::new(),
             focus: Focus::Producer,
-            settings: SettingsForm::new(&settings),
+            settings: SettingsForm::new(&settings, &group),
             applied: settings,
+            applied_group: group,
             help: false,
             quitting: false,
             message: None,
@@ -591,11 +621,30 @@ impl App {
             }
             KeyCode::Down | KeyCode::Tab => form.selected = (form.selected + 1) % form.visible,
             KeyCode::Enter => match form.parse() {
-                Ok(settings) => {
+                Ok((settings, group)) => {
                     form.form_error = None;
-                    self.applied = settings.clone();
-                    self.message = Some("restarting the producer with the new settings".into());
-                    return vec![Command::ApplySettings(settings)];
+                    let mut commands = Vec::new();
+                    let mut said = Vec::new();
+                    if settings != self.applied {
+                        self.applied = settings.clone();
+                        said.push("restarting the producer");
+                        commands.push(Command::ApplySettings(settings));
+                    }
+                    if group != self.applied_group {
+                        self.timeline.expect(format!(
+                            "consumers rejoined: {} · {}",
+                            group.strategy, group.protocol
+                        ));
+                        self.applied_group = group.clone();
+                        said.push("restarting the consumers");
+                        commands.push(Command::Regroup(group));
+                    }
+                    self.message = Some(if said.is_empty() {
+                        "nothing changed".to_string()
+                    } else {
+                        format!("{} with the new settings", said.join(" and "))
+                    });
+                    return commands;
                 }
                 Err(e) => form.form_error = Some(format!("not applied: {e}")),
             },
@@ -834,6 +883,10 @@ mod tests {
                 group: "kafka-lab".into(),
             },
             settings(),
+            GroupSettings {
+                strategy: "range,roundrobin".into(),
+                protocol: "classic".into(),
+            },
         )
     }
 
@@ -995,6 +1048,36 @@ mod tests {
         assert_eq!(a.applied, want);
         key(&mut a, KeyCode::Esc);
         assert_eq!(a.focus, Focus::Producer);
+    }
+
+    #[test]
+    fn group_settings_restart_only_the_consumers() {
+        let mut a = app();
+        key(&mut a, KeyCode::Char('s'));
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
+        assert_eq!(a.message.as_deref(), Some("nothing changed"));
+        let i = FIELDS.iter().position(|f| *f == Field::Assignment).unwrap();
+        while a.settings.selected != i {
+            key(&mut a, KeyCode::Down);
+        }
+        for _ in 0..20 {
+            key(&mut a, KeyCode::Backspace);
+        }
+        for c in "cooperative-sticky".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        let want = GroupSettings {
+            strategy: "cooperative-sticky".into(),
+            protocol: "classic".into(),
+        };
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![Command::Regroup(want)]);
+        for c in "x".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        assert!(
+            a.settings.error(i).is_some(),
+            "cooperative-stickyx is no strategy"
+        );
     }
 
     #[test]

@@ -13,9 +13,9 @@ use crate::app::{App, ClusterInfo, Command, Event};
 use crate::cli::{Connection, DashboardArgs};
 use crate::config::Role;
 use crate::headless::load_dataset;
-use crate::kafka::cluster::MOCK_GROUP_SETTINGS;
-use crate::kafka::member::{self, MemberHandle};
+use crate::kafka::member::{self, GroupSettings, MemberHandle};
 use crate::kafka::producer_task::{self, ProducerCommand, ProducerSettings};
+use crate::kafka::KafkaEvent;
 use crate::target::Target;
 
 const FRAME: Duration = Duration::from_millis(33);
@@ -31,16 +31,15 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     let dataset = Arc::new(load_dataset(&args.source).await?);
     let topic = target.ensure_topic(&producer_settings).await?;
 
-    // The consumers' settings: the group, new records only, quick group changes on the mock.
-    let mut member_layers = target.layers.clone();
-    member_layers.builtin("auto.offset.reset", "latest", "dashboard");
-    member_layers.builtin("group.id", args.group.clone(), "dashboard (-g)");
-    if topic.is_mock {
-        for (key, value) in MOCK_GROUP_SETTINGS {
-            member_layers.builtin(key, value, "embedded cluster");
-        }
-    }
-    let consumer_settings = member_layers.resolve(Role::Consumer)?;
+    // The consumers' settings: the group, new records only, and the group settings of the
+    // panel (with quick group changes on the mock).
+    let mut base_layers = target.layers.clone();
+    base_layers.builtin("auto.offset.reset", "latest", "dashboard");
+    base_layers.builtin("group.id", args.group.clone(), "dashboard (-g)");
+    let consumer_settings = base_layers.resolve(Role::Consumer)?;
+    let group_settings = GroupSettings::effective(&consumer_settings);
+    let mut member_layers = group_settings.layers(&base_layers, topic.is_mock);
+    member_layers.resolve(Role::Consumer)?;
     let group = consumer_settings
         .get("group.id")
         .unwrap_or_default()
@@ -66,7 +65,9 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         initial.rtt_ms = Some(c.rtt_ms);
     }
     let mut rtt_in_force = initial.rtt_ms;
-    let mut app = App::new(cluster, initial.clone());
+    let mut app = App::new(cluster, initial.clone(), group_settings);
+    // Members to start again, with new group settings, once they have left.
+    let mut rejoining: Vec<u32> = Vec::new();
 
     let (kafka_tx, mut kafka_rx) = mpsc::channel(256);
     let producer = producer_task::spawn(
@@ -100,7 +101,16 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     let outcome: Result<()> = async {
         loop {
             let commands = tokio::select! {
-                Some(event) = kafka_rx.recv() => app.update(Event::Kafka(event)),
+                Some(event) = kafka_rx.recv() => {
+                    if let KafkaEvent::MemberLeft { id, .. } = &event {
+                        members.retain(|m| m.id != *id);
+                        if let Some(i) = rejoining.iter().position(|r| r == id) {
+                            rejoining.remove(i);
+                            members.push(member::spawn(*id, &member_layers, &target.topic, kafka_tx.clone()));
+                        }
+                    }
+                    app.update(Event::Kafka(event))
+                }
                 Some(notice) = notice_rx.recv() => {
                     if let (Some(broker), Some(embedded)) = (notice.bring_up, &target.embedded) {
                         embedded.broker_up(broker);
@@ -132,6 +142,13 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
                             }
                         }
                         producer.send(ProducerCommand::Apply(s))
+                    }
+                    Command::Regroup(group) => {
+                        member_layers = group.layers(&base_layers, topic.is_mock);
+                        for m in &mut members {
+                            rejoining.push(m.id);
+                            m.leave();
+                        }
                     }
                     Command::Export(rows) => {
                         let notice = match export(&rows) {

@@ -5,7 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kafka_lab::app::{App, ClusterInfo, Event};
-use kafka_lab::kafka::member::{Counts, MemberSnapshot, MemberState, PartitionLag, RecentRecord};
+use kafka_lab::kafka::member::{
+    Counts, GroupSettings, MemberSnapshot, MemberState, PartitionLag, RecentRecord,
+};
 use kafka_lab::kafka::metrics::{Accounting, LatencySummary, RunReport, WindowFigures};
 use kafka_lab::kafka::producer::Delivery;
 use kafka_lab::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
@@ -45,6 +47,10 @@ fn app() -> App {
             group: "kafka-lab".into(),
         },
         settings(),
+        GroupSettings {
+            strategy: "range,roundrobin".into(),
+            protocol: "classic".into(),
+        },
     )
 }
 

@@ -8,11 +8,67 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc::Sender;
 use tokio::sync::oneshot;
 
-use crate::config::{Layers, Role};
+use crate::config::{ClientSettings, Layers, Role};
 use crate::kafka::consumer::{GroupEvent, LabConsumer};
 use crate::kafka::metrics::{Interval, LatencySummary, Window};
 use crate::kafka::producer_task::TICK;
 use crate::kafka::KafkaEvent;
+
+/// How the group shares partitions: the assignment strategy and the group protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSettings {
+    /// `partition.assignment.strategy` (classic protocol): range, roundrobin,
+    /// cooperative-sticky, or a list.
+    pub strategy: String,
+    /// `group.protocol`: classic, or consumer (KIP-848: the broker assigns).
+    pub protocol: String,
+}
+
+impl GroupSettings {
+    /// The values in force for consumer `settings` (librdkafka's defaults where unset).
+    pub fn effective(settings: &ClientSettings) -> GroupSettings {
+        let get = |key: &str| {
+            settings
+                .get(key)
+                .map(str::to_string)
+                .or_else(|| crate::kafka::properties::lookup(key).map(|p| p.default.clone()))
+                .unwrap_or_default()
+        };
+        GroupSettings {
+            strategy: get("partition.assignment.strategy"),
+            protocol: get("group.protocol"),
+        }
+    }
+
+    /// Member settings: `base` with these on top. With the consumer protocol the broker
+    /// assigns (`group.remote.assignor`: range for range, uniform otherwise) and librdkafka
+    /// refuses the classic protocol's strategy and timing settings.
+    pub fn layers(&self, base: &Layers, mock: bool) -> Layers {
+        let mut layers = base.clone();
+        if self.protocol == "consumer" {
+            layers.set_by("group.protocol", "consumer", "settings panel".into());
+            let assignor = if self.strategy == "range" {
+                "range"
+            } else {
+                "uniform"
+            };
+            layers.set_by("group.remote.assignor", assignor, "settings panel".into());
+        } else {
+            layers.set_by("group.protocol", "classic", "settings panel".into());
+            layers.set_by(
+                "partition.assignment.strategy",
+                self.strategy.clone(),
+                "settings panel".into(),
+            );
+            if mock {
+                for (key, value) in crate::kafka::cluster::MOCK_GROUP_SETTINGS {
+                    layers.builtin(key, value, "embedded cluster");
+                }
+            }
+        }
+        layers
+    }
+}
 
 /// Records kept per member for its pane.
 const LATEST: usize = 8;
@@ -342,6 +398,35 @@ fn lags(consumer: &LabConsumer, topic: &str) -> Vec<PartitionLag> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_settings_fit_the_protocol() {
+        let mut base = Layers::default();
+        base.flag("bootstrap.servers", "h:1", "test");
+        base.flag("group.id", "g", "test");
+        let classic = GroupSettings {
+            strategy: "cooperative-sticky".into(),
+            protocol: "classic".into(),
+        };
+        let c = classic.layers(&base, true).resolve(Role::Consumer).unwrap();
+        assert_eq!(
+            c.get("partition.assignment.strategy"),
+            Some("cooperative-sticky")
+        );
+        assert_eq!(c.get("session.timeout.ms"), Some("2000"));
+        let kip848 = GroupSettings {
+            strategy: "cooperative-sticky".into(),
+            protocol: "consumer".into(),
+        };
+        let k = kip848.layers(&base, true).resolve(Role::Consumer).unwrap();
+        assert_eq!(k.get("group.protocol"), Some("consumer"));
+        assert_eq!(k.get("group.remote.assignor"), Some("uniform"));
+        assert_eq!(k.get("partition.assignment.strategy"), None);
+        assert_eq!(k.get("session.timeout.ms"), None);
+        // librdkafka accepts the result.
+        k.client_config().create_native_config().unwrap();
+        assert_eq!(GroupSettings::effective(&c).strategy, "cooperative-sticky");
+    }
 
     #[test]
     fn lag_is_high_watermark_minus_position() {
