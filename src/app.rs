@@ -35,6 +35,11 @@ pub enum Event {
     Resize,
     /// Something the run loop did on a command (an export, a broker outage) has news.
     Notice(String),
+    /// The producer and the consumers now work on another topic.
+    TopicSwitched {
+        topic: String,
+        partitions: usize,
+    },
 }
 
 /// What the Kafka side must do.
@@ -47,6 +52,15 @@ pub enum Command {
     RemoveMember(u32),
     /// Restart every consumer with this assignment strategy and group protocol.
     Regroup(GroupSettings),
+    CreateTopic {
+        name: String,
+        partitions: i32,
+        replication: i32,
+    },
+    AddPartitions {
+        total: i32,
+    },
+    SwitchTopic(String),
     /// Write these runs to CSV and JSON files.
     Export(Vec<RunReport>),
     /// Take a partition leader of the embedded cluster down for a few seconds.
@@ -286,6 +300,86 @@ impl SettingsForm {
     }
 }
 
+/// The topic form (`a`): create a topic, add partitions to the current one, switch topics.
+#[derive(Debug, Clone)]
+pub struct AdminForm {
+    /// create: name, partitions, replication; add: total; switch: name.
+    pub inputs: [Input; 5],
+    pub selected: usize,
+    pub error: Option<String>,
+}
+
+pub const ADMIN_ROWS: [&str; 5] = [
+    "new topic name",
+    "  partitions",
+    "  replication factor",
+    "partitions in all (add)",
+    "switch to topic",
+];
+
+fn topic_name(t: &str) -> Result<String, String> {
+    let ok = !t.is_empty()
+        && t.len() <= 249
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err("a topic name is 1 to 249 of a-z A-Z 0-9 . _ -".to_string())
+    }
+}
+
+fn count(t: &str, what: &str, min: i32) -> Result<i32, String> {
+    match t.trim().parse::<i32>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(format!("{what}: a whole number from {min}")),
+    }
+}
+
+impl AdminForm {
+    fn new(partitions: usize) -> AdminForm {
+        AdminForm {
+            inputs: [
+                Input::default(),
+                Input::new("6".into()),
+                Input::new("1".into()),
+                Input::new((partitions + 2).to_string()),
+                Input::default(),
+            ],
+            selected: 0,
+            error: None,
+        }
+    }
+
+    /// The command of the selected row, if its values are valid.
+    pub fn command(&self, current_partitions: usize) -> Result<Command, String> {
+        let v = |i: usize| self.inputs[i].value().trim();
+        match self.selected {
+            0..=2 => {
+                let replication = match v(2) {
+                    "-1" => -1,
+                    other => count(other, "replication factor", 1)?,
+                };
+                Ok(Command::CreateTopic {
+                    name: topic_name(v(0))?,
+                    partitions: count(v(1), "partitions", 1)?,
+                    replication,
+                })
+            }
+            3 => {
+                let total = count(v(3), "partitions", 1)?;
+                if total as usize <= current_partitions {
+                    return Err(format!(
+                        "a topic's partitions can only grow: it has {current_partitions}"
+                    ));
+                }
+                Ok(Command::AddPartitions { total })
+            }
+            _ => Ok(Command::SwitchTopic(topic_name(v(4))?)),
+        }
+    }
+}
+
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -334,6 +428,7 @@ pub struct Detail {
 pub struct App {
     pub cluster: ClusterInfo,
     pub detail: Option<Detail>,
+    pub admin: Option<AdminForm>,
     pub producer: ProducerView,
     /// Ended runs, oldest first (the last `RUNS` of them).
     pub runs: VecDeque<RunReport>,
@@ -344,6 +439,8 @@ pub struct App {
     pub topic: Option<TopicSnapshot>,
     /// Records delivered per partition by the runs before the current one.
     pub produced_before: BTreeMap<i32, u64>,
+    /// Runs before this one wrote to another topic.
+    first_run_on_topic: u32,
     /// What members that have left had counted.
     pub counts_departed: Counts,
     /// The field the stream table groups by.
@@ -370,12 +467,14 @@ impl App {
         App {
             cluster,
             detail: None,
+            admin: None,
             producer: ProducerView::default(),
             runs: VecDeque::new(),
             defaults: settings.report_settings(),
             view: View::Consumers,
             topic: None,
             produced_before: BTreeMap::new(),
+            first_run_on_topic: 0,
             counts_departed: Counts::default(),
             group_by: GroupBy::Type,
             timeline: Timeline::default(),
@@ -407,6 +506,21 @@ impl App {
             Event::Key(_) | Event::Resize => Vec::new(),
             Event::Notice(text) => {
                 self.message = Some(text);
+                Vec::new()
+            }
+            Event::TopicSwitched { topic, partitions } => {
+                self.message = Some(format!("now on topic {topic} ({partitions} partitions)"));
+                push_log(
+                    &mut self.producer.log,
+                    LogLine::Mark(format!("switched to topic {topic}")),
+                );
+                self.cluster.topic = topic;
+                self.cluster.partitions = partitions;
+                self.topic = None;
+                self.produced_before.clear();
+                self.first_run_on_topic = self.producer.snapshot.as_ref().map_or(0, |s| s.run) + 1;
+                self.timeline
+                    .new_topic(format!("consumers moved to topic {}", self.cluster.topic));
                 Vec::new()
             }
             Event::Kafka(KafkaEvent::Topic(t)) => {
@@ -472,6 +586,30 @@ impl App {
             } else {
                 Vec::new()
             };
+        }
+        if let Some(form) = &mut self.admin {
+            match key.code {
+                KeyCode::Esc => self.admin = None,
+                KeyCode::Up => {
+                    form.selected = (form.selected + ADMIN_ROWS.len() - 1) % ADMIN_ROWS.len()
+                }
+                KeyCode::Down | KeyCode::Tab => {
+                    form.selected = (form.selected + 1) % ADMIN_ROWS.len()
+                }
+                KeyCode::Enter => match form.command(self.cluster.partitions) {
+                    Ok(command) => {
+                        self.admin = None;
+                        self.message = Some("asking the cluster ...".into());
+                        return vec![command];
+                    }
+                    Err(e) => form.error = Some(e),
+                },
+                _ => {
+                    form.inputs[form.selected].handle_event(&TermEvent::Key(key));
+                    form.error = None;
+                }
+            }
+            return Vec::new();
         }
         if let Some(detail) = &mut self.detail {
             match key.code {
@@ -562,6 +700,10 @@ impl App {
                     GroupBy::Country => GroupBy::Type,
                 };
                 self.view = View::Partitions;
+                Vec::new()
+            }
+            KeyCode::Char('a') => {
+                self.admin = Some(AdminForm::new(self.cluster.partitions));
                 Vec::new()
             }
             KeyCode::Char('g') => {
@@ -692,8 +834,12 @@ impl App {
         let view = &mut self.producer;
         let new_run = view.snapshot.as_ref().is_some_and(|old| old.run != s.run);
         if new_run {
-            // The previous run's last snapshot holds its final counts.
-            for (p, n) in view.snapshot.iter().flat_map(|old| &old.by_partition) {
+            // The previous run's last snapshot holds its final counts (if it wrote to this topic).
+            let this_topic = view
+                .snapshot
+                .as_ref()
+                .filter(|old| old.run >= self.first_run_on_topic);
+            for (p, n) in this_topic.iter().flat_map(|old| &old.by_partition) {
                 *self.produced_before.entry(*p).or_insert(0) += n;
             }
         }
@@ -1078,6 +1224,74 @@ mod tests {
             a.settings.error(i).is_some(),
             "cooperative-stickyx is no strategy"
         );
+    }
+
+    #[test]
+    fn topic_form_checks_values_and_issues_one_command() {
+        let mut a = app();
+        key(&mut a, KeyCode::Char('a'));
+        assert!(a.admin.is_some());
+        for c in "bad name".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
+        assert!(a
+            .admin
+            .as_ref()
+            .unwrap()
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("topic name"));
+        for _ in 0..8 {
+            key(&mut a, KeyCode::Backspace);
+        }
+        for c in "beers".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        let create = Command::CreateTopic {
+            name: "beers".into(),
+            partitions: 6,
+            replication: 1,
+        };
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![create]);
+        assert!(a.admin.is_none());
+        // Partitions only grow.
+        key(&mut a, KeyCode::Char('a'));
+        for _ in 0..3 {
+            key(&mut a, KeyCode::Down);
+        }
+        key(&mut a, KeyCode::Backspace);
+        key(&mut a, KeyCode::Char('4'));
+        assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
+        assert!(a
+            .admin
+            .as_ref()
+            .unwrap()
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("only grow"));
+        key(&mut a, KeyCode::Backspace);
+        key(&mut a, KeyCode::Char('9'));
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![Command::AddPartitions { total: 9 }]
+        );
+        key(&mut a, KeyCode::Char('a'));
+        key(&mut a, KeyCode::Up);
+        for c in "beers".chars() {
+            key(&mut a, KeyCode::Char(c));
+        }
+        assert_eq!(
+            key(&mut a, KeyCode::Enter),
+            vec![Command::SwitchTopic("beers".into())]
+        );
+        a.update(Event::TopicSwitched {
+            topic: "beers".into(),
+            partitions: 6,
+        });
+        assert_eq!(a.cluster.topic, "beers");
     }
 
     #[test]

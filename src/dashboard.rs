@@ -13,6 +13,7 @@ use crate::app::{App, ClusterInfo, Command, Event};
 use crate::cli::{Connection, DashboardArgs};
 use crate::config::Role;
 use crate::headless::load_dataset;
+use crate::kafka::cluster;
 use crate::kafka::member::{self, GroupSettings, MemberHandle};
 use crate::kafka::producer_task::{self, ProducerCommand, ProducerSettings};
 use crate::kafka::KafkaEvent;
@@ -78,8 +79,9 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         !args.paused,
         kafka_tx.clone(),
     );
-    let _watcher =
-        crate::kafka::watcher::spawn(&consumer_settings, &target.topic, kafka_tx.clone());
+    let mut topic_name = target.topic.clone();
+    let mut watcher =
+        crate::kafka::watcher::spawn(&consumer_settings, &topic_name, kafka_tx.clone());
     let mut members: Vec<MemberHandle> = Vec::new();
     let first = app.reserve_member();
     members.push(member::spawn(
@@ -106,7 +108,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
                         members.retain(|m| m.id != *id);
                         if let Some(i) = rejoining.iter().position(|r| r == id) {
                             rejoining.remove(i);
-                            members.push(member::spawn(*id, &member_layers, &target.topic, kafka_tx.clone()));
+                            members.push(member::spawn(*id, &member_layers, &topic_name, kafka_tx.clone()));
                         }
                     }
                     app.update(Event::Kafka(event))
@@ -143,6 +145,64 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
                         }
                         producer.send(ProducerCommand::Apply(s))
                     }
+                    Command::CreateTopic { name, partitions, replication } => match &target.embedded {
+                        Some(cluster) => {
+                            let notice = match cluster.create_topic(&name, partitions) {
+                                Ok(()) => format!("created topic {name} with {partitions} partitions (a, then switch, moves to it)"),
+                                Err(e) => e.to_string(),
+                            };
+                            app.update(Event::Notice(notice));
+                        }
+                        None => {
+                            let (settings, notices) = (producer_settings.clone(), notice_tx.clone());
+                            tokio::spawn(async move {
+                                let text = match cluster::create_topic(&settings, &name, partitions, replication).await {
+                                    Ok(()) => format!("created topic {name} with {partitions} partitions (a, then switch, moves to it)"),
+                                    Err(e) => e.to_string(),
+                                };
+                                let _ = notices.send(Notice { text, bring_up: None }).await;
+                            });
+                        }
+                    },
+                    Command::AddPartitions { total } => {
+                        if target.embedded.is_some() {
+                            app.update(Event::Notice(
+                                "the embedded cluster cannot add partitions to an existing topic: create a topic with more (a) and switch to it".into(),
+                            ));
+                        } else {
+                            let (settings, notices, name) = (producer_settings.clone(), notice_tx.clone(), topic_name.clone());
+                            tokio::spawn(async move {
+                                let text = match cluster::add_partitions(&settings, &name, total as usize).await {
+                                    Ok(()) => format!("topic {name} now has {total} partitions: watch the group rebalance (g)"),
+                                    Err(e) => e.to_string(),
+                                };
+                                let _ = notices.send(Notice { text, bring_up: None }).await;
+                            });
+                        }
+                    }
+                    Command::SwitchTopic(name) => {
+                        let settings = producer_settings.clone();
+                        let probe_name = name.clone();
+                        let found = tokio::task::spawn_blocking(move || {
+                            cluster::probe(&settings, &probe_name, Duration::from_secs(5))
+                        })
+                        .await?;
+                        match found {
+                            Ok(info) => {
+                                producer.send(ProducerCommand::SwitchTopic(name.clone()));
+                                topic_name = name.clone();
+                                watcher = crate::kafka::watcher::spawn(&consumer_settings, &topic_name, kafka_tx.clone());
+                                for m in &mut members {
+                                    rejoining.push(m.id);
+                                    m.leave();
+                                }
+                                app.update(Event::TopicSwitched { topic: name, partitions: info.partitions.len() });
+                            }
+                            Err(e) => {
+                                app.update(Event::Notice(e.to_string()));
+                            }
+                        }
+                    }
                     Command::Regroup(group) => {
                         member_layers = group.layers(&base_layers, topic.is_mock);
                         for m in &mut members {
@@ -162,7 +222,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
                             Some(cluster) => outage(
                                 cluster,
                                 &producer_settings,
-                                &target.topic,
+                                &topic_name,
                                 &mut outages,
                                 notice_tx.clone(),
                             ),
@@ -173,7 +233,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
                     Command::AddMember(id) => members.push(member::spawn(
                         id,
                         &member_layers,
-                        &target.topic,
+                        &topic_name,
                         kafka_tx.clone(),
                     )),
                     Command::RemoveMember(id) => {

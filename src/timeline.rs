@@ -44,6 +44,13 @@ impl Timeline {
         self.pending_cause = Some(cause);
     }
 
+    /// The group moved to another topic: partitions start afresh; the history stays.
+    pub fn new_topic(&mut self, cause: String) {
+        self.held.clear();
+        self.lost_at.clear();
+        self.pending_cause = Some(cause);
+    }
+
     /// A member's partitions as of `at`; `revoked_at` is when it last lost some.
     pub fn report(
         &mut self,

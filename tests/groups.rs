@@ -192,3 +192,15 @@ fn real_broker_topic_admin_and_acks_all() {
     assert_eq!(r["settings"]["acks"], "all");
     assert_eq!(r["settings"]["enable.idempotence"], "true");
 }
+
+#[test]
+fn embedded_cluster_creates_topics_without_an_admin_api() {
+    let cluster = kafka_lab::kafka::cluster::EmbeddedCluster::start(&Default::default()).unwrap();
+    let settings = producer_settings(cluster.bootstrap_servers());
+    cluster.create_topic("beers", 3).unwrap();
+    let info = cluster::probe(&settings, "beers", Duration::from_secs(5)).unwrap();
+    assert_eq!(info.partitions, vec![0, 1, 2]);
+    assert!(info.is_mock);
+    let err = cluster.create_topic("beers", 3).unwrap_err().to_string();
+    assert!(err.contains("already exists"), "{err}");
+}

@@ -91,6 +91,7 @@ enum Command {
     Rtt(Duration),
     BrokerDown(i32),
     BrokerUp(i32),
+    CreateTopic(String, i32, mpsc::Sender<Result<(), String>>),
 }
 
 /// librdkafka's mock cluster, owned by a thread of its own (the mock handle is not `Send`).
@@ -175,6 +176,22 @@ impl EmbeddedCluster {
     pub fn broker_up(&self, broker: i32) {
         self.send(Command::BrokerUp(broker));
     }
+
+    /// Creates a topic in the embedded cluster (it has no admin API).
+    pub fn create_topic(&self, topic: &str, partitions: i32) -> Result<(), ClusterError> {
+        let (reply, answer) = mpsc::channel();
+        self.send(Command::CreateTopic(topic.to_string(), partitions, reply));
+        answer
+            .recv_timeout(Duration::from_secs(5))
+            .map_err(|_| {
+                admin_error(
+                    "create",
+                    topic,
+                    "the embedded cluster did not answer".into(),
+                )
+            })?
+            .map_err(|e| admin_error("create", topic, e))
+    }
 }
 
 impl Drop for EmbeddedCluster {
@@ -230,6 +247,11 @@ fn run_embedded(
             Command::Rtt(rtt) => mock.broker_round_trip_time(-1, rtt),
             Command::BrokerDown(id) => mock.broker_down(id),
             Command::BrokerUp(id) => mock.broker_up(id),
+            Command::CreateTopic(name, partitions, reply) => {
+                let result = mock.create_topic(&name, partitions, 1);
+                let _ = reply.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                result
+            }
         };
     }
 }

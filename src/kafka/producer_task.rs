@@ -131,6 +131,8 @@ pub enum ProducerCommand {
     Start,
     Stop,
     Apply(ProducerSettings),
+    /// Flush, then go on (a new run) with another topic.
+    SwitchTopic(String),
     Shutdown,
 }
 
@@ -312,6 +314,14 @@ impl Task {
                 Ok(ProducerCommand::Stop) => {
                     self.finish();
                     self.state = ProducerState::Stopped;
+                }
+                Ok(ProducerCommand::SwitchTopic(topic)) => {
+                    let was_running = self.producer.is_some();
+                    self.finish();
+                    self.topic = topic;
+                    if was_running {
+                        self.start();
+                    }
                 }
                 Ok(ProducerCommand::Apply(settings)) => {
                     self.state = ProducerState::Restarting;

@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::{bold, pane};
 
-pub const KEYS: [(&str, &str); 18] = [
+pub const KEYS: [(&str, &str); 19] = [
     ("p", "start or stop the producer"),
     ("c", "add a consumer to the group (a new pane)"),
     ("x", "remove the selected consumer (it leaves the group)"),
@@ -44,6 +44,7 @@ pub const KEYS: [(&str, &str); 18] = [
         "b",
         "embedded cluster: take a partition leader down for 5 s",
     ),
+    ("a", "topics: create one, add partitions, switch topic"),
     ("?", "this help; any key closes it"),
     ("q", "quit: flush, leave the group, restore the terminal"),
     ("Ctrl-C", "quit from anywhere"),

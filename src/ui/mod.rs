@@ -15,6 +15,7 @@
 //! line each when they no longer fit. Below `MIN_WIDTH` x `MIN_HEIGHT` a notice asks for a
 //! larger window.
 
+mod admin;
 mod detail;
 mod help;
 mod members;
@@ -62,6 +63,9 @@ pub fn render(frame: &mut Frame, app: &App) {
     status::render(frame, status_bar, app);
     if let Some(d) = &app.detail {
         detail::render(frame, bottom, d);
+    }
+    if let Some(form) = &app.admin {
+        admin::render(frame, area, app, form);
     }
     if app.help {
         help::render(frame, area);

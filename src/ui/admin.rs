@@ -1,0 +1,62 @@
+//! The topic form (`a`): create a topic, add partitions to the current one, switch topics.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{dim, pane};
+use crate::app::{AdminForm, App, ADMIN_ROWS};
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
+    let [_, middle, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(ADMIN_ROWS.len() as u16 + 8),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [_, popup, _] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(72),
+        Constraint::Fill(1),
+    ])
+    .areas(middle);
+    frame.render_widget(Clear, popup);
+    let block = pane(" Topics (a) ", true);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let mut lines = vec![Line::styled(
+        format!(
+            "current: {} ({} partitions) · ↑↓ row · Enter does that row's action · Esc closes",
+            app.cluster.topic, app.cluster.partitions
+        ),
+        dim(),
+    )];
+    for (i, label) in ADMIN_ROWS.iter().enumerate() {
+        let selected = i == form.selected;
+        let style = if selected {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(vec![
+            Span::raw(if selected { "▸ " } else { "  " }),
+            Span::styled(format!("{label:<26}"), dim()),
+            Span::styled(format!("{:<20}", form.inputs[i].value()), style),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        if app.cluster.owned {
+            "embedded cluster: topics are made by the cluster itself; it cannot add partitions to an existing topic"
+        } else {
+            "a real cluster: through the admin API (needs the rights to create and alter topics)"
+        },
+        dim(),
+    ));
+    if let Some(e) = &form.error {
+        lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
