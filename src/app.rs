@@ -35,6 +35,8 @@ pub enum Event {
     Resize,
     /// Something the run loop did on a command (an export, a broker outage) has news.
     Notice(String),
+    /// The consumers' sink was opened (its path) or closed.
+    SinkChanged(Option<String>),
     /// The producer and the consumers now work on another topic.
     TopicSwitched {
         topic: String,
@@ -61,6 +63,8 @@ pub enum Command {
         total: i32,
     },
     SwitchTopic(String),
+    /// Start or stop writing consumed records to a JSON-lines file.
+    ToggleSink,
     /// Write these runs to CSV and JSON files.
     Export(Vec<RunReport>),
     /// Take a partition leader of the embedded cluster down for a few seconds.
@@ -111,6 +115,15 @@ pub struct ProducerView {
 pub struct MemberView {
     pub snapshot: MemberSnapshot,
     pub error: Option<(String, u32)>,
+    /// End-to-end p99 latency, one point per snapshot, for the pane's chart.
+    pub e2e_history: VecDeque<f64>,
+}
+
+fn push_point(history: &mut VecDeque<f64>, value: f64) {
+    if history.len() == HISTORY {
+        history.pop_front();
+    }
+    history.push_back(value);
 }
 
 /// The settings the panel edits, in order.
@@ -427,6 +440,8 @@ pub struct Detail {
 
 pub struct App {
     pub cluster: ClusterInfo,
+    /// Where consumed records are written, while `w` has it on.
+    pub sink: Option<String>,
     pub detail: Option<Detail>,
     pub admin: Option<AdminForm>,
     pub producer: ProducerView,
@@ -466,6 +481,7 @@ impl App {
     pub fn new(cluster: ClusterInfo, settings: ProducerSettings, group: GroupSettings) -> App {
         App {
             cluster,
+            sink: None,
             detail: None,
             admin: None,
             producer: ProducerView::default(),
@@ -506,6 +522,10 @@ impl App {
             Event::Key(_) | Event::Resize => Vec::new(),
             Event::Notice(text) => {
                 self.message = Some(text);
+                Vec::new()
+            }
+            Event::SinkChanged(path) => {
+                self.sink = path;
                 Vec::new()
             }
             Event::TopicSwitched { topic, partitions } => {
@@ -702,6 +722,7 @@ impl App {
                 self.view = View::Partitions;
                 Vec::new()
             }
+            KeyCode::Char('w') => vec![Command::ToggleSink],
             KeyCode::Char('a') => {
                 self.admin = Some(AdminForm::new(self.cluster.partitions));
                 Vec::new()
@@ -887,12 +908,20 @@ impl App {
         match self.members.iter_mut().find(|v| v.snapshot.id == m.id) {
             Some(view) => {
                 view.error = age(view.error.take(), m.last_error.clone());
+                if m.received > 0 {
+                    push_point(&mut view.e2e_history, m.e2e.p99);
+                }
                 view.snapshot = m;
             }
             None => {
                 let error = m.last_error.clone().map(|e| (e, 0));
                 let at = self.members.partition_point(|v| v.snapshot.id < m.id);
-                self.members.insert(at, MemberView { snapshot: m, error });
+                let view = MemberView {
+                    snapshot: m,
+                    error,
+                    e2e_history: VecDeque::new(),
+                };
+                self.members.insert(at, view);
                 if let Focus::Member(i) = self.focus {
                     if i >= at {
                         self.focus = Focus::Member(i + 1);

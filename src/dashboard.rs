@@ -17,6 +17,7 @@ use crate::kafka::cluster;
 use crate::kafka::member::{self, GroupSettings, MemberHandle};
 use crate::kafka::producer_task::{self, ProducerCommand, ProducerSettings};
 use crate::kafka::KafkaEvent;
+use crate::sink::{SharedSink, Sink};
 use crate::target::Target;
 
 const FRAME: Duration = Duration::from_millis(33);
@@ -84,11 +85,13 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         crate::kafka::watcher::spawn(&consumer_settings, &topic_name, kafka_tx.clone());
     let mut members: Vec<MemberHandle> = Vec::new();
     let first = app.reserve_member();
+    let sink = SharedSink::default();
     members.push(member::spawn(
         first,
         &member_layers,
         &target.topic,
         kafka_tx.clone(),
+        sink.clone(),
     ));
 
     let (key_tx, mut key_rx) = mpsc::channel(64);
@@ -108,7 +111,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
                         members.retain(|m| m.id != *id);
                         if let Some(i) = rejoining.iter().position(|r| r == id) {
                             rejoining.remove(i);
-                            members.push(member::spawn(*id, &member_layers, &topic_name, kafka_tx.clone()));
+                            members.push(member::spawn(*id, &member_layers, &topic_name, kafka_tx.clone(), sink.clone()));
                         }
                     }
                     app.update(Event::Kafka(event))
@@ -235,7 +238,37 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
                         &member_layers,
                         &topic_name,
                         kafka_tx.clone(),
+                        sink.clone(),
                     )),
+                    Command::ToggleSink => {
+                        let mut open = sink.lock().unwrap();
+                        let notice = match open.take() {
+                            Some(mut s) => {
+                                let _ = s.flush();
+                                app.update(Event::SinkChanged(None));
+                                format!("stopped writing: {} records in {}", s.written, s.path().display())
+                            }
+                            None => {
+                                let path = std::path::PathBuf::from(format!(
+                                    "kafka-lab-sink-{}.jsonl",
+                                    std::time::SystemTime::now()
+                                        .duration_since(std::time::UNIX_EPOCH)
+                                        .unwrap_or_default()
+                                        .as_secs()
+                                ));
+                                match Sink::open(&path) {
+                                    Ok(s) => {
+                                        let shown = std::env::current_dir().unwrap_or_default().join(&path);
+                                        *open = Some(s);
+                                        app.update(Event::SinkChanged(Some(shown.display().to_string())));
+                                        format!("writing consumed records to {} (w stops)", shown.display())
+                                    }
+                                    Err(e) => format!("cannot open {}: {e}", path.display()),
+                                }
+                            }
+                        };
+                        app.update(Event::Notice(notice));
+                    }
                     Command::RemoveMember(id) => {
                         if let Some(m) = members.iter_mut().find(|m| m.id == id) {
                             m.leave();

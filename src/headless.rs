@@ -10,10 +10,10 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::{Connection, ConsumeArgs, Output, ProduceArgs, SourceArgs};
 use crate::config::Role;
-use crate::kafka::cluster::{EmbeddedCluster, MOCK_GROUP_SETTINGS};
+use crate::kafka::cluster::{EmbeddedCluster, MOCK_FETCH_SETTINGS, MOCK_GROUP_SETTINGS};
 use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
 use crate::kafka::producer::{Delivery, LabProducer, Pacer, Reports};
-use crate::sink::Sink;
+use crate::sink::{record_line, Sink};
 use crate::source::{self, Dataset, FetchOptions, Source};
 use crate::target::{embedded_options, Target};
 use crate::text::{format_timestamp, logfmt, printable, shorten};
@@ -207,28 +207,6 @@ fn record_text(r: &ConsumedRecord) -> String {
     )
 }
 
-fn record_json(r: &ConsumedRecord) -> serde_json::Value {
-    let text = |b: &Option<Vec<u8>>| {
-        b.as_deref()
-            .map(|b| String::from_utf8(b.to_vec()).unwrap_or_else(|_| printable(b)))
-    };
-    let headers: serde_json::Map<String, serde_json::Value> = r
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), text(v).into()))
-        .collect();
-    serde_json::json!({
-        "topic": r.topic,
-        "partition": r.partition,
-        "offset": r.offset,
-        "timestamp_ms": r.timestamp_ms,
-        "timestamp_type": r.timestamp_type,
-        "key": text(&r.key),
-        "value": text(&r.value),
-        "headers": headers,
-    })
-}
-
 pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
     let mut target = Target::connect(c, Role::Consumer)?;
     let random_group = format!("kafka-lab-consume-{:08x}", rand_u32());
@@ -251,7 +229,7 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
     }
     let mut settings = target.settings(Role::Consumer)?;
     if target.ensure_topic(&settings).await?.is_mock {
-        for (key, value) in MOCK_GROUP_SETTINGS {
+        for (key, value) in MOCK_GROUP_SETTINGS.into_iter().chain(MOCK_FETCH_SETTINGS) {
             target.layers.builtin(key, value, "embedded cluster");
         }
         settings = target.settings(Role::Consumer)?;
@@ -299,12 +277,12 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
         match received {
             Ok(record) => {
                 if let Some(s) = sink.as_mut() {
-                    s.write(&record_json(&record))
+                    s.write(&record_line(&record))
                         .with_context(|| format!("cannot write to {}", s.path().display()))?;
                 }
                 let line = match args.output {
                     Output::Text => record_text(&record),
-                    Output::Json => record_json(&record).to_string(),
+                    Output::Json => record_line(&record).to_string(),
                 };
                 if let Err(e) = writeln!(stdout.lock(), "{line}") {
                     // The reader went away (`| head`): stop, but still commit what was printed.

@@ -4,9 +4,40 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::kafka::consumer::ConsumedRecord;
+use crate::text::printable;
+
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// A sink the dashboard's consumers share; `None` while it is off.
+pub type SharedSink = Arc<Mutex<Option<Sink>>>;
+
+/// A record with its metadata as one JSON object: what `consume --output json` prints and a
+/// sink stores. Text that is not UTF-8 is escaped.
+pub fn record_line(r: &ConsumedRecord) -> serde_json::Value {
+    let text = |b: &Option<Vec<u8>>| {
+        b.as_deref()
+            .map(|b| String::from_utf8(b.to_vec()).unwrap_or_else(|_| printable(b)))
+    };
+    let headers: serde_json::Map<String, serde_json::Value> = r
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), text(v).into()))
+        .collect();
+    serde_json::json!({
+        "topic": r.topic,
+        "partition": r.partition,
+        "offset": r.offset,
+        "timestamp_ms": r.timestamp_ms,
+        "timestamp_type": r.timestamp_type,
+        "key": text(&r.key),
+        "value": text(&r.value),
+        "headers": headers,
+    })
+}
 
 pub struct Sink {
     path: PathBuf,

@@ -522,7 +522,8 @@ cluster_test!(
         }
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let _guard = rt.enter();
-        let member = kafka_lab::kafka::member::spawn(1, &layers, &cluster.topic, tx);
+        let member =
+            kafka_lab::kafka::member::spawn(1, &layers, &cluster.topic, tx, Default::default());
         let snapshot = rt.block_on(async {
             tokio::time::timeout(Duration::from_secs(60), async {
                 loop {

@@ -272,6 +272,11 @@ pub const MOCK_GROUP_SETTINGS: [(&str, &str); 2] = [
     ("heartbeat.interval.ms", "400"),
 ];
 
+/// The mock cluster holds every fetch for `fetch.wait.max.ms` (500 ms by default) instead of
+/// answering when records arrive, as a real broker does; this keeps its end-to-end latency
+/// close to a real broker's.
+pub const MOCK_FETCH_SETTINGS: [(&str, &str); 1] = [("fetch.wait.max.ms", "10")];
+
 /// Properties of `settings` that any client may carry (connection, security), without the
 /// ones that belong to the producer or the consumer only.
 fn common_config(settings: &ClientSettings) -> ClientConfig {

@@ -13,6 +13,7 @@ use crate::kafka::consumer::{GroupEvent, LabConsumer};
 use crate::kafka::metrics::{Interval, LatencySummary, Window};
 use crate::kafka::producer_task::TICK;
 use crate::kafka::KafkaEvent;
+use crate::sink::{record_line, SharedSink};
 
 /// How the group shares partitions: the assignment strategy and the group protocol.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +46,11 @@ impl GroupSettings {
     /// refuses the classic protocol's strategy and timing settings.
     pub fn layers(&self, base: &Layers, mock: bool) -> Layers {
         let mut layers = base.clone();
+        if mock {
+            for (key, value) in crate::kafka::cluster::MOCK_FETCH_SETTINGS {
+                layers.builtin(key, value, "embedded cluster");
+            }
+        }
         if self.protocol == "consumer" {
             layers.set_by("group.protocol", "consumer", "settings panel".into());
             let assignor = if self.strategy == "range" {
@@ -220,13 +226,19 @@ impl MemberHandle {
 }
 
 /// Starts member `id` (named consumer-`id`) in the group of `layers`.
-pub fn spawn(id: u32, layers: &Layers, topic: &str, events: Sender<KafkaEvent>) -> MemberHandle {
+pub fn spawn(
+    id: u32,
+    layers: &Layers,
+    topic: &str,
+    events: Sender<KafkaEvent>,
+    sink: SharedSink,
+) -> MemberHandle {
     let name = format!("consumer-{id}");
     let mut layers = layers.clone();
     layers.builtin("client.id", format!("kafka-lab-{name}"), "dashboard");
     let (stop, stop_rx) = oneshot::channel();
     let topic = topic.to_string();
-    let task = tokio::spawn(run(id, name, layers, topic, events, stop_rx));
+    let task = tokio::spawn(run(id, name, layers, topic, events, stop_rx, sink));
     MemberHandle {
         id,
         stop: Some(stop),
@@ -241,6 +253,7 @@ async fn run(
     topic: String,
     events: Sender<KafkaEvent>,
     mut stop: oneshot::Receiver<()>,
+    sink: SharedSink,
 ) {
     let mut m = MemberSnapshot {
         id,
@@ -294,6 +307,11 @@ async fn run(
                     m.received += 1;
                     interval.count += 1;
                     m.counts.add(r.value.as_deref());
+                    if let Some(s) = sink.lock().unwrap().as_mut() {
+                        if let Err(e) = s.write(&record_line(&r)) {
+                            m.last_error = Some(format!("sink {}: {e}", s.path().display()));
+                        }
+                    }
                     if let (Some(created), "create") = (r.timestamp_ms, r.timestamp_type) {
                         interval.latency.record(end_to_end(created, SystemTime::now()));
                     }
@@ -318,6 +336,9 @@ async fn run(
             _ = ticker.tick() => {
                 for event in group_events.try_iter() {
                     apply(&mut m, event);
+                }
+                if let Some(s) = sink.lock().unwrap().as_mut() {
+                    let _ = s.flush_if_due();
                 }
                 let now = Instant::now();
                 interval.duration = now - last_tick;

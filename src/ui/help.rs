@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::{bold, pane};
 
-pub const KEYS: [(&str, &str); 19] = [
+pub const KEYS: [(&str, &str); 20] = [
     ("p", "start or stop the producer"),
     ("c", "add a consumer to the group (a new pane)"),
     ("x", "remove the selected consumer (it leaves the group)"),
@@ -45,6 +45,10 @@ pub const KEYS: [(&str, &str); 19] = [
         "embedded cluster: take a partition leader down for 5 s",
     ),
     ("a", "topics: create one, add partitions, switch topic"),
+    (
+        "w",
+        "start / stop writing consumed records to a JSON-lines file",
+    ),
     ("?", "this help; any key closes it"),
     ("q", "quit: flush, leave the group, restore the terminal"),
     ("Ctrl-C", "quit from anywhere"),
@@ -59,7 +63,7 @@ pub fn render(frame: &mut Frame, area: Rect) {
     .areas(area);
     let [_, popup, _] = Layout::horizontal([
         Constraint::Fill(1),
-        Constraint::Length(70),
+        Constraint::Length(86),
         Constraint::Fill(1),
     ])
     .areas(middle);

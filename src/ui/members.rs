@@ -3,7 +3,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::{bold, dim, is_focused, pane};
@@ -84,6 +84,13 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
             s.last_rebalance.map_or("-".to_string(), time_of_day)
         )),
     ];
+    let chart_row = (s.received > 0).then(|| {
+        lines.push(Line::from(format!(
+            "end-to-end p50 {:.1} ms  p99 {:.1} ms",
+            s.e2e.p50, s.e2e.p99
+        )));
+        lines.len() - 1
+    });
     if let Some((e, _)) = &m.error {
         lines.push(Line::styled(
             shorten(&format!("error: {e}"), width),
@@ -119,6 +126,31 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
         }
     }
     frame.render_widget(Paragraph::new(lines), inner);
+    // A sparkline of end-to-end p99 after the figures, on the same row.
+    if let Some(row) = chart_row {
+        let text_width = 40u16;
+        if inner.width > text_width + 8 && (row as u16) < inner.height {
+            let area = Rect {
+                x: inner.x + text_width,
+                y: inner.y + row as u16,
+                width: inner.width - text_width,
+                height: 1,
+            };
+            let take = area.width as usize;
+            let points: Vec<u64> = m
+                .e2e_history
+                .iter()
+                .skip(m.e2e_history.len().saturating_sub(take))
+                .map(|v| (v * 1000.0) as u64)
+                .collect();
+            frame.render_widget(
+                Sparkline::default()
+                    .data(&points)
+                    .style(Style::new().fg(Color::Magenta)),
+                area,
+            );
+        }
+    }
 }
 
 /// One line per member, scrolled so that the selected one shows.

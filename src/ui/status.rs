@@ -29,6 +29,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(" · ", dim()),
         connection,
     ]);
+    let mut first = first;
+    if let Some(path) = &app.sink {
+        first.push_span(Span::styled(" · ", dim()));
+        first.push_span(Span::styled(
+            format!("sink {}", shorten(path, 40)),
+            Style::new().fg(Color::Cyan),
+        ));
+    }
     let second = match &app.message {
         Some(m) => Line::styled(shorten(m, width), Style::new().fg(Color::Cyan)),
         None => Line::styled(
