@@ -706,11 +706,7 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('r') => {
-                self.view = if self.view == View::Runs {
-                    View::Consumers
-                } else {
-                    View::Runs
-                };
+                self.toggle_view(View::Runs);
                 Vec::new()
             }
             KeyCode::Char('t') => {
@@ -728,19 +724,11 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('g') => {
-                self.view = if self.view == View::Timeline {
-                    View::Consumers
-                } else {
-                    View::Timeline
-                };
+                self.toggle_view(View::Timeline);
                 Vec::new()
             }
             KeyCode::Char('v') => {
-                self.view = if self.view == View::Partitions {
-                    View::Consumers
-                } else {
-                    View::Partitions
-                };
+                self.toggle_view(View::Partitions);
                 Vec::new()
             }
             KeyCode::Char('e') => {
@@ -818,6 +806,15 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Shows `view` in the lower half, or the consumer panes if it is already shown.
+    fn toggle_view(&mut self, view: View) {
+        self.view = if self.view == view {
+            View::Consumers
+        } else {
+            view
+        };
     }
 
     fn quit(&mut self) -> Vec<Command> {

@@ -328,17 +328,7 @@ pub async fn cluster(c: &Connection) -> Result<ExitCode> {
     let cluster = EmbeddedCluster::start(&options)?;
     println!("bootstrap.servers={}", cluster.bootstrap_servers());
     std::io::stdout().flush()?;
-    eprintln!(
-        "embedded cluster: {} brokers, topic `{}` with {} partitions{}; Ctrl-C stops it",
-        options.brokers,
-        options.topic,
-        options.partitions,
-        if options.rtt.is_zero() {
-            String::new()
-        } else {
-            format!(", {} ms simulated round trip", options.rtt.as_millis())
-        }
-    );
+    eprintln!("embedded cluster: {}; Ctrl-C stops it", options.describe());
     wait_for_signal().await;
     drop(cluster);
     eprintln!("embedded cluster stopped");

@@ -75,17 +75,10 @@ impl Target {
             let options = embedded_options(c);
             let cluster = EmbeddedCluster::start(&options)?;
             eprintln!(
-                "embedded cluster: {} brokers at {}, topic `{}` with {} partitions{}. \
-                 It does not replicate, so acks=1 and acks=all behave alike here.",
-                options.brokers,
+                "embedded cluster: {}, at {}. It does not replicate, so acks=1 and acks=all \
+                 behave alike here.",
+                options.describe(),
                 cluster.bootstrap_servers(),
-                options.topic,
-                options.partitions,
-                if options.rtt.is_zero() {
-                    String::new()
-                } else {
-                    format!(", {} ms simulated round trip", options.rtt.as_millis())
-                }
             );
             layers.builtin(
                 "bootstrap.servers",

@@ -114,6 +114,21 @@ pub struct EmbeddedOptions {
     pub rebalance_delay: Duration,
 }
 
+impl EmbeddedOptions {
+    /// `3 brokers, topic `breweries` with 6 partitions[, 20 ms simulated round trip]`.
+    pub fn describe(&self) -> String {
+        let rtt = if self.rtt.is_zero() {
+            String::new()
+        } else {
+            format!(", {} ms simulated round trip", self.rtt.as_millis())
+        };
+        format!(
+            "{} brokers, topic `{}` with {} partitions{rtt}",
+            self.brokers, self.topic, self.partitions
+        )
+    }
+}
+
 impl Default for EmbeddedOptions {
     fn default() -> Self {
         EmbeddedOptions {
@@ -422,16 +437,8 @@ pub async fn create_topic(
 ) -> Result<(), ClusterError> {
     let admin = admin_client(settings, topic, "create")?;
     let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
-    let results = admin
-        .create_topics([&new], &admin_options())
-        .await
-        .map_err(|e| admin_error("create", topic, e.to_string()))?;
-    for result in results {
-        if let Err((_, code)) = result {
-            return Err(admin_error("create", topic, code.to_string()));
-        }
-    }
-    Ok(())
+    let results = admin.create_topics([&new], &admin_options()).await;
+    admin_outcome(results, "create", topic)
 }
 
 /// Raises a topic's partition count through the admin API.
@@ -442,16 +449,21 @@ pub async fn add_partitions(
 ) -> Result<(), ClusterError> {
     let admin = admin_client(settings, topic, "add partitions to")?;
     let new = NewPartitions::new(topic, total);
-    let results = admin
-        .create_partitions([&new], &admin_options())
-        .await
-        .map_err(|e| admin_error("add partitions to", topic, e.to_string()))?;
-    for result in results {
-        if let Err((_, code)) = result {
-            return Err(admin_error("add partitions to", topic, code.to_string()));
-        }
+    let results = admin.create_partitions([&new], &admin_options()).await;
+    admin_outcome(results, "add partitions to", topic)
+}
+
+/// The first error of an admin request, if any.
+fn admin_outcome(
+    results: rdkafka::error::KafkaResult<Vec<rdkafka::admin::TopicResult>>,
+    action: &'static str,
+    topic: &str,
+) -> Result<(), ClusterError> {
+    let results = results.map_err(|e| admin_error(action, topic, e.to_string()))?;
+    match results.into_iter().find_map(Result::err) {
+        Some((_, code)) => Err(admin_error(action, topic, code.to_string())),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn admin_client(
