@@ -60,7 +60,14 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines = vec![Line::styled(
         format!(
             "{:>4} {:>6}  {:<bar_width$} {:>7} {:>4} {:>9}  {:<12} {:>7}",
-            "part", "leader", "produced this session", "", "", "high", "owner", "lag"
+            "part",
+            "leader",
+            shorten("produced this session", bar_width),
+            "",
+            "",
+            "high",
+            "owner",
+            "lag"
         ),
         dim(),
     )];
