@@ -204,3 +204,59 @@ fn embedded_cluster_creates_topics_without_an_admin_api() {
     let err = cluster.create_topic("beers", 3).unwrap_err().to_string();
     assert!(err.contains("already exists"), "{err}");
 }
+
+cluster_test!(
+    dashboard_members_show_a_disjoint_covering_assignment,
+    |cluster: &Cluster| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let _guard = rt.enter();
+        let mut base = kafka_lab::config::Layers::default();
+        base.flag("bootstrap.servers", &cluster.bootstrap, "test");
+        base.flag("group.id", &unique_topic("dash-group"), "test");
+        let group = kafka_lab::kafka::member::GroupSettings {
+            strategy: "range".into(),
+            protocol: "classic".into(),
+        };
+        let layers = group.layers(&base, !cluster.is_real());
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        let members: Vec<_> = (1..=4)
+            .map(|id| {
+                kafka_lab::kafka::member::spawn(
+                    id,
+                    &layers,
+                    &cluster.topic,
+                    tx.clone(),
+                    Default::default(),
+                )
+            })
+            .collect();
+        // What the panes would show: each member's latest snapshot, until they settle.
+        let shown = rt.block_on(async {
+            let mut latest: std::collections::BTreeMap<u32, Vec<i32>> = Default::default();
+            tokio::time::timeout(Duration::from_secs(60), async {
+                loop {
+                    if let Some(kafka_lab::kafka::KafkaEvent::Member(m)) = rx.recv().await {
+                        if m.state == kafka_lab::kafka::member::MemberState::Assigned {
+                            latest.insert(m.id, m.partitions.iter().map(|p| p.partition).collect());
+                        }
+                        let all: BTreeSet<i32> = latest.values().flatten().copied().collect();
+                        let total: usize = latest.values().map(Vec::len).sum();
+                        if latest.len() == 4 && all.len() == 6 && total == 6 {
+                            return latest.clone();
+                        }
+                    }
+                }
+            })
+            .await
+            .expect("four members settle on a disjoint, covering assignment")
+        });
+        let mut sizes: Vec<usize> = shown.values().map(Vec::len).collect();
+        sizes.sort_unstable();
+        assert_eq!(sizes, [1, 1, 2, 2], "{shown:?}");
+        rt.block_on(async {
+            for m in members {
+                m.leave_and_wait(Duration::from_secs(10)).await;
+            }
+        });
+    }
+);
