@@ -212,7 +212,7 @@ cluster_test!(
         let _guard = rt.enter();
         let mut base = kafka_lab::config::Layers::default();
         base.flag("bootstrap.servers", &cluster.bootstrap, "test");
-        base.flag("group.id", &unique_topic("dash-group"), "test");
+        base.flag("group.id", unique_topic("dash-group"), "test");
         let group = kafka_lab::kafka::member::GroupSettings {
             strategy: "range".into(),
             protocol: "classic".into(),
