@@ -42,7 +42,9 @@ impl Bits {
 
 #[derive(Debug, Clone, Default)]
 struct PartitionRange {
+    /// -1 when the acknowledgements carried no offsets (acks=0).
     first_offset: i64,
+    last_offset: i64,
     acknowledged: u64,
 }
 
@@ -65,11 +67,13 @@ impl Ledger {
         if !self.acked.set(seq) {
             let range = self.partitions.entry(partition).or_insert(PartitionRange {
                 first_offset: offset,
+                last_offset: offset,
                 acknowledged: 0,
             });
             if offset >= 0 && (range.first_offset < 0 || offset < range.first_offset) {
                 range.first_offset = offset;
             }
+            range.last_offset = range.last_offset.max(offset);
             range.acknowledged += 1;
         }
     }
@@ -192,9 +196,28 @@ pub fn read_back(
     let mut ends: BTreeMap<i32, i64> = BTreeMap::new();
     let mut assignment = TopicPartitionList::new();
     for (p, range) in &ledger.partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, *p, Duration::from_secs(10))
-            .map_err(|e| format!("partition {p}: {e}"))?;
+        let watermarks = |c: &BaseConsumer| {
+            c.fetch_watermarks(topic, *p, Duration::from_secs(10))
+                .map_err(|e| format!("partition {p}: {e}"))
+        };
+        let (low, mut high) = watermarks(&consumer)?;
+        if range.first_offset < 0 {
+            // acks=0: the reports came before the broker wrote anything. Wait until the
+            // partition stops growing (at most a few seconds) before taking its end.
+            let settle = Instant::now() + Duration::from_secs(5);
+            loop {
+                std::thread::sleep(Duration::from_millis(300));
+                let (_, now) = watermarks(&consumer)?;
+                if now == high || Instant::now() >= settle {
+                    high = now;
+                    break;
+                }
+                high = now;
+            }
+        }
+        // Acknowledged records are readable once the high watermark passes them (with
+        // replicas, shortly after acks=1 answers): read at least that far.
+        let high = high.max(range.last_offset + 1);
         // With acks=0 the producer learns no offsets: read the whole partition.
         let start = if range.first_offset >= 0 {
             range.first_offset.max(low)
