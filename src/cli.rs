@@ -14,6 +14,9 @@ With no broker given (no --config, no -b, no ./config.ini) kafka-lab starts an e
 Give -b HOST:PORT for a local Kafka, or a config.ini in the format of Confluent's getting-started \
 guides ([default], [producer], [consumer] sections of librdkafka properties) for Confluent Cloud.
 
+Without a subcommand kafka-lab opens the dashboard: a live producer, one pane per consumer-group
+member, settings that restart the producer, runs side by side. Press ? there for every key.
+
 Precedence of settings: -X > the subcommand's own flags > -b > config file > built-in defaults.";
 
 #[derive(Debug, Parser)]

@@ -25,19 +25,26 @@ const FRAME: Duration = Duration::from_millis(33);
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
-    let mut target = Target::connect(c, Role::Producer)?;
-    target
-        .layers
-        .builtin("client.id", "kafka-lab-producer", "dashboard");
-    let producer_settings = target.settings(Role::Producer)?;
-    let dataset = Arc::new(load_dataset(&args.source).await?);
-    let topic = target.ensure_topic(&producer_settings).await?;
-
-    // The consumers' settings: the group, new records only, and the group settings of the
-    // panel (with quick group changes on the mock).
+    let target = Target::connect(c, Role::Producer)?;
+    let mut producer_layers = target.layers.clone();
+    producer_layers.builtin("client.id", "kafka-lab-producer", "dashboard");
+    // The consumers' settings: the group and new records only (group settings come below).
     let mut base_layers = target.layers.clone();
     base_layers.builtin("auto.offset.reset", "latest", "dashboard");
     base_layers.builtin("group.id", args.group.clone(), "dashboard (-g)");
+    if c.print_config {
+        print!("{}", producer_layers.resolve(Role::Producer)?.describe());
+        print!("{}", base_layers.resolve(Role::Consumer)?.describe());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let producer_settings = producer_layers.resolve(Role::Producer)?;
+    for warning in &producer_settings.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let dataset = Arc::new(load_dataset(&args.source).await?);
+    let topic = target.ensure_topic(&producer_settings).await?;
+
+    // The panel's group settings go on top (with quick group changes on the mock).
     let consumer_settings = base_layers.resolve(Role::Consumer)?;
     let group_settings = GroupSettings::effective(&consumer_settings);
     let mut member_layers = group_settings.layers(&base_layers, topic.is_mock);
@@ -73,7 +80,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
 
     let (kafka_tx, mut kafka_rx) = mpsc::channel(256);
     let producer = producer_task::spawn(
-        target.layers.clone(),
+        producer_layers.clone(),
         target.topic.clone(),
         dataset,
         initial,

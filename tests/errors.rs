@@ -183,3 +183,20 @@ fn help_answers() {
         assert!(stdout(&out).contains("--bootstrap-servers"), "{sub}");
     }
 }
+
+#[test]
+fn dashboard_print_config_shows_both_clients_without_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &["-b", "127.0.0.1:1", "-g", "lab-group", "--print-config"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("[producer]") && shown.contains("[consumer]"),
+        "{shown}"
+    );
+    assert!(shown.contains("group.id          = lab-group"), "{shown}");
+    assert!(shown.contains("127.0.0.1:1"), "{shown}");
+}
