@@ -17,7 +17,7 @@ impl Tmux {
     fn start(command: &str, width: u16, height: u16) -> Option<Tmux> {
         if Command::new("tmux").arg("-V").output().is_err() {
             assert!(std::env::var("CI").is_err(), "tmux is required in CI");
-            eprintln!("SKIPPED: tmux is not installed");
+            skipped!("SKIPPED: tmux is not installed");
             return None;
         }
         let session = unique_topic("lab");

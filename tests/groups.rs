@@ -117,7 +117,7 @@ cluster_test!(
 #[test]
 fn real_broker_topic_admin_and_acks_all() {
     let Some(bootstrap) = real_bootstrap() else {
-        eprintln!("SKIPPED real_broker_topic_admin_and_acks_all: {BOOTSTRAP_VAR} is not set");
+        skipped!("SKIPPED real_broker_topic_admin_and_acks_all: {BOOTSTRAP_VAR} is not set");
         return;
     };
     let topic = unique_topic("admin");

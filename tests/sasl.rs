@@ -16,7 +16,7 @@ struct Sasl {
     ca: PathBuf,
 }
 
-fn sasl() -> Option<Sasl> {
+fn sasl(test: &str) -> Option<Sasl> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let (Some(bootstrap), Some(username), Some(password_file), Some(ca)) = (
         var("KAFKA_LAB_SASL_BOOTSTRAP"),
@@ -24,7 +24,9 @@ fn sasl() -> Option<Sasl> {
         var("KAFKA_LAB_SASL_PASSWORD_FILE"),
         var("KAFKA_LAB_SASL_CA"),
     ) else {
-        eprintln!("SKIPPED sasl_ssl::real_broker: KAFKA_LAB_SASL_* are not set (eval \"$(scripts/kafka-local env)\")");
+        skipped!(
+            "SKIPPED {test}: KAFKA_LAB_SASL_* are not set (eval \"$(scripts/kafka-local env)\")"
+        );
         return None;
     };
     Some(Sasl {
@@ -66,7 +68,9 @@ fn assert_not_shown(out: &Output, secret: &str) {
 
 #[test]
 fn sasl_ssl_plain_produce_and_consume_with_a_confluent_config() {
-    let Some(s) = sasl() else { return };
+    let Some(s) = sasl("sasl_ssl_plain_produce_and_consume_with_a_confluent_config") else {
+        return;
+    };
     let topic = unique_topic("sasl");
     create_topic(&real_bootstrap().expect("KAFKA_LAB_BOOTSTRAP"), &topic, 3);
     let dir = tempfile::tempdir().unwrap();
@@ -101,7 +105,9 @@ fn sasl_ssl_plain_produce_and_consume_with_a_confluent_config() {
 
 #[test]
 fn sasl_ssl_wrong_password_is_a_clear_error() {
-    let Some(s) = sasl() else { return };
+    let Some(s) = sasl("sasl_ssl_wrong_password_is_a_clear_error") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let wrong = "not-the-password-123";
     write_config(dir.path(), &s, wrong);

@@ -23,7 +23,7 @@ fn real_records() -> Option<Vec<serde_json::Value>> {
                 "{} is missing",
                 path.display()
             );
-            eprintln!("SKIPPED: {} not found", path.display());
+            skipped!("SKIPPED: {} not found", path.display());
             None
         }
     }

@@ -15,6 +15,16 @@ use std::time::{Duration, Instant, SystemTime};
 pub const BIN: &str = env!("CARGO_BIN_EXE_kafka-lab");
 pub const BOOTSTRAP_VAR: &str = "KAFKA_LAB_BOOTSTRAP";
 
+/// Says a test is skipped, on the terminal: libtest captures `eprintln!` of passing tests,
+/// but not writes to the stderr handle.
+#[macro_export]
+macro_rules! skipped {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Runs a test body against the embedded cluster and against the real broker.
 #[macro_export]
 macro_rules! cluster_test {
@@ -109,7 +119,7 @@ impl Cluster {
     /// The real broker of `KAFKA_LAB_BOOTSTRAP`, with a new topic; None (and a note) when unset.
     pub fn real(name: &str, partitions: i32) -> Option<Cluster> {
         let Some(bootstrap) = real_bootstrap() else {
-            eprintln!("SKIPPED {name}::real_broker: {BOOTSTRAP_VAR} is not set (scripts/kafka-local start gives one)");
+            skipped!("SKIPPED {name}::real_broker: {BOOTSTRAP_VAR} is not set (scripts/kafka-local start gives one)");
             return None;
         };
         let topic = unique_topic(name);
@@ -310,7 +320,7 @@ pub fn kcat() -> Option<PathBuf> {
             std::env::var("CI").is_err(),
             "kcat is required in CI (.ci/run installs it)"
         );
-        eprintln!("SKIPPED: kcat is not installed (apt-get install kcat)");
+        skipped!("SKIPPED: kcat is not installed (apt-get install kcat)");
     }
     found
 }
