@@ -54,9 +54,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     lines.push(Line::styled(
         if focused {
-            "↑↓ field · type to edit · Enter applies (restarts the producer) · Esc leaves"
+            "↑↓ field · type to edit · Enter applies (restarts what changed: the producer, the consumers) · Esc leaves"
         } else {
-            "s edits; Enter applies and restarts the producer"
+            "s edits; Enter applies: what changed restarts"
         },
         dim(),
     ));
