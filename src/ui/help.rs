@@ -20,7 +20,7 @@ pub const KEYS: [(&str, &str); 20] = [
     ("↑ ↓ (settings)", "move between fields; type to edit"),
     (
         "Enter (settings)",
-        "apply: what changed restarts (producer: new run; consumers: rejoin)",
+        "apply; what changed restarts (producer: new run; consumers)",
     ),
     ("Esc (settings)", "leave the settings panel"),
     (
