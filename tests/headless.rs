@@ -155,22 +155,7 @@ cluster_test!(
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
         let sent = deliveries(&stdout(&out));
-        let read = std::process::Command::new(&kcat)
-            .args([
-                "-C",
-                "-b",
-                &cluster.bootstrap,
-                "-t",
-                &cluster.topic,
-                "-e",
-                "-J",
-                "-q",
-            ])
-            .args(["-o", "beginning"])
-            .output()
-            .unwrap();
-        assert!(read.status.success(), "{}", stderr(&read));
-        let mut by_kcat: Vec<(i32, i64, String)> = stdout(&read)
+        let mut by_kcat: Vec<(i32, i64, String)> = kcat_read(&kcat, cluster, &["-J"])
             .lines()
             .map(|l| {
                 let r: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -483,23 +468,8 @@ cluster_test!(
         }
         assert_eq!(producer.flush(Duration::from_secs(30)), 0);
         let ours = producer.totals().by_partition;
-        let read = std::process::Command::new(&kcat)
-            .args([
-                "-C",
-                "-b",
-                &cluster.bootstrap,
-                "-t",
-                &cluster.topic,
-                "-e",
-                "-q",
-                "-o",
-                "beginning",
-            ])
-            .args(["-f", "%p\\n"])
-            .output()
-            .unwrap();
         let mut theirs: BTreeMap<i32, u64> = BTreeMap::new();
-        for line in stdout(&read).lines() {
+        for line in kcat_read(&kcat, cluster, &["-f", "%p\\n"]).lines() {
             *theirs.entry(line.trim().parse().unwrap()).or_insert(0) += 1;
         }
         assert_eq!(ours, theirs);

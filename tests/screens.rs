@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kafka_lab::app::{App, ClusterInfo, Event};
+use kafka_lab::kafka::consumer::ConsumedRecord;
 use kafka_lab::kafka::member::{
     Counts, GroupSettings, MemberSnapshot, MemberState, PartitionLag, RecentRecord,
 };
@@ -132,18 +133,20 @@ fn member(id: u32, partitions: &[i32]) -> KafkaEvent {
         },
         latest: partitions
             .iter()
-            .map(|&p| RecentRecord {
-                topic: "breweries".into(),
-                partition: p,
-                offset: 39 + p as i64,
-                timestamp_ms: Some(1_795_608_000_000 + p as i64),
-                timestamp_type: "create",
-                key: Some(format!("brewery-{p}").into_bytes()),
-                value: Some(
-                    format!("{{\"id\":\"brewery-{p}\",\"name\":\"Köln Bräu {p}\"}}").into_bytes(),
-                ),
-                truncated: false,
-                headers: vec![("kafka-lab-seq".into(), Some(p.to_string().into_bytes()))],
+            .map(|&p| {
+                RecentRecord::keep(ConsumedRecord {
+                    topic: "breweries".into(),
+                    partition: p,
+                    offset: 39 + p as i64,
+                    timestamp_ms: Some(1_795_608_000_000 + p as i64),
+                    timestamp_type: "create",
+                    key: Some(format!("brewery-{p}").into_bytes()),
+                    value: Some(
+                        format!("{{\"id\":\"brewery-{p}\",\"name\":\"Köln Bräu {p}\"}}")
+                            .into_bytes(),
+                    ),
+                    headers: vec![("kafka-lab-seq".into(), Some(p.to_string().into_bytes()))],
+                })
             })
             .collect(),
         last_rebalance: Some(clock(1500)),
@@ -375,7 +378,7 @@ fn record_detail_with_a_binary_value() {
         unreachable!()
     };
     // A record that is not UTF-8, with a control character in its key and a null header.
-    m.latest.push(RecentRecord {
+    m.latest.push(RecentRecord::keep(ConsumedRecord {
         topic: "breweries".into(),
         partition: 1,
         offset: 41,
@@ -383,9 +386,8 @@ fn record_detail_with_a_binary_value() {
         timestamp_type: "log-append",
         key: Some(b"bad\x1b[2Jkey".to_vec()),
         value: Some(vec![0xff, 0xfe, 0x00, 0x41, 0x1b]),
-        truncated: false,
         headers: vec![("trace".into(), None)],
-    });
+    }));
     a.update(Event::Kafka(KafkaEvent::Member(m)));
     key(&mut a, KeyCode::Tab);
     key(&mut a, KeyCode::Enter);

@@ -9,7 +9,7 @@ use tokio::sync::mpsc::Sender;
 use tokio::sync::oneshot;
 
 use crate::config::{ClientSettings, Layers, Role};
-use crate::kafka::consumer::{GroupEvent, LabConsumer};
+use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
 use crate::kafka::metrics::{Interval, LatencySummary, Window};
 use crate::kafka::producer_task::TICK;
 use crate::kafka::KafkaEvent;
@@ -107,18 +107,29 @@ impl PartitionLag {
     }
 }
 
+/// A record kept for a pane: its value cut to the first 4 KiB (`truncated` says so).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecentRecord {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub timestamp_ms: Option<i64>,
-    pub timestamp_type: &'static str,
-    pub key: Option<Vec<u8>>,
-    /// The value, or its first 4 KiB when `truncated`.
-    pub value: Option<Vec<u8>>,
+    pub record: ConsumedRecord,
     pub truncated: bool,
-    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl RecentRecord {
+    pub fn keep(mut record: ConsumedRecord) -> RecentRecord {
+        let truncated = record.value.as_ref().is_some_and(|v| v.len() > VALUE_BYTES);
+        if let Some(v) = record.value.as_mut() {
+            v.truncate(VALUE_BYTES);
+        }
+        RecentRecord { record, truncated }
+    }
+}
+
+impl std::ops::Deref for RecentRecord {
+    type Target = ConsumedRecord;
+
+    fn deref(&self) -> &ConsumedRecord {
+        &self.record
+    }
 }
 
 /// Consumed breweries counted by a field of the record, like a ksqlDB table
@@ -318,18 +329,7 @@ async fn run(
                     if latest.len() == LATEST {
                         latest.pop_front();
                     }
-                    let truncated = r.value.as_ref().is_some_and(|v| v.len() > VALUE_BYTES);
-                    latest.push_back(RecentRecord {
-                        topic: r.topic,
-                        partition: r.partition,
-                        offset: r.offset,
-                        timestamp_ms: r.timestamp_ms,
-                        timestamp_type: r.timestamp_type,
-                        key: r.key,
-                        value: r.value.map(|mut v| { v.truncate(VALUE_BYTES); v }),
-                        truncated,
-                        headers: r.headers,
-                    });
+                    latest.push_back(RecentRecord::keep(r));
                 }
                 Err(e) => m.last_error = Some(e.to_string()),
             },
@@ -447,6 +447,26 @@ mod tests {
         // librdkafka accepts the result.
         k.client_config().create_native_config().unwrap();
         assert_eq!(GroupSettings::effective(&c).strategy, "cooperative-sticky");
+    }
+
+    #[test]
+    fn kept_records_cut_long_values() {
+        let record = |len: usize| ConsumedRecord {
+            topic: "t".into(),
+            partition: 0,
+            offset: 7,
+            timestamp_ms: None,
+            timestamp_type: "none",
+            key: None,
+            value: Some(vec![b'x'; len]),
+            headers: vec![],
+        };
+        let long = RecentRecord::keep(record(VALUE_BYTES + 1));
+        assert!(long.truncated);
+        assert_eq!(long.value.as_ref().unwrap().len(), VALUE_BYTES);
+        let short = RecentRecord::keep(record(10));
+        assert!(!short.truncated);
+        assert_eq!(short.offset, 7, "fields read through to the record");
     }
 
     #[test]

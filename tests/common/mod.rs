@@ -325,6 +325,18 @@ pub fn kcat() -> Option<PathBuf> {
     found
 }
 
+/// Everything in the cluster's topic, read from the beginning by kcat with `format` options.
+pub fn kcat_read(kcat: &std::path::Path, cluster: &Cluster, format: &[&str]) -> String {
+    let out = Command::new(kcat)
+        .args(["-C", "-b", &cluster.bootstrap, "-t", &cluster.topic])
+        .args(["-e", "-q", "-o", "beginning"])
+        .args(format)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "kcat: {}", stderr(&out));
+    stdout(&out)
+}
+
 /// Waits for `f` to return Some, up to `timeout`.
 pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let end = Instant::now() + timeout;
