@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use crate::cli::{BenchArgs, Connection};
 use crate::config::{shown_value, ClientSettings, Layers, Role};
 use crate::headless::{load_dataset, print_config_and_exit, StopFlag};
-use crate::kafka::metrics::{per_second, RunReport};
+use crate::kafka::metrics::{per_second, LatencySummary, RunReport};
 use crate::kafka::producer::{LabProducer, Pacer, Reports};
 use crate::kafka::{properties, verify};
 use crate::source::{Dataset, KeyField};
@@ -377,22 +377,9 @@ pub fn unchecked_note(a: &crate::kafka::metrics::Accounting) -> String {
 /// The sweep's results as an aligned text table, one row per combination.
 pub fn sweep_table(keys: &[&str], reports: &[RunReport]) -> String {
     let mut header: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-    header.extend(
-        [
-            "records/s",
-            "MB/s",
-            "avg ms",
-            "p50 ms",
-            "p99 ms",
-            "p99.9 ms",
-            "max ms",
-            "batch",
-            "req/s",
-            "missing",
-            "dup",
-        ]
-        .map(String::from),
-    );
+    header.extend(["records/s", "MB/s"].map(String::from));
+    header.extend(LatencySummary::COLUMNS.map(|c| format!("{c} ms")));
+    header.extend(["batch", "req/s", "missing", "dup"].map(String::from));
     let opt =
         |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
     let rows: Vec<Vec<String>> = reports
@@ -402,15 +389,12 @@ pub fn sweep_table(keys: &[&str], reports: &[RunReport]) -> String {
                 .iter()
                 .map(|k| r.settings.get(*k).cloned().unwrap_or_default())
                 .collect();
-            let l = &r.latency_ms;
             row.extend([
                 format!("{:.0}", r.records_per_sec),
                 format!("{:.2}", r.mb_per_sec),
-                format!("{:.2}", l.avg),
-                format!("{:.2}", l.p50),
-                format!("{:.2}", l.p99),
-                format!("{:.2}", l.p999),
-                format!("{:.2}", l.max),
+            ]);
+            row.extend(r.latency_ms.cells());
+            row.extend([
                 opt(r.avg_batch_records, 1),
                 opt(r.requests_per_sec, 0),
                 r.accounting

@@ -20,10 +20,17 @@ pub fn format_timestamp(ms: i64) -> String {
 /// Bytes as text for a terminal: UTF-8 with control characters escaped, or hex.
 pub fn printable(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
-        Ok(s) => s
-            .chars()
-            .flat_map(char::escape_default_if_control)
-            .collect(),
+        Ok(s) => {
+            let mut out = String::with_capacity(s.len());
+            for c in s.chars() {
+                if c.is_control() {
+                    out.extend(c.escape_default());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
         Err(_) => {
             let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
             format!("0x{hex}")
@@ -39,20 +46,6 @@ pub fn shorten(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
-}
-
-trait EscapeControl {
-    fn escape_default_if_control(self) -> std::vec::IntoIter<char>;
-}
-
-impl EscapeControl for char {
-    fn escape_default_if_control(self) -> std::vec::IntoIter<char> {
-        if self.is_control() {
-            self.escape_default().collect::<Vec<_>>().into_iter()
-        } else {
-            vec![self].into_iter()
-        }
-    }
 }
 
 /// The time of day (UTC) with milliseconds: `19:40:01.123`.

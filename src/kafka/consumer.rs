@@ -2,7 +2,6 @@
 //! commits offsets only for records that were handled, and reports rebalances.
 
 use std::sync::mpsc::{Receiver, SyncSender};
-use std::time::Duration;
 
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{
@@ -53,13 +52,6 @@ impl ConsumedRecord {
             value: m.payload().map(<[u8]>::to_vec),
             headers,
         }
-    }
-
-    pub fn header(&self, key: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, v)| v.as_deref())
     }
 }
 
@@ -177,11 +169,6 @@ impl LabConsumer {
             .collect();
         out.sort_unstable();
         Ok(out)
-    }
-
-    pub fn watermarks(&self, topic: &str, partition: i32) -> Result<(i64, i64), KafkaError> {
-        self.inner
-            .fetch_watermarks(topic, partition, Duration::from_secs(5))
     }
 
     /// The client-level error reported since the last call, if any.

@@ -40,10 +40,6 @@ impl Latency {
             .expect("histograms of the same bounds always add");
     }
 
-    pub fn reset(&mut self) {
-        self.hist.reset();
-    }
-
     /// The summary in milliseconds; all zero when nothing was recorded.
     pub fn summary(&self) -> LatencySummary {
         if self.hist.is_empty() {
@@ -70,6 +66,16 @@ pub struct LatencySummary {
     pub p99: f64,
     pub p999: f64,
     pub max: f64,
+}
+
+impl LatencySummary {
+    /// The names of [`LatencySummary::cells`], in order.
+    pub const COLUMNS: [&'static str; 6] = ["avg", "p50", "p95", "p99", "p99.9", "max"];
+
+    /// avg, p50, p95, p99, p99.9 and max in ms, two decimals: the columns of every table.
+    pub fn cells(&self) -> [String; 6] {
+        [self.avg, self.p50, self.p95, self.p99, self.p999, self.max].map(|v| format!("{v:.2}"))
+    }
 }
 
 /// Events per second; zero for an empty interval.

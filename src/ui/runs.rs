@@ -90,9 +90,8 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
         .skip(first)
         .map(|(i, r)| {
             let live = Some(r.run) == live_run && app.runs.back().is_none_or(|e| e.run != r.run);
-            let l = &r.latency_ms;
             let acc = r.accounting.as_ref();
-            let texts = [
+            let mut texts = vec![
                 format!("{}{}", r.run, if live { "▶" } else { "" }),
                 r.settings_diff(&app.defaults),
                 format!("{:.0}", r.duration_s),
@@ -100,18 +99,15 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
                 thousands(r.failed),
                 format!("{:.0}", r.records_per_sec),
                 format!("{:.3}", r.mb_per_sec),
-                format!("{:.2}", l.avg),
-                format!("{:.2}", l.p50),
-                format!("{:.2}", l.p95),
-                format!("{:.2}", l.p99),
-                format!("{:.2}", l.p999),
-                format!("{:.2}", l.max),
+            ];
+            texts.extend(r.latency_ms.cells());
+            texts.extend([
                 r.avg_batch_records
                     .map_or("-".into(), |v| format!("{v:.1}")),
                 r.requests_per_sec.map_or("-".into(), |v| format!("{v:.0}")),
                 acc.map_or("…".into(), |a| thousands(a.missing)),
                 acc.map_or("…".into(), |a| thousands(a.duplicated)),
-            ];
+            ]);
             let cells = texts.into_iter().enumerate().map(|(c, text)| {
                 let style = if best[c] == Some(i) && rows.len() > 1 {
                     Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)
