@@ -298,12 +298,8 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         print!("{}", sweep_table(&keys, &reports));
     }
     if let Some(path) = &args.csv {
-        let mut text = format!("{}\n", RunReport::CSV_HEADER);
-        for r in &reports {
-            text.push_str(&r.csv_row());
-            text.push('\n');
-        }
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, RunReport::csv(&reports))
+            .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {} rows to {}", reports.len(), path.display());
     }
     if reports.is_empty() {

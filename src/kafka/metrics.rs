@@ -407,6 +407,16 @@ impl RunReport {
 
     pub const CSV_HEADER: &'static str = "run,settings,warmup_s,duration_s,sent,delivered,failed,records,bytes,records_per_sec,mb_per_sec,latency_avg_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,latency_p999_ms,latency_max_ms,avg_batch_records,avg_batch_bytes,requests_per_sec,received,missing,duplicated";
 
+    /// A CSV file of `runs`: the header, then one row each.
+    pub fn csv(runs: &[RunReport]) -> String {
+        let mut text = format!("{}\n", RunReport::CSV_HEADER);
+        for r in runs {
+            text.push_str(&r.csv_row());
+            text.push('\n');
+        }
+        text
+    }
+
     /// One CSV row, in the order of [`RunReport::CSV_HEADER`]; settings as `k=v;k=v`.
     pub fn csv_row(&self) -> String {
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
