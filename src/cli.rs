@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::source::{KeyField, DEFAULT_API_URL};
+use crate::data::source::{KeyField, DEFAULT_API_URL};
 
 const ABOUT: &str = "A terminal lab for Kafka producers and consumers.";
 const LONG_ABOUT: &str = "A terminal lab for Kafka producers and consumers.
@@ -250,14 +250,22 @@ impl Rate {
     }
 }
 
-fn parse_rate(s: &str) -> Result<Rate, String> {
-    if s.eq_ignore_ascii_case("max") {
+/// The slowest and fastest finite rates accepted, records per second.
+pub const MIN_RATE: f64 = 0.001;
+pub const MAX_RATE: f64 = 10_000_000.0;
+
+/// A rate: records per second (`50`, `2.5/s`) from [`MIN_RATE`] to [`MAX_RATE`], or `max`.
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("max") {
         return Ok(Rate::Max);
     }
-    match s.trim_end_matches("/s").parse::<f64>() {
-        Ok(r) if r > 0.0 && r.is_finite() => Ok(Rate::PerSecond(r)),
+    match t.trim_end_matches("/s").parse::<f64>() {
+        Ok(r) if (MIN_RATE..=MAX_RATE).contains(&r) => Ok(Rate::PerSecond(r)),
         _ => Err(format!(
-            "`{s}` is not a rate: give records per second (a number above 0) or `max`"
+            "`{s}` is not a rate: give records per second from {MIN_RATE} (one every \
+             {:.0} minutes) to {MAX_RATE:.0}, or `max`",
+            1.0 / MIN_RATE / 60.0
         )),
     }
 }
@@ -279,6 +287,11 @@ mod tests {
         assert_eq!(parse_rate("MAX"), Ok(Rate::Max));
         assert!(parse_rate("0").is_err());
         assert!(parse_rate("fast").is_err());
+        for tiny_or_huge in ["1e-300", "1e-20", "0.0009", "1e300", "inf", "NaN", "-5"] {
+            let e = parse_rate(tiny_or_huge).unwrap_err();
+            assert!(e.contains("from 0.001"), "{tiny_or_huge}: {e}");
+        }
+        assert_eq!(parse_rate("0.001"), Ok(Rate::PerSecond(0.001)));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! Every property is checked against the linked librdkafka: an unknown name or a refused value is
 //! an error naming where it came from; a property of the other client is dropped with a warning.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use ini::{Ini, ParseOption};
@@ -169,7 +169,7 @@ impl ConfigFile {
         let mut entries = Vec::new();
         let mut warnings = Vec::new();
         let mut seen: Vec<(String, String)> = Vec::new();
-        for (section, props) in ini.iter() {
+        for (section, props) in &ini {
             let section = section.unwrap_or("default").to_string();
             if !matches!(section.as_str(), "default" | "producer" | "consumer") {
                 let line = lines
@@ -182,7 +182,7 @@ impl ConfigFile {
                 ));
                 continue;
             }
-            for (key, raw) in props.iter() {
+            for (key, raw) in props {
                 // The n-th occurrence of (section, key) in the text is the n-th one rust-ini gives.
                 let nth = seen
                     .iter()
@@ -476,12 +476,13 @@ impl ClientSettings {
         let width = self.settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
         let mut out = format!("[{}]\n", self.role.section());
         for s in &self.settings {
-            out.push_str(&format!(
-                "{:width$} = {}    # {}\n",
+            let _ = writeln!(
+                out,
+                "{:width$} = {}    # {}",
                 s.key,
                 shown_value(&s.key, &s.value),
                 s.origin
-            ));
+            );
         }
         out
     }

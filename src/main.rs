@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use kafka_lab::cli::{Cli, Command};
-use kafka_lab::headless;
+use kafka_lab::{commands, dashboard};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,11 +17,11 @@ fn main() -> ExitCode {
     let c = &cli.connection;
     let result = runtime.block_on(async {
         match &cli.command {
-            None => kafka_lab::dashboard::run(c, &cli.dashboard).await,
-            Some(Command::Produce(args)) => headless::produce(c, args).await,
-            Some(Command::Consume(args)) => headless::consume(c, args).await,
-            Some(Command::Bench(args)) => kafka_lab::bench::bench(c, args).await,
-            Some(Command::Cluster) => headless::cluster(c).await,
+            None => dashboard::run(c, &cli.dashboard).await,
+            Some(Command::Produce(args)) => commands::produce::produce(c, args).await,
+            Some(Command::Consume(args)) => commands::consume::consume(c, args).await,
+            Some(Command::Bench(args)) => commands::bench::bench(c, args).await,
+            Some(Command::Cluster) => commands::cluster::cluster(c).await,
         }
     });
     // Background tasks (signal watchers) must not keep the process alive.

@@ -7,9 +7,10 @@ use anyhow::{bail, Result};
 
 use crate::cli::Connection;
 use crate::config::{self, ClientSettings, ConfigFile, Layers, Origin, Role, Setting};
-use crate::kafka::cluster::{
-    self, ClusterError, EmbeddedCluster, EmbeddedOptions, TopicInfo, DEFAULT_PARTITIONS,
-};
+use crate::kafka::cluster::{self, ClusterError, TopicInfo};
+use crate::kafka::embedded::{EmbeddedCluster, EmbeddedOptions, DEFAULT_PARTITIONS};
+use crate::kafka::verify::{self, Ledger};
+use crate::stats::Accounting;
 
 /// The cluster of this run and everything needed to configure a client for it.
 pub struct Target {
@@ -20,6 +21,8 @@ pub struct Target {
     partitions: Option<i32>,
     replication: Option<i32>,
     connect_timeout: Duration,
+    /// The embedded cluster's simulated round trip, restored after a read-back.
+    rtt: Duration,
 }
 
 /// The embedded cluster's options as the command line gives them.
@@ -94,6 +97,7 @@ impl Target {
             partitions: c.partitions,
             replication: c.replication_factor,
             connect_timeout: Duration::from_secs(c.connect_timeout),
+            rtt: Duration::from_millis(c.rtt_ms),
         })
     }
 
@@ -131,7 +135,7 @@ impl Target {
                         Err(ClusterError::MissingTopic { .. })
                             if std::time::Instant::now() < deadline =>
                         {
-                            tokio::time::sleep(Duration::from_millis(200)).await
+                            tokio::time::sleep(Duration::from_millis(200)).await;
                         }
                         other => return Ok(other?),
                     }
@@ -139,5 +143,32 @@ impl Target {
             }
             other => Ok(other?),
         }
+    }
+
+    /// Reads a run back and counts its records (see `verify`). The embedded cluster's
+    /// simulated round trip is lifted meanwhile: it is for the producer under test, and
+    /// reading back at its pace takes long, as the embedded cluster answers each fetch with a
+    /// single batch.
+    pub async fn read_back(
+        &self,
+        consumer: &ClientSettings,
+        run_tag: String,
+        ledger: Ledger,
+    ) -> Result<Accounting, String> {
+        if let Some(cluster) = &self.embedded {
+            cluster.set_rtt(Duration::ZERO);
+        }
+        let (consumer, topic) = (consumer.clone(), self.topic.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            let timeout = verify::timeout_for(ledger.acknowledged_total());
+            verify::read_back(&consumer, &topic, &run_tag, &ledger, timeout)
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        if let Some(cluster) = &self.embedded {
+            cluster.set_rtt(self.rtt);
+        }
+        result
     }
 }

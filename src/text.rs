@@ -1,5 +1,6 @@
 //! Turning bytes, values and times into text for a terminal or a log line.
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 /// A value as a logfmt field: quoted when it holds spaces, quotes or `=`.
@@ -19,22 +20,23 @@ pub fn format_timestamp(ms: i64) -> String {
 
 /// Bytes as text for a terminal: UTF-8 with control characters escaped, or hex.
 pub fn printable(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => {
-            let mut out = String::with_capacity(s.len());
-            for c in s.chars() {
-                if c.is_control() {
-                    out.extend(c.escape_default());
-                } else {
-                    out.push(c);
-                }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
             }
-            out
         }
-        Err(_) => {
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            format!("0x{hex}")
+        out
+    } else {
+        let mut hex = String::with_capacity(2 + 2 * bytes.len());
+        hex.push_str("0x");
+        for b in bytes {
+            let _ = write!(hex, "{b:02x}");
         }
+        hex
     }
 }
 
@@ -107,6 +109,6 @@ mod tests {
         assert_eq!(time_of_day(t), "22:13:20.123");
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use common::*;
 use kafka_lab::config::Role;
-use kafka_lab::kafka::cluster::{partition_leaders, EmbeddedCluster, EmbeddedOptions};
+use kafka_lab::data::source::{bundled, Dataset, KeyField};
+use kafka_lab::kafka::cluster::partition_leaders;
+use kafka_lab::kafka::embedded::{EmbeddedCluster, EmbeddedOptions};
 use kafka_lab::kafka::producer::{LabProducer, Reports};
 use kafka_lab::kafka::verify;
-use kafka_lab::source::{bundled, Dataset, KeyField};
 
 /// Sends `n` records at about 400/s, taking partition 0's leader down for `down` after a
 /// quarter of them; returns the producer after a flush.
@@ -55,7 +56,7 @@ fn read_back(
     cluster: &EmbeddedCluster,
     topic: &str,
     producer: &LabProducer,
-) -> kafka_lab::kafka::metrics::Accounting {
+) -> kafka_lab::stats::Accounting {
     let consumer = client_settings(cluster.bootstrap_servers(), Role::Consumer, &[]);
     verify::read_back(
         &consumer,

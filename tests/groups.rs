@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use common::*;
 use kafka_lab::config::Role;
-use kafka_lab::kafka::cluster::{self, MOCK_GROUP_SETTINGS};
+use kafka_lab::kafka::cluster;
 use kafka_lab::kafka::consumer::LabConsumer;
+use kafka_lab::kafka::embedded::MOCK_GROUP_SETTINGS;
 
 /// A group member that keeps polling (as members must, to take part in rebalances).
 struct Member {
@@ -195,7 +196,10 @@ fn real_broker_topic_admin_and_acks_all() {
 
 #[test]
 fn embedded_cluster_creates_topics_without_an_admin_api() {
-    let cluster = kafka_lab::kafka::cluster::EmbeddedCluster::start(&Default::default()).unwrap();
+    let cluster = kafka_lab::kafka::embedded::EmbeddedCluster::start(
+        &kafka_lab::kafka::embedded::EmbeddedOptions::default(),
+    )
+    .unwrap();
     let settings = producer_settings(cluster.bootstrap_servers());
     cluster.create_topic("beers", 3).unwrap();
     let info = cluster::probe(&settings, "beers", Duration::from_secs(5)).unwrap();
@@ -213,30 +217,33 @@ cluster_test!(
         let mut base = kafka_lab::config::Layers::default();
         base.flag("bootstrap.servers", &cluster.bootstrap, "test");
         base.flag("group.id", unique_topic("dash-group"), "test");
-        let group = kafka_lab::kafka::member::GroupSettings {
-            strategy: "range".into(),
-            protocol: "classic".into(),
+        let group = kafka_lab::dashboard::settings::GroupSettings {
+            strategies: "range".parse().unwrap(),
+            protocol: kafka_lab::kafka::settings::GroupProtocol::Classic,
         };
         let layers = group.layers(&base, !cluster.is_real());
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
         let members: Vec<_> = (1..=4)
             .map(|id| {
-                kafka_lab::kafka::member::spawn(
+                kafka_lab::dashboard::actors::member::spawn(
                     id,
                     &layers,
                     &cluster.topic,
                     tx.clone(),
-                    Default::default(),
+                    kafka_lab::data::sink::SharedSink::default(),
                 )
             })
             .collect();
         // What the panes would show: each member's latest snapshot, until they settle.
         let shown = rt.block_on(async {
-            let mut latest: std::collections::BTreeMap<u32, Vec<i32>> = Default::default();
+            let mut latest: std::collections::BTreeMap<u32, Vec<i32>> =
+                std::collections::BTreeMap::new();
             tokio::time::timeout(Duration::from_secs(60), async {
                 loop {
-                    if let Some(kafka_lab::kafka::KafkaEvent::Member(m)) = rx.recv().await {
-                        if m.state == kafka_lab::kafka::member::MemberState::Assigned {
+                    if let Some(kafka_lab::dashboard::protocol::KafkaEvent::Member(m)) =
+                        rx.recv().await
+                    {
+                        if m.state == kafka_lab::dashboard::actors::member::MemberState::Assigned {
                             latest.insert(m.id, m.partitions.iter().map(|p| p.partition).collect());
                         }
                         let all: BTreeSet<i32> = latest.values().flatten().copied().collect();

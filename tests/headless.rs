@@ -467,13 +467,13 @@ cluster_test!(
             kafka_lab::kafka::producer::Reports::None,
         )
         .unwrap();
-        let data = kafka_lab::source::Dataset::new(kafka_lab::source::bundled());
+        let data = kafka_lab::data::source::Dataset::new(kafka_lab::data::source::bundled());
         // Keyed by id, then by state: the producer's own count per partition for both.
         for seq in 0..600 {
             let key = if seq < 300 {
-                kafka_lab::source::KeyField::Id
+                kafka_lab::data::source::KeyField::Id
             } else {
-                kafka_lab::source::KeyField::State
+                kafka_lab::data::source::KeyField::State
             };
             let (record, payload) = data.get(seq);
             producer.send(seq, record.key(key), payload).unwrap();
@@ -501,18 +501,25 @@ cluster_test!(
         layers.flag("group.id", "g-lag", "test");
         layers.flag("auto.offset.reset", "earliest", "test");
         if !cluster.is_real() {
-            for (k, v) in kafka_lab::kafka::cluster::MOCK_GROUP_SETTINGS {
+            for (k, v) in kafka_lab::kafka::embedded::MOCK_GROUP_SETTINGS {
                 layers.flag(k, v, "test");
             }
         }
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let _guard = rt.enter();
-        let member =
-            kafka_lab::kafka::member::spawn(1, &layers, &cluster.topic, tx, Default::default());
+        let member = kafka_lab::dashboard::actors::member::spawn(
+            1,
+            &layers,
+            &cluster.topic,
+            tx,
+            kafka_lab::data::sink::SharedSink::default(),
+        );
         let snapshot = rt.block_on(async {
             tokio::time::timeout(Duration::from_secs(60), async {
                 loop {
-                    if let Some(kafka_lab::kafka::KafkaEvent::Member(m)) = rx.recv().await {
+                    if let Some(kafka_lab::dashboard::protocol::KafkaEvent::Member(m)) =
+                        rx.recv().await
+                    {
                         let settled = m.received == 120
                             && m.partitions.len() == 6
                             && m.partitions

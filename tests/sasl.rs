@@ -1,5 +1,5 @@
 //! The Confluent Cloud path for real: a config.ini in Confluent's format against the local
-//! broker's SASL_SSL listener (PLAIN, self-signed certificate), from scripts/kafka-local.
+//! broker's `SASL_SSL` listener (PLAIN, self-signed certificate), from scripts/kafka-local.
 
 mod common;
 

@@ -1,171 +1,20 @@
-//! Whole-screen snapshots of the dashboard after sequences of events, on ratatui's TestBackend.
+//! Whole-screen snapshots of the dashboard after sequences of events, on ratatui's `TestBackend`.
 //! Times are fixed (the snapshots carry their own clock), so the frames are stable.
 
-use std::time::{Duration, SystemTime};
+mod common;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use kafka_lab::app::{App, ClusterInfo, Event};
+use std::time::Duration;
+
+use common::fixtures::{app, clock, key, member, producer, settings};
+use crossterm::event::KeyCode;
+use kafka_lab::dashboard::actors::member::RecentRecord;
+use kafka_lab::dashboard::actors::watcher::{PartitionInfo, TopicSnapshot};
+use kafka_lab::dashboard::protocol::{Event, KafkaEvent};
+use kafka_lab::dashboard::state::App;
 use kafka_lab::kafka::consumer::ConsumedRecord;
-use kafka_lab::kafka::member::{
-    Counts, GroupSettings, MemberSnapshot, MemberState, PartitionLag, RecentRecord,
-};
-use kafka_lab::kafka::metrics::{Accounting, LatencySummary, RunReport, WindowFigures};
-use kafka_lab::kafka::producer::Delivery;
-use kafka_lab::kafka::producer_task::{ProducerSettings, ProducerSnapshot, ProducerState};
-use kafka_lab::kafka::watcher::{PartitionInfo, TopicSnapshot};
-use kafka_lab::kafka::KafkaEvent;
-use kafka_lab::source::KeyField;
+use kafka_lab::stats::{Accounting, LatencySummary, RunReport};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-
-/// 2026-11-25 12:00:00 UTC.
-fn clock(ms: u64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_608_000_000 + ms)
-}
-
-fn settings() -> ProducerSettings {
-    ProducerSettings {
-        acks: "all".into(),
-        batch_size: "1000000".into(),
-        linger_ms: "5".into(),
-        compression: "none".into(),
-        idempotence: "false".into(),
-        partitioner: "consistent_random".into(),
-        rate: Some(50.0),
-        key: KeyField::Id,
-        rtt_ms: Some(0),
-    }
-}
-
-fn app() -> App {
-    App::new(
-        ClusterInfo {
-            label: "embedded cluster 127.0.0.1:40001,127.0.0.1:40002,127.0.0.1:40003".into(),
-            embedded: true,
-            owned: true,
-            topic: "breweries".into(),
-            partitions: 6,
-            group: "kafka-lab".into(),
-        },
-        settings(),
-        GroupSettings {
-            strategy: "range,roundrobin".into(),
-            protocol: "classic".into(),
-        },
-    )
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn producer(run: u32, deliveries: u64) -> KafkaEvent {
-    let latest = (0..deliveries.min(6))
-        .map(|i| Delivery {
-            at: clock(20 * i),
-            seq: i,
-            key: Some(format!("brewery-{i:04}")),
-            partition: (i % 6) as i32,
-            offset: (i / 6) as i64,
-            latency: Duration::from_micros(5200 + 37 * i),
-            error: None,
-        })
-        .collect();
-    KafkaEvent::Producer(Box::new(ProducerSnapshot {
-        run,
-        state: ProducerState::Running,
-        settings: settings(),
-        sent: deliveries,
-        delivered: deliveries,
-        failed: 0,
-        in_flight: 0,
-        run_elapsed: Duration::from_secs(3),
-        window: WindowFigures {
-            per_sec: 50.0,
-            mb_per_sec: 0.0198,
-            latency: LatencySummary {
-                avg: 5.4,
-                p50: 5.31,
-                p95: 5.9,
-                p99: 9.36,
-                p999: 12.0,
-                max: 13.25,
-            },
-            span_s: 5.0,
-        },
-        latest,
-        skipped: 0,
-        last_error: None,
-        run_ended: None,
-        since_start: Duration::from_secs(3),
-        report: None,
-        by_partition: (0..6).map(|p| (p, deliveries * (p as u64 + 1))).collect(),
-    }))
-}
-
-fn member(id: u32, partitions: &[i32]) -> KafkaEvent {
-    KafkaEvent::Member(Box::new(MemberSnapshot {
-        id,
-        name: format!("consumer-{id}"),
-        client_id: format!("kafka-lab-consumer-{id}"),
-        state: if partitions.is_empty() {
-            MemberState::Idle
-        } else {
-            MemberState::Assigned
-        },
-        partitions: partitions
-            .iter()
-            .map(|&p| PartitionLag {
-                partition: p,
-                position: Some(40 + p as i64),
-                high_watermark: Some(42 + p as i64),
-            })
-            .collect(),
-        received: 120,
-        per_sec: 8.5 * partitions.len() as f64,
-        e2e: LatencySummary {
-            avg: 7.0,
-            p50: 6.5,
-            p95: 9.0,
-            p99: 11.25,
-            p999: 12.0,
-            max: 13.0,
-        },
-        latest: partitions
-            .iter()
-            .map(|&p| {
-                RecentRecord::keep(ConsumedRecord {
-                    topic: "breweries".into(),
-                    partition: p,
-                    offset: 39 + p as i64,
-                    timestamp_ms: Some(1_795_608_000_000 + p as i64),
-                    timestamp_type: "create",
-                    key: Some(format!("brewery-{p}").into_bytes()),
-                    value: Some(
-                        format!("{{\"id\":\"brewery-{p}\",\"name\":\"Köln Bräu {p}\"}}")
-                            .into_bytes(),
-                    ),
-                    headers: vec![("kafka-lab-seq".into(), Some(p.to_string().into_bytes()))],
-                })
-            })
-            .collect(),
-        last_rebalance: Some(clock(1500)),
-        last_revoke: None,
-        last_error: None,
-        counts: {
-            let mut c = Counts::default();
-            for (i, t) in ["micro", "brewpub", "micro", "planning", "micro", "brewpub"]
-                .iter()
-                .enumerate()
-            {
-                if i < partitions.len() * 2 {
-                    c.add(Some(format!("{{\"brewery_type\":\"{t}\",\"state\":\"Ohio\",\"country\":\"United States\"}}").as_bytes()));
-                }
-            }
-            c
-        },
-    }))
-}
 
 fn draw(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
@@ -253,7 +102,7 @@ fn run(run: u32, linger: &str, rate: f64, p99: f64, batch: f64, missing: u64) ->
         records: (rate * 30.0) as u64,
         bytes: (rate * 30.0 * 415.0) as u64,
         records_per_sec: rate,
-        mb_per_sec: rate * 415.0 / 1048576.0,
+        mb_per_sec: rate * 415.0 / 1_048_576.0,
         latency_ms: LatencySummary {
             avg: p99 / 2.0,
             p50: p99 / 2.2,
@@ -305,8 +154,8 @@ fn runs_table_with_three_runs() {
         let KafkaEvent::Producer(mut s) = producer(run, 0) else {
             unreachable!()
         };
-        s.since_start = Duration::from_secs(i as u64);
-        s.window.per_sec = rate + (i % 7) as f64 * 10.0;
+        s.since_start = Duration::from_secs(u64::from(i));
+        s.window.per_sec = rate + f64::from(i % 7) * 10.0;
         s.window.latency.p99 = p99;
         a.update(Event::Kafka(KafkaEvent::Producer(s)));
     }
@@ -326,7 +175,7 @@ fn partition_view_and_stream_table() {
                 partition: p,
                 leader: p % 3 + 1,
                 low_watermark: 0,
-                high_watermark: 40 + p as i64,
+                high_watermark: 40 + i64::from(p),
             })
             .collect(),
     })));

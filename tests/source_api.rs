@@ -10,22 +10,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use kafka_lab::source::{fetch_api, Brewery, FetchOptions};
+use kafka_lab::data::source::{fetch_api, Brewery, FetchOptions};
 
 fn real_records() -> Option<Vec<serde_json::Value>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/openbrewerydb/breweries.json");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(serde_json::from_str(&text).unwrap()),
-        Err(_) => {
-            assert!(
-                std::env::var("CI").is_err(),
-                "{} is missing",
-                path.display()
-            );
-            skipped!("SKIPPED: {} not found", path.display());
-            None
-        }
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        Some(serde_json::from_str(&text).unwrap())
+    } else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{} is missing",
+            path.display()
+        );
+        skipped!("SKIPPED: {} not found", path.display());
+        None
     }
 }
 
@@ -54,8 +53,7 @@ fn serve(
             seen.lock().unwrap().push(path.clone());
             let query: HashMap<&str, usize> = path
                 .split_once('?')
-                .map(|(_, q)| q)
-                .unwrap_or("")
+                .map_or("", |(_, q)| q)
                 .split('&')
                 .filter_map(|kv| kv.split_once('='))
                 .filter_map(|(k, v)| Some((k, v.parse().ok()?)))

@@ -1,9 +1,7 @@
-//! The cluster kafka-lab talks to: the embedded one (librdkafka's mock cluster) or an external
-//! one; reaching it, its topics and their partitions.
+//! Reaching a cluster (the embedded one or an external one), its topics and their partitions,
+//! and the errors that say why it could not be reached.
 
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
@@ -15,9 +13,6 @@ use rdkafka::types::RDKafkaRespErr;
 
 use crate::config::ClientSettings;
 use crate::kafka::properties::{self, Applies};
-
-pub const DEFAULT_BROKERS: i32 = 3;
-pub const DEFAULT_PARTITIONS: i32 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -83,192 +78,7 @@ impl ClientContext for ProbeContext {
 
 impl ProducerContext for ProbeContext {
     type DeliveryOpaque = ();
-    fn delivery(&self, _: &DeliveryResult<'_>, _: ()) {}
-}
-
-/// What the embedded cluster's thread can be asked to do.
-enum Command {
-    Rtt(Duration),
-    BrokerDown(i32),
-    BrokerUp(i32),
-    CreateTopic(String, i32, mpsc::Sender<Result<(), String>>),
-}
-
-/// librdkafka's mock cluster, owned by a thread of its own (the mock handle is not `Send`).
-/// Dropping it stops the brokers.
-pub struct EmbeddedCluster {
-    bootstrap: String,
-    /// Dropping it stops the cluster's thread.
-    commands: Option<mpsc::Sender<Command>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-/// How to build the embedded cluster.
-#[derive(Debug, Clone)]
-pub struct EmbeddedOptions {
-    pub brokers: i32,
-    pub topic: String,
-    pub partitions: i32,
-    pub rtt: Duration,
-    /// The group coordinator waits this long before the first rebalance.
-    pub rebalance_delay: Duration,
-}
-
-impl EmbeddedOptions {
-    /// `3 brokers, topic `breweries` with 6 partitions[, 20 ms simulated round trip]`.
-    pub fn describe(&self) -> String {
-        let rtt = if self.rtt.is_zero() {
-            String::new()
-        } else {
-            format!(", {} ms simulated round trip", self.rtt.as_millis())
-        };
-        format!(
-            "{} brokers, topic `{}` with {} partitions{rtt}",
-            self.brokers, self.topic, self.partitions
-        )
-    }
-}
-
-impl Default for EmbeddedOptions {
-    fn default() -> Self {
-        EmbeddedOptions {
-            brokers: DEFAULT_BROKERS,
-            topic: "breweries".to_string(),
-            partitions: DEFAULT_PARTITIONS,
-            rtt: Duration::ZERO,
-            rebalance_delay: Duration::from_millis(100),
-        }
-    }
-}
-
-impl EmbeddedCluster {
-    pub fn start(options: &EmbeddedOptions) -> Result<EmbeddedCluster, ClusterError> {
-        if options.brokers < 1 || options.partitions < 1 {
-            return Err(ClusterError::Embedded(
-                "it needs at least one broker and one partition".to_string(),
-            ));
-        }
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let (commands, command_rx) = mpsc::channel();
-        let options = options.clone();
-        let thread = std::thread::Builder::new()
-            .name("embedded-cluster".to_string())
-            .spawn(move || run_embedded(options, ready_tx, command_rx))
-            .map_err(|e| ClusterError::Embedded(e.to_string()))?;
-        match ready_rx.recv() {
-            Ok(Ok(bootstrap)) => Ok(EmbeddedCluster {
-                bootstrap,
-                commands: Some(commands),
-                thread: Some(thread),
-            }),
-            Ok(Err(e)) => Err(ClusterError::Embedded(e)),
-            Err(_) => Err(ClusterError::Embedded(
-                "its thread ended unexpectedly".to_string(),
-            )),
-        }
-    }
-
-    pub fn bootstrap_servers(&self) -> &str {
-        &self.bootstrap
-    }
-
-    fn send(&self, command: Command) {
-        if let Some(c) = &self.commands {
-            let _ = c.send(command);
-        }
-    }
-
-    /// Sets every broker's simulated network round trip.
-    pub fn set_rtt(&self, rtt: Duration) {
-        self.send(Command::Rtt(rtt));
-    }
-
-    /// Makes a broker refuse connections (its partitions keep it as leader).
-    pub fn broker_down(&self, broker: i32) {
-        self.send(Command::BrokerDown(broker));
-    }
-
-    pub fn broker_up(&self, broker: i32) {
-        self.send(Command::BrokerUp(broker));
-    }
-
-    /// Creates a topic in the embedded cluster (it has no admin API).
-    pub fn create_topic(&self, topic: &str, partitions: i32) -> Result<(), ClusterError> {
-        let (reply, answer) = mpsc::channel();
-        self.send(Command::CreateTopic(topic.to_string(), partitions, reply));
-        answer
-            .recv_timeout(Duration::from_secs(5))
-            .map_err(|_| {
-                admin_error(
-                    "create",
-                    topic,
-                    "the embedded cluster did not answer".into(),
-                )
-            })?
-            .map_err(|e| admin_error("create", topic, e))
-    }
-}
-
-impl Drop for EmbeddedCluster {
-    fn drop(&mut self) {
-        self.commands.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn run_embedded(
-    options: EmbeddedOptions,
-    ready: mpsc::Sender<Result<String, String>>,
-    commands: mpsc::Receiver<Command>,
-) {
-    // The mock cluster lives inside this client handle and dies with it.
-    let holder: Result<BaseProducer, _> = ClientConfig::new()
-        .set("test.mock.num.brokers", options.brokers.to_string())
-        .create();
-    let holder = match holder {
-        Ok(h) => h,
-        Err(e) => {
-            let _ = ready.send(Err(e.to_string()));
-            return;
-        }
-    };
-    let Some(mock) = holder.client().mock_cluster() else {
-        let _ = ready.send(Err("librdkafka created no mock cluster".to_string()));
-        return;
-    };
-    let setup = (|| -> Result<(), KafkaError> {
-        mock.create_topic(&options.topic, options.partitions, 1)?;
-        if !options.rtt.is_zero() {
-            mock.broker_round_trip_time(-1, options.rtt)?;
-        }
-        let delay = i32::try_from(options.rebalance_delay.as_millis()).unwrap_or(i32::MAX);
-        // SAFETY: the pointer is the live mock cluster of `holder`, which outlives this call.
-        unsafe {
-            let raw = rdkafka_sys::rd_kafka_handle_mock_cluster(holder.client().native_ptr());
-            rdkafka_sys::rd_kafka_mock_group_initial_rebalance_delay_ms(raw, delay);
-        }
-        Ok(())
-    })();
-    if let Err(e) = setup {
-        let _ = ready.send(Err(e.to_string()));
-        return;
-    }
-    let _ = ready.send(Ok(mock.bootstrap_servers()));
-    // Serve until the owner is gone.
-    while let Ok(command) = commands.recv() {
-        let _ = match command {
-            Command::Rtt(rtt) => mock.broker_round_trip_time(-1, rtt),
-            Command::BrokerDown(id) => mock.broker_down(id),
-            Command::BrokerUp(id) => mock.broker_up(id),
-            Command::CreateTopic(name, partitions, reply) => {
-                let result = mock.create_topic(&name, partitions, 1);
-                let _ = reply.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-                result
-            }
-        };
-    }
+    fn delivery(&self, _: &DeliveryResult<'_>, (): ()) {}
 }
 
 /// What the probe found out about a topic.
@@ -279,18 +89,6 @@ pub struct TopicInfo {
     /// The cluster is librdkafka's mock cluster (served by `kafka-lab cluster`).
     pub is_mock: bool,
 }
-
-/// Consumer settings that make group changes quick on the mock cluster: after the first join
-/// it holds each rebalance for `session.timeout.ms - 1000` ms (45 s with the defaults).
-pub const MOCK_GROUP_SETTINGS: [(&str, &str); 2] = [
-    ("session.timeout.ms", "2000"),
-    ("heartbeat.interval.ms", "400"),
-];
-
-/// The mock cluster holds every fetch for `fetch.wait.max.ms` (500 ms by default) instead of
-/// answering when records arrive, as a real broker does; this keeps its end-to-end latency
-/// close to a real broker's.
-pub const MOCK_FETCH_SETTINGS: [(&str, &str); 1] = [("fetch.wait.max.ms", "10")];
 
 /// Properties of `settings` that any client may carry (connection, security), without the
 /// ones that belong to the producer or the consumer only.
@@ -347,8 +145,11 @@ pub fn probe(
                 if let Some(t) = metadata.topics().iter().find(|t| t.name() == topic) {
                     match t.error() {
                         None => {
-                            let mut partitions: Vec<i32> =
-                                t.partitions().iter().map(|p| p.id()).collect();
+                            let mut partitions: Vec<i32> = t
+                                .partitions()
+                                .iter()
+                                .map(rdkafka::metadata::MetadataPartition::id)
+                                .collect();
                             partitions.sort_unstable();
                             let is_mock = client
                                 .client()
@@ -480,7 +281,7 @@ fn admin_options() -> AdminOptions {
     AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)))
 }
 
-fn admin_error(action: &'static str, topic: &str, detail: String) -> ClusterError {
+pub(crate) fn admin_error(action: &'static str, topic: &str, detail: String) -> ClusterError {
     ClusterError::Admin {
         action,
         topic: topic.to_string(),

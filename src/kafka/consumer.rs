@@ -77,7 +77,11 @@ impl GroupContext {
 }
 
 fn partitions(list: &TopicPartitionList) -> Vec<i32> {
-    let mut ids: Vec<i32> = list.elements().iter().map(|e| e.partition()).collect();
+    let mut ids: Vec<i32> = list
+        .elements()
+        .iter()
+        .map(rdkafka::topic_partition_list::TopicPartitionListElem::partition)
+        .collect();
     ids.sort_unstable();
     ids
 }
@@ -186,8 +190,8 @@ impl LabConsumer {
                 self.inner.client().native_ptr(),
                 topic.as_ptr(),
                 partition,
-                &mut low,
-                &mut high,
+                &raw mut low,
+                &raw mut high,
             )
         };
         (err == rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)

@@ -19,9 +19,9 @@ use rdkafka::Message;
 
 use crate::config::ClientSettings;
 use crate::kafka::cluster::ErrorLatch;
-use crate::kafka::metrics::{BatchStats, Interval, RunTotals};
 use crate::kafka::properties;
 use crate::kafka::verify::{Ledger, RUN_HEADER, SEQ_HEADER};
+use crate::stats::{BatchStats, Interval, RunTotals};
 
 /// One delivery report.
 #[derive(Debug, Clone, PartialEq)]
@@ -325,83 +325,5 @@ impl LabProducer {
             }
         }
         out
-    }
-}
-
-/// Spaces sends evenly to reach a target rate; `None` sends as fast as possible.
-#[derive(Debug, Clone)]
-pub struct Pacer {
-    start: Instant,
-    /// Seconds between two records.
-    period_s: Option<f64>,
-}
-
-/// What a record that is due beyond any clock's reach waits: callers sleep in steps and check
-/// for a stop, so this only has to be long.
-const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
-
-impl Pacer {
-    pub fn new(rate_per_sec: Option<f64>) -> Pacer {
-        Pacer {
-            start: Instant::now(),
-            period_s: rate_per_sec
-                .filter(|r| *r > 0.0 && r.is_finite())
-                .map(|r| 1.0 / r),
-        }
-    }
-
-    /// When record number `n` (0-based) is due; `None` when it is due at once (no rate) or
-    /// so far ahead that no clock reaches it.
-    pub fn due(&self, n: u64) -> Option<Instant> {
-        let offset = Duration::try_from_secs_f64(self.period_s? * n as f64).ok()?;
-        self.start.checked_add(offset)
-    }
-
-    /// How long to wait before sending record number `n` (0-based).
-    pub fn wait_before(&self, n: u64) -> Duration {
-        self.wait_at(n, Instant::now())
-    }
-
-    fn wait_at(&self, n: u64, now: Instant) -> Duration {
-        match (self.period_s, self.due(n)) {
-            (None, _) => Duration::ZERO,
-            (Some(_), Some(due)) => due.saturating_duration_since(now),
-            (Some(_), None) => NEVER,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pacer_spaces_records_by_the_rate() {
-        let p = Pacer::new(Some(10.0));
-        let t0 = p.start;
-        assert_eq!(p.wait_at(0, t0), Duration::ZERO);
-        assert_eq!(p.wait_at(10, t0), Duration::from_secs(1));
-        assert_eq!(
-            p.wait_at(10, t0 + Duration::from_millis(400)),
-            Duration::from_millis(600)
-        );
-        assert_eq!(p.wait_at(3, t0 + Duration::from_secs(5)), Duration::ZERO);
-        assert_eq!(Pacer::new(None).wait_before(1000), Duration::ZERO);
-        assert_eq!(Pacer::new(Some(0.0)).wait_before(1000), Duration::ZERO);
-    }
-
-    #[test]
-    fn tiny_rates_wait_long_instead_of_overflowing() {
-        for rate in [1e-300, 1e-20, 1e-19, f64::MIN_POSITIVE] {
-            let p = Pacer::new(Some(rate));
-            assert_eq!(p.wait_before(0), Duration::ZERO, "{rate}");
-            assert!(p.wait_before(1) >= Duration::from_secs(3600), "{rate}");
-            assert!(
-                p.wait_before(u64::MAX) >= Duration::from_secs(3600),
-                "{rate}"
-            );
-        }
-        let huge = Pacer::new(Some(1e300));
-        assert_eq!(huge.wait_before(u64::MAX), Duration::ZERO);
     }
 }

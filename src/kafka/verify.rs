@@ -11,7 +11,7 @@ use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::config::ClientSettings;
-use crate::kafka::metrics::{Accounting, PartitionAccount};
+use crate::stats::{Accounting, PartitionAccount};
 
 pub const RUN_HEADER: &str = "kafka-lab-run";
 pub const SEQ_HEADER: &str = "kafka-lab-seq";
@@ -171,6 +171,11 @@ impl<'a> Tally<'a> {
             .sum();
         self.accounting
     }
+}
+
+/// How long a read-back of `records` acknowledged records may take.
+pub fn timeout_for(records: u64) -> Duration {
+    Duration::from_secs(60) + Duration::from_millis(records / 20)
 }
 
 /// Reads the run's partitions from its first acknowledged offsets to their current ends and

@@ -1,13 +1,14 @@
 //! The topic form (`a`): create a topic, add partitions to the current one, switch topics.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{dim, pane};
-use crate::app::{AdminForm, App, ADMIN_ROWS};
+use super::{pane, theme};
+use crate::dashboard::state::forms::{AdminForm, ADMIN_ROWS};
+use crate::dashboard::state::App;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
     let [_, middle, _] = Layout::vertical([
@@ -31,18 +32,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
             "current: {} ({} partitions) · ↑↓ row · Enter does that row's action · Esc closes",
             app.cluster.topic, app.cluster.partitions
         ),
-        dim(),
+        theme::muted(),
     )];
     for (i, label) in ADMIN_ROWS.iter().enumerate() {
         let selected = i == form.selected;
         let style = if selected {
-            Style::new().add_modifier(Modifier::REVERSED)
+            theme::selected()
         } else {
             Style::new()
         };
         lines.push(Line::from(vec![
             Span::raw(if selected { "▸ " } else { "  " }),
-            Span::styled(format!("{label:<26}"), dim()),
+            Span::styled(format!("{label:<26}"), theme::muted()),
             Span::styled(format!("{:<20}", form.inputs[i].value()), style),
         ]));
     }
@@ -53,10 +54,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
         } else {
             "a real cluster: through the admin API (needs the rights to create and alter topics)"
         },
-        dim(),
+        theme::muted(),
     ));
     if let Some(e) = &form.error {
-        lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+        lines.push(Line::styled(e.clone(), theme::error()));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

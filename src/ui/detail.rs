@@ -3,14 +3,13 @@
 //! that is not JSON is shown escaped, bytes that are not UTF-8 in hex).
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{bold, dim, pane};
-use crate::app::Detail;
-use crate::kafka::member::RecentRecord;
+use super::{pane, theme};
+use crate::dashboard::actors::member::RecentRecord;
+use crate::dashboard::state::views::Detail;
 use crate::text::{format_timestamp, printable, shorten};
 
 pub fn render(frame: &mut Frame, area: Rect, detail: &Detail) {
@@ -34,10 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, detail: &Detail) {
             let key = r.key.as_deref().map_or("-".to_string(), printable);
             let text = shorten(&format!("p{}@{} {key}", r.partition, r.offset), 28);
             if i == detail.selected {
-                Line::styled(
-                    format!("▸ {text}"),
-                    Style::new().add_modifier(Modifier::REVERSED),
-                )
+                Line::styled(format!("▸ {text}"), theme::selected())
             } else {
                 Line::raw(format!("  {text}"))
             }
@@ -96,10 +92,10 @@ fn describe(r: &RecentRecord) -> Vec<Line<'static>> {
         } else {
             "value"
         },
-        bold(),
+        theme::bold(),
     ));
     match &r.value {
-        None => lines.push(Line::styled("(null)", dim())),
+        None => lines.push(Line::styled("(null)", theme::muted())),
         Some(v) => lines.extend(show_value(v).into_iter().map(Line::raw)),
     }
     lines

@@ -1,69 +1,63 @@
-//! The help overlay: every key.
+//! The help overlay: every key, from the keymap.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-use super::{bold, pane};
+use super::{pane, theme};
+use crate::dashboard::state::keymap::{bindings, Mode};
 
-pub const KEYS: [(&str, &str); 20] = [
-    ("p", "start or stop the producer"),
-    ("c", "add a consumer to the group (a new pane)"),
-    ("x", "remove the selected consumer (it leaves the group)"),
-    ("Tab / arrows", "select the producer or a consumer pane"),
-    (
-        "Enter (consumer)",
-        "the selected consumer's latest records in full",
-    ),
-    ("s", "edit the producer settings"),
-    ("↑ ↓ (settings)", "move between fields; type to edit"),
-    (
-        "Enter (settings)",
-        "apply; what changed restarts (producer: new run; consumers)",
-    ),
-    ("Esc (settings)", "leave the settings panel"),
-    (
-        "r",
-        "switch the lower half: consumer panes / runs table and charts",
-    ),
-    (
-        "v",
-        "switch the lower half: consumer panes / partition view",
-    ),
-    (
-        "g",
-        "switch the lower half: consumer panes / rebalance timeline",
-    ),
-    (
-        "t",
-        "stream table: group consumed breweries by type, state, country",
-    ),
-    ("e", "export the runs table to CSV and JSON files"),
-    (
-        "b",
-        "embedded cluster: take a partition leader down for 5 s",
-    ),
-    ("a", "topics: create one, add partitions, switch topic"),
-    (
-        "w",
-        "start / stop writing consumed records to a JSON-lines file",
-    ),
-    ("?", "this help; any key closes it"),
-    ("q", "quit: flush, leave the group, restore the terminal"),
-    ("Ctrl-C", "quit from anywhere"),
-];
+const KEY_WIDTH: usize = 18;
+
+/// The lines of the help: each main key, then one line per overlay with its keys.
+fn lines() -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::styled("kafka-lab: watch producers and consumers", theme::bold()),
+        Line::raw(""),
+    ];
+    for b in bindings(Mode::Main) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<KEY_WIDTH$}", b.label), theme::bold()),
+            Span::raw(format!(" {}", b.help)),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    for mode in [Mode::Settings, Mode::Topics, Mode::Detail, Mode::Help] {
+        let keys: Vec<String> = bindings(mode)
+            .filter(|b| b.mode == Some(mode))
+            .map(|b| format!("{} {}", b.label, b.help))
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled(
+                mode.qualifier().trim().trim_matches(['(', ')']).to_string(),
+                theme::bold(),
+            ),
+            Span::raw(format!(": {}", keys.join(" · "))),
+        ]));
+    }
+    lines
+}
+
+const WIDTH: u16 = 96;
 
 pub fn render(frame: &mut Frame, area: Rect) {
+    let lines = lines();
+    // Rows the lines take once wrapped to the popup's inner width.
+    let inner_width = WIDTH.min(area.width).saturating_sub(2).max(1) as usize;
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_width).max(1))
+        .sum();
     let [_, middle, _] = Layout::vertical([
         Constraint::Fill(1),
-        Constraint::Length(KEYS.len() as u16 + 4),
+        Constraint::Length(rows as u16 + 2),
         Constraint::Fill(1),
     ])
     .areas(area);
     let [_, popup, _] = Layout::horizontal([
         Constraint::Fill(1),
-        Constraint::Length(86),
+        Constraint::Length(WIDTH),
         Constraint::Fill(1),
     ])
     .areas(middle);
@@ -71,14 +65,8 @@ pub fn render(frame: &mut Frame, area: Rect) {
     let block = pane(" Keys ", true);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let mut lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(key, what)| Line::from(format!("{key:<18} {what}")))
-        .collect();
-    lines.insert(
-        0,
-        Line::styled("kafka-lab: watch producers and consumers", bold()),
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        inner,
     );
-    lines.insert(1, Line::raw(""));
-    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -1,14 +1,15 @@
 //! One pane per consumer-group member, tiled; one line each when they do not fit.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
-use super::{bold, dim, is_focused, pane};
-use crate::app::{App, Focus, MemberView};
-use crate::kafka::member::MemberState;
+use super::{is_focused, pane, theme};
+use crate::dashboard::actors::member::{MemberState, PartitionLag};
+use crate::dashboard::state::views::MemberView;
+use crate::dashboard::state::{App, Focus};
 use crate::text::{printable, shorten, thousands, time_of_day};
 
 /// Narrowest and lowest a full pane may be.
@@ -22,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         frame.render_widget(
-            Paragraph::new("no consumer in the group: c adds one").style(dim()),
+            Paragraph::new("no consumer in the group: c adds one").style(theme::muted()),
             inner,
         );
         return;
@@ -46,37 +47,43 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-fn state_text(app: &App, m: &MemberView) -> (String, Color) {
+/// The member's state in a word, why (when there is a reason to give), and its style.
+fn state_text(app: &App, m: &MemberView) -> (&'static str, Option<String>, Style) {
     match &m.snapshot.state {
-        MemberState::Joining => ("joining".into(), Color::Yellow),
-        MemberState::Assigned => ("assigned".into(), Color::Green),
+        MemberState::Joining => ("joining", None, theme::warn()),
+        MemberState::Assigned => ("assigned", None, theme::ok()),
         MemberState::Idle => (
-            format!(
-                "idle: {} members for {} partitions",
+            "idle",
+            Some(format!(
+                "{} members for {} partitions",
                 app.members.len(),
                 app.cluster.partitions
-            ),
-            Color::Yellow,
+            )),
+            theme::warn(),
         ),
-        MemberState::Rebalancing => ("rebalancing".into(), Color::Yellow),
-        MemberState::Error(e) => (format!("error: {e}"), Color::Red),
-        MemberState::Leaving => ("leaving".into(), Color::Yellow),
+        MemberState::Rebalancing => ("rebalancing", None, theme::warn()),
+        MemberState::Error(e) => ("error", Some(e.clone()), theme::error()),
+        MemberState::Leaving => ("leaving", None, theme::warn()),
     }
 }
 
 fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused: bool) {
     let s = &m.snapshot;
-    let (state, color) = state_text(app, m);
+    let (word, why, style) = state_text(app, m);
+    let state = match why {
+        Some(why) => format!("{word}: {why}"),
+        None => word.to_string(),
+    };
     let title = Line::from(vec![
-        Span::styled(format!(" {} ", s.name), bold()),
-        Span::styled(format!("{} ", s.client_id), dim()),
+        Span::styled(format!(" {} ", s.name), theme::bold()),
+        Span::styled(format!("{} ", s.client_id), theme::muted()),
     ]);
     let block = pane(title, focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
     let mut lines = vec![
-        Line::styled(shorten(&state, width), Style::new().fg(color)),
+        Line::styled(shorten(&state, width), style),
         Line::from(format!(
             "{:.1} rec/s  received {}  rebalanced {}",
             s.per_sec,
@@ -94,13 +101,13 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
     if let Some((e, _)) = &m.error {
         lines.push(Line::styled(
             shorten(&format!("error: {e}"), width),
-            Style::new().fg(Color::Red),
+            theme::error(),
         ));
     }
     if !s.partitions.is_empty() {
         lines.push(Line::styled(
             format!("{:>4} {:>9} {:>9} {:>7}", "part", "position", "high", "lag"),
-            dim(),
+            theme::muted(),
         ));
         let dash = || "-".to_string();
         for p in &s.partitions {
@@ -115,7 +122,7 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
     }
     let room = (inner.height as usize).saturating_sub(lines.len());
     if room > 1 && !s.latest.is_empty() {
-        lines.push(Line::styled("latest records", dim()));
+        lines.push(Line::styled("latest records", theme::muted()));
         for r in s.latest.iter().rev().take(room - 1) {
             let key = shorten(&r.key.as_deref().map_or("-".to_string(), printable), 14);
             let value = r.value.as_deref().map_or("-".to_string(), printable);
@@ -144,9 +151,7 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
                 .map(|v| (v * 1000.0) as u64)
                 .collect();
             frame.render_widget(
-                Sparkline::default()
-                    .data(&points)
-                    .style(Style::new().fg(Color::Magenta)),
+                Sparkline::default().data(&points).style(theme::latency()),
                 area,
             );
         }
@@ -167,7 +172,7 @@ fn render_folded(frame: &mut Frame, area: Rect, app: &App) {
     let rows = inner.height as usize;
     let selected = match app.focus {
         Focus::Member(i) => i,
-        _ => 0,
+        Focus::Producer => 0,
     };
     let first = selected.saturating_sub(rows.saturating_sub(1));
     let lines: Vec<Line> = app
@@ -177,18 +182,20 @@ fn render_folded(frame: &mut Frame, area: Rect, app: &App) {
         .skip(first)
         .take(rows)
         .map(|(i, m)| {
-            let (state, color) = state_text(app, m);
+            let (word, why, style) = state_text(app, m);
             let parts: Vec<String> = m
                 .snapshot
                 .partitions
                 .iter()
                 .map(|p| p.partition.to_string())
                 .collect();
-            let lag: i64 = m.snapshot.partitions.iter().filter_map(|p| p.lag()).sum();
-            let (state, detail) = match state.split_once(": ") {
-                Some((word, why)) => (word.to_string(), format!("  ({why})")),
-                None => (state, String::new()),
-            };
+            let lag: i64 = m
+                .snapshot
+                .partitions
+                .iter()
+                .filter_map(PartitionLag::lag)
+                .sum();
+            let detail = why.map_or(String::new(), |why| format!("  ({why})"));
             let marker = if is_focused(app, Focus::Member(i)) {
                 "▸"
             } else {
@@ -196,10 +203,7 @@ fn render_folded(frame: &mut Frame, area: Rect, app: &App) {
             };
             Line::from(vec![
                 Span::raw(format!("{marker} {:<12} ", m.snapshot.name)),
-                Span::styled(
-                    format!("{:<12} ", shorten(&state, 12)),
-                    Style::new().fg(color),
-                ),
+                Span::styled(format!("{word:<12} "), style),
                 Span::raw(shorten(
                     &format!(
                         "partitions [{}]  {:.1} rec/s  lag {lag}{detail}",

@@ -24,14 +24,14 @@ mod producer;
 mod runs;
 mod settings;
 mod status;
+pub mod theme;
 mod timeline;
 
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::app::{App, Focus, View};
+use crate::dashboard::state::{App, Focus, Modal, View};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -61,14 +61,11 @@ pub fn render(frame: &mut Frame, app: &App) {
         View::Runs => runs::render(frame, bottom, app),
     }
     status::render(frame, status_bar, app);
-    if let Some(d) = &app.detail {
-        detail::render(frame, bottom, d);
-    }
-    if let Some(form) = &app.admin {
-        admin::render(frame, area, app, form);
-    }
-    if app.help {
-        help::render(frame, area);
+    match &app.modal {
+        Modal::Detail(d) => detail::render(frame, bottom, d),
+        Modal::Topics(form) => admin::render(frame, area, app, form),
+        Modal::Help => help::render(frame, area),
+        Modal::None | Modal::Settings => {}
     }
 }
 
@@ -91,20 +88,13 @@ fn pane<'a>(title: impl Into<ratatui::text::Line<'a>>, focused: bool) -> Block<'
     if focused {
         block
             .border_type(BorderType::Thick)
-            .border_style(Style::new().fg(Color::Cyan))
+            .border_style(theme::focused_border())
     } else {
-        block.border_style(Style::new().fg(Color::DarkGray))
+        block.border_style(theme::border())
     }
 }
 
-fn bold() -> Style {
-    Style::new().add_modifier(Modifier::BOLD)
-}
-
-fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
-}
-
+/// The pane has the keyboard: it is selected and no overlay is open.
 fn is_focused(app: &App, focus: Focus) -> bool {
-    app.focus == focus && !app.help
+    app.focus == focus && matches!(app.modal, Modal::None)
 }

@@ -3,13 +3,13 @@
 //! it and that member's lag; beside it, the stream table of consumed breweries.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{dim, pane};
-use crate::app::App;
+use super::{pane, theme};
+use crate::dashboard::actors::member::PartitionLag;
+use crate::dashboard::state::App;
 use crate::text::{shorten, thousands};
 
 const STREAM_WIDTH: u16 = 44;
@@ -44,7 +44,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(block, area);
     let Some(topic) = &app.topic else {
         frame.render_widget(
-            Paragraph::new("waiting for the topic's metadata ...").style(dim()),
+            Paragraph::new("waiting for the topic's metadata ...").style(theme::muted()),
             inner,
         );
         return;
@@ -69,19 +69,19 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
             "owner",
             "lag"
         ),
-        dim(),
+        theme::muted(),
     )];
     for (p, n) in topic.partitions.iter().zip(&produced) {
         let owner = app.owner(p.partition);
-        let owned = owner.and_then(|m| {
+        let assigned = owner.and_then(|m| {
             m.snapshot
                 .partitions
                 .iter()
                 .find(|l| l.partition == p.partition)
         });
-        let lag = owned.and_then(|l| l.lag());
+        let lag = assigned.and_then(PartitionLag::lag);
         // The owner's latest fetch is fresher than the watcher's look every two seconds.
-        let high = owned
+        let high = assigned
             .and_then(|l| l.high_watermark)
             .unwrap_or(p.high_watermark);
         let share = if total > 0 {
@@ -99,14 +99,11 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
                     "none".to_string()
                 }
             )),
-            Span::styled(bar(*n, max, bar_width), Style::new().fg(Color::Green)),
+            Span::styled(bar(*n, max, bar_width), theme::rate()),
             Span::raw(format!(" {:>7} {share:>4} {high:>9}  ", thousands(*n))),
             match owner {
                 Some(m) => Span::raw(format!("{:<12}", m.snapshot.name)),
-                None => Span::styled(
-                    format!("{:<12}", "no owner"),
-                    Style::new().fg(Color::Yellow),
-                ),
+                None => Span::styled(format!("{:<12}", "no owner"), theme::warn()),
             },
             Span::raw(format!(
                 " {:>7}",
@@ -124,7 +121,10 @@ fn render_stream(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(block, area);
     let rows = app.stream_table();
     if rows.is_empty() {
-        frame.render_widget(Paragraph::new("nothing consumed yet").style(dim()), inner);
+        frame.render_widget(
+            Paragraph::new("nothing consumed yet").style(theme::muted()),
+            inner,
+        );
         return;
     }
     let max = rows.first().map_or(0, |r| r.1);
@@ -138,7 +138,7 @@ fn render_stream(frame: &mut Frame, area: Rect, app: &App) {
         .map(|(k, n)| {
             Line::from(vec![
                 Span::raw(format!("{:<label_width$}", shorten(k, label_width))),
-                Span::styled(bar(*n, max, bar_width), Style::new().fg(Color::Cyan)),
+                Span::styled(bar(*n, max, bar_width), theme::bars()),
                 Span::raw(format!(" {:>8}", thousands(*n))),
             ])
         })

@@ -1,29 +1,30 @@
 //! The producer pane: state, figures, settings in force, charts and the send log.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, Wrap};
 use ratatui::Frame;
 
-use super::{bold, dim, is_focused, pane};
-use crate::app::{describe, App, Focus, HistoryPoint, LogLine};
-use crate::kafka::producer_task::ProducerState;
+use super::{is_focused, pane, theme};
+use crate::dashboard::actors::producer::ProducerState;
+use crate::dashboard::state::views::{HistoryPoint, LogLine};
+use crate::dashboard::state::{App, Focus};
 use crate::text::{shorten, thousands, time_of_day};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let view = &app.producer;
-    let (state, color) = match view.snapshot.as_ref().map(|s| &s.state) {
-        None => ("starting".to_string(), Color::Yellow),
-        Some(ProducerState::Running) => ("running".to_string(), Color::Green),
-        Some(ProducerState::Stopped) => ("stopped".to_string(), Color::Yellow),
-        Some(ProducerState::Restarting) => ("restarting".to_string(), Color::Yellow),
-        Some(ProducerState::Error(_)) => ("error".to_string(), Color::Red),
+    let (state, style) = match view.snapshot.as_ref().map(|s| &s.state) {
+        None => ("starting", theme::warn()),
+        Some(ProducerState::Running) => ("running", theme::ok()),
+        Some(ProducerState::Stopped) => ("stopped", theme::warn()),
+        Some(ProducerState::Restarting) => ("restarting", theme::warn()),
+        Some(ProducerState::Error(_)) => ("error", theme::error()),
     };
     let run = view.snapshot.as_ref().map_or(0, |s| s.run);
     let title = Line::from(vec![
         Span::raw(" Producer "),
-        Span::styled(format!("● {state}"), Style::new().fg(color)),
+        Span::styled(format!("● {state}"), style),
         Span::raw(format!(" · run {run} ")),
     ]);
     let block = pane(title, is_focused(app, Focus::Producer));
@@ -47,24 +48,18 @@ fn render_figures(frame: &mut Frame, area: Rect, app: &App) {
         Some(s) => {
             let w = &s.window;
             let retries = s.report.as_ref().and_then(|r| r.retries).unwrap_or(0);
-            let warn = |n: u64, color: Color| {
-                if n > 0 {
-                    Style::new().fg(color)
-                } else {
-                    Style::new()
-                }
-            };
+            let warn = |n: u64, style: Style| if n > 0 { style } else { Style::new() };
             lines.push(Line::from(vec![
-                Span::styled(format!("{:.1} rec/s", w.per_sec), bold()),
+                Span::styled(format!("{:.1} rec/s", w.per_sec), theme::bold()),
                 Span::raw(format!(
                     "  {:.3} MB/s  in flight {}  delivered {}  failed ",
                     w.mb_per_sec,
                     thousands(s.in_flight),
                     thousands(s.delivered)
                 )),
-                Span::styled(thousands(s.failed), warn(s.failed, Color::Red)),
+                Span::styled(thousands(s.failed), warn(s.failed, theme::error())),
                 Span::raw("  retries "),
-                Span::styled(thousands(retries), warn(retries, Color::Yellow)),
+                Span::styled(thousands(retries), warn(retries, theme::warn())),
             ]));
             let l = &w.latency;
             lines.push(Line::from(format!(
@@ -78,12 +73,9 @@ fn render_figures(frame: &mut Frame, area: Rect, app: &App) {
         }
         None => lines.push(Line::from("waiting for the first figures ...")),
     }
-    lines.push(Line::styled(describe(&app.applied), dim()));
+    lines.push(Line::styled(app.applied.describe(), theme::muted()));
     if let Some((e, _)) = &app.producer.error {
-        lines.push(Line::styled(
-            format!("error: {e}"),
-            Style::new().fg(Color::Red),
-        ));
+        lines.push(Line::styled(format!("error: {e}"), theme::error()));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
@@ -106,21 +98,17 @@ fn render_charts(
     let peak_p99 = recent.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
     frame.render_widget(
         Paragraph::new(vec![
-            Line::styled(format!("rec/s ≤{peak_rate:.0}"), dim()),
-            Line::styled(format!("p99 ≤{peak_p99:.1}ms"), dim()),
+            Line::styled(format!("rec/s ≤{peak_rate:.0}"), theme::muted()),
+            Line::styled(format!("p99 ≤{peak_p99:.1}ms"), theme::muted()),
         ]),
         labels,
     );
     frame.render_widget(
-        Sparkline::default()
-            .data(&rate)
-            .style(Style::new().fg(Color::Green)),
+        Sparkline::default().data(&rate).style(theme::rate()),
         rate_area,
     );
     frame.render_widget(
-        Sparkline::default()
-            .data(&p99)
-            .style(Style::new().fg(Color::Magenta)),
+        Sparkline::default().data(&p99).style(theme::latency()),
         p99_area,
     );
 }
@@ -134,7 +122,7 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
             "{:<12}  {:<kw$}  {:>4}  {:>8}  {:>10}",
             "time", "key", "part", "offset", "latency"
         ),
-        dim(),
+        theme::muted(),
     )];
     let log = &app.producer.log;
     for line in log.iter().skip(log.len().saturating_sub(rows)) {
@@ -152,15 +140,15 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
                     )),
                     Some(e) => Line::styled(
                         format!("{:<12}  {key:<kw$}  failed: {e}", time_of_day(d.at)),
-                        Style::new().fg(Color::Red),
+                        theme::error(),
                     ),
                 }
             }
             LogLine::Skipped(n) => Line::styled(
                 format!("… {} more delivered (the log samples)", thousands(*n)),
-                dim(),
+                theme::muted(),
             ),
-            LogLine::Mark(text) => Line::styled(format!("── {text}"), Style::new().fg(Color::Cyan)),
+            LogLine::Mark(text) => Line::styled(format!("── {text}"), theme::accent()),
         });
     }
     frame.render_widget(Paragraph::new(lines), area);

@@ -2,26 +2,18 @@
 //! highlighted), and charts of throughput and p99 latency across runs with each restart marked.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use super::{dim, pane};
-use crate::app::{App, HistoryPoint};
-use crate::kafka::metrics::{best_row, Column, RunReport};
-use crate::kafka::producer_task::WARMUP;
-use crate::text::thousands;
-
-const RUN_COLORS: [Color; 6] = [
-    Color::Green,
-    Color::Cyan,
-    Color::Magenta,
-    Color::Yellow,
-    Color::Blue,
-    Color::LightRed,
-];
+use super::{pane, theme};
+use crate::dashboard::actors::producer::WARMUP;
+use crate::dashboard::state::runs::{best_row, Column, PENDING};
+use crate::dashboard::state::views::HistoryPoint;
+use crate::dashboard::state::App;
+use crate::stats::RunReport;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = format!(
@@ -49,34 +41,12 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
     if rows.is_empty() {
         frame.render_widget(
             Paragraph::new("no run yet: p starts the producer; each start or restart begins a run")
-                .style(dim()),
+                .style(theme::muted()),
             area,
         );
         return;
     }
-    let columns: [(&str, Option<Column>); 17] = [
-        ("run", None),
-        ("changed settings", None),
-        ("secs", None),
-        ("delivered", None),
-        ("failed", Some(Column::Failed)),
-        ("rec/s", Some(Column::RecordsPerSec)),
-        ("MB/s", Some(Column::MbPerSec)),
-        ("avg", Some(Column::Avg)),
-        ("p50", Some(Column::P50)),
-        ("p95", Some(Column::P95)),
-        ("p99", Some(Column::P99)),
-        ("p99.9", Some(Column::P999)),
-        ("max", Some(Column::Max)),
-        ("batch", Some(Column::AvgBatch)),
-        ("req/s", None),
-        ("missing", Some(Column::Missing)),
-        ("dup", Some(Column::Duplicated)),
-    ];
-    let best: Vec<Option<usize>> = columns
-        .iter()
-        .map(|(_, c)| c.and_then(|c| best_row(rows, c)))
-        .collect();
+    let best: Vec<Option<usize>> = Column::ALL.iter().map(|c| best_row(rows, *c)).collect();
     let visible = (area.height as usize).saturating_sub(1);
     let first = rows.len().saturating_sub(visible);
     let live_run = app
@@ -90,57 +60,24 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
         .skip(first)
         .map(|(i, r)| {
             let live = Some(r.run) == live_run && app.runs.back().is_none_or(|e| e.run != r.run);
-            let acc = r.accounting.as_ref();
-            let mut texts = vec![
-                format!("{}{}", r.run, if live { "▶" } else { "" }),
-                r.settings_diff(&app.defaults),
-                format!("{:.0}", r.duration_s),
-                thousands(r.delivered),
-                thousands(r.failed),
-                format!("{:.0}", r.records_per_sec),
-                format!("{:.3}", r.mb_per_sec),
-            ];
-            texts.extend(r.latency_ms.cells());
-            texts.extend([
-                r.avg_batch_records
-                    .map_or("-".into(), |v| format!("{v:.1}")),
-                r.requests_per_sec.map_or("-".into(), |v| format!("{v:.0}")),
-                acc.map_or("…".into(), |a| thousands(a.missing)),
-                acc.map_or("…".into(), |a| thousands(a.duplicated)),
-            ]);
-            let cells = texts.into_iter().enumerate().map(|(c, text)| {
-                let style = if best[c] == Some(i) && rows.len() > 1 {
-                    Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)
-                } else if (c == 4 || c == 15 || c == 16) && text != "0" && text != "…" {
-                    Style::new().fg(Color::Red)
+            Row::new(Column::ALL.iter().zip(&best).map(|(column, best)| {
+                let text = column.cell(r, &app.defaults, live);
+                let style = if *best == Some(i) && rows.len() > 1 {
+                    theme::best()
+                } else if column.is_alarm() && text != "0" && text != PENDING {
+                    theme::error()
                 } else {
                     Style::new()
                 };
                 Cell::from(text).style(style)
-            });
-            Row::new(cells)
+            }))
         })
         .collect();
-    let widths = [
-        Constraint::Length(4),
-        Constraint::Min(16),
-        Constraint::Length(5),
-        Constraint::Length(10),
-        Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(7),
-        Constraint::Length(5),
-    ];
-    let header = Row::new(columns.iter().map(|(name, _)| Cell::from(*name))).style(dim());
+    let widths = Column::ALL.map(|c| match c {
+        Column::Changed => Constraint::Min(c.width()),
+        _ => Constraint::Length(c.width()),
+    });
+    let header = Row::new(Column::ALL.map(|c| Cell::from(c.header()))).style(theme::muted());
     frame.render_widget(
         Table::new(body, widths).header(header).column_spacing(1),
         area,
@@ -157,7 +94,7 @@ fn render_chart(
 ) {
     let Some(first) = history.first() else {
         frame.render_widget(
-            Paragraph::new(format!("{what}: no data yet")).style(dim()),
+            Paragraph::new(format!("{what}: no data yet")).style(theme::muted()),
             area,
         );
         return;
@@ -190,7 +127,7 @@ fn render_chart(
             Dataset::default()
                 .graph_type(GraphType::Line)
                 .marker(Marker::Braille)
-                .style(dim())
+                .style(theme::muted())
                 .data(m)
         })
         .collect();
@@ -200,17 +137,17 @@ fn render_chart(
                 .name(format!("run {run}"))
                 .graph_type(GraphType::Line)
                 .marker(Marker::Braille)
-                .style(Style::new().fg(RUN_COLORS[*run as usize % RUN_COLORS.len()]))
+                .style(theme::run(*run))
                 .data(points),
         );
     }
-    let label = |v: f64| Span::styled(format!("{v:.0}"), dim());
+    let label = |v: f64| Span::styled(format!("{v:.0}"), theme::muted());
     let [title, chart_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::raw(format!("{what} by run, over seconds; ")),
-            Span::styled("│", dim()),
+            Span::styled("│", theme::muted()),
             Span::raw(" marks a restart"),
         ])),
         title,

@@ -1,18 +1,19 @@
 //! The settings panel: each field with its value, checked as typed.
 
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{dim, is_focused, pane};
-use crate::app::{App, Focus, FIELDS};
+use super::{pane, theme};
+use crate::dashboard::state::forms::FIELDS;
+use crate::dashboard::state::{App, Modal};
 
 const LABEL_WIDTH: usize = 19;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let focused = is_focused(app, Focus::Settings);
+    let focused = matches!(app.modal, Modal::Settings);
     let block = pane(" Settings (s) ", focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -23,15 +24,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let selected = focused && i == form.selected;
         let error = form.error(i);
         let value_style = match (&error, selected) {
-            (Some(_), _) => Style::new().fg(Color::Red),
-            (None, true) => Style::new().add_modifier(Modifier::REVERSED),
+            (Some(_), _) => theme::error(),
+            (None, true) => theme::selected(),
             (None, false) => Style::new(),
         };
         let marker = if selected { "▸ " } else { "  " };
         let input = &form.inputs[i];
         lines.push(Line::from(vec![
             Span::raw(marker),
-            Span::styled(format!("{:<LABEL_WIDTH$}", field.label()), dim()),
+            Span::styled(format!("{:<LABEL_WIDTH$}", field.label()), theme::muted()),
             Span::styled(input.value().to_string(), value_style),
         ]));
         if selected {
@@ -42,15 +43,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             ));
         }
         if let Some(e) = error {
-            lines.push(Line::styled(
-                format!("    {e}"),
-                Style::new().fg(Color::Red),
-            ));
+            lines.push(Line::styled(format!("    {e}"), theme::error()));
         }
     }
     lines.push(Line::raw(""));
     if let Some(e) = &form.form_error {
-        lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+        lines.push(Line::styled(e.clone(), theme::error()));
     }
     lines.push(Line::styled(
         if focused {
@@ -58,12 +56,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             "s edits; Enter applies: what changed restarts"
         },
-        dim(),
+        theme::muted(),
     ));
     if app.cluster.embedded {
         lines.push(Line::styled(
             "embedded cluster: no replication, so acks=1 and acks=all behave alike here; a real cluster shows the difference",
-            Style::new().fg(Color::Yellow),
+            theme::warn(),
         ));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);

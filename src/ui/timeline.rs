@@ -3,13 +3,12 @@
 //! owned which partition after each rebalance).
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{bold, dim, pane};
-use crate::app::App;
+use super::{pane, theme};
+use crate::dashboard::state::App;
 use crate::text::{shorten, time_of_day};
 
 /// Rebalances shown as columns of the assignment map.
@@ -24,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn list(parts: &[i32]) -> String {
-    let parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+    let parts: Vec<String> = parts.iter().map(ToString::to_string).collect();
     format!("[{}]", parts.join(","))
 }
 
@@ -36,7 +35,8 @@ fn render_events(frame: &mut Frame, area: Rect, app: &App) {
     let rebalances = &app.timeline.rebalances;
     if rebalances.is_empty() {
         frame.render_widget(
-            Paragraph::new("no rebalance yet: c adds a consumer, x removes one").style(dim()),
+            Paragraph::new("no rebalance yet: c adds a consumer, x removes one")
+                .style(theme::muted()),
             inner,
         );
         return;
@@ -44,21 +44,21 @@ fn render_events(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines = Vec::new();
     for r in rebalances.iter().rev() {
         lines.push(Line::from(vec![
-            Span::styled(format!("{}  ", time_of_day(r.at)), dim()),
-            Span::styled(r.cause.clone(), bold()),
+            Span::styled(format!("{}  ", time_of_day(r.at)), theme::muted()),
+            Span::styled(r.cause.clone(), theme::bold()),
         ]));
         for c in &r.changes {
             let mut spans = vec![Span::raw(format!("  {:<12}", c.member))];
             if !c.revoked.is_empty() {
                 spans.push(Span::styled(
                     format!(" revoked {}", list(&c.revoked)),
-                    Style::new().fg(Color::Yellow),
+                    theme::warn(),
                 ));
             }
             if !c.assigned.is_empty() {
                 spans.push(Span::styled(
                     format!(" assigned {}", list(&c.assigned)),
-                    Style::new().fg(Color::Green),
+                    theme::ok(),
                 ));
             }
             lines.push(Line::from(spans));
@@ -71,7 +71,7 @@ fn render_events(frame: &mut Frame, area: Rect, app: &App) {
                 .collect();
             lines.push(Line::styled(
                 shorten(&format!("  without an owner: {}", gaps.join(", ")), width),
-                dim(),
+                theme::muted(),
             ));
         }
     }
@@ -84,25 +84,27 @@ fn render_map(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(block, area);
     let rebalances: Vec<_> = app.timeline.rebalances.iter().collect();
     let shown = &rebalances[rebalances.len().saturating_sub(MAP_COLUMNS)..];
-    let mut header = vec![Span::styled("part ", dim())];
+    let mut header = vec![Span::styled("part ", theme::muted())];
     for (i, _) in shown.iter().enumerate() {
         let n = rebalances.len() - shown.len() + i + 1;
-        header.push(Span::styled(format!("{n:>4}"), dim()));
+        header.push(Span::styled(format!("{n:>4}"), theme::muted()));
     }
     let mut lines = vec![Line::from(header)];
     for p in 0..app.cluster.partitions as i32 {
         let mut spans = vec![Span::raw(format!("{p:>4} "))];
         for r in shown {
             // consumer-3 shows as 3; no owner as a dot.
-            let cell = r
-                .owners
-                .get(&p)
-                .map(|m| m.trim_start_matches("consumer-").to_string())
-                .unwrap_or_else(|| "·".to_string());
+            let cell = r.owners.get(&p).map_or_else(
+                || "·".to_string(),
+                |m| m.trim_start_matches("consumer-").to_string(),
+            );
             spans.push(Span::raw(format!("{cell:>4}")));
         }
         lines.push(Line::from(spans));
     }
-    lines.push(Line::styled("columns: rebalance number (left list)", dim()));
+    lines.push(Line::styled(
+        "columns: rebalance number (left list)",
+        theme::muted(),
+    ));
     frame.render_widget(Paragraph::new(lines), inner);
 }

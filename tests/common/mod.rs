@@ -6,6 +6,8 @@
 //! the real-broker variant prints that it is skipped, by name, and passes.
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};

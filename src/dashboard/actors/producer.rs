@@ -6,18 +6,20 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
 use tokio::sync::mpsc::Sender;
 
 use crate::config::{ClientSettings, Layers, Role};
-use std::collections::BTreeMap;
-
-use crate::kafka::metrics::{RunMeter, RunReport, Window, WindowFigures};
-use crate::kafka::producer::{Delivery, LabProducer, Pacer, Reports};
+use crate::dashboard::actors::TICK;
+use crate::dashboard::protocol::KafkaEvent;
+use crate::dashboard::settings::ProducerSettings;
+use crate::data::source::Dataset;
+use crate::kafka::producer::{Delivery, LabProducer, Reports};
 use crate::kafka::verify;
-use crate::kafka::KafkaEvent;
-use crate::source::{Dataset, KeyField};
+use crate::runtime::Pacer;
+use crate::stats::{RunMeter, RunReport, Window, WindowFigures};
 
-pub const TICK: Duration = Duration::from_millis(250);
 /// Reports kept per snapshot for the send log; the rest are counted, not shown.
 const LATEST: usize = 24;
 /// The live figures cover the last five seconds.
@@ -26,71 +28,6 @@ const WINDOW_TICKS: usize = 20;
 pub const WARMUP: Duration = Duration::from_secs(2);
 /// The longest a restart or stop waits for outstanding reports.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The producer settings the dashboard edits, as librdkafka property values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProducerSettings {
-    pub acks: String,
-    pub batch_size: String,
-    pub linger_ms: String,
-    pub compression: String,
-    pub idempotence: String,
-    pub partitioner: String,
-    /// Records per second; None for as fast as possible.
-    pub rate: Option<f64>,
-    pub key: KeyField,
-    /// Simulated round trip of the embedded brokers; None on a cluster kafka-lab does not own.
-    pub rtt_ms: Option<u64>,
-}
-
-impl ProducerSettings {
-    /// The values in force for `settings` (librdkafka's defaults where unset).
-    pub fn effective(settings: &ClientSettings, rate: Option<f64>, key: KeyField) -> Self {
-        let e = LabProducer::effective_settings(settings);
-        let get = |k: &str| e.get(k).cloned().unwrap_or_default();
-        ProducerSettings {
-            acks: get("acks"),
-            batch_size: get("batch.size"),
-            linger_ms: get("linger.ms"),
-            compression: get("compression.type"),
-            idempotence: get("enable.idempotence"),
-            partitioner: get("partitioner"),
-            rate,
-            key,
-            rtt_ms: None,
-        }
-    }
-
-    /// The settings as a run report shows them.
-    pub fn report_settings(&self) -> BTreeMap<String, String> {
-        let mut out: BTreeMap<String, String> = self
-            .properties()
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        out.insert(
-            "rate".into(),
-            self.rate.map_or("max".to_string(), |r| format!("{r}")),
-        );
-        out.insert("key".into(), format!("{:?}", self.key).to_lowercase());
-        if let Some(rtt) = self.rtt_ms {
-            out.insert("rtt.ms".into(), rtt.to_string());
-        }
-        out
-    }
-
-    /// The librdkafka properties these settings set.
-    pub fn properties(&self) -> [(&'static str, &str); 6] {
-        [
-            ("acks", &self.acks),
-            ("batch.size", &self.batch_size),
-            ("linger.ms", &self.linger_ms),
-            ("compression.type", &self.compression),
-            ("enable.idempotence", &self.idempotence),
-            ("partitioner", &self.partitioner),
-        ]
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProducerState {
@@ -125,6 +62,30 @@ pub struct ProducerSnapshot {
     pub report: Option<RunReport>,
     /// Records delivered to each partition in this run.
     pub by_partition: BTreeMap<i32, u64>,
+}
+
+impl ProducerSnapshot {
+    /// Run `run` in `state`, with nothing sent yet.
+    pub fn new(run: u32, state: ProducerState, settings: ProducerSettings) -> ProducerSnapshot {
+        ProducerSnapshot {
+            run,
+            state,
+            settings,
+            sent: 0,
+            delivered: 0,
+            failed: 0,
+            in_flight: 0,
+            run_elapsed: Duration::ZERO,
+            window: WindowFigures::default(),
+            latest: Vec::new(),
+            skipped: 0,
+            last_error: None,
+            run_ended: None,
+            since_start: Duration::ZERO,
+            report: None,
+            by_partition: BTreeMap::new(),
+        }
+    }
 }
 
 pub enum ProducerCommand {
@@ -189,7 +150,7 @@ pub fn spawn(
             if running {
                 task.start();
             }
-            task.run(rx)
+            task.run(&rx)
         })
         .expect("spawn the producer thread");
     ProducerHandle {
@@ -291,14 +252,15 @@ impl Task {
         let (topic, events) = (self.topic.clone(), self.events.clone());
         std::thread::spawn(move || {
             let result = consumer.map_err(|e| e.to_string()).and_then(|settings| {
-                verify::read_back(&settings, &topic, &tag, &ledger, Duration::from_secs(120))
+                let timeout = verify::timeout_for(ledger.acknowledged_total());
+                verify::read_back(&settings, &topic, &tag, &ledger, timeout)
             });
             let _ = events.blocking_send(KafkaEvent::RunVerified { run, result });
         });
     }
 
     /// Serves commands until shutdown; returns how the last run ended.
-    fn run(mut self, commands: Receiver<ProducerCommand>) -> Option<String> {
+    fn run(mut self, commands: &Receiver<ProducerCommand>) -> Option<String> {
         loop {
             let command = if self.state == ProducerState::Running {
                 commands.try_recv().map_err(|e| match e {
@@ -310,7 +272,6 @@ impl Task {
             };
             match command {
                 Ok(ProducerCommand::Start) if self.producer.is_none() => self.start(),
-                Ok(ProducerCommand::Start) => {}
                 Ok(ProducerCommand::Stop) => {
                     self.finish();
                     self.state = ProducerState::Stopped;
@@ -335,7 +296,7 @@ impl Task {
                     self.state = ProducerState::Stopped;
                     return self.run_ended.take().or(self.last_ended.take());
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                Ok(ProducerCommand::Start) | Err(RecvTimeoutError::Timeout) => {}
             }
             if self.last_tick.elapsed() >= TICK {
                 self.snapshot();
@@ -381,22 +342,10 @@ impl Task {
     fn snapshot_of(&mut self, producer: Option<&LabProducer>) {
         let now = Instant::now();
         let mut snapshot = ProducerSnapshot {
-            run: self.run,
-            state: self.state.clone(),
-            settings: self.settings.clone(),
-            sent: 0,
-            delivered: 0,
-            failed: 0,
-            in_flight: 0,
             run_elapsed: now.saturating_duration_since(self.run_started),
-            window: WindowFigures::default(),
-            latest: Vec::new(),
-            skipped: 0,
-            last_error: None,
             run_ended: self.run_ended.take(),
             since_start: now.saturating_duration_since(self.started),
-            report: None,
-            by_partition: BTreeMap::new(),
+            ..ProducerSnapshot::new(self.run, self.state.clone(), self.settings.clone())
         };
         if let Some(p) = producer {
             let mut live = p.take_live();

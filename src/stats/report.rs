@@ -1,92 +1,10 @@
-//! Latency histograms, rates and run summaries. Pure: no Kafka, no screen.
-
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
 
-/// 1 MB as the figures count it: 1024 * 1024 bytes of payload.
-pub const MB: f64 = 1024.0 * 1024.0;
-
-/// Latencies at microsecond resolution, up to 10 minutes, 3 significant digits.
-#[derive(Debug, Clone)]
-pub struct Latency {
-    hist: Histogram<u64>,
-}
-
-impl Default for Latency {
-    fn default() -> Self {
-        Latency {
-            hist: Histogram::new_with_bounds(1, 600_000_000, 3)
-                .expect("constant histogram bounds are valid"),
-        }
-    }
-}
-
-impl Latency {
-    pub fn record(&mut self, latency: Duration) {
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        self.hist.saturating_record(micros.max(1));
-    }
-
-    pub fn count(&self) -> u64 {
-        self.hist.len()
-    }
-
-    pub fn add(&mut self, other: &Latency) {
-        self.hist
-            .add(&other.hist)
-            .expect("histograms of the same bounds always add");
-    }
-
-    /// The summary in milliseconds; all zero when nothing was recorded.
-    pub fn summary(&self) -> LatencySummary {
-        if self.hist.is_empty() {
-            return LatencySummary::default();
-        }
-        let ms = |micros: u64| micros as f64 / 1000.0;
-        LatencySummary {
-            avg: self.hist.mean() / 1000.0,
-            p50: ms(self.hist.value_at_quantile(0.50)),
-            p95: ms(self.hist.value_at_quantile(0.95)),
-            p99: ms(self.hist.value_at_quantile(0.99)),
-            p999: ms(self.hist.value_at_quantile(0.999)),
-            max: ms(self.hist.max()),
-        }
-    }
-}
-
-/// Latency figures in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct LatencySummary {
-    pub avg: f64,
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
-}
-
-impl LatencySummary {
-    /// The names of [`LatencySummary::cells`], in order.
-    pub const COLUMNS: [&'static str; 6] = ["avg", "p50", "p95", "p99", "p99.9", "max"];
-
-    /// avg, p50, p95, p99, p99.9 and max in ms, two decimals: the columns of every table.
-    pub fn cells(&self) -> [String; 6] {
-        [self.avg, self.p50, self.p95, self.p99, self.p999, self.max].map(|v| format!("{v:.2}"))
-    }
-}
-
-/// Events per second; zero for an empty interval.
-pub fn per_second(count: u64, elapsed: Duration) -> f64 {
-    let secs = elapsed.as_secs_f64();
-    if secs > 0.0 {
-        count as f64 / secs
-    } else {
-        0.0
-    }
-}
+use super::{per_second, Latency, LatencySummary, RunMeter, MB};
 
 /// What one producer run did: counts, bytes, latency, and its settings.
 #[derive(Debug, Clone, Default)]
@@ -114,69 +32,6 @@ impl RunTotals {
         match (self.first_send, self.last_report) {
             (Some(first), Some(last)) => last.saturating_duration_since(first),
             _ => Duration::ZERO,
-        }
-    }
-}
-
-/// What happened between two snapshots of a running client.
-#[derive(Debug, Clone, Default)]
-pub struct Interval {
-    pub duration: Duration,
-    pub count: u64,
-    pub bytes: u64,
-    pub latency: Latency,
-}
-
-/// Figures over the last few seconds, kept as a ring of per-tick intervals.
-#[derive(Debug, Clone)]
-pub struct Window {
-    intervals: std::collections::VecDeque<Interval>,
-    capacity: usize,
-}
-
-/// A window's figures, ready to show.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct WindowFigures {
-    pub per_sec: f64,
-    pub mb_per_sec: f64,
-    pub latency: LatencySummary,
-    /// How many seconds the figures cover.
-    pub span_s: f64,
-}
-
-impl Window {
-    /// A window of `capacity` intervals (e.g. 20 ticks of 250 ms: five seconds).
-    pub fn new(capacity: usize) -> Window {
-        Window {
-            intervals: std::collections::VecDeque::with_capacity(capacity),
-            capacity: capacity.max(1),
-        }
-    }
-
-    pub fn push(&mut self, interval: Interval) {
-        if self.intervals.len() == self.capacity {
-            self.intervals.pop_front();
-        }
-        self.intervals.push_back(interval);
-    }
-
-    pub fn clear(&mut self) {
-        self.intervals.clear();
-    }
-
-    pub fn figures(&self) -> WindowFigures {
-        let span: Duration = self.intervals.iter().map(|i| i.duration).sum();
-        let count = self.intervals.iter().map(|i| i.count).sum();
-        let bytes = self.intervals.iter().map(|i| i.bytes).sum();
-        let mut latency = Latency::default();
-        for i in &self.intervals {
-            latency.add(&i.latency);
-        }
-        WindowFigures {
-            per_sec: per_second(count, span),
-            mb_per_sec: per_second(bytes, span) / MB,
-            latency: latency.summary(),
-            span_s: span.as_secs_f64(),
         }
     }
 }
@@ -225,43 +80,6 @@ impl BatchStats {
     }
 }
 
-/// A run's figures with its first seconds (the warm-up) left out.
-#[derive(Debug, Clone, Default)]
-pub struct RunMeter {
-    warmup: Duration,
-    elapsed: Duration,
-    measured: Interval,
-}
-
-impl RunMeter {
-    pub fn new(warmup: Duration) -> RunMeter {
-        RunMeter {
-            warmup,
-            ..RunMeter::default()
-        }
-    }
-
-    /// Adds the next interval of the run; one that begins inside the warm-up is left out.
-    pub fn add(&mut self, interval: &Interval) {
-        let start = self.elapsed;
-        self.elapsed += interval.duration;
-        if start >= self.warmup {
-            self.measured.duration += interval.duration;
-            self.measured.count += interval.count;
-            self.measured.bytes += interval.bytes;
-            self.measured.latency.add(&interval.latency);
-        }
-    }
-
-    pub fn measured(&self) -> &Interval {
-        &self.measured
-    }
-
-    pub fn warmup(&self) -> Duration {
-        self.warmup
-    }
-}
-
 /// What the consumers got back of a run: by the sequence number in each record's header.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Accounting {
@@ -290,12 +108,45 @@ pub struct PartitionAccount {
     pub deleted_below: Option<i64>,
 }
 
+impl Accounting {
+    /// `read back: N received, ...` for a summary.
+    pub fn line(&self) -> String {
+        format!(
+            "read back: {} received, {} missing, {} duplicated, {} failed but written{}.",
+            self.received,
+            self.missing,
+            self.duplicated,
+            self.failed_but_written,
+            self.unchecked_note()
+        )
+    }
+
+    /// Says which records could not be checked, if any.
+    pub fn unchecked_note(&self) -> String {
+        if self.unchecked == 0 {
+            return String::new();
+        }
+        let cut: Vec<String> = self
+            .per_partition
+            .iter()
+            .filter(|(_, p)| p.deleted_below.is_some())
+            .map(|(p, _)| p.to_string())
+            .collect();
+        format!(
+            "; {} not checked: the cluster had deleted the oldest records of partitions [{}] \
+             (retention; the embedded cluster keeps at most 5 MB or 100,000 records per partition)",
+            self.unchecked,
+            cut.join(",")
+        )
+    }
+}
+
 /// One producer run: its settings and figures. `bench --json`, `bench --sweep` and the
 /// dashboard's runs table (and its export) all use this shape.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {
     pub run: u32,
-    /// librdkafka property names and values, and the run's own (rate, key, record_size, ...).
+    /// librdkafka property names and values, and the run's own (rate, key, `record_size`, ...).
     pub settings: BTreeMap<String, String>,
     /// Seconds at the start of the run kept out of the figures.
     pub warmup_s: f64,
@@ -385,7 +236,7 @@ impl RunReport {
             self.records, self.records_per_sec, self.mb_per_sec, l.avg, l.max, l.p50, l.p95, l.p99, l.p999
         );
         if self.failed > 0 {
-            line.push_str(&format!(" {} records failed.", self.failed));
+            let _ = write!(line, " {} records failed.", self.failed);
         }
         line
     }
@@ -457,128 +308,11 @@ impl RunReport {
     }
 }
 
-/// Columns of the runs table that have a best value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Column {
-    RecordsPerSec,
-    MbPerSec,
-    Avg,
-    P50,
-    P95,
-    P99,
-    P999,
-    Max,
-    AvgBatch,
-    Failed,
-    Missing,
-    Duplicated,
-}
-
-impl Column {
-    /// The value of this column for a row, and whether higher is better.
-    pub fn value(self, r: &RunReport) -> Option<(f64, bool)> {
-        let l = &r.latency_ms;
-        let has_latency = r.records > 0;
-        let acc = r.accounting.as_ref();
-        match self {
-            Column::RecordsPerSec => Some((r.records_per_sec, true)),
-            Column::MbPerSec => Some((r.mb_per_sec, true)),
-            Column::Avg => has_latency.then_some((l.avg, false)),
-            Column::P50 => has_latency.then_some((l.p50, false)),
-            Column::P95 => has_latency.then_some((l.p95, false)),
-            Column::P99 => has_latency.then_some((l.p99, false)),
-            Column::P999 => has_latency.then_some((l.p999, false)),
-            Column::Max => has_latency.then_some((l.max, false)),
-            Column::AvgBatch => r.avg_batch_records.map(|v| (v, true)),
-            Column::Failed => Some((r.failed as f64, false)),
-            Column::Missing => acc.map(|a| (a.missing as f64, false)),
-            Column::Duplicated => acc.map(|a| (a.duplicated as f64, false)),
-        }
-    }
-}
-
-/// The index of the row with the best value in `column`, if any row has one. Ties go to the
-/// earlier run.
-pub fn best_row(rows: &[RunReport], column: Column) -> Option<usize> {
-    let mut best: Option<(usize, f64)> = None;
-    for (i, r) in rows.iter().enumerate() {
-        let Some((v, higher)) = column.value(r) else {
-            continue;
-        };
-        let better = match best {
-            None => true,
-            Some((_, b)) => {
-                if higher {
-                    v > b
-                } else {
-                    v < b
-                }
-            }
-        };
-        if better {
-            best = Some((i, v));
-        }
-    }
-    best.map(|(i, _)| i)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn percentiles_of_a_known_distribution() {
-        let mut l = Latency::default();
-        for ms in 1..=1000u64 {
-            l.record(Duration::from_millis(ms));
-        }
-        let s = l.summary();
-        let close = |a: f64, b: f64| (a - b).abs() <= b * 0.002 + 0.001;
-        assert!(close(s.avg, 500.5), "{s:?}");
-        assert!(close(s.p50, 500.0), "{s:?}");
-        assert!(close(s.p95, 950.0), "{s:?}");
-        assert!(close(s.p99, 990.0), "{s:?}");
-        assert!(close(s.p999, 999.0), "{s:?}");
-        assert!(close(s.max, 1000.0), "{s:?}");
-        assert_eq!(l.count(), 1000);
-    }
-
-    #[test]
-    fn microsecond_resolution_and_empty_histograms() {
-        assert_eq!(Latency::default().summary(), LatencySummary::default());
-        let mut l = Latency::default();
-        l.record(Duration::from_micros(250));
-        assert_eq!(l.summary().max, 0.25);
-        // Below a microsecond still counts as one record.
-        l.record(Duration::from_nanos(10));
-        assert_eq!(l.count(), 2);
-    }
-
-    #[test]
-    fn window_keeps_only_the_last_intervals() {
-        let mut w = Window::new(4);
-        assert_eq!(w.figures(), WindowFigures::default());
-        for n in 1..=6u64 {
-            let mut latency = Latency::default();
-            latency.record(Duration::from_millis(n));
-            w.push(Interval {
-                duration: Duration::from_millis(250),
-                count: n * 10,
-                bytes: n * 1024 * 1024,
-                latency,
-            });
-        }
-        // Intervals 3..=6 remain: 180 records and 18 MB over one second.
-        let f = w.figures();
-        assert_eq!(f.per_sec, 180.0);
-        assert_eq!(f.mb_per_sec, 18.0);
-        assert_eq!(f.span_s, 1.0);
-        // Histogram buckets round up by less than 0.1 % at 3 significant digits.
-        assert!((f.latency.max - 6.0).abs() < 0.01, "{f:?}");
-        assert!((f.latency.p50 - 4.0).abs() < 0.01, "{f:?}");
-        w.clear();
-        assert_eq!(w.figures().per_sec, 0.0);
-    }
+    use crate::stats::Interval;
 
     fn interval(ms: u64, count: u64, latency_ms: u64) -> Interval {
         let mut latency = Latency::default();
@@ -620,29 +354,6 @@ mod tests {
             r.latency_ms
         );
         assert!((r.records_per_sec * r.duration_s - r.records as f64).abs() < 1e-9);
-    }
-
-    #[test]
-    fn best_values_per_column() {
-        let row = |rate: f64, p99: f64, records: u64| RunReport {
-            records_per_sec: rate,
-            records,
-            latency_ms: LatencySummary {
-                p99,
-                ..LatencySummary::default()
-            },
-            ..RunReport::default()
-        };
-        let rows = [row(100.0, 9.0, 10), row(300.0, 4.0, 10), row(300.0, 2.0, 0)];
-        assert_eq!(
-            best_row(&rows, Column::RecordsPerSec),
-            Some(1),
-            "ties: earlier run"
-        );
-        // A run without deliveries has no latency to be best at.
-        assert_eq!(best_row(&rows, Column::P99), Some(1));
-        assert_eq!(best_row(&rows, Column::AvgBatch), None);
-        assert_eq!(best_row(&[], Column::Max), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The bundled sample (made by `scripts/gen-breweries.py`, not real breweries).
-const BUNDLED: &str = include_str!("../assets/breweries.json");
+const BUNDLED: &str = include_str!("../../assets/breweries.json");
 
 pub const DEFAULT_API_URL: &str = "https://api.openbrewerydb.org";
 const PER_PAGE: usize = 200;
@@ -43,14 +43,16 @@ fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Err
     })
 }
 
-/// Which field becomes the record key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyField {
-    Id,
-    State,
-    City,
-    None,
+crate::kafka::settings::choices! {
+    /// Which field becomes the record key.
+    #[derive(clap::ValueEnum, Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum KeyField {
+        Id = "id",
+        State = "state",
+        City = "city",
+        None = "none",
+    }
 }
 
 impl Brewery {

@@ -1,80 +1,20 @@
 //! One consumer-group member of the dashboard: a task that receives records and, each tick,
 //! reports its state, assignment, positions, lag and latest records.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc::Sender;
 use tokio::sync::oneshot;
 
-use crate::config::{ClientSettings, Layers, Role};
+use crate::config::{Layers, Role};
+use crate::dashboard::actors::TICK;
+use crate::dashboard::protocol::KafkaEvent;
+use crate::data::counts::Counts;
+use crate::data::sink::{record_line, SharedSink};
 use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
-use crate::kafka::metrics::{Interval, LatencySummary, Window};
-use crate::kafka::producer_task::TICK;
-use crate::kafka::KafkaEvent;
-use crate::sink::{record_line, SharedSink};
-
-/// How the group shares partitions: the assignment strategy and the group protocol.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupSettings {
-    /// `partition.assignment.strategy` (classic protocol): range, roundrobin,
-    /// cooperative-sticky, or a list.
-    pub strategy: String,
-    /// `group.protocol`: classic, or consumer (KIP-848: the broker assigns).
-    pub protocol: String,
-}
-
-impl GroupSettings {
-    /// The values in force for consumer `settings` (librdkafka's defaults where unset).
-    pub fn effective(settings: &ClientSettings) -> GroupSettings {
-        let get = |key: &str| {
-            settings
-                .get(key)
-                .map(str::to_string)
-                .or_else(|| crate::kafka::properties::lookup(key).map(|p| p.default.clone()))
-                .unwrap_or_default()
-        };
-        GroupSettings {
-            strategy: get("partition.assignment.strategy"),
-            protocol: get("group.protocol"),
-        }
-    }
-
-    /// Member settings: `base` with these on top. With the consumer protocol the broker
-    /// assigns (`group.remote.assignor`: range for range, uniform otherwise) and librdkafka
-    /// refuses the classic protocol's strategy and timing settings.
-    pub fn layers(&self, base: &Layers, mock: bool) -> Layers {
-        let mut layers = base.clone();
-        if mock {
-            for (key, value) in crate::kafka::cluster::MOCK_FETCH_SETTINGS {
-                layers.builtin(key, value, "embedded cluster");
-            }
-        }
-        if self.protocol == "consumer" {
-            layers.set_by("group.protocol", "consumer", "settings panel".into());
-            let assignor = if self.strategy == "range" {
-                "range"
-            } else {
-                "uniform"
-            };
-            layers.set_by("group.remote.assignor", assignor, "settings panel".into());
-        } else {
-            layers.set_by("group.protocol", "classic", "settings panel".into());
-            layers.set_by(
-                "partition.assignment.strategy",
-                self.strategy.clone(),
-                "settings panel".into(),
-            );
-            if mock {
-                for (key, value) in crate::kafka::cluster::MOCK_GROUP_SETTINGS {
-                    layers.builtin(key, value, "embedded cluster");
-                }
-            }
-        }
-        layers
-    }
-}
+use crate::stats::{Interval, LatencySummary, Window};
 
 /// Records kept per member for its pane.
 const LATEST: usize = 8;
@@ -132,67 +72,6 @@ impl std::ops::Deref for RecentRecord {
     }
 }
 
-/// Consumed breweries counted by a field of the record, like a ksqlDB table
-/// (`SELECT brewery_type, COUNT(*) ... GROUP BY brewery_type`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Counts {
-    pub by_type: BTreeMap<String, u64>,
-    pub by_state: BTreeMap<String, u64>,
-    pub by_country: BTreeMap<String, u64>,
-}
-
-/// Distinct values kept per field; the rest are counted as "(other)".
-const MAX_GROUPS: usize = 500;
-
-impl Counts {
-    /// Counts one record's value; values that are not brewery JSON count as "(not a brewery)".
-    pub fn add(&mut self, value: Option<&[u8]>) {
-        #[derive(serde::Deserialize)]
-        struct Fields {
-            brewery_type: Option<String>,
-            state: Option<String>,
-            state_province: Option<String>,
-            country: Option<String>,
-        }
-        let fields = value.and_then(|v| serde_json::from_slice::<Fields>(v).ok());
-        let Some(f) = fields else {
-            for map in [&mut self.by_type, &mut self.by_state, &mut self.by_country] {
-                bump(map, "(not a brewery)");
-            }
-            return;
-        };
-        let none = || "(none)".to_string();
-        bump(&mut self.by_type, &f.brewery_type.unwrap_or_else(none));
-        bump(
-            &mut self.by_state,
-            &f.state.or(f.state_province).unwrap_or_else(none),
-        );
-        bump(&mut self.by_country, &f.country.unwrap_or_else(none));
-    }
-
-    pub fn merge(&mut self, other: &Counts) {
-        for (mine, theirs) in [
-            (&mut self.by_type, &other.by_type),
-            (&mut self.by_state, &other.by_state),
-            (&mut self.by_country, &other.by_country),
-        ] {
-            for (k, v) in theirs {
-                *mine.entry(k.clone()).or_insert(0) += v;
-            }
-        }
-    }
-}
-
-fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
-    if let Some(n) = map.get_mut(key) {
-        *n += 1;
-    } else if map.len() < MAX_GROUPS {
-        map.insert(key.to_string(), 1);
-    } else {
-        *map.entry("(other)".to_string()).or_insert(0) += 1;
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberSnapshot {
     pub id: u32,
@@ -202,7 +81,7 @@ pub struct MemberSnapshot {
     pub partitions: Vec<PartitionLag>,
     pub received: u64,
     pub per_sec: f64,
-    /// End-to-end latency over the last seconds: receive time minus the record's CreateTime
+    /// End-to-end latency over the last seconds: receive time minus the record's `CreateTime`
     /// (the same clock only when producer and consumer run on the same machine).
     pub e2e: LatencySummary,
     pub latest: Vec<RecentRecord>,
@@ -213,6 +92,27 @@ pub struct MemberSnapshot {
     pub last_error: Option<String>,
     /// What this member consumed, counted by brewery type, state and country.
     pub counts: Counts,
+}
+
+impl MemberSnapshot {
+    /// Member `id`, named consumer-`id`, joining and with nothing received yet.
+    pub fn new(id: u32) -> MemberSnapshot {
+        MemberSnapshot {
+            id,
+            name: format!("consumer-{id}"),
+            client_id: format!("kafka-lab-consumer-{id}"),
+            state: MemberState::Joining,
+            partitions: Vec::new(),
+            received: 0,
+            per_sec: 0.0,
+            e2e: LatencySummary::default(),
+            latest: Vec::new(),
+            last_rebalance: None,
+            last_revoke: None,
+            last_error: None,
+            counts: Counts::default(),
+        }
+    }
 }
 
 pub struct MemberHandle {
@@ -244,12 +144,11 @@ pub fn spawn(
     events: Sender<KafkaEvent>,
     sink: SharedSink,
 ) -> MemberHandle {
-    let name = format!("consumer-{id}");
     let mut layers = layers.clone();
-    layers.builtin("client.id", format!("kafka-lab-{name}"), "dashboard");
+    layers.builtin("client.id", format!("kafka-lab-consumer-{id}"), "dashboard");
     let (stop, stop_rx) = oneshot::channel();
     let topic = topic.to_string();
-    let task = tokio::spawn(run(id, name, layers, topic, events, stop_rx, sink));
+    let task = tokio::spawn(run(id, layers, topic, events, stop_rx, sink));
     MemberHandle {
         id,
         stop: Some(stop),
@@ -259,28 +158,13 @@ pub fn spawn(
 
 async fn run(
     id: u32,
-    name: String,
     layers: Layers,
     topic: String,
     events: Sender<KafkaEvent>,
     mut stop: oneshot::Receiver<()>,
     sink: SharedSink,
 ) {
-    let mut m = MemberSnapshot {
-        id,
-        name,
-        client_id: String::new(),
-        state: MemberState::Joining,
-        partitions: Vec::new(),
-        received: 0,
-        per_sec: 0.0,
-        e2e: LatencySummary::default(),
-        latest: Vec::new(),
-        last_rebalance: None,
-        last_revoke: None,
-        last_error: None,
-        counts: Counts::default(),
-    };
+    let mut m = MemberSnapshot::new(id);
     let joined = layers
         .resolve(Role::Consumer)
         .map_err(|e| e.to_string())
@@ -421,35 +305,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn group_settings_fit_the_protocol() {
-        let mut base = Layers::default();
-        base.flag("bootstrap.servers", "h:1", "test");
-        base.flag("group.id", "g", "test");
-        let classic = GroupSettings {
-            strategy: "cooperative-sticky".into(),
-            protocol: "classic".into(),
-        };
-        let c = classic.layers(&base, true).resolve(Role::Consumer).unwrap();
-        assert_eq!(
-            c.get("partition.assignment.strategy"),
-            Some("cooperative-sticky")
-        );
-        assert_eq!(c.get("session.timeout.ms"), Some("2000"));
-        let kip848 = GroupSettings {
-            strategy: "cooperative-sticky".into(),
-            protocol: "consumer".into(),
-        };
-        let k = kip848.layers(&base, true).resolve(Role::Consumer).unwrap();
-        assert_eq!(k.get("group.protocol"), Some("consumer"));
-        assert_eq!(k.get("group.remote.assignor"), Some("uniform"));
-        assert_eq!(k.get("partition.assignment.strategy"), None);
-        assert_eq!(k.get("session.timeout.ms"), None);
-        // librdkafka accepts the result.
-        k.client_config().create_native_config().unwrap();
-        assert_eq!(GroupSettings::effective(&c).strategy, "cooperative-sticky");
-    }
-
-    #[test]
     fn kept_records_cut_long_values() {
         let record = |len: usize| ConsumedRecord {
             topic: "t".into(),
@@ -483,34 +338,6 @@ mod tests {
     }
 
     #[test]
-    fn counts_group_breweries_by_field() {
-        let mut c = Counts::default();
-        c.add(Some(
-            br#"{"id":"1","brewery_type":"micro","state":"Ohio","country":"United States"}"#,
-        ));
-        c.add(Some(
-            br#"{"id":"2","brewery_type":"micro","state_province":"Bayern","country":"Germany"}"#,
-        ));
-        c.add(Some(br#"{"id":"3","brewery_type":null}"#));
-        c.add(Some(b"\xff\xfe"));
-        c.add(None);
-        assert_eq!(c.by_type["micro"], 2);
-        assert_eq!(c.by_type["(none)"], 1);
-        assert_eq!(c.by_type["(not a brewery)"], 2);
-        assert_eq!(c.by_state["Bayern"], 1);
-        assert_eq!(c.by_country["Germany"], 1);
-        let mut total = Counts::default();
-        total.merge(&c);
-        total.merge(&c);
-        assert_eq!(total.by_type["micro"], 4);
-        for i in 0..(MAX_GROUPS + 10) {
-            bump(&mut total.by_state, &format!("s{i}"));
-        }
-        assert!(total.by_state.len() <= MAX_GROUPS + 1);
-        assert!(total.by_state["(other)"] >= 10);
-    }
-
-    #[test]
     fn end_to_end_latency_uses_the_create_time() {
         let received = SystemTime::UNIX_EPOCH + Duration::from_millis(10_250);
         assert_eq!(end_to_end(10_000, received), Duration::from_millis(250));
@@ -520,21 +347,7 @@ mod tests {
 
     #[test]
     fn group_events_set_the_state() {
-        let mut m = MemberSnapshot {
-            id: 1,
-            name: "consumer-1".into(),
-            client_id: String::new(),
-            state: MemberState::Joining,
-            partitions: vec![],
-            received: 0,
-            per_sec: 0.0,
-            e2e: LatencySummary::default(),
-            latest: vec![],
-            last_rebalance: None,
-            last_revoke: None,
-            last_error: None,
-            counts: Counts::default(),
-        };
+        let mut m = MemberSnapshot::new(1);
         apply(&mut m, GroupEvent::Assigned(vec![0, 1]));
         assert_eq!(m.state, MemberState::Assigned);
         assert!(m.last_rebalance.is_some());

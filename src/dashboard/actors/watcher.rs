@@ -10,7 +10,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use tokio::sync::mpsc::Sender;
 
 use crate::config::ClientSettings;
-use crate::kafka::KafkaEvent;
+use crate::dashboard::protocol::KafkaEvent;
 
 const EVERY: Duration = Duration::from_secs(2);
 

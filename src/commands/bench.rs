@@ -10,11 +10,11 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::{BenchArgs, Connection};
 use crate::config::{shown_value, ClientSettings, Layers, Role};
-use crate::headless::{load_dataset, print_config_and_exit, StopFlag};
-use crate::kafka::metrics::{per_second, LatencySummary, RunReport};
-use crate::kafka::producer::{LabProducer, Pacer, Reports};
+use crate::data::source::{Dataset, KeyField};
+use crate::kafka::producer::{LabProducer, Reports};
 use crate::kafka::{properties, verify};
-use crate::source::{Dataset, KeyField};
+use crate::runtime::{load_dataset, print_config, Pacer, StopFlag};
+use crate::stats::{per_second, LatencySummary, RunReport};
 use crate::target::Target;
 
 /// One `--sweep key=v1,v2,...`.
@@ -108,9 +108,9 @@ fn run_one(
         if stop.raised() {
             break;
         }
-        let wait = pacer.wait_before(n);
-        if !wait.is_zero() {
-            std::thread::sleep(wait);
+        stop.sleep(pacer.wait_before(n));
+        if stop.raised() {
+            break;
         }
         let (record, payload) = input.dataset.get(n);
         let sized;
@@ -193,7 +193,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         }
     }
     if c.print_config {
-        return print_config_and_exit(&target, &[Role::Producer]);
+        return print_config(&target, &[Role::Producer]);
     }
     let base = target.settings(Role::Producer)?;
     let consumer_settings = target.layers.resolve(Role::Consumer)?;
@@ -201,33 +201,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     target.ensure_topic(&base).await?;
     let stop = StopFlag::on_signals();
 
-    let mut extra = BTreeMap::new();
-    extra.insert(
-        "record_size".to_string(),
-        args.record_size.map_or_else(
-            || format!("{:.0} (brewery JSON, average)", dataset.mean_payload_len()),
-            |s| s.to_string(),
-        ),
-    );
-    extra.insert(
-        "rate".to_string(),
-        args.rate
-            .per_second()
-            .map_or("max".to_string(), |r| r.to_string()),
-    );
-    extra.insert(
-        "cluster".to_string(),
-        if target.is_embedded() {
-            let rtt = c.rtt_ms;
-            format!("embedded, {rtt} ms rtt")
-        } else {
-            shown_value(
-                "bootstrap.servers",
-                base.get("bootstrap.servers").unwrap_or(""),
-            )
-            .to_string()
-        },
-    );
+    let extra = run_description(c, args, &target, &base, &dataset);
     let combos = combinations(&sweeps);
     let total = combos.len();
     let mut reports = Vec::new();
@@ -264,7 +238,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
             run_tag,
         } = tokio::task::spawn_blocking(move || run_one(&settings, &input, &stop_run)).await??;
         if verify && report.delivered > 0 {
-            match read_back(&target, &consumer_settings, run_tag, ledger, c.rtt_ms).await {
+            match target.read_back(&consumer_settings, run_tag, ledger).await {
                 Ok(accounting) => report.accounting = Some(accounting),
                 Err(e) => eprintln!("warning: could not read the run back: {e}"),
             }
@@ -275,7 +249,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         if !args.json && total == 1 {
             println!("{}", report.perf_test_line());
             if let Some(a) = &report.accounting {
-                println!("{}", accounting_line(a));
+                println!("{}", a.line());
             }
         }
         for (error, n) in &report.errors {
@@ -287,21 +261,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
             break;
         }
     }
-    if args.json {
-        if sweeps.is_empty() {
-            println!("{}", serde_json::to_string(&reports[0])?);
-        } else {
-            println!("{}", serde_json::to_string(&reports)?);
-        }
-    } else if total > 1 || !sweeps.is_empty() {
-        let keys: Vec<&str> = sweeps.iter().map(|s| s.key.as_str()).collect();
-        print!("{}", sweep_table(&keys, &reports));
-    }
-    if let Some(path) = &args.csv {
-        std::fs::write(path, RunReport::csv(&reports))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("wrote {} rows to {}", reports.len(), path.display());
-    }
+    print_results(args, &sweeps, &reports)?;
     if reports.is_empty() {
         bail!("no run completed");
     }
@@ -312,67 +272,67 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     })
 }
 
-/// Reads a run back and counts its records. The embedded cluster's simulated round trip is
-/// lifted meanwhile: it is for the producer under test, and reading back at its pace takes
-/// long, as the embedded cluster answers each fetch with a single batch.
-pub async fn read_back(
+/// What every run of this bench shares besides librdkafka's settings: record size, rate and
+/// cluster.
+fn run_description(
+    c: &Connection,
+    args: &BenchArgs,
     target: &Target,
-    consumer: &ClientSettings,
-    run_tag: String,
-    ledger: verify::Ledger,
-    rtt_ms: u64,
-) -> Result<crate::kafka::metrics::Accounting, String> {
-    if let Some(cluster) = &target.embedded {
-        cluster.set_rtt(Duration::ZERO);
-    }
-    let (consumer, topic) = (consumer.clone(), target.topic.clone());
-    let timeout = Duration::from_secs(60) + Duration::from_millis(ledger.acknowledged_total() / 20);
-    let result = tokio::task::spawn_blocking(move || {
-        verify::read_back(&consumer, &topic, &run_tag, &ledger, timeout)
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r);
-    if let Some(cluster) = &target.embedded {
-        cluster.set_rtt(Duration::from_millis(rtt_ms));
-    }
-    result
+    base: &ClientSettings,
+    dataset: &Dataset,
+) -> BTreeMap<String, String> {
+    let mut extra = BTreeMap::new();
+    extra.insert(
+        "record_size".to_string(),
+        args.record_size.map_or_else(
+            || format!("{:.0} (brewery JSON, average)", dataset.mean_payload_len()),
+            |s| s.to_string(),
+        ),
+    );
+    extra.insert(
+        "rate".to_string(),
+        args.rate
+            .per_second()
+            .map_or("max".to_string(), |r| r.to_string()),
+    );
+    extra.insert(
+        "cluster".to_string(),
+        if target.is_embedded() {
+            let rtt = c.rtt_ms;
+            format!("embedded, {rtt} ms rtt")
+        } else {
+            shown_value(
+                "bootstrap.servers",
+                base.get("bootstrap.servers").unwrap_or(""),
+            )
+            .to_string()
+        },
+    );
+    extra
 }
 
-/// `read back: N received, ...` for a summary.
-pub fn accounting_line(a: &crate::kafka::metrics::Accounting) -> String {
-    format!(
-        "read back: {} received, {} missing, {} duplicated, {} failed but written{}.",
-        a.received,
-        a.missing,
-        a.duplicated,
-        a.failed_but_written,
-        unchecked_note(a)
-    )
-}
-
-/// Says which records could not be checked, if any.
-pub fn unchecked_note(a: &crate::kafka::metrics::Accounting) -> String {
-    if a.unchecked == 0 {
-        return String::new();
+/// `--json`, the sweep table, and `--csv`.
+fn print_results(args: &BenchArgs, sweeps: &[Sweep], reports: &[RunReport]) -> Result<()> {
+    if args.json {
+        match reports {
+            [one] if sweeps.is_empty() => println!("{}", serde_json::to_string(one)?),
+            _ => println!("{}", serde_json::to_string(reports)?),
+        }
+    } else if reports.len() > 1 || !sweeps.is_empty() {
+        let keys: Vec<&str> = sweeps.iter().map(|s| s.key.as_str()).collect();
+        print!("{}", sweep_table(&keys, reports));
     }
-    let cut: Vec<String> = a
-        .per_partition
-        .iter()
-        .filter(|(_, p)| p.deleted_below.is_some())
-        .map(|(p, _)| p.to_string())
-        .collect();
-    format!(
-        "; {} not checked: the cluster had deleted the oldest records of partitions [{}] \
-         (retention; the embedded cluster keeps at most 5 MB or 100,000 records per partition)",
-        a.unchecked,
-        cut.join(",")
-    )
+    if let Some(path) = &args.csv {
+        std::fs::write(path, RunReport::csv(reports))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {} rows to {}", reports.len(), path.display());
+    }
+    Ok(())
 }
 
 /// The sweep's results as an aligned text table, one row per combination.
 pub fn sweep_table(keys: &[&str], reports: &[RunReport]) -> String {
-    let mut header: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    let mut header: Vec<String> = keys.iter().map(ToString::to_string).collect();
     header.extend(["records/s", "MB/s"].map(String::from));
     header.extend(LatencySummary::COLUMNS.map(|c| format!("{c} ms")));
     header.extend(["batch", "req/s", "missing", "dup"].map(String::from));
@@ -473,7 +433,7 @@ mod tests {
 
     #[test]
     fn sized_payloads_have_the_exact_size() {
-        let d = Dataset::new(crate::source::bundled()[..2].to_vec());
+        let d = Dataset::new(crate::data::source::bundled()[..2].to_vec());
         assert_eq!(sized_payload(&d, 0, 10).len(), 10);
         assert_eq!(sized_payload(&d, 1, 5000).len(), 5000);
     }

@@ -1,0 +1,7 @@
+//! The subcommands for scripts. Each stands alone: they share what is in `runtime`, never each
+//! other's code.
+
+pub mod bench;
+pub mod cluster;
+pub mod consume;
+pub mod produce;

@@ -1,0 +1,267 @@
+//! The dashboard: connects, starts the Kafka actors, feeds events to `App::update`, has the
+//! session carry out its commands, and draws at most 30 frames a second, only when something
+//! changed. The loop never waits for the cluster (see `session`).
+//!
+//! It ends the same clean way on `q`, Ctrl-C, SIGTERM, SIGHUP or a panic in any task: the
+//! producer is flushed, the members leave, the terminal is restored; a panic or a signal is
+//! said on stderr and makes the exit code non-zero.
+
+pub mod actors;
+pub mod protocol;
+pub mod session;
+pub mod settings;
+pub mod state;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc;
+
+use crate::cli::{Connection, DashboardArgs};
+use crate::config::{Layers, Role};
+use crate::data::sink::SharedSink;
+use crate::kafka::embedded::EmbeddedCluster;
+use crate::runtime::{load_dataset, wait_for_signal, Signal};
+use crate::target::Target;
+use protocol::{Command, Event};
+use session::{Outcome, Session};
+use settings::{GroupSettings, ProducerSettings};
+use state::{App, ClusterInfo};
+
+const FRAME: Duration = Duration::from_millis(33);
+
+/// Why the loop ended, besides a key.
+enum End {
+    Quit,
+    Signal(Signal),
+    Panic(String),
+}
+
+pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
+    let target = Target::connect(c, Role::Producer)?;
+    let mut producer_layers = target.layers.clone();
+    producer_layers.builtin("client.id", "kafka-lab-producer", "dashboard");
+    // The consumers' settings: the group and new records only (group settings come later).
+    let mut base_layers = target.layers.clone();
+    base_layers.builtin("auto.offset.reset", "latest", "dashboard");
+    base_layers.builtin("group.id", args.group.clone(), "dashboard (-g)");
+    if c.print_config {
+        print!("{}", producer_layers.resolve(Role::Producer)?.describe());
+        print!("{}", base_layers.resolve(Role::Consumer)?.describe());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (mut app, mut session, channels) =
+        start(c, args, &target, producer_layers, base_layers).await?;
+
+    let (key_tx, key_rx) = mpsc::channel(64);
+    let reading = Arc::new(AtomicBool::new(true));
+    let input = spawn_input(key_tx, reading.clone());
+    let mut terminal = ratatui::init();
+    let outcome = event_loop(&mut terminal, &mut app, &mut session, channels, key_rx).await;
+
+    // Show that shutdown is under way, then flush and leave the group.
+    if !matches!(outcome, Ok(End::Quit)) {
+        app.message = Some("stopping: flushing the producer, leaving the group ...".into());
+    }
+    let _ = terminal.draw(|f| crate::ui::render(f, &app));
+    reading.store(false, Ordering::SeqCst);
+    let last_run = session.shut_down().await;
+    ratatui::restore();
+    let _ = input.join();
+    if let Some(ended) = &last_run {
+        println!("kafka-lab: {ended}");
+    }
+    match outcome? {
+        End::Quit => Ok(ExitCode::SUCCESS),
+        End::Signal(signal) => {
+            eprintln!(
+                "kafka-lab: stopped by {signal:?}; the producer was flushed and the consumers left the group"
+            );
+            Ok(ExitCode::from(128 + signal.number()))
+        }
+        End::Panic(panic) => anyhow::bail!(
+            "a task of the dashboard failed, so it stopped: {panic}\n  This is a bug in kafka-lab; \
+             the producer was flushed and the consumers left the group."
+        ),
+    }
+}
+
+/// What the actors and the session's background work send to the loop.
+struct Channels {
+    kafka: mpsc::Receiver<protocol::KafkaEvent>,
+    outcomes: mpsc::Receiver<Outcome>,
+}
+
+/// Checks the cluster and the topic, loads the records, and starts the producer, the first
+/// member and the topic watcher.
+async fn start(
+    c: &Connection,
+    args: &DashboardArgs,
+    target: &Target,
+    producer_layers: Layers,
+    base_layers: Layers,
+) -> Result<(App, Session, Channels)> {
+    let producer_settings = producer_layers.resolve(Role::Producer)?;
+    for warning in &producer_settings.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let dataset = Arc::new(load_dataset(&args.source).await?);
+    let topic = target.ensure_topic(&producer_settings).await?;
+
+    // The panel's group settings go on top (with quick group changes on the mock).
+    let consumer_settings = base_layers.resolve(Role::Consumer)?;
+    let group_settings = GroupSettings::effective(&consumer_settings);
+    let member_layers = group_settings.layers(&base_layers, topic.is_mock);
+    member_layers.resolve(Role::Consumer)?;
+    let servers = producer_settings
+        .get("bootstrap.servers")
+        .unwrap_or_default();
+    let cluster = ClusterInfo {
+        label: if target.is_embedded() {
+            format!("embedded cluster {servers}")
+        } else {
+            servers.to_string()
+        },
+        embedded: topic.is_mock,
+        owned: target.is_embedded(),
+        topic: target.topic.clone(),
+        partitions: topic.partitions.len(),
+        group: consumer_settings
+            .get("group.id")
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let mut initial =
+        ProducerSettings::effective(&producer_settings, args.rate.per_second(), args.source.key);
+    if target.is_embedded() {
+        initial.rtt_ms = Some(c.rtt_ms);
+    }
+    let mut app = App::new(cluster, initial.clone(), group_settings);
+
+    let (kafka_tx, kafka) = mpsc::channel(256);
+    let (outcome_tx, outcomes) = mpsc::channel(16);
+    let producer = actors::producer::spawn(
+        producer_layers,
+        target.topic.clone(),
+        dataset,
+        initial.clone(),
+        !args.paused,
+        kafka_tx.clone(),
+    );
+    let watcher = actors::watcher::spawn(&consumer_settings, &target.topic, kafka_tx.clone());
+    let mut session = Session {
+        topic: target.topic.clone(),
+        embedded: target.embedded.as_ref().map(EmbeddedCluster::control),
+        mock: topic.is_mock,
+        rtt_in_force: initial.rtt_ms,
+        producer_settings,
+        consumer_settings,
+        base_layers,
+        member_layers,
+        producer,
+        members: Vec::new(),
+        rejoining: Vec::new(),
+        watcher,
+        sink: SharedSink::default(),
+        outages: 0,
+        kafka_tx,
+        outcome_tx,
+    };
+    let first = app.reserve_member();
+    session.add_member(first);
+    Ok((app, session, Channels { kafka, outcomes }))
+}
+
+/// Folds events into the app and draws, until a quit, a signal or a panic.
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    session: &mut Session,
+    mut channels: Channels,
+    mut keys: mpsc::Receiver<crossterm::event::Event>,
+) -> Result<End> {
+    let panicked = watch_panics();
+    let mut frame = tokio::time::interval(FRAME);
+    frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let signal = wait_for_signal();
+    tokio::pin!(signal);
+    loop {
+        let events: Vec<Event> = tokio::select! {
+            Some(event) = channels.kafka.recv() => {
+                session.on_kafka_event(&event);
+                vec![Event::Kafka(event)]
+            }
+            Some(outcome) = channels.outcomes.recv() => session.on_outcome(outcome),
+            Some(input) = keys.recv() => match input {
+                crossterm::event::Event::Key(key) => vec![Event::Key(key)],
+                crossterm::event::Event::Resize(..) => vec![Event::Resize],
+                _ => Vec::new(),
+            },
+            signal = &mut signal => return Ok(End::Signal(signal)),
+            _ = frame.tick() => {
+                if let Some(panic) = panicked.lock().unwrap().take() {
+                    return Ok(End::Panic(panic));
+                }
+                if app.dirty {
+                    terminal.draw(|f| crate::ui::render(f, app)).context("drawing")?;
+                    app.dirty = false;
+                }
+                Vec::new()
+            }
+        };
+        for event in events {
+            for command in app.update(event) {
+                if matches!(command, Command::Quit) {
+                    return Ok(End::Quit);
+                }
+                for event in session.carry_out(command) {
+                    app.update(event);
+                }
+            }
+        }
+    }
+}
+
+/// Catches a panic in any thread or task: it is noted for the loop, which ends the dashboard
+/// cleanly. A panic of the loop's own thread restores the terminal first.
+fn watch_panics() -> Arc<Mutex<Option<String>>> {
+    let noted: Arc<Mutex<Option<String>>> = Arc::default();
+    let note = noted.clone();
+    let loop_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut slot) = note.lock() {
+            slot.get_or_insert_with(|| info.to_string());
+        }
+        if std::thread::current().id() == loop_thread {
+            previous(info);
+        }
+    }));
+    noted
+}
+
+/// Reads the terminal's events on a thread of its own (crossterm's read blocks).
+fn spawn_input(
+    keys: mpsc::Sender<crossterm::event::Event>,
+    reading: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while reading.load(Ordering::SeqCst) {
+            match crossterm::event::poll(Duration::from_millis(100)) {
+                Ok(true) => match crossterm::event::read() {
+                    Ok(event) => {
+                        if keys.blocking_send(event).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                Ok(false) => {}
+                Err(_) => return,
+            }
+        }
+    })
+}

@@ -1,0 +1,77 @@
+//! What flows through the dashboard: events into `App::update`, commands out of it, and what
+//! the Kafka tasks report.
+
+use std::time::SystemTime;
+
+use crossterm::event::KeyEvent;
+
+use crate::dashboard::actors::member::MemberSnapshot;
+use crate::dashboard::actors::producer::ProducerSnapshot;
+use crate::dashboard::actors::watcher::TopicSnapshot;
+use crate::dashboard::settings::{GroupSettings, ProducerSettings};
+use crate::stats::{Accounting, RunReport};
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(KeyEvent),
+    Kafka(KafkaEvent),
+    /// The terminal changed size: draw again.
+    Resize,
+    /// Something the session did on a command (an export, a broker outage) has news.
+    Notice(String),
+    /// The consumers' sink was opened (its path) or closed.
+    SinkChanged(Option<String>),
+    /// The producer and the consumers now work on another topic.
+    TopicSwitched {
+        topic: String,
+        partitions: usize,
+    },
+}
+
+/// What the Kafka side must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    StartProducer,
+    StopProducer,
+    ApplySettings(ProducerSettings),
+    AddMember(u32),
+    RemoveMember(u32),
+    /// Restart every consumer with this assignment strategy and group protocol.
+    Regroup(GroupSettings),
+    CreateTopic {
+        name: String,
+        partitions: i32,
+        replication: i32,
+    },
+    AddPartitions {
+        total: i32,
+    },
+    SwitchTopic(String),
+    /// Start or stop writing consumed records to a JSON-lines file.
+    ToggleSink,
+    /// Write these runs to CSV and JSON files.
+    Export(Vec<RunReport>),
+    /// Take a partition leader of the embedded cluster down for a few seconds.
+    BrokerOutage,
+    Quit,
+}
+
+/// What the Kafka side tells the dashboard: compact snapshots, a few per second.
+#[derive(Debug, Clone)]
+pub enum KafkaEvent {
+    Producer(Box<ProducerSnapshot>),
+    Member(Box<MemberSnapshot>),
+    MemberLeft {
+        id: u32,
+        at: SystemTime,
+    },
+    /// A producer run ended: its final figures.
+    RunEnded(Box<RunReport>),
+    /// The topic's partitions, leaders and watermarks, every couple of seconds.
+    Topic(TopicSnapshot),
+    /// What the read-back of a run found.
+    RunVerified {
+        run: u32,
+        result: Result<Accounting, String>,
+    },
+}

@@ -1,0 +1,354 @@
+//! The Kafka side of a dashboard session: the producer, the group's members, the topic
+//! watcher, the sink, and the cluster when kafka-lab serves it. It carries out every
+//! [`Command`] the same way: what is quick (a message to an actor, a local file) happens at
+//! once; what asks the cluster runs in the background and answers later with an [`Outcome`].
+//! The run loop therefore never waits for the cluster.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc;
+
+use crate::config::{ClientSettings, Layers};
+use crate::dashboard::actors::member::{self, MemberHandle};
+use crate::dashboard::actors::producer::{ProducerCommand, ProducerHandle};
+use crate::dashboard::actors::watcher::{self, Watcher};
+use crate::dashboard::protocol::{Command, Event, KafkaEvent};
+use crate::data::sink::{SharedSink, Sink};
+use crate::kafka::cluster::{self, TopicInfo};
+use crate::kafka::embedded::EmbeddedControl;
+use crate::stats::RunReport;
+
+/// How long quitting waits for consumers to leave the group.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `b` keeps a broker down.
+pub const OUTAGE: Duration = Duration::from_secs(5);
+
+/// News from work the session started in the background.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Something to tell the user.
+    Notice(String),
+    /// The topic to switch to, as the cluster describes it.
+    TopicFound {
+        name: String,
+        found: Result<TopicInfo, String>,
+    },
+    /// The partition leaders, for an outage of the embedded cluster.
+    LeadersFound(Result<Vec<(i32, i32)>, String>),
+    /// An embedded broker's outage is over.
+    BrokerBack(i32),
+}
+
+pub struct Session {
+    /// The topic the producer and the members work on now.
+    pub topic: String,
+    /// The embedded cluster's controls, when kafka-lab serves it.
+    pub embedded: Option<EmbeddedControl>,
+    pub mock: bool,
+    pub producer_settings: ClientSettings,
+    pub consumer_settings: ClientSettings,
+    /// The members' settings without the panel's group settings.
+    pub base_layers: Layers,
+    pub member_layers: Layers,
+    pub rtt_in_force: Option<u64>,
+    pub producer: ProducerHandle,
+    pub members: Vec<MemberHandle>,
+    /// Members to start again (new group settings or topic) once they have left.
+    pub rejoining: Vec<u32>,
+    pub watcher: Watcher,
+    pub sink: SharedSink,
+    pub outages: usize,
+    pub kafka_tx: mpsc::Sender<KafkaEvent>,
+    pub outcome_tx: mpsc::Sender<Outcome>,
+}
+
+impl Session {
+    pub fn add_member(&mut self, id: u32) {
+        self.members.push(member::spawn(
+            id,
+            &self.member_layers,
+            &self.topic,
+            self.kafka_tx.clone(),
+            self.sink.clone(),
+        ));
+    }
+
+    /// Every member leaves, and joins again (with the settings and topic in force) once gone.
+    fn rejoin_all(&mut self) {
+        for m in &mut self.members {
+            self.rejoining.push(m.id);
+            m.leave();
+        }
+    }
+
+    pub fn on_kafka_event(&mut self, event: &KafkaEvent) {
+        if let KafkaEvent::MemberLeft { id, .. } = event {
+            self.members.retain(|m| m.id != *id);
+            if let Some(i) = self.rejoining.iter().position(|r| r == id) {
+                self.rejoining.remove(i);
+                self.add_member(*id);
+            }
+        }
+    }
+
+    /// Runs `work` off the loop; its outcome comes back through the loop.
+    fn later<F>(&self, work: F)
+    where
+        F: FnOnce() -> Outcome + Send + 'static,
+    {
+        let outcomes = self.outcome_tx.clone();
+        tokio::spawn(async move {
+            if let Ok(outcome) = tokio::task::spawn_blocking(work).await {
+                let _ = outcomes.send(outcome).await;
+            }
+        });
+    }
+
+    /// Does what a command asks without waiting for the cluster; returns what the screen
+    /// should hear now.
+    pub fn carry_out(&mut self, command: Command) -> Vec<Event> {
+        let notice = |text: String| vec![Event::Notice(text)];
+        match command {
+            Command::Quit => Vec::new(),
+            Command::StartProducer => {
+                self.producer.send(ProducerCommand::Start);
+                Vec::new()
+            }
+            Command::StopProducer => {
+                self.producer.send(ProducerCommand::Stop);
+                Vec::new()
+            }
+            Command::ApplySettings(s) => {
+                if let (Some(cluster), Some(rtt)) = (&self.embedded, s.rtt_ms) {
+                    if self.rtt_in_force != Some(rtt) {
+                        cluster.set_rtt(Duration::from_millis(rtt));
+                        self.rtt_in_force = Some(rtt);
+                    }
+                }
+                self.producer.send(ProducerCommand::Apply(s));
+                Vec::new()
+            }
+            Command::Regroup(group) => {
+                self.member_layers = group.layers(&self.base_layers, self.mock);
+                self.rejoin_all();
+                Vec::new()
+            }
+            Command::AddMember(id) => {
+                self.add_member(id);
+                Vec::new()
+            }
+            Command::RemoveMember(id) => {
+                if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
+                    m.leave();
+                }
+                Vec::new()
+            }
+            Command::CreateTopic {
+                name,
+                partitions,
+                replication,
+            } => {
+                self.create_topic(name, partitions, replication);
+                Vec::new()
+            }
+            Command::AddPartitions { total } => self.add_partitions(total),
+            Command::SwitchTopic(name) => {
+                let settings = self.producer_settings.clone();
+                self.later(move || {
+                    let found = cluster::probe(&settings, &name, Duration::from_secs(5))
+                        .map_err(|e| e.to_string());
+                    Outcome::TopicFound { name, found }
+                });
+                Vec::new()
+            }
+            Command::Export(rows) => notice(match export(&rows) {
+                Ok(paths) => format!("exported {} runs to {paths}", rows.len()),
+                Err(e) => format!("export failed: {e:#}"),
+            }),
+            Command::BrokerOutage => {
+                if self.embedded.is_none() {
+                    return notice("b only works on the embedded cluster".to_string());
+                }
+                let (settings, topic) = (self.producer_settings.clone(), self.topic.clone());
+                self.later(move || {
+                    Outcome::LeadersFound(
+                        cluster::partition_leaders(&settings, &topic).map_err(|e| e.to_string()),
+                    )
+                });
+                Vec::new()
+            }
+            Command::ToggleSink => self.toggle_sink(),
+        }
+    }
+
+    fn create_topic(&self, name: String, partitions: i32, replication: i32) {
+        let embedded = self.embedded.clone();
+        let settings = self.producer_settings.clone();
+        self.later(move || {
+            let result = match embedded {
+                Some(c) => c.create_topic(&name, partitions),
+                None => block_on(cluster::create_topic(
+                    &settings,
+                    &name,
+                    partitions,
+                    replication,
+                )),
+            };
+            Outcome::Notice(match result {
+                Ok(()) => format!(
+                    "created topic {name} with {partitions} partitions (a, then switch, moves to it)"
+                ),
+                Err(e) => e.to_string(),
+            })
+        });
+    }
+
+    fn add_partitions(&self, total: i32) -> Vec<Event> {
+        if self.embedded.is_some() {
+            return vec![Event::Notice(
+                "the embedded cluster cannot add partitions to an existing topic: \
+                 create a topic with more (a) and switch to it"
+                    .into(),
+            )];
+        }
+        let (settings, name) = (self.producer_settings.clone(), self.topic.clone());
+        self.later(move || {
+            Outcome::Notice(
+                match block_on(cluster::add_partitions(&settings, &name, total as usize)) {
+                    Ok(()) => format!(
+                        "topic {name} now has {total} partitions: watch the group rebalance (g)"
+                    ),
+                    Err(e) => e.to_string(),
+                },
+            )
+        });
+        Vec::new()
+    }
+
+    /// Acts on the outcome of background work; returns what the screen should hear.
+    pub fn on_outcome(&mut self, outcome: Outcome) -> Vec<Event> {
+        match outcome {
+            Outcome::Notice(text) => vec![Event::Notice(text)],
+            Outcome::TopicFound { name, found } => match found {
+                Ok(info) => {
+                    self.producer
+                        .send(ProducerCommand::SwitchTopic(name.clone()));
+                    self.topic.clone_from(&name);
+                    self.watcher =
+                        watcher::spawn(&self.consumer_settings, &self.topic, self.kafka_tx.clone());
+                    self.rejoin_all();
+                    vec![Event::TopicSwitched {
+                        topic: name,
+                        partitions: info.partitions.len(),
+                    }]
+                }
+                Err(e) => vec![Event::Notice(e)],
+            },
+            Outcome::LeadersFound(found) => vec![Event::Notice(self.outage(found))],
+            Outcome::BrokerBack(broker) => {
+                if let Some(cluster) = &self.embedded {
+                    cluster.broker_up(broker);
+                }
+                vec![Event::Notice(format!("broker {broker} is back up"))]
+            }
+        }
+    }
+
+    /// Takes down the leader of the next partition (in turn) for a few seconds.
+    fn outage(&mut self, leaders: Result<Vec<(i32, i32)>, String>) -> String {
+        let (leaders, cluster) = match (leaders, &self.embedded) {
+            (Ok(l), Some(c)) if !l.is_empty() => (l, c),
+            (Ok(_), _) => return "no partition leader found".to_string(),
+            (Err(e), _) => return e,
+        };
+        let (partition, broker) = leaders[self.outages % leaders.len()];
+        self.outages += 1;
+        cluster.broker_down(broker);
+        let outcomes = self.outcome_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(OUTAGE).await;
+            let _ = outcomes.send(Outcome::BrokerBack(broker)).await;
+        });
+        format!(
+            "broker {broker} (leader of partition {partition}) is down for {} s: watch the errors, retries and recovery",
+            OUTAGE.as_secs()
+        )
+    }
+
+    fn toggle_sink(&mut self) -> Vec<Event> {
+        let mut open = self.sink.lock().unwrap();
+        if let Some(mut s) = open.take() {
+            let _ = s.flush();
+            vec![
+                Event::SinkChanged(None),
+                Event::Notice(format!(
+                    "stopped writing: {} records in {}",
+                    s.written,
+                    s.path().display()
+                )),
+            ]
+        } else {
+            let path = std::env::current_dir()
+                .unwrap_or_default()
+                .join(format!("kafka-lab-sink-{}.jsonl", unix_seconds()));
+            match Sink::open(&path) {
+                Ok(s) => {
+                    *open = Some(s);
+                    vec![
+                        Event::SinkChanged(Some(path.display().to_string())),
+                        Event::Notice(format!(
+                            "writing consumed records to {} (w stops)",
+                            path.display()
+                        )),
+                    ]
+                }
+                Err(e) => vec![Event::Notice(format!(
+                    "cannot open {}: {e}",
+                    path.display()
+                ))],
+            }
+        }
+    }
+
+    /// Flushes the producer and has every member leave (bounded); returns how the last run
+    /// ended.
+    pub async fn shut_down(self) -> Option<String> {
+        let producer = self.producer;
+        let flushing = tokio::task::spawn_blocking(move || producer.shutdown());
+        let leaving: Vec<_> = self
+            .members
+            .into_iter()
+            .map(|m| tokio::spawn(m.leave_and_wait(LEAVE_TIMEOUT)))
+            .collect();
+        for l in leaving {
+            let _ = l.await;
+        }
+        flushing.await.ok().flatten()
+    }
+}
+
+/// Runs an async admin call to its end on a blocking thread of the runtime.
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Handle::current().block_on(future)
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+/// Writes the runs to `kafka-lab-runs-<time>.csv` and `.json` in the current folder.
+fn export(rows: &[RunReport]) -> Result<String> {
+    let stamp = unix_seconds();
+    let csv_path = format!("kafka-lab-runs-{stamp}.csv");
+    let json_path = format!("kafka-lab-runs-{stamp}.json");
+    std::fs::write(&csv_path, RunReport::csv(rows))
+        .with_context(|| format!("cannot write {csv_path}"))?;
+    std::fs::write(&json_path, serde_json::to_string_pretty(rows)?)
+        .with_context(|| format!("cannot write {json_path}"))?;
+    let dir = std::env::current_dir().unwrap_or_default();
+    Ok(format!("{}/{{{csv_path}, {json_path}}}", dir.display()))
+}

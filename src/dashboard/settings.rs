@@ -1,0 +1,216 @@
+//! The settings the dashboard edits, typed: the producer's, and how the group shares
+//! partitions.
+
+use std::collections::BTreeMap;
+
+use crate::config::{ClientSettings, Layers};
+use crate::data::source::KeyField;
+use crate::kafka::embedded::{MOCK_FETCH_SETTINGS, MOCK_GROUP_SETTINGS};
+use crate::kafka::producer::LabProducer;
+use crate::kafka::properties;
+use crate::kafka::settings::{
+    parse_bool, Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy,
+};
+
+/// The producer settings the dashboard edits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProducerSettings {
+    pub acks: Acks,
+    /// `batch.size` and `linger.ms` as librdkafka takes them (checked by librdkafka).
+    pub batch_size: String,
+    pub linger_ms: String,
+    pub compression: Compression,
+    pub idempotence: bool,
+    pub partitioner: Partitioner,
+    /// Records per second; None for as fast as possible.
+    pub rate: Option<f64>,
+    pub key: KeyField,
+    /// Simulated round trip of the embedded brokers; None on a cluster kafka-lab does not own.
+    pub rtt_ms: Option<u64>,
+}
+
+/// `50/s`, or `max`.
+pub fn rate_text(rate: Option<f64>) -> String {
+    rate.map_or("max".to_string(), |r| format!("{r}"))
+}
+
+impl ProducerSettings {
+    /// The values in force for `settings` (librdkafka's defaults where unset or unreadable).
+    pub fn effective(settings: &ClientSettings, rate: Option<f64>, key: KeyField) -> Self {
+        let e = LabProducer::effective_settings(settings);
+        let get = |k: &str| e.get(k).map(String::as_str).unwrap_or_default();
+        ProducerSettings {
+            acks: get("acks").parse().unwrap_or(Acks::All),
+            batch_size: get("batch.size").to_string(),
+            linger_ms: get("linger.ms").to_string(),
+            compression: get("compression.type").parse().unwrap_or(Compression::None),
+            idempotence: parse_bool(get("enable.idempotence")).unwrap_or(false),
+            partitioner: get("partitioner")
+                .parse()
+                .unwrap_or(Partitioner::ConsistentRandom),
+            rate,
+            key,
+            rtt_ms: None,
+        }
+    }
+
+    /// The settings as a run report shows them.
+    pub fn report_settings(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = self
+            .properties()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        out.insert("rate".into(), rate_text(self.rate));
+        out.insert("key".into(), self.key.to_string());
+        if let Some(rtt) = self.rtt_ms {
+            out.insert("rtt.ms".into(), rtt.to_string());
+        }
+        out
+    }
+
+    /// The librdkafka properties these settings set.
+    pub fn properties(&self) -> [(&'static str, String); 6] {
+        [
+            ("acks", self.acks.to_string()),
+            ("batch.size", self.batch_size.clone()),
+            ("linger.ms", self.linger_ms.clone()),
+            ("compression.type", self.compression.to_string()),
+            ("enable.idempotence", self.idempotence.to_string()),
+            ("partitioner", self.partitioner.to_string()),
+        ]
+    }
+
+    /// `acks=all linger.ms=5 ...` for the log and the producer pane.
+    pub fn describe(&self) -> String {
+        format!(
+            "acks={} linger.ms={} batch.size={} compression={} idempotence={} rate={} key={} partitioner={}",
+            self.acks,
+            self.linger_ms,
+            self.batch_size,
+            self.compression,
+            self.idempotence,
+            self.rate.map_or("max".to_string(), |r| format!("{r}/s")),
+            self.key,
+            self.partitioner
+        )
+    }
+}
+
+/// How the group shares partitions: the assignment strategy and the group protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSettings {
+    /// `partition.assignment.strategy` (classic protocol).
+    pub strategies: Strategies,
+    pub protocol: GroupProtocol,
+}
+
+impl GroupSettings {
+    /// The values in force for consumer `settings` (librdkafka's defaults where unset).
+    pub fn effective(settings: &ClientSettings) -> GroupSettings {
+        let get = |key: &str| {
+            settings
+                .get(key)
+                .map(str::to_string)
+                .or_else(|| properties::lookup(key).map(|p| p.default.clone()))
+                .unwrap_or_default()
+        };
+        GroupSettings {
+            strategies: get("partition.assignment.strategy")
+                .parse()
+                .unwrap_or(Strategies(vec![Strategy::Range, Strategy::RoundRobin])),
+            protocol: get("group.protocol")
+                .parse()
+                .unwrap_or(GroupProtocol::Classic),
+        }
+    }
+
+    /// Member settings: `base` with these on top. With the consumer protocol the broker
+    /// assigns (`group.remote.assignor`: range for range, uniform otherwise) and librdkafka
+    /// refuses the classic protocol's strategy and timing settings.
+    pub fn layers(&self, base: &Layers, mock: bool) -> Layers {
+        let mut layers = base.clone();
+        if mock {
+            for (key, value) in MOCK_FETCH_SETTINGS {
+                layers.builtin(key, value, "embedded cluster");
+            }
+        }
+        let panel = || "settings panel".to_string();
+        layers.set_by("group.protocol", self.protocol.as_str(), panel());
+        match self.protocol {
+            GroupProtocol::Consumer => {
+                let assignor = match self.strategies.0.as_slice() {
+                    [Strategy::Range] => "range",
+                    _ => "uniform",
+                };
+                layers.set_by("group.remote.assignor", assignor, panel());
+            }
+            GroupProtocol::Classic => {
+                layers.set_by(
+                    "partition.assignment.strategy",
+                    self.strategies.to_string(),
+                    panel(),
+                );
+                if mock {
+                    for (key, value) in MOCK_GROUP_SETTINGS {
+                        layers.builtin(key, value, "embedded cluster");
+                    }
+                }
+            }
+        }
+        layers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Role;
+
+    #[test]
+    fn group_settings_fit_the_protocol() {
+        let mut base = Layers::default();
+        base.flag("bootstrap.servers", "h:1", "test");
+        base.flag("group.id", "g", "test");
+        let classic = GroupSettings {
+            strategies: Strategies(vec![Strategy::CooperativeSticky]),
+            protocol: GroupProtocol::Classic,
+        };
+        let c = classic.layers(&base, true).resolve(Role::Consumer).unwrap();
+        assert_eq!(
+            c.get("partition.assignment.strategy"),
+            Some("cooperative-sticky")
+        );
+        assert_eq!(c.get("session.timeout.ms"), Some("2000"));
+        let kip848 = GroupSettings {
+            strategies: Strategies(vec![Strategy::CooperativeSticky]),
+            protocol: GroupProtocol::Consumer,
+        };
+        let k = kip848.layers(&base, true).resolve(Role::Consumer).unwrap();
+        assert_eq!(k.get("group.protocol"), Some("consumer"));
+        assert_eq!(k.get("group.remote.assignor"), Some("uniform"));
+        assert_eq!(k.get("partition.assignment.strategy"), None);
+        assert_eq!(k.get("session.timeout.ms"), None);
+        // librdkafka accepts the result.
+        k.client_config().create_native_config().unwrap();
+        assert_eq!(
+            GroupSettings::effective(&c).strategies,
+            Strategies(vec![Strategy::CooperativeSticky])
+        );
+    }
+
+    #[test]
+    fn effective_producer_settings_read_librdkafkas_defaults() {
+        let mut layers = Layers::default();
+        layers.flag("bootstrap.servers", "h:1", "test");
+        layers.flag("compression.type", "lz4", "test");
+        let s = layers.resolve(Role::Producer).unwrap();
+        let p = ProducerSettings::effective(&s, Some(50.0), KeyField::Id);
+        assert_eq!(p.acks, Acks::All, "librdkafka's default is -1, all");
+        assert_eq!(p.compression, Compression::Lz4);
+        assert_eq!(p.partitioner, Partitioner::ConsistentRandom);
+        assert!(!p.idempotence);
+        assert_eq!(p.report_settings()["acks"], "all");
+        assert_eq!(p.report_settings()["key"], "id");
+    }
+}

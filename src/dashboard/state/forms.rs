@@ -1,0 +1,307 @@
+//! The dashboard's forms: the settings panel and the topic dialog. Values are checked as they
+//! are typed; a form yields typed settings or a command only when every value is valid.
+
+use tui_input::Input;
+
+use crate::dashboard::protocol::Command;
+use crate::dashboard::settings::{rate_text, GroupSettings, ProducerSettings};
+use crate::data::source::KeyField;
+use crate::kafka::properties;
+use crate::kafka::settings::{
+    parse_bool, Acks, Compression, GroupProtocol, Partitioner, Strategies,
+};
+
+/// The settings the panel edits, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Acks,
+    BatchSize,
+    LingerMs,
+    Compression,
+    Idempotence,
+    Rate,
+    Key,
+    Partitioner,
+    /// The consumers' partition.assignment.strategy.
+    Assignment,
+    /// The consumers' group.protocol.
+    Protocol,
+    /// The embedded cluster's simulated round trip (only when kafka-lab serves it).
+    Rtt,
+}
+
+pub const FIELDS: [Field; 11] = [
+    Field::Acks,
+    Field::BatchSize,
+    Field::LingerMs,
+    Field::Compression,
+    Field::Idempotence,
+    Field::Rate,
+    Field::Key,
+    Field::Partitioner,
+    Field::Assignment,
+    Field::Protocol,
+    Field::Rtt,
+];
+
+/// The simulated round trip the settings accept, in milliseconds.
+pub const RTT_MAX_MS: u64 = 10_000;
+
+impl Field {
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Acks => "acks",
+            Field::BatchSize => "batch.size",
+            Field::LingerMs => "linger.ms",
+            Field::Compression => "compression.type",
+            Field::Idempotence => "enable.idempotence",
+            Field::Rate => "rate (records/s)",
+            Field::Key => "key",
+            Field::Partitioner => "partitioner",
+            Field::Assignment => "group assignment",
+            Field::Protocol => "group.protocol",
+            Field::Rtt => "simulated rtt ms",
+        }
+    }
+
+    /// Checks a typed value; the error says what is allowed.
+    pub fn validate(self, text: &str) -> Result<(), String> {
+        let t = text.trim();
+        match self {
+            Field::Acks => t.parse::<Acks>().map(drop),
+            Field::BatchSize => properties::check_value("batch.size", t),
+            Field::LingerMs => properties::check_value("linger.ms", t),
+            Field::Compression => t.parse::<Compression>().map(drop),
+            Field::Idempotence => parse_bool(t).map(drop),
+            Field::Rate => parse_rate(t).map(drop),
+            Field::Key => t.parse::<KeyField>().map(drop),
+            Field::Partitioner => t.parse::<Partitioner>().map(drop),
+            Field::Assignment => t.parse::<Strategies>().map(drop),
+            Field::Protocol => t.parse::<GroupProtocol>().map(drop),
+            Field::Rtt => match t.parse::<u64>() {
+                Ok(ms) if ms <= RTT_MAX_MS => Ok(()),
+                _ => Err(format!("milliseconds, 0 to {RTT_MAX_MS}")),
+            },
+        }
+    }
+
+    fn value_of(self, s: &ProducerSettings, g: &GroupSettings) -> String {
+        match self {
+            Field::Acks => s.acks.to_string(),
+            Field::BatchSize => s.batch_size.clone(),
+            Field::LingerMs => s.linger_ms.clone(),
+            Field::Compression => s.compression.to_string(),
+            Field::Idempotence => s.idempotence.to_string(),
+            Field::Rate => rate_text(s.rate),
+            Field::Key => s.key.to_string(),
+            Field::Partitioner => s.partitioner.to_string(),
+            Field::Assignment => g.strategies.to_string(),
+            Field::Protocol => g.protocol.to_string(),
+            Field::Rtt => s.rtt_ms.unwrap_or(0).to_string(),
+        }
+    }
+}
+
+/// A rate as the settings panel takes it: records per second above 0, or `max` (None).
+pub fn parse_rate(t: &str) -> Result<Option<f64>, String> {
+    if t == "max" {
+        return Ok(None);
+    }
+    crate::cli::parse_rate(t).map(crate::cli::Rate::per_second)
+}
+
+#[derive(Debug, Clone)]
+pub struct SettingsForm {
+    pub inputs: Vec<Input>,
+    /// Fields shown: the simulated rtt only where kafka-lab serves the cluster.
+    pub visible: usize,
+    pub selected: usize,
+    /// Why the form cannot be applied as a whole (a field's own error is shown beside it).
+    pub form_error: Option<String>,
+}
+
+impl SettingsForm {
+    pub fn new(s: &ProducerSettings, g: &GroupSettings) -> Self {
+        SettingsForm {
+            inputs: FIELDS
+                .iter()
+                .map(|f| Input::new(f.value_of(s, g)))
+                .collect(),
+            visible: if s.rtt_ms.is_some() {
+                FIELDS.len()
+            } else {
+                FIELDS.len() - 1
+            },
+            selected: 0,
+            form_error: None,
+        }
+    }
+
+    pub fn error(&self, i: usize) -> Option<String> {
+        FIELDS[i].validate(self.inputs[i].value()).err()
+    }
+
+    pub fn value(&self, field: Field) -> &str {
+        let i = FIELDS.iter().position(|f| *f == field).unwrap_or(0);
+        self.inputs[i].value().trim()
+    }
+
+    pub fn up(&mut self) {
+        self.selected = (self.selected + self.visible - 1) % self.visible;
+    }
+
+    pub fn down(&mut self) {
+        self.selected = (self.selected + 1) % self.visible;
+    }
+
+    /// The settings the form describes, if every field is valid and they fit together.
+    pub fn parse(&self) -> Result<(ProducerSettings, GroupSettings), String> {
+        for (i, f) in FIELDS.iter().enumerate().take(self.visible) {
+            if let Some(e) = self.error(i) {
+                return Err(format!("{}: {e}", f.label()));
+            }
+        }
+        let v = |f: Field| self.value(f);
+        let acks: Acks = v(Field::Acks).parse()?;
+        let idempotence = parse_bool(v(Field::Idempotence))?;
+        if idempotence && acks != Acks::All {
+            return Err("enable.idempotence=true needs acks=all".to_string());
+        }
+        let group = GroupSettings {
+            strategies: v(Field::Assignment).parse()?,
+            protocol: v(Field::Protocol).parse()?,
+        };
+        let producer = ProducerSettings {
+            acks,
+            batch_size: v(Field::BatchSize).to_string(),
+            linger_ms: v(Field::LingerMs).to_string(),
+            compression: v(Field::Compression).parse()?,
+            idempotence,
+            partitioner: v(Field::Partitioner).parse()?,
+            rate: parse_rate(v(Field::Rate))?,
+            key: v(Field::Key).parse()?,
+            rtt_ms: (self.visible == FIELDS.len()).then(|| v(Field::Rtt).parse().unwrap_or(0)),
+        };
+        Ok((producer, group))
+    }
+}
+
+/// The topic dialog (`a`): create a topic, add partitions to the current one, switch topics.
+#[derive(Debug, Clone)]
+pub struct AdminForm {
+    /// create: name, partitions, replication; add: total; switch: name.
+    pub inputs: [Input; 5],
+    pub selected: usize,
+    pub error: Option<String>,
+}
+
+pub const ADMIN_ROWS: [&str; 5] = [
+    "new topic name",
+    "  partitions",
+    "  replication factor",
+    "partitions in all (add)",
+    "switch to topic",
+];
+
+/// Checks a topic name as Kafka does: 1 to 249 of a-z A-Z 0-9 . _ -, and not `.` or `..`.
+pub fn topic_name(t: &str) -> Result<String, String> {
+    let ok = !t.is_empty()
+        && t.len() <= 249
+        && t != "."
+        && t != ".."
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err("a topic name is 1 to 249 of a-z A-Z 0-9 . _ - (and not . or ..)".to_string())
+    }
+}
+
+fn count(t: &str, what: &str, min: i32) -> Result<i32, String> {
+    match t.trim().parse::<i32>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(format!("{what}: a whole number from {min}")),
+    }
+}
+
+impl AdminForm {
+    pub fn new(partitions: usize) -> AdminForm {
+        AdminForm {
+            inputs: [
+                Input::default(),
+                Input::new("6".into()),
+                Input::new("1".into()),
+                Input::new((partitions + 2).to_string()),
+                Input::default(),
+            ],
+            selected: 0,
+            error: None,
+        }
+    }
+
+    pub fn up(&mut self) {
+        self.selected = (self.selected + ADMIN_ROWS.len() - 1) % ADMIN_ROWS.len();
+    }
+
+    pub fn down(&mut self) {
+        self.selected = (self.selected + 1) % ADMIN_ROWS.len();
+    }
+
+    /// The command of the selected row, if its values are valid.
+    pub fn command(&self, current_partitions: usize) -> Result<Command, String> {
+        let v = |i: usize| self.inputs[i].value().trim();
+        match self.selected {
+            0..=2 => {
+                let replication = match v(2) {
+                    "-1" => -1,
+                    other => count(other, "replication factor", 1)?,
+                };
+                Ok(Command::CreateTopic {
+                    name: topic_name(v(0))?,
+                    partitions: count(v(1), "partitions", 1)?,
+                    replication,
+                })
+            }
+            3 => {
+                let total = count(v(3), "partitions", 1)?;
+                if total as usize <= current_partitions {
+                    return Err(format!(
+                        "a topic's partitions can only grow: it has {current_partitions}"
+                    ));
+                }
+                Ok(Command::AddPartitions { total })
+            }
+            _ => Ok(Command::SwitchTopic(topic_name(v(4))?)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_validation() {
+        assert!(Field::Acks.validate("all").is_ok());
+        assert!(Field::Acks.validate("2").is_err());
+        assert!(Field::BatchSize.validate("abc").is_err());
+        assert!(Field::Rate.validate("max").is_ok());
+        assert!(Field::Rate.validate("0").is_err());
+        assert!(Field::Compression.validate("zstd").is_ok());
+        assert!(Field::Partitioner.validate("murmur2_random").is_ok());
+        assert!(Field::Key.validate("country").is_err());
+        assert!(Field::Assignment.validate("range,roundrobin").is_ok());
+        assert!(Field::Assignment.validate("range,").is_err());
+    }
+
+    #[test]
+    fn topic_names_follow_kafkas_rules() {
+        for bad in ["", "a b", "..", ".", &"x".repeat(250), "ä"] {
+            assert!(topic_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["breweries", "a.b_c-1", &"x".repeat(249), "..."] {
+            assert!(topic_name(good).is_ok(), "{good:?}");
+        }
+    }
+}

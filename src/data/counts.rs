@@ -1,0 +1,97 @@
+//! Consumed breweries counted by a field of the record, like a ksqlDB table
+//! (`SELECT brewery_type, COUNT(*) ... GROUP BY brewery_type`).
+
+use std::collections::BTreeMap;
+
+/// Breweries counted by type, state and country.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    pub by_type: BTreeMap<String, u64>,
+    pub by_state: BTreeMap<String, u64>,
+    pub by_country: BTreeMap<String, u64>,
+}
+
+/// Distinct values kept per field; the rest are counted as "(other)".
+const MAX_GROUPS: usize = 500;
+
+impl Counts {
+    /// Counts one record's value; values that are not brewery JSON count as "(not a brewery)".
+    pub fn add(&mut self, value: Option<&[u8]>) {
+        #[derive(serde::Deserialize)]
+        struct Fields {
+            brewery_type: Option<String>,
+            state: Option<String>,
+            state_province: Option<String>,
+            country: Option<String>,
+        }
+        let fields = value.and_then(|v| serde_json::from_slice::<Fields>(v).ok());
+        let Some(f) = fields else {
+            for map in [&mut self.by_type, &mut self.by_state, &mut self.by_country] {
+                bump(map, "(not a brewery)");
+            }
+            return;
+        };
+        let none = || "(none)".to_string();
+        bump(&mut self.by_type, &f.brewery_type.unwrap_or_else(none));
+        bump(
+            &mut self.by_state,
+            &f.state.or(f.state_province).unwrap_or_else(none),
+        );
+        bump(&mut self.by_country, &f.country.unwrap_or_else(none));
+    }
+
+    pub fn merge(&mut self, other: &Counts) {
+        for (mine, theirs) in [
+            (&mut self.by_type, &other.by_type),
+            (&mut self.by_state, &other.by_state),
+            (&mut self.by_country, &other.by_country),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k.clone()).or_insert(0) += v;
+            }
+        }
+    }
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n += 1;
+    } else if map.len() < MAX_GROUPS {
+        map.insert(key.to_string(), 1);
+    } else {
+        *map.entry("(other)".to_string()).or_insert(0) += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_group_breweries_by_field() {
+        let mut c = Counts::default();
+        c.add(Some(
+            br#"{"id":"1","brewery_type":"micro","state":"Ohio","country":"United States"}"#,
+        ));
+        c.add(Some(
+            br#"{"id":"2","brewery_type":"micro","state_province":"Bayern","country":"Germany"}"#,
+        ));
+        c.add(Some(br#"{"id":"3","brewery_type":null}"#));
+        c.add(Some(b"\xff\xfe"));
+        c.add(None);
+        assert_eq!(c.by_type["micro"], 2);
+        assert_eq!(c.by_type["(none)"], 1);
+        assert_eq!(c.by_type["(not a brewery)"], 2);
+        assert_eq!(c.by_state["Bayern"], 1);
+        assert_eq!(c.by_country["Germany"], 1);
+        let mut total = Counts::default();
+        total.merge(&c);
+        total.merge(&c);
+        assert_eq!(total.by_type["micro"], 4);
+        for i in 0..(MAX_GROUPS + 10) {
+            bump(&mut total.by_state, &format!("s{i}"));
+        }
+        assert!(total.by_state.len() <= MAX_GROUPS + 1);
+        assert!(total.by_state["(other)"] >= 10);
+    }
+}

@@ -1,0 +1,5 @@
+//! The records: brewery sources, the sink consumed records go to, and counts by field.
+
+pub mod counts;
+pub mod sink;
+pub mod source;

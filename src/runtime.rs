@@ -1,0 +1,213 @@
+//! What every command shares: the stop flag that signals raise, the pacer that spaces sends,
+//! loading the brewery records, and `--print-config`.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::cli::SourceArgs;
+use crate::config::Role;
+use crate::data::source::{self, Dataset, FetchOptions, Source};
+use crate::target::Target;
+
+/// Set by Ctrl-C, SIGTERM or SIGHUP; long loops check it.
+#[derive(Clone, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// A flag that Ctrl-C, SIGTERM and SIGHUP raise.
+    pub fn on_signals() -> StopFlag {
+        let flag = StopFlag::default();
+        let f = flag.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            f.raise();
+        });
+        flag
+    }
+
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn raised(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps up to `d`, waking early when the flag is raised.
+    pub fn sleep(&self, d: Duration) {
+        let end = Instant::now().checked_add(d);
+        while !self.raised() {
+            let left = end.map_or(Duration::MAX, |e| {
+                e.saturating_duration_since(Instant::now())
+            });
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+    }
+
+    /// Resolves once the flag is raised (checks every 50 ms).
+    pub async fn raised_async(&self) {
+        while !self.raised() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Which signal asked the process to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+    Hangup,
+}
+
+impl Signal {
+    /// The signal's number, for the conventional exit code 128 + n.
+    pub fn number(self) -> u8 {
+        match self {
+            Signal::Hangup => 1,
+            Signal::Interrupt => 2,
+            Signal::Terminate => 15,
+        }
+    }
+}
+
+/// Waits for Ctrl-C (SIGINT), SIGTERM or SIGHUP.
+pub async fn wait_for_signal() -> Signal {
+    use tokio::signal::unix::{signal, SignalKind};
+    /// The next delivery of a signal that could be watched; never, if it could not.
+    async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+        match s.as_mut() {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => Signal::Interrupt,
+        () = next(&mut term) => Signal::Terminate,
+        () = next(&mut hup) => Signal::Hangup,
+    }
+}
+
+/// Prints each role's merged settings (secrets masked, with their origins).
+pub fn print_config(target: &Target, roles: &[Role]) -> Result<ExitCode> {
+    for role in roles {
+        print!("{}", target.settings(*role)?.describe());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The records of `--source`: bundled, a file, or fetched from the API (progress on stderr).
+pub async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
+    let records = match Source::parse(&args.source, &args.api_url) {
+        Source::Bundled => source::bundled(),
+        Source::File(path) => source::from_file(&path)?,
+        Source::OpenBreweryDb { base_url } => {
+            eprintln!("fetching breweries from {base_url} ...");
+            let records = source::fetch_api(&base_url, &FetchOptions::default(), |page, total| {
+                eprintln!("  page {page}: {total} records");
+            })
+            .await?;
+            eprintln!("fetched {} breweries", records.len());
+            records
+        }
+    };
+    Ok(Dataset::new(records))
+}
+
+/// Spaces sends evenly to reach a target rate; `None` sends as fast as possible.
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    start: Instant,
+    /// Seconds between two records.
+    period_s: Option<f64>,
+}
+
+/// What a record that is due beyond any clock's reach waits: callers sleep in steps and check
+/// for a stop, so this only has to be long.
+const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
+
+impl Pacer {
+    pub fn new(rate_per_sec: Option<f64>) -> Pacer {
+        Pacer {
+            start: Instant::now(),
+            period_s: rate_per_sec
+                .filter(|r| *r > 0.0 && r.is_finite())
+                .map(|r| 1.0 / r),
+        }
+    }
+
+    /// When record number `n` (0-based) is due; `None` when it is due at once (no rate) or
+    /// so far ahead that no clock reaches it.
+    pub fn due(&self, n: u64) -> Option<Instant> {
+        let offset = Duration::try_from_secs_f64(self.period_s? * n as f64).ok()?;
+        self.start.checked_add(offset)
+    }
+
+    /// How long to wait before sending record number `n` (0-based).
+    pub fn wait_before(&self, n: u64) -> Duration {
+        self.wait_at(n, Instant::now())
+    }
+
+    fn wait_at(&self, n: u64, now: Instant) -> Duration {
+        match (self.period_s, self.due(n)) {
+            (None, _) => Duration::ZERO,
+            (Some(_), Some(due)) => due.saturating_duration_since(now),
+            (Some(_), None) => NEVER,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacer_spaces_records_by_the_rate() {
+        let p = Pacer::new(Some(10.0));
+        let t0 = p.start;
+        assert_eq!(p.wait_at(0, t0), Duration::ZERO);
+        assert_eq!(p.wait_at(10, t0), Duration::from_secs(1));
+        assert_eq!(
+            p.wait_at(10, t0 + Duration::from_millis(400)),
+            Duration::from_millis(600)
+        );
+        assert_eq!(p.wait_at(3, t0 + Duration::from_secs(5)), Duration::ZERO);
+        assert_eq!(Pacer::new(None).wait_before(1000), Duration::ZERO);
+        assert_eq!(Pacer::new(Some(0.0)).wait_before(1000), Duration::ZERO);
+    }
+
+    #[test]
+    fn tiny_rates_wait_long_instead_of_overflowing() {
+        for rate in [1e-300, 1e-20, 1e-19, f64::MIN_POSITIVE] {
+            let p = Pacer::new(Some(rate));
+            assert_eq!(p.wait_before(0), Duration::ZERO, "{rate}");
+            assert!(p.wait_before(1) >= Duration::from_secs(3600), "{rate}");
+            assert!(
+                p.wait_before(u64::MAX) >= Duration::from_secs(3600),
+                "{rate}"
+            );
+        }
+        let huge = Pacer::new(Some(1e300));
+        assert_eq!(huge.wait_before(u64::MAX), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_stop_flag_ends_a_long_sleep() {
+        let flag = StopFlag::default();
+        flag.raise();
+        // Returns at once: the flag is up, whatever the length.
+        flag.sleep(Duration::MAX);
+        assert!(flag.raised());
+    }
+}

@@ -1,0 +1,24 @@
+//! Latency histograms, rates and run summaries. Pure: no Kafka, no screen.
+
+mod latency;
+mod report;
+mod window;
+
+use std::time::Duration;
+
+pub use latency::{Latency, LatencySummary};
+pub use report::{Accounting, BatchStats, PartitionAccount, RunReport, RunTotals};
+pub use window::{Interval, RunMeter, Window, WindowFigures};
+
+/// 1 MB as the figures count it: 1024 * 1024 bytes of payload.
+pub const MB: f64 = 1024.0 * 1024.0;
+
+/// Events per second; zero for an empty interval.
+pub fn per_second(count: u64, elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 {
+        count as f64 / secs
+    } else {
+        0.0
+    }
+}
