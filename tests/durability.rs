@@ -37,7 +37,7 @@ fn run_with_outage(
         producer
             .send(seq, record.key(KeyField::Id), payload)
             .unwrap();
-        std::thread::sleep(Duration::from_micros(2500));
+        producer.serve(Duration::from_micros(2500));
     }
     cluster.broker_up(leader);
     producer.flush(Duration::from_secs(60));

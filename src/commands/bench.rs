@@ -69,17 +69,27 @@ pub fn combinations(sweeps: &[Sweep]) -> Vec<Vec<(String, String)>> {
     combos
 }
 
-/// Payloads of exactly `size` bytes, made from the brewery JSON.
-fn sized_payload(dataset: &Dataset, n: u64, size: usize) -> Vec<u8> {
-    let src = dataset.get(n).1;
-    src.iter().copied().cycle().take(size).collect()
+/// Most bytes of sized payloads made ahead of a run.
+const SIZED_BYTES: usize = 64 << 20;
+
+/// Payloads of exactly `size` bytes, made once from the brewery JSON (cut or repeated), for
+/// as many records as fit in [`SIZED_BYTES`]; a run cycles through them.
+fn sized_payloads(dataset: &Dataset, size: usize) -> Vec<Vec<u8>> {
+    let count = (SIZED_BYTES / size.max(1)).clamp(1, dataset.records.len());
+    (0..count as u64)
+        .map(|n| {
+            let src = dataset.get(n).1;
+            src.iter().copied().cycle().take(size).collect()
+        })
+        .collect()
 }
 
 struct RunInput {
     topic: String,
     dataset: Arc<Dataset>,
     messages: u64,
-    record_size: Option<usize>,
+    /// Payloads of `--record-size`, when given.
+    sized: Option<Arc<Vec<Vec<u8>>>>,
     key: KeyField,
     rate: Option<f64>,
     verify: bool,
@@ -105,37 +115,35 @@ fn run_one(
     let mut last_progress = Instant::now();
     let pacer = Pacer::new(input.rate);
     for n in 0..input.messages {
-        if stop.raised() {
-            break;
+        // Waiting for the next record serves delivery reports meanwhile.
+        let mut wait = pacer.wait_before(n);
+        while !wait.is_zero() && !stop.raised() {
+            producer.serve(wait.min(Duration::from_millis(50)));
+            wait = pacer.wait_before(n);
         }
-        stop.sleep(pacer.wait_before(n));
         if stop.raised() {
             break;
         }
         let (record, payload) = input.dataset.get(n);
-        let sized;
-        let payload = match input.record_size {
-            Some(size) => {
-                sized = sized_payload(&input.dataset, n, size);
-                &sized[..]
-            }
+        let payload = match &input.sized {
+            Some(sized) => &sized[(n % sized.len() as u64) as usize][..],
             None => payload,
         };
         producer.send(n, record.key(input.key), payload)?;
-        if last_progress.elapsed() >= Duration::from_secs(5) {
+        if n % 1024 == 0 && last_progress.elapsed() >= Duration::from_secs(5) {
             last_progress = Instant::now();
             progress(&producer, input);
         }
     }
     // Wait for the last reports, still reporting progress.
     while producer.totals().in_flight() > 0 && !stop.raised() {
-        producer.flush(Duration::from_secs(5));
-        if producer.totals().in_flight() > 0 {
+        if producer.flush(Duration::from_secs(5)) > 0 {
             progress(&producer, input);
         }
     }
-    let undelivered = producer.flush(Duration::from_secs(10));
-    let totals = producer.totals();
+    let run_tag = producer.run_tag().to_string();
+    let closed = producer.close(Duration::from_secs(10));
+    let totals = &closed.totals;
     let mut settings = LabProducer::effective_settings(producer_settings);
     for s in &producer_settings.settings {
         if !crate::config::is_secret(&s.key) && s.key != "bootstrap.servers" && s.key != "client.id"
@@ -143,13 +151,12 @@ fn run_one(
             settings.insert(s.key.clone(), s.value.clone());
         }
     }
-    let report =
-        RunReport::whole(&totals, totals.elapsed(), settings).with_batches(&producer.batch_stats());
+    let report = RunReport::whole(totals, totals.elapsed(), settings).with_batches(&closed.batches);
     Ok(Outcome {
         report,
-        undelivered,
-        ledger: producer.ledger(),
-        run_tag: producer.run_tag().to_string(),
+        undelivered: totals.undelivered,
+        ledger: closed.ledger,
+        run_tag,
     })
 }
 
@@ -178,20 +185,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         .map(|s| Sweep::parse(s))
         .collect::<Result<_, _>>()
         .map_err(anyhow::Error::msg)?;
-    let mut target = Target::connect(c, Role::Producer)?;
-    target
-        .layers
-        .builtin("client.id", "kafka-lab-bench", "built-in default");
-    for (key, value, flag) in [
-        ("acks", &args.acks, "--acks"),
-        ("linger.ms", &args.linger_ms, "--linger-ms"),
-        ("batch.size", &args.batch_size, "--batch-size"),
-        ("compression.type", &args.compression, "--compression"),
-    ] {
-        if let Some(v) = value {
-            target.layers.flag(key, v, flag);
-        }
-    }
+    let target = connect(c, args)?;
     if c.print_config {
         return print_config(&target, &[Role::Producer]);
     }
@@ -202,6 +196,9 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     let stop = StopFlag::on_signals();
 
     let extra = run_description(c, args, &target, &base, &dataset);
+    let sized = args
+        .record_size
+        .map(|size| Arc::new(sized_payloads(&dataset, size)));
     let combos = combinations(&sweeps);
     let total = combos.len();
     let mut reports = Vec::new();
@@ -223,7 +220,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
             topic: target.topic.clone(),
             dataset: dataset.clone(),
             messages: args.messages,
-            record_size: args.record_size,
+            sized: sized.clone(),
             key: args.source.key,
             rate: args.rate.per_second(),
             verify: !args.no_verify,
@@ -270,6 +267,25 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The cluster, with the bench's own flags as settings.
+fn connect(c: &Connection, args: &BenchArgs) -> Result<Target> {
+    let mut target = Target::connect(c, Role::Producer)?;
+    target
+        .layers
+        .builtin("client.id", "kafka-lab-bench", "built-in default");
+    for (key, value, flag) in [
+        ("acks", &args.acks, "--acks"),
+        ("linger.ms", &args.linger_ms, "--linger-ms"),
+        ("batch.size", &args.batch_size, "--batch-size"),
+        ("compression.type", &args.compression, "--compression"),
+    ] {
+        if let Some(v) = value {
+            target.layers.flag(key, v, flag);
+        }
+    }
+    Ok(target)
 }
 
 /// What every run of this bench shares besides librdkafka's settings: record size, rate and
@@ -434,8 +450,12 @@ mod tests {
     #[test]
     fn sized_payloads_have_the_exact_size() {
         let d = Dataset::new(crate::data::source::bundled()[..2].to_vec());
-        assert_eq!(sized_payload(&d, 0, 10).len(), 10);
-        assert_eq!(sized_payload(&d, 1, 5000).len(), 5000);
+        let small = sized_payloads(&d, 10);
+        assert_eq!(small.len(), 2);
+        assert!(small.iter().all(|p| p.len() == 10));
+        assert!(sized_payloads(&d, 5000).iter().all(|p| p.len() == 5000));
+        // Large records: only as many as fit in the budget.
+        assert_eq!(sized_payloads(&d, SIZED_BYTES).len(), 1);
     }
 
     #[test]

@@ -8,10 +8,13 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::{Connection, ProduceArgs};
 use crate::config::Role;
-use crate::kafka::producer::{Delivery, LabProducer, Reports};
+use crate::kafka::producer::{Delivery, LabProducer, ProducerWatch, Reports};
 use crate::runtime::{self, load_dataset, Pacer, StopFlag};
 use crate::target::Target;
 use crate::text::logfmt;
+
+/// How long without a delivery report before `produce` says what is wrong.
+const QUIET: Duration = Duration::from_secs(5);
 
 pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     let mut target = Target::connect(c, Role::Producer)?;
@@ -29,44 +32,26 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     let (reports, report_rx) = std::sync::mpsc::sync_channel::<Delivery>(4096);
     let producer = LabProducer::new(&settings, &target.topic, Reports::Every(reports))
         .context("cannot create the producer")?;
-    let topic = target.topic.clone();
-    let printer = std::thread::spawn(move || {
-        let stdout = std::io::stdout();
-        for d in report_rx {
-            let mut out = stdout.lock();
-            let key = d.key.as_deref().map_or("-".to_string(), logfmt);
-            let latency = d.latency.as_secs_f64() * 1000.0;
-            let _ = match &d.error {
-                None => writeln!(
-                    out,
-                    "seq={} topic={} partition={} offset={} key={key} latency_ms={latency:.3}",
-                    d.seq,
-                    logfmt(&topic),
-                    d.partition,
-                    d.offset
-                ),
-                Some(e) => writeln!(
-                    out,
-                    "seq={} topic={} partition={} key={key} error={} latency_ms={latency:.3}",
-                    d.seq,
-                    logfmt(&topic),
-                    d.partition,
-                    logfmt(e)
-                ),
-            };
-        }
-    });
+    let printer = spawn_printer(target.topic.clone(), report_rx);
+    let done = StopFlag::default();
+    let watchdog = spawn_watchdog(producer.watch(), done.clone());
 
     let key_field = args.source.key;
     let count = args.count;
     let pacer = Pacer::new(args.rate.per_second());
     let send_stop = stop.clone();
+    let flush_timeout = Duration::from_secs(args.flush_timeout);
     // Sending blocks (pacing, a full queue): keep it off the async threads.
-    let (producer, send_error) = tokio::task::spawn_blocking(move || {
+    let (closed, send_error, run_tag) = tokio::task::spawn_blocking(move || {
         let mut n = 0u64;
         let mut error = None;
         while count.is_none_or(|c| n < c) && !send_stop.raised() {
-            send_stop.sleep(pacer.wait_before(n));
+            // Waiting for the next record serves delivery reports meanwhile.
+            let mut wait = pacer.wait_before(n);
+            while !wait.is_zero() && !send_stop.raised() {
+                producer.serve(wait.min(Duration::from_millis(50)));
+                wait = pacer.wait_before(n);
+            }
             if send_stop.raised() {
                 break;
             }
@@ -77,23 +62,29 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
             }
             n += 1;
         }
-        (producer, error)
+        let run_tag = producer.run_tag().to_string();
+        (producer.close(flush_timeout), error, run_tag)
     })
     .await?;
-
-    let flush_timeout = Duration::from_secs(args.flush_timeout);
-    let undelivered = producer.flush(flush_timeout);
-    let totals = producer.totals();
-    let (ledger, run_tag) = (producer.ledger(), producer.run_tag().to_string());
-    drop(producer);
+    done.raise();
+    let _ = watchdog.join();
+    // The printer ends once the producer (and its channel) is gone.
     let _ = printer.join();
+    let totals = &closed.totals;
     println!(
         "summary: sent={} delivered={} failed={} undelivered={}",
-        totals.sent, totals.delivered, totals.failed, undelivered
+        totals.sent, totals.delivered, totals.failed, totals.undelivered
     );
+    if totals.undelivered_in_flight > 0 {
+        eprintln!(
+            "  {} of the undelivered records had been sent without an answer: the cluster may \
+             have written them (--verify reads the topic back)",
+            totals.undelivered_in_flight
+        );
+    }
     if args.verify && totals.delivered > 0 {
         let consumer = target.layers.resolve(Role::Consumer)?;
-        match target.read_back(&consumer, run_tag, ledger).await {
+        match target.read_back(&consumer, run_tag, closed.ledger).await {
             Ok(a) => println!("{}", a.line()),
             Err(e) => eprintln!("warning: could not read the records back: {e}"),
         }
@@ -103,16 +94,76 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     }
     if stop.raised() {
         eprintln!(
-            "interrupted: flushed for up to {} s; {undelivered} records were still undelivered",
-            flush_timeout.as_secs()
+            "interrupted: flushed for up to {} s; {} records were still undelivered",
+            flush_timeout.as_secs(),
+            totals.undelivered
         );
     }
     if let Some(e) = send_error {
         bail!("the producer refused a record: {e}");
     }
-    Ok(if totals.failed == 0 && undelivered == 0 {
+    Ok(if totals.failed == 0 && totals.undelivered == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// Prints one line per delivery report until the producer is gone.
+fn spawn_printer(
+    topic: String,
+    reports: std::sync::mpsc::Receiver<Delivery>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let topic = logfmt(&topic);
+        loop {
+            // Written in bursts, flushed whenever the reports pause.
+            let d = match reports.try_recv() {
+                Ok(d) => d,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    let _ = out.flush();
+                    match reports.recv() {
+                        Ok(d) => d,
+                        Err(_) => break,
+                    }
+                }
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+            };
+            let key = d.key.as_deref().map_or("-".to_string(), logfmt);
+            let latency = d.latency.as_secs_f64() * 1000.0;
+            let offset = d.offset.map_or("-".to_string(), |o| o.to_string());
+            let _ = match &d.error {
+                None => writeln!(
+                    out,
+                    "seq={} topic={topic} partition={} offset={offset} key={key} latency_ms={latency:.3}",
+                    d.seq, d.partition
+                ),
+                Some(e) => writeln!(
+                    out,
+                    "seq={} topic={topic} partition={} key={key} error={} latency_ms={latency:.3}",
+                    d.seq,
+                    d.partition,
+                    logfmt(e)
+                ),
+            };
+        }
+        let _ = out.flush();
+    })
+}
+
+/// Says what is wrong while records wait without a delivery report.
+fn spawn_watchdog(watch: ProducerWatch, done: StopFlag) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !done.raised() {
+            done.sleep(QUIET);
+            if done.raised() {
+                break;
+            }
+            if let Some(stalled) = watch.stalled(QUIET) {
+                eprintln!("warning: {stalled}");
+            }
+        }
     })
 }

@@ -1,19 +1,26 @@
 //! The producer: sends brewery records, measures each delivery, and hands reports out.
 //!
-//! Delivery reports arrive on librdkafka's polling thread. They are folded there into
-//! [`RunTotals`] (counts and a latency histogram); a caller that wants every report (the
-//! `produce` subcommand prints one line each) passes a bounded channel.
+//! Built for the hot path: a record costs what librdkafka itself needs (the record, its two
+//! headers) and no more. The delivery opaque is the record's sequence number; its send time
+//! waits in a ring indexed by that number. Delivery reports are served by the thread that
+//! sends, whenever it polls: every few sends, while it waits for the next record to be due
+//! ([`LabProducer::serve`]) and while librdkafka's queue is full. They are folded into
+//! [`RunTotals`] under one uncontended lock; a caller that wants every report (the `produce`
+//! subcommand prints one line each) passes a bounded channel.
 
 use std::collections::BTreeMap;
-use std::collections::VecDeque;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig,
+};
 use rdkafka::statistics::Statistics;
 use rdkafka::Message;
 
@@ -31,17 +38,24 @@ pub struct Delivery {
     pub seq: u64,
     pub key: Option<String>,
     pub partition: i32,
-    pub offset: i64,
+    /// None when the broker gave none: with acks=0 it does not answer at all.
+    pub offset: Option<i64>,
     pub latency: Duration,
     pub error: Option<String>,
 }
 
-/// What travels with a record from `send` to its delivery report.
-pub struct Pending {
-    sent_at: Instant,
-    seq: u64,
-    bytes: usize,
-    key: Option<String>,
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            at: SystemTime::UNIX_EPOCH,
+            seq: 0,
+            key: None,
+            partition: -1,
+            offset: None,
+            latency: Duration::ZERO,
+            error: None,
+        }
+    }
 }
 
 /// Where delivery reports go besides the totals.
@@ -59,17 +73,69 @@ pub enum Reports {
 #[derive(Debug, Default)]
 pub struct Live {
     pub interval: Interval,
-    pub latest: VecDeque<Delivery>,
-    /// Reports that arrived but fell out of `latest`.
+    /// The latest reports, oldest first.
+    pub latest: Vec<Delivery>,
+    /// Reports that arrived but are not in `latest`.
     pub skipped: u64,
+}
+
+/// The latest reports in a fixed ring whose slots (and their key strings) are reused.
+#[derive(Debug, Default)]
+struct Ring {
+    slots: Vec<Delivery>,
+    next: usize,
+    filled: usize,
+    skipped: u64,
+}
+
+impl Ring {
+    fn slot(&mut self, keep: usize) -> &mut Delivery {
+        if self.slots.len() < keep {
+            self.slots.resize_with(keep, Delivery::default);
+        }
+        if self.filled == keep {
+            self.skipped += 1;
+        } else {
+            self.filled += 1;
+        }
+        let i = self.next;
+        self.next = (self.next + 1) % keep;
+        &mut self.slots[i]
+    }
+
+    fn take(&mut self) -> (Vec<Delivery>, u64) {
+        let keep = self.slots.len();
+        let start = (self.next + keep - self.filled) % keep.max(1);
+        let latest = (0..self.filled)
+            .map(|i| self.slots[(start + i) % keep].clone())
+            .collect();
+        let skipped = self.skipped;
+        self.filled = 0;
+        self.skipped = 0;
+        (latest, skipped)
+    }
+}
+
+/// Everything the delivery reports change, under one lock.
+#[derive(Debug, Default)]
+struct State {
+    totals: RunTotals,
+    ledger: Ledger,
+    interval: Interval,
+    ring: Ring,
+    batches: BatchStats,
 }
 
 pub struct DeliveryContext {
     topic: String,
-    totals: Arc<Mutex<RunTotals>>,
-    live: Mutex<Live>,
-    ledger: Mutex<Ledger>,
-    batches: Mutex<BatchStats>,
+    /// The clock send times are kept on.
+    epoch: Instant,
+    /// The send time of record `seq` (nanoseconds since `epoch`) at `seq % stamps.len()`.
+    /// librdkafka holds at most `queue.buffering.max.messages` records until their report is
+    /// served, so a slot is never reused before its record's report.
+    stamps: Box<[AtomicU64]>,
+    sent: AtomicU64,
+    state: Mutex<State>,
     reports: Reports,
     pub errors: ErrorLatch,
 }
@@ -80,7 +146,8 @@ impl ClientContext for DeliveryContext {
     }
 
     fn stats(&self, statistics: Statistics) {
-        let mut batches = self.batches.lock().unwrap();
+        let mut state = self.state.lock().unwrap();
+        let batches = &mut state.batches;
         if let Some(t) = statistics.topics.get(&self.topic) {
             batches.add_window(t.batchcnt.sum, t.batchsize.sum, t.batchcnt.cnt);
         }
@@ -94,77 +161,166 @@ impl ClientContext for DeliveryContext {
     }
 }
 
-impl ProducerContext for DeliveryContext {
-    type DeliveryOpaque = Box<Pending>;
+/// A purged record never got an answer: it is undelivered, not failed.
+fn purged(e: &KafkaError) -> Option<bool> {
+    match e.rdkafka_error_code() {
+        Some(RDKafkaErrorCode::PurgeQueue) => Some(false),
+        Some(RDKafkaErrorCode::PurgeInflight) => Some(true),
+        _ => None,
+    }
+}
 
-    fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<Pending>) {
-        let latency = pending.sent_at.elapsed();
-        let (partition, offset, error) = match result {
-            Ok(m) => (m.partition(), m.offset(), None),
-            Err((e, m)) => (m.partition(), m.offset(), Some(e.to_string())),
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
+        let now = Instant::now();
+        let seq = seq as u64;
+        let sent_ns =
+            self.stamps[(seq % self.stamps.len() as u64) as usize].load(Ordering::Relaxed);
+        let latency = now
+            .saturating_duration_since(self.epoch)
+            .saturating_sub(Duration::from_nanos(sent_ns));
+        let (message, error) = match result {
+            Ok(m) => (m, None),
+            Err((e, m)) => (m, Some(e)),
         };
-        {
-            let mut ledger = self.ledger.lock().unwrap();
-            match &error {
-                None => ledger.acknowledged(pending.seq, partition, offset),
-                Some(_) => ledger.failed(pending.seq),
-            }
-        }
-        {
-            let mut totals = self.totals.lock().unwrap();
-            totals.last_report = Some(Instant::now());
-            match &error {
-                None => {
-                    totals.delivered += 1;
-                    *totals.by_partition.entry(partition).or_insert(0) += 1;
-                    totals.delivered_bytes += pending.bytes as u64;
-                    totals.latency.record(latency);
+        let partition = message.partition();
+        let offset = Some(message.offset()).filter(|o| *o >= 0);
+        let bytes = message.payload_len() as u64;
+        let mut state = self.state.lock().unwrap();
+        let state = &mut *state;
+        let totals = &mut state.totals;
+        totals.last_report = Some(now);
+        match error {
+            None => {
+                state.ledger.acknowledged(seq, partition, offset);
+                totals.delivered += 1;
+                match totals.by_partition.get_mut(&partition) {
+                    Some(n) => *n += 1,
+                    None => {
+                        totals.by_partition.insert(partition, 1);
+                    }
                 }
-                Some(e) => {
+                totals.delivered_bytes += bytes;
+                totals.latency.record(latency);
+                state.interval.count += 1;
+                state.interval.bytes += bytes;
+                state.interval.latency.record(latency);
+            }
+            Some(e) => {
+                if let Some(in_flight) = purged(e) {
+                    totals.undelivered += 1;
+                    totals.undelivered_in_flight += u64::from(in_flight);
+                } else {
+                    state.ledger.failed(seq);
                     totals.failed += 1;
-                    *totals.errors.entry(e.clone()).or_insert(0) += 1;
+                    let text = e.to_string();
+                    match totals.errors.get_mut(&text) {
+                        Some(n) => *n += 1,
+                        None => {
+                            totals.errors.insert(text, 1);
+                        }
+                    }
                 }
             }
         }
-        let delivery = || Delivery {
-            at: SystemTime::now(),
-            seq: pending.seq,
-            key: pending.key.clone(),
-            partition,
-            offset,
-            latency,
-            error: error.clone(),
+        let key = || {
+            message
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
         };
         match &self.reports {
             Reports::None => {}
+            Reports::Latest(keep) => {
+                let slot = state.ring.slot(*keep);
+                slot.at = SystemTime::now();
+                slot.seq = seq;
+                // Reuses the slot's string: no allocation once the ring is warm.
+                match (message.key(), &mut slot.key) {
+                    (Some(k), Some(s)) => {
+                        s.clear();
+                        s.push_str(&String::from_utf8_lossy(k));
+                    }
+                    (k, s) => *s = k.map(|k| String::from_utf8_lossy(k).into_owned()),
+                }
+                slot.partition = partition;
+                slot.offset = offset;
+                slot.latency = latency;
+                slot.error = error.map(ToString::to_string);
+            }
             // Blocks when the reader falls behind: back-pressure rather than loss.
             Reports::Every(reports) => {
-                let _ = reports.send(delivery());
-            }
-            Reports::Latest(keep) => {
-                let mut live = self.live.lock().unwrap();
-                if error.is_none() {
-                    live.interval.count += 1;
-                    live.interval.bytes += pending.bytes as u64;
-                    live.interval.latency.record(latency);
-                }
-                if live.latest.len() == *keep {
-                    live.latest.pop_front();
-                    live.skipped += 1;
-                }
-                live.latest.push_back(delivery());
+                let delivery = Delivery {
+                    at: SystemTime::now(),
+                    seq,
+                    key: key(),
+                    partition,
+                    offset,
+                    latency,
+                    error: error.map(ToString::to_string),
+                };
+                let _ = reports.send(delivery);
             }
         }
     }
 }
 
+/// Sends between two looks for delivery reports.
+const POLL_EVERY: u32 = 64;
+/// The most send-time slots kept: `queue.buffering.max.messages` is held to this.
+const MAX_QUEUED: usize = 1 << 22;
+
 pub struct LabProducer {
-    inner: ThreadedProducer<DeliveryContext>,
+    inner: BaseProducer<DeliveryContext>,
     topic: String,
     /// Tags every record of this producer (header `kafka-lab-run`), so that a read-back can
     /// tell its records from others'.
     run_tag: String,
-    totals: Arc<Mutex<RunTotals>>,
+    /// Sends since the last poll.
+    unpolled: std::cell::Cell<u32>,
+}
+
+/// Reads a producer's counts and errors from another thread.
+#[derive(Clone)]
+pub struct ProducerWatch(std::sync::Arc<DeliveryContext>);
+
+impl ProducerWatch {
+    pub fn totals(&self) -> RunTotals {
+        let mut totals = self.0.state.lock().unwrap().totals.clone();
+        totals.sent = self.0.sent.load(Ordering::Relaxed);
+        totals
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.0.errors.get().map(|(_, reason)| reason)
+    }
+
+    /// Records are waiting and no report came for `quiet`: say so, with the cluster's last
+    /// word. None while reports flow.
+    pub fn stalled(&self, quiet: Duration) -> Option<String> {
+        let t = self.totals();
+        let last = t.last_report.or(t.first_send)?;
+        if t.in_flight() == 0 || last.elapsed() < quiet {
+            return None;
+        }
+        Some(format!(
+            "no delivery report for {} s; {} records are waiting{}",
+            last.elapsed().as_secs(),
+            t.in_flight(),
+            self.last_error()
+                .map(|e| format!("; the cluster's last error: {e}"))
+                .unwrap_or_default()
+        ))
+    }
+}
+
+/// How a run's producer ended.
+#[derive(Debug, Clone, Default)]
+pub struct Closed {
+    pub totals: RunTotals,
+    pub ledger: Ledger,
+    pub batches: BatchStats,
 }
 
 impl LabProducer {
@@ -173,21 +329,30 @@ impl LabProducer {
         topic: &str,
         reports: Reports,
     ) -> Result<LabProducer, KafkaError> {
-        let totals = Arc::new(Mutex::new(RunTotals::default()));
-        let context = DeliveryContext {
-            topic: topic.to_string(),
-            totals: totals.clone(),
-            live: Mutex::new(Live::default()),
-            ledger: Mutex::new(Ledger::default()),
-            batches: Mutex::new(BatchStats::default()),
-            reports,
-            errors: ErrorLatch::default(),
-        };
         let mut config = settings.client_config();
         if settings.get("statistics.interval.ms").is_none() {
             // Batch sizes and request rates come from librdkafka's statistics.
             config.set("statistics.interval.ms", "100");
         }
+        let queued = config
+            .create_native_config()
+            .ok()
+            .and_then(|n| n.get("queue.buffering.max.messages").ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(100_000);
+        if queued > MAX_QUEUED {
+            config.set("queue.buffering.max.messages", MAX_QUEUED.to_string());
+        }
+        let slots = queued.clamp(1, MAX_QUEUED);
+        let context = DeliveryContext {
+            topic: topic.to_string(),
+            epoch: Instant::now(),
+            stamps: (0..slots).map(|_| AtomicU64::new(0)).collect(),
+            sent: AtomicU64::new(0),
+            state: Mutex::new(State::default()),
+            reports,
+            errors: ErrorLatch::default(),
+        };
         let inner = config.create_with_context(context)?;
         let run_tag = format!(
             "{}-{}",
@@ -201,53 +366,72 @@ impl LabProducer {
             inner,
             topic: topic.to_string(),
             run_tag,
-            totals,
+            unpolled: std::cell::Cell::new(0),
         })
     }
 
-    /// Queues one record; waits while librdkafka's queue is full.
+    fn context(&self) -> &DeliveryContext {
+        self.inner.context()
+    }
+
+    /// A handle another thread can read the counts and errors through.
+    pub fn watch(&self) -> ProducerWatch {
+        ProducerWatch(self.inner.client().context().clone())
+    }
+
+    /// Queues one record; while librdkafka's queue is full, serves delivery reports until
+    /// there is room.
     pub fn send(&self, seq: u64, key: Option<&str>, payload: &[u8]) -> Result<(), KafkaError> {
-        let seq_text = seq.to_string();
-        let run_tag = self.run_tag.as_bytes();
-        let mut pending = Box::new(Pending {
-            sent_at: Instant::now(),
-            seq,
-            bytes: payload.len(),
-            key: key.map(str::to_string),
-        });
+        let mut digits = [0u8; 20];
+        let seq_text = decimal(seq, &mut digits);
+        let headers = OwnedHeaders::new_with_capacity(2)
+            .insert(Header {
+                key: RUN_HEADER,
+                value: Some(self.run_tag.as_bytes()),
+            })
+            .insert(Header {
+                key: SEQ_HEADER,
+                value: Some(seq_text),
+            });
+        let mut record = BaseRecord::with_opaque_to(&self.topic, seq as usize)
+            .payload(payload)
+            .headers(headers);
+        if let Some(k) = key {
+            record = record.key(k);
+        }
+        let context = self.context();
+        let slot = &context.stamps[(seq % context.stamps.len() as u64) as usize];
         loop {
-            let sent_at = pending.sent_at;
-            let headers = OwnedHeaders::new()
-                .insert(Header {
-                    key: RUN_HEADER,
-                    value: Some(run_tag),
-                })
-                .insert(Header {
-                    key: SEQ_HEADER,
-                    value: Some(seq_text.as_bytes()),
-                });
-            let mut record = BaseRecord::with_opaque_to(&self.topic, pending)
-                .payload(payload)
-                .headers(headers);
-            if let Some(k) = key {
-                record = record.key(k);
-            }
+            let now = context.epoch.elapsed();
+            slot.store(now.as_nanos() as u64, Ordering::Relaxed);
             match self.inner.send(record) {
-                Ok(()) => {
-                    let mut totals = self.totals.lock().unwrap();
-                    totals.sent += 1;
-                    totals.first_send.get_or_insert(sent_at);
-                    return Ok(());
-                }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), record)) => {
-                    pending = record.delivery_opaque;
-                    std::thread::sleep(Duration::from_millis(1));
-                    // The wait for queue space is not the cluster's latency.
-                    pending.sent_at = Instant::now();
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    self.inner.poll(Duration::from_millis(1));
                 }
                 Err((e, _)) => return Err(e),
             }
         }
+        if context.sent.fetch_add(1, Ordering::Relaxed) == 0 {
+            let mut state = context.state.lock().unwrap();
+            state.totals.first_send =
+                Some(context.epoch + Duration::from_nanos(slot.load(Ordering::Relaxed)));
+        }
+        let unpolled = self.unpolled.get() + 1;
+        if unpolled >= POLL_EVERY {
+            self.inner.poll(Duration::ZERO);
+            self.unpolled.set(0);
+        } else {
+            self.unpolled.set(unpolled);
+        }
+        Ok(())
+    }
+
+    /// Serves delivery reports for `d`: how to wait between paced sends.
+    pub fn serve(&self, d: Duration) {
+        self.inner.poll(d);
+        self.unpolled.set(0);
     }
 
     /// Waits up to `timeout` for every queued record's report; returns how many are still
@@ -257,9 +441,40 @@ impl LabProducer {
         self.totals().in_flight()
     }
 
+    /// Flushes for up to `timeout`, then gives up on what is left: those records are purged
+    /// and counted undelivered (never as delivered or failed). Every report that arrived is
+    /// in the result.
+    pub fn close(self, timeout: Duration) -> Closed {
+        let _ = self.inner.flush(timeout);
+        if self.totals().in_flight() > 0 {
+            self.inner.purge(PurgeConfig::default().queue().inflight());
+            // The purged records' reports come at once; anything else that arrives meanwhile
+            // is counted too.
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while self.totals().in_flight() > 0 && Instant::now() < deadline {
+                self.inner.poll(Duration::from_millis(10));
+            }
+        }
+        let mut state = self.context().state.lock().unwrap();
+        let mut totals = std::mem::take(&mut state.totals);
+        totals.sent = self.context().sent.load(Ordering::Relaxed);
+        Closed {
+            totals,
+            ledger: std::mem::take(&mut state.ledger),
+            batches: std::mem::take(&mut state.batches),
+        }
+    }
+
     /// A copy of the counts and latencies so far.
     pub fn totals(&self) -> RunTotals {
-        self.totals.lock().unwrap().clone()
+        let mut totals = self.context().state.lock().unwrap().totals.clone();
+        totals.sent = self.context().sent.load(Ordering::Relaxed);
+        totals
+    }
+
+    /// Records sent so far.
+    pub fn sent(&self) -> u64 {
+        self.context().sent.load(Ordering::Relaxed)
     }
 
     pub fn run_tag(&self) -> &str {
@@ -272,26 +487,34 @@ impl LabProducer {
 
     /// What the delivery reports said, for a read-back (see `verify`).
     pub fn ledger(&self) -> Ledger {
-        self.inner.context().ledger.lock().unwrap().clone()
+        self.context().state.lock().unwrap().ledger.clone()
     }
 
     /// Batch sizes and request rates from librdkafka's statistics so far.
     pub fn batch_stats(&self) -> BatchStats {
-        self.inner.context().batches.lock().unwrap().clone()
+        self.context().state.lock().unwrap().batches.clone()
     }
 
-    /// Takes what arrived since the last call (with [`Reports::Latest`]).
+    /// Takes what arrived since the last call: the interval's figures and, with
+    /// [`Reports::Latest`], the latest reports.
     pub fn take_live(&self) -> Live {
-        std::mem::take(&mut *self.inner.context().live.lock().unwrap())
+        let mut state = self.context().state.lock().unwrap();
+        let interval = std::mem::take(&mut state.interval);
+        let (latest, skipped) = state.ring.take();
+        Live {
+            interval,
+            latest,
+            skipped,
+        }
     }
 
     pub fn last_error(&self) -> Option<String> {
-        self.inner.context().errors.get().map(|(_, reason)| reason)
+        self.context().errors.get().map(|(_, reason)| reason)
     }
 
     /// The client-level error reported since the last call, if any.
     pub fn take_error(&self) -> Option<String> {
-        self.inner.context().errors.take()
+        self.context().errors.take()
     }
 
     /// The effective value of each property that shapes a run, as librdkafka resolved it.
@@ -325,5 +548,45 @@ impl LabProducer {
             }
         }
         out
+    }
+}
+
+/// `n` in decimal, written into `buf`, without allocating.
+fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    let _ = write!(cursor, "{n}");
+    let len = cursor.position() as usize;
+    &buf[..len]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_without_allocation() {
+        let mut buf = [0u8; 20];
+        assert_eq!(decimal(0, &mut buf), b"0");
+        assert_eq!(decimal(1234, &mut buf), b"1234");
+        assert_eq!(decimal(u64::MAX, &mut buf), b"18446744073709551615");
+    }
+
+    #[test]
+    fn the_ring_keeps_the_latest_reports_in_order() {
+        let mut ring = Ring::default();
+        for seq in 0..10 {
+            ring.slot(4).seq = seq;
+        }
+        let (latest, skipped) = ring.take();
+        assert_eq!(
+            latest.iter().map(|d| d.seq).collect::<Vec<_>>(),
+            [6, 7, 8, 9]
+        );
+        assert_eq!(skipped, 6);
+        ring.slot(4).seq = 10;
+        let (latest, skipped) = ring.take();
+        assert_eq!(latest.iter().map(|d| d.seq).collect::<Vec<_>>(), [10]);
+        assert_eq!(skipped, 0);
+        assert_eq!(ring.take().0.len(), 0);
     }
 }

@@ -59,12 +59,15 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn acknowledged(&mut self, seq: u64, partition: i32, offset: i64) {
+    /// Record `seq` was acknowledged in `partition`, at `offset` when the broker said (with
+    /// acks=0 it does not).
+    pub fn acknowledged(&mut self, seq: u64, partition: i32, offset: Option<i64>) {
         if seq >= MAX_TRACKED {
             self.overflow = true;
             return;
         }
         if !self.acked.set(seq) {
+            let offset = offset.unwrap_or(-1);
             let range = self.partitions.entry(partition).or_insert(PartitionRange {
                 first_offset: offset,
                 last_offset: offset,
@@ -284,7 +287,7 @@ mod tests {
         let mut ledger = Ledger::default();
         // seq 0..6 acknowledged, alternating partitions 0 and 1; seq 6 failed.
         for seq in 0..6u64 {
-            ledger.acknowledged(seq, (seq % 2) as i32, 100 + seq as i64);
+            ledger.acknowledged(seq, (seq % 2) as i32, Some(100 + seq as i64));
         }
         ledger.failed(6);
         assert_eq!(ledger.acknowledged_total(), 6);
@@ -317,7 +320,7 @@ mod tests {
     fn records_of_partitions_cut_by_retention_are_unchecked_not_missing() {
         let mut ledger = Ledger::default();
         for seq in 0..10u64 {
-            ledger.acknowledged(seq, (seq % 2) as i32, seq as i64 / 2);
+            ledger.acknowledged(seq, (seq % 2) as i32, Some(seq as i64 / 2));
         }
         let mut tally = Tally::new(&ledger);
         tally.deleted_below(0, 3);
@@ -333,7 +336,7 @@ mod tests {
     #[test]
     fn the_ledger_stays_bounded() {
         let mut ledger = Ledger::default();
-        ledger.acknowledged(MAX_TRACKED + 1, 0, 0);
+        ledger.acknowledged(MAX_TRACKED + 1, 0, Some(0));
         assert!(ledger.overflow);
         assert_eq!(ledger.acknowledged_total(), 0);
     }

@@ -12,6 +12,10 @@ pub struct RunTotals {
     pub sent: u64,
     pub delivered: u64,
     pub failed: u64,
+    /// Records given up on at the end without an answer (purged): never delivered or failed.
+    pub undelivered: u64,
+    /// Of those, the ones already sent to a broker: it may have written them.
+    pub undelivered_in_flight: u64,
     pub delivered_bytes: u64,
     pub latency: Latency,
     /// Failures by error text.
@@ -23,8 +27,10 @@ pub struct RunTotals {
 }
 
 impl RunTotals {
+    /// Records sent whose report has not arrived.
     pub fn in_flight(&self) -> u64 {
-        self.sent.saturating_sub(self.delivered + self.failed)
+        self.sent
+            .saturating_sub(self.delivered + self.failed + self.undelivered)
     }
 
     /// From the first send to the last delivery report.

@@ -135,7 +135,7 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
                         "{:<12}  {key:<kw$}  {:>4}  {:>8}  {:>7.2} ms",
                         time_of_day(d.at),
                         d.partition,
-                        d.offset,
+                        d.offset.map_or("-".to_string(), |o| o.to_string()),
                         d.latency.as_secs_f64() * 1000.0
                     )),
                     Some(e) => Line::styled(

@@ -68,7 +68,7 @@ pub fn producer(run: u32, deliveries: u64) -> KafkaEvent {
             seq: i,
             key: Some(format!("brewery-{i:04}")),
             partition: (i % 6) as i32,
-            offset: (i / 6) as i64,
+            offset: Some((i / 6) as i64),
             latency: Duration::from_micros(5200 + 37 * i),
             error: None,
         })

@@ -15,10 +15,10 @@ use crate::dashboard::actors::TICK;
 use crate::dashboard::protocol::KafkaEvent;
 use crate::dashboard::settings::ProducerSettings;
 use crate::data::source::Dataset;
-use crate::kafka::producer::{Delivery, LabProducer, Reports};
-use crate::kafka::verify;
+use crate::kafka::producer::{Delivery, LabProducer, Live, Reports};
+use crate::kafka::verify::{self, Ledger};
 use crate::runtime::Pacer;
-use crate::stats::{RunMeter, RunReport, Window, WindowFigures};
+use crate::stats::{BatchStats, RunMeter, RunReport, RunTotals, Window, WindowFigures};
 
 /// Reports kept per snapshot for the send log; the rest are counted, not shown.
 const LATEST: usize = 24;
@@ -209,45 +209,53 @@ impl Task {
         }
     }
 
-    /// Flushes (bounded), closes, and notes how it went.
+    /// Flushes (bounded), closes, and notes how it went: every report that arrived counts;
+    /// what is left is purged and counted undelivered.
     fn finish(&mut self) {
         if let Some(p) = self.producer.take() {
-            let undelivered = p.flush(FLUSH_TIMEOUT);
-            let t = p.totals();
+            p.flush(FLUSH_TIMEOUT);
+            let live = p.take_live();
+            let error = p.take_error();
+            let run_tag = p.run_tag().to_string();
+            let closed = p.close(Duration::ZERO);
+            let t = &closed.totals;
             let ended = format!(
-                "run {} ended: {} sent, {} delivered, {} failed, {undelivered} undelivered",
-                self.run, t.sent, t.delivered, t.failed
+                "run {} ended: {} sent, {} delivered, {} failed, {} undelivered",
+                self.run, t.sent, t.delivered, t.failed, t.undelivered
             );
             self.last_ended = Some(ended.clone());
             self.run_ended = Some(ended);
-            // The final counts go out before the producer is gone.
-            self.snapshot_of(Some(&p));
-            let report = self.report(&p);
+            // The final counts go out before the run is gone.
+            self.snapshot_of(Some(Figures {
+                totals: closed.totals.clone(),
+                live,
+                batches: closed.batches.clone(),
+                error,
+            }));
+            let report = self.report(&closed.totals, &closed.batches);
             let _ = self
                 .events
                 .blocking_send(KafkaEvent::RunEnded(Box::new(report)));
-            self.verify(p);
+            if closed.totals.delivered > 0 {
+                self.verify(run_tag, closed.ledger);
+            }
         }
         self.window.clear();
     }
 
-    fn report(&self, p: &LabProducer) -> RunReport {
+    fn report(&self, totals: &RunTotals, batches: &BatchStats) -> RunReport {
         RunReport::measured(
             self.run,
-            &p.totals(),
+            totals,
             &self.meter,
             self.settings.report_settings(),
         )
-        .with_batches(&p.batch_stats())
+        .with_batches(batches)
     }
 
     /// Reads the run back in the background and reports what arrived.
-    fn verify(&self, p: LabProducer) {
-        if p.totals().delivered == 0 {
-            return;
-        }
-        let (run, ledger, tag) = (self.run, p.ledger(), p.run_tag().to_string());
-        drop(p);
+    fn verify(&self, tag: String, ledger: Ledger) {
+        let run = self.run;
         let consumer = self.layers.resolve(Role::Consumer);
         let (topic, events) = (self.topic.clone(), self.events.clone());
         std::thread::spawn(move || {
@@ -307,7 +315,8 @@ impl Task {
         }
     }
 
-    /// Sends what the pacer says is due, returning in time for the next tick.
+    /// Sends what the pacer says is due, returning in time for the next tick; waits serve
+    /// delivery reports.
     fn send_due(&mut self) {
         let Some(producer) = &self.producer else {
             return;
@@ -317,7 +326,7 @@ impl Task {
             let wait = self.pacer.wait_before(self.n);
             if !wait.is_zero() {
                 let left = tick_at.saturating_duration_since(Instant::now());
-                std::thread::sleep(wait.min(left).min(Duration::from_millis(20)));
+                producer.serve(wait.min(left).min(Duration::from_millis(20)));
                 return;
             }
             let (record, payload) = self.dataset.get(self.n);
@@ -334,12 +343,16 @@ impl Task {
     }
 
     fn snapshot(&mut self) {
-        let producer = self.producer.take();
-        self.snapshot_of(producer.as_ref());
-        self.producer = producer;
+        let figures = self.producer.as_ref().map(|p| Figures {
+            totals: p.totals(),
+            live: p.take_live(),
+            batches: p.batch_stats(),
+            error: p.take_error(),
+        });
+        self.snapshot_of(figures);
     }
 
-    fn snapshot_of(&mut self, producer: Option<&LabProducer>) {
+    fn snapshot_of(&mut self, figures: Option<Figures>) {
         let now = Instant::now();
         let mut snapshot = ProducerSnapshot {
             run_elapsed: now.saturating_duration_since(self.run_started),
@@ -347,22 +360,26 @@ impl Task {
             since_start: now.saturating_duration_since(self.started),
             ..ProducerSnapshot::new(self.run, self.state.clone(), self.settings.clone())
         };
-        if let Some(p) = producer {
-            let mut live = p.take_live();
+        if let Some(Figures {
+            totals: t,
+            mut live,
+            batches,
+            error,
+        }) = figures
+        {
             live.interval.duration = now.saturating_duration_since(self.last_tick);
             self.meter.add(&live.interval);
             self.window.push(live.interval);
-            snapshot.report = Some(self.report(p));
-            let t = p.totals();
+            snapshot.report = Some(self.report(&t, &batches));
             snapshot.sent = t.sent;
             snapshot.delivered = t.delivered;
             snapshot.failed = t.failed;
             snapshot.in_flight = t.in_flight();
-            snapshot.by_partition = t.by_partition.clone();
+            snapshot.by_partition = t.by_partition;
             snapshot.window = self.window.figures();
-            snapshot.latest = live.latest.into();
+            snapshot.latest = live.latest;
             snapshot.skipped = live.skipped;
-            snapshot.last_error = p.take_error();
+            snapshot.last_error = error;
         }
         self.last_tick = now;
         // A full channel means the screen is behind: drop this snapshot, the next one carries
@@ -371,4 +388,12 @@ impl Task {
             .events
             .try_send(KafkaEvent::Producer(Box::new(snapshot)));
     }
+}
+
+/// A run's figures at a tick.
+struct Figures {
+    totals: RunTotals,
+    live: Live,
+    batches: BatchStats,
+    error: Option<String>,
 }
