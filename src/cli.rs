@@ -64,7 +64,7 @@ pub struct Connection {
     pub bootstrap_servers: Option<String>,
 
     /// The topic.
-    #[arg(short = 't', long, global = true, default_value = "breweries")]
+    #[arg(short = 't', long, global = true, default_value = "breweries", value_parser = crate::kafka::settings::topic_name)]
     pub topic: String,
 
     /// Any librdkafka property, as key=value; repeatable (like kcat's -X).
@@ -78,24 +78,25 @@ pub struct Connection {
 
     /// Partitions of the topic when kafka-lab creates it: always in the embedded cluster
     /// (default 6); on an external cluster a missing topic is created only when this is given.
-    #[arg(long, global = true, value_name = "P")]
+    #[arg(long, global = true, value_name = "P", value_parser = clap::value_parser!(i32).range(1..=10_000))]
     pub partitions: Option<i32>,
 
     /// Replication factor of a topic that kafka-lab creates on an external cluster (default:
     /// the broker's default).
-    #[arg(long, global = true, value_name = "R")]
+    #[arg(long, global = true, value_name = "R", value_parser = clap::value_parser!(i32).range(1..=32))]
     pub replication_factor: Option<i32>,
 
-    /// Brokers of the embedded cluster.
-    #[arg(long, global = true, value_name = "N", default_value_t = 3)]
+    /// Brokers of the embedded cluster (1 to 16).
+    #[arg(long, global = true, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=16))]
     pub brokers: i32,
 
-    /// Simulated network round-trip time of each embedded broker, in milliseconds.
-    #[arg(long, global = true, value_name = "MS", default_value_t = 0)]
+    /// Simulated network round-trip time of each embedded broker, in milliseconds (0 to
+    /// 10000).
+    #[arg(long, global = true, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000))]
     pub rtt_ms: u64,
 
-    /// How long to try to reach the cluster before giving up, in seconds.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 10)]
+    /// How long to try to reach the cluster before giving up, in seconds (1 to 3600).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: u64,
 }
 

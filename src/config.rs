@@ -50,10 +50,10 @@ pub struct Setting {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {}: {source}\n  Pass --config with the path of a readable file, or leave --config out to use ./config.ini or the embedded cluster.", path.display())]
+    #[error("cannot read config file {}: {error}\n  Pass --config with the path of a readable file, or leave --config out to use ./config.ini or the embedded cluster.", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}: {message}\n  Each line must be `[section]`, `key = value`, or a comment starting with #.", path.display())]
     Syntax {
@@ -80,8 +80,24 @@ pub enum ConfigError {
         key: String,
         name: String,
     },
-    #[error("{origin}: `{arg}` is not of the form key=value")]
-    BadPair { origin: Box<Origin>, arg: String },
+    #[error("{origin}: the value of `{key}` has {what}\n  Write ${{NAME}} to use the environment variable NAME.")]
+    BadEnv {
+        origin: Box<Origin>,
+        key: String,
+        what: &'static str,
+    },
+    #[error("{flag} takes key=value: {shown} {problem}")]
+    BadPair {
+        flag: String,
+        shown: String,
+        problem: String,
+    },
+    #[error("{origin}: `{key}` {reason}")]
+    Refused {
+        origin: Box<Origin>,
+        key: String,
+        reason: &'static str,
+    },
 }
 
 /// The role a set of properties is merged for.
@@ -109,16 +125,38 @@ impl Role {
     }
 }
 
-/// Keys whose values are never printed: credentials and private keys.
+/// Properties that hold credentials or private keys.
+const SECRET_KEYS: [&str; 9] = [
+    "sasl.username",
+    "sasl.password",
+    "sasl.jaas.config",
+    "sasl.oauthbearer.config",
+    "sasl.oauthbearer.client.secret",
+    "ssl.key.password",
+    "ssl.key.pem",
+    "ssl.keystore.password",
+    "ssl_key",
+];
+
+/// Words that make any key (a known one, or a misspelt one) a secret.
+const SECRET_WORDS: [&str; 7] = [
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "jaas",
+    "credential",
+    "private",
+];
+
+/// Keys whose values are never printed: credentials and private keys, and any key that
+/// resembles one (a misspelt `sasl.pasword` holds a password all the same).
 pub fn is_secret(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    key == "sasl.username"
-        || key.contains("password")
-        || key.contains("secret")
-        || key == "sasl.jaas.config"
-        || key == "sasl.oauthbearer.config"
-        || key == "ssl.key.pem"
-        || key == "ssl_key"
+    let key = key.trim().to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| key.contains(w))
+        || SECRET_KEYS
+            .iter()
+            .any(|s| key == *s || edit_distance(s, &key) <= 2)
 }
 
 /// The value as it may be shown: secrets become `********`.
@@ -141,9 +179,9 @@ pub struct ConfigFile {
 
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::parse(path, &text, |name| std::env::var(name).ok())
     }
@@ -154,16 +192,20 @@ impl ConfigFile {
         text: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
+        // Editors on Windows start files with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        check_lines(path, text)?;
         let options = ParseOption {
             // Passwords may hold quotes and backslashes: take values literally.
             enabled_quote: false,
             enabled_escape: false,
             ..ParseOption::default()
         };
+        // Every line was checked above; this catches what rust-ini refuses besides.
         let ini = Ini::load_from_str_opt(text, options).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
-            line: e.line + 1,
-            message: e.msg.to_string(),
+            line: (e.line + 1).min(text.lines().count().max(1)),
+            message: "rust-ini cannot read this line".to_string(),
         })?;
         let lines = key_lines(text);
         let mut entries = Vec::new();
@@ -189,22 +231,37 @@ impl ConfigFile {
                     .filter(|(s, k)| *s == section && k == key)
                     .count();
                 seen.push((section.clone(), key.to_string()));
-                let line = lines
-                    .iter()
-                    .filter(|(s, k, _)| *s == section && k == key)
-                    .nth(nth)
-                    .map_or(0, |l| l.2);
+                let mut same = lines.iter().filter(|(s, k, _)| *s == section && k == key);
+                let first = same.clone().next().map_or(0, |l| l.2);
+                let line = same.nth(nth).map_or(0, |l| l.2);
+                if nth > 0 {
+                    warnings.push(format!(
+                        "{}:{line}: `{key}` is set again in [{section}] (first at line {first}); the last one counts",
+                        path.display()
+                    ));
+                }
                 let origin = Origin::File {
                     path: path.to_path_buf(),
                     line,
                     section: section.clone(),
                 };
-                let value =
-                    expand_env(raw.trim(), &env).map_err(|name| ConfigError::MissingEnv {
+                let value = expand_env(raw.trim(), &env).map_err(|e| match e {
+                    EnvError::Missing(name) => ConfigError::MissingEnv {
                         origin: Box::new(origin.clone()),
                         key: key.to_string(),
                         name,
-                    })?;
+                    },
+                    EnvError::Empty => ConfigError::BadEnv {
+                        origin: Box::new(origin.clone()),
+                        key: key.to_string(),
+                        what: "`${}`, which names no variable",
+                    },
+                    EnvError::Unclosed => ConfigError::BadEnv {
+                        origin: Box::new(origin.clone()),
+                        key: key.to_string(),
+                        what: "a `${` without its closing `}`",
+                    },
+                })?;
                 entries.push((
                     section.clone(),
                     Setting {
@@ -239,6 +296,46 @@ impl ConfigFile {
     }
 }
 
+/// Each line is a `[section]`, a `key = value`, a comment or blank; the first that is not is
+/// an error naming its line, never its text (it may hold a secret).
+fn check_lines(path: &Path, text: &str) -> Result<(), ConfigError> {
+    let error = |line: usize, message: &str| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        message: message.to_string(),
+    };
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix('[') {
+            match rest.strip_suffix(']') {
+                None => return Err(error(i + 1, "a section header needs its closing `]`")),
+                Some(name) if name.trim().is_empty() => {
+                    return Err(error(
+                        i + 1,
+                        "a section header needs a name, e.g. [producer]",
+                    ))
+                }
+                Some(_) => {}
+            }
+        } else {
+            match line.find(['=', ':']) {
+                None => {
+                    return Err(error(
+                        i + 1,
+                        "this line is neither [section] nor key = value (its text is not shown: it may hold a secret)",
+                    ))
+                }
+                Some(0) => return Err(error(i + 1, "this line has a value but no key")),
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 /// (section, key, 1-based line) of every `key = value` line, for error messages.
 fn key_lines(text: &str) -> Vec<(String, String, usize)> {
     let mut section = "default".to_string();
@@ -258,24 +355,35 @@ fn key_lines(text: &str) -> Vec<(String, String, usize)> {
     out
 }
 
-/// Replaces each `${NAME}` with the variable's value; `Err(NAME)` for the first one not set.
-fn expand_env(value: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+#[derive(Debug, PartialEq)]
+enum EnvError {
+    Missing(String),
+    Empty,
+    Unclosed,
+}
+
+/// Replaces each `${NAME}` with the variable's value.
+fn expand_env(value: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, EnvError> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(start) = rest.find("${") {
         let Some(len) = rest[start + 2..].find('}') else {
-            break;
+            return Err(EnvError::Unclosed);
         };
         let name = &rest[start + 2..start + 2 + len];
+        if name.trim().is_empty() {
+            return Err(EnvError::Empty);
+        }
         out.push_str(&rest[..start]);
-        out.push_str(&env(name).ok_or_else(|| name.to_string())?);
+        out.push_str(&env(name).ok_or_else(|| EnvError::Missing(name.to_string()))?);
         rest = &rest[start + 3 + len..];
     }
     out.push_str(rest);
     Ok(out)
 }
 
-/// Parses a `key=value` argument (for -X).
+/// Parses a `key=value` argument (for -X). A malformed one is shown only as far as it is
+/// safe: the name of a known property, never what follows it.
 pub fn parse_pair(arg: &str, flag: &str) -> Result<Setting, ConfigError> {
     let origin = Origin::Flag(format!("command line {flag} {}", shown_pair(arg)));
     match arg.split_once('=') {
@@ -284,17 +392,42 @@ pub fn parse_pair(arg: &str, flag: &str) -> Result<Setting, ConfigError> {
             value: value.trim().to_string(),
             origin,
         }),
-        _ => Err(ConfigError::BadPair {
-            origin: Box::new(origin),
-            arg: shown_pair(arg),
+        Some(_) => Err(ConfigError::BadPair {
+            flag: flag.to_string(),
+            shown: "an argument".to_string(),
+            problem: "starts with `=`: it has no key".to_string(),
         }),
+        None => {
+            let name_end = arg
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+                .unwrap_or(arg.len());
+            let name = &arg[..name_end];
+            let (shown, problem) = if properties::lookup(name).is_some() {
+                let more = if name_end < arg.len() { "…" } else { "" };
+                (
+                    format!("`{name}{more}`"),
+                    format!("has no `=`: write {name}=VALUE"),
+                )
+            } else {
+                (
+                    "an argument".to_string(),
+                    "has no `=` (it is not shown: it may hold a secret)".to_string(),
+                )
+            };
+            Err(ConfigError::BadPair {
+                flag: flag.to_string(),
+                shown,
+                problem,
+            })
+        }
     }
 }
 
-fn shown_pair(arg: &str) -> String {
+/// `key=value` with the value masked when the key is (or resembles) a secret.
+pub fn shown_pair(arg: &str) -> String {
     match arg.split_once('=') {
         Some((k, v)) => format!("{k}={}", shown_value(k.trim(), v)),
-        None => arg.to_string(),
+        None => "********".to_string(),
     }
 }
 
@@ -383,6 +516,13 @@ impl Layers {
                     },
                 }
             })?;
+            if let Some(reason) = refusal(setting).filter(|_| role.accepts(info.applies)) {
+                return Err(ConfigError::Refused {
+                    origin: Box::new(setting.origin.clone()),
+                    key: setting.key.clone(),
+                    reason,
+                });
+            }
             if !role.accepts(info.applies) {
                 if misplaced_warning_due(setting, role) {
                     warnings.push(format!(
@@ -407,6 +547,23 @@ impl Layers {
             settings: merged,
             warnings,
         })
+    }
+}
+
+/// Why kafka-lab cannot run with a setting that librdkafka itself would take.
+fn refusal(setting: &Setting) -> Option<&'static str> {
+    match setting.key.as_str() {
+        "bootstrap.servers" if setting.value.trim().is_empty() => {
+            Some("is empty: give the cluster's HOST:PORT list")
+        }
+        "group.id" if setting.value.trim().is_empty() => {
+            Some("is empty: a consumer group needs a name")
+        }
+        "transactional.id" => Some(
+            "makes a transactional producer, which kafka-lab does not drive (its records would \
+             never be committed): remove it",
+        ),
+        _ => None,
     }
 }
 
@@ -610,6 +767,97 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("config.ini:"), "{err}");
+    }
+
+    #[test]
+    fn a_line_without_equals_is_its_own_error_and_never_shown() {
+        for (text, line) in [
+            ("[default]\nsasl.password SuperSecret123\nacks = all\n", 2),
+            ("[default]\nbootstrap.servers=a\nSuperSecret123\n", 3),
+            ("# c\n\n[producer]\nsasl.username SecretUserABC\n", 4),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("config.ini:{line}: ")), "{err}");
+            for secret in ["SuperSecret123", "SecretUserABC"] {
+                assert!(!err.contains(secret), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn headers_bom_and_duplicates() {
+        let err = parse("[default]\nbootstrap.servers=a\n[producer\nacks=1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config.ini:3: ") && err.contains("closing `]`"),
+            "{err}"
+        );
+        let f = parse("\u{feff}[default]\nbootstrap.servers=a\n").unwrap();
+        assert_eq!(f.bootstrap_servers(Role::Producer), Some("a"));
+        let f = parse("[producer]\nlinger.ms=1\nacks=1\nlinger.ms=5\n").unwrap();
+        assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
+        assert!(f.warnings[0].contains("config.ini:4") && f.warnings[0].contains("line 2"));
+    }
+
+    #[test]
+    fn broken_env_references_are_named() {
+        let err = parse("[default]\nsasl.password=${}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("names no variable"), "{err}");
+        let err = parse("[default]\nsasl.password=x${FOO\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("closing `}`") && !err.contains("FOO"), "{err}");
+    }
+
+    #[test]
+    fn keys_that_resemble_secrets_are_masked() {
+        for key in [
+            "sasl.pasword",
+            "ssl.keystore.password",
+            "my.token",
+            "sasl.usrname",
+        ] {
+            assert!(is_secret(key), "{key}");
+        }
+        for key in ["linger.ms", "bootstrap.servers", "ssl.ca.location", "acks"] {
+            assert!(!is_secret(key), "{key}");
+        }
+        let err = parse_pair("sasl.password:Secret", "-X")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sasl.password") && !err.contains("Secret"),
+            "{err}"
+        );
+        let err = parse_pair("SuperSecret123", "-X").unwrap_err().to_string();
+        assert!(!err.contains("SuperSecret123"), "{err}");
+        let pair = parse_pair("sasl.pasword=hunter2", "-X").unwrap();
+        assert!(!pair.origin.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn settings_kafka_lab_cannot_run_with_are_refused() {
+        for (line, needle) in [
+            ("transactional.id=abc", "transactional"),
+            ("bootstrap.servers=", "is empty"),
+        ] {
+            let err = layers(&format!("[producer]\n{line}\n"))
+                .resolve(Role::Producer)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("config.ini:2 [producer]") && err.contains(needle),
+                "{err}"
+            );
+        }
+        let err = layers("[consumer]\ngroup.id=\n")
+            .resolve(Role::Consumer)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("group.id") && err.contains("empty"), "{err}");
     }
 
     #[test]

@@ -76,7 +76,12 @@ impl Target {
             );
         } else {
             let options = embedded_options(c);
-            let cluster = EmbeddedCluster::start(&options)?;
+            // The simulated round trip starts once the topic is found (`ensure_topic`): the
+            // first requests must not wait for it.
+            let cluster = EmbeddedCluster::start(&EmbeddedOptions {
+                rtt: Duration::ZERO,
+                ..options.clone()
+            })?;
             eprintln!(
                 "embedded cluster: {}, at {}. It does not replicate, so acks=1 and acks=all \
                  behave alike here.",
@@ -115,15 +120,40 @@ impl Target {
     }
 
     /// Makes sure the topic exists: creates it on an external cluster when --partitions was
-    /// given and it is missing.
+    /// given and it is missing. Then the embedded cluster's simulated round trip begins.
     pub async fn ensure_topic(&self, settings: &ClientSettings) -> Result<TopicInfo> {
+        let info = self.find_or_create_topic(settings).await?;
+        if let Some(cluster) = &self.embedded {
+            cluster.set_rtt(self.rtt);
+        }
+        Ok(info)
+    }
+
+    async fn find_or_create_topic(&self, settings: &ClientSettings) -> Result<TopicInfo> {
         match cluster::probe(settings, &self.topic, self.connect_timeout) {
+            Err(ClusterError::MissingTopic { mock: true, .. }) if self.partitions.is_some() => {
+                bail!(
+                    "{} is kafka-lab's embedded cluster, served by `kafka-lab cluster`: it has no \
+                     admin API, so topic `{}` cannot be created from here.\n  Start `kafka-lab \
+                     cluster -t {} --partitions N` with that topic, or use a topic it has.",
+                    settings.get("bootstrap.servers").unwrap_or_default(),
+                    self.topic,
+                    self.topic
+                )
+            }
             Err(missing @ ClusterError::MissingTopic { .. }) if !self.is_embedded() => {
                 let Some(partitions) = self.partitions else {
                     return Err(missing.into());
                 };
                 let replication = self.replication.unwrap_or(-1);
-                cluster::create_topic(settings, &self.topic, partitions, replication).await?;
+                cluster::create_topic(
+                    settings,
+                    &self.topic,
+                    partitions,
+                    replication,
+                    self.connect_timeout,
+                )
+                .await?;
                 eprintln!(
                     "created topic `{}` with {partitions} partitions",
                     self.topic

@@ -14,8 +14,13 @@ pub fn logfmt(value: &str) -> String {
 
 /// Milliseconds since the epoch as RFC 3339 UTC.
 pub fn format_timestamp(ms: i64) -> String {
+    timestamp_display(ms).to_string()
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC, to write without allocating.
+pub fn timestamp_display(ms: i64) -> humantime::Rfc3339Timestamp {
     let t = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_millis(t).to_string()
+    humantime::format_rfc3339_millis(t)
 }
 
 /// Bytes as text for a terminal: UTF-8 with control characters escaped, or hex.
@@ -37,6 +42,42 @@ pub fn printable(bytes: &[u8]) -> String {
             let _ = write!(hex, "{b:02x}");
         }
         hex
+    }
+}
+
+/// Writes bytes as a logfmt field of printable text (quoted when needed); copies nothing when
+/// the bytes are plain text.
+pub fn write_logfmt_bytes(out: &mut impl std::io::Write, bytes: &[u8]) -> std::io::Result<()> {
+    match std::str::from_utf8(bytes) {
+        Ok(s)
+            if !s.is_empty()
+                && !s
+                    .chars()
+                    .any(|c| c.is_control() || matches!(c, ' ' | '"' | '=')) =>
+        {
+            out.write_all(bytes)
+        }
+        _ => out.write_all(logfmt(&printable(bytes)).as_bytes()),
+    }
+}
+
+/// Writes bytes as printable text cut to `max` characters (with `…`); copies nothing when
+/// the bytes are plain text.
+pub fn write_printable_cut(
+    out: &mut impl std::io::Write,
+    bytes: &[u8],
+    max: usize,
+) -> std::io::Result<()> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.chars().any(char::is_control) => {
+            if s.char_indices().nth(max).is_none() {
+                return out.write_all(bytes);
+            }
+            let end = s.char_indices().nth(max - 1).map_or(0, |(i, _)| i);
+            out.write_all(&bytes[..end])?;
+            out.write_all("…".as_bytes())
+        }
+        _ => out.write_all(shorten(&printable(bytes), max).as_bytes()),
     }
 }
 
@@ -79,6 +120,37 @@ mod tests {
         assert_eq!(logfmt("New York"), "\"New York\"");
         assert_eq!(logfmt("a\"b"), "\"a\\\"b\"");
         assert_eq!(logfmt(""), "\"\"");
+    }
+
+    #[test]
+    fn writers_match_the_allocating_forms() {
+        let cases: [&[u8]; 7] = [
+            b"plain",
+            b"New York",
+            b"a\nb",
+            b"",
+            &[0xff, 0x00],
+            "Köln".as_bytes(),
+            b"x=y",
+        ];
+        for b in cases {
+            let mut out = Vec::new();
+            write_logfmt_bytes(&mut out, b).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                logfmt(&printable(b)),
+                "{b:?}"
+            );
+            for max in [1, 3, 120] {
+                let mut out = Vec::new();
+                write_printable_cut(&mut out, b, max).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    shorten(&printable(b), max),
+                    "{b:?} {max}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -16,11 +16,12 @@ use kafka_lab::kafka::embedded::MOCK_GROUP_SETTINGS;
 /// A group member that keeps polling (as members must, to take part in rebalances).
 struct Member {
     consumer: Arc<LabConsumer>,
-    task: tokio::task::JoinHandle<()>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl Member {
-    fn join(rt: &tokio::runtime::Runtime, cluster: &Cluster, group: &str, n: usize) -> Member {
+    fn join(cluster: &Cluster, group: &str, n: usize) -> Member {
         let client_id = format!("member-{n}");
         let mut extra = vec![
             ("group.id", group),
@@ -31,26 +32,28 @@ impl Member {
             extra.extend(MOCK_GROUP_SETTINGS);
         }
         let settings = client_settings(&cluster.bootstrap, Role::Consumer, &extra);
-        let _guard = rt.enter();
         let (consumer, _events) = LabConsumer::subscribe(&settings, &cluster.topic).unwrap();
         let consumer = Arc::new(consumer);
-        let polling = consumer.clone();
-        let task = rt.spawn(async move {
-            loop {
-                if let Ok(r) = polling.recv().await {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (polling, stopped) = (consumer.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Some(Ok(r)) = polling.poll(Duration::from_millis(50)) {
                     let _ = polling.done(&r);
                 }
             }
         });
-        Member { consumer, task }
+        Member {
+            consumer,
+            stop,
+            thread,
+        }
     }
 
     fn leave(self) {
-        self.task.abort();
-        // Wait for the task to let go of its handle, then close (LeaveGroup).
-        while Arc::strong_count(&self.consumer) > 1 {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // The thread lets go of its handle; then close (LeaveGroup).
+        self.thread.join().unwrap();
         Arc::into_inner(self.consumer).unwrap().close().unwrap();
     }
 }
@@ -83,16 +86,13 @@ fn settled(members: &[Member], partitions: i32, sizes: &[usize]) -> Vec<Vec<i32>
 cluster_test!(
     group_shares_partitions_and_rebalances,
     |cluster: &Cluster| {
-        let rt = tokio::runtime::Runtime::new().unwrap();
         let out = cluster.run(&["produce", "--count", "60", "--rate", "max"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let group = unique_topic("group");
-        let mut members: Vec<Member> = (0..3)
-            .map(|i| Member::join(&rt, cluster, &group, i))
-            .collect();
+        let mut members: Vec<Member> = (0..3).map(|i| Member::join(cluster, &group, i)).collect();
         settled(&members, 6, &[2, 2, 2]);
         for i in 3..7 {
-            members.push(Member::join(&rt, cluster, &group, i));
+            members.push(Member::join(cluster, &group, i));
         }
         let sets = settled(&members, 6, &[1, 1, 1, 1, 1, 1, 0]);
         assert_eq!(
@@ -127,7 +127,13 @@ fn real_broker_topic_admin_and_acks_all() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     // Creating it again is a clear error.
     let err = rt
-        .block_on(cluster::create_topic(&settings, &topic, 3, 1))
+        .block_on(cluster::create_topic(
+            &settings,
+            &topic,
+            3,
+            1,
+            Duration::from_secs(30),
+        ))
         .unwrap_err()
         .to_string();
     assert!(err.contains("already exists"), "{err}");

@@ -26,18 +26,28 @@ pub struct Sweep {
 
 impl Sweep {
     pub fn parse(arg: &str) -> Result<Sweep, String> {
-        let (key, values) = arg
-            .split_once('=')
-            .ok_or_else(|| format!("--sweep `{arg}`: expected key=value1,value2,..."))?;
+        let Some((key, values)) = arg.split_once('=') else {
+            return Err("--sweep takes key=value1,value2,... (an argument has no `=`)".to_string());
+        };
         let key = key.trim().to_string();
+        if crate::config::is_secret(&key) {
+            return Err(format!(
+                "--sweep `{key}`: it holds a secret, and secrets are neither swept nor shown"
+            ));
+        }
         let values: Vec<String> = values
             .split(',')
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
             .collect();
-        if properties::lookup(&key).is_none() {
+        let Some(info) = properties::lookup(&key) else {
             return Err(format!(
                 "--sweep `{arg}`: librdkafka has no property `{key}`"
+            ));
+        };
+        if info.applies == properties::Applies::Consumer {
+            return Err(format!(
+                "--sweep `{key}`: a consumer property; bench sweeps the producer's settings"
             ));
         }
         if values.is_empty() {
@@ -48,6 +58,22 @@ impl Sweep {
                 .map_err(|e| format!("--sweep `{arg}`: {key}={v}: {e}"))?;
         }
         Ok(Sweep { key, values })
+    }
+
+    /// Parses every `--sweep`; the same key twice is an error.
+    pub fn parse_all(args: &[String]) -> Result<Vec<Sweep>, String> {
+        let mut sweeps: Vec<Sweep> = Vec::new();
+        for arg in args {
+            let sweep = Sweep::parse(arg)?;
+            if sweeps.iter().any(|s| s.key == sweep.key) {
+                return Err(format!(
+                    "--sweep `{}` is given twice: list all its values in one --sweep, e.g. --sweep {}=a,b,c",
+                    sweep.key, sweep.key
+                ));
+            }
+            sweeps.push(sweep);
+        }
+        Ok(sweeps)
     }
 }
 
@@ -179,17 +205,15 @@ fn progress(producer: &LabProducer, input: &RunInput) {
 }
 
 pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
-    let sweeps: Vec<Sweep> = args
-        .sweep
-        .iter()
-        .map(|s| Sweep::parse(s))
-        .collect::<Result<_, _>>()
-        .map_err(anyhow::Error::msg)?;
+    let sweeps = Sweep::parse_all(&args.sweep).map_err(anyhow::Error::msg)?;
     let target = connect(c, args)?;
     if c.print_config {
         return print_config(&target, &[Role::Producer]);
     }
     let base = target.settings(Role::Producer)?;
+    if let Some(size) = args.record_size {
+        check_record_size(size, &base)?;
+    }
     let consumer_settings = target.layers.resolve(Role::Consumer)?;
     let dataset = Arc::new(load_dataset(&args.source).await?);
     target.ensure_topic(&base).await?;
@@ -267,6 +291,25 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A record above `message.max.bytes` would be refused record by record: refuse it at once.
+fn check_record_size(size: usize, settings: &ClientSettings) -> Result<()> {
+    let max: usize = settings
+        .client_config()
+        .create_native_config()
+        .ok()
+        .and_then(|n| n.get("message.max.bytes").ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    if size > max {
+        bail!(
+            "--record-size {size} is larger than message.max.bytes ({max}): every record would be \
+             refused.\n  Send smaller records, or raise the limit with -X message.max.bytes=N (the \
+             broker's own limit applies too)."
+        );
+    }
+    Ok(())
 }
 
 /// The cluster, with the bench's own flags as settings.
@@ -413,6 +456,16 @@ mod tests {
         assert_eq!(s.key, "acks");
         assert_eq!(s.values, ["0", "1", "all"]);
         assert!(Sweep::parse("acks").unwrap_err().contains("key=value1"));
+        let secret = Sweep::parse("sasl.password=A,B").unwrap_err();
+        assert!(
+            secret.contains("secret") && !secret.contains("A,B"),
+            "{secret}"
+        );
+        assert!(Sweep::parse("group.id=a,b")
+            .unwrap_err()
+            .contains("consumer property"));
+        let twice = Sweep::parse_all(&["acks=0,1".into(), "acks=all".into()]).unwrap_err();
+        assert!(twice.contains("given twice"), "{twice}");
         assert!(Sweep::parse("linger.msx=1")
             .unwrap_err()
             .contains("no property"));

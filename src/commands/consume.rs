@@ -1,39 +1,21 @@
 //! `kafka-lab consume`: read records, one line per record with its metadata.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::Message;
 
 use crate::cli::{Connection, ConsumeArgs, Output};
 use crate::config::Role;
-use crate::data::sink::{record_line, Sink};
-use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
+use crate::data::sink::{RecordJson, Sink};
+use crate::kafka::consumer::{timestamp, GroupEvent, LabConsumer};
 use crate::kafka::embedded::{MOCK_FETCH_SETTINGS, MOCK_GROUP_SETTINGS};
 use crate::runtime::{self, StopFlag};
 use crate::target::Target;
-use crate::text::{format_timestamp, logfmt, printable, shorten};
-
-fn record_text(r: &ConsumedRecord) -> String {
-    let ts = r
-        .timestamp_ms
-        .map_or_else(|| "-".to_string(), format_timestamp);
-    let key = r
-        .key
-        .as_deref()
-        .map_or_else(|| "-".to_string(), |k| logfmt(&printable(k)));
-    let value = r
-        .value
-        .as_deref()
-        .map_or_else(|| "-".to_string(), |v| shorten(&printable(v), 120));
-    format!(
-        "topic={} partition={} offset={} timestamp={ts} key={key} value={value}",
-        logfmt(&r.topic),
-        r.partition,
-        r.offset
-    )
-}
+use crate::text::{logfmt, timestamp_display, write_logfmt_bytes, write_printable_cut};
 
 pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
     let mut target = Target::connect(c, Role::Consumer)?;
@@ -60,7 +42,8 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
         for (key, value) in MOCK_GROUP_SETTINGS.into_iter().chain(MOCK_FETCH_SETTINGS) {
             target.layers.builtin(key, value, "embedded cluster");
         }
-        settings = target.settings(Role::Consumer)?;
+        // Its warnings were printed above.
+        settings = target.layers.resolve(Role::Consumer)?;
     }
     let group = settings.get("group.id").unwrap_or_default().to_string();
 
@@ -81,59 +64,175 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
             }
         }
     });
-
-    let mut sink = match &args.sink {
+    let sink = match &args.sink {
         Some(path) => Some(
             Sink::open(path).with_context(|| format!("cannot open the sink {}", path.display()))?,
         ),
         None => None,
     };
-    let mut n = 0u64;
-    let stdout = std::io::stdout();
-    let mut idle = tokio::time::interval(Duration::from_millis(250));
-    while args.count.is_none_or(|c| n < c) {
-        let received = tokio::select! {
-            r = consumer.recv() => r,
-            _ = idle.tick() => {
-                if let Some(s) = sink.as_mut() {
-                    s.flush_if_due()?;
+    let reader = Reader {
+        topic: target.topic.clone(),
+        count: args.count,
+        output: args.output,
+        stop,
+        sink,
+    };
+    let (consumer, read) = tokio::task::spawn_blocking(move || {
+        let read = reader.run(&consumer);
+        (consumer, read)
+    })
+    .await?;
+    let n = read?;
+
+    // Closing commits and leaves the group; with the cluster gone it could wait long.
+    let closing = tokio::task::spawn_blocking(move || consumer.close());
+    if let Ok(closed) = tokio::time::timeout(CLOSE_TIMEOUT, closing).await {
+        closed?.context("cannot commit the consumed offsets")?;
+        eprintln!("consumed {n} records; committed and left group {group}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "warning: consumed {n} records, but could not commit and leave group {group} within {} s: \
+         the cluster does not answer. The next start of this group resumes from its last \
+         committed offsets, so some of these records will be read again.",
+        CLOSE_TIMEOUT.as_secs()
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+/// How long leaving the group may take before `consume` gives up on it.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Output is written in bursts, at least this often.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+
+/// Reads records and writes them out; offsets are stored only once their lines are out.
+struct Reader {
+    topic: String,
+    count: Option<u64>,
+    output: Output,
+    stop: StopFlag,
+    sink: Option<Sink>,
+}
+
+impl Reader {
+    /// Reads until the count, a signal, or a closed output; returns how many records were
+    /// written.
+    fn run(mut self, consumer: &LabConsumer) -> Result<u64> {
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+        let topic_field = logfmt(&self.topic);
+        // The highest offset written per partition since the last flush.
+        let mut pending: Vec<(i32, i64)> = Vec::new();
+        let mut last_flush = Instant::now();
+        let mut n = 0u64;
+        while self.count.is_none_or(|c| n < c) && !self.stop.raised() {
+            let Some(received) = consumer.poll(Duration::from_millis(100)) else {
+                if !self.flush(&mut out, &mut pending, consumer)? {
+                    return Ok(n);
                 }
+                last_flush = Instant::now();
                 continue;
-            }
-            () = stop.raised_async() => break,
-        };
-        match received {
-            Ok(record) => {
-                if let Some(s) = sink.as_mut() {
-                    s.write(&record_line(&record))
-                        .with_context(|| format!("cannot write to {}", s.path().display()))?;
+            };
+            let m = match received {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = out.flush();
+                    eprintln!("warning: {e}");
+                    continue;
                 }
-                let line = match args.output {
-                    Output::Text => record_text(&record),
-                    Output::Json => record_line(&record).to_string(),
-                };
-                if let Err(e) = writeln!(stdout.lock(), "{line}") {
-                    // The reader went away (`| head`): stop, but still commit what was printed.
-                    if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        break;
-                    }
-                    return Err(e.into());
-                }
-                consumer.done(&record)?;
-                n += 1;
+            };
+            if let Some(s) = self.sink.as_mut() {
+                s.write(&RecordJson::of_message(&m))
+                    .with_context(|| format!("cannot write to {}", s.path().display()))?;
             }
-            Err(e) => eprintln!("warning: {e}"),
+            let written = match self.output {
+                Output::Text => write_text(&mut out, &m, &topic_field),
+                Output::Json => serde_json::to_writer(&mut out, &RecordJson::of_message(&m))
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| out.write_all(b"\n")),
+            };
+            if closed(written)? {
+                return Ok(n);
+            }
+            match pending.iter_mut().find(|(p, _)| *p == m.partition()) {
+                Some(entry) => entry.1 = m.offset(),
+                None => pending.push((m.partition(), m.offset())),
+            }
+            n += 1;
+            if last_flush.elapsed() >= FLUSH_EVERY {
+                if !self.flush(&mut out, &mut pending, consumer)? {
+                    return Ok(n);
+                }
+                last_flush = Instant::now();
+            }
         }
+        self.flush(&mut out, &mut pending, consumer)?;
+        if let Some(mut s) = self.sink.take() {
+            s.flush()?;
+            eprintln!("wrote {} records to {}", s.written, s.path().display());
+        }
+        Ok(n)
     }
-    if let Some(mut s) = sink {
-        s.flush()?;
-        eprintln!("wrote {} records to {}", s.written, s.path().display());
+
+    /// Writes out what is buffered, then marks those records handled. False when the reader
+    /// went away.
+    fn flush(
+        &mut self,
+        out: &mut impl Write,
+        pending: &mut Vec<(i32, i64)>,
+        consumer: &LabConsumer,
+    ) -> Result<bool> {
+        if closed(out.flush())? {
+            return Ok(false);
+        }
+        for (partition, offset) in pending.drain(..) {
+            consumer.done_at(&self.topic, partition, offset)?;
+        }
+        if let Some(s) = self.sink.as_mut() {
+            s.flush_if_due()?;
+        }
+        Ok(true)
     }
-    consumer
-        .close()
-        .context("cannot commit the consumed offsets")?;
-    eprintln!("consumed {n} records; committed and left group {group}");
-    Ok(ExitCode::SUCCESS)
+}
+
+/// True when the output was closed (`| head`): the run stops, still committing what was
+/// printed.
+fn closed(written: std::io::Result<()>) -> Result<bool> {
+    match written {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `topic=.. partition=.. offset=.. timestamp=.. key=.. value=..` (the value cut to 120
+/// characters), written without copying the record.
+fn write_text(
+    out: &mut impl Write,
+    m: &BorrowedMessage<'_>,
+    topic_field: &str,
+) -> std::io::Result<()> {
+    write!(
+        out,
+        "topic={topic_field} partition={} offset={} timestamp=",
+        m.partition(),
+        m.offset()
+    )?;
+    match timestamp(m).0 {
+        Some(ms) => write!(out, "{}", timestamp_display(ms))?,
+        None => out.write_all(b"-")?,
+    }
+    out.write_all(b" key=")?;
+    match m.key() {
+        Some(k) => write_logfmt_bytes(out, k)?,
+        None => out.write_all(b"-")?,
+    }
+    out.write_all(b" value=")?;
+    match m.payload() {
+        Some(v) => write_printable_cut(out, v, 120)?,
+        None => out.write_all(b"-")?,
+    }
+    out.write_all(b"\n")
 }
 
 fn rand_u32() -> u32 {

@@ -193,6 +193,7 @@ impl Session {
                     &name,
                     partitions,
                     replication,
+                    Duration::from_secs(30),
                 )),
             };
             Outcome::Notice(match result {

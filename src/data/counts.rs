@@ -1,6 +1,7 @@
 //! Consumed breweries counted by a field of the record, like a ksqlDB table
 //! (`SELECT brewery_type, COUNT(*) ... GROUP BY brewery_type`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Breweries counted by type, state and country.
@@ -17,12 +18,17 @@ const MAX_GROUPS: usize = 500;
 impl Counts {
     /// Counts one record's value; values that are not brewery JSON count as "(not a brewery)".
     pub fn add(&mut self, value: Option<&[u8]>) {
+        /// Borrowed where the JSON has no escapes: counting copies no text.
         #[derive(serde::Deserialize)]
-        struct Fields {
-            brewery_type: Option<String>,
-            state: Option<String>,
-            state_province: Option<String>,
-            country: Option<String>,
+        struct Fields<'a> {
+            #[serde(borrow)]
+            brewery_type: Option<Cow<'a, str>>,
+            #[serde(borrow)]
+            state: Option<Cow<'a, str>>,
+            #[serde(borrow)]
+            state_province: Option<Cow<'a, str>>,
+            #[serde(borrow)]
+            country: Option<Cow<'a, str>>,
         }
         let fields = value.and_then(|v| serde_json::from_slice::<Fields>(v).ok());
         let Some(f) = fields else {
@@ -31,13 +37,18 @@ impl Counts {
             }
             return;
         };
-        let none = || "(none)".to_string();
-        bump(&mut self.by_type, &f.brewery_type.unwrap_or_else(none));
+        bump(
+            &mut self.by_type,
+            f.brewery_type.as_deref().unwrap_or("(none)"),
+        );
         bump(
             &mut self.by_state,
-            &f.state.or(f.state_province).unwrap_or_else(none),
+            f.state.or(f.state_province).as_deref().unwrap_or("(none)"),
         );
-        bump(&mut self.by_country, &f.country.unwrap_or_else(none));
+        bump(
+            &mut self.by_country,
+            f.country.as_deref().unwrap_or("(none)"),
+        );
     }
 
     pub fn merge(&mut self, other: &Counts) {

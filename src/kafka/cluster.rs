@@ -27,7 +27,14 @@ pub enum ClusterError {
     #[error("authentication to the Kafka cluster at {servers} failed: {detail}\n  Check sasl.mechanisms, sasl.username and sasl.password in your config.")]
     Authentication { servers: String, detail: String },
     #[error("topic `{topic}` does not exist on {servers}\n  Create it (for example `kafka-lab produce --partitions 6 ...` creates a missing topic), or pick another with -t.")]
-    MissingTopic { topic: String, servers: String },
+    MissingTopic {
+        topic: String,
+        servers: String,
+        /// The cluster is kafka-lab's embedded one (it cannot create topics for others).
+        mock: bool,
+    },
+    #[error("cannot make a Kafka client with these settings: {detail}\n  Check the ssl.* and sasl.* settings: a key, certificate or file librdkafka cannot use.")]
+    Client { detail: String },
     #[error("cannot {action} topic `{topic}`: {detail}")]
     Admin {
         action: &'static str,
@@ -120,13 +127,20 @@ pub fn probe(
         // Looking a topic up must not create it.
         .set("allow.auto.create.topics", "false")
         .create_with_context(context.clone())
-        .map_err(|e| unreachable(&servers, &origin, e.to_string()))?;
+        .map_err(|e| ClusterError::Client {
+            detail: client_error(&e),
+        })?;
     let deadline = Instant::now() + timeout;
+    // Short attempts first, so that errors reported meanwhile are seen early; longer ones
+    // after, so that a slow cluster (a long simulated round trip) still answers.
+    let mut attempt_timeout = Duration::from_millis(500);
     loop {
-        // Short attempts, so that errors reported meanwhile are seen early.
-        let attempt = client
-            .client()
-            .fetch_metadata(Some(topic), Duration::from_millis(500));
+        let attempt = client.client().fetch_metadata(Some(topic), attempt_timeout);
+        attempt_timeout = (attempt_timeout * 2).min(Duration::from_secs(5)).min(
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(100)),
+        );
         // Serves the error callbacks.
         client.poll(Duration::ZERO);
         if let Some((code, reason)) = context.errors.get() {
@@ -162,10 +176,15 @@ pub fn probe(
                             });
                         }
                         Some(RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) => {
+                            let mock = client
+                                .client()
+                                .fetch_cluster_id(Duration::from_secs(2))
+                                .is_some_and(|id| id.starts_with("mockCluster"));
                             return Err(ClusterError::MissingTopic {
                                 topic: topic.to_string(),
                                 servers,
-                            })
+                                mock,
+                            });
                         }
                         // Leader elections and the like: ask again.
                         Some(_) => {}
@@ -196,6 +215,14 @@ pub fn probe(
             ));
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// librdkafka's reason a client could not be made, without the property's value.
+fn client_error(e: &KafkaError) -> String {
+    match e {
+        KafkaError::ClientCreation(reason) => reason.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -235,10 +262,11 @@ pub async fn create_topic(
     topic: &str,
     partitions: i32,
     replication: i32,
+    timeout: Duration,
 ) -> Result<(), ClusterError> {
     let admin = admin_client(settings, topic, "create")?;
     let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
-    let results = admin.create_topics([&new], &admin_options()).await;
+    let results = admin.create_topics([&new], &admin_options(timeout)).await;
     admin_outcome(results, "create", topic)
 }
 
@@ -250,7 +278,9 @@ pub async fn add_partitions(
 ) -> Result<(), ClusterError> {
     let admin = admin_client(settings, topic, "add partitions to")?;
     let new = NewPartitions::new(topic, total);
-    let results = admin.create_partitions([&new], &admin_options()).await;
+    let results = admin
+        .create_partitions([&new], &admin_options(Duration::from_secs(30)))
+        .await;
     admin_outcome(results, "add partitions to", topic)
 }
 
@@ -277,8 +307,10 @@ fn admin_client(
         .map_err(|e: KafkaError| admin_error(action, topic, e.to_string()))
 }
 
-fn admin_options() -> AdminOptions {
-    AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)))
+fn admin_options(timeout: Duration) -> AdminOptions {
+    AdminOptions::new()
+        .operation_timeout(Some(timeout))
+        .request_timeout(Some(timeout))
 }
 
 pub(crate) fn admin_error(action: &'static str, topic: &str, detail: String) -> ClusterError {

@@ -1,20 +1,22 @@
 //! One consumer-group member: subscribes, receives records with their metadata, stores and
 //! commits offsets only for records that were handled, and reports rebalances.
+//!
+//! A `BaseConsumer` polled by the thread that handles the records: no async runtime and no
+//! copy of a record unless the caller keeps it ([`ConsumedRecord::from_message`]).
 
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::time::Duration;
 
 use rdkafka::client::ClientContext;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Timestamp};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::config::ClientSettings;
 use crate::kafka::cluster::ErrorLatch;
 
-/// A record as received, with the metadata kafka-lab shows.
+/// A record as received, with the metadata kafka-lab shows, owned (to be kept).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumedRecord {
     pub topic: String,
@@ -27,13 +29,18 @@ pub struct ConsumedRecord {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
+/// A record's timestamp in milliseconds and its type: `create`, `log-append` or `none`.
+pub fn timestamp(m: &impl Message) -> (Option<i64>, &'static str) {
+    match m.timestamp() {
+        Timestamp::NotAvailable => (None, "none"),
+        Timestamp::CreateTime(t) => (Some(t), "create"),
+        Timestamp::LogAppendTime(t) => (Some(t), "log-append"),
+    }
+}
+
 impl ConsumedRecord {
-    fn from_message(m: &BorrowedMessage<'_>) -> ConsumedRecord {
-        let (timestamp_ms, timestamp_type) = match m.timestamp() {
-            Timestamp::NotAvailable => (None, "none"),
-            Timestamp::CreateTime(t) => (Some(t), "create"),
-            Timestamp::LogAppendTime(t) => (Some(t), "log-append"),
-        };
+    pub fn from_message(m: &BorrowedMessage<'_>) -> ConsumedRecord {
+        let (timestamp_ms, timestamp_type) = timestamp(m);
         let headers = m
             .headers()
             .map(|h| {
@@ -51,6 +58,61 @@ impl ConsumedRecord {
             key: m.key().map(<[u8]>::to_vec),
             value: m.payload().map(<[u8]>::to_vec),
             headers,
+        }
+    }
+}
+
+impl ConsumedRecord {
+    /// Overwrites this record with `m`, reusing its buffers (no allocation once they are
+    /// large enough); the value is cut to `value_limit` bytes. Returns whether it was cut.
+    pub fn refill(&mut self, m: &BorrowedMessage<'_>, value_limit: usize) -> bool {
+        fn set(buf: &mut Option<Vec<u8>>, bytes: Option<&[u8]>) {
+            match (buf.as_mut(), bytes) {
+                (Some(b), Some(bytes)) => {
+                    b.clear();
+                    b.extend_from_slice(bytes);
+                }
+                (_, bytes) => *buf = bytes.map(<[u8]>::to_vec),
+            }
+        }
+        self.topic.clear();
+        self.topic.push_str(m.topic());
+        self.partition = m.partition();
+        self.offset = m.offset();
+        (self.timestamp_ms, self.timestamp_type) = timestamp(m);
+        set(&mut self.key, m.key());
+        let value = m.payload();
+        let cut = value.is_some_and(|v| v.len() > value_limit);
+        set(
+            &mut self.value,
+            value.map(|v| &v[..v.len().min(value_limit)]),
+        );
+        let headers = m.headers();
+        let count = headers.map_or(0, Headers::count);
+        self.headers.truncate(count);
+        for (i, h) in headers.iter().flat_map(|h| h.iter()).enumerate() {
+            if i == self.headers.len() {
+                self.headers.push((String::new(), None));
+            }
+            let (name, value) = &mut self.headers[i];
+            name.clear();
+            name.push_str(h.key);
+            set(value, h.value);
+        }
+        cut
+    }
+
+    /// An empty record, to be filled by [`ConsumedRecord::refill`].
+    pub fn empty() -> ConsumedRecord {
+        ConsumedRecord {
+            topic: String::new(),
+            partition: -1,
+            offset: -1,
+            timestamp_ms: None,
+            timestamp_type: "none",
+            key: None,
+            value: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -110,7 +172,7 @@ impl ConsumerContext for GroupContext {
 }
 
 pub struct LabConsumer {
-    inner: StreamConsumer<GroupContext>,
+    inner: BaseConsumer<GroupContext>,
 }
 
 impl LabConsumer {
@@ -127,20 +189,24 @@ impl LabConsumer {
         };
         let mut config = settings.client_config();
         config.set("enable.auto.offset.store", "false");
-        let inner: StreamConsumer<GroupContext> = config.create_with_context(context)?;
+        let inner: BaseConsumer<GroupContext> = config.create_with_context(context)?;
         inner.subscribe(&[topic])?;
         Ok((LabConsumer { inner }, receiver))
     }
 
-    pub async fn recv(&self) -> Result<ConsumedRecord, KafkaError> {
-        let m = self.inner.recv().await?;
-        Ok(ConsumedRecord::from_message(&m))
+    /// The next record, waiting up to `timeout`; rebalances are served meanwhile.
+    pub fn poll(&self, timeout: Duration) -> Option<KafkaResult<BorrowedMessage<'_>>> {
+        self.inner.poll(timeout)
     }
 
     /// Marks a record handled: its offset is committed with the next (auto or final) commit.
-    pub fn done(&self, record: &ConsumedRecord) -> Result<(), KafkaError> {
-        self.inner
-            .store_offset(&record.topic, record.partition, record.offset)
+    pub fn done(&self, m: &BorrowedMessage<'_>) -> Result<(), KafkaError> {
+        self.inner.store_offset_from_message(m)
+    }
+
+    /// Marks `topic`'s `partition` handled up to `offset` (included).
+    pub fn done_at(&self, topic: &str, partition: i32, offset: i64) -> Result<(), KafkaError> {
+        self.inner.store_offset(topic, partition, offset)
     }
 
     /// Commits the stored offsets now and waits for the answer.
@@ -178,6 +244,11 @@ impl LabConsumer {
     /// The client-level error reported since the last call, if any.
     pub fn take_error(&self) -> Option<String> {
         self.inner.context().errors.take()
+    }
+
+    /// The client-level error reported last, if any, without clearing it.
+    pub fn last_error(&self) -> Option<String> {
+        self.inner.context().errors.get().map(|(_, reason)| reason)
     }
 
     /// The high watermark from the latest fetch response, without asking the broker.

@@ -102,26 +102,47 @@ fn parse_table(text: &str) -> HashMap<String, PropertyInfo> {
     table
 }
 
+/// `a .. b` of librdkafka's table, as numbers.
+fn range(info: &PropertyInfo) -> Option<(f64, f64)> {
+    let (low, high) = info.range.split_once("..")?;
+    Some((low.trim().parse().ok()?, high.trim().parse().ok()?))
+}
+
 /// Checks one value with librdkafka's own setter; returns librdkafka's reason when it refuses.
-/// Numbers must be numbers through and through: librdkafka itself reads `2x` as 2.
+/// Numbers are checked first, as typed: librdkafka itself reads `2x` as 2 and wraps
+/// `4294967297` to 1.
 pub fn check_value(key: &str, value: &str) -> Result<(), String> {
-    if let Some(info) = lookup(key) {
-        let v = value.trim();
-        let numeric_ok = match info.kind.as_str() {
-            "integer" => v.parse::<i64>().is_ok() || (key.ends_with("acks") && v == "all"),
-            "float" => v.parse::<f64>().is_ok(),
-            _ => true,
+    let v = value.trim();
+    if matches!(key, "acks" | "request.required.acks") {
+        return match v {
+            "0" | "1" | "-1" | "all" => Ok(()),
+            _ => Err(format!(
+                "`{v}` is not an acks setting: give 0, 1, all or -1 (all)"
+            )),
         };
-        if !numeric_ok {
-            return Err(format!(
-                "`{value}` is not a number; expected {} in {}",
-                if info.kind == "float" {
-                    "a number"
-                } else {
-                    "an integer"
-                },
-                info.range
-            ));
+    }
+    if let Some(info) = lookup(key) {
+        let number = match info.kind.as_str() {
+            "integer" => Some(v.parse::<i128>().map(|n| n as f64).ok()),
+            "float" => Some(v.parse::<f64>().ok().filter(|n| n.is_finite())),
+            _ => None,
+        };
+        match (number, range(info)) {
+            (Some(None), _) => {
+                return Err(format!(
+                    "`{v}` is not {}; expected one in {}",
+                    if info.kind == "float" {
+                        "a number"
+                    } else {
+                        "a whole number"
+                    },
+                    info.range
+                ))
+            }
+            (Some(Some(n)), Some((low, high))) if n < low || n > high => {
+                return Err(format!("`{v}` is outside the range {}", info.range));
+            }
+            _ => {}
         }
     }
     let mut config = ClientConfig::new();
@@ -165,7 +186,20 @@ mod tests {
         assert!(check_value("batch.size", "abc").is_err());
         assert!(check_value("acks", "2x")
             .unwrap_err()
-            .contains("not a number"));
+            .contains("0, 1, all or -1"));
+        assert!(check_value("acks", "maybe")
+            .unwrap_err()
+            .contains("0, 1, all or -1"));
+        // Out of range as typed, not as librdkafka would wrap it.
+        for big in ["4294967297", "99999999999999", "2147483648"] {
+            let e = check_value("batch.size", big).unwrap_err();
+            assert!(e.contains(big) && e.contains("outside the range"), "{e}");
+        }
+        assert!(check_value("batch.size", "99999999999999999999999999999999999999999").is_err());
+        assert!(check_value("linger.ms", "NaN").is_err());
+        assert!(check_value("linger.ms", "1e9")
+            .unwrap_err()
+            .contains("outside"));
         assert!(check_value("acks", "-1").is_ok());
         assert!(check_value("linger.ms", "0.5").is_ok());
         assert_eq!(lookup("batch.size").unwrap().kind, "integer");

@@ -224,6 +224,21 @@ impl FromStr for Strategies {
     }
 }
 
+/// Checks a topic name as Kafka does: 1 to 249 of a-z A-Z 0-9 . _ -, and not `.` or `..`.
+pub fn topic_name(t: &str) -> Result<String, String> {
+    let ok = !t.is_empty()
+        && t.len() <= 249
+        && t != "."
+        && t != ".."
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err("a topic name is 1 to 249 of a-z A-Z 0-9 . _ - (and not . or ..)".to_string())
+    }
+}
+
 /// `true` or `false`, as librdkafka writes booleans.
 pub fn parse_bool(s: &str) -> Result<bool, String> {
     match s.trim() {
@@ -279,5 +294,15 @@ mod tests {
         }
         assert_eq!(c, Strategies(vec![Strategy::Range]));
         assert_eq!(s.prev().next(), s);
+    }
+
+    #[test]
+    fn topic_names_follow_kafkas_rules() {
+        for bad in ["", "a b", "..", ".", &"x".repeat(250), "ä"] {
+            assert!(topic_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["breweries", "a.b_c-1", &"x".repeat(249), "..."] {
+            assert!(topic_name(good).is_ok(), "{good:?}");
+        }
     }
 }

@@ -178,7 +178,11 @@ pub fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
     let settings = producer_settings(bootstrap);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(kafka_lab::kafka::cluster::create_topic(
-        &settings, topic, partitions, 1,
+        &settings,
+        topic,
+        partitions,
+        1,
+        Duration::from_secs(30),
     ))
     .expect("create topic");
     wait_for(Duration::from_secs(15), || {

@@ -1,19 +1,19 @@
-//! One consumer-group member of the dashboard: a task that receives records and, each tick,
+//! One consumer-group member of the dashboard: a thread that receives records and, each tick,
 //! reports its state, assignment, positions, lag and latest records.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant, SystemTime};
 
+use rdkafka::Message;
 use tokio::sync::mpsc::Sender;
-use tokio::sync::oneshot;
 
 use crate::config::{Layers, Role};
 use crate::dashboard::actors::TICK;
 use crate::dashboard::protocol::KafkaEvent;
 use crate::data::counts::Counts;
-use crate::data::sink::{record_line, SharedSink};
-use crate::kafka::consumer::{ConsumedRecord, GroupEvent, LabConsumer};
+use crate::data::sink::{RecordJson, SharedSink};
+use crate::kafka::consumer::{timestamp, ConsumedRecord, GroupEvent, LabConsumer};
+use crate::runtime::StopFlag;
 use crate::stats::{Interval, LatencySummary, Window};
 
 /// Records kept per member for its pane.
@@ -117,26 +117,27 @@ impl MemberSnapshot {
 
 pub struct MemberHandle {
     pub id: u32,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    stop: StopFlag,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl MemberHandle {
     /// Asks the member to leave the group; it reports `MemberLeft` when it has.
     pub fn leave(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.stop.raise();
     }
 
     /// Leaves and waits until it has (bounded).
     pub async fn leave_and_wait(mut self, timeout: Duration) {
         self.leave();
-        let _ = tokio::time::timeout(timeout, &mut self.task).await;
+        if let Some(thread) = self.thread.take() {
+            let joined = tokio::task::spawn_blocking(move || thread.join());
+            let _ = tokio::time::timeout(timeout, joined).await;
+        }
     }
 }
 
-/// Starts member `id` (named consumer-`id`) in the group of `layers`.
+/// Starts member `id` (named consumer-`id`) in the group of `layers`, on a thread of its own.
 pub fn spawn(
     id: u32,
     layers: &Layers,
@@ -146,121 +147,149 @@ pub fn spawn(
 ) -> MemberHandle {
     let mut layers = layers.clone();
     layers.builtin("client.id", format!("kafka-lab-consumer-{id}"), "dashboard");
-    let (stop, stop_rx) = oneshot::channel();
-    let topic = topic.to_string();
-    let task = tokio::spawn(run(id, layers, topic, events, stop_rx, sink));
+    let stop = StopFlag::default();
+    let member = Member {
+        m: MemberSnapshot::new(id),
+        topic: topic.to_string(),
+        events,
+        sink,
+        stop: stop.clone(),
+    };
+    let thread = std::thread::Builder::new()
+        .name(format!("consumer-{id}"))
+        .spawn(move || member.run(&layers))
+        .expect("spawn a consumer thread");
     MemberHandle {
         id,
-        stop: Some(stop),
-        task,
+        stop,
+        thread: Some(thread),
     }
 }
 
-async fn run(
-    id: u32,
-    layers: Layers,
+struct Member {
+    m: MemberSnapshot,
     topic: String,
     events: Sender<KafkaEvent>,
-    mut stop: oneshot::Receiver<()>,
     sink: SharedSink,
-) {
-    let mut m = MemberSnapshot::new(id);
-    let joined = layers
-        .resolve(Role::Consumer)
-        .map_err(|e| e.to_string())
-        .and_then(|s| {
-            m.client_id = s.get("client.id").unwrap_or_default().to_string();
-            LabConsumer::subscribe(&s, &topic).map_err(|e| e.to_string())
-        });
-    let (consumer, group_events) = match joined {
-        Ok(c) => c,
-        Err(e) => {
-            m.state = MemberState::Error(e);
-            let _ = events.send(KafkaEvent::Member(Box::new(m))).await;
-            let _ = stop.await;
-            let _ = events
-                .send(KafkaEvent::MemberLeft {
-                    id,
-                    at: SystemTime::now(),
-                })
-                .await;
-            return;
-        }
-    };
-    let consumer = Arc::new(consumer);
-    let mut latest: VecDeque<RecentRecord> = VecDeque::with_capacity(LATEST);
-    let mut window = Window::new(20);
-    let mut interval = Interval::default();
-    let mut last_tick = Instant::now();
-    let mut ticker = tokio::time::interval(TICK);
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            received = consumer.recv() => match received {
-                Ok(r) => {
-                    let _ = consumer.done(&r);
-                    m.received += 1;
-                    interval.count += 1;
-                    m.counts.add(r.value.as_deref());
-                    if let Some(s) = sink.lock().unwrap().as_mut() {
-                        if let Err(e) = s.write(&record_line(&r)) {
-                            m.last_error = Some(format!("sink {}: {e}", s.path().display()));
-                        }
-                    }
-                    if let (Some(created), "create") = (r.timestamp_ms, r.timestamp_type) {
-                        interval.latency.record(end_to_end(created, SystemTime::now()));
-                    }
-                    if latest.len() == LATEST {
-                        latest.pop_front();
-                    }
-                    latest.push_back(RecentRecord::keep(r));
+    stop: StopFlag,
+}
+
+impl Member {
+    fn run(mut self, layers: &Layers) {
+        let joined = layers
+            .resolve(Role::Consumer)
+            .map_err(|e| e.to_string())
+            .and_then(|s| {
+                self.m.client_id = s.get("client.id").unwrap_or_default().to_string();
+                LabConsumer::subscribe(&s, &self.topic).map_err(|e| e.to_string())
+            });
+        match joined {
+            Ok((consumer, group_events)) => {
+                self.consume(&consumer, &group_events);
+                self.m.state = MemberState::Leaving;
+                let _ = self
+                    .events
+                    .try_send(KafkaEvent::Member(Box::new(self.m.clone())));
+                // Commits and leaves the group.
+                let _ = consumer.close();
+            }
+            Err(e) => {
+                self.m.state = MemberState::Error(e);
+                let _ = self
+                    .events
+                    .blocking_send(KafkaEvent::Member(Box::new(self.m.clone())));
+                while !self.stop.raised() {
+                    self.stop.sleep(TICK);
                 }
-                Err(e) => m.last_error = Some(e.to_string()),
-            },
-            _ = ticker.tick() => {
-                for event in group_events.try_iter() {
-                    apply(&mut m, event);
-                }
-                if let Some(s) = sink.lock().unwrap().as_mut() {
-                    let _ = s.flush_if_due();
-                }
-                let now = Instant::now();
-                interval.duration = now - last_tick;
-                last_tick = now;
-                window.push(std::mem::take(&mut interval));
-                let figures = window.figures();
-                m.per_sec = figures.per_sec;
-                m.e2e = figures.latency;
-                m.partitions = lags(&consumer, &topic);
-                // Cooperative rebalances assign increments: the assignment itself says idle.
-                if matches!(m.state, MemberState::Assigned | MemberState::Idle) {
-                    m.state = if m.partitions.is_empty() { MemberState::Idle } else { MemberState::Assigned };
-                }
-                m.latest = latest.iter().cloned().collect();
-                if let Some(e) = consumer.take_error() {
-                    m.last_error = Some(e);
-                }
-                let _ = events.try_send(KafkaEvent::Member(Box::new(m.clone())));
             }
         }
-    }
-    m.state = MemberState::Leaving;
-    let _ = events.try_send(KafkaEvent::Member(Box::new(m.clone())));
-    // Closing commits and leaves the group; it blocks, so not on an async thread.
-    let closing = consumer.clone();
-    drop(consumer);
-    let _ = tokio::task::spawn_blocking(move || {
-        if let Some(c) = Arc::into_inner(closing) {
-            let _ = c.close();
-        }
-    })
-    .await;
-    let _ = events
-        .send(KafkaEvent::MemberLeft {
-            id,
+        let _ = self.events.blocking_send(KafkaEvent::MemberLeft {
+            id: self.m.id,
             at: SystemTime::now(),
-        })
-        .await;
+        });
+    }
+
+    /// Receives records until asked to leave; reports every tick.
+    fn consume(&mut self, consumer: &LabConsumer, group_events: &Receiver<GroupEvent>) {
+        // The latest records, in a ring whose buffers are reused.
+        let mut latest: Vec<RecentRecord> = Vec::with_capacity(LATEST);
+        let mut next = 0;
+        let mut window = Window::new(20);
+        let mut interval = Interval::default();
+        let mut last_tick = Instant::now();
+        while !self.stop.raised() {
+            let wait = (last_tick + TICK).saturating_duration_since(Instant::now());
+            if let Some(received) = consumer.poll(wait.min(Duration::from_millis(50))) {
+                match received {
+                    Ok(r) => {
+                        let _ = consumer.done(&r);
+                        self.m.received += 1;
+                        interval.count += 1;
+                        self.m.counts.add(r.payload());
+                        if let Some(s) = self.sink.lock().unwrap().as_mut() {
+                            if let Err(e) = s.write(&RecordJson::of_message(&r)) {
+                                self.m.last_error =
+                                    Some(format!("sink {}: {e}", s.path().display()));
+                            }
+                        }
+                        if let (Some(created), "create") = timestamp(&r) {
+                            interval
+                                .latency
+                                .record(end_to_end(created, SystemTime::now()));
+                        }
+                        if latest.len() < LATEST {
+                            latest.push(RecentRecord {
+                                record: ConsumedRecord::empty(),
+                                truncated: false,
+                            });
+                        }
+                        let kept = &mut latest[next];
+                        kept.truncated = kept.record.refill(&r, VALUE_BYTES);
+                        next = (next + 1) % LATEST;
+                    }
+                    Err(e) => self.m.last_error = Some(e.to_string()),
+                }
+            }
+            if last_tick.elapsed() < TICK {
+                continue;
+            }
+            for event in group_events.try_iter() {
+                apply(&mut self.m, event);
+            }
+            if let Some(s) = self.sink.lock().unwrap().as_mut() {
+                let _ = s.flush_if_due();
+            }
+            let now = Instant::now();
+            interval.duration = now - last_tick;
+            last_tick = now;
+            window.push(std::mem::take(&mut interval));
+            let figures = window.figures();
+            let m = &mut self.m;
+            m.per_sec = figures.per_sec;
+            m.e2e = figures.latency;
+            m.partitions = lags(consumer, &self.topic);
+            // Cooperative rebalances assign increments: the assignment itself says idle.
+            if matches!(m.state, MemberState::Assigned | MemberState::Idle) {
+                m.state = if m.partitions.is_empty() {
+                    MemberState::Idle
+                } else {
+                    MemberState::Assigned
+                };
+            }
+            // Oldest first.
+            m.latest = latest[next.min(latest.len())..]
+                .iter()
+                .chain(&latest[..next.min(latest.len())])
+                .cloned()
+                .collect();
+            if let Some(e) = consumer.take_error() {
+                m.last_error = Some(e);
+            }
+            let _ = self
+                .events
+                .try_send(KafkaEvent::Member(Box::new(m.clone())));
+        }
+    }
 }
 
 /// Receive time minus creation time; zero when the clocks disagree the other way.
