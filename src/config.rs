@@ -61,7 +61,7 @@ pub enum ConfigError {
         line: usize,
         message: String,
     },
-    #[error("{origin}: unknown property `{key}`: librdkafka has no such setting{hint}")]
+    #[error("{origin}: unknown property {key}: librdkafka has no such setting{hint}")]
     Unknown {
         origin: Box<Origin>,
         key: String,
@@ -329,11 +329,25 @@ fn check_lines(path: &Path, text: &str) -> Result<(), ConfigError> {
                     ))
                 }
                 Some(0) => return Err(error(i + 1, "this line has a value but no key")),
+                Some(end) if !is_property_name(line[..end].trim()) => {
+                    return Err(error(
+                        i + 1,
+                        "what stands before `=` is not a property name (the line is not shown: it may hold a secret)",
+                    ))
+                }
                 Some(_) => {}
             }
         }
     }
     Ok(())
+}
+
+/// Letters, digits, `.`, `_` and `-`: what librdkafka's property names are made of.
+fn is_property_name(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// (section, key, 1-based line) of every `key = value` line, for error messages.
@@ -387,17 +401,17 @@ fn expand_env(value: &str, env: impl Fn(&str) -> Option<String>) -> Result<Strin
 pub fn parse_pair(arg: &str, flag: &str) -> Result<Setting, ConfigError> {
     let origin = Origin::Flag(format!("command line {flag} {}", shown_pair(arg)));
     match arg.split_once('=') {
-        Some((key, value)) if !key.trim().is_empty() => Ok(Setting {
+        Some((key, value)) if is_property_name(key.trim()) => Ok(Setting {
             key: key.trim().to_string(),
             value: value.trim().to_string(),
             origin,
         }),
-        Some(_) => Err(ConfigError::BadPair {
+        Some((key, _)) if key.trim().is_empty() => Err(ConfigError::BadPair {
             flag: flag.to_string(),
             shown: "an argument".to_string(),
             problem: "starts with `=`: it has no key".to_string(),
         }),
-        None => {
+        _ => {
             let name_end = arg
                 .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
                 .unwrap_or(arg.len());
@@ -426,7 +440,11 @@ pub fn parse_pair(arg: &str, flag: &str) -> Result<Setting, ConfigError> {
 /// `key=value` with the value masked when the key is (or resembles) a secret.
 pub fn shown_pair(arg: &str) -> String {
     match arg.split_once('=') {
-        Some((k, v)) => format!("{k}={}", shown_value(k.trim(), v)),
+        Some((k, v)) => format!(
+            "{}={}",
+            shown_key(k.trim()).trim_matches('`'),
+            shown_value(k.trim(), v)
+        ),
         None => "********".to_string(),
     }
 }
@@ -499,7 +517,7 @@ impl Layers {
             let Some(info) = properties::lookup(&setting.key) else {
                 return Err(ConfigError::Unknown {
                     origin: Box::new(setting.origin.clone()),
-                    key: setting.key.clone(),
+                    key: shown_key(&setting.key),
                     hint: suggestion(&setting.key),
                 });
             };
@@ -578,12 +596,27 @@ fn misplaced_warning_due(setting: &Setting, role: Role) -> bool {
     }
 }
 
-fn suggestion(key: &str) -> String {
-    let best = properties::table()
+/// The property closest to `key`, and how far it is.
+fn nearest(key: &str) -> Option<(usize, &'static String)> {
+    properties::table()
         .keys()
         .map(|k| (edit_distance(k, key), k))
-        .min();
-    match best {
+        .min()
+}
+
+/// A key as an error may name it: an unknown key that looks like a secret and is no mere
+/// typo of a property may hold the secret itself (`sasl.passwordHunter2`), so it is not shown.
+pub fn shown_key(key: &str) -> String {
+    let typo = nearest(key).is_some_and(|(d, _)| d <= 3);
+    if properties::lookup(key).is_none() && is_secret(key) && !typo {
+        "(not shown: it looks like a secret)".to_string()
+    } else {
+        format!("`{key}`")
+    }
+}
+
+fn suggestion(key: &str) -> String {
+    match nearest(key) {
         Some((d, k)) if d <= 3 => format!(" (did you mean `{k}`?)"),
         _ => " (see librdkafka's CONFIGURATION.md for the names)".to_string(),
     }

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use crate::cli::SourceArgs;
 use crate::config::Role;
-use crate::data::source::{self, Dataset, FetchOptions, Source};
+use crate::data::source::{self, Dataset, FetchOptions, Progress, Source};
 use crate::target::Target;
 
 /// Set by Ctrl-C, SIGTERM or SIGHUP; long loops check it.
@@ -99,6 +99,12 @@ pub async fn wait_for_signal() -> Signal {
     }
 }
 
+/// A fault a test asks for through `KAFKA_LAB_FAILPOINT` (names separated by commas), so
+/// that the paths that handle a crash can be tried for real.
+pub fn failpoint(name: &str) -> bool {
+    std::env::var("KAFKA_LAB_FAILPOINT").is_ok_and(|v| v.split(',').any(|f| f.trim() == name))
+}
+
 /// Prints each role's merged settings (secrets masked, with their origins).
 pub fn print_config(target: &Target, roles: &[Role]) -> Result<ExitCode> {
     for role in roles {
@@ -114,10 +120,16 @@ pub async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
         Source::File(path) => source::from_file(&path)?,
         Source::OpenBreweryDb { base_url } => {
             eprintln!("fetching breweries from {base_url} ...");
-            let records = source::fetch_api(&base_url, &FetchOptions::default(), |page, total| {
-                eprintln!("  page {page}: {total} records");
-            })
-            .await?;
+            let say = |progress| match progress {
+                Progress::Page { page, total } => eprintln!("  page {page}: {total} records"),
+                Progress::Waiting { page, waited } => {
+                    eprintln!(
+                        "  still waiting for page {page} ({} s so far)",
+                        waited.as_secs()
+                    );
+                }
+            };
+            let records = source::fetch_api(&base_url, &FetchOptions::default(), say).await?;
             eprintln!("fetched {} breweries", records.len());
             records
         }

@@ -199,3 +199,102 @@ fn dashboard_end_to_end_in_tmux() {
     assert!(summary.ends_with(", 0 undelivered"), "{summary}");
     assert!(!after.contains("● running"), "{after}");
 }
+
+impl Tmux {
+    /// The dashboard's process: the child of the pane's shell.
+    fn dashboard_pid(&self) -> Option<String> {
+        let out = Command::new("tmux")
+            .args(["display", "-p", "-t", &self.session, "#{pane_pid}"])
+            .output()
+            .ok()?;
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let out = Command::new("pgrep")
+            .args(["-P", &shell, "kafka-lab"])
+            .output()
+            .ok()?;
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (!pid.is_empty()).then_some(pid)
+    }
+
+    fn alternate_screen(&self) -> bool {
+        let out = Command::new("tmux")
+            .args(["display", "-p", "-t", &self.session, "#{alternate_on}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+}
+
+/// Starts the dashboard, waits until it runs (unless `failpoint` makes it crash), stops it
+/// with `stop`, and returns what the terminal shows afterwards, once the terminal is checked.
+fn stopped_by(stop: impl FnOnce(&Tmux), failpoint: &str) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!(
+        "cd {} && KAFKA_LAB_FAILPOINT={failpoint} {BIN} 2>err.txt; echo EXITED:$?; cat err.txt; \
+         stty -a | grep icanon; sleep 120",
+        dir.path().display()
+    );
+    let tmux = Tmux::start(&command, 120, 40)?;
+    if failpoint.is_empty() {
+        tmux.wait("the dashboard to run", Duration::from_secs(40), |s| {
+            s.contains("● running").then_some(())
+        });
+    }
+    stop(&tmux);
+    let after = tmux.wait("the dashboard to exit", Duration::from_secs(40), |s| {
+        s.contains("EXITED:").then(|| s.to_string())
+    });
+    assert!(
+        !tmux.alternate_screen(),
+        "still on the alternate screen:\n{after}"
+    );
+    assert!(
+        after.contains(" icanon") && !after.contains("-icanon"),
+        "not back in cooked mode:\n{after}"
+    );
+    assert!(
+        after.contains(" echo ") && !after.contains("-echo "),
+        "echo is off:\n{after}"
+    );
+    assert!(
+        !after.contains("● running"),
+        "the dashboard drew on the normal screen:\n{after}"
+    );
+    Some(after)
+}
+
+fn signal(tmux: &Tmux, name: &str) {
+    let pid = tmux.dashboard_pid().expect("the dashboard's pid");
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn sigterm_sighup_and_ctrl_c_restore_the_terminal() {
+    for (name, code) in [("TERM", 143), ("HUP", 129)] {
+        let Some(after) = stopped_by(|t| signal(t, name), "") else {
+            return;
+        };
+        assert!(after.contains(&format!("EXITED:{code}")), "{name}: {after}");
+        assert!(after.contains("stopped by"), "{name}: {after}");
+        assert!(
+            after.contains("kafka-lab: run 1 ended"),
+            "{name}: flushed: {after}"
+        );
+    }
+    let after = stopped_by(|t| t.keys(&["C-c"]), "").unwrap();
+    assert!(after.contains("EXITED:0"), "{after}");
+}
+
+#[test]
+fn a_panic_in_a_task_ends_the_dashboard_cleanly() {
+    let Some(after) = stopped_by(|_| {}, "producer-panic") else {
+        return;
+    };
+    assert!(!after.contains("EXITED:0"), "{after}");
+    assert!(after.contains("a task of the dashboard failed"), "{after}");
+    assert!(after.contains("failpoint producer-panic"), "{after}");
+}

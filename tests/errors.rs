@@ -209,3 +209,260 @@ fn dashboard_print_config_shows_both_clients_without_starting() {
     assert!(shown.contains("group.id          = lab-group"), "{shown}");
     assert!(shown.contains("127.0.0.1:1"), "{shown}");
 }
+
+/// One bad input: the arguments, a config file (`lab.ini`, when given), what stderr must
+/// say, and a secret that must appear nowhere.
+struct Case {
+    args: &'static [&'static str],
+    config: Option<&'static str>,
+    says: &'static [&'static str],
+    secret: Option<&'static str>,
+}
+
+const fn case(args: &'static [&'static str], says: &'static [&'static str]) -> Case {
+    Case {
+        args,
+        config: None,
+        says,
+        secret: None,
+    }
+}
+
+const fn secret(
+    args: &'static [&'static str],
+    says: &'static [&'static str],
+    s: &'static str,
+) -> Case {
+    Case {
+        args,
+        config: None,
+        says,
+        secret: Some(s),
+    }
+}
+
+const fn file(text: &'static str, says: &'static [&'static str], s: Option<&'static str>) -> Case {
+    Case {
+        args: &["produce", "--count", "1"],
+        config: Some(text),
+        says,
+        secret: s,
+    }
+}
+
+const CASES: &[Case] = &[
+    // Rates, sizes and numbers that once panicked or wrapped.
+    case(
+        &["produce", "--rate", "1e-300", "--count", "2"],
+        &["not a rate", "0.001"],
+    ),
+    case(
+        &["produce", "--rate", "1e-19", "--count", "2"],
+        &["not a rate"],
+    ),
+    case(&["bench", "--rate", "1e-20"], &["not a rate"]),
+    case(
+        &[
+            "-b",
+            "h:1",
+            "bench",
+            "--messages",
+            "1",
+            "--record-size",
+            "18446744073709551615",
+        ],
+        &["--record-size", "message.max.bytes"],
+    ),
+    case(
+        &["-b", "h:1", "bench", "--batch-size", "4294967297"],
+        &["4294967297", "outside the range"],
+    ),
+    case(
+        &["-b", "h:1", "bench", "--batch-size", "99999999999999"],
+        &["99999999999999", "outside the range"],
+    ),
+    case(
+        &["-b", "h:1", "-X", "batch.size=2147483648", "produce"],
+        &["2147483648", "outside the range"],
+    ),
+    case(
+        &["-b", "h:1", "-X", "acks=maybe", "produce"],
+        &["0, 1, all or -1"],
+    ),
+    // Sweeps.
+    case(
+        &[
+            "-b", "h:1", "bench", "--sweep", "acks=0,1", "--sweep", "acks=all",
+        ],
+        &["given twice"],
+    ),
+    case(
+        &["-b", "h:1", "bench", "--sweep", "group.id=a,b"],
+        &["consumer property"],
+    ),
+    // Topic names, ranges of the cluster options.
+    case(&["-t", "a b", "produce"], &["topic name"]),
+    case(&["-t", "", "produce"], &["topic name"]),
+    case(&["-t", "..", "produce"], &["topic name"]),
+    case(
+        &["--rtt-ms", "99999999999", "produce"],
+        &["--rtt-ms", "10000"],
+    ),
+    case(&["--brokers", "0", "produce"], &["--brokers"]),
+    // Settings kafka-lab cannot run with.
+    case(&["-b", "h:1", "consume", "-g", ""], &["group.id", "empty"]),
+    case(
+        &["-b", "h:1", "-X", "transactional.id=abc", "produce"],
+        &["transactional.id"],
+    ),
+    case(
+        &["-X", "bootstrap.servers=", "produce"],
+        &["bootstrap.servers", "empty"],
+    ),
+    // Secrets on the command line.
+    secret(
+        &["-b", "h:1", "-X", "sasl.password:Secret1x", "produce"],
+        &["sasl.password", "no `=`"],
+        "Secret1x",
+    ),
+    secret(
+        &["-b", "h:1", "-X", "SuperSecret2x", "produce"],
+        &["no `=`"],
+        "SuperSecret2x",
+    ),
+    secret(
+        &["-b", "h:1", "-X", "sasl.pasword=Secret3x", "produce"],
+        &["sasl.pasword", "did you mean `sasl.password`"],
+        "Secret3x",
+    ),
+    secret(
+        &["-b", "h:1", "bench", "--sweep", "sasl.password=Secret4x,B"],
+        &["secret"],
+        "Secret4x",
+    ),
+    secret(
+        &[
+            "-b",
+            "127.0.0.1:1",
+            "-X",
+            "security.protocol=SSL",
+            "-X",
+            "ssl.key.pem=NotAKey5x",
+            "produce",
+        ],
+        &["cannot make a Kafka client", "ssl.key.pem"],
+        "NotAKey5x",
+    ),
+    // Config files.
+    file(
+        "[default]\nbootstrap.servers=h:1\nsasl.password SuperSecret6x\nacks = all\n",
+        &["lab.ini:3:", "neither"],
+        Some("SuperSecret6x"),
+    ),
+    file(
+        "[default]\nbootstrap.servers=h:1\nSuperSecret7x\n",
+        &["lab.ini:3:"],
+        Some("SuperSecret7x"),
+    ),
+    file(
+        "[default]\nbootstrap.servers=h:1\nsasl.username SecretUser8x\n",
+        &["lab.ini:3:"],
+        Some("SecretUser8x"),
+    ),
+    file(
+        "[default]\nbootstrap.servers=h:1\n\n[producer\nacks=1\n",
+        &["lab.ini:4:", "closing `]`"],
+        None,
+    ),
+    file(
+        "[default]\nbootstrap.servers=h:1\nsasl.password=${}\n",
+        &["lab.ini:3", "names no variable"],
+        None,
+    ),
+    file(
+        "[default]\nbootstrap.servers=h:1\nsasl.password=x${NOT_CLOSED9x\n",
+        &["lab.ini:3", "closing `}`"],
+        Some("NOT_CLOSED9x"),
+    ),
+    file(
+        "[default]\nbootstrap.servers=h:1\nsasl.password=Pw10x\n[producer]\ntransactional.id=t\n",
+        &["lab.ini:5", "transactional.id"],
+        Some("Pw10x"),
+    ),
+    // Sources.
+    case(
+        &[
+            "-b",
+            "h:1",
+            "produce",
+            "--source",
+            "openbrewerydb",
+            "--api-url",
+            "not a url",
+        ],
+        &["not a URL"],
+    ),
+];
+
+#[test]
+fn bad_inputs_fail_clearly_without_panics_or_secrets() {
+    for c in CASES {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args: Vec<&str> = Vec::new();
+        if let Some(text) = c.config {
+            std::fs::write(dir.path().join("lab.ini"), text).unwrap();
+            args.extend(["--config", "lab.ini"]);
+        }
+        args.extend(c.args);
+        let out = run_in(dir.path(), &args);
+        let shown = format!("{}{}", stdout(&out), stderr(&out));
+        assert_clean_failure(&out, c.says);
+        if let Some(s) = c.secret {
+            assert!(!shown.contains(s), "{args:?} showed {s}: {shown}");
+        }
+        // The OS's reason or librdkafka's is said once, not repeated by the error chain.
+        let first_line = stderr(&out)
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_default()
+            .to_string();
+        assert!(first_line.len() < 400, "{args:?}: {first_line}");
+    }
+}
+
+#[test]
+fn a_config_file_with_a_byte_order_mark_is_read() {
+    let out = with_config(
+        "\u{feff}[default]\nbootstrap.servers = bom:9092\n",
+        &["produce", "--print-config"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("bom:9092"));
+}
+
+#[test]
+fn a_missing_file_says_the_os_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["--config", "nope.ini", "produce"]);
+    assert_eq!(
+        stderr(&out).matches("No such file").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_dashboards_print_config_warns_about_misplaced_keys_once() {
+    let out = with_config(
+        "[default]\nbootstrap.servers=h:1\n[producer]\nauto.offset.reset=earliest\n",
+        &["--print-config"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).matches("auto.offset.reset").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+}

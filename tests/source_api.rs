@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use kafka_lab::data::source::{fetch_api, Brewery, FetchOptions};
+use kafka_lab::data::source::{fetch_api, Brewery, FetchOptions, Progress};
 
 fn real_records() -> Option<Vec<serde_json::Value>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -105,7 +105,11 @@ fn pages_through_every_real_record_retrying_429_and_5xx() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut pages_seen = 0;
     let got = rt
-        .block_on(fetch_api(&base, &quick(), |page, _| pages_seen = page))
+        .block_on(fetch_api(&base, &quick(), |p| {
+            if let Progress::Page { page, .. } = p {
+                pages_seen = page;
+            }
+        }))
         .unwrap();
     assert_eq!(got.len(), total);
     assert_eq!(got, want);
@@ -136,13 +140,13 @@ fn stops_at_max_pages_and_gives_up_on_persistent_errors() {
         ..quick()
     };
     assert_eq!(
-        rt.block_on(fetch_api(&base, &options, |_, _| {}))
+        rt.block_on(fetch_api(&base, &options, |_| {}))
             .unwrap()
             .len(),
         400
     );
     let err = rt
-        .block_on(fetch_api(&format!("{base}/wrong"), &quick(), |_, _| {}))
+        .block_on(fetch_api(&format!("{base}/wrong"), &quick(), |_| {}))
         .unwrap_err()
         .to_string();
     assert!(err.contains("HTTP 404"), "{err}");
@@ -152,7 +156,7 @@ fn stops_at_max_pages_and_gives_up_on_persistent_errors() {
 fn offline_is_a_clear_error() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let err = rt
-        .block_on(fetch_api("http://127.0.0.1:1", &quick(), |_, _| {}))
+        .block_on(fetch_api("http://127.0.0.1:1", &quick(), |_| {}))
         .unwrap_err()
         .to_string();
     assert!(
@@ -197,4 +201,53 @@ fn produce_sends_the_api_records_in_a_loop() {
         assert_eq!(d.key, ids[d.seq as usize % 250], "seq {}", d.seq);
     }
     assert_eq!(sent.len(), 260);
+}
+
+#[test]
+fn a_stalled_answer_is_reported_while_waiting_and_named_when_it_fails() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            // Headers and the start of a body, then nothing more.
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"id\":",
+            );
+            std::thread::sleep(Duration::from_secs(30));
+        }
+    });
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut waited = Vec::new();
+    let err = rt
+        .block_on(fetch_api(&base, &quick(), |p| {
+            if let Progress::Waiting { page, waited: w } = p {
+                waited.push((page, w));
+            }
+        }))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("stopped coming"), "{err}");
+    assert!(
+        !waited.is_empty(),
+        "a slow page is mentioned while it is awaited"
+    );
+    assert_eq!(waited[0].0, 1);
+}
+
+#[test]
+fn a_bad_url_is_refused_at_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let err = rt
+        .block_on(fetch_api("not a url", &quick(), |_| {}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a URL"), "{err}");
+    // Refused before any request, so never retried.
+    assert!(!err.contains("attempt"), "{err}");
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::Message;
 
@@ -86,16 +87,22 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
 
     // Closing commits and leaves the group; with the cluster gone it could wait long.
     let closing = tokio::task::spawn_blocking(move || consumer.close());
-    if let Ok(closed) = tokio::time::timeout(CLOSE_TIMEOUT, closing).await {
-        closed?.context("cannot commit the consumed offsets")?;
-        eprintln!("consumed {n} records; committed and left group {group}");
-        return Ok(ExitCode::SUCCESS);
-    }
+    let why = match tokio::time::timeout(CLOSE_TIMEOUT, closing).await {
+        Ok(Ok(Ok(()))) => {
+            eprintln!("consumed {n} records; committed and left group {group}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Ok(Ok(Err(e))) => e.to_string(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!(
+            "the cluster did not answer within {} s",
+            CLOSE_TIMEOUT.as_secs()
+        ),
+    };
     eprintln!(
-        "warning: consumed {n} records, but could not commit and leave group {group} within {} s: \
-         the cluster does not answer. The next start of this group resumes from its last \
-         committed offsets, so some of these records will be read again.",
-        CLOSE_TIMEOUT.as_secs()
+        "warning: consumed {n} records, but could not commit them and leave group {group}: {why}.\n  \
+         The next start of this group resumes from its last committed offsets, so some of these \
+         records will be read again."
     );
     Ok(ExitCode::FAILURE)
 }
@@ -135,6 +142,10 @@ impl Reader {
             };
             let m = match received {
                 Ok(m) => m,
+                // The client's own error (printed by the group's thread) says why.
+                Err(KafkaError::MessageConsumption(
+                    RDKafkaErrorCode::BrokerTransportFailure | RDKafkaErrorCode::AllBrokersDown,
+                )) => continue,
                 Err(e) => {
                     let _ = out.flush();
                     eprintln!("warning: {e}");

@@ -49,10 +49,20 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     base_layers.builtin("auto.offset.reset", "latest", "dashboard");
     base_layers.builtin("group.id", args.group.clone(), "dashboard (-g)");
     if c.print_config {
-        print!("{}", producer_layers.resolve(Role::Producer)?.describe());
-        print!("{}", base_layers.resolve(Role::Consumer)?.describe());
+        for settings in [
+            producer_layers.resolve(Role::Producer)?,
+            base_layers.resolve(Role::Consumer)?,
+        ] {
+            for warning in &settings.warnings {
+                eprintln!("warning: {warning}");
+            }
+            print!("{}", settings.describe());
+        }
         return Ok(ExitCode::SUCCESS);
     }
+    // Noted from here on: a task may fail while the others start.
+    let panicked: Arc<Mutex<Option<String>>> = Arc::default();
+    watch_panics(&panicked);
     let (mut app, mut session, channels) =
         start(c, args, &target, producer_layers, base_layers).await?;
 
@@ -60,7 +70,16 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     let reading = Arc::new(AtomicBool::new(true));
     let input = spawn_input(key_tx, reading.clone());
     let mut terminal = ratatui::init();
-    let outcome = event_loop(&mut terminal, &mut app, &mut session, channels, key_rx).await;
+    // Again on top of ratatui's hook, which restores the terminal for the loop's own panics.
+    watch_panics(&panicked);
+    let outcome = event_loop(
+        &mut terminal,
+        &mut app,
+        &mut session,
+        (channels, key_rx),
+        &panicked,
+    )
+    .await;
 
     // Show that shutdown is under way, then flush and leave the group.
     if !matches!(outcome, Ok(End::Quit)) {
@@ -180,10 +199,9 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     session: &mut Session,
-    mut channels: Channels,
-    mut keys: mpsc::Receiver<crossterm::event::Event>,
+    (mut channels, mut keys): (Channels, mpsc::Receiver<crossterm::event::Event>),
+    panicked: &Mutex<Option<String>>,
 ) -> Result<End> {
-    let panicked = watch_panics();
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let signal = wait_for_signal();
@@ -225,10 +243,10 @@ async fn event_loop(
     }
 }
 
-/// Catches a panic in any thread or task: it is noted for the loop, which ends the dashboard
-/// cleanly. A panic of the loop's own thread restores the terminal first.
-fn watch_panics() -> Arc<Mutex<Option<String>>> {
-    let noted: Arc<Mutex<Option<String>>> = Arc::default();
+/// Catches a panic in any thread or task: it is noted in `noted` for the loop, which ends
+/// the dashboard cleanly. A panic of the loop's own thread goes on to the hook before (which
+/// restores the terminal).
+fn watch_panics(noted: &Arc<Mutex<Option<String>>>) {
     let note = noted.clone();
     let loop_thread = std::thread::current().id();
     let previous = std::panic::take_hook();
@@ -240,7 +258,6 @@ fn watch_panics() -> Arc<Mutex<Option<String>>> {
             previous(info);
         }
     }));
-    noted
 }
 
 /// Reads the terminal's events on a thread of its own (crossterm's read blocks).

@@ -88,10 +88,10 @@ impl Source {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("cannot read brewery file {}: {source}", path.display())]
+    #[error("cannot read brewery file {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}: {detail}\n  Expected a JSON array of brewery objects, or one JSON object per line.", path.display())]
     Format { path: PathBuf, detail: String },
@@ -108,9 +108,9 @@ pub fn bundled() -> Vec<Brewery> {
 
 /// Reads a JSON array, or JSON lines, of breweries.
 pub fn from_file(path: &Path) -> Result<Vec<Brewery>, SourceError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SourceError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| SourceError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let records = parse_records(&text).map_err(|detail| SourceError::Format {
         path: path.to_path_buf(),
@@ -156,13 +156,31 @@ impl Default for FetchOptions {
     }
 }
 
+/// What a fetch has to say while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Page `page` arrived; `total` records so far.
+    Page { page: usize, total: usize },
+    /// Page `page` has been asked for `waited` ago without an answer yet.
+    Waiting { page: usize, waited: Duration },
+}
+
+/// How often a slow answer is mentioned.
+const WAITING_EVERY: Duration = Duration::from_secs(3);
+
 /// Pages through `GET {base}/v1/breweries?page=N&per_page=200` until a short or empty page.
-/// `progress` is told the running total after each page.
+/// `progress` hears of each page, and of an answer that is slow to come.
 pub async fn fetch_api(
     base_url: &str,
     options: &FetchOptions,
-    mut progress: impl FnMut(usize, usize),
+    mut progress: impl FnMut(Progress),
 ) -> Result<Vec<Brewery>, SourceError> {
+    if let Err(e) = reqwest::Url::parse(base_url) {
+        return Err(SourceError::Fetch {
+            url: base_url.to_string(),
+            detail: format!("it is not a URL ({e}); give --api-url as http(s)://HOST"),
+        });
+    }
     let client = reqwest::Client::builder()
         .timeout(options.timeout)
         .user_agent(concat!("kafka-lab/", env!("CARGO_PKG_VERSION")))
@@ -174,10 +192,23 @@ pub async fn fetch_api(
     let mut all = Vec::new();
     for page in 1..=options.max_pages {
         let url = format!("{base_url}/v1/breweries?page={page}&per_page={PER_PAGE}");
-        let batch = fetch_page(&client, &url, options).await?;
+        let started = std::time::Instant::now();
+        let fetch = fetch_page(&client, &url, options);
+        tokio::pin!(fetch);
+        let mut waiting =
+            tokio::time::interval_at(tokio::time::Instant::now() + WAITING_EVERY, WAITING_EVERY);
+        let batch = loop {
+            tokio::select! {
+                batch = &mut fetch => break batch?,
+                _ = waiting.tick() => progress(Progress::Waiting { page, waited: started.elapsed() }),
+            }
+        };
         let len = batch.len();
         all.extend(batch);
-        progress(page, all.len());
+        progress(Progress::Page {
+            page,
+            total: all.len(),
+        });
         if len < PER_PAGE {
             break;
         }
@@ -208,7 +239,16 @@ async fn fetch_page(
             Ok(response) => {
                 let status = response.status();
                 if status.is_success() {
-                    let body = response.bytes().await.map_err(|e| fail(e.to_string()))?;
+                    let body = response.bytes().await.map_err(|e| {
+                        fail(if e.is_timeout() {
+                            format!(
+                                "the answer stopped coming (the whole page took over {} s)",
+                                options.timeout.as_secs()
+                            )
+                        } else {
+                            error_chain(&e)
+                        })
+                    })?;
                     return serde_json::from_slice(&body)
                         .map_err(|e| fail(format!("the answer is not a list of breweries: {e}")));
                 }
@@ -217,7 +257,8 @@ async fn fetch_page(
                     return Err(fail(format!("HTTP {status} after {attempt} attempt(s)")));
                 }
             }
-            Err(e) if last => {
+            // Only a connection that failed or timed out is worth another try.
+            Err(e) if last || !(e.is_connect() || e.is_timeout()) => {
                 return Err(fail(format!(
                     "{} after {attempt} attempt(s)",
                     error_chain(&e)

@@ -147,6 +147,10 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("producer".to_string())
         .spawn(move || {
+            assert!(
+                !crate::runtime::failpoint("producer-panic"),
+                "failpoint producer-panic"
+            );
             if running {
                 task.start();
             }

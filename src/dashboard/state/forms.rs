@@ -273,6 +273,10 @@ mod tests {
         assert!(Field::BatchSize.validate("abc").is_err());
         assert!(Field::Rate.validate("max").is_ok());
         assert!(Field::Rate.validate("0").is_err());
+        assert!(
+            Field::Rate.validate("1e-300").is_err(),
+            "a rate too small to pace"
+        );
         assert!(Field::Compression.validate("zstd").is_ok());
         assert!(Field::Partitioner.validate("murmur2_random").is_ok());
         assert!(Field::Key.validate("country").is_err());

@@ -1,0 +1,127 @@
+//! The cluster goes away under a running command: it says what is wrong while it waits, and
+//! leaves within seconds when asked to.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+
+/// Lines of a child's stream, as they come.
+fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a line containing `needle`; all lines seen so far on failure.
+fn expect(rx: &mpsc::Receiver<String>, needle: &str, timeout: Duration, seen: &mut Vec<String>) {
+    let end = std::time::Instant::now() + timeout;
+    while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    return;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("no line with `{needle}`; seen:\n{}", seen.join("\n"));
+}
+
+fn kill(cluster: &mut Cluster) {
+    if let Kind::Embedded(child) = &mut cluster.kind {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn produce_says_why_it_waits_when_the_cluster_is_gone() {
+    let mut cluster = Cluster::embedded("gone-produce", 3);
+    let mut child = cluster
+        .command(&["produce", "--rate", "200", "--flush-timeout", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let err = lines(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    expect(&out, "seq=", Duration::from_secs(30), &mut seen);
+    kill(&mut cluster);
+    expect(
+        &err,
+        "warning: no delivery report",
+        Duration::from_secs(30),
+        &mut seen,
+    );
+    interrupt(&child);
+    expect(&out, "summary: ", Duration::from_secs(30), &mut seen);
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "records were left undelivered");
+    let summary = seen.iter().find(|l| l.starts_with("summary: ")).unwrap();
+    let (sent, delivered, failed, undelivered) = summary_of(summary);
+    assert_eq!(sent, delivered + failed + undelivered, "{summary}");
+    assert!(undelivered > 0, "{summary}");
+}
+
+#[test]
+fn consume_leaves_within_seconds_when_the_cluster_is_gone() {
+    let mut cluster = Cluster::embedded("gone-consume", 3);
+    let produced = cluster.run(&["produce", "--count", "20", "--rate", "max"]);
+    assert!(produced.status.success(), "{}", stderr(&produced));
+    let mut child = cluster
+        .command(&["consume", "--from-beginning"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let err = lines(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    expect(&out, "offset=", Duration::from_secs(30), &mut seen);
+    kill(&mut cluster);
+    std::thread::sleep(Duration::from_secs(1));
+    interrupt(&child);
+    // Leaving is bounded (5 s); this only guards against a hang.
+    let status = child.wait().unwrap();
+    seen.extend(err.try_iter());
+    assert!(
+        seen.iter().any(|l| l.contains("could not commit")),
+        "{status}: {}",
+        seen.iter()
+            .filter(|l| !l.starts_with("warning: "))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(!status.success());
+    let said = seen.join("\n");
+    assert!(said.contains("read again"), "{said}");
+}
+
+fn summary_of(line: &str) -> (u64, u64, u64, u64) {
+    summary(line)
+}
