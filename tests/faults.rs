@@ -125,3 +125,30 @@ fn consume_leaves_within_seconds_when_the_cluster_is_gone() {
 fn summary_of(line: &str) -> (u64, u64, u64, u64) {
     summary(line)
 }
+
+#[test]
+fn a_topic_cannot_be_created_on_a_served_embedded_cluster_and_it_is_said_at_once() {
+    let cluster = Cluster::embedded("served", 3);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["-b", &cluster.bootstrap, "-t", "fresh-topic", "--partitions", "3"])
+        .args(["produce", "--count", "1"])
+        .current_dir(std::env::temp_dir());
+    let out = cmd.output().unwrap();
+    assert_clean_failure(&out, &["embedded cluster", "no admin API", "fresh-topic"]);
+}
+
+#[test]
+fn a_long_simulated_round_trip_still_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["--rtt-ms", "800", "produce", "--count", "3", "--rate", "max"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Each delivery waited for the simulated round trip.
+    for d in stdout(&out).lines().filter(|l| l.starts_with("seq=")) {
+        let ms: f64 = field(&logfmt(d), "latency_ms").unwrap().parse().unwrap();
+        assert!(ms >= 800.0, "{d}");
+    }
+}
