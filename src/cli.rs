@@ -47,6 +47,10 @@ pub struct DashboardArgs {
     #[arg(long)]
     pub paused: bool,
 
+    /// Consumers in the group at the start (c adds more, x removes one).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=32))]
+    pub consumers: u32,
+
     #[command(flatten)]
     pub source: SourceArgs,
 }

@@ -48,6 +48,11 @@ pub fn printable(bytes: &[u8]) -> String {
 /// Writes bytes as a logfmt field of printable text (quoted when needed); copies nothing when
 /// the bytes are plain text.
 pub fn write_logfmt_bytes(out: &mut impl std::io::Write, bytes: &[u8]) -> std::io::Result<()> {
+    // Plain ASCII needs neither quotes nor escapes: the common case, checked byte by byte.
+    let plain = |b: &u8| b.is_ascii_graphic() && !matches!(b, b'"' | b'=');
+    if !bytes.is_empty() && bytes.iter().all(plain) {
+        return out.write_all(bytes);
+    }
     match std::str::from_utf8(bytes) {
         Ok(s)
             if !s.is_empty()
@@ -68,17 +73,27 @@ pub fn write_printable_cut(
     bytes: &[u8],
     max: usize,
 ) -> std::io::Result<()> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) if !s.chars().any(char::is_control) => {
-            if s.char_indices().nth(max).is_none() {
-                return out.write_all(bytes);
-            }
-            let end = s.char_indices().nth(max - 1).map_or(0, |(i, _)| i);
-            out.write_all(&bytes[..end])?;
-            out.write_all("…".as_bytes())
+    let Ok(s) = std::str::from_utf8(bytes) else {
+        return out.write_all(shorten(&printable(bytes), max).as_bytes());
+    };
+    // Printable ASCII up to the cut: a character is a byte, and what follows is not shown.
+    let head = &bytes[..bytes.len().min(max + 1)];
+    if max > 0 && head.iter().all(|b| (0x20..0x7f).contains(b)) {
+        if bytes.len() <= max {
+            return out.write_all(bytes);
         }
-        _ => out.write_all(shorten(&printable(bytes), max).as_bytes()),
+        out.write_all(&bytes[..max - 1])?;
+        return out.write_all("…".as_bytes());
     }
+    if !s.chars().any(char::is_control) {
+        if s.char_indices().nth(max).is_none() {
+            return out.write_all(bytes);
+        }
+        let end = s.char_indices().nth(max - 1).map_or(0, |(i, _)| i);
+        out.write_all(&bytes[..end])?;
+        return out.write_all("…".as_bytes());
+    }
+    out.write_all(shorten(&printable(bytes), max).as_bytes())
 }
 
 /// Shortens to at most `max` characters, marking the cut with `…`.
@@ -124,7 +139,13 @@ mod tests {
 
     #[test]
     fn writers_match_the_allocating_forms() {
-        let cases: [&[u8]; 7] = [
+        let long_ascii = "x".repeat(300);
+        let ascii_then_binary = [b"y".repeat(200), vec![0xff, 0x01]].concat();
+        let ascii_then_control = [b"z".repeat(200), b"\n".to_vec()].concat();
+        let cases: [&[u8]; 10] = [
+            long_ascii.as_bytes(),
+            &ascii_then_binary,
+            &ascii_then_control,
             b"plain",
             b"New York",
             b"a\nb",

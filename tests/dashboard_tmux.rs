@@ -208,6 +208,11 @@ impl Tmux {
             .output()
             .ok()?;
         let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        // The shell may have become the dashboard (exec of the last command).
+        let comm = std::fs::read_to_string(format!("/proc/{shell}/comm")).unwrap_or_default();
+        if comm.trim() == "kafka-lab" {
+            return Some(shell);
+        }
         let out = Command::new("pgrep")
             .args(["-P", &shell, "kafka-lab"])
             .output()
@@ -297,4 +302,27 @@ fn a_panic_in_a_task_ends_the_dashboard_cleanly() {
     assert!(!after.contains("EXITED:0"), "{after}");
     assert!(after.contains("a task of the dashboard failed"), "{after}");
     assert!(after.contains("failpoint producer-panic"), "{after}");
+}
+
+#[test]
+fn closing_the_terminal_ends_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!("cd {} && {BIN}", dir.path().display());
+    let Some(tmux) = Tmux::start(&command, 120, 40) else {
+        return;
+    };
+    tmux.wait("the dashboard to run", Duration::from_secs(40), |s| {
+        s.contains("● running").then_some(())
+    });
+    let pid = tmux.dashboard_pid().expect("the dashboard's pid");
+    drop(tmux);
+    // The window is gone (SIGHUP, and a terminal that reads nothing): the process must end,
+    // not linger.
+    let gone = wait_for(Duration::from_secs(40), || {
+        (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+    });
+    if gone.is_none() {
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+        panic!("the dashboard (pid {pid}) was still running after its terminal closed");
+    }
 }

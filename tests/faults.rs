@@ -130,9 +130,16 @@ fn summary_of(line: &str) -> (u64, u64, u64, u64) {
 fn a_topic_cannot_be_created_on_a_served_embedded_cluster_and_it_is_said_at_once() {
     let cluster = Cluster::embedded("served", 3);
     let mut cmd = Command::new(BIN);
-    cmd.args(["-b", &cluster.bootstrap, "-t", "fresh-topic", "--partitions", "3"])
-        .args(["produce", "--count", "1"])
-        .current_dir(std::env::temp_dir());
+    cmd.args([
+        "-b",
+        &cluster.bootstrap,
+        "-t",
+        "fresh-topic",
+        "--partitions",
+        "3",
+    ])
+    .args(["produce", "--count", "1"])
+    .current_dir(std::env::temp_dir());
     let out = cmd.output().unwrap();
     assert_clean_failure(&out, &["embedded cluster", "no admin API", "fresh-topic"]);
 }
@@ -141,7 +148,9 @@ fn a_topic_cannot_be_created_on_a_served_embedded_cluster_and_it_is_said_at_once
 fn a_long_simulated_round_trip_still_starts() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
-        .args(["--rtt-ms", "800", "produce", "--count", "3", "--rate", "max"])
+        .args([
+            "--rtt-ms", "800", "produce", "--count", "3", "--rate", "max",
+        ])
         .current_dir(dir.path())
         .output()
         .unwrap();

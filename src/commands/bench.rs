@@ -136,8 +136,13 @@ fn run_one(
     input: &RunInput,
     stop: &StopFlag,
 ) -> Result<Outcome> {
-    let producer = LabProducer::new(producer_settings, &input.topic, Reports::None)
-        .context("cannot create the producer")?;
+    // Without a read-back, records need no headers: the run sends what the user measures.
+    let producer = if input.verify {
+        LabProducer::new(producer_settings, &input.topic, Reports::None)
+    } else {
+        LabProducer::untagged(producer_settings, &input.topic, Reports::None)
+    }
+    .context("cannot create the producer")?;
     let mut last_progress = Instant::now();
     let pacer = Pacer::new(input.rate);
     for n in 0..input.messages {

@@ -2,7 +2,7 @@
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -12,7 +12,7 @@ use rdkafka::Message;
 use crate::cli::{Connection, ConsumeArgs, Output};
 use crate::config::Role;
 use crate::data::sink::{RecordJson, Sink};
-use crate::kafka::consumer::{timestamp, GroupEvent, LabConsumer};
+use crate::kafka::consumer::{timestamp, GroupEvent, LabConsumer, FAST_FETCH};
 use crate::kafka::embedded::{MOCK_FETCH_SETTINGS, MOCK_GROUP_SETTINGS};
 use crate::runtime::{self, StopFlag};
 use crate::target::Target;
@@ -27,6 +27,11 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
     target
         .layers
         .builtin("client.id", "kafka-lab-consume", "built-in default");
+    target.layers.builtin(
+        FAST_FETCH.0,
+        FAST_FETCH.1,
+        "built-in default (librdkafka's 1 s pauses a fast consumer)",
+    );
     if let Some(g) = &args.group {
         target.layers.flag("group.id", g, "-g");
     }
@@ -109,8 +114,20 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
 
 /// How long leaving the group may take before `consume` gives up on it.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Output is written in bursts, at least this often.
-const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Output is written in bursts, at least this often (milliseconds).
+const FLUSH_EVERY_MS: u64 = 100;
+
+/// A monotonic clock in milliseconds, read cheaply enough for every record (the coarse clock:
+/// a few milliseconds of resolution are plenty to pace flushes).
+fn coarse_ms() -> u64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid out-pointer for a clock that always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &raw mut t) };
+    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+}
 
 /// Reads records and writes them out; offsets are stored only once their lines are out.
 struct Reader {
@@ -130,14 +147,15 @@ impl Reader {
         let topic_field = logfmt(&self.topic);
         // The highest offset written per partition since the last flush.
         let mut pending: Vec<(i32, i64)> = Vec::new();
-        let mut last_flush = Instant::now();
+        let mut next_flush = coarse_ms() + FLUSH_EVERY_MS;
+        let mut line: Vec<u8> = Vec::with_capacity(1024);
         let mut n = 0u64;
         while self.count.is_none_or(|c| n < c) && !self.stop.raised() {
             let Some(received) = consumer.poll(Duration::from_millis(100)) else {
                 if !self.flush(&mut out, &mut pending, consumer)? {
                     return Ok(n);
                 }
-                last_flush = Instant::now();
+                next_flush = coarse_ms() + FLUSH_EVERY_MS;
                 continue;
             };
             let m = match received {
@@ -156,12 +174,16 @@ impl Reader {
                 s.write(&RecordJson::of_message(&m))
                     .with_context(|| format!("cannot write to {}", s.path().display()))?;
             }
-            let written = match self.output {
-                Output::Text => write_text(&mut out, &m, &topic_field),
-                Output::Json => serde_json::to_writer(&mut out, &RecordJson::of_message(&m))
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| out.write_all(b"\n")),
-            };
+            // A line is made in memory, then written at once: many small writes cost more.
+            line.clear();
+            match self.output {
+                Output::Text => write_text(&mut line, &m, &topic_field)?,
+                Output::Json => {
+                    serde_json::to_writer(&mut line, &RecordJson::of_message(&m))?;
+                    line.push(b'\n');
+                }
+            }
+            let written = out.write_all(&line);
             if closed(written)? {
                 return Ok(n);
             }
@@ -170,11 +192,11 @@ impl Reader {
                 None => pending.push((m.partition(), m.offset())),
             }
             n += 1;
-            if last_flush.elapsed() >= FLUSH_EVERY {
+            if coarse_ms() >= next_flush {
                 if !self.flush(&mut out, &mut pending, consumer)? {
                     return Ok(n);
                 }
-                last_flush = Instant::now();
+                next_flush = coarse_ms() + FLUSH_EVERY_MS;
             }
         }
         self.flush(&mut out, &mut pending, consumer)?;

@@ -7,10 +7,13 @@
 //! said on stderr and makes the exit code non-zero.
 
 pub mod actors;
+mod measure;
 pub mod protocol;
 pub mod session;
 pub mod settings;
 pub mod state;
+
+pub use measure::{measure, Measured};
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +26,7 @@ use tokio::sync::mpsc;
 use crate::cli::{Connection, DashboardArgs};
 use crate::config::{Layers, Role};
 use crate::data::sink::SharedSink;
+use crate::kafka::consumer::FAST_FETCH;
 use crate::kafka::embedded::EmbeddedCluster;
 use crate::runtime::{load_dataset, wait_for_signal, Signal};
 use crate::target::Target;
@@ -32,6 +36,9 @@ use settings::{GroupSettings, ProducerSettings};
 use state::{App, ClusterInfo};
 
 const FRAME: Duration = Duration::from_millis(33);
+/// A running producer's screen gets a frame at least this often (every third tick: ten or
+/// more a second).
+const REDRAW_EVERY: Duration = Duration::from_millis(80);
 
 /// Why the loop ended, besides a key.
 enum End {
@@ -42,12 +49,7 @@ enum End {
 
 pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     let target = Target::connect(c, Role::Producer)?;
-    let mut producer_layers = target.layers.clone();
-    producer_layers.builtin("client.id", "kafka-lab-producer", "dashboard");
-    // The consumers' settings: the group and new records only (group settings come later).
-    let mut base_layers = target.layers.clone();
-    base_layers.builtin("auto.offset.reset", "latest", "dashboard");
-    base_layers.builtin("group.id", args.group.clone(), "dashboard (-g)");
+    let (producer_layers, base_layers) = client_layers(&target, args);
     if c.print_config {
         for settings in [
             producer_layers.resolve(Role::Producer)?,
@@ -78,6 +80,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         &mut session,
         (channels, key_rx),
         &panicked,
+        |_, _| true,
     )
     .await;
 
@@ -89,7 +92,9 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     reading.store(false, Ordering::SeqCst);
     let last_run = session.shut_down().await;
     ratatui::restore();
-    let _ = input.join();
+    // Not joined: when the terminal is gone (a closed window, SIGHUP) crossterm's read may
+    // never return; the thread ends with the process.
+    drop(input);
     if let Some(ended) = &last_run {
         println!("kafka-lab: {ended}");
     }
@@ -106,6 +111,22 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
              the producer was flushed and the consumers left the group."
         ),
     }
+}
+
+/// The producer's layers, and the consumers' (the group and new records only; the panel's
+/// group settings come later).
+fn client_layers(target: &Target, args: &DashboardArgs) -> (Layers, Layers) {
+    let mut producer_layers = target.layers.clone();
+    producer_layers.builtin("client.id", "kafka-lab-producer", "dashboard");
+    let mut base_layers = target.layers.clone();
+    base_layers.builtin("auto.offset.reset", "latest", "dashboard");
+    base_layers.builtin("group.id", args.group.clone(), "dashboard (-g)");
+    base_layers.builtin(
+        FAST_FETCH.0,
+        FAST_FETCH.1,
+        "dashboard (read as fast as possible)",
+    );
+    (producer_layers, base_layers)
 }
 
 /// What the actors and the session's background work send to the loop.
@@ -189,23 +210,30 @@ async fn start(
         kafka_tx,
         outcome_tx,
     };
-    let first = app.reserve_member();
-    session.add_member(first);
+    for _ in 0..args.consumers {
+        let id = app.reserve_member();
+        session.add_member(id);
+    }
     Ok((app, session, Channels { kafka, outcomes }))
 }
 
 /// Folds events into the app and draws, until a quit, a signal or a panic.
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+async fn event_loop<B: ratatui::backend::Backend>(
+    terminal: &mut ratatui::Terminal<B>,
     app: &mut App,
     session: &mut Session,
     (mut channels, mut keys): (Channels, mpsc::Receiver<crossterm::event::Event>),
     panicked: &Mutex<Option<String>>,
-) -> Result<End> {
+    mut on_frame: impl FnMut(&App, Duration) -> bool,
+) -> Result<End>
+where
+    B::Error: Send + Sync + 'static,
+{
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let signal = wait_for_signal();
     tokio::pin!(signal);
+    let mut last_draw = std::time::Instant::now();
     loop {
         let events: Vec<Event> = tokio::select! {
             Some(event) = channels.kafka.recv() => {
@@ -223,9 +251,16 @@ async fn event_loop(
                 if let Some(panic) = panicked.lock().unwrap().take() {
                     return Ok(End::Panic(panic));
                 }
-                if app.dirty {
+                // While records flow the figures move: at least ten frames a second.
+                let stale = last_draw.elapsed() >= REDRAW_EVERY && app.producer_running();
+                if app.dirty || stale {
+                    let began = std::time::Instant::now();
+                    last_draw = began;
                     terminal.draw(|f| crate::ui::render(f, app)).context("drawing")?;
                     app.dirty = false;
+                    if !on_frame(app, began.elapsed()) {
+                        return Ok(End::Quit);
+                    }
                 }
                 Vec::new()
             }

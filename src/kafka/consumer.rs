@@ -16,6 +16,11 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use crate::config::ClientSettings;
 use crate::kafka::cluster::ErrorLatch;
 
+/// librdkafka (since 2.1) stops fetching a partition for `fetch.queue.backoff.ms` (1 s by
+/// default) whenever its local queue holds more than `queued.min.messages`: a consumer that
+/// keeps up then idles half the time. kafka-lab's consumers read as fast as they can.
+pub const FAST_FETCH: (&str, &str) = ("fetch.queue.backoff.ms", "10");
+
 /// A record as received, with the metadata kafka-lab shows, owned (to be kept).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumedRecord {

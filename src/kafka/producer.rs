@@ -136,6 +136,8 @@ pub struct DeliveryContext {
     stamps: Box<[AtomicU64]>,
     sent: AtomicU64,
     state: Mutex<State>,
+    /// Keep the ledger (for a read-back of tagged records).
+    ledger: bool,
     reports: Reports,
     pub errors: ErrorLatch,
 }
@@ -194,7 +196,9 @@ impl ProducerContext for DeliveryContext {
         totals.last_report = Some(now);
         match error {
             None => {
-                state.ledger.acknowledged(seq, partition, offset);
+                if self.ledger {
+                    state.ledger.acknowledged(seq, partition, offset);
+                }
                 totals.delivered += 1;
                 match totals.by_partition.get_mut(&partition) {
                     Some(n) => *n += 1,
@@ -213,7 +217,9 @@ impl ProducerContext for DeliveryContext {
                     totals.undelivered += 1;
                     totals.undelivered_in_flight += u64::from(in_flight);
                 } else {
-                    state.ledger.failed(seq);
+                    if self.ledger {
+                        state.ledger.failed(seq);
+                    }
                     totals.failed += 1;
                     let text = e.to_string();
                     match totals.errors.get_mut(&text) {
@@ -277,6 +283,8 @@ pub struct LabProducer {
     /// Tags every record of this producer (header `kafka-lab-run`), so that a read-back can
     /// tell its records from others'.
     run_tag: String,
+    /// Records carry the run tag and sequence headers, for a read-back.
+    tagged: bool,
     /// Sends since the last poll.
     unpolled: std::cell::Cell<u32>,
 }
@@ -324,10 +332,30 @@ pub struct Closed {
 }
 
 impl LabProducer {
+    /// A producer whose records carry the run tag and sequence headers, so that a read-back
+    /// can account for every one.
     pub fn new(
         settings: &ClientSettings,
         topic: &str,
         reports: Reports,
+    ) -> Result<LabProducer, KafkaError> {
+        Self::create(settings, topic, reports, true)
+    }
+
+    /// A producer whose records carry no headers: nothing to read back, nothing extra sent.
+    pub fn untagged(
+        settings: &ClientSettings,
+        topic: &str,
+        reports: Reports,
+    ) -> Result<LabProducer, KafkaError> {
+        Self::create(settings, topic, reports, false)
+    }
+
+    fn create(
+        settings: &ClientSettings,
+        topic: &str,
+        reports: Reports,
+        tagged: bool,
     ) -> Result<LabProducer, KafkaError> {
         let mut config = settings.client_config();
         if settings.get("statistics.interval.ms").is_none() {
@@ -350,6 +378,7 @@ impl LabProducer {
             stamps: (0..slots).map(|_| AtomicU64::new(0)).collect(),
             sent: AtomicU64::new(0),
             state: Mutex::new(State::default()),
+            ledger: tagged,
             reports,
             errors: ErrorLatch::default(),
         };
@@ -366,6 +395,7 @@ impl LabProducer {
             inner,
             topic: topic.to_string(),
             run_tag,
+            tagged,
             unpolled: std::cell::Cell::new(0),
         })
     }
@@ -382,20 +412,20 @@ impl LabProducer {
     /// Queues one record; while librdkafka's queue is full, serves delivery reports until
     /// there is room.
     pub fn send(&self, seq: u64, key: Option<&str>, payload: &[u8]) -> Result<(), KafkaError> {
-        let mut digits = [0u8; 20];
-        let seq_text = decimal(seq, &mut digits);
-        let headers = OwnedHeaders::new_with_capacity(2)
-            .insert(Header {
-                key: RUN_HEADER,
-                value: Some(self.run_tag.as_bytes()),
-            })
-            .insert(Header {
-                key: SEQ_HEADER,
-                value: Some(seq_text),
-            });
-        let mut record = BaseRecord::with_opaque_to(&self.topic, seq as usize)
-            .payload(payload)
-            .headers(headers);
+        let mut record = BaseRecord::with_opaque_to(&self.topic, seq as usize).payload(payload);
+        if self.tagged {
+            let mut digits = [0u8; 20];
+            let headers = OwnedHeaders::new_with_capacity(2)
+                .insert(Header {
+                    key: RUN_HEADER,
+                    value: Some(self.run_tag.as_bytes()),
+                })
+                .insert(Header {
+                    key: SEQ_HEADER,
+                    value: Some(decimal(seq, &mut digits)),
+                });
+            record = record.headers(headers);
+        }
         if let Some(k) = key {
             record = record.key(k);
         }

@@ -11,6 +11,7 @@ use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::config::ClientSettings;
+use crate::kafka::consumer::FAST_FETCH;
 use crate::stats::{Accounting, PartitionAccount};
 
 pub const RUN_HEADER: &str = "kafka-lab-run";
@@ -198,7 +199,8 @@ pub fn read_back(
         .set("group.id", "kafka-lab-verify")
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
-        .set("auto.offset.reset", "earliest");
+        .set("auto.offset.reset", "earliest")
+        .set(FAST_FETCH.0, FAST_FETCH.1);
     let consumer: BaseConsumer = config.create().map_err(|e| e.to_string())?;
     let mut tally = Tally::new(ledger);
     let mut ends: BTreeMap<i32, i64> = BTreeMap::new();

@@ -216,6 +216,11 @@ impl Task {
     /// Flushes (bounded), closes, and notes how it went: every report that arrived counts;
     /// what is left is purged and counted undelivered.
     fn finish(&mut self) {
+        self.end_run(true);
+    }
+
+    /// Ends the run; `read_back` starts its read-back (not worth it when the dashboard quits).
+    fn end_run(&mut self, read_back: bool) {
         if let Some(p) = self.producer.take() {
             p.flush(FLUSH_TIMEOUT);
             let live = p.take_live();
@@ -240,7 +245,7 @@ impl Task {
             let _ = self
                 .events
                 .blocking_send(KafkaEvent::RunEnded(Box::new(report)));
-            if closed.totals.delivered > 0 {
+            if read_back && closed.totals.delivered > 0 {
                 self.verify(run_tag, closed.ledger);
             }
         }
@@ -304,7 +309,7 @@ impl Task {
                     self.start();
                 }
                 Ok(ProducerCommand::Shutdown) | Err(RecvTimeoutError::Disconnected) => {
-                    self.finish();
+                    self.end_run(false);
                     self.state = ProducerState::Stopped;
                     return self.run_ended.take().or(self.last_ended.take());
                 }

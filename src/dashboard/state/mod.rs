@@ -310,12 +310,7 @@ impl App {
         match action {
             Action::Help => self.modal = Modal::Help,
             Action::ToggleProducer => {
-                let running = self
-                    .producer
-                    .snapshot
-                    .as_ref()
-                    .is_some_and(|s| s.state == ProducerState::Running);
-                return vec![if running {
+                return vec![if self.producer_running() {
                     Command::StopProducer
                 } else {
                     Command::StartProducer
@@ -612,6 +607,13 @@ impl App {
             }
         }
         rows
+    }
+
+    pub fn producer_running(&self) -> bool {
+        self.producer
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.state == ProducerState::Running)
     }
 
     /// The cluster looks unwell: an error was seen lately by the producer or a member.

@@ -1,0 +1,138 @@
+//! The dashboard's producer at --rate max against headless `bench` with the same settings and
+//! the same work: with no consumer against `bench` alone; with one consumer against `bench`
+//! while a `kafka-lab consume` reads along. The screen redraws meanwhile and a key is pressed
+//! twice a second.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use kafka_lab::cli::Cli;
+
+use crate::common::{median, rate, table, Lab, Options, PROPERTIES};
+use crate::produce::kafka_lab_bench;
+
+/// `bench` while a consumer of a new group reads the topic along.
+fn bench_with_consumer(lab: &Lab, topic: &str, n: u64, round: usize) -> Result<f64> {
+    let mut consumer = lab
+        .kafka_lab(topic)
+        .args([
+            "consume",
+            "-g",
+            &format!("speed-along-{round}-{}", std::process::id()),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // Reading along once the group has its partitions.
+    let stderr = consumer.stderr.take().context("stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        if line?.contains("assigned partitions") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    let bench = kafka_lab_bench(lab, topic, n, &[]);
+    let _ = consumer.kill();
+    let _ = consumer.wait();
+    bench
+}
+
+pub fn run(options: &Options, lab: &Lab) -> Result<()> {
+    let topic = lab.topic("dashboard")?;
+    let n = options.dashboard_records;
+    println!(
+        "Dashboard: its producer at --rate max, drawing 200 x 50 off-screen, until {} records; against bench with the same settings (brewery JSON values)",
+        rate(n as f64)
+    );
+    let mut args = vec![
+        "kafka-lab".to_string(),
+        "-b".into(),
+        lab.bootstrap.clone(),
+        "-t".into(),
+        topic.clone(),
+    ];
+    for (k, v) in PROPERTIES {
+        args.extend(["-X".into(), format!("{k}={v}")]);
+    }
+    args.extend([
+        "--rate".into(),
+        "max".into(),
+        "-g".into(),
+        format!("speed-{}", std::process::id()),
+    ]);
+    let with_consumer = Cli::parse_from(&args);
+    args.extend(["--consumers".into(), "0".into()]);
+    let producer_only = Cli::parse_from(&args);
+    let runtime = tokio::runtime::Runtime::new()?;
+    let measure = |cli: &Cli| {
+        runtime.block_on(kafka_lab::dashboard::measure(
+            &cli.connection,
+            &cli.dashboard,
+            n,
+            (200, 50),
+        ))
+    };
+    let mut columns: [Vec<f64>; 4] = Default::default();
+    let mut rows = Vec::new();
+    let mut rss = Vec::new();
+    for round in 1..=options.rounds {
+        let bench = kafka_lab_bench(lab, &topic, n, &[])?;
+        let alone = measure(&producer_only)?;
+        let reading_along = bench_with_consumer(lab, &topic, n, round)?;
+        let full = measure(&with_consumer)?;
+        for (column, f) in columns.iter_mut().zip([
+            bench,
+            alone.records_per_sec,
+            reading_along,
+            full.records_per_sec,
+        ]) {
+            column.push(f);
+        }
+        let peak = full.rss_mb.iter().map(|(_, mb)| *mb).fold(0.0, f64::max);
+        rss.clone_from(&full.rss_mb);
+        rows.push(vec![
+            round.to_string(),
+            rate(bench),
+            rate(alone.records_per_sec),
+            rate(reading_along),
+            rate(full.records_per_sec),
+            format!("{:.1}", full.frames as f64 / full.seconds),
+            format!("{:.1}", full.key_ms.p99),
+            format!("{:.2}", full.frame_ms.p99),
+            format!("{peak:.0}"),
+        ]);
+    }
+    table(
+        &[
+            "round",
+            "bench",
+            "dashboard, 0 consumers",
+            "bench + a consumer",
+            "dashboard, 1 consumer",
+            "frames/s",
+            "key p99 ms",
+            "frame p99 ms",
+            "RSS peak MB",
+        ],
+        &rows,
+    );
+    let m: Vec<f64> = columns.iter().map(|c| median(c)).collect();
+    println!(
+        "  ratio (median): dashboard / bench = {:.2} with no consumer, {:.2} with one consumer reading along",
+        m[1] / m[0],
+        m[3] / m[2]
+    );
+    if let (Some(first), Some(last)) = (rss.first(), rss.last()) {
+        println!(
+            "  RSS of the last run: {:.0} MB after {} records, {:.0} MB after {} (the process also holds the off-screen terminal)\n",
+            first.1,
+            rate(first.0 as f64),
+            last.1,
+            rate(last.0 as f64)
+        );
+    }
+    Ok(())
+}

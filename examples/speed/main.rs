@@ -1,0 +1,51 @@
+//! How fast kafka-lab is next to what it measures: kafka-lab's producer against a bare
+//! rdkafka loop written here, its consumer against kcat, the dashboard's producer against
+//! headless `bench`, and the dashboard's frame time. Rounds interleave on the same cluster,
+//! with the same properties and the same record shape; each figure is printed, then the median
+//! ratio. Run it with `scripts/speed` (which builds first), or:
+//!
+//!   cargo build --release && cargo run --release --example speed -- [OPTIONS]
+//!
+//! Options: `-b HOST:PORT` (a broker; default: a `kafka-lab cluster` started here),
+//! `--rounds N` (3), `--records N` (300000 per producer run), `--consume-records N` (1000000),
+//! `--dashboard-records N` (3000000), `--only produce,consume,dashboard,render`.
+
+#[path = "../../tests/common/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
+
+mod common;
+mod consume;
+mod dashboard;
+mod produce;
+mod render;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let run = || -> anyhow::Result<()> {
+        let options = common::Options::parse(std::env::args().skip(1))?;
+        let cluster = common::Lab::start(&options)?;
+        println!("{}\n", cluster.describe());
+        if options.wants("produce") {
+            produce::run(&options, &cluster)?;
+        }
+        if options.wants("consume") {
+            consume::run(&options, &cluster)?;
+        }
+        if options.wants("dashboard") {
+            dashboard::run(&options, &cluster)?;
+        }
+        if options.wants("render") {
+            render::run();
+        }
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
