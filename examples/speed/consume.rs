@@ -134,6 +134,7 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
             "kcat -f '%p %o %k %s'",
             "kafka-lab json",
             "kcat -J",
+            "kcat -G, text",
             "kafka-lab to 1st ms",
             "kcat -G to 1st ms",
         ],

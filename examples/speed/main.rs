@@ -23,6 +23,16 @@ mod render;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The bare loop runs in a process of its own, as kafka-lab does: both pay the same start.
+    if std::env::args().nth(1).as_deref() == Some(produce::BARE_LOOP) {
+        return match produce::bare_loop_process(&std::env::args().skip(2).collect::<Vec<_>>()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let run = || -> anyhow::Result<()> {
         let options = common::Options::parse(std::env::args().skip(1))?;
         let cluster = common::Lab::start(&options)?;

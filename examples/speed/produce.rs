@@ -119,6 +119,45 @@ pub fn bare_loop(
     Ok(delivered as f64 / (last - started).as_secs_f64())
 }
 
+/// The argument that makes this program run one bare loop and print its records/s.
+pub const BARE_LOOP: &str = "--bare-loop";
+
+/// `--bare-loop BOOTSTRAP TOPIC RECORDS HEADERS(true|false)`.
+pub fn bare_loop_process(args: &[String]) -> Result<()> {
+    let [bootstrap, topic, n, headers] = args else {
+        bail!("{BARE_LOOP} BOOTSTRAP TOPIC RECORDS HEADERS");
+    };
+    let r = bare_loop(
+        bootstrap,
+        topic,
+        n.parse()?,
+        headers == "true",
+        &Shape::new(),
+    )?;
+    println!("{r}");
+    Ok(())
+}
+
+/// The bare loop's records/s, run as a process of its own.
+fn bare(lab: &Lab, topic: &str, n: u64, headers: bool) -> Result<f64> {
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .args([
+            BARE_LOOP,
+            &lab.bootstrap,
+            topic,
+            &n.to_string(),
+            &headers.to_string(),
+        ])
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "the bare loop failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
+}
+
 /// `kafka-lab bench`'s records/s for the same run.
 pub fn kafka_lab_bench(lab: &Lab, topic: &str, n: u64, extra: &[&str]) -> Result<f64> {
     let mut cmd = lab.kafka_lab(topic);
@@ -154,7 +193,6 @@ pub fn kafka_lab_bench(lab: &Lab, topic: &str, n: u64, extra: &[&str]) -> Result
 }
 
 pub fn run(options: &Options, lab: &Lab) -> Result<()> {
-    let shape = Shape::new();
     let topic = lab.topic("produce")?;
     let n = options.records;
     println!(
@@ -163,16 +201,16 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
         options.rounds
     );
     // One unmeasured run each, so that connections and the topic's metadata are warm.
-    bare_loop(&lab.bootstrap, &topic, n / 10, true, &shape)?;
+    bare(lab, &topic, n / 10, true)?;
     kafka_lab_bench(lab, &topic, n / 10, &["--no-verify"])?;
     let mut columns: [Vec<f64>; 4] = Default::default();
     let mut rows = Vec::new();
     for round in 1..=options.rounds {
         let figures = [
             kafka_lab_bench(lab, &topic, n, &[])?,
-            bare_loop(&lab.bootstrap, &topic, n, true, &shape)?,
+            bare(lab, &topic, n, true)?,
             kafka_lab_bench(lab, &topic, n, &["--no-verify"])?,
-            bare_loop(&lab.bootstrap, &topic, n, false, &shape)?,
+            bare(lab, &topic, n, false)?,
         ];
         let mut row = vec![round.to_string()];
         for (column, f) in columns.iter_mut().zip(figures) {

@@ -17,10 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{
-    BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig,
-};
+use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext, PurgeConfig};
 use rdkafka::statistics::Statistics;
 use rdkafka::Message;
 
@@ -208,9 +205,12 @@ impl ProducerContext for DeliveryContext {
                 }
                 totals.delivered_bytes += bytes;
                 totals.latency.record(latency);
-                state.interval.count += 1;
-                state.interval.bytes += bytes;
-                state.interval.latency.record(latency);
+                // Only a live view takes intervals.
+                if matches!(self.reports, Reports::Latest(_)) {
+                    state.interval.count += 1;
+                    state.interval.bytes += bytes;
+                    state.interval.latency.record(latency);
+                }
             }
             Some(e) => {
                 if let Some(in_flight) = purged(e) {
@@ -279,6 +279,9 @@ const MAX_QUEUED: usize = 1 << 22;
 
 pub struct LabProducer {
     inner: BaseProducer<DeliveryContext>,
+    /// librdkafka's handle of the topic, made once: sending by name would look the topic up
+    /// and copy its name for every record.
+    rkt: TopicHandle,
     topic: String,
     /// Tags every record of this producer (header `kafka-lab-run`), so that a read-back can
     /// tell its records from others'.
@@ -382,7 +385,8 @@ impl LabProducer {
             reports,
             errors: ErrorLatch::default(),
         };
-        let inner = config.create_with_context(context)?;
+        let inner: BaseProducer<DeliveryContext> = config.create_with_context(context)?;
+        let rkt = TopicHandle::new(&inner, topic)?;
         let run_tag = format!(
             "{}-{}",
             std::process::id(),
@@ -393,6 +397,7 @@ impl LabProducer {
         );
         Ok(LabProducer {
             inner,
+            rkt,
             topic: topic.to_string(),
             run_tag,
             tagged,
@@ -412,35 +417,22 @@ impl LabProducer {
     /// Queues one record; while librdkafka's queue is full, serves delivery reports until
     /// there is room.
     pub fn send(&self, seq: u64, key: Option<&str>, payload: &[u8]) -> Result<(), KafkaError> {
-        let mut record = BaseRecord::with_opaque_to(&self.topic, seq as usize).payload(payload);
-        if self.tagged {
-            let mut digits = [0u8; 20];
-            let headers = OwnedHeaders::new_with_capacity(2)
-                .insert(Header {
-                    key: RUN_HEADER,
-                    value: Some(self.run_tag.as_bytes()),
-                })
-                .insert(Header {
-                    key: SEQ_HEADER,
-                    value: Some(decimal(seq, &mut digits)),
-                });
-            record = record.headers(headers);
-        }
-        if let Some(k) = key {
-            record = record.key(k);
-        }
+        let mut digits = [0u8; 20];
+        let mut headers = self.tagged.then(|| {
+            RawHeaders::new(&[
+                (RUN_HEADER, self.run_tag.as_bytes()),
+                (SEQ_HEADER, decimal(seq, &mut digits)),
+            ])
+        });
         let context = self.context();
         let slot = &context.stamps[(seq % context.stamps.len() as u64) as usize];
         loop {
             let now = context.epoch.elapsed();
             slot.store(now.as_nanos() as u64, Ordering::Relaxed);
-            match self.inner.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    self.inner.poll(Duration::from_millis(1));
-                }
-                Err((e, _)) => return Err(e),
+            match self.produce(seq, key, payload, &mut headers) {
+                RDKafkaErrorCode::NoError => break,
+                RDKafkaErrorCode::QueueFull => self.inner.poll(Duration::from_millis(1)),
+                e => return Err(KafkaError::MessageProduction(e)),
             }
         }
         if context.sent.fetch_add(1, Ordering::Relaxed) == 0 {
@@ -456,6 +448,55 @@ impl LabProducer {
             self.unpolled.set(unpolled);
         }
         Ok(())
+    }
+
+    /// One `rd_kafka_producev` with the topic handle; on success librdkafka owns the headers.
+    fn produce(
+        &self,
+        seq: u64,
+        key: Option<&str>,
+        payload: &[u8],
+        headers: &mut Option<RawHeaders>,
+    ) -> RDKafkaErrorCode {
+        use rdkafka_sys::rd_kafka_vtype_t::{
+            RD_KAFKA_VTYPE_END, RD_KAFKA_VTYPE_HEADERS, RD_KAFKA_VTYPE_KEY,
+            RD_KAFKA_VTYPE_MSGFLAGS, RD_KAFKA_VTYPE_OPAQUE, RD_KAFKA_VTYPE_PARTITION,
+            RD_KAFKA_VTYPE_RKT, RD_KAFKA_VTYPE_VALUE,
+        };
+        let (key_ptr, key_len) = key.map_or((std::ptr::null(), 0), |k| (k.as_ptr(), k.len()));
+        let headers_ptr = headers.as_ref().map_or(std::ptr::null_mut(), |h| h.0);
+        // SAFETY: a live producer and topic handle; librdkafka copies the key and value
+        // (MSG_F_COPY) before returning, and takes the headers only when it succeeds (then
+        // they are forgotten here). The opaque is a number, never dereferenced.
+        let err = unsafe {
+            rdkafka_sys::rd_kafka_producev(
+                self.inner.client().native_ptr(),
+                RD_KAFKA_VTYPE_RKT,
+                self.rkt.0,
+                RD_KAFKA_VTYPE_PARTITION,
+                -1i32,
+                RD_KAFKA_VTYPE_MSGFLAGS,
+                rdkafka_sys::RD_KAFKA_MSG_F_COPY,
+                RD_KAFKA_VTYPE_VALUE,
+                payload.as_ptr(),
+                payload.len(),
+                RD_KAFKA_VTYPE_KEY,
+                key_ptr,
+                key_len,
+                RD_KAFKA_VTYPE_OPAQUE,
+                seq as usize as *mut std::ffi::c_void,
+                RD_KAFKA_VTYPE_HEADERS,
+                headers_ptr,
+                RD_KAFKA_VTYPE_END,
+            )
+        };
+        let code = RDKafkaErrorCode::from(err);
+        if code == RDKafkaErrorCode::NoError {
+            if let Some(h) = headers.take() {
+                h.given();
+            }
+        }
+        code
     }
 
     /// Serves delivery reports for `d`: how to wait between paced sends.
@@ -578,6 +619,81 @@ impl LabProducer {
             }
         }
         out
+    }
+}
+
+/// A record's headers as librdkafka holds them; destroyed when dropped unless given to a
+/// record.
+struct RawHeaders(*mut rdkafka_sys::rd_kafka_headers_t);
+
+impl RawHeaders {
+    fn new(headers: &[(&str, &[u8])]) -> RawHeaders {
+        // SAFETY: a fresh list, and names and values that live through each call (librdkafka
+        // copies them).
+        unsafe {
+            let list = rdkafka_sys::rd_kafka_headers_new(headers.len());
+            for (name, value) in headers {
+                rdkafka_sys::rd_kafka_header_add(
+                    list,
+                    name.as_ptr().cast(),
+                    name.len() as isize,
+                    value.as_ptr().cast(),
+                    value.len() as isize,
+                );
+            }
+            RawHeaders(list)
+        }
+    }
+
+    /// A record took the headers: librdkafka frees them with it.
+    fn given(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for RawHeaders {
+    fn drop(&mut self) {
+        // SAFETY: a list made by rd_kafka_headers_new that no record took.
+        unsafe { rdkafka_sys::rd_kafka_headers_destroy(self.0) };
+    }
+}
+
+/// A topic handle of librdkafka's, released when dropped.
+struct TopicHandle(*mut rdkafka_sys::rd_kafka_topic_t);
+
+// SAFETY: librdkafka's topic handles may be used from any thread.
+unsafe impl Send for TopicHandle {}
+
+impl TopicHandle {
+    fn new(
+        producer: &BaseProducer<DeliveryContext>,
+        topic: &str,
+    ) -> Result<TopicHandle, KafkaError> {
+        let name = std::ffi::CString::new(topic)
+            .map_err(|_| KafkaError::ClientCreation(format!("topic name {topic:?} holds a NUL")))?;
+        // SAFETY: a live client and a NUL-terminated name; a null configuration means the
+        // client's defaults.
+        let rkt = unsafe {
+            rdkafka_sys::rd_kafka_topic_new(
+                producer.client().native_ptr(),
+                name.as_ptr(),
+                std::ptr::null_mut(),
+            )
+        };
+        if rkt.is_null() {
+            return Err(KafkaError::ClientCreation(format!(
+                "librdkafka refused a handle for topic {topic}"
+            )));
+        }
+        Ok(TopicHandle(rkt))
+    }
+}
+
+impl Drop for TopicHandle {
+    fn drop(&mut self) {
+        // SAFETY: made by rd_kafka_topic_new, released once; records in flight hold their own
+        // references.
+        unsafe { rdkafka_sys::rd_kafka_topic_destroy(self.0) };
     }
 }
 
