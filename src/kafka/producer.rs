@@ -117,6 +117,10 @@ impl Ring {
 #[derive(Debug, Default)]
 struct State {
     totals: RunTotals,
+    /// The latest report's `clock` reading (0: none yet).
+    last_report: u64,
+    /// The first send's `clock` reading (0: none yet).
+    first_send: u64,
     ledger: Ledger,
     interval: Interval,
     ring: Ring,
@@ -125,9 +129,12 @@ struct State {
 
 pub struct DeliveryContext {
     topic: String,
-    /// The clock send times are kept on.
-    epoch: Instant,
-    /// The send time of record `seq` (nanoseconds since `epoch`) at `seq % stamps.len()`.
+    /// The clock send times and report times are read on: the CPU's counter where it is
+    /// steady (a few nanoseconds a read, twice a record), the monotonic clock otherwise.
+    clock: quanta::Clock,
+    /// A moment on both clocks, to turn a counter reading into an `Instant`.
+    epoch: (Instant, u64),
+    /// The send time of record `seq` (a `clock` reading) at `seq % stamps.len()`.
     /// librdkafka holds at most `queue.buffering.max.messages` records until their report is
     /// served, so a slot is never reused before its record's report.
     stamps: Box<[AtomicU64]>,
@@ -160,6 +167,23 @@ impl ClientContext for DeliveryContext {
     }
 }
 
+impl DeliveryContext {
+    /// A `clock` reading as an `Instant`; None for 0 (not read yet).
+    fn instant(&self, raw: u64) -> Option<Instant> {
+        let (at, raw_at) = self.epoch;
+        (raw != 0).then(|| at + self.clock.delta(raw_at, raw))
+    }
+
+    /// The totals with the count sent and the first and last times filled in.
+    fn totals(&self, state: &State) -> RunTotals {
+        let mut totals = state.totals.clone();
+        totals.sent = self.sent.load(Ordering::Relaxed);
+        totals.first_send = self.instant(state.first_send);
+        totals.last_report = self.instant(state.last_report);
+        totals
+    }
+}
+
 /// A purged record never got an answer: it is undelivered, not failed.
 fn purged(e: &KafkaError) -> Option<bool> {
     match e.rdkafka_error_code() {
@@ -173,13 +197,10 @@ impl ProducerContext for DeliveryContext {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
-        let now = Instant::now();
+        let now = self.clock.raw();
         let seq = seq as u64;
-        let sent_ns =
-            self.stamps[(seq % self.stamps.len() as u64) as usize].load(Ordering::Relaxed);
-        let latency = now
-            .saturating_duration_since(self.epoch)
-            .saturating_sub(Duration::from_nanos(sent_ns));
+        let sent = self.stamps[(seq % self.stamps.len() as u64) as usize].load(Ordering::Relaxed);
+        let latency = self.clock.delta(sent, now);
         let (message, error) = match result {
             Ok(m) => (m, None),
             Err((e, m)) => (m, Some(e)),
@@ -189,8 +210,8 @@ impl ProducerContext for DeliveryContext {
         let bytes = message.payload_len() as u64;
         let mut state = self.state.lock().unwrap();
         let state = &mut *state;
+        state.last_report = now;
         let totals = &mut state.totals;
-        totals.last_report = Some(now);
         match error {
             None => {
                 if self.ledger {
@@ -298,9 +319,7 @@ pub struct ProducerWatch(std::sync::Arc<DeliveryContext>);
 
 impl ProducerWatch {
     pub fn totals(&self) -> RunTotals {
-        let mut totals = self.0.state.lock().unwrap().totals.clone();
-        totals.sent = self.0.sent.load(Ordering::Relaxed);
-        totals
+        self.0.totals(&self.0.state.lock().unwrap())
     }
 
     pub fn last_error(&self) -> Option<String> {
@@ -375,9 +394,11 @@ impl LabProducer {
             config.set("queue.buffering.max.messages", MAX_QUEUED.to_string());
         }
         let slots = queued.clamp(1, MAX_QUEUED);
+        let clock = quanta::Clock::new();
         let context = DeliveryContext {
             topic: topic.to_string(),
-            epoch: Instant::now(),
+            epoch: (Instant::now(), clock.raw()),
+            clock,
             stamps: (0..slots).map(|_| AtomicU64::new(0)).collect(),
             sent: AtomicU64::new(0),
             state: Mutex::new(State::default()),
@@ -427,8 +448,7 @@ impl LabProducer {
         let context = self.context();
         let slot = &context.stamps[(seq % context.stamps.len() as u64) as usize];
         loop {
-            let now = context.epoch.elapsed();
-            slot.store(now.as_nanos() as u64, Ordering::Relaxed);
+            slot.store(context.clock.raw(), Ordering::Relaxed);
             match self.produce(seq, key, payload, &mut headers) {
                 RDKafkaErrorCode::NoError => break,
                 RDKafkaErrorCode::QueueFull => self.inner.poll(Duration::from_millis(1)),
@@ -436,9 +456,7 @@ impl LabProducer {
             }
         }
         if context.sent.fetch_add(1, Ordering::Relaxed) == 0 {
-            let mut state = context.state.lock().unwrap();
-            state.totals.first_send =
-                Some(context.epoch + Duration::from_nanos(slot.load(Ordering::Relaxed)));
+            context.state.lock().unwrap().first_send = slot.load(Ordering::Relaxed);
         }
         let unpolled = self.unpolled.get() + 1;
         if unpolled >= POLL_EVERY {
@@ -526,9 +544,9 @@ impl LabProducer {
                 self.inner.poll(Duration::from_millis(10));
             }
         }
-        let mut state = self.context().state.lock().unwrap();
-        let mut totals = std::mem::take(&mut state.totals);
-        totals.sent = self.context().sent.load(Ordering::Relaxed);
+        let context = self.context();
+        let mut state = context.state.lock().unwrap();
+        let totals = context.totals(&state);
         Closed {
             totals,
             ledger: std::mem::take(&mut state.ledger),
@@ -538,9 +556,8 @@ impl LabProducer {
 
     /// A copy of the counts and latencies so far.
     pub fn totals(&self) -> RunTotals {
-        let mut totals = self.context().state.lock().unwrap().totals.clone();
-        totals.sent = self.context().sent.load(Ordering::Relaxed);
-        totals
+        let context = self.context();
+        context.totals(&context.state.lock().unwrap())
     }
 
     /// Records sent so far.
