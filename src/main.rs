@@ -6,6 +6,7 @@ use kafka_lab::cli::{Cli, Command};
 use kafka_lab::{commands, dashboard};
 
 fn main() -> ExitCode {
+    kafka_lab::runtime::few_malloc_arenas();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -13,6 +13,68 @@ use kafka_lab::cli::Cli;
 use crate::common::{median, rate, table, Lab, Options, PROPERTIES};
 use crate::produce::kafka_lab_bench;
 
+/// The argument that makes this program measure one dashboard run and print it as JSON.
+pub const DASHBOARD_RUN: &str = "--dashboard-run";
+
+/// `--dashboard-run RECORDS ARGS...`: the dashboard measured in this (fresh) process.
+pub fn dashboard_run(args: &[String]) -> Result<()> {
+    let [records, rest @ ..] = args else {
+        anyhow::bail!("{DASHBOARD_RUN} RECORDS KAFKA-LAB-ARGS...");
+    };
+    kafka_lab::runtime::few_malloc_arenas();
+    let cli = Cli::parse_from(rest);
+    let runtime = tokio::runtime::Runtime::new()?;
+    let m = runtime.block_on(kafka_lab::dashboard::measure(
+        &cli.connection,
+        &cli.dashboard,
+        records.parse()?,
+        (200, 50),
+    ))?;
+    let json = serde_json::json!({
+        "records_per_sec": m.records_per_sec,
+        "frames_per_sec": m.frames as f64 / m.seconds,
+        "key_p99_ms": m.key_ms.p99,
+        "frame_p99_ms": m.frame_ms.p99,
+        "rss_mb": m.rss_mb,
+    });
+    println!("{json}");
+    Ok(())
+}
+
+/// What a measured run said.
+struct Run {
+    records_per_sec: f64,
+    frames_per_sec: f64,
+    key_p99_ms: f64,
+    frame_p99_ms: f64,
+    rss_mb: Vec<(u64, f64)>,
+}
+
+/// The dashboard with `consumers` measured in a process of its own (so that its memory is
+/// its own), until `n` records.
+fn measured(args: &[String], consumers: u32, n: u64) -> Result<Run> {
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .args([DASHBOARD_RUN, &n.to_string()])
+        .args(args)
+        .args(["--consumers", &consumers.to_string()])
+        .stderr(Stdio::null())
+        .output()?;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).with_context(|| {
+        format!(
+            "the dashboard run said {:?}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })?;
+    let f = |k: &str| json[k].as_f64().unwrap_or(f64::NAN);
+    Ok(Run {
+        records_per_sec: f("records_per_sec"),
+        frames_per_sec: f("frames_per_sec"),
+        key_p99_ms: f("key_p99_ms"),
+        frame_p99_ms: f("frame_p99_ms"),
+        rss_mb: serde_json::from_value(json["rss_mb"].clone()).unwrap_or_default(),
+    })
+}
+
 /// `bench` while a consumer of a new group reads the topic along.
 fn bench_with_consumer(lab: &Lab, topic: &str, n: u64, round: usize) -> Result<f64> {
     let mut consumer = lab
@@ -63,26 +125,15 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
         "-g".into(),
         format!("speed-{}", std::process::id()),
     ]);
-    let with_consumer = Cli::parse_from(&args);
-    args.extend(["--consumers".into(), "0".into()]);
-    let producer_only = Cli::parse_from(&args);
-    let runtime = tokio::runtime::Runtime::new()?;
-    let measure = |cli: &Cli| {
-        runtime.block_on(kafka_lab::dashboard::measure(
-            &cli.connection,
-            &cli.dashboard,
-            n,
-            (200, 50),
-        ))
-    };
+    let measure = |consumers: u32| measured(&args, consumers, n);
     let mut columns: [Vec<f64>; 4] = Default::default();
     let mut rows = Vec::new();
     let mut rss = Vec::new();
     for round in 1..=options.rounds {
         let bench = kafka_lab_bench(lab, &topic, n, &[])?;
-        let alone = measure(&producer_only)?;
+        let alone = measure(0)?;
         let reading_along = bench_with_consumer(lab, &topic, n, round)?;
-        let full = measure(&with_consumer)?;
+        let full = measure(1)?;
         for (column, f) in columns.iter_mut().zip([
             bench,
             alone.records_per_sec,
@@ -99,9 +150,9 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
             rate(alone.records_per_sec),
             rate(reading_along),
             rate(full.records_per_sec),
-            format!("{:.1}", full.frames as f64 / full.seconds),
-            format!("{:.1}", full.key_ms.p99),
-            format!("{:.2}", full.frame_ms.p99),
+            format!("{:.1}", full.frames_per_sec),
+            format!("{:.1}", full.key_p99_ms),
+            format!("{:.2}", full.frame_p99_ms),
             format!("{peak:.0}"),
         ]);
     }
@@ -127,7 +178,7 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
     );
     if let (Some(first), Some(last)) = (rss.first(), rss.last()) {
         println!(
-            "  RSS of the last run: {:.0} MB after {} records, {:.0} MB after {} (the process also holds the off-screen terminal)\n",
+            "  RSS of the last run (a process of its own): {:.0} MB after {} records, {:.0} MB after {}\n",
             first.1,
             rate(first.0 as f64),
             last.1,

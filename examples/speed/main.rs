@@ -33,6 +33,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    if std::env::args().nth(1).as_deref() == Some(dashboard::DASHBOARD_RUN) {
+        return match dashboard::dashboard_run(&std::env::args().skip(2).collect::<Vec<_>>()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let run = || -> anyhow::Result<()> {
         let options = common::Options::parse(std::env::args().skip(1))?;
         let cluster = common::Lab::start(&options)?;

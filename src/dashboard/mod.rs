@@ -113,12 +113,30 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     }
 }
 
+/// librdkafka queues up to 1 GB and 100,000 records a producer by default; the dashboard runs
+/// for hours: a tenth of a second of records at full speed keeps batches full.
+const QUEUE_BOUNDS: [(&str, &str); 2] = [
+    ("queue.buffering.max.kbytes", "32768"),
+    ("queue.buffering.max.messages", "50000"),
+];
+/// A consumer prefetches up to 64 MB by default, each member its own.
+const PREFETCH_BOUNDS: [(&str, &str); 2] = [
+    ("queued.max.messages.kbytes", "16384"),
+    ("queued.min.messages", "20000"),
+];
+
 /// The producer's layers, and the consumers' (the group and new records only; the panel's
 /// group settings come later).
 fn client_layers(target: &Target, args: &DashboardArgs) -> (Layers, Layers) {
     let mut producer_layers = target.layers.clone();
     producer_layers.builtin("client.id", "kafka-lab-producer", "dashboard");
+    for (key, value) in QUEUE_BOUNDS {
+        producer_layers.builtin(key, value, "dashboard (bounded memory)");
+    }
     let mut base_layers = target.layers.clone();
+    for (key, value) in PREFETCH_BOUNDS {
+        base_layers.builtin(key, value, "dashboard (bounded memory)");
+    }
     base_layers.builtin("auto.offset.reset", "latest", "dashboard");
     base_layers.builtin("group.id", args.group.clone(), "dashboard (-g)");
     base_layers.builtin(
