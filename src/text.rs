@@ -96,12 +96,23 @@ pub fn write_printable_cut(
     out.write_all(shorten(&printable(bytes), max).as_bytes())
 }
 
-/// Shortens to at most `max` characters, marking the cut with `…`.
+/// Shortens to at most `max` columns of a terminal (wide characters take two), marking the
+/// cut with `…`.
 pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= max {
         return text.to_string();
     }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
     out.push('…');
     out
 }

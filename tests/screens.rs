@@ -156,7 +156,11 @@ fn runs_table_with_three_runs() {
         };
         s.since_start = Duration::from_secs(u64::from(i));
         s.window.per_sec = rate + f64::from(i % 7) * 10.0;
+        // A consistent summary: p50 <= p95 <= p99 <= max.
+        s.window.latency.p50 = p99 / 2.0;
+        s.window.latency.p95 = p99 * 0.9;
         s.window.latency.p99 = p99;
+        s.window.latency.max = p99 * 1.4;
         a.update(Event::Kafka(KafkaEvent::Producer(s)));
     }
     key(&mut a, KeyCode::Char('r'));
@@ -178,6 +182,7 @@ fn partition_view_and_stream_table() {
                 high_watermark: 40 + i64::from(p),
             })
             .collect(),
+        topics: vec!["breweries".into(), "beers".into()],
     })));
     key(&mut a, KeyCode::Char('v'));
     insta::assert_snapshot!(draw(&a, 140, 36));
@@ -259,4 +264,169 @@ fn any_size_renders_without_panic() {
             draw(&a, w, h);
         }
     }
+}
+
+/// A session with something in every view: runs, members, a rebalance, the topic.
+fn busy() -> App {
+    let mut a = app();
+    a.reserve_member();
+    a.update(Event::Kafka(assigned(1, &[0, 1, 2, 3, 4, 5], 1_000, None)));
+    key(&mut a, KeyCode::Char('c'));
+    a.update(Event::Kafka(assigned(1, &[0, 1, 2], 5_900, Some(5_000))));
+    a.update(Event::Kafka(assigned(2, &[3, 4, 5], 5_950, None)));
+    for (i, (linger, rate, p99, batch, missing)) in [
+        ("5", 50.0, 9.5, 1.0, 0),
+        ("50", 50.0, 58.0, 2.4, 0),
+        ("0", 120_000.0, 3.1, 96.0, 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        a.update(Event::Kafka(run(
+            i as u32 + 1,
+            linger,
+            rate,
+            p99,
+            batch,
+            missing,
+        )));
+    }
+    for i in 0..120u32 {
+        let (run, rate, p99) = match i {
+            0..40 => (1, 50.0, 9.5),
+            40..80 => (2, 50.0, 58.0),
+            _ => (3, 120_000.0, 3.1),
+        };
+        let KafkaEvent::Producer(mut s) = producer(run, 3495) else {
+            unreachable!()
+        };
+        s.since_start = Duration::from_secs(u64::from(i));
+        s.window.per_sec = rate;
+        // A consistent summary: p50 <= p95 <= p99 <= max.
+        s.window.latency.p50 = p99 / 2.0;
+        s.window.latency.p95 = p99 * 0.9;
+        s.window.latency.p99 = p99;
+        s.window.latency.max = p99 * 1.4;
+        a.update(Event::Kafka(KafkaEvent::Producer(s)));
+    }
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: (0..6)
+            .map(|p| PartitionInfo {
+                partition: p,
+                leader: p % 3 + 1,
+                low_watermark: 0,
+                high_watermark: 580 + i64::from(p),
+            })
+            .collect(),
+        topics: vec!["breweries".into()],
+    })));
+    a
+}
+
+/// Every view at every size a terminal is likely to have: nothing may be cut without a mark.
+#[test]
+fn every_view_at_every_size() {
+    for (w, h) in [(80, 24), (100, 30), (120, 40), (200, 50), (250, 60)] {
+        let mut a = busy();
+        a.update(Event::Resize(w, h));
+        let mut frames = Vec::new();
+        let main = draw(&a, w, h);
+        // The producer's figures stay whole at every width.
+        assert!(main.contains("delivered 3,495"), "{w}x{h}:\n{main}");
+        frames.push(main);
+        for (view, name) in [('v', "partitions"), ('g', "rebalances"), ('r', "runs")] {
+            key(&mut a, KeyCode::Char(view));
+            let frame = draw(&a, w, h);
+            frames.push(format!("{name}:\n{frame}"));
+            key(&mut a, KeyCode::Char(view));
+        }
+        key(&mut a, KeyCode::Char('r'));
+        key(&mut a, KeyCode::Char('z'));
+        let zoomed = draw(&a, w, h);
+        for header in ["run", "rec/s", "p50", "p99"] {
+            assert!(
+                zoomed.contains(header),
+                "{w}x{h}: the runs table lost {header}"
+            );
+        }
+        frames.push(format!("runs, zoomed:\n{zoomed}"));
+        insta::assert_snapshot!(format!("every_view_{w}x{h}"), frames.join("\n"));
+    }
+}
+
+#[test]
+fn narrow_screens_bring_the_settings_up_over_the_producer() {
+    let mut a = busy();
+    let before = draw(&a, 100, 30);
+    assert!(
+        !before.contains("Settings (s)"),
+        "no settings panel below 120 columns"
+    );
+    key(&mut a, KeyCode::Char('s'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char('7'));
+    let editing = draw(&a, 100, 30);
+    assert!(editing.contains("*linger.ms"), "a pending edit is marked");
+    assert!(editing.contains("1 edit pending"));
+    insta::assert_snapshot!(editing);
+}
+
+#[test]
+fn acks_zero_shows_no_offsets_and_no_missing_records() {
+    let mut a = app();
+    let mut zero = settings();
+    zero.acks = kafka_lab::kafka::settings::Acks::Zero;
+    let KafkaEvent::Producer(mut s) = producer(1, 6) else {
+        unreachable!()
+    };
+    s.settings = zero.clone();
+    for d in &mut s.latest {
+        d.offset = None;
+    }
+    a.update(Event::Kafka(KafkaEvent::Producer(s)));
+    let mut report = RunReport {
+        run: 1,
+        settings: zero.report_settings(),
+        sent: 1034,
+        delivered: 1034,
+        records: 1000,
+        records_per_sec: 50.0,
+        ..RunReport::default()
+    };
+    report.accounting = Some(Accounting {
+        received: 1030,
+        not_found: 4,
+        unconfirmed: true,
+        ..Accounting::default()
+    });
+    a.update(Event::Kafka(KafkaEvent::RunEnded(Box::new(report))));
+    key(&mut a, KeyCode::Char('r'));
+    let screen = draw(&a, 120, 36);
+    assert!(screen.contains("acks=0: the broker does not answer"));
+    assert!(!screen.contains("-1001") && !screen.contains("-1 "));
+    assert!(screen.contains("1030 of 1034 sent found"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn two_marked_runs_compared_with_the_zoomed_charts() {
+    let mut a = busy();
+    key(&mut a, KeyCode::Char('r'));
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Home);
+    key(&mut a, KeyCode::Char('m'));
+    key(&mut a, KeyCode::End);
+    key(&mut a, KeyCode::Char('m'));
+    key(&mut a, KeyCode::Char('z'));
+    let screen = draw(&a, 200, 50);
+    assert!(
+        screen.contains("run 1 → run 3: linger.ms: 5 → 0"),
+        "{screen}"
+    );
+    assert!(screen.contains("x2400.00"), "throughput change");
+    assert!(screen.contains("latency ms against records/s"));
+    insta::assert_snapshot!(screen);
 }

@@ -144,6 +144,7 @@ fn run_one(
     }
     .context("cannot create the producer")?;
     let mut last_progress = Instant::now();
+    let began = std::time::SystemTime::now();
     let pacer = Pacer::new(input.rate);
     for n in 0..input.messages {
         // Waiting for the next record serves delivery reports meanwhile.
@@ -182,7 +183,9 @@ fn run_one(
             settings.insert(s.key.clone(), s.value.clone());
         }
     }
-    let report = RunReport::whole(totals, totals.elapsed(), settings).with_batches(&closed.batches);
+    let report = RunReport::whole(totals, totals.elapsed(), settings)
+        .on(&input.topic, began)
+        .with_batches(&closed.batches);
     Ok(Outcome {
         report,
         undelivered: totals.undelivered,

@@ -74,6 +74,7 @@ pub async fn measure(
         })
     };
     let mut terminal = Terminal::new(TestBackend::new(width, height))?;
+    app.update(crate::dashboard::protocol::Event::Resize(width, height));
     let began = Instant::now();
     let (mut frames, mut frame_times, mut key_times) =
         (0u64, Latency::default(), Latency::default());

@@ -72,6 +72,10 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     let reading = Arc::new(AtomicBool::new(true));
     let input = spawn_input(key_tx, reading.clone());
     let mut terminal = ratatui::init();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    if let Ok(size) = terminal.size() {
+        app.update(Event::Resize(size.width, size.height));
+    }
     // Again on top of ratatui's hook, which restores the terminal for the loop's own panics.
     watch_panics(&panicked);
     let outcome = event_loop(
@@ -91,6 +95,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     let _ = terminal.draw(|f| crate::ui::render(f, &app));
     reading.store(false, Ordering::SeqCst);
     let last_run = session.shut_down().await;
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     // Not joined: when the terminal is gone (a closed window, SIGHUP) crossterm's read may
     // never return; the thread ends with the process.
@@ -261,7 +266,8 @@ where
             Some(outcome) = channels.outcomes.recv() => session.on_outcome(outcome),
             Some(input) = keys.recv() => match input {
                 crossterm::event::Event::Key(key) => vec![Event::Key(key)],
-                crossterm::event::Event::Resize(..) => vec![Event::Resize],
+                crossterm::event::Event::Resize(w, h) => vec![Event::Resize(w, h)],
+                crossterm::event::Event::Mouse(m) => vec![Event::Mouse(m)],
                 _ => Vec::new(),
             },
             signal = &mut signal => return Ok(End::Signal(signal)),
@@ -308,6 +314,8 @@ fn watch_panics(noted: &Arc<Mutex<Option<String>>>) {
             slot.get_or_insert_with(|| info.to_string());
         }
         if std::thread::current().id() == loop_thread {
+            // The hook before restores the screen; the mouse is ours to give back.
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
             previous(info);
         }
     }));

@@ -15,12 +15,18 @@ use crate::stats::{Accounting, RunReport};
 pub enum Event {
     Key(KeyEvent),
     Kafka(KafkaEvent),
-    /// The terminal changed size: draw again.
-    Resize,
+    /// The terminal's size (columns, rows): at the start and whenever it changes.
+    Resize(u16, u16),
+    Mouse(crossterm::event::MouseEvent),
     /// Something the session did on a command (an export, a broker outage) has news.
     Notice(String),
     /// The consumers' sink was opened (its path) or closed.
     SinkChanged(Option<String>),
+    /// A fault was injected into the cluster (`started`), or it is over.
+    Fault {
+        text: String,
+        started: bool,
+    },
     /// The producer and the consumers now work on another topic.
     TopicSwitched {
         topic: String,

@@ -246,22 +246,25 @@ impl Session {
                 }
                 Err(e) => vec![Event::Notice(e)],
             },
-            Outcome::LeadersFound(found) => vec![Event::Notice(self.outage(found))],
+            Outcome::LeadersFound(found) => self.outage(found),
             Outcome::BrokerBack(broker) => {
                 if let Some(cluster) = &self.embedded {
                     cluster.broker_up(broker);
                 }
-                vec![Event::Notice(format!("broker {broker} is back up"))]
+                vec![Event::Fault {
+                    text: format!("broker {broker} is back up"),
+                    started: false,
+                }]
             }
         }
     }
 
     /// Takes down the leader of the next partition (in turn) for a few seconds.
-    fn outage(&mut self, leaders: Result<Vec<(i32, i32)>, String>) -> String {
+    fn outage(&mut self, leaders: Result<Vec<(i32, i32)>, String>) -> Vec<Event> {
         let (leaders, cluster) = match (leaders, &self.embedded) {
             (Ok(l), Some(c)) if !l.is_empty() => (l, c),
-            (Ok(_), _) => return "no partition leader found".to_string(),
-            (Err(e), _) => return e,
+            (Ok(_), _) => return vec![Event::Notice("no partition leader found".to_string())],
+            (Err(e), _) => return vec![Event::Notice(e)],
         };
         let (partition, broker) = leaders[self.outages % leaders.len()];
         self.outages += 1;
@@ -271,10 +274,13 @@ impl Session {
             tokio::time::sleep(OUTAGE).await;
             let _ = outcomes.send(Outcome::BrokerBack(broker)).await;
         });
-        format!(
-            "broker {broker} (leader of partition {partition}) is down for {} s: watch the errors, retries and recovery",
-            OUTAGE.as_secs()
-        )
+        vec![Event::Fault {
+            text: format!(
+                "broker {broker} (leader of partition {partition}) down for {} s: records to it wait in flight and are sent again when it is back",
+                OUTAGE.as_secs()
+            ),
+            started: true,
+        }]
     }
 
     fn toggle_sink(&mut self) -> Vec<Event> {
@@ -290,9 +296,10 @@ impl Session {
                 )),
             ]
         } else {
-            let path = std::env::current_dir()
-                .unwrap_or_default()
-                .join(format!("kafka-lab-sink-{}.jsonl", unix_seconds()));
+            let path = std::env::current_dir().unwrap_or_default().join(format!(
+                "kafka-lab-sink-{}.jsonl",
+                file_stamp(std::time::SystemTime::now())
+            ));
             match Sink::open(&path) {
                 Ok(s) => {
                     *open = Some(s);
@@ -334,16 +341,17 @@ fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Handle::current().block_on(future)
 }
 
-fn unix_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
+/// A time for a file name, in UTC: `2026-11-25T22-05-03Z` (no colons, which some systems
+/// refuse in names).
+fn file_stamp(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t)
+        .to_string()
+        .replace(':', "-")
 }
 
-/// Writes the runs to `kafka-lab-runs-<time>.csv` and `.json` in the current folder.
+/// Writes the runs to `kafka-lab-runs-<UTC time>.csv` and `.json` in the current folder.
 fn export(rows: &[RunReport]) -> Result<String> {
-    let stamp = unix_seconds();
+    let stamp = file_stamp(std::time::SystemTime::now());
     let csv_path = format!("kafka-lab-runs-{stamp}.csv");
     let json_path = format!("kafka-lab-runs-{stamp}.json");
     std::fs::write(&csv_path, RunReport::csv(rows))

@@ -57,6 +57,8 @@ pub struct Ledger {
     partitions: BTreeMap<i32, PartitionRange>,
     /// More records than [`MAX_TRACKED`]: not verifiable.
     pub overflow: bool,
+    /// Some acknowledgements carried no offset: the broker confirmed nothing (acks=0).
+    pub unconfirmed: bool,
 }
 
 impl Ledger {
@@ -68,6 +70,7 @@ impl Ledger {
             return;
         }
         if !self.acked.set(seq) {
+            self.unconfirmed |= offset.is_none();
             let offset = offset.unwrap_or(-1);
             let range = self.partitions.entry(partition).or_insert(PartitionRange {
                 first_offset: offset,
@@ -157,16 +160,21 @@ impl<'a> Tally<'a> {
     }
 
     pub fn finish(mut self) -> Accounting {
-        let mut unchecked = 0;
+        let (mut unchecked, mut not_found_total) = (0, 0);
+        let unconfirmed = self.ledger.unconfirmed;
         for account in self.accounting.per_partition.values_mut() {
             let not_found = account.acknowledged.saturating_sub(account.received);
             if account.deleted_below.is_some() {
                 unchecked += not_found;
+            } else if unconfirmed {
+                not_found_total += not_found;
             } else {
                 account.missing = not_found;
             }
         }
         self.accounting.unchecked = unchecked;
+        self.accounting.unconfirmed = unconfirmed;
+        self.accounting.not_found = not_found_total;
         self.accounting.missing = self
             .accounting
             .per_partition
@@ -341,5 +349,24 @@ mod tests {
         ledger.acknowledged(MAX_TRACKED + 1, 0, Some(0));
         assert!(ledger.overflow);
         assert_eq!(ledger.acknowledged_total(), 0);
+    }
+
+    #[test]
+    fn without_confirmations_nothing_is_missing_what_was_found_is_counted() {
+        let mut ledger = Ledger::default();
+        for seq in 0..10u64 {
+            ledger.acknowledged(seq, (seq % 2) as i32, None);
+        }
+        let mut tally = Tally::new(&ledger);
+        for seq in [0, 1, 2, 3, 4, 5, 5] {
+            tally.record((seq % 2) as i32, seq);
+        }
+        let a = tally.finish();
+        assert!(a.unconfirmed);
+        assert_eq!(
+            (a.received, a.missing, a.not_found, a.duplicated),
+            (6, 0, 4, 1)
+        );
+        assert!(a.line().contains("6 of 10 sent found"), "{}", a.line());
     }
 }

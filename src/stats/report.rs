@@ -100,6 +100,11 @@ pub struct Accounting {
     /// Acknowledged records that could not be checked: the cluster had already deleted the
     /// oldest offsets of their partition (retention).
     pub unchecked: u64,
+    /// The broker confirmed nothing (acks=0): records not found are `not_found`, never
+    /// `missing`, since nothing promised they were written.
+    pub unconfirmed: bool,
+    /// Sent without confirmation and not found (acks=0).
+    pub not_found: u64,
     pub per_partition: BTreeMap<i32, PartitionAccount>,
 }
 
@@ -117,6 +122,17 @@ pub struct PartitionAccount {
 impl Accounting {
     /// `read back: N received, ...` for a summary.
     pub fn line(&self) -> String {
+        if self.unconfirmed {
+            return format!(
+                "read back: {} of {} sent found, {} duplicated (acks=0: the cluster confirmed \
+                 nothing, so the {} not found are not counted missing){}.",
+                self.received,
+                self.received + self.not_found,
+                self.duplicated,
+                self.not_found,
+                self.unchecked_note()
+            );
+        }
         format!(
             "read back: {} received, {} missing, {} duplicated, {} failed but written{}.",
             self.received,
@@ -152,6 +168,10 @@ impl Accounting {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {
     pub run: u32,
+    /// The topic written to.
+    pub topic: String,
+    /// When the run began, RFC 3339 in UTC (`2026-11-25T22:05:03Z`).
+    pub started_at: String,
     /// librdkafka property names and values, and the run's own (rate, key, `record_size`, ...).
     pub settings: BTreeMap<String, String>,
     /// Seconds at the start of the run kept out of the figures.
@@ -174,6 +194,8 @@ pub struct RunReport {
     pub retries: Option<u64>,
     pub errors: BTreeMap<String, u64>,
     pub accounting: Option<Accounting>,
+    /// Faults injected into the cluster while the run went on (what, and when).
+    pub faults: Vec<String>,
 }
 
 impl RunReport {
@@ -225,6 +247,13 @@ impl RunReport {
         }
     }
 
+    /// The run wrote to `topic` and began at `started`.
+    pub fn on(mut self, topic: &str, started: std::time::SystemTime) -> Self {
+        self.topic = topic.to_string();
+        self.started_at = humantime::format_rfc3339_seconds(started).to_string();
+        self
+    }
+
     pub fn with_batches(mut self, stats: &BatchStats) -> Self {
         self.avg_batch_records = stats.avg_batch_records();
         self.avg_batch_bytes = stats.avg_batch_bytes();
@@ -262,7 +291,7 @@ impl RunReport {
         }
     }
 
-    pub const CSV_HEADER: &'static str = "run,settings,warmup_s,duration_s,sent,delivered,failed,records,bytes,records_per_sec,mb_per_sec,latency_avg_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,latency_p999_ms,latency_max_ms,avg_batch_records,avg_batch_bytes,requests_per_sec,received,missing,duplicated";
+    pub const CSV_HEADER: &'static str = "run,topic,started_at,settings,warmup_s,duration_s,sent,delivered,failed,records,bytes,records_per_sec,mb_per_sec,latency_avg_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,latency_p999_ms,latency_max_ms,avg_batch_records,avg_batch_bytes,requests_per_sec,received,missing,duplicated,not_found";
 
     /// A CSV file of `runs`: the header, then one row each.
     pub fn csv(runs: &[RunReport]) -> String {
@@ -286,8 +315,10 @@ impl RunReport {
         let count = |f: fn(&Accounting) -> u64| acc.map_or(String::new(), |a| f(a).to_string());
         let l = &self.latency_ms;
         format!(
-            "{},\"{}\",{:.3},{:.3},{},{},{},{},{},{:.3},{:.6},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{},{},{},{},{},{}",
+            "{},\"{}\",{},\"{}\",{:.3},{:.3},{},{},{},{},{},{:.3},{:.6},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{},{},{},{},{},{},{}",
             self.run,
+            self.topic.replace('"', "\"\""),
+            self.started_at,
             settings.join(";").replace('"', "\"\""),
             self.warmup_s,
             self.duration_s,
@@ -308,8 +339,11 @@ impl RunReport {
             opt(self.avg_batch_bytes),
             opt(self.requests_per_sec),
             count(|a| a.received),
-            count(|a| a.missing),
+            // acks=0: nothing was promised, so nothing is missing; `not_found` counts.
+            acc.filter(|a| !a.unconfirmed)
+                .map_or(String::new(), |a| a.missing.to_string()),
             count(|a| a.duplicated),
+            count(|a| a.not_found),
         )
     }
 }

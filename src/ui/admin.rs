@@ -1,19 +1,19 @@
 //! The topic form (`a`): create a topic, add partitions to the current one, switch topics.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::dashboard::state::forms::{AdminForm, ADMIN_ROWS};
+use crate::dashboard::state::forms::{AdminForm, ADD_ROW, ADMIN_ROWS, SWITCH_ROW};
 use crate::dashboard::state::App;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
     let [_, middle, _] = Layout::vertical([
         Constraint::Fill(1),
-        Constraint::Length(ADMIN_ROWS.len() as u16 + 8),
+        Constraint::Length(ADMIN_ROWS.len() as u16 + 10),
         Constraint::Fill(1),
     ])
     .areas(area);
@@ -24,7 +24,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
     ])
     .areas(middle);
     frame.render_widget(Clear, popup);
-    let block = pane(" Topics (a) ", true);
+    let block = pane(popup, " Topics (a) ", true);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let mut lines = vec![Line::styled(
@@ -36,16 +36,41 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
     )];
     for (i, label) in ADMIN_ROWS.iter().enumerate() {
         let selected = i == form.selected;
+        if i == ADD_ROW && !form.can_add {
+            // Not offered: this cluster cannot add partitions to a topic.
+            lines.push(Line::styled(
+                format!("  {label:<26}not on this cluster"),
+                theme::muted().add_modifier(Modifier::CROSSED_OUT),
+            ));
+            continue;
+        }
         let style = if selected {
             theme::selected()
         } else {
             Style::new()
         };
+        let value = form.inputs[i].value();
+        let value = if i == SWITCH_ROW && selected {
+            format!("◂ {value} ▸")
+        } else {
+            value.to_string()
+        };
         lines.push(Line::from(vec![
             Span::raw(if selected { "▸ " } else { "  " }),
             Span::styled(format!("{label:<26}"), theme::muted()),
-            Span::styled(format!("{:<20}", form.inputs[i].value()), style),
+            Span::styled(format!("{value:<20}"), style),
         ]));
+    }
+    if let Some(topic) = &app.topic {
+        if form.selected == SWITCH_ROW && !topic.topics.is_empty() {
+            lines.push(Line::styled(
+                format!(
+                    "← → pick one of the cluster's topics: {}",
+                    topic.topics.join(", ")
+                ),
+                theme::muted(),
+            ));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(

@@ -12,26 +12,42 @@ use crate::dashboard::actors::member::RecentRecord;
 use crate::dashboard::state::views::Detail;
 use crate::text::{format_timestamp, printable, shorten};
 
+/// Columns of the record list.
+const LIST_WIDTH: u16 = 30;
+
 pub fn render(frame: &mut Frame, area: Rect, detail: &Detail) {
     frame.render_widget(Clear, area);
     let block = pane(
+        area,
         format!(
-            " {}: latest records · ↑↓ select · any other key closes ",
+            " {}: latest records · ↑↓ record · j/k PgUp PgDn Home End scroll the value · Esc closes ",
             detail.member
         ),
         true,
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [list, body] =
-        Layout::horizontal([Constraint::Length(30), Constraint::Min(20)]).areas(inner);
+    // The list, a rule, then the record: the list never runs into the fields.
+    let [list, rule, body] = Layout::horizontal([
+        Constraint::Length(LIST_WIDTH),
+        Constraint::Length(2),
+        Constraint::Min(20),
+    ])
+    .areas(inner);
+    let rows = list.height as usize;
+    let first = detail.selected.saturating_sub(rows.saturating_sub(1));
     let lines: Vec<Line> = detail
         .records
         .iter()
         .enumerate()
+        .skip(first)
+        .take(rows)
         .map(|(i, r)| {
             let key = r.key.as_deref().map_or("-".to_string(), printable);
-            let text = shorten(&format!("p{}@{} {key}", r.partition, r.offset), 28);
+            let text = shorten(
+                &format!("p{}@{} {key}", r.partition, r.offset),
+                LIST_WIDTH as usize - 2,
+            );
             if i == detail.selected {
                 Line::styled(format!("▸ {text}"), theme::selected())
             } else {
@@ -40,8 +56,43 @@ pub fn render(frame: &mut Frame, area: Rect, detail: &Detail) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::styled("│", theme::border());
+            rule.height as usize
+        ]),
+        rule,
+    );
     if let Some(r) = detail.records.get(detail.selected) {
-        frame.render_widget(Paragraph::new(describe(r)).wrap(Wrap { trim: false }), body);
+        let lines = describe(r);
+        // Wrapped lines count as the rows they take.
+        let width = body.width.max(1) as usize;
+        let total: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+        let height = body.height as usize;
+        let max_scroll = total.saturating_sub(height);
+        let scroll = detail.scroll.min(max_scroll);
+        let [text, status] = Layout::vertical([
+            Constraint::Min(1),
+            Constraint::Length(u16::from(max_scroll > 0)),
+        ])
+        .areas(body);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll as u16, 0)),
+            text,
+        );
+        if max_scroll > 0 {
+            frame.render_widget(
+                Paragraph::new(format!(
+                    "lines {}-{} of {total} · j/k PgUp PgDn scroll",
+                    scroll + 1,
+                    (scroll + height).min(total)
+                ))
+                .style(theme::muted()),
+                status,
+            );
+        }
     }
 }
 
@@ -109,6 +160,11 @@ mod tests {
     fn values_are_pretty_json_escaped_text_or_hex() {
         assert_eq!(show_value(br#"{"a":1}"#), ["{", "  \"a\": 1", "}"]);
         assert_eq!(show_value(b"plain\ttext"), ["plain\\ttext"]);
+        // The record's own key order, not sorted.
+        assert_eq!(
+            show_value(br#"{"name":"x","id":1}"#),
+            ["{", "  \"name\": \"x\",", "  \"id\": 1", "}"]
+        );
         assert_eq!(show_value(&[0xde, 0xad, 0xbe, 0xef]), ["0xdeadbeef"]);
     }
 }

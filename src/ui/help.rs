@@ -62,7 +62,7 @@ pub fn render(frame: &mut Frame, area: Rect) {
     ])
     .areas(middle);
     frame.render_widget(Clear, popup);
-    let block = pane(" Keys ", true);
+    let block = pane(popup, " Keys ", true);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     frame.render_widget(

@@ -1,49 +1,35 @@
 //! One pane per consumer-group member, tiled; one line each when they do not fit.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
-use super::{is_focused, pane, theme};
-use crate::dashboard::actors::member::{MemberState, PartitionLag};
+use super::{fit, fit_all, is_focused, pane, theme};
+use crate::dashboard::actors::member::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
+use crate::dashboard::state::layout::{member_panes, Panes};
 use crate::dashboard::state::views::MemberView;
 use crate::dashboard::state::{App, Focus};
 use crate::text::{printable, shorten, thousands, time_of_day};
 
-/// Narrowest and lowest a full pane may be.
-const PANE_MIN_WIDTH: u16 = 36;
-const PANE_MIN_HEIGHT: u16 = 7;
-
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let n = app.members.len();
-    if n == 0 {
-        let block = pane(" Consumers ", false);
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        frame.render_widget(
-            Paragraph::new("no consumer in the group: c adds one").style(theme::muted()),
-            inner,
-        );
-        return;
-    }
-    let cols = (area.width / PANE_MIN_WIDTH).clamp(1, n as u16) as usize;
-    let rows = n.div_ceil(cols);
-    if area.height / (rows as u16) < PANE_MIN_HEIGHT {
-        render_folded(frame, area, app);
-        return;
-    }
-    let row_areas = Layout::vertical(vec![Constraint::Ratio(1, rows as u32); rows]).split(area);
-    for (r, row_area) in row_areas.iter().enumerate() {
-        let col_areas =
-            Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols]).split(*row_area);
-        for (c, cell) in col_areas.iter().enumerate() {
-            let i = r * cols + c;
-            if let Some(m) = app.members.get(i) {
-                render_pane(frame, *cell, app, m, is_focused(app, Focus::Member(i)));
+    match member_panes(area, app.members.len()) {
+        Panes::Tiles(tiles) if tiles.is_empty() => {
+            let block = pane(area, " Consumers ", false);
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            frame.render_widget(
+                Paragraph::new("no consumer in the group: c adds one").style(theme::muted()),
+                inner,
+            );
+        }
+        Panes::Tiles(tiles) => {
+            for (i, (m, cell)) in app.members.iter().zip(tiles).enumerate() {
+                render_pane(frame, cell, app, m, is_focused(app, Focus::Member(i)));
             }
         }
+        Panes::Folded(area) => render_folded(frame, area, app),
     }
 }
 
@@ -52,43 +38,59 @@ fn state_text(app: &App, m: &MemberView) -> (&'static str, Option<String>, Style
     match &m.snapshot.state {
         MemberState::Joining => ("joining", None, theme::warn()),
         MemberState::Assigned => ("assigned", None, theme::ok()),
-        MemberState::Idle => (
-            "idle",
-            Some(format!(
-                "{} members for {} partitions",
-                app.members.len(),
-                app.cluster.partitions
-            )),
-            theme::warn(),
-        ),
+        MemberState::Idle => ("idle", Some(idle_reason(app)), theme::warn()),
         MemberState::Rebalancing => ("rebalancing", None, theme::warn()),
         MemberState::Error(e) => ("error", Some(e.clone()), theme::error()),
         MemberState::Leaving => ("leaving", None, theme::warn()),
     }
 }
 
+/// Why a member holds no partition: more members than partitions, or the group has not
+/// handed it any yet.
+fn idle_reason(app: &App) -> String {
+    let members = app.active_members();
+    let partitions = app.cluster.partitions;
+    if members > partitions {
+        format!("{members} members for {partitions} partitions")
+    } else {
+        "waiting for the group to assign partitions".to_string()
+    }
+}
+
+/// Whether a record's key or value holds the filter's text.
+pub fn matches(r: &RecentRecord, filter: Option<&str>) -> bool {
+    let Some(f) = filter else { return true };
+    let holds = |b: &Option<Vec<u8>>| {
+        b.as_deref()
+            .is_some_and(|b| memchr::memmem::find(b, f.as_bytes()).is_some())
+    };
+    holds(&r.key) || holds(&r.value)
+}
+
 fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused: bool) {
     let s = &m.snapshot;
     let (word, why, style) = state_text(app, m);
-    let state = match why {
+    let mut state = match why {
         Some(why) => format!("{word}: {why}"),
         None => word.to_string(),
     };
+    if let Some(at) = s.last_rebalance {
+        state = format!("{state} · rebalanced {}", time_of_day(at));
+    }
     let title = Line::from(vec![
         Span::styled(format!(" {} ", s.name), theme::bold()),
         Span::styled(format!("{} ", s.client_id), theme::muted()),
     ]);
-    let block = pane(title, focused);
+    let block = pane(area, title, focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
     let mut lines = vec![
-        Line::styled(shorten(&state, width), style),
+        Line::styled(state, style),
         Line::from(format!(
-            "{:.1} rec/s  received {}  rebalanced {}",
+            "{:.1} rec/s  received {}",
             s.per_sec,
             thousands(s.received),
-            s.last_rebalance.map_or("-".to_string(), time_of_day)
         )),
     ];
     let chart_row = (s.received > 0).then(|| {
@@ -121,18 +123,8 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
         }
     }
     let room = (inner.height as usize).saturating_sub(lines.len());
-    if room > 1 && !s.latest.is_empty() {
-        lines.push(Line::styled("latest records", theme::muted()));
-        for r in s.latest.iter().rev().take(room - 1) {
-            let key = shorten(&r.key.as_deref().map_or("-".to_string(), printable), 14);
-            let value = r.value.as_deref().map_or("-".to_string(), printable);
-            lines.push(Line::from(shorten(
-                &format!("p{}@{} {} {}", r.partition, r.offset, key, value),
-                width,
-            )));
-        }
-    }
-    frame.render_widget(Paragraph::new(lines), inner);
+    latest_records(&mut lines, app, s, room);
+    frame.render_widget(Paragraph::new(fit_all(lines, width)), inner);
     // A sparkline of end-to-end p99 after the figures, on the same row.
     if let Some(row) = chart_row {
         let text_width = 40u16;
@@ -158,9 +150,44 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
     }
 }
 
+/// The member's latest records in `room` lines: filtered, scrolled.
+fn latest_records(lines: &mut Vec<Line<'_>>, app: &App, s: &MemberSnapshot, room: usize) {
+    let filter = app.filter.as_deref();
+    let shown: Vec<&RecentRecord> = s.latest.iter().filter(|r| matches(r, filter)).collect();
+    if room > 1 && !shown.is_empty() {
+        let up = app
+            .scroll
+            .records
+            .get(&s.id)
+            .copied()
+            .unwrap_or(0)
+            .min(shown.len().saturating_sub(1));
+        let heading = match (filter, up) {
+            (Some(f), _) => format!("latest records holding \"{f}\""),
+            (None, 0) => "latest records".to_string(),
+            (None, up) => format!("latest records, {up} newer above · End: newest"),
+        };
+        lines.push(Line::styled(heading, theme::muted()));
+        for r in shown.iter().rev().skip(up).take(room - 1) {
+            let key = shorten(&r.key.as_deref().map_or("-".to_string(), printable), 14);
+            let value = r.value.as_deref().map_or("-".to_string(), printable);
+            lines.push(Line::from(format!(
+                "p{}@{} {} {}",
+                r.partition, r.offset, key, value
+            )));
+        }
+    } else if room > 1 && filter.is_some() && !s.latest.is_empty() {
+        lines.push(Line::styled(
+            "no recent record holds the filter's text",
+            theme::muted(),
+        ));
+    }
+}
+
 /// One line per member, scrolled so that the selected one shows.
 fn render_folded(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane(
+        area,
         format!(
             " Consumers ({}) · one line each: the window is too small for panes ",
             app.members.len()
@@ -172,7 +199,7 @@ fn render_folded(frame: &mut Frame, area: Rect, app: &App) {
     let rows = inner.height as usize;
     let selected = match app.focus {
         Focus::Member(i) => i,
-        Focus::Producer => 0,
+        Focus::Producer | Focus::View => 0,
     };
     let first = selected.saturating_sub(rows.saturating_sub(1));
     let lines: Vec<Line> = app
@@ -204,16 +231,14 @@ fn render_folded(frame: &mut Frame, area: Rect, app: &App) {
             Line::from(vec![
                 Span::raw(format!("{marker} {:<12} ", m.snapshot.name)),
                 Span::styled(format!("{word:<12} "), style),
-                Span::raw(shorten(
-                    &format!(
-                        "partitions [{}]  {:.1} rec/s  lag {lag}{detail}",
-                        parts.join(","),
-                        m.snapshot.per_sec
-                    ),
-                    (inner.width as usize).saturating_sub(28),
+                Span::raw(format!(
+                    "partitions [{}]  {:.1} rec/s  lag {lag}{detail}",
+                    parts.join(","),
+                    m.snapshot.per_sec
                 )),
             ])
         })
+        .map(|l| fit(l, inner.width as usize))
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -17,6 +17,7 @@
 
 mod admin;
 mod detail;
+mod events;
 mod help;
 mod members;
 mod partitions;
@@ -27,46 +28,107 @@ mod status;
 pub mod theme;
 mod timeline;
 
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
-use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
+use ratatui::layout::{Alignment, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use ratatui::Frame;
+use unicode_width::UnicodeWidthChar;
 
+use crate::dashboard::state::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use crate::dashboard::state::{App, Focus, Modal, View};
-
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
-const TOP_PERCENT: u16 = 55;
-const SETTINGS_WIDTH: u16 = 42;
 
 pub fn render(frame: &mut Frame, app: &App) {
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    let Some(screen) = layout::screen(area, app.zoomed) else {
         too_small(frame, area);
         return;
+    };
+    if !app.zoomed {
+        producer::render(frame, screen.producer, app);
     }
-    let [top, bottom, status_bar] = Layout::vertical([
-        Constraint::Percentage(TOP_PERCENT),
-        Constraint::Min(4),
-        Constraint::Length(2),
-    ])
-    .areas(area);
-    let [producer_area, settings_area] =
-        Layout::horizontal([Constraint::Min(40), Constraint::Length(SETTINGS_WIDTH)]).areas(top);
-    producer::render(frame, producer_area, app);
-    settings::render(frame, settings_area, app);
+    if let Some(settings_area) = screen.settings {
+        settings::render(frame, settings_area, app);
+    }
     match app.view {
-        View::Consumers => members::render(frame, bottom, app),
-        View::Partitions => partitions::render(frame, bottom, app),
-        View::Timeline => timeline::render(frame, bottom, app),
-        View::Runs => runs::render(frame, bottom, app),
+        View::Consumers => members::render(frame, screen.lower, app),
+        View::Partitions => partitions::render(frame, screen.lower, app),
+        View::Timeline => timeline::render(frame, screen.lower, app),
+        View::Runs => runs::render(frame, screen.lower, app),
     }
-    status::render(frame, status_bar, app);
+    status::render(frame, screen.status, app);
     match &app.modal {
-        Modal::Detail(d) => detail::render(frame, bottom, d),
+        Modal::Detail(d) => detail::render(frame, screen.lower, d),
         Modal::Topics(form) => admin::render(frame, area, app, form),
         Modal::Help => help::render(frame, area),
-        Modal::None | Modal::Settings => {}
+        Modal::Events(up) => events::render(frame, area, app, *up),
+        Modal::Settings if screen.settings.is_none() => {
+            // Narrow screens: the settings come up over the producer.
+            let overlay = layout::settings_overlay(area);
+            frame.render_widget(Clear, overlay);
+            settings::render(frame, overlay, app);
+        }
+        Modal::None | Modal::Settings | Modal::Filter(_) => {}
     }
+}
+
+/// A line cut to `width` columns, with `…` where it was cut: nothing is cut silently.
+pub fn fit(line: Line<'_>, width: usize) -> Line<'_> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut used = 0;
+    let mut spans: Vec<Span> = Vec::new();
+    for span in line.spans {
+        let w = span.width();
+        if used + w < width {
+            used += w;
+            spans.push(span);
+            continue;
+        }
+        // This span crosses the edge: keep what fits before the mark.
+        let mut kept = String::new();
+        for c in span.content.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw + 1 > width {
+                break;
+            }
+            used += cw;
+            kept.push(c);
+        }
+        spans.push(Span::styled(kept, span.style));
+        break;
+    }
+    spans.push(Span::styled("…", theme::muted()));
+    Line::from(spans).style(line.style)
+}
+
+/// Fits every line of a block of text to `width`.
+pub fn fit_all(lines: Vec<Line<'_>>, width: usize) -> Vec<Line<'_>> {
+    lines.into_iter().map(|l| fit(l, width)).collect()
+}
+
+/// A list read from the top in `height` lines: its first `header` lines stay, the rest is
+/// scrolled `down` lines (held so that the last line can show), and a last line says what
+/// lies above and below when it does not all fit.
+pub fn window(
+    mut lines: Vec<Line<'_>>,
+    header: usize,
+    height: usize,
+    down: usize,
+) -> Vec<Line<'_>> {
+    if lines.len() <= height {
+        return lines;
+    }
+    let body = lines.split_off(header.min(lines.len()));
+    let rows = height.saturating_sub(header + 1);
+    let down = down.min(body.len().saturating_sub(rows));
+    let below = body.len() - down - rows.min(body.len());
+    lines.extend(body.into_iter().skip(down).take(rows));
+    lines.push(Line::styled(
+        format!("↑ {down} above · ↓ {below} below · select with Tab, then j/k PgUp PgDn"),
+        theme::muted(),
+    ));
+    lines
 }
 
 fn too_small(frame: &mut Frame, area: Rect) {
@@ -82,8 +144,10 @@ fn too_small(frame: &mut Frame, area: Rect) {
     );
 }
 
-/// A pane's frame: highlighted when it has the keyboard.
-fn pane<'a>(title: impl Into<ratatui::text::Line<'a>>, focused: bool) -> Block<'a> {
+/// A pane's frame for `area`: highlighted when it has the keyboard; a title longer than the
+/// frame is cut with a mark.
+fn pane<'a>(area: Rect, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> {
+    let title = fit(title.into(), usize::from(area.width.saturating_sub(2)));
     let block = Block::bordered().title(title);
     if focused {
         block
@@ -97,4 +161,46 @@ fn pane<'a>(title: impl Into<ratatui::text::Line<'a>>, focused: bool) -> Block<'
 /// The pane has the keyboard: it is selected and no overlay is open.
 fn is_focused(app: &App, focus: Focus) -> bool {
     app.focus == focus && matches!(app.modal, Modal::None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn a_cut_line_ends_with_a_mark() {
+        assert_eq!(
+            text(&fit(Line::from("delivered 3,495"), 15)),
+            "delivered 3,495"
+        );
+        assert_eq!(
+            text(&fit(Line::from("delivered 3,495"), 14)),
+            "delivered 3,4…"
+        );
+        let spans = Line::from(vec![Span::raw("ab"), Span::raw("cdé"), Span::raw("f")]);
+        let cut = fit(spans, 4);
+        assert_eq!(text(&cut), "abc…");
+        assert_eq!(cut.width(), 4);
+    }
+
+    #[test]
+    fn a_long_list_keeps_its_header_and_says_what_is_hidden() {
+        let lines: Vec<Line> = (0..10).map(|i| Line::from(i.to_string())).collect();
+        let shown = window(lines.clone(), 1, 5, 2);
+        let shown: Vec<String> = shown.iter().map(text).collect();
+        assert_eq!(shown[..4], ["0", "3", "4", "5"]);
+        assert!(
+            shown[4].starts_with("↑ 2 above · ↓ 4 below"),
+            "{}",
+            shown[4]
+        );
+        // Scrolled past the end: held so that the last line shows.
+        let end: Vec<String> = window(lines.clone(), 1, 5, 99).iter().map(text).collect();
+        assert_eq!(end[3], "9");
+        assert_eq!(window(lines, 0, 20, 3).len(), 10, "it fits: nothing hidden");
+    }
 }

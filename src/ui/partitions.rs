@@ -7,16 +7,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{pane, theme};
+use super::{fit_all, is_focused, pane, theme, window};
 use crate::dashboard::actors::member::PartitionLag;
-use crate::dashboard::state::App;
+use crate::dashboard::state::{App, Focus};
 use crate::text::{shorten, thousands};
 
+/// The stream table's widest; narrow screens give it a third.
 const STREAM_WIDTH: u16 = 44;
+/// Below this inner width the partition list drops its leader column and its bar.
+const FULL_WIDTH: usize = 70;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let stream = STREAM_WIDTH.min(area.width / 3);
     let [left, right] =
-        Layout::horizontal([Constraint::Min(40), Constraint::Length(STREAM_WIDTH)]).areas(area);
+        Layout::horizontal([Constraint::Min(40), Constraint::Length(stream)]).areas(area);
     render_partitions(frame, left, app);
     render_stream(frame, right, app);
 }
@@ -34,11 +38,12 @@ fn bar(value: u64, max: u64, width: usize) -> String {
 
 fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane(
+        area,
         format!(
             " Partitions of {} · v consumers · t groups by field ",
             app.cluster.topic
         ),
-        false,
+        is_focused(app, Focus::View),
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -49,7 +54,12 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         );
         return;
     };
-    let bar_width = (inner.width as usize).saturating_sub(60).clamp(5, 40);
+    let full = inner.width as usize >= FULL_WIDTH;
+    let bar_width = if full {
+        (inner.width as usize).saturating_sub(60).clamp(5, 40)
+    } else {
+        0
+    };
     let produced: Vec<u64> = topic
         .partitions
         .iter()
@@ -58,17 +68,17 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     let max = produced.iter().copied().max().unwrap_or(0);
     let total: u64 = produced.iter().sum();
     let mut lines = vec![Line::styled(
-        format!(
-            "{:>4} {:>6}  {:<bar_width$} {:>7} {:>4} {:>9}  {:<12} {:>7}",
-            "part",
-            "leader",
-            shorten("produced this session", bar_width),
-            "",
-            "",
-            "high",
-            "owner",
-            "lag"
-        ),
+        if full {
+            format!(
+                "{:>4} {:>6}  {:<bar_width$} {:>9} {:>4} {:>9}  {:<12} {:>7}",
+                "part", "leader", "produced this session", "", "", "high", "owner", "lag"
+            )
+        } else {
+            format!(
+                "{:>4} {:>9} {:>4} {:>9}  {:<12} {:>7}",
+                "part", "produced", "", "high", "owner", "lag"
+            )
+        },
         theme::muted(),
     )];
     for (p, n) in topic.partitions.iter().zip(&produced) {
@@ -89,34 +99,41 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             String::new()
         };
-        lines.push(Line::from(vec![
-            Span::raw(format!(
-                "{:>4} {:>6}  ",
-                p.partition,
+        let mut spans = vec![Span::raw(format!("{:>4} ", p.partition))];
+        if full {
+            spans.push(Span::raw(format!(
+                "{:>6}  ",
                 if p.leader >= 0 {
                     p.leader.to_string()
                 } else {
                     "none".to_string()
                 }
-            )),
-            Span::styled(bar(*n, max, bar_width), theme::rate()),
-            Span::raw(format!(" {:>7} {share:>4} {high:>9}  ", thousands(*n))),
-            match owner {
-                Some(m) => Span::raw(format!("{:<12}", m.snapshot.name)),
-                None => Span::styled(format!("{:<12}", "no owner"), theme::warn()),
-            },
-            Span::raw(format!(
-                " {:>7}",
-                lag.map_or("-".to_string(), |l| l.to_string())
-            )),
-        ]));
+            )));
+            spans.push(Span::styled(bar(*n, max, bar_width), theme::rate()));
+            spans.push(Span::raw(" "));
+        }
+        spans.push(Span::raw(format!(
+            "{:>9} {share:>4} {:>9}  ",
+            thousands(*n),
+            thousands(u64::try_from(high).unwrap_or(0))
+        )));
+        spans.push(match owner {
+            Some(m) => Span::raw(format!("{:<12}", m.snapshot.name)),
+            None => Span::styled(format!("{:<12}", "no owner"), theme::warn()),
+        });
+        spans.push(Span::raw(format!(
+            " {:>7}",
+            lag.map_or("-".to_string(), |l| l.to_string())
+        )));
+        lines.push(Line::from(spans));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    let lines = window(lines, 1, inner.height as usize, app.scroll.view);
+    frame.render_widget(Paragraph::new(fit_all(lines, inner.width as usize)), inner);
 }
 
 fn render_stream(frame: &mut Frame, area: Rect, app: &App) {
     let field = app.group_by.field();
-    let block = pane(format!(" Consumed, by {field} (t) "), false);
+    let block = pane(area, format!(" Consumed, by {field} (t) "), false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = app.stream_table();

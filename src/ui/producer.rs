@@ -3,11 +3,11 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
-use super::{is_focused, pane, theme};
-use crate::dashboard::actors::producer::ProducerState;
+use super::{fit, fit_all, is_focused, pane, theme};
+use crate::dashboard::actors::producer::{ProducerSnapshot, ProducerState};
 use crate::dashboard::state::views::{HistoryPoint, LogLine};
 use crate::dashboard::state::{App, Focus};
 use crate::text::{shorten, thousands, time_of_day};
@@ -22,62 +22,205 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Some(ProducerState::Error(_)) => ("error", theme::error()),
     };
     let run = view.snapshot.as_ref().map_or(0, |s| s.run);
-    let title = Line::from(vec![
+    let mut title = vec![
         Span::raw(" Producer "),
         Span::styled(format!("● {state}"), style),
         Span::raw(format!(" · run {run} ")),
-    ]);
-    let block = pane(title, is_focused(app, Focus::Producer));
+    ];
+    if app.paused.is_some() {
+        title.push(Span::styled("· PAUSED ", theme::warn()));
+    }
+    let block = pane(area, Line::from(title), is_focused(app, Focus::Producer));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let [figures, charts, log] = Layout::vertical([
-        Constraint::Length(5),
-        Constraint::Length(2),
-        Constraint::Min(1),
-    ])
-    .areas(inner);
-    render_figures(frame, figures, app);
-    render_charts(frame, charts, &view.history);
-    render_log(frame, log, app);
+    let figures = figure_lines(app, usize::from(inner.width));
+    let [figures_area, rest] =
+        Layout::vertical([Constraint::Length(figures.len() as u16), Constraint::Min(1)])
+            .areas(inner);
+    frame.render_widget(Paragraph::new(figures), figures_area);
+    if inner.width >= WIDE_LOG + 30 {
+        // Wide: the log keeps the columns it needs, the charts take the rest, taller.
+        let [log, charts] =
+            Layout::horizontal([Constraint::Length(WIDE_LOG), Constraint::Min(30)]).areas(rest);
+        render_log(frame, log, app);
+        render_tall_charts(frame, charts, &view.history);
+    } else {
+        let [charts, log] =
+            Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(rest);
+        render_charts(frame, charts, &view.history);
+        render_log(frame, log, app);
+    }
 }
 
-fn render_figures(frame: &mut Frame, area: Rect, app: &App) {
+/// Columns the send log needs at most: beyond them a wide pane puts taller charts beside it.
+const WIDE_LOG: u16 = 100;
+
+/// Segments of a line, most important first: the narrower the pane, the fewer are shown
+/// (whole ones, never a number cut in two).
+fn by_priority(segments: Vec<(u8, Vec<Span<'_>>)>, width: usize) -> Line<'_> {
+    let mut keep: Vec<bool> = vec![true; segments.len()];
+    let width_of = |keep: &[bool]| -> usize {
+        segments
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|((_, spans), _)| spans.iter().map(Span::width).sum::<usize>())
+            .sum()
+    };
+    let mut order: Vec<usize> = (0..segments.len()).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(segments[*i].0));
+    for i in order {
+        if width_of(&keep) <= width {
+            break;
+        }
+        if segments[i].0 > 0 {
+            keep[i] = false;
+        }
+    }
+    Line::from(
+        segments
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .flat_map(|((_, spans), _)| spans)
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn figures_line(s: &ProducerSnapshot, width: usize) -> Line<'static> {
+    let w = &s.window;
+    let retries = s.report.as_ref().and_then(|r| r.retries).unwrap_or(0);
+    let warn = |n: u64, style: Style| if n > 0 { style } else { Style::new() };
+    by_priority(
+        vec![
+            (
+                0,
+                vec![Span::styled(
+                    format!("{:.1} rec/s", w.per_sec),
+                    theme::bold(),
+                )],
+            ),
+            (3, vec![Span::raw(format!("  {:.3} MB/s", w.mb_per_sec))]),
+            (
+                1,
+                vec![Span::raw(format!("  in flight {}", thousands(s.in_flight)))],
+            ),
+            (
+                0,
+                vec![Span::raw(format!("  delivered {}", thousands(s.delivered)))],
+            ),
+            (
+                0,
+                vec![
+                    Span::raw("  failed "),
+                    Span::styled(thousands(s.failed), warn(s.failed, theme::error())),
+                ],
+            ),
+            (
+                2,
+                vec![
+                    Span::raw("  retries "),
+                    Span::styled(thousands(retries), warn(retries, theme::warn())),
+                ],
+            ),
+        ],
+        width,
+    )
+}
+
+/// The figures above the log: as many lines as there is something to say.
+fn figure_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    match &app.producer.snapshot {
+    let view = &app.producer;
+    // A stopped producer keeps showing its last run's figures, marked as such.
+    let stopped_with_figures = view.snapshot.as_ref().and_then(|s| {
+        (s.state != ProducerState::Running && s.report.is_none())
+            .then_some(view.last_figures.as_ref())
+            .flatten()
+    });
+    match stopped_with_figures.or(view.snapshot.as_ref()) {
         Some(s) => {
-            let w = &s.window;
-            let retries = s.report.as_ref().and_then(|r| r.retries).unwrap_or(0);
-            let warn = |n: u64, style: Style| if n > 0 { style } else { Style::new() };
-            lines.push(Line::from(vec![
-                Span::styled(format!("{:.1} rec/s", w.per_sec), theme::bold()),
-                Span::raw(format!(
-                    "  {:.3} MB/s  in flight {}  delivered {}  failed ",
-                    w.mb_per_sec,
-                    thousands(s.in_flight),
-                    thousands(s.delivered)
-                )),
-                Span::styled(thousands(s.failed), warn(s.failed, theme::error())),
-                Span::raw("  retries "),
-                Span::styled(thousands(retries), warn(retries, theme::warn())),
-            ]));
-            let l = &w.latency;
-            lines.push(Line::from(format!(
-                "latency ({:.0} s): p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-                w.span_s.round(),
-                l.p50,
-                l.p95,
-                l.p99,
-                l.max
-            )));
+            lines.push(figures_line(s, width));
+            let l = &s.window.latency;
+            lines.push(by_priority(
+                vec![
+                    (
+                        0,
+                        vec![Span::raw(format!(
+                            "latency ({:.0} s):",
+                            s.window.span_s.round()
+                        ))],
+                    ),
+                    (0, vec![Span::raw(format!(" p50 {:.2} ms", l.p50))]),
+                    (2, vec![Span::raw(format!("  p95 {:.2} ms", l.p95))]),
+                    (0, vec![Span::raw(format!("  p99 {:.2} ms", l.p99))]),
+                    (1, vec![Span::raw(format!("  max {:.2} ms", l.max))]),
+                ],
+                width,
+            ));
+            if stopped_with_figures.is_some() {
+                lines.push(Line::styled(
+                    format!(
+                        "stopped: the figures of run {} as it ended (p starts a new run)",
+                        s.run
+                    ),
+                    theme::warn(),
+                ));
+            }
         }
         None => lines.push(Line::from("waiting for the first figures ...")),
     }
     lines.push(Line::styled(app.applied.describe(), theme::muted()));
     if let Some((e, _)) = &app.producer.error {
-        lines.push(Line::styled(format!("error: {e}"), theme::error()));
+        lines.push(Line::styled(
+            format!("error: {e} (l shows it in full)"),
+            theme::error(),
+        ));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    fit_all(lines, width)
+}
+
+/// The last two minutes of records/s and p99, each in half the height.
+fn render_tall_charts(
+    frame: &mut Frame,
+    area: Rect,
+    history: &std::collections::VecDeque<HistoryPoint>,
+) {
+    let [rate_area, p99_area] =
+        Layout::vertical([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(area);
+    let take = area.width as usize;
+    let recent: Vec<&HistoryPoint> = history.iter().rev().take(take).rev().collect();
+    let peak_rate = recent.iter().map(|p| p.per_sec).fold(0.0, f64::max);
+    let peak_p99 = recent.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
+    for (chart_area, label, style, points) in [
+        (
+            rate_area,
+            format!("records/s, last 2 min · peak {peak_rate:.0}"),
+            theme::rate(),
+            recent
+                .iter()
+                .map(|p| p.per_sec.round() as u64)
+                .collect::<Vec<u64>>(),
+        ),
+        (
+            p99_area,
+            format!("p99 latency, last 2 min · peak {peak_p99:.1} ms"),
+            theme::latency(),
+            recent.iter().map(|p| (p.p99_ms * 1000.0) as u64).collect(),
+        ),
+    ] {
+        let [title, chart] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart_area);
+        frame.render_widget(
+            Paragraph::new(fit(
+                Line::styled(label, theme::muted()),
+                title.width as usize,
+            )),
+            title,
+        );
+        frame.render_widget(Sparkline::default().data(&points).style(style), chart);
+    }
 }
 
 fn render_charts(
@@ -98,8 +241,14 @@ fn render_charts(
     let peak_p99 = recent.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
     frame.render_widget(
         Paragraph::new(vec![
-            Line::styled(format!("rec/s ≤{peak_rate:.0}"), theme::muted()),
-            Line::styled(format!("p99 ≤{peak_p99:.1}ms"), theme::muted()),
+            fit(
+                Line::styled(format!("rec/s ≤{peak_rate:.0}"), theme::muted()),
+                15,
+            ),
+            fit(
+                Line::styled(format!("p99 ≤{peak_p99:.1}ms"), theme::muted()),
+                15,
+            ),
         ]),
         labels,
     );
@@ -113,33 +262,67 @@ fn render_charts(
     );
 }
 
+/// The send log, newest at the bottom, scrolled and filtered as the user asked.
 fn render_log(frame: &mut Frame, area: Rect, app: &App) {
-    let rows = area.height.saturating_sub(1) as usize;
-    // The key column takes what the fixed columns leave, up to a UUID's 36 characters.
-    let kw = (area.width as usize).saturating_sub(44).clamp(4, 36);
+    let width = usize::from(area.width);
+    let rows = usize::from(area.height.saturating_sub(1));
+    // The key column takes what the fixed columns leave, up to a UUID's 36 characters; wide
+    // panes also show the record's number.
+    let wide = width >= 90;
+    let fixed = if wide { 56 } else { 44 };
+    let kw = width.saturating_sub(fixed).clamp(4, 36);
+    let seq = |s: String| {
+        if wide {
+            format!("{s:>10}  ")
+        } else {
+            String::new()
+        }
+    };
     let mut lines = vec![Line::styled(
         format!(
-            "{:<12}  {:<kw$}  {:>4}  {:>8}  {:>10}",
-            "time", "key", "part", "offset", "latency"
+            "{:<12}  {}{:<kw$}  {:>4}  {:>8}  {:>10}",
+            "time",
+            seq("record".into()),
+            "key",
+            "part",
+            "offset",
+            "latency"
         ),
         theme::muted(),
     )];
-    let log = &app.producer.log;
-    for line in log.iter().skip(log.len().saturating_sub(rows)) {
+    let filter = app.filter.as_deref();
+    let shown: Vec<&LogLine> = app
+        .producer
+        .log
+        .iter()
+        .filter(|l| match (l, filter) {
+            (LogLine::Delivery(d), Some(f)) => d.key.as_deref().is_some_and(|k| k.contains(f)),
+            (LogLine::Skipped(_), Some(_)) => false,
+            _ => true,
+        })
+        .collect();
+    let up = app.scroll.log.min(shown.len().saturating_sub(rows));
+    let end = shown.len() - up;
+    let rows_for_lines = if up > 0 { rows.saturating_sub(1) } else { rows };
+    for line in &shown[end.saturating_sub(rows_for_lines)..end] {
         lines.push(match line {
             LogLine::Delivery(d) => {
-                let key = d.key.as_deref().unwrap_or("-");
-                let key = shorten(key, kw);
+                let key = shorten(d.key.as_deref().unwrap_or("-"), kw);
                 match &d.error {
                     None => Line::from(format!(
-                        "{:<12}  {key:<kw$}  {:>4}  {:>8}  {:>7.2} ms",
+                        "{:<12}  {}{key:<kw$}  {:>4}  {:>8}  {:>7.2} ms",
                         time_of_day(d.at),
+                        seq(d.seq.to_string()),
                         d.partition,
                         d.offset.map_or("-".to_string(), |o| o.to_string()),
                         d.latency.as_secs_f64() * 1000.0
                     )),
                     Some(e) => Line::styled(
-                        format!("{:<12}  {key:<kw$}  failed: {e}", time_of_day(d.at)),
+                        format!(
+                            "{:<12}  {}{key:<kw$}  failed: {e}",
+                            time_of_day(d.at),
+                            seq(d.seq.to_string())
+                        ),
                         theme::error(),
                     ),
                 }
@@ -151,5 +334,11 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
             LogLine::Mark(text) => Line::styled(format!("── {text}"), theme::accent()),
         });
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    if up > 0 {
+        lines.push(Line::styled(
+            format!("↓ {up} newer lines below · End follows the newest"),
+            theme::warn(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(fit_all(lines, width)), area);
 }

@@ -1,5 +1,7 @@
 //! The runs view: one row per producer run with its settings and figures (best values
-//! highlighted), and charts of throughput and p99 latency across runs with each restart marked.
+//! highlighted), two marked runs compared, and charts of throughput and p99 latency on log
+//! scales (one colour per run, each restart marked). Zoomed (`z`) it adds p50 and p99 against
+//! records/s, one point per run.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -8,33 +10,147 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use super::{pane, theme};
+use super::{fit, fit_all, is_focused, pane, theme};
 use crate::dashboard::actors::producer::WARMUP;
-use crate::dashboard::state::runs::{best_row, Column, PENDING};
+use crate::dashboard::state::runs::{
+    best_row, compare, first_row, fit_columns, table_height, Column, UNCONFIRMED,
+};
 use crate::dashboard::state::views::HistoryPoint;
-use crate::dashboard::state::App;
+use crate::dashboard::state::{App, Focus};
 use crate::stats::RunReport;
+use crate::text::shorten;
+
+/// Beside a run's number (after ▶, the run going on): marked for comparison, had a fault.
+const MARKED: &str = "◆";
+const FAULT: &str = "!";
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = format!(
-        " Runs · the first {} s of each run are left out (warm-up) · r consumers · e export ",
+        " Runs · the first {} s of each run are left out (warm-up) · m marks two to compare · z zooms · e exports ",
         WARMUP.as_secs()
     );
-    let block = pane(title, false);
+    let block = pane(area, title, is_focused(app, Focus::View));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = app.table_rows();
-    let table_height = (rows.len() as u16 + 1).clamp(2, inner.height.saturating_sub(6).max(2));
-    let [table_area, charts_area] =
-        Layout::vertical([Constraint::Length(table_height), Constraint::Min(0)]).areas(inner);
+    let notes = footnotes(&rows);
+    let marked: Vec<&RunReport> = app
+        .marked
+        .iter()
+        .filter_map(|m| rows.iter().find(|r| r.run == *m))
+        .collect();
+    let comparison =
+        (marked.len() == 2).then(|| compare_lines(marked[0], marked[1], inner.width as usize));
+    let table_h = table_height(rows.len(), inner.height, app.zoomed);
+    let compare_h = comparison.as_ref().map_or(0, |c| c.len() as u16);
+    let [table_area, notes_area, compare_area, charts_area] = Layout::vertical([
+        Constraint::Length(table_h),
+        Constraint::Length(notes.len() as u16),
+        Constraint::Length(compare_h),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
     render_table(frame, table_area, app, &rows);
-    if charts_area.height >= 4 {
-        let [left, right] = Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)])
-            .areas(charts_area);
-        let history: Vec<&HistoryPoint> = app.producer.history.iter().collect();
-        render_chart(frame, left, &history, "records/s", |p| p.per_sec);
-        render_chart(frame, right, &history, "p99 ms", |p| p.p99_ms);
+    frame.render_widget(
+        Paragraph::new(fit_all(notes, inner.width as usize)),
+        notes_area,
+    );
+    if let Some(lines) = comparison {
+        frame.render_widget(
+            Paragraph::new(fit_all(lines, inner.width as usize)),
+            compare_area,
+        );
     }
+    if charts_area.height < 7 {
+        if charts_area.height > 0 && !rows.is_empty() {
+            frame.render_widget(
+                Paragraph::new("z: the runs view takes the whole screen, with its charts")
+                    .style(theme::muted()),
+                charts_area,
+            );
+        }
+        return;
+    }
+    let history: Vec<&HistoryPoint> = app.producer.history.iter().collect();
+    let parts = if app.zoomed && charts_area.width >= 120 {
+        3
+    } else {
+        2
+    };
+    let areas = Layout::horizontal(vec![Constraint::Ratio(1, parts); parts as usize])
+        .spacing(1)
+        .split(charts_area);
+    render_chart(frame, areas[0], &history, "records/s", 0.1, |p| p.per_sec);
+    render_chart(frame, areas[1], &history, "p99 ms", 0.01, |p| p.p99_ms);
+    if parts == 3 {
+        render_scatter(frame, areas[2], &rows);
+    }
+}
+
+/// What the marks in the table mean, for the marks it shows.
+fn footnotes(rows: &[RunReport]) -> Vec<Line<'static>> {
+    let mut notes = Vec::new();
+    if let Some(r) = rows
+        .iter()
+        .rev()
+        .find(|r| r.accounting.as_ref().is_some_and(|a| a.unconfirmed))
+    {
+        let a = r.accounting.as_ref().map(|a| (a.received, a.not_found));
+        let (found, not_found) = a.unwrap_or_default();
+        notes.push(Line::styled(
+            format!(
+                "missing {UNCONFIRMED}: acks=0 confirms nothing, so nothing counts as missing; \
+                 run {}: {found} of {} sent found",
+                r.run,
+                found + not_found
+            ),
+            theme::muted(),
+        ));
+    }
+    let faulted: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.faults.is_empty())
+        .map(|r| format!("run {}: {}", r.run, r.faults.join(", ")))
+        .collect();
+    if !faulted.is_empty() {
+        notes.push(Line::styled(
+            format!("{FAULT} a fault during the run: {}", faulted.join("; ")),
+            theme::warn(),
+        ));
+    }
+    notes
+}
+
+fn compare_lines(a: &RunReport, b: &RunReport, width: usize) -> Vec<Line<'static>> {
+    let (a, b) = if a.run <= b.run { (a, b) } else { (b, a) };
+    let c = compare(a, b);
+    let mut lines = vec![Line::styled(
+        format!(
+            "{MARKED} run {} → run {}: {}",
+            a.run,
+            b.run,
+            if c.settings.is_empty() {
+                "the same settings".to_string()
+            } else {
+                c.settings.join(" · ")
+            }
+        ),
+        theme::accent(),
+    )];
+    // Figures side by side, as many to a line as fit.
+    let mut line = String::new();
+    for [what, x, y, change] in &c.figures {
+        let cell = format!("{what} {x} → {y} {change}").trim_end().to_string();
+        if !line.is_empty() && line.chars().count() + 5 + cell.chars().count() > width {
+            lines.push(Line::from(std::mem::take(&mut line)));
+        }
+        if !line.is_empty() {
+            line.push_str("  ·  ");
+        }
+        line.push_str(&cell);
+    }
+    lines.push(Line::from(line));
+    lines
 }
 
 fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
@@ -46,56 +162,129 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
         );
         return;
     }
-    let best: Vec<Option<usize>> = Column::ALL.iter().map(|c| best_row(rows, *c)).collect();
-    let visible = (area.height as usize).saturating_sub(1);
-    let first = rows.len().saturating_sub(visible);
     let live_run = app
         .producer
         .snapshot
         .as_ref()
         .and_then(|s| s.report.as_ref().map(|r| r.run));
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let live = Some(r.run) == live_run && app.runs.back().is_none_or(|e| e.run != r.run);
+            Column::ALL
+                .iter()
+                .map(|c| {
+                    let mut text = c.cell(r, &app.defaults, live);
+                    if *c == Column::Run {
+                        if app.marked.contains(&r.run) {
+                            text.push_str(MARKED);
+                        }
+                        if !r.faults.is_empty() {
+                            text.push_str(FAULT);
+                        }
+                    }
+                    text
+                })
+                .collect()
+        })
+        .collect();
+    let columns = fit_columns(&cells, area.width);
+    let best: Vec<Option<usize>> = columns.iter().map(|(c, _)| best_row(rows, *c)).collect();
+    let visible = (area.height as usize).saturating_sub(1);
+    let selected = app.runs_selected.unwrap_or(rows.len() - 1);
+    let first = first_row(rows.len(), visible, app.runs_selected);
+    let focused = is_focused(app, Focus::View);
     let body: Vec<Row> = rows
         .iter()
         .enumerate()
         .skip(first)
+        .take(visible)
         .map(|(i, r)| {
-            let live = Some(r.run) == live_run && app.runs.back().is_none_or(|e| e.run != r.run);
-            Row::new(Column::ALL.iter().zip(&best).map(|(column, best)| {
-                let text = column.cell(r, &app.defaults, live);
+            let row = Row::new(columns.iter().zip(&best).map(|((column, width), best)| {
+                let at = Column::ALL.iter().position(|c| c == column).unwrap_or(0);
+                let text = shorten(&cells[i][at], *width as usize);
                 let style = if *best == Some(i) && rows.len() > 1 {
                     theme::best()
-                } else if column.is_alarm() && text != "0" && text != PENDING {
+                } else if column.alarms(r) {
                     theme::error()
                 } else {
                     Style::new()
                 };
                 Cell::from(text).style(style)
-            }))
+            }));
+            if focused && i == selected {
+                row.style(theme::selected())
+            } else {
+                row
+            }
         })
         .collect();
-    let widths = Column::ALL.map(|c| match c {
-        Column::Changed => Constraint::Min(c.width()),
-        _ => Constraint::Length(c.width()),
-    });
-    let header = Row::new(Column::ALL.map(|c| Cell::from(c.header()))).style(theme::muted());
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .map(|(_, w)| Constraint::Length(*w))
+        .collect();
+    let header =
+        Row::new(columns.iter().map(|(c, _)| Cell::from(c.header()))).style(theme::muted());
     frame.render_widget(
         Table::new(body, widths).header(header).column_spacing(1),
         area,
     );
 }
 
-/// A line per run over time, with a dim vertical mark where each run began.
+/// 1, 10, 100, 1k, ... for an axis of powers of ten.
+fn power_label(exponent: f64) -> String {
+    let v = 10f64.powf(exponent);
+    match v {
+        v if v >= 1e6 => format!("{:.0}M", v / 1e6),
+        v if v >= 1e3 => format!("{:.0}k", v / 1e3),
+        v if v >= 1.0 => format!("{v:.0}"),
+        v => format!("{v}"),
+    }
+}
+
+/// Log-scale bounds (powers of ten) around the positive values, at least a decade apart.
+fn log_bounds(values: impl Iterator<Item = f64>, floor: f64) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .filter(|v| *v > 0.0)
+        .map(|v| v.max(floor).log10())
+        .fold(None, |acc: Option<(f64, f64)>, v| {
+            Some(acc.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
+        })?;
+    let lo = lo.floor();
+    Some((lo, hi.ceil().max(lo + 1.0)))
+}
+
+/// A line per run over time on a log scale (so a slow run shows beside a fast one), with a
+/// dim vertical mark where each run began.
 fn render_chart(
     frame: &mut Frame,
     area: Rect,
     history: &[&HistoryPoint],
     what: &str,
+    floor: f64,
     value: impl Fn(&HistoryPoint) -> f64,
 ) {
-    let Some(first) = history.first() else {
+    let [title_area, legend_area, chart_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    let width = area.width as usize;
+    frame.render_widget(
+        Paragraph::new(fit(
+            Line::styled(format!("{what}, log scale, over seconds"), theme::bold()),
+            width,
+        )),
+        title_area,
+    );
+    let (Some(first), Some((y0, y1))) = (
+        history.first(),
+        log_bounds(history.iter().map(|p| value(p)), floor),
+    ) else {
         frame.render_widget(
-            Paragraph::new(format!("{what}: no data yet")).style(theme::muted()),
-            area,
+            Paragraph::new("no data yet").style(theme::muted()),
+            legend_area,
         );
         return;
     };
@@ -103,23 +292,19 @@ fn render_chart(
         first.t,
         history.last().map_or(first.t, |p| p.t).max(first.t + 1.0),
     );
-    let y_max = history
-        .iter()
-        .map(|p| value(p))
-        .fold(0.0, f64::max)
-        .max(1e-9)
-        * 1.1;
     let mut runs: Vec<(u32, Vec<(f64, f64)>)> = Vec::new();
     for p in history {
+        let v = value(p);
+        let point = (p.t, if v > 0.0 { v.max(floor).log10() } else { y0 });
         match runs.last_mut() {
-            Some((run, points)) if *run == p.run => points.push((p.t, value(p))),
-            _ => runs.push((p.run, vec![(p.t, value(p))])),
+            Some((run, points)) if *run == p.run => points.push(point),
+            _ => runs.push((p.run, vec![point])),
         }
     }
     let marks: Vec<Vec<(f64, f64)>> = runs
         .iter()
         .skip(1)
-        .map(|(_, points)| vec![(points[0].0, 0.0), (points[0].0, y_max)])
+        .map(|(_, points)| vec![(points[0].0, y0), (points[0].0, y1)])
         .collect();
     let mut datasets: Vec<Dataset> = marks
         .iter()
@@ -131,38 +316,152 @@ fn render_chart(
                 .data(m)
         })
         .collect();
+    let mut legend = Vec::new();
     for (run, points) in &runs {
         datasets.push(
             Dataset::default()
-                .name(format!("run {run}"))
                 .graph_type(GraphType::Line)
                 .marker(Marker::Braille)
                 .style(theme::run(*run))
                 .data(points),
         );
+        legend.push(Span::styled(format!("━ run {run}  "), theme::run(*run)));
     }
-    let label = |v: f64| Span::styled(format!("{v:.0}"), theme::muted());
-    let [title, chart_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::raw(format!("{what} by run, over seconds; ")),
-            Span::styled("│", theme::muted()),
-            Span::raw(" marks a restart"),
-        ])),
-        title,
-    );
+    if runs.len() > 1 {
+        legend.push(Span::styled("│ restart", theme::muted()));
+    }
+    // The newest runs matter most: the legend keeps the end.
+    let legend = Line::from(legend);
+    let legend = if legend.width() > width {
+        let mut spans = legend.spans;
+        while Line::from(spans.clone()).width() + 2 > width && spans.len() > 1 {
+            spans.remove(0);
+        }
+        spans.insert(0, Span::styled("… ", theme::muted()));
+        Line::from(spans)
+    } else {
+        legend
+    };
+    frame.render_widget(Paragraph::new(fit(legend, width)), legend_area);
+    let label = |s: String| Span::styled(s, theme::muted());
     let chart = Chart::new(datasets)
         .hidden_legend_constraints((Constraint::Ratio(0, 1), Constraint::Ratio(0, 1)))
         .x_axis(
             Axis::default()
                 .bounds([x0, x1])
-                .labels([label(x0), label(x1)]),
+                .labels([label(format!("{x0:.0} s")), label(format!("{x1:.0} s"))]),
         )
         .y_axis(
-            Axis::default()
-                .bounds([0.0, y_max])
-                .labels([label(0.0), label(y_max)]),
+            Axis::default().bounds([y0, y1]).labels(
+                (y0 as i32..=y1 as i32)
+                    .map(|e| label(power_label(f64::from(e))))
+                    .collect::<Vec<_>>(),
+            ),
         );
     frame.render_widget(chart, chart_area);
+}
+
+/// p50 and p99 against records/s, one point each per ended run, both axes log scale: where
+/// more throughput starts to cost latency.
+fn render_scatter(frame: &mut Frame, area: Rect, rows: &[RunReport]) {
+    let [title_area, legend_area, chart_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    let width = area.width as usize;
+    frame.render_widget(
+        Paragraph::new(fit(
+            Line::styled(
+                "latency ms against records/s, a point per run",
+                theme::bold(),
+            ),
+            width,
+        )),
+        title_area,
+    );
+    let measured: Vec<&RunReport> = rows
+        .iter()
+        .filter(|r| r.records > 0 && r.records_per_sec > 0.0)
+        .collect();
+    let xs = log_bounds(measured.iter().map(|r| r.records_per_sec), 0.1);
+    let ys = log_bounds(
+        measured
+            .iter()
+            .flat_map(|r| [r.latency_ms.p50, r.latency_ms.p99]),
+        0.01,
+    );
+    let (Some((x0, x1)), Some((y0, y1))) = (xs, ys) else {
+        frame.render_widget(
+            Paragraph::new("no measured run yet").style(theme::muted()),
+            legend_area,
+        );
+        return;
+    };
+    let point = |x: f64, y: f64| (x.max(0.1).log10(), y.max(0.01).log10());
+    let p50: Vec<(f64, f64)> = measured
+        .iter()
+        .map(|r| point(r.records_per_sec, r.latency_ms.p50))
+        .collect();
+    let p99: Vec<(f64, f64)> = measured
+        .iter()
+        .map(|r| point(r.records_per_sec, r.latency_ms.p99))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("• p50  ", theme::ok()),
+            Span::styled("• p99", theme::latency()),
+        ])),
+        legend_area,
+    );
+    let label = |s: String| Span::styled(s, theme::muted());
+    let axis_labels = |lo: f64, hi: f64, unit: &str| -> Vec<Span> {
+        (lo as i32..=hi as i32)
+            .map(|e| label(format!("{}{unit}", power_label(f64::from(e)))))
+            .collect()
+    };
+    let chart = Chart::new(vec![
+        Dataset::default()
+            .graph_type(GraphType::Scatter)
+            .marker(Marker::Dot)
+            .style(theme::ok())
+            .data(&p50),
+        Dataset::default()
+            .graph_type(GraphType::Scatter)
+            .marker(Marker::Dot)
+            .style(theme::latency())
+            .data(&p99),
+    ])
+    .hidden_legend_constraints((Constraint::Ratio(0, 1), Constraint::Ratio(0, 1)))
+    .x_axis(
+        Axis::default()
+            .bounds([x0, x1])
+            .labels(axis_labels(x0, x1, "/s")),
+    )
+    .y_axis(
+        Axis::default()
+            .bounds([y0, y1])
+            .labels(axis_labels(y0, y1, "")),
+    );
+    frame.render_widget(chart, chart_area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_axes_span_whole_decades() {
+        assert_eq!(
+            log_bounds([50.0, 120_000.0].into_iter(), 0.1),
+            Some((1.0, 6.0))
+        );
+        assert_eq!(log_bounds([0.0, 0.0].into_iter(), 0.1), None);
+        // One value still gets a decade to sit in.
+        assert_eq!(log_bounds([100.0].into_iter(), 0.1), Some((2.0, 3.0)));
+        assert_eq!(power_label(3.0), "1k");
+        assert_eq!(power_label(-1.0), "0.1");
+        assert_eq!(power_label(6.0), "1M");
+    }
 }

@@ -7,14 +7,14 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::dashboard::state::forms::FIELDS;
+use crate::dashboard::state::forms::{Field, FIELDS};
 use crate::dashboard::state::{App, Modal};
 
 const LABEL_WIDTH: usize = 19;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let focused = matches!(app.modal, Modal::Settings);
-    let block = pane(" Settings (s) ", focused);
+    let block = pane(area, " Settings (s) ", focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let form = &app.settings;
@@ -23,19 +23,31 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     for (i, field) in FIELDS.iter().enumerate().take(form.visible) {
         let selected = focused && i == form.selected;
         let error = form.error(i);
+        let choice = field.choices().is_some();
         let value_style = match (&error, selected) {
             (Some(_), _) => theme::error(),
+            // Being edited: a cursor in it. Otherwise selected as a whole: what is typed
+            // replaces it.
+            (None, true) if !form.fresh && !choice => theme::editing(),
             (None, true) => theme::selected(),
             (None, false) => Style::new(),
         };
-        let marker = if selected { "▸ " } else { "  " };
+        let marker = if selected { "▸" } else { " " };
+        // `*`: an edit waiting for Enter.
+        let pending = if form.pending(i) { "*" } else { " " };
         let input = &form.inputs[i];
+        let value = if selected && choice {
+            format!("◂ {} ▸", input.value())
+        } else {
+            input.value().to_string()
+        };
         lines.push(Line::from(vec![
             Span::raw(marker),
+            Span::styled(pending, theme::warn()),
             Span::styled(format!("{:<LABEL_WIDTH$}", field.label()), theme::muted()),
-            Span::styled(input.value().to_string(), value_style),
+            Span::styled(value, value_style),
         ]));
-        if selected {
+        if selected && !choice && !form.fresh {
             let x = inner.x + 2 + LABEL_WIDTH as u16 + input.visual_cursor() as u16;
             cursor = Some((
                 x.min(inner.right().saturating_sub(1)),
@@ -50,15 +62,33 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(e) = &form.form_error {
         lines.push(Line::styled(e.clone(), theme::error()));
     }
-    lines.push(Line::styled(
-        if focused {
-            "↑↓ field · type to edit · Enter applies (restarts what changed: the producer, the consumers) · Esc leaves"
-        } else {
-            "s edits; Enter applies: what changed restarts"
-        },
-        theme::muted(),
-    ));
-    if app.cluster.embedded {
+    let pending = (0..form.visible).filter(|&i| form.pending(i)).count();
+    if pending > 0 {
+        lines.push(Line::styled(
+            format!(
+                "{pending} edit{} pending (*): Enter applies, Esc discards",
+                if pending == 1 { "" } else { "s" }
+            ),
+            theme::warn(),
+        ));
+    }
+    let field = FIELDS[form.selected];
+    let hint = match field.choices() {
+        Some(choices) if focused => format!("← → choose: {}", choices.join(" · ")),
+        _ if focused => {
+            "type to edit: the first key replaces the value, ← → move in it".to_string()
+        }
+        _ => "s edits; Enter applies: what changed restarts".to_string(),
+    };
+    lines.push(Line::styled(hint, theme::muted()));
+    if focused {
+        lines.push(Line::styled(
+            "↑↓ field · Enter applies (what changed restarts) · Esc leaves",
+            theme::muted(),
+        ));
+    }
+    // Where it matters: not editing, or choosing acks.
+    if app.cluster.embedded && (!focused || field == Field::Acks) {
         lines.push(Line::styled(
             "embedded cluster: no replication, so acks=1 and acks=all behave alike here; a real cluster shows the difference",
             theme::warn(),

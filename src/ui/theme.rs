@@ -58,6 +58,11 @@ pub fn selected() -> Style {
     Style::new().add_modifier(Modifier::REVERSED)
 }
 
+/// A value being edited, with a cursor in it.
+pub fn editing() -> Style {
+    Style::new().add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
+}
+
 /// The best value of a column.
 pub fn best() -> Style {
     ok().add_modifier(Modifier::BOLD)

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{pane, theme};
-use crate::dashboard::state::App;
-use crate::text::{shorten, time_of_day};
+use super::{fit_all, is_focused, pane, theme, window};
+use crate::dashboard::state::{App, Focus};
+use crate::text::time_of_day;
 
 /// Rebalances shown as columns of the assignment map.
 const MAP_COLUMNS: usize = 8;
@@ -28,7 +28,11 @@ fn list(parts: &[i32]) -> String {
 }
 
 fn render_events(frame: &mut Frame, area: Rect, app: &App) {
-    let block = pane(" Rebalances, newest first · g consumers ", false);
+    let block = pane(
+        area,
+        " Rebalances, newest first · g consumers ",
+        is_focused(app, Focus::View),
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
@@ -61,6 +65,12 @@ fn render_events(frame: &mut Frame, area: Rect, app: &App) {
                     theme::ok(),
                 ));
             }
+            if c.revoked.is_empty() && c.assigned.is_empty() {
+                spans.push(Span::styled(
+                    " joined with nothing to read (idle)",
+                    theme::warn(),
+                ));
+            }
             lines.push(Line::from(spans));
         }
         if !r.unowned.is_empty() {
@@ -70,16 +80,17 @@ fn render_events(frame: &mut Frame, area: Rect, app: &App) {
                 .map(|(p, d)| format!("p{p} {:.2} s", d.as_secs_f64()))
                 .collect();
             lines.push(Line::styled(
-                shorten(&format!("  without an owner: {}", gaps.join(", ")), width),
+                format!("  without an owner: {}", gaps.join(", ")),
                 theme::muted(),
             ));
         }
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    let lines = window(lines, 0, inner.height as usize, app.scroll.view);
+    frame.render_widget(Paragraph::new(fit_all(lines, width)), inner);
 }
 
 fn render_map(frame: &mut Frame, area: Rect, app: &App) {
-    let block = pane(" Owner after each rebalance ", false);
+    let block = pane(area, " Owner after each rebalance ", false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rebalances: Vec<_> = app.timeline.rebalances.iter().collect();
@@ -106,5 +117,6 @@ fn render_map(frame: &mut Frame, area: Rect, app: &App) {
         "columns: rebalance number (left list)",
         theme::muted(),
     ));
-    frame.render_widget(Paragraph::new(lines), inner);
+    let lines = window(lines, 1, inner.height as usize, app.scroll.view);
+    frame.render_widget(Paragraph::new(fit_all(lines, inner.width as usize)), inner);
 }

@@ -288,6 +288,8 @@ impl Member {
             let _ = self
                 .events
                 .try_send(KafkaEvent::Member(Box::new(m.clone())));
+            // An error is news once: the screen keeps it until the member is well again.
+            m.last_error = None;
         }
     }
 }

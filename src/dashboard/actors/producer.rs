@@ -4,7 +4,7 @@
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use std::collections::BTreeMap;
 
@@ -62,6 +62,8 @@ pub struct ProducerSnapshot {
     pub report: Option<RunReport>,
     /// Records delivered to each partition in this run.
     pub by_partition: BTreeMap<i32, u64>,
+    /// When the snapshot was taken (wall clock, for display).
+    pub at: std::time::SystemTime,
 }
 
 impl ProducerSnapshot {
@@ -84,6 +86,7 @@ impl ProducerSnapshot {
             since_start: Duration::ZERO,
             report: None,
             by_partition: BTreeMap::new(),
+            at: std::time::SystemTime::UNIX_EPOCH,
         }
     }
 }
@@ -134,6 +137,7 @@ pub fn spawn(
         producer: None,
         run: 0,
         run_started: Instant::now(),
+        run_began: SystemTime::now(),
         pacer: Pacer::new(None),
         n: 0,
         window: Window::new(WINDOW_TICKS),
@@ -172,6 +176,8 @@ struct Task {
     producer: Option<LabProducer>,
     run: u32,
     run_started: Instant,
+    /// The same moment on the wall clock, for the report.
+    run_began: SystemTime,
     pacer: Pacer,
     /// Records sent in this run.
     n: u64,
@@ -203,6 +209,7 @@ impl Task {
                 self.producer = Some(p);
                 self.run += 1;
                 self.run_started = Instant::now();
+                self.run_began = SystemTime::now();
                 self.pacer = Pacer::new(self.settings.rate);
                 self.n = 0;
                 self.window.clear();
@@ -259,6 +266,7 @@ impl Task {
             &self.meter,
             self.settings.report_settings(),
         )
+        .on(&self.topic, self.run_began)
         .with_batches(batches)
     }
 
@@ -367,6 +375,7 @@ impl Task {
             run_elapsed: now.saturating_duration_since(self.run_started),
             run_ended: self.run_ended.take(),
             since_start: now.saturating_duration_since(self.started),
+            at: std::time::SystemTime::now(),
             ..ProducerSnapshot::new(self.run, self.state.clone(), self.settings.clone())
         };
         if let Some(Figures {

@@ -26,6 +26,8 @@ pub struct PartitionInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicSnapshot {
     pub partitions: Vec<PartitionInfo>,
+    /// The cluster's topics (not its internal ones), by name.
+    pub topics: Vec<String>,
 }
 
 pub struct Watcher {
@@ -76,9 +78,15 @@ pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>)
 }
 
 fn look(client: &BaseConsumer, topic: &str) -> Option<TopicSnapshot> {
-    let metadata = client
-        .fetch_metadata(Some(topic), Duration::from_secs(2))
-        .ok()?;
+    // All topics in one request: their names for the topic dialog, this one's partitions.
+    let metadata = client.fetch_metadata(None, Duration::from_secs(2)).ok()?;
+    let mut topics: Vec<String> = metadata
+        .topics()
+        .iter()
+        .map(|t| t.name().to_string())
+        .filter(|n| !n.starts_with("__"))
+        .collect();
+    topics.sort();
     let t = metadata.topics().iter().find(|t| t.name() == topic)?;
     let mut partitions: Vec<PartitionInfo> = t
         .partitions()
@@ -96,5 +104,5 @@ fn look(client: &BaseConsumer, topic: &str) -> Option<TopicSnapshot> {
         })
         .collect();
     partitions.sort_by_key(|p| p.partition);
-    Some(TopicSnapshot { partitions })
+    Some(TopicSnapshot { partitions, topics })
 }

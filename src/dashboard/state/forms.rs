@@ -85,6 +85,23 @@ impl Field {
         }
     }
 
+    /// The values a field with a fixed set of them offers, in order; None for free text.
+    pub fn choices(self) -> Option<Vec<String>> {
+        fn all<T: ToString>(items: &[T]) -> Vec<String> {
+            items.iter().map(ToString::to_string).collect()
+        }
+        Some(match self {
+            Field::Acks => all(Acks::ALL),
+            Field::Compression => all(Compression::ALL),
+            Field::Idempotence => all(&[false, true]),
+            Field::Key => all(KeyField::ALL),
+            Field::Partitioner => all(Partitioner::ALL),
+            Field::Assignment => all(&Strategies::choices()),
+            Field::Protocol => all(GroupProtocol::ALL),
+            Field::BatchSize | Field::LingerMs | Field::Rate | Field::Rtt => return None,
+        })
+    }
+
     fn value_of(self, s: &ProducerSettings, g: &GroupSettings) -> String {
         match self {
             Field::Acks => s.acks.to_string(),
@@ -113,6 +130,11 @@ pub fn parse_rate(t: &str) -> Result<Option<f64>, String> {
 #[derive(Debug, Clone)]
 pub struct SettingsForm {
     pub inputs: Vec<Input>,
+    /// The values in force: edits that differ are pending until Enter; Esc goes back to them.
+    pub applied: Vec<String>,
+    /// The selected text field's value is selected as a whole: typing replaces it, an arrow
+    /// moves into it.
+    pub fresh: bool,
     /// Fields shown: the simulated rtt only where kafka-lab serves the cluster.
     pub visible: usize,
     pub selected: usize,
@@ -122,11 +144,11 @@ pub struct SettingsForm {
 
 impl SettingsForm {
     pub fn new(s: &ProducerSettings, g: &GroupSettings) -> Self {
+        let applied: Vec<String> = FIELDS.iter().map(|f| f.value_of(s, g)).collect();
         SettingsForm {
-            inputs: FIELDS
-                .iter()
-                .map(|f| Input::new(f.value_of(s, g)))
-                .collect(),
+            inputs: applied.iter().map(|v| Input::new(v.clone())).collect(),
+            applied,
+            fresh: true,
             visible: if s.rtt_ms.is_some() {
                 FIELDS.len()
             } else {
@@ -148,10 +170,69 @@ impl SettingsForm {
 
     pub fn up(&mut self) {
         self.selected = (self.selected + self.visible - 1) % self.visible;
+        self.fresh = true;
     }
 
     pub fn down(&mut self) {
         self.selected = (self.selected + 1) % self.visible;
+        self.fresh = true;
+    }
+
+    /// Field `i` holds an edit not applied yet.
+    pub fn pending(&self, i: usize) -> bool {
+        self.inputs[i].value().trim() != self.applied[i]
+    }
+
+    pub fn any_pending(&self) -> bool {
+        (0..self.visible).any(|i| self.pending(i))
+    }
+
+    /// Back to the values in force.
+    pub fn discard(&mut self) {
+        self.inputs = self.applied.iter().map(|v| Input::new(v.clone())).collect();
+        self.form_error = None;
+        self.fresh = true;
+    }
+
+    /// The field shown on `line` of the panel (a bad value adds a line for its error).
+    pub fn field_at_line(&self, line: usize) -> Option<usize> {
+        let mut at = 0;
+        for i in 0..self.visible {
+            if at == line {
+                return Some(i);
+            }
+            at += 1 + usize::from(self.error(i).is_some());
+        }
+        None
+    }
+
+    /// The values just applied are the ones in force now.
+    pub fn applied_now(&mut self) {
+        self.applied = self
+            .inputs
+            .iter()
+            .map(|i| i.value().trim().to_string())
+            .collect();
+        self.fresh = true;
+    }
+
+    /// Moves the selected field's value to the next (`step` 1) or previous (-1) choice;
+    /// false for a free-text field.
+    pub fn cycle(&mut self, step: isize) -> bool {
+        let i = self.selected;
+        let Some(choices) = FIELDS[i].choices() else {
+            return false;
+        };
+        let current = self.inputs[i].value().trim();
+        let at = choices.iter().position(|c| c == current);
+        let n = choices.len() as isize;
+        let next = match at {
+            Some(at) => (at as isize + step).rem_euclid(n),
+            None => 0,
+        };
+        self.inputs[i] = Input::new(choices[next as usize].clone());
+        self.form_error = None;
+        true
     }
 
     /// The settings the form describes, if every field is valid and they fit together.
@@ -193,7 +274,14 @@ pub struct AdminForm {
     pub inputs: [Input; 5],
     pub selected: usize,
     pub error: Option<String>,
+    /// The cluster can add partitions (the embedded one cannot): the row is offered.
+    pub can_add: bool,
 }
+
+/// The row that adds partitions.
+pub const ADD_ROW: usize = 3;
+/// The row that switches topics.
+pub const SWITCH_ROW: usize = 4;
 
 pub const ADMIN_ROWS: [&str; 5] = [
     "new topic name",
@@ -211,8 +299,9 @@ fn count(t: &str, what: &str, min: i32) -> Result<i32, String> {
 }
 
 impl AdminForm {
-    pub fn new(partitions: usize) -> AdminForm {
+    pub fn new(partitions: usize, can_add: bool) -> AdminForm {
         AdminForm {
+            can_add,
             inputs: [
                 Input::default(),
                 Input::new("6".into()),
@@ -226,11 +315,36 @@ impl AdminForm {
     }
 
     pub fn up(&mut self) {
-        self.selected = (self.selected + ADMIN_ROWS.len() - 1) % ADMIN_ROWS.len();
+        self.step(ADMIN_ROWS.len() - 1);
     }
 
     pub fn down(&mut self) {
-        self.selected = (self.selected + 1) % ADMIN_ROWS.len();
+        self.step(1);
+    }
+
+    /// Moves by `by` rows (wrapping), past a row the cluster does not offer.
+    fn step(&mut self, by: usize) {
+        self.selected = (self.selected + by) % ADMIN_ROWS.len();
+        if self.selected == ADD_ROW && !self.can_add {
+            self.selected = (self.selected + by) % ADMIN_ROWS.len();
+        }
+        self.error = None;
+    }
+
+    /// On the switch row, the next (`step` 1) or previous topic of the cluster.
+    pub fn cycle_topic(&mut self, topics: &[String], step: isize) {
+        if self.selected != SWITCH_ROW || topics.is_empty() {
+            return;
+        }
+        let current = self.inputs[SWITCH_ROW].value().trim();
+        let n = topics.len() as isize;
+        let next = match topics.iter().position(|t| t == current) {
+            Some(at) => (at as isize + step).rem_euclid(n),
+            None if step > 0 => 0,
+            None => n - 1,
+        };
+        self.inputs[SWITCH_ROW] = Input::new(topics[next as usize].clone());
+        self.error = None;
     }
 
     /// The command of the selected row, if its values are valid.

@@ -10,6 +10,8 @@ pub enum Mode {
     Settings,
     Topics,
     Detail,
+    Events,
+    Filter,
     Help,
 }
 
@@ -21,6 +23,8 @@ impl Mode {
             Mode::Settings => " (in settings)",
             Mode::Topics => " (in the topic dialog)",
             Mode::Detail => " (in the record detail)",
+            Mode::Events => " (in the events log)",
+            Mode::Filter => " (in the filter)",
             Mode::Help => " (in the help)",
         }
     }
@@ -45,16 +49,31 @@ pub enum Action {
     BrokerOutage,
     Topics,
     Sink,
+    Pause,
+    Filter,
+    Mark,
+    Zoom,
+    Events,
     /// In a form or list: the previous row.
     Up,
     /// In a form or list: the next row.
     Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// In a form: the previous choice, or the cursor left.
+    Left,
+    /// In a form: the next choice, or the cursor right.
+    Right,
     /// In a form: apply it.
     Apply,
     /// Leave the overlay.
     Close,
     /// In a form: the key edits the selected value.
     Edit,
+    /// A key the mode does not use.
+    Ignore,
 }
 
 /// Which keys a binding takes.
@@ -120,6 +139,26 @@ const fn on(
     }
 }
 
+/// Scrolling, the same in every list.
+const SCROLL: [(&[KeyCode], &str, Action, &str); 6] = [
+    (
+        &[K::Up, K::Char('k')],
+        "↑, k",
+        A::Up,
+        "up a line (the focused list)",
+    ),
+    (&[K::Down, K::Char('j')], "↓, j", A::Down, "down a line"),
+    (&[K::PageUp], "PgUp", A::PageUp, "up a page"),
+    (&[K::PageDown], "PgDn", A::PageDown, "down a page"),
+    (&[K::Home], "Home", A::Top, "the oldest"),
+    (&[K::End], "End", A::Bottom, "the newest (and follow)"),
+];
+
+const fn scroll(mode: Mode, i: usize) -> Binding {
+    let (keys, label, action, help) = SCROLL[i];
+    on(mode, Keys::Codes(keys), label, action, help)
+}
+
 pub const KEYMAP: &[Binding] = &[
     main(
         &[K::Char('p')],
@@ -143,19 +182,25 @@ pub const KEYMAP: &[Binding] = &[
         Some("remove"),
     ),
     main(
-        &[K::Tab, K::Right, K::Down],
-        "Tab, →, ↓",
+        &[K::Tab, K::Right],
+        "Tab, →",
         A::NextPane,
-        "select the next pane: the producer, then each consumer",
+        "select the next pane: the producer, each consumer or the view",
         Some("select"),
     ),
     main(
-        &[K::BackTab, K::Left, K::Up],
-        "Shift-Tab, ←, ↑",
+        &[K::BackTab, K::Left],
+        "Shift-Tab, ←",
         A::PrevPane,
         "select the previous pane",
         None,
     ),
+    scroll(Mode::Main, 0),
+    scroll(Mode::Main, 1),
+    scroll(Mode::Main, 2),
+    scroll(Mode::Main, 3),
+    scroll(Mode::Main, 4),
+    scroll(Mode::Main, 5),
     main(
         &[K::Enter],
         "Enter",
@@ -190,6 +235,20 @@ pub const KEYMAP: &[Binding] = &[
         A::Runs,
         "lower half: consumer panes / the runs table with its charts",
         Some("runs"),
+    ),
+    main(
+        &[K::Char('z')],
+        "z",
+        A::Zoom,
+        "the lower half takes the whole screen, or gives it back",
+        None,
+    ),
+    main(
+        &[K::Char('m')],
+        "m",
+        A::Mark,
+        "runs table: mark the selected run; two marked are compared",
+        None,
     ),
     main(
         &[K::Char('t')],
@@ -227,6 +286,27 @@ pub const KEYMAP: &[Binding] = &[
         Some("broker down"),
     ),
     main(
+        &[K::Char(' ')],
+        "Space",
+        A::Pause,
+        "pause the screen (the clients go on); again to resume",
+        Some("pause"),
+    ),
+    main(
+        &[K::Char('/')],
+        "/",
+        A::Filter,
+        "show only records and deliveries whose key or value holds a text",
+        None,
+    ),
+    main(
+        &[K::Char('l')],
+        "l",
+        A::Events,
+        "the events log: every notice, fault and error in full",
+        None,
+    ),
+    main(
         &[K::Char('?')],
         "?",
         A::Help,
@@ -262,7 +342,27 @@ pub const KEYMAP: &[Binding] = &[
         A::Down,
         "next field",
     ),
-    on(Mode::Settings, Keys::Typing, "typing", A::Edit, "edits"),
+    on(
+        Mode::Settings,
+        Keys::Codes(&[K::Left]),
+        "←",
+        A::Left,
+        "the previous choice, or the cursor left",
+    ),
+    on(
+        Mode::Settings,
+        Keys::Codes(&[K::Right]),
+        "→",
+        A::Right,
+        "the next choice, or the cursor right",
+    ),
+    on(
+        Mode::Settings,
+        Keys::Typing,
+        "typing",
+        A::Edit,
+        "replaces the value (after ← → it edits)",
+    ),
     on(
         Mode::Settings,
         Keys::Codes(&[K::Enter]),
@@ -275,7 +375,7 @@ pub const KEYMAP: &[Binding] = &[
         Keys::Codes(&[K::Esc]),
         "Esc",
         A::Close,
-        "leave",
+        "leave; edits not applied are discarded",
     ),
     on(
         Mode::Topics,
@@ -290,6 +390,20 @@ pub const KEYMAP: &[Binding] = &[
         "↓, Tab",
         A::Down,
         "next row",
+    ),
+    on(
+        Mode::Topics,
+        Keys::Codes(&[K::Left]),
+        "←",
+        A::Left,
+        "switch row: the previous topic of the cluster",
+    ),
+    on(
+        Mode::Topics,
+        Keys::Codes(&[K::Right]),
+        "→",
+        A::Right,
+        "switch row: the next topic of the cluster",
     ),
     on(Mode::Topics, Keys::Typing, "typing", A::Edit, "edits"),
     on(
@@ -322,6 +436,34 @@ pub const KEYMAP: &[Binding] = &[
     ),
     on(
         Mode::Detail,
+        Keys::Codes(&[K::PageUp, K::Char('k')]),
+        "PgUp, k",
+        A::PageUp,
+        "scroll the value up",
+    ),
+    on(
+        Mode::Detail,
+        Keys::Codes(&[K::PageDown, K::Char('j')]),
+        "PgDn, j",
+        A::PageDown,
+        "scroll the value down",
+    ),
+    on(
+        Mode::Detail,
+        Keys::Codes(&[K::Home]),
+        "Home",
+        A::Top,
+        "the value's start",
+    ),
+    on(
+        Mode::Detail,
+        Keys::Codes(&[K::End]),
+        "End",
+        A::Bottom,
+        "the value's end",
+    ),
+    on(
+        Mode::Detail,
         Keys::Codes(&[K::Char('q')]),
         "q",
         A::Quit,
@@ -329,10 +471,65 @@ pub const KEYMAP: &[Binding] = &[
     ),
     on(
         Mode::Detail,
-        Keys::Other,
-        "any other key",
+        Keys::Codes(&[K::Esc, K::Enter]),
+        "Esc, Enter",
         A::Close,
         "close",
+    ),
+    on(
+        Mode::Detail,
+        Keys::Other,
+        "any other key",
+        A::Ignore,
+        "nothing",
+    ),
+    scroll(Mode::Events, 0),
+    scroll(Mode::Events, 1),
+    scroll(Mode::Events, 2),
+    scroll(Mode::Events, 3),
+    scroll(Mode::Events, 4),
+    scroll(Mode::Events, 5),
+    on(
+        Mode::Events,
+        Keys::Codes(&[K::Char('q')]),
+        "q",
+        A::Quit,
+        "quit",
+    ),
+    on(
+        Mode::Events,
+        Keys::Codes(&[K::Esc, K::Char('l')]),
+        "Esc, l",
+        A::Close,
+        "close",
+    ),
+    on(
+        Mode::Events,
+        Keys::Other,
+        "any other key",
+        A::Ignore,
+        "nothing",
+    ),
+    on(
+        Mode::Filter,
+        Keys::Typing,
+        "typing",
+        A::Edit,
+        "the text to look for",
+    ),
+    on(
+        Mode::Filter,
+        Keys::Codes(&[K::Enter]),
+        "Enter",
+        A::Apply,
+        "keep the filter (/ again changes it)",
+    ),
+    on(
+        Mode::Filter,
+        Keys::Codes(&[K::Esc]),
+        "Esc",
+        A::Close,
+        "no filter",
     ),
     on(
         Mode::Help,
@@ -443,13 +640,15 @@ mod tests {
             action(Mode::Main, &key(K::Char('p'))),
             Some(A::ToggleProducer)
         );
-        assert_eq!(action(Mode::Main, &key(K::Char('z'))), None);
+        assert_eq!(action(Mode::Main, &key(K::Char('y'))), None);
         // In a form, letters are text, not commands.
         assert_eq!(action(Mode::Settings, &key(K::Char('q'))), Some(A::Edit));
         assert_eq!(action(Mode::Settings, &key(K::Enter)), Some(A::Apply));
         assert_eq!(action(Mode::Help, &key(K::Char('q'))), Some(A::Quit));
         assert_eq!(action(Mode::Help, &key(K::Char('c'))), Some(A::Close));
-        assert_eq!(action(Mode::Detail, &key(K::PageDown)), Some(A::Close));
+        // PgDn scrolls a record's value; only Esc or Enter close it.
+        assert_eq!(action(Mode::Detail, &key(K::PageDown)), Some(A::PageDown));
+        assert_eq!(action(Mode::Detail, &key(K::Char('x'))), Some(A::Ignore));
         let ctrl_c = KeyEvent::new(K::Char('c'), KeyModifiers::CONTROL);
         for mode in [
             Mode::Main,

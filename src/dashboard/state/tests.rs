@@ -5,9 +5,10 @@ use std::time::{Duration, SystemTime};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::forms::{Field, FIELDS};
-use super::views::{LogLine, ERROR_SHOWN_FOR, LOG_LINES};
+use super::views::{LogLine, ERROR_SHOWN_FOR, HISTORY, LOG_LINES};
 use super::*;
-use crate::dashboard::actors::member::PartitionLag;
+use crate::dashboard::actors::member::{MemberSnapshot, PartitionLag};
+use crate::dashboard::actors::producer::ProducerSnapshot;
 use crate::data::source::KeyField;
 use crate::kafka::settings::{Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy};
 
@@ -178,8 +179,10 @@ fn settings_edit_validate_and_apply() {
         vec![Command::ApplySettings(want.clone())]
     );
     assert_eq!(a.applied, want);
-    key(&mut a, KeyCode::Esc);
-    assert!(matches!(a.modal, Modal::None));
+    assert!(
+        matches!(a.modal, Modal::None),
+        "applied: the settings close"
+    );
 }
 
 #[test]
@@ -188,28 +191,34 @@ fn group_settings_restart_only_the_consumers() {
     key(&mut a, KeyCode::Char('s'));
     assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
     assert_eq!(a.message.as_deref(), Some("nothing changed"));
+    assert!(matches!(a.modal, Modal::None), "Enter closes the settings");
+    key(&mut a, KeyCode::Char('s'));
     let i = FIELDS.iter().position(|f| *f == Field::Assignment).unwrap();
-    while a.settings.selected != i {
+    for _ in 0..FIELDS.len() {
+        if a.settings.selected == i {
+            break;
+        }
         key(&mut a, KeyCode::Down);
     }
-    for _ in 0..20 {
-        key(&mut a, KeyCode::Backspace);
+    assert_eq!(a.settings.selected, i, "↓ reaches the group assignment");
+    // A field of fixed choices: ← → move through them, letters do not type.
+    key(&mut a, KeyCode::Char('x'));
+    assert_eq!(a.settings.value(Field::Assignment), "range,roundrobin");
+    assert!(a.settings.form_error.as_ref().unwrap().contains("← →"));
+    for _ in 0..8 {
+        if a.settings.value(Field::Assignment) == "cooperative-sticky" {
+            break;
+        }
+        key(&mut a, KeyCode::Right);
     }
-    for c in "cooperative-sticky".chars() {
-        key(&mut a, KeyCode::Char(c));
-    }
+    assert_eq!(a.settings.value(Field::Assignment), "cooperative-sticky");
+    assert!(a.settings.pending(i), "an edit shows pending until Enter");
     let want = GroupSettings {
         strategies: Strategies(vec![Strategy::CooperativeSticky]),
         protocol: GroupProtocol::Classic,
     };
     assert_eq!(key(&mut a, KeyCode::Enter), vec![Command::Regroup(want)]);
-    for c in "x".chars() {
-        key(&mut a, KeyCode::Char(c));
-    }
-    assert!(
-        a.settings.error(i).is_some(),
-        "cooperative-stickyx is no strategy"
-    );
+    assert!(!a.settings.any_pending());
 }
 
 #[test]
@@ -235,7 +244,9 @@ fn topic_form_checks_values_and_issues_one_command() {
     };
     assert_eq!(key(&mut a, KeyCode::Enter), vec![create]);
     assert!(matches!(a.modal, Modal::None));
-    // Partitions only grow.
+    // Partitions only grow, on a cluster that can add them.
+    a.cluster.embedded = false;
+    a.cluster.owned = false;
     key(&mut a, KeyCode::Char('a'));
     for _ in 0..3 {
         key(&mut a, KeyCode::Down);
@@ -270,19 +281,26 @@ fn topic_form_checks_values_and_issues_one_command() {
 fn idempotence_needs_acks_all() {
     let mut a = app();
     key(&mut a, KeyCode::Char('s'));
-    key(&mut a, KeyCode::Backspace);
-    key(&mut a, KeyCode::Backspace);
-    key(&mut a, KeyCode::Backspace);
-    key(&mut a, KeyCode::Char('1'));
-    for _ in 0..4 {
+    for _ in 0..Acks::ALL.len() {
+        if a.settings.value(Field::Acks) == "1" {
+            break;
+        }
+        key(&mut a, KeyCode::Left);
+    }
+    assert_eq!(a.settings.value(Field::Acks), "1");
+    let i = FIELDS
+        .iter()
+        .position(|f| *f == Field::Idempotence)
+        .unwrap();
+    for _ in 0..FIELDS.len() {
+        if a.settings.selected == i {
+            break;
+        }
         key(&mut a, KeyCode::Down);
     }
-    for _ in 0..5 {
-        key(&mut a, KeyCode::Backspace);
-    }
-    for c in "true".chars() {
-        key(&mut a, KeyCode::Char(c));
-    }
+    assert_eq!(a.settings.selected, i, "↓ reaches idempotence");
+    key(&mut a, KeyCode::Right);
+    assert_eq!(a.settings.value(Field::Idempotence), "true");
     assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
     assert!(a.settings.form_error.as_ref().unwrap().contains("acks=all"));
 }
@@ -372,4 +390,398 @@ fn one_overlay_at_a_time() {
     // In the help, s closes it instead of opening the settings.
     key(&mut a, KeyCode::Char('s'));
     assert!(matches!(a.modal, Modal::None));
+}
+
+fn delivery(seq: u64, key: &str) -> crate::kafka::producer::Delivery {
+    crate::kafka::producer::Delivery {
+        at: SystemTime::UNIX_EPOCH,
+        seq,
+        key: Some(key.into()),
+        partition: 0,
+        offset: Some(seq as i64),
+        latency: Duration::from_millis(5),
+        error: None,
+    }
+}
+
+fn snapshot(run: u32, delivered: u64) -> ProducerSnapshot {
+    ProducerSnapshot {
+        sent: delivered,
+        delivered,
+        run_elapsed: Duration::from_secs(1),
+        since_start: Duration::from_secs(1),
+        ..ProducerSnapshot::new(run, ProducerState::Running, settings())
+    }
+}
+
+fn send(a: &mut App, s: ProducerSnapshot) {
+    a.update(Event::Kafka(KafkaEvent::Producer(Box::new(s))));
+}
+
+fn mouse(a: &mut App, kind: crossterm::event::MouseEventKind, column: u16, row: u16) {
+    a.update(Event::Mouse(crossterm::event::MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }));
+}
+
+#[test]
+fn a_client_error_clears_once_records_flow_again() {
+    let mut a = app();
+    let mut s = snapshot(1, 10);
+    s.last_error = Some("GroupCoordinator: Connect to ipv4#127.0.0.1:1 failed".into());
+    send(&mut a, s);
+    let mut m = MemberSnapshot::new(1);
+    m.last_error = Some("GroupCoordinator: down".into());
+    m.received = 5;
+    a.update(Event::Kafka(KafkaEvent::Member(Box::new(m.clone()))));
+    assert!(a.connection_problem().is_some());
+    // Both deliver and receive again, with no new error: healthy at once, not after ten
+    // seconds; the full texts stay in the events log.
+    send(&mut a, snapshot(1, 20));
+    m.last_error = None;
+    m.received = 9;
+    a.update(Event::Kafka(KafkaEvent::Member(Box::new(m))));
+    assert_eq!(a.connection_problem(), None);
+    assert_eq!(a.events.len(), 2);
+    assert!(a.events[0].1.contains("Connect to ipv4#127.0.0.1:1 failed"));
+}
+
+#[test]
+fn a_fault_is_marked_in_the_log_and_on_its_run() {
+    let mut a = app();
+    send(&mut a, snapshot(1, 10));
+    a.update(Event::Fault {
+        text: "broker 1 down for 5 s".into(),
+        started: true,
+    });
+    a.update(Event::Fault {
+        text: "broker 1 is back up".into(),
+        started: false,
+    });
+    assert!(a
+        .producer
+        .log
+        .contains(&LogLine::Mark("fault: broker 1 down for 5 s".into())));
+    a.update(Event::Kafka(KafkaEvent::RunEnded(Box::new(RunReport {
+        run: 1,
+        ..RunReport::default()
+    }))));
+    assert_eq!(
+        a.runs[0].faults,
+        vec!["broker 1 down for 5 s (run 1)".to_string()]
+    );
+    // The next run starts clean.
+    a.update(Event::Kafka(KafkaEvent::RunEnded(Box::new(RunReport {
+        run: 2,
+        ..RunReport::default()
+    }))));
+    assert!(a.runs[1].faults.is_empty());
+}
+
+#[test]
+fn a_run_ends_after_its_last_deliveries_and_a_stopped_producer_keeps_its_figures() {
+    let mut a = app();
+    let mut s = snapshot(1, 10);
+    s.report = Some(RunReport {
+        run: 1,
+        delivered: 10,
+        ..RunReport::default()
+    });
+    send(&mut a, s);
+    let mut last = snapshot(1, 16);
+    last.state = ProducerState::Stopped;
+    last.latest = (10..16).map(|i| delivery(i, "k")).collect();
+    last.run_ended = Some("run 1 ended: 16 delivered".into());
+    send(&mut a, last);
+    let tail: Vec<&LogLine> = a.producer.log.iter().rev().take(2).collect();
+    assert_eq!(tail[0], &LogLine::Mark("run 1 ended: 16 delivered".into()));
+    assert!(matches!(tail[1], LogLine::Delivery(d) if d.seq == 15));
+    assert_eq!(
+        a.producer
+            .last_figures
+            .as_ref()
+            .and_then(|s| s.report.as_ref())
+            .map(|r| r.delivered),
+        Some(10),
+        "the stopped producer's figures stay"
+    );
+}
+
+#[test]
+fn messages_go_after_a_while_and_a_finished_restart_clears_its_own() {
+    let mut a = app();
+    send(&mut a, snapshot(1, 1));
+    a.update(Event::Notice("exported 2 runs".into()));
+    for _ in 0..(MESSAGE_SHOWN_FOR - 1) {
+        send(&mut a, snapshot(1, 1));
+    }
+    assert!(a.message.is_some());
+    send(&mut a, snapshot(1, 1));
+    assert_eq!(a.message, None, "the key hints come back");
+    key(&mut a, KeyCode::Char('s'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char('7'));
+    assert!(!key(&mut a, KeyCode::Enter).is_empty());
+    assert!(a.message.as_deref().unwrap_or("").contains("restarting"));
+    send(&mut a, snapshot(2, 1));
+    assert_eq!(a.message, None, "the restart is done");
+}
+
+#[test]
+fn idle_counts_only_members_that_stay() {
+    let mut a = app();
+    for id in 1..=6 {
+        a.update(member(id, &[id as i32 - 1]));
+    }
+    let Event::Kafka(KafkaEvent::Member(mut leaving)) = member(6, &[]) else {
+        unreachable!()
+    };
+    leaving.state = MemberState::Leaving;
+    a.update(Event::Kafka(KafkaEvent::Member(leaving)));
+    a.update(member(7, &[]));
+    assert_eq!(a.members.len(), 7);
+    assert_eq!(a.active_members(), 6, "the leaving member is not counted");
+}
+
+#[test]
+fn esc_discards_unapplied_edits_and_typing_replaces_a_selected_value() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('s'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Down);
+    // linger.ms is 5; typing 50 gives 50, not 550.
+    key(&mut a, KeyCode::Char('5'));
+    key(&mut a, KeyCode::Char('0'));
+    assert_eq!(a.settings.value(Field::LingerMs), "50");
+    assert!(a.settings.any_pending());
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(
+        a.settings.value(Field::LingerMs),
+        "5",
+        "back to the value in force"
+    );
+    assert!(!a.settings.any_pending());
+    // An arrow moves into the value instead (the same field is still selected).
+    key(&mut a, KeyCode::Char('s'));
+    assert_eq!(FIELDS[a.settings.selected], Field::LingerMs);
+    key(&mut a, KeyCode::End);
+    key(&mut a, KeyCode::Right);
+    key(&mut a, KeyCode::Char('0'));
+    assert_eq!(a.settings.value(Field::LingerMs), "50");
+}
+
+#[test]
+fn lists_scroll_and_the_record_detail_scrolls_instead_of_closing() {
+    let mut a = app();
+    a.update(Event::Resize(120, 40));
+    let mut s = snapshot(1, 100);
+    s.latest = (0..100).map(|i| delivery(i, "k")).collect();
+    send(&mut a, s);
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::Char('k'));
+    assert_eq!(a.scroll.log, 2);
+    key(&mut a, KeyCode::PageUp);
+    assert!(a.scroll.log > 2);
+    key(&mut a, KeyCode::End);
+    assert_eq!(a.scroll.log, 0, "End follows the newest again");
+    let Event::Kafka(KafkaEvent::Member(mut m)) = member(1, &[0]) else {
+        unreachable!()
+    };
+    m.latest = (0..5)
+        .map(|i| {
+            crate::dashboard::actors::member::RecentRecord::keep(
+                crate::kafka::consumer::ConsumedRecord {
+                    topic: "t".into(),
+                    partition: 0,
+                    offset: i,
+                    timestamp_ms: None,
+                    timestamp_type: "create",
+                    key: None,
+                    value: Some(vec![b'x'; 10_000]),
+                    headers: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    a.update(Event::Kafka(KafkaEvent::Member(m)));
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.scroll.records.get(&1), Some(&0), "already at the newest");
+    key(&mut a, KeyCode::Char('k'));
+    assert_eq!(a.scroll.records.get(&1), Some(&1));
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::PageDown);
+    let Modal::Detail(d) = &a.modal else {
+        panic!("PgDn closed the record detail")
+    };
+    assert!(d.scroll > 0);
+    key(&mut a, KeyCode::Down);
+    let Modal::Detail(d) = &a.modal else {
+        panic!("closed")
+    };
+    assert_eq!((d.selected, d.scroll), (1, 0));
+    key(&mut a, KeyCode::Esc);
+    assert!(matches!(a.modal, Modal::None));
+}
+
+#[test]
+fn the_mouse_selects_panes_settings_fields_and_run_rows_and_scrolls() {
+    use crossterm::event::{MouseButton, MouseEventKind as M};
+    let mut a = app();
+    a.update(Event::Resize(200, 50));
+    a.update(member(1, &[0, 1, 2]));
+    a.update(member(2, &[3, 4, 5]));
+    let screen = layout::screen(ratatui::layout::Rect::new(0, 0, 200, 50), false).unwrap();
+    let layout::Panes::Tiles(tiles) = layout::member_panes(screen.lower, 2) else {
+        panic!("two panes fit")
+    };
+    mouse(
+        &mut a,
+        M::Down(MouseButton::Left),
+        tiles[1].x + 3,
+        tiles[1].y + 3,
+    );
+    assert_eq!(a.focus, Focus::Member(1));
+    mouse(&mut a, M::Down(MouseButton::Left), 5, 5);
+    assert_eq!(a.focus, Focus::Producer);
+    // The wheel scrolls what is under it, without moving the selection.
+    let mut s = snapshot(1, 100);
+    s.latest = (0..100).map(|i| delivery(i, "k")).collect();
+    send(&mut a, s);
+    mouse(&mut a, M::ScrollUp, 5, 15);
+    assert_eq!(a.scroll.log, 1);
+    // A settings field: the third line of the panel is linger.ms.
+    let settings = screen.settings.unwrap();
+    mouse(
+        &mut a,
+        M::Down(MouseButton::Left),
+        settings.x + 5,
+        settings.y + 3,
+    );
+    assert!(matches!(a.modal, Modal::Settings));
+    assert_eq!(FIELDS[a.settings.selected], Field::LingerMs);
+    key(&mut a, KeyCode::Esc);
+    // A row of the runs table.
+    for run in 1..=3 {
+        a.update(Event::Kafka(KafkaEvent::RunEnded(Box::new(RunReport {
+            run,
+            ..RunReport::default()
+        }))));
+    }
+    key(&mut a, KeyCode::Char('r'));
+    // Rows start two lines below the lower half's top (its border, the header).
+    mouse(&mut a, M::Down(MouseButton::Left), 10, screen.lower.y + 2);
+    assert_eq!(a.focus, Focus::View);
+    assert_eq!(a.runs_selected, Some(0));
+}
+
+#[test]
+fn space_pauses_the_screen_and_resumes_with_what_came_meanwhile() {
+    let mut a = app();
+    send(&mut a, snapshot(1, 10));
+    key(&mut a, KeyCode::Char(' '));
+    send(&mut a, snapshot(1, 20));
+    a.update(member(1, &[0]));
+    assert_eq!(
+        a.producer.snapshot.as_ref().unwrap().delivered,
+        10,
+        "paused"
+    );
+    assert!(a.members.is_empty());
+    key(&mut a, KeyCode::Char(' '));
+    assert_eq!(a.producer.snapshot.as_ref().unwrap().delivered, 20);
+    assert_eq!(a.members.len(), 1);
+}
+
+#[test]
+fn slash_filters_by_text_and_esc_clears_it() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('/'));
+    assert!(matches!(a.modal, Modal::Filter(_)));
+    for c in "brew".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.filter.as_deref(), Some("brew"));
+    key(&mut a, KeyCode::Char('/'));
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.filter, None);
+}
+
+#[test]
+fn m_marks_two_runs_and_the_comparison_shows_each_change() {
+    let mut a = app();
+    let run = |run: u32, acks: &str, rate: f64, p50: f64| {
+        let mut settings = BTreeMap::new();
+        settings.insert("acks".to_string(), acks.to_string());
+        RunReport {
+            run,
+            settings,
+            records: 100,
+            records_per_sec: rate,
+            latency_ms: crate::stats::LatencySummary {
+                p50,
+                ..Default::default()
+            },
+            ..RunReport::default()
+        }
+    };
+    for r in [
+        run(1, "1", 1000.0, 3.0),
+        run(2, "all", 1800.0, 28.0),
+        run(3, "0", 5.0, 1.0),
+    ] {
+        a.update(Event::Kafka(KafkaEvent::RunEnded(Box::new(r))));
+    }
+    key(&mut a, KeyCode::Char('m'));
+    assert!(
+        a.message.is_some(),
+        "m outside the runs view explains itself"
+    );
+    key(&mut a, KeyCode::Char('r'));
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Home);
+    key(&mut a, KeyCode::Char('m'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char('m'));
+    assert_eq!(a.marked, vec![1, 2]);
+    let c = runs::compare(&a.runs[0], &a.runs[1]);
+    assert_eq!(c.settings, vec!["acks: 1 → all".to_string()]);
+    assert_eq!(c.figures[0][3], "x1.80");
+    assert!(c
+        .figures
+        .iter()
+        .any(|f| f[0] == "p50 ms" && f[3] == "+25.00 ms"));
+    // A third mark lets the oldest go.
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char('m'));
+    assert_eq!(a.marked, vec![2, 3]);
+}
+
+#[test]
+fn the_topic_dialog_offers_what_the_cluster_can_do() {
+    let mut a = app();
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: Vec::new(),
+        topics: vec!["beers".into(), "breweries".into(), "orders".into()],
+    })));
+    key(&mut a, KeyCode::Char('a'));
+    // The embedded cluster cannot add partitions: that row is passed over.
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Down);
+    }
+    let Modal::Topics(form) = &a.modal else {
+        panic!("the dialog is open")
+    };
+    assert_eq!(form.selected, forms::SWITCH_ROW);
+    key(&mut a, KeyCode::Right);
+    key(&mut a, KeyCode::Right);
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Command::SwitchTopic("breweries".into())]
+    );
 }

@@ -35,20 +35,21 @@ pub struct Timeline {
     held: BTreeMap<String, BTreeSet<i32>>,
     /// Partitions without an owner, since when.
     lost_at: BTreeMap<i32, SystemTime>,
-    /// Why the next rebalance happens, when kafka-lab knows (it added or removed a member).
-    pending_cause: Option<String>,
+    /// Why the next rebalance happens, when kafka-lab knows (it added or removed members):
+    /// every cause since the last one, in order.
+    pending_causes: Vec<String>,
 }
 
 impl Timeline {
     pub fn expect(&mut self, cause: String) {
-        self.pending_cause = Some(cause);
+        self.pending_causes.push(cause);
     }
 
     /// The group moved to another topic: partitions start afresh; the history stays.
     pub fn new_topic(&mut self, cause: String) {
         self.held.clear();
         self.lost_at.clear();
-        self.pending_cause = Some(cause);
+        self.pending_causes.push(cause);
     }
 
     /// A member's partitions as of `at`; `revoked_at` is when it last lost some.
@@ -60,14 +61,16 @@ impl Timeline {
         revoked_at: Option<SystemTime>,
     ) {
         let new: BTreeSet<i32> = partitions.iter().copied().collect();
+        let joined = !self.held.contains_key(member);
         let old = self.held.get(member).cloned().unwrap_or_default();
-        if new == old && self.held.contains_key(member) {
+        if new == old && !joined {
             return;
         }
         self.held.insert(member.to_string(), new.clone());
         let revoked: Vec<i32> = old.difference(&new).copied().collect();
         let assigned: Vec<i32> = new.difference(&old).copied().collect();
-        if revoked.is_empty() && assigned.is_empty() {
+        // A member that joins with nothing (more members than partitions) is news too.
+        if revoked.is_empty() && assigned.is_empty() && !joined {
             return;
         }
         for p in &revoked {
@@ -123,7 +126,7 @@ impl Timeline {
     fn current(&mut self, at: SystemTime) -> &mut Rebalance {
         // A known cause (a member added or removed) starts a new rebalance; otherwise changes
         // close together are one.
-        let fresh = self.pending_cause.is_some()
+        let fresh = !self.pending_causes.is_empty()
             || self
                 .rebalances
                 .back()
@@ -134,10 +137,11 @@ impl Timeline {
             }
             self.rebalances.push_back(Rebalance {
                 at,
-                cause: self
-                    .pending_cause
-                    .take()
-                    .unwrap_or_else(|| "group change".to_string()),
+                cause: if self.pending_causes.is_empty() {
+                    "group change".to_string()
+                } else {
+                    std::mem::take(&mut self.pending_causes).join(", ")
+                },
                 changes: Vec::new(),
                 unowned: Vec::new(),
                 owners: BTreeMap::new(),
@@ -214,5 +218,23 @@ mod tests {
             tl.report("consumer-1", &parts, t(10_000 * (i + 1)), None);
         }
         assert_eq!(tl.rebalances.len(), KEEP);
+    }
+
+    #[test]
+    fn an_idle_join_is_recorded_and_quick_causes_are_kept_together() {
+        let mut tl = Timeline::default();
+        tl.expect("consumer-1 joined".into());
+        tl.report("consumer-1", &[0], t(0), None);
+        // consumer-2 joins with nothing left for it, then consumer-1 leaves.
+        tl.expect("consumer-2 joined".into());
+        tl.report("consumer-2", &[], t(5_000), None);
+        assert_eq!(tl.rebalances.len(), 2);
+        assert_eq!(tl.rebalances[1].cause, "consumer-2 joined");
+        assert_eq!(tl.rebalances[1].changes[0].member, "consumer-2");
+        // Two causes before one rebalance: both are named.
+        tl.expect("consumer-3 joined".into());
+        tl.expect("consumer-1 left".into());
+        tl.left("consumer-1", t(20_000));
+        assert_eq!(tl.rebalances[2].cause, "consumer-3 joined, consumer-1 left");
     }
 }

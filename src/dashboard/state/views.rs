@@ -34,6 +34,9 @@ pub struct HistoryPoint {
 #[derive(Debug, Clone, Default)]
 pub struct ProducerView {
     pub snapshot: Option<ProducerSnapshot>,
+    /// The latest snapshot that carried a run's figures: shown, marked stopped, once the
+    /// producer stops.
+    pub last_figures: Option<ProducerSnapshot>,
     pub log: VecDeque<LogLine>,
     pub history: VecDeque<HistoryPoint>,
     /// The last client error and how many snapshots ago it was seen.
@@ -55,15 +58,19 @@ pub struct Detail {
     /// Newest first.
     pub records: Vec<RecentRecord>,
     pub selected: usize,
+    /// Lines of the selected record scrolled past (the drawing holds it to the end).
+    pub scroll: usize,
 }
 
 impl Detail {
     pub fn up(&mut self) {
         self.selected = self.selected.saturating_sub(1);
+        self.scroll = 0;
     }
 
     pub fn down(&mut self) {
         self.selected = (self.selected + 1).min(self.records.len().saturating_sub(1));
+        self.scroll = 0;
     }
 }
 

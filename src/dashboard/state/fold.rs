@@ -1,0 +1,197 @@
+//! What the Kafka side reports, folded into the state.
+
+use std::collections::VecDeque;
+
+use super::views::{age, push_bounded, push_log, HistoryPoint, LogLine, MemberView, HISTORY};
+use super::{App, Focus, EVENTS, MESSAGE_SHOWN_FOR, RUNS};
+use crate::dashboard::actors::member::{MemberSnapshot, MemberState};
+use crate::dashboard::actors::producer::{ProducerSnapshot, ProducerState};
+use crate::dashboard::protocol::KafkaEvent;
+
+impl App {
+    pub(super) fn kafka(&mut self, event: KafkaEvent) {
+        match event {
+            KafkaEvent::Topic(t) => {
+                if self.topic.is_some() && t.partitions.len() > self.cluster.partitions {
+                    self.timeline.expect(format!(
+                        "partitions added ({} → {})",
+                        self.cluster.partitions,
+                        t.partitions.len()
+                    ));
+                }
+                self.cluster.partitions = t.partitions.len();
+                self.topic = Some(t);
+            }
+            KafkaEvent::RunEnded(report) => {
+                let mut report = *report;
+                report.faults = std::mem::take(&mut self.run_faults);
+                push_bounded(&mut self.runs, report, RUNS);
+            }
+            KafkaEvent::RunVerified { run, result } => match result {
+                Ok(accounting) => {
+                    if let Some(r) = self.runs.iter_mut().find(|r| r.run == run) {
+                        r.accounting = Some(accounting);
+                    }
+                }
+                Err(e) => self.message = Some(format!("run {run} could not be read back: {e}")),
+            },
+            KafkaEvent::Producer(s) => self.producer_snapshot(*s),
+            KafkaEvent::Member(m) => self.member_snapshot(*m),
+            KafkaEvent::MemberLeft { id, at } => {
+                if let Some(m) = self.members.iter().find(|m| m.snapshot.id == id) {
+                    self.counts_departed.merge(&m.snapshot.counts);
+                    self.timeline.left(&m.snapshot.name, at);
+                }
+                self.members.retain(|m| m.snapshot.id != id);
+                self.clamp_focus();
+            }
+        }
+    }
+
+    pub(super) fn topic_switched(&mut self, topic: String, partitions: usize) {
+        self.message = Some(format!("now on topic {topic} ({partitions} partitions)"));
+        push_log(
+            &mut self.producer.log,
+            LogLine::Mark(format!("switched to topic {topic}")),
+        );
+        self.cluster.topic = topic;
+        self.cluster.partitions = partitions;
+        self.topic = None;
+        self.produced_before.clear();
+        self.first_run_on_topic = self.producer.snapshot.as_ref().map_or(0, |s| s.run) + 1;
+        self.timeline
+            .new_topic(format!("consumers moved to topic {}", self.cluster.topic));
+    }
+
+    /// Tells the user something in the status bar (for a few seconds) and in the events log.
+    pub(super) fn say(&mut self, text: String) {
+        push_bounded(&mut self.events, (self.now, text.clone()), EVENTS);
+        self.message = Some(text);
+        self.message_age = 0;
+    }
+
+    fn producer_snapshot(&mut self, s: ProducerSnapshot) {
+        if s.at > self.now {
+            self.now = s.at;
+        }
+        self.message_age += 1;
+        if self.message_age >= MESSAGE_SHOWN_FOR {
+            self.message = None;
+        }
+        let view = &mut self.producer;
+        let new_run = view.snapshot.as_ref().is_some_and(|old| old.run != s.run);
+        if new_run {
+            // The previous run's last snapshot holds its final counts (if it wrote to this topic).
+            let this_topic = view
+                .snapshot
+                .as_ref()
+                .filter(|old| old.run >= self.first_run_on_topic);
+            for (p, n) in this_topic.iter().flat_map(|old| &old.by_partition) {
+                *self.produced_before.entry(*p).or_insert(0) += n;
+            }
+        }
+        let started = new_run || (view.snapshot.is_none() && s.run > 0);
+        if started {
+            push_log(
+                &mut view.log,
+                LogLine::Mark(format!("run {} started: {}", s.run, s.settings.describe())),
+            );
+            if s.settings.acks == crate::kafka::settings::Acks::Zero {
+                push_log(
+                    &mut view.log,
+                    LogLine::Mark(
+                        "acks=0: the broker does not answer, so deliveries carry no offset (-)"
+                            .to_string(),
+                    ),
+                );
+            }
+        }
+        // The snapshot's own deliveries, then how its run ended (when it did).
+        if s.skipped > 0 {
+            push_log(&mut view.log, LogLine::Skipped(s.skipped));
+        }
+        for d in &s.latest {
+            push_log(&mut view.log, LogLine::Delivery(d.clone()));
+        }
+        if let Some(ended) = &s.run_ended {
+            push_log(&mut view.log, LogLine::Mark(ended.clone()));
+        }
+        if s.state == ProducerState::Running {
+            push_bounded(
+                &mut view.history,
+                HistoryPoint {
+                    t: s.since_start.as_secs_f64(),
+                    run: s.run,
+                    per_sec: s.window.per_sec,
+                    p99_ms: s.window.latency.p99,
+                },
+                HISTORY,
+            );
+        }
+        // An error stays until records are delivered again (or it ages out).
+        let progress = view
+            .snapshot
+            .as_ref()
+            .is_some_and(|old| old.run == s.run && s.delivered > old.delivered);
+        if progress && s.last_error.is_none() {
+            view.error = None;
+        }
+        view.error = age(view.error.take(), s.last_error.clone());
+        if let ProducerState::Error(e) = &s.state {
+            view.error = Some((e.clone(), 0));
+        }
+        if let Some(e) = &s.last_error {
+            push_bounded(&mut self.events, (s.at, format!("producer: {e}")), EVENTS);
+        }
+        if s.report.is_some() {
+            view.last_figures = Some(s.clone());
+        }
+        if started {
+            // The restart is done: the message about it has had its time.
+            self.message = None;
+        }
+        view.snapshot = Some(s);
+    }
+
+    fn member_snapshot(&mut self, m: MemberSnapshot) {
+        // Only settled assignments count: mid-rebalance a member's list is in flux.
+        if matches!(m.state, MemberState::Assigned | MemberState::Idle) {
+            if let Some(at) = m.last_rebalance {
+                let parts: Vec<i32> = m.partitions.iter().map(|p| p.partition).collect();
+                self.timeline.report(&m.name, &parts, at, m.last_revoke);
+            }
+        }
+        if let Some(e) = &m.last_error {
+            push_bounded(
+                &mut self.events,
+                (self.now, format!("{}: {e}", m.name)),
+                EVENTS,
+            );
+        }
+        if let Some(view) = self.members.iter_mut().find(|v| v.snapshot.id == m.id) {
+            // Records flowing again mean the member is well: its error goes.
+            if m.received > view.snapshot.received && m.last_error.is_none() {
+                view.error = None;
+            }
+            view.error = age(view.error.take(), m.last_error.clone());
+            if m.received > 0 {
+                push_bounded(&mut view.e2e_history, m.e2e.p99, HISTORY);
+            }
+            view.snapshot = m;
+        } else {
+            let error = m.last_error.clone().map(|e| (e, 0));
+            let at = self.members.partition_point(|v| v.snapshot.id < m.id);
+            let view = MemberView {
+                snapshot: m,
+                error,
+                e2e_history: VecDeque::new(),
+            };
+            self.members.insert(at, view);
+            if let Focus::Member(i) = self.focus {
+                if i >= at {
+                    self.focus = Focus::Member(i + 1);
+                }
+            }
+        }
+    }
+}
