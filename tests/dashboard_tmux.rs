@@ -179,7 +179,8 @@ fn dashboard_end_to_end_in_tmux() {
     });
     tmux.keys(&["Escape", "q"]);
     let after = tmux.wait("a clean exit", Duration::from_secs(40), |s| {
-        s.contains("EXITED:").then(|| s.to_string())
+        // Wait for stty's line too: it prints after the exit code and err.txt.
+        (s.contains("EXITED:") && s.contains("icanon")).then(|| s.to_string())
     });
     assert!(after.contains("EXITED:0"), "{after}");
     // The terminal is back in cooked mode with echo, and the dashboard is gone from it.
@@ -247,7 +248,8 @@ fn stopped_by(stop: impl FnOnce(&Tmux), failpoint: &str) -> Option<String> {
     }
     stop(&tmux);
     let after = tmux.wait("the dashboard to exit", Duration::from_secs(40), |s| {
-        s.contains("EXITED:").then(|| s.to_string())
+        // Wait for stty's line too: it prints after the exit code and err.txt.
+        (s.contains("EXITED:") && s.contains("icanon")).then(|| s.to_string())
     });
     assert!(
         !tmux.alternate_screen(),

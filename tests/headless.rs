@@ -401,7 +401,11 @@ cluster_test!(bench_sweep_runs_every_combination, |cluster: &Cluster| {
     assert_eq!(high_watermarks(cluster).iter().sum::<i64>(), 2400);
     let csv = std::fs::read_to_string(csv).unwrap();
     assert_eq!(csv.lines().count(), 7);
-    assert!(csv.starts_with("run,settings,"));
+    assert!(csv.starts_with("run,topic,started_at,settings,"), "{csv}");
+    // Each row names its topic and when it began, in UTC.
+    let row = csv.lines().nth(1).unwrap();
+    let started = row.split(',').nth(2).unwrap();
+    assert!(started.len() == 20 && started.ends_with('Z'), "{row}");
 
     let out = cluster.run(&[
         "bench",
