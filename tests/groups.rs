@@ -15,6 +15,7 @@ use kafka_lab::kafka::embedded::MOCK_GROUP_SETTINGS;
 
 /// A group member that keeps polling (as members must, to take part in rebalances).
 struct Member {
+    client_id: String,
     consumer: Arc<LabConsumer>,
     stop: Arc<std::sync::atomic::AtomicBool>,
     thread: std::thread::JoinHandle<()>,
@@ -44,6 +45,7 @@ impl Member {
             }
         });
         Member {
+            client_id,
             consumer,
             stop,
             thread,
@@ -83,18 +85,101 @@ fn settled(members: &[Member], partitions: i32, sizes: &[usize]) -> Vec<Vec<i32>
     })
 }
 
+/// On a real broker, the group as Kafka's own tool describes it (`kafka-consumer-groups
+/// --describe --members --verbose`, from the jars scripts/kafka-local fetched): each member's
+/// client.id with its partitions. None on the embedded cluster.
+fn described_by_kafka(cluster: &Cluster, group: &str) -> Option<BTreeSet<(String, Vec<i32>)>> {
+    if !cluster.is_real() {
+        return None;
+    }
+    let text = raw_description(cluster, group);
+    // Kafka 4: GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS CURRENT-EPOCH CURRENT-ASSIGNMENT
+    // ..., the assignment as `topic:0,1` (older tools: ASSIGNMENT, `topic(0,1)`); `-` for none.
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines.next()?.split_whitespace().collect();
+    let column = |name: &str| header.iter().position(|h| *h == name);
+    let client = column("CLIENT-ID")?;
+    let assignment = column("CURRENT-ASSIGNMENT").or_else(|| column("ASSIGNMENT"))?;
+    Some(
+        lines
+            .map(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                let mut partitions: Vec<i32> = cols[assignment]
+                    .split([':', '('])
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim_end_matches(')')
+                    .split(',')
+                    .filter_map(|p| p.trim().parse().ok())
+                    .collect();
+                partitions.sort_unstable();
+                (cols[client].to_string(), partitions)
+            })
+            .collect(),
+    )
+}
+
+fn raw_description(cluster: &Cluster, group: &str) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka-local");
+    let out = std::process::Command::new(script)
+        .args(["tool", "consumer-groups", "--bootstrap-server"])
+        .arg(&cluster.bootstrap)
+        .args(["--describe", "--members", "--verbose", "--group", group])
+        .output()
+        .expect("run kafka-consumer-groups");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What the members say of themselves matches what the broker's own tool says.
+fn same_as_kafka(cluster: &Cluster, group: &str, members: &[Member], sets: &[Vec<i32>]) {
+    let ours: BTreeSet<(String, Vec<i32>)> = members
+        .iter()
+        .zip(sets)
+        .map(|(m, s)| {
+            let mut s = s.clone();
+            s.sort_unstable();
+            (m.client_id.clone(), s)
+        })
+        .collect();
+    // The broker may still report the previous generation for a moment.
+    let theirs = wait_for(Duration::from_secs(30), || {
+        described_by_kafka(cluster, group)
+            .map_or(Some(BTreeSet::new()), |t| (t == ours).then_some(t))
+    });
+    if cluster.is_real() {
+        assert_eq!(
+            theirs.as_ref(),
+            Some(&ours),
+            "kafka-consumer-groups says {:?}",
+            raw_description(cluster, group)
+        );
+    }
+}
+
 cluster_test!(
     group_shares_partitions_and_rebalances,
     |cluster: &Cluster| {
         let out = cluster.run(&["produce", "--count", "60", "--rate", "max"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let group = unique_topic("group");
-        let mut members: Vec<Member> = (0..3).map(|i| Member::join(cluster, &group, i)).collect();
-        settled(&members, 6, &[2, 2, 2]);
+        let mut members: Vec<Member> = vec![Member::join(cluster, &group, 0)];
+        let sets = settled(&members, 6, &[6]);
+        same_as_kafka(cluster, &group, &members, &sets);
+        for i in 1..3 {
+            members.push(Member::join(cluster, &group, i));
+        }
+        let sets = settled(&members, 6, &[2, 2, 2]);
+        same_as_kafka(cluster, &group, &members, &sets);
         for i in 3..7 {
             members.push(Member::join(cluster, &group, i));
         }
         let sets = settled(&members, 6, &[1, 1, 1, 1, 1, 1, 0]);
+        same_as_kafka(cluster, &group, &members, &sets);
         assert_eq!(
             sets.iter().filter(|s| s.is_empty()).count(),
             1,
@@ -103,7 +188,8 @@ cluster_test!(
         // A busy member leaves: the idle one takes over, and every partition still has one owner.
         let busy = sets.iter().position(|s| !s.is_empty()).unwrap();
         members.remove(busy).leave();
-        settled(&members, 6, &[1, 1, 1, 1, 1, 1]);
+        let sets = settled(&members, 6, &[1, 1, 1, 1, 1, 1]);
+        same_as_kafka(cluster, &group, &members, &sets);
         // Down to two members: three partitions each.
         while members.len() > 2 {
             members.pop().unwrap().leave();

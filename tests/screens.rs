@@ -178,6 +178,8 @@ fn partition_view_and_stream_table() {
             .map(|p| PartitionInfo {
                 partition: p,
                 leader: p % 3 + 1,
+                replicas: vec![p % 3 + 1],
+                isr: vec![p % 3 + 1],
                 low_watermark: 0,
                 high_watermark: 40 + i64::from(p),
             })
@@ -311,11 +313,22 @@ fn busy() -> App {
     }
     a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
         partitions: (0..6)
-            .map(|p| PartitionInfo {
-                partition: p,
-                leader: p % 3 + 1,
-                low_watermark: 0,
-                high_watermark: 580 + i64::from(p),
+            .map(|p| {
+                // Three replicas each; partition 4's last follower fell out of sync.
+                let replicas: Vec<i32> = (0..3).map(|i| (p + i) % 3 + 1).collect();
+                let isr = if p == 4 {
+                    replicas[..2].to_vec()
+                } else {
+                    replicas.clone()
+                };
+                PartitionInfo {
+                    partition: p,
+                    leader: p % 3 + 1,
+                    replicas,
+                    isr,
+                    low_watermark: 0,
+                    high_watermark: 580 + i64::from(p),
+                }
             })
             .collect(),
         topics: vec!["breweries".into()],
@@ -429,4 +442,16 @@ fn two_marked_runs_compared_with_the_zoomed_charts() {
     assert!(screen.contains("x2400.00"), "throughput change");
     assert!(screen.contains("latency ms against records/s"));
     insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_fault_dialog_of_a_kafka_local_cluster() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    a.cluster.owned = false;
+    a.cluster.embedded = false;
+    a.cluster.local_nodes = Some(3);
+    key(&mut a, KeyCode::Char('b'));
+    key(&mut a, KeyCode::Down);
+    insta::assert_snapshot!(draw(&a, 100, 30));
 }

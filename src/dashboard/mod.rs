@@ -182,6 +182,12 @@ async fn start(
     let servers = producer_settings
         .get("bootstrap.servers")
         .unwrap_or_default();
+    // A cluster scripts/kafka-local started on this machine: `b` can fail its nodes.
+    let local = if target.is_embedded() || topic.is_mock {
+        None
+    } else {
+        crate::kafka::local::LocalCluster::find(servers).map(std::sync::Arc::new)
+    };
     let cluster = ClusterInfo {
         label: if target.is_embedded() {
             format!("embedded cluster {servers}")
@@ -190,6 +196,7 @@ async fn start(
         },
         embedded: topic.is_mock,
         owned: target.is_embedded(),
+        local_nodes: local.as_ref().map(|l| l.nodes.len()),
         topic: target.topic.clone(),
         partitions: topic.partitions.len(),
         group: consumer_settings
@@ -230,6 +237,8 @@ async fn start(
         watcher,
         sink: SharedSink::default(),
         outages: 0,
+        local,
+        paused: Vec::new(),
         kafka_tx,
         outcome_tx,
     };

@@ -1,7 +1,7 @@
 //! What flows through the dashboard: events into `App::update`, commands out of it, and what
 //! the Kafka tasks report.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crossterm::event::KeyEvent;
 
@@ -9,6 +9,7 @@ use crate::dashboard::actors::member::MemberSnapshot;
 use crate::dashboard::actors::producer::ProducerSnapshot;
 use crate::dashboard::actors::watcher::TopicSnapshot;
 use crate::dashboard::settings::{GroupSettings, ProducerSettings};
+use crate::kafka::local::FaultKind;
 use crate::stats::{Accounting, RunReport};
 
 #[derive(Debug, Clone)]
@@ -59,6 +60,13 @@ pub enum Command {
     Export(Vec<RunReport>),
     /// Take a partition leader of the embedded cluster down for a few seconds.
     BrokerOutage,
+    /// On a cluster `scripts/kafka-local` started: the partition's leader fails as `kind`
+    /// says, and comes back after `back_after` (never when `None`).
+    NodeFault {
+        kind: FaultKind,
+        partition: i32,
+        back_after: Option<Duration>,
+    },
     Quit,
 }
 

@@ -4,6 +4,7 @@
 //! once; what asks the cluster runs in the background and answers later with an [`Outcome`].
 //! The run loop therefore never waits for the cluster.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -17,6 +18,7 @@ use crate::dashboard::protocol::{Command, Event, KafkaEvent};
 use crate::data::sink::{SharedSink, Sink};
 use crate::kafka::cluster::{self, TopicInfo};
 use crate::kafka::embedded::EmbeddedControl;
+use crate::kafka::local::{FaultKind, LocalCluster};
 use crate::stats::RunReport;
 
 /// How long quitting waits for consumers to leave the group.
@@ -38,6 +40,20 @@ pub enum Outcome {
     LeadersFound(Result<Vec<(i32, i32)>, String>),
     /// An embedded broker's outage is over.
     BrokerBack(i32),
+    /// A node of a `scripts/kafka-local` cluster was taken down (or could not be).
+    NodeFaulted {
+        node: i32,
+        partition: i32,
+        kind: FaultKind,
+        back_after: Option<Duration>,
+        result: Result<String, String>,
+    },
+    /// Time to bring a node back.
+    NodeRecover { node: i32, kind: FaultKind },
+    NodeRecovered {
+        node: i32,
+        result: Result<String, String>,
+    },
 }
 
 pub struct Session {
@@ -59,6 +75,10 @@ pub struct Session {
     pub watcher: Watcher,
     pub sink: SharedSink,
     pub outages: usize,
+    /// The `scripts/kafka-local` cluster this is, when it is one.
+    pub local: Option<Arc<LocalCluster>>,
+    /// Its nodes kafka-lab paused: resumed when the dashboard quits, whatever happens.
+    pub paused: Vec<i32>,
     pub kafka_tx: mpsc::Sender<KafkaEvent>,
     pub outcome_tx: mpsc::Sender<Outcome>,
 }
@@ -179,7 +199,50 @@ impl Session {
                 Vec::new()
             }
             Command::ToggleSink => self.toggle_sink(),
+            Command::NodeFault {
+                kind,
+                partition,
+                back_after,
+            } => self.node_fault(kind, partition, back_after),
         }
+    }
+
+    /// Fails the leader of `partition` of a `scripts/kafka-local` cluster, off the loop.
+    fn node_fault(
+        &self,
+        kind: FaultKind,
+        partition: i32,
+        back_after: Option<Duration>,
+    ) -> Vec<Event> {
+        let Some(local) = self.local.clone() else {
+            return vec![Event::Notice(
+                "this cluster was not started by scripts/kafka-local".into(),
+            )];
+        };
+        let (settings, topic) = (self.producer_settings.clone(), self.topic.clone());
+        self.later(move || {
+            let leader = cluster::partition_leaders(&settings, &topic)
+                .map_err(|e| e.to_string())
+                .and_then(|leaders| {
+                    leaders
+                        .into_iter()
+                        .find(|(p, l)| *p == partition && *l >= 0)
+                        .map(|(_, l)| l)
+                        .ok_or(format!("partition {partition} has no leader now"))
+                });
+            let (node, result) = match leader {
+                Ok(node) => (node, local.fault(node, kind)),
+                Err(e) => (-1, Err(e)),
+            };
+            Outcome::NodeFaulted {
+                node,
+                partition,
+                kind,
+                back_after,
+                result,
+            }
+        });
+        Vec::new()
     }
 
     fn create_topic(&self, name: String, partitions: i32, replication: i32) {
@@ -247,6 +310,60 @@ impl Session {
                 Err(e) => vec![Event::Notice(e)],
             },
             Outcome::LeadersFound(found) => self.outage(found),
+            Outcome::NodeFaulted {
+                node,
+                partition,
+                kind,
+                back_after,
+                result,
+            } => {
+                let said = match result {
+                    Ok(said) => said,
+                    Err(e) => return vec![Event::Notice(e)],
+                };
+                if kind == FaultKind::Pause {
+                    self.paused.push(node);
+                }
+                let back = match back_after {
+                    Some(after) => {
+                        let outcomes = self.outcome_tx.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(after).await;
+                            let _ = outcomes.send(Outcome::NodeRecover { node, kind }).await;
+                        });
+                        format!("back in {} s", after.as_secs())
+                    }
+                    None => format!(
+                        "it stays down: scripts/kafka-local {} {node} brings it back",
+                        if kind == FaultKind::Pause {
+                            "resume"
+                        } else {
+                            "start-node"
+                        }
+                    ),
+                };
+                vec![Event::Fault {
+                    text: format!("{said} (leader of partition {partition}); {back}"),
+                    started: true,
+                }]
+            }
+            Outcome::NodeRecover { node, kind } => {
+                if let Some(local) = self.local.clone() {
+                    self.paused.retain(|n| *n != node);
+                    self.later(move || Outcome::NodeRecovered {
+                        node,
+                        result: local.recover(node, kind),
+                    });
+                }
+                Vec::new()
+            }
+            Outcome::NodeRecovered { node, result } => match result {
+                Ok(said) => vec![Event::Fault {
+                    text: format!("node {node} is back: {said}"),
+                    started: false,
+                }],
+                Err(e) => vec![Event::Notice(e)],
+            },
             Outcome::BrokerBack(broker) => {
                 if let Some(cluster) = &self.embedded {
                     cluster.broker_up(broker);
@@ -322,6 +439,14 @@ impl Session {
     /// Flushes the producer and has every member leave (bounded); returns how the last run
     /// ended.
     pub async fn shut_down(self) -> Option<String> {
+        // A node left paused would hang the cluster for everyone after kafka-lab is gone.
+        if let Some(local) = self.local.clone() {
+            for node in self.paused.clone() {
+                let local = local.clone();
+                let _ = tokio::task::spawn_blocking(move || local.recover(node, FaultKind::Pause))
+                    .await;
+            }
+        }
         let producer = self.producer;
         let flushing = tokio::task::spawn_blocking(move || producer.shutdown());
         let leaving: Vec<_> = self

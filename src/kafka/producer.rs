@@ -544,9 +544,11 @@ impl LabProducer {
                 self.inner.poll(Duration::from_millis(10));
             }
         }
+        let brokers = self.brokers();
         let context = self.context();
         let mut state = context.state.lock().unwrap();
         let totals = context.totals(&state);
+        state.ledger.brokers = brokers;
         Closed {
             totals,
             ledger: std::mem::take(&mut state.ledger),
@@ -575,7 +577,24 @@ impl LabProducer {
 
     /// What the delivery reports said, for a read-back (see `verify`).
     pub fn ledger(&self) -> Ledger {
-        self.context().state.lock().unwrap().ledger.clone()
+        let mut ledger = self.context().state.lock().unwrap().ledger.clone();
+        ledger.brokers = self.brokers();
+        ledger
+    }
+
+    /// Every broker the cluster advertises, as `host:port`: a read-back bootstraps from them
+    /// all, so that one dead bootstrap server does not stop it.
+    fn brokers(&self) -> Vec<String> {
+        self.inner
+            .client()
+            .fetch_metadata(Some(&self.topic), Duration::from_secs(1))
+            .map(|m| {
+                m.brokers()
+                    .iter()
+                    .map(|b| format!("{}:{}", b.host(), b.port()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Batch sizes and request rates from librdkafka's statistics so far.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
@@ -59,6 +60,8 @@ pub struct Ledger {
     pub overflow: bool,
     /// Some acknowledgements carried no offset: the broker confirmed nothing (acks=0).
     pub unconfirmed: bool,
+    /// The cluster's brokers as the producer last knew them (`host:port`).
+    pub brokers: Vec<String>,
 }
 
 impl Ledger {
@@ -185,6 +188,91 @@ impl<'a> Tally<'a> {
     }
 }
 
+/// How long the read-back waits for a partition's end to pass its acknowledged records (with
+/// acks=1 a follower catches up shortly after the answer) or, with acks=0, to stop growing. A
+/// partition that stays short lost records (a leader died before its followers had them).
+const SETTLE: Duration = Duration::from_secs(8);
+
+/// Errors after which a read-back goes on: the cluster is moving leaders or a broker is down.
+fn transient(e: &KafkaError) -> bool {
+    use RDKafkaErrorCode as C;
+    e.rdkafka_error_code().is_some_and(|c| {
+        matches!(
+            c,
+            C::BrokerTransportFailure
+                | C::AllBrokersDown
+                | C::NotLeaderForPartition
+                | C::LeaderNotAvailable
+                | C::RequestTimedOut
+                | C::OperationTimedOut
+                | C::NetworkException
+                | C::NotCoordinator
+                | C::FencedLeaderEpoch
+                | C::UnknownLeaderEpoch
+                | C::OffsetNotAvailable
+                | C::PartitionEOF
+                | C::MessageTimedOut
+                | C::Resolve
+                | C::DestroyBroker
+                | C::UnknownTopicOrPartition
+                | C::UnknownPartition
+        )
+    })
+}
+
+/// Each of the run's partitions with its low watermark and the end to read to: its high
+/// watermark once that passes the last acknowledged offset, or stops growing (acks=0), or
+/// [`SETTLE`] has passed. Watermark lookups that fail while leaders move are retried.
+fn settled_ends(
+    consumer: &BaseConsumer,
+    topic: &str,
+    ledger: &Ledger,
+    deadline: Instant,
+) -> Result<BTreeMap<i32, (i64, i64)>, String> {
+    let settle = Instant::now() + SETTLE;
+    let mut found: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+    let mut settled: BTreeMap<i32, bool> = ledger.partitions.keys().map(|p| (*p, false)).collect();
+    loop {
+        let mut last_error = None;
+        for (p, done) in &mut settled {
+            if *done {
+                continue;
+            }
+            let range = &ledger.partitions[p];
+            match consumer.fetch_watermarks(topic, *p, Duration::from_secs(5)) {
+                Ok((low, high)) => {
+                    let before = found.insert(*p, (low, high));
+                    *done = if range.first_offset < 0 {
+                        // acks=0: the reports came before the broker wrote anything.
+                        before.is_some_and(|(_, h)| h == high)
+                    } else {
+                        high > range.last_offset
+                    };
+                }
+                Err(e) if transient(&e) => last_error = Some(format!("partition {p}: {e}")),
+                Err(e) => return Err(format!("partition {p}: {e}")),
+            }
+        }
+        if last_error.is_some() {
+            // A client that only asks for watermarks keeps asking the old leader: a metadata
+            // request names the new one.
+            let _ = consumer.fetch_metadata(Some(topic), Duration::from_secs(5));
+        }
+        if settled.values().all(|d| *d) {
+            return Ok(found);
+        }
+        // Past the settling time, what is known is the end; a partition not reached yet
+        // (its leader moving) is waited for until the read-back's deadline.
+        if Instant::now() >= settle && found.len() == settled.len() {
+            return Ok(found);
+        }
+        if Instant::now() >= deadline {
+            return Err(last_error.unwrap_or_else(|| "no watermarks".to_string()));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 /// How long a read-back of `records` acknowledged records may take.
 pub fn timeout_for(records: u64) -> Duration {
     Duration::from_secs(60) + Duration::from_millis(records / 20)
@@ -203,6 +291,17 @@ pub fn read_back(
         return Err(format!("runs over {MAX_TRACKED} records are not verified"));
     }
     let mut config = settings.client_config();
+    // Bootstrap from every broker the producer knew, not only the configured ones: one of
+    // those may be the broker that just died.
+    if let Some(servers) = config.get("bootstrap.servers").map(str::to_string) {
+        let mut all: Vec<String> = servers.split(',').map(|s| s.trim().to_string()).collect();
+        for b in &ledger.brokers {
+            if !all.contains(b) {
+                all.push(b.clone());
+            }
+        }
+        config.set("bootstrap.servers", all.join(","));
+    }
     config
         .set("group.id", "kafka-lab-verify")
         .set("enable.auto.commit", "false")
@@ -210,32 +309,12 @@ pub fn read_back(
         .set("auto.offset.reset", "earliest")
         .set(FAST_FETCH.0, FAST_FETCH.1);
     let consumer: BaseConsumer = config.create().map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + timeout;
     let mut tally = Tally::new(ledger);
     let mut ends: BTreeMap<i32, i64> = BTreeMap::new();
     let mut assignment = TopicPartitionList::new();
-    for (p, range) in &ledger.partitions {
-        let watermarks = |c: &BaseConsumer| {
-            c.fetch_watermarks(topic, *p, Duration::from_secs(10))
-                .map_err(|e| format!("partition {p}: {e}"))
-        };
-        let (low, mut high) = watermarks(&consumer)?;
-        if range.first_offset < 0 {
-            // acks=0: the reports came before the broker wrote anything. Wait until the
-            // partition stops growing (at most a few seconds) before taking its end.
-            let settle = Instant::now() + Duration::from_secs(5);
-            loop {
-                std::thread::sleep(Duration::from_millis(300));
-                let (_, now) = watermarks(&consumer)?;
-                if now == high || Instant::now() >= settle {
-                    high = now;
-                    break;
-                }
-                high = now;
-            }
-        }
-        // Acknowledged records are readable once the high watermark passes them (with
-        // replicas, shortly after acks=1 answers): read at least that far.
-        let high = high.max(range.last_offset + 1);
+    for (p, (low, high)) in settled_ends(&consumer, topic, ledger, deadline)? {
+        let range = &ledger.partitions[&p];
         // With acks=0 the producer learns no offsets: read the whole partition.
         let start = if range.first_offset >= 0 {
             range.first_offset.max(low)
@@ -243,29 +322,40 @@ pub fn read_back(
             low
         };
         if range.first_offset >= 0 && low > range.first_offset {
-            tally.deleted_below(*p, low);
+            tally.deleted_below(p, low);
         }
         if high > start {
-            ends.insert(*p, high);
+            ends.insert(p, high);
             assignment
-                .add_partition_offset(topic, *p, Offset::Offset(start))
+                .add_partition_offset(topic, p, Offset::Offset(start))
                 .map_err(|e| e.to_string())?;
         }
     }
     consumer.assign(&assignment).map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + timeout;
+    let mut last_error = None;
     while !ends.is_empty() {
         if Instant::now() >= deadline {
             return Err(format!(
-                "read-back timed out after {} s with partitions {:?} unfinished",
+                "read-back timed out after {} s with partitions {:?} unfinished{}",
                 timeout.as_secs(),
-                ends.keys().collect::<Vec<_>>()
+                ends.keys().collect::<Vec<_>>(),
+                last_error
+                    .map(|e| format!(" (last error: {e})"))
+                    .unwrap_or_default()
             ));
         }
         let Some(result) = consumer.poll(Duration::from_millis(200)) else {
             continue;
         };
-        let m = result.map_err(|e| e.to_string())?;
+        let m = match result {
+            Ok(m) => m,
+            // A broker down or a leader moving: librdkafka goes on with the new leader.
+            Err(e) if transient(&e) => {
+                last_error = Some(e.to_string());
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         let (partition, offset) = (m.partition(), m.offset());
         let header = |name: &str| {
             m.headers().and_then(|h| {

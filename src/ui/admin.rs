@@ -1,4 +1,5 @@
-//! The topic form (`a`): create a topic, add partitions to the current one, switch topics.
+//! The topic form (`a`): create a topic, add partitions to the current one, switch topics; and
+//! the broker fault dialog (`b` on a cluster `scripts/kafka-local` started).
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -7,22 +8,70 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::dashboard::state::forms::{AdminForm, ADD_ROW, ADMIN_ROWS, SWITCH_ROW};
+use crate::dashboard::state::forms::{
+    AdminForm, FaultForm, ADD_ROW, ADMIN_ROWS, FAULT_ROWS, SWITCH_ROW,
+};
 use crate::dashboard::state::App;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
+/// A centred box `width` by `height`, at most the screen.
+fn popup(area: Rect, width: u16, height: u16) -> Rect {
     let [_, middle, _] = Layout::vertical([
         Constraint::Fill(1),
-        Constraint::Length(ADMIN_ROWS.len() as u16 + 10),
+        Constraint::Length(height),
         Constraint::Fill(1),
     ])
     .areas(area);
     let [_, popup, _] = Layout::horizontal([
         Constraint::Fill(1),
-        Constraint::Length(72),
+        Constraint::Length(width),
         Constraint::Fill(1),
     ])
     .areas(middle);
+    popup
+}
+
+pub fn render_fault(frame: &mut Frame, area: Rect, app: &App, form: &FaultForm) {
+    let popup = popup(area, 72, FAULT_ROWS.len() as u16 + 9);
+    frame.render_widget(Clear, popup);
+    let block = pane(popup, " Broker fault (b) ", true);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let nodes = app.cluster.local_nodes.unwrap_or(0);
+    let mut lines = vec![Line::styled(
+        format!("{nodes} kafka-local nodes · ↑↓ row · ← → choose · Enter · Esc closes"),
+        theme::muted(),
+    )];
+    for (i, (label, value)) in FAULT_ROWS.iter().zip(form.values()).enumerate() {
+        let selected = i == form.selected;
+        lines.push(Line::from(vec![
+            Span::raw(if selected { "▸ " } else { "  " }),
+            Span::styled(format!("{label:<30}"), theme::muted()),
+            Span::styled(
+                if selected {
+                    format!("◂ {value} ▸")
+                } else {
+                    value
+                },
+                if selected {
+                    theme::selected()
+                } else {
+                    Style::new()
+                },
+            ),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "The leader of the partition fails; the producer pane, the partition view's isr column \
+         and the run (marked !) show what follows. acks=1 can lose what the leader acknowledged \
+         before its followers had it; acks=all does not.",
+        theme::muted(),
+    ));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
+    let popup = popup(area, 72, ADMIN_ROWS.len() as u16 + 10);
     frame.render_widget(Clear, popup);
     let block = pane(popup, " Topics (a) ", true);
     let inner = block.inner(popup);

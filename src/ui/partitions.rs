@@ -3,12 +3,14 @@
 //! it and that member's lag; beside it, the stream table of consumed breweries.
 
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{fit_all, is_focused, pane, theme, window};
 use crate::dashboard::actors::member::PartitionLag;
+use crate::dashboard::actors::watcher::PartitionInfo;
 use crate::dashboard::state::{App, Focus};
 use crate::text::{shorten, thousands};
 
@@ -55,8 +57,19 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let full = inner.width as usize >= FULL_WIDTH;
+    // The in-sync replicas, as the brokers' ids: narrower than the replicas when a follower
+    // fell behind or died (only on a replicated cluster does this column change).
+    let isr_width = topic
+        .partitions
+        .iter()
+        .map(|p| isr_text(p).len())
+        .max()
+        .unwrap_or(0)
+        .max(3);
     let bar_width = if full {
-        (inner.width as usize).saturating_sub(60).clamp(5, 40)
+        (inner.width as usize)
+            .saturating_sub(60 + isr_width + 1)
+            .clamp(5, 40)
     } else {
         0
     };
@@ -68,17 +81,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     let max = produced.iter().copied().max().unwrap_or(0);
     let total: u64 = produced.iter().sum();
     let mut lines = vec![Line::styled(
-        if full {
-            format!(
-                "{:>4} {:>6}  {:<bar_width$} {:>9} {:>4} {:>9}  {:<12} {:>7}",
-                "part", "leader", "produced this session", "", "", "high", "owner", "lag"
-            )
-        } else {
-            format!(
-                "{:>4} {:>9} {:>4} {:>9}  {:<12} {:>7}",
-                "part", "produced", "", "high", "owner", "lag"
-            )
-        },
+        header(full, isr_width, bar_width),
         theme::muted(),
     )];
     for (p, n) in topic.partitions.iter().zip(&produced) {
@@ -101,14 +104,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         };
         let mut spans = vec![Span::raw(format!("{:>4} ", p.partition))];
         if full {
-            spans.push(Span::raw(format!(
-                "{:>6}  ",
-                if p.leader >= 0 {
-                    p.leader.to_string()
-                } else {
-                    "none".to_string()
-                }
-            )));
+            spans.extend(placement(p, isr_width));
             spans.push(Span::styled(bar(*n, max, bar_width), theme::rate()));
             spans.push(Span::raw(" "));
         }
@@ -129,6 +125,66 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     }
     let lines = window(lines, 1, inner.height as usize, app.scroll.view);
     frame.render_widget(Paragraph::new(fit_all(lines, inner.width as usize)), inner);
+}
+
+/// The column names; the full list has the leader, the in-sync replicas and a bar.
+fn header(full: bool, isr_width: usize, bar_width: usize) -> String {
+    if full {
+        let produced = if bar_width >= 21 {
+            "produced this session"
+        } else {
+            "produced"
+        };
+        format!(
+            "{:>4} {:>6} {:<isr_width$}  {produced:<bar_width$} {:>9} {:>4} {:>9}  {:<12} {:>7}",
+            "part", "leader", "isr", "", "", "high", "owner", "lag"
+        )
+    } else {
+        format!(
+            "{:>4} {:>9} {:>4} {:>9}  {:<12} {:>7}",
+            "part", "produced", "", "high", "owner", "lag"
+        )
+    }
+}
+
+/// The leader (red when there is none) and the in-sync replicas (yellow when fewer than the
+/// replicas).
+fn placement(p: &PartitionInfo, isr_width: usize) -> [Span<'static>; 2] {
+    let leader = if p.leader >= 0 {
+        p.leader.to_string()
+    } else {
+        "none".to_string()
+    };
+    [
+        Span::styled(
+            format!("{leader:>6} "),
+            if p.leader >= 0 {
+                Style::default()
+            } else {
+                theme::error()
+            },
+        ),
+        Span::styled(
+            format!("{:<isr_width$}  ", isr_text(p)),
+            if p.isr.len() < p.replicas.len() {
+                theme::warn()
+            } else {
+                Style::default()
+            },
+        ),
+    ]
+}
+
+/// The in-sync replicas, e.g. `1,2,3`; `-` when the metadata names none.
+fn isr_text(p: &PartitionInfo) -> String {
+    if p.isr.is_empty() {
+        return "-".to_string();
+    }
+    p.isr
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn render_stream(frame: &mut Frame, area: Rect, app: &App) {

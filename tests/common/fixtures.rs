@@ -44,6 +44,7 @@ pub fn app() -> App {
             label: "embedded cluster 127.0.0.1:40001,127.0.0.1:40002,127.0.0.1:40003".into(),
             embedded: true,
             owned: true,
+            local_nodes: None,
             topic: "breweries".into(),
             partitions: 6,
             group: "kafka-lab".into(),

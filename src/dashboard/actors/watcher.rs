@@ -19,6 +19,9 @@ pub struct PartitionInfo {
     pub partition: i32,
     /// The leader broker's id (-1: no leader).
     pub leader: i32,
+    /// The brokers that hold a copy, and those of them in sync with the leader.
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
     pub low_watermark: i64,
     pub high_watermark: i64,
 }
@@ -98,6 +101,8 @@ fn look(client: &BaseConsumer, topic: &str) -> Option<TopicSnapshot> {
             PartitionInfo {
                 partition: p.id(),
                 leader: p.leader(),
+                replicas: p.replicas().to_vec(),
+                isr: p.isr().to_vec(),
                 low_watermark: low,
                 high_watermark: high,
             }

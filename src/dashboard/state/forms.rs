@@ -1,11 +1,14 @@
 //! The dashboard's forms: the settings panel and the topic dialog. Values are checked as they
 //! are typed; a form yields typed settings or a command only when every value is valid.
 
+use std::time::Duration;
+
 use tui_input::Input;
 
 use crate::dashboard::protocol::Command;
 use crate::dashboard::settings::{rate_text, GroupSettings, ProducerSettings};
 use crate::data::source::KeyField;
+use crate::kafka::local::FaultKind;
 use crate::kafka::properties;
 use crate::kafka::settings::{
     parse_bool, topic_name, Acks, Compression, GroupProtocol, Partitioner, Strategies,
@@ -264,6 +267,78 @@ impl SettingsForm {
             rtt_ms: (self.visible == FIELDS.len()).then(|| v(Field::Rtt).parse().unwrap_or(0)),
         };
         Ok((producer, group))
+    }
+}
+
+/// The broker fault dialog (`b` on a cluster `scripts/kafka-local` started): how the chosen
+/// partition's leader fails and when it comes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultForm {
+    pub selected: usize,
+    kind: usize,
+    pub partition: i32,
+    back_after: usize,
+}
+
+pub const FAULT_ROWS: [&str; 3] = ["fault", "partition (its leader fails)", "back after"];
+/// Seconds before the node comes back; `None`: it stays down.
+const BACK_AFTER: [Option<u64>; 5] = [Some(5), Some(10), Some(20), Some(30), None];
+
+impl FaultForm {
+    pub fn new(partition: i32) -> FaultForm {
+        FaultForm {
+            selected: 0,
+            kind: 0,
+            partition,
+            back_after: 1,
+        }
+    }
+
+    pub fn up(&mut self) {
+        self.selected = (self.selected + FAULT_ROWS.len() - 1) % FAULT_ROWS.len();
+    }
+
+    pub fn down(&mut self) {
+        self.selected = (self.selected + 1) % FAULT_ROWS.len();
+    }
+
+    /// The selected row's next (`step` 1) or previous (-1) choice; `partitions` in the topic.
+    pub fn cycle(&mut self, step: isize, partitions: usize) {
+        let turn =
+            |at: usize, n: usize| (at as isize + step).rem_euclid(n.max(1) as isize) as usize;
+        match self.selected {
+            0 => self.kind = turn(self.kind, FaultKind::ALL.len()),
+            1 => self.partition = turn(self.partition.max(0) as usize, partitions) as i32,
+            _ => self.back_after = turn(self.back_after, BACK_AFTER.len()),
+        }
+    }
+
+    pub fn kind(&self) -> FaultKind {
+        FaultKind::ALL[self.kind]
+    }
+
+    pub fn back_after(&self) -> Option<Duration> {
+        BACK_AFTER[self.back_after].map(Duration::from_secs)
+    }
+
+    /// Each row's value, as shown.
+    pub fn values(&self) -> [String; 3] {
+        [
+            self.kind().describe().to_string(),
+            self.partition.to_string(),
+            match BACK_AFTER[self.back_after] {
+                Some(s) => format!("{s} s"),
+                None => "never (start-node brings it back)".to_string(),
+            },
+        ]
+    }
+
+    pub fn command(&self) -> Command {
+        Command::NodeFault {
+            kind: self.kind(),
+            partition: self.partition,
+            back_after: self.back_after(),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use crossterm::event::{Event as TermEvent, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use tui_input::backend::crossterm::EventHandler;
 
-use super::forms::{AdminForm, FIELDS};
+use super::forms::{AdminForm, FaultForm, FIELDS};
 use super::keymap::{self, Action};
 use super::layout;
 use super::views::Detail;
@@ -74,6 +74,24 @@ impl App {
                     form.inputs[form.selected].handle_event(&TermEvent::Key(key));
                     form.error = None;
                 }
+            },
+            Modal::Fault(form) => match action {
+                Action::Up => form.up(),
+                Action::Down => form.down(),
+                Action::Left | Action::Right => {
+                    form.cycle(
+                        if action == Action::Right { 1 } else { -1 },
+                        self.cluster.partitions,
+                    );
+                }
+                Action::Apply => {
+                    let command = form.command();
+                    self.modal = Modal::None;
+                    self.message = Some("asking the cluster for the partition's leader ...".into());
+                    return vec![command];
+                }
+                Action::Close => self.modal = Modal::None,
+                _ => {}
             },
             Modal::Settings => return self.settings_action(action, key),
         }
@@ -152,15 +170,7 @@ impl App {
                     return vec![Command::Export(rows)];
                 }
             }
-            Action::BrokerOutage => {
-                if self.cluster.owned {
-                    return vec![Command::BrokerOutage];
-                }
-                self.message = Some(
-                    "b takes a broker of the embedded cluster down; on this cluster it does nothing"
-                        .into(),
-                );
-            }
+            Action::BrokerOutage => return self.broker_outage(),
             Action::Pause => self.toggle_pause(),
             Action::Filter => {
                 let current = self.filter.clone().unwrap_or_default();
@@ -359,6 +369,24 @@ impl App {
                 self.runs_selected = Some(first + row);
             }
         }
+    }
+
+    /// `b`: the embedded cluster fails a leader at once; a `scripts/kafka-local` cluster asks
+    /// how first.
+    fn broker_outage(&mut self) -> Vec<Command> {
+        if self.cluster.owned {
+            return vec![Command::BrokerOutage];
+        }
+        if self.cluster.local_nodes.is_some() {
+            self.modal = Modal::Fault(FaultForm::new(0));
+        } else {
+            self.message = Some(
+                "b takes brokers down on the embedded cluster or on one that \
+                 scripts/kafka-local started; kafka-lab does not run this one"
+                    .into(),
+            );
+        }
+        Vec::new()
     }
 
     fn settings_action(&mut self, action: Action, key: KeyEvent) -> Vec<Command> {

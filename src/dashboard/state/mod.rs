@@ -26,7 +26,7 @@ use crate::dashboard::protocol::{Command, Event, KafkaEvent};
 use crate::dashboard::settings::{GroupSettings, ProducerSettings};
 use crate::data::counts::Counts;
 use crate::stats::RunReport;
-use forms::{AdminForm, SettingsForm};
+use forms::{AdminForm, FaultForm, SettingsForm};
 use keymap::Mode;
 use timeline::Timeline;
 use views::{push_log, Detail, LogLine, MemberView, ProducerView};
@@ -49,6 +49,8 @@ pub struct ClusterInfo {
     pub embedded: bool,
     /// kafka-lab serves the embedded cluster itself, so it can slow or stop its brokers.
     pub owned: bool,
+    /// A cluster `scripts/kafka-local` started (its number of nodes): `b` can fail its nodes.
+    pub local_nodes: Option<usize>,
     pub topic: String,
     pub partitions: usize,
     pub group: String,
@@ -83,6 +85,8 @@ pub enum Modal {
     /// Editing the settings panel.
     Settings,
     Topics(Box<AdminForm>),
+    /// The broker fault dialog of a `scripts/kafka-local` cluster.
+    Fault(FaultForm),
     Detail(Detail),
     /// The events log, scrolled this many lines up from the newest.
     Events(usize),
@@ -97,6 +101,7 @@ impl Modal {
             Modal::None => Mode::Main,
             Modal::Settings => Mode::Settings,
             Modal::Topics(_) => Mode::Topics,
+            Modal::Fault(_) => Mode::Fault,
             Modal::Detail(_) => Mode::Detail,
             Modal::Events(_) => Mode::Events,
             Modal::Filter(_) => Mode::Filter,

@@ -32,6 +32,7 @@ fn app() -> App {
             label: "embedded cluster 127.0.0.1:1".into(),
             embedded: true,
             owned: true,
+            local_nodes: None,
             topic: "breweries".into(),
             partitions: 6,
             group: "kafka-lab".into(),
@@ -784,4 +785,42 @@ fn the_topic_dialog_offers_what_the_cluster_can_do() {
         key(&mut a, KeyCode::Enter),
         vec![Command::SwitchTopic("breweries".into())]
     );
+}
+
+#[test]
+fn b_fails_a_leader_of_a_kafka_local_cluster_through_a_dialog() {
+    use crate::kafka::local::FaultKind;
+    let mut a = app();
+    // The embedded cluster takes its own outage at once.
+    assert_eq!(key(&mut a, KeyCode::Char('b')), vec![Command::BrokerOutage]);
+    // A cluster kafka-lab does not run: it says why not.
+    a.cluster.owned = false;
+    assert_eq!(key(&mut a, KeyCode::Char('b')), vec![]);
+    assert!(a
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("scripts/kafka-local"));
+    assert!(matches!(a.modal, Modal::None));
+    // One scripts/kafka-local started: a dialog chooses how, which partition, how long.
+    a.cluster.local_nodes = Some(3);
+    key(&mut a, KeyCode::Char('b'));
+    assert!(matches!(a.modal, Modal::Fault(_)));
+    key(&mut a, KeyCode::Right);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Left);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Right);
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Command::NodeFault {
+            kind: FaultKind::Pause,
+            partition: 5,
+            back_after: Some(Duration::from_secs(20)),
+        }]
+    );
+    assert!(matches!(a.modal, Modal::None));
+    key(&mut a, KeyCode::Char('b'));
+    assert_eq!(key(&mut a, KeyCode::Esc), vec![]);
+    assert!(matches!(a.modal, Modal::None));
 }
