@@ -125,7 +125,13 @@ impl LocalCluster {
                 .to_string()
         };
         if out.status.success() {
-            Ok(said(&out.stdout))
+            // The script reports on stderr (stdout is for what scripts read).
+            let stdout = said(&out.stdout);
+            Ok(if stdout.is_empty() {
+                said(&out.stderr)
+            } else {
+                stdout
+            })
         } else {
             Err(format!(
                 "kafka-local {action} {node}: {}",
