@@ -275,7 +275,11 @@ impl App {
                 );
                 if started {
                     let run = self.producer.snapshot.as_ref().map_or(0, |s| s.run);
-                    self.run_faults.push(format!("{text} (run {run})"));
+                    // What, where (the text names the broker) and when, for the export.
+                    self.run_faults.push(format!(
+                        "{text} (run {run}, at {} UTC)",
+                        crate::text::time_of_day(self.now)
+                    ));
                 }
                 self.say(text);
                 Vec::new()

@@ -472,7 +472,10 @@ fn a_fault_is_marked_in_the_log_and_on_its_run() {
     }))));
     assert_eq!(
         a.runs[0].faults,
-        vec!["broker 1 down for 5 s (run 1)".to_string()]
+        vec![format!(
+            "broker 1 down for 5 s (run 1, at {} UTC)",
+            crate::text::time_of_day(a.now)
+        )]
     );
     // The next run starts clean.
     a.update(Event::Kafka(KafkaEvent::RunEnded(Box::new(RunReport {
