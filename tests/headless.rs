@@ -335,7 +335,7 @@ fn cluster_serves_other_processes_and_rtt_slows_deliveries() {
     let slow = Cluster::embedded_with("rtt-slow", 3, &["--rtt-ms", "40"]);
     // Paced, so that only the first records wait for the connection and the metadata: the
     // median is then a steady record's latency, whatever else the machine is doing.
-    let p50 = |c: &Cluster| {
+    let run = |c: &Cluster| -> serde_json::Value {
         let out = c.run(&[
             "bench",
             "--messages",
@@ -347,14 +347,49 @@ fn cluster_serves_other_processes_and_rtt_slows_deliveries() {
             "0",
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
-        let r: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-        r["latency_ms"]["p50"].as_f64().unwrap()
+        serde_json::from_str(stdout(&out).trim()).unwrap()
     };
+    let p50 = |r: &serde_json::Value| r["latency_ms"]["p50"].as_f64().unwrap();
+    let (fast, slow) = (run(&fast), run(&slow));
     let (f, s) = (p50(&fast), p50(&slow));
     // A produce request cannot be answered faster than the injected round trip; a busy
     // machine only adds to both, so the order holds where an absolute bound would not.
     assert!(s >= 40.0, "p50 with 40 ms rtt: {s}");
     assert!(s > f, "p50 with 40 ms rtt ({s}) above p50 without ({f})");
+    // librdkafka's statistics put the 40 ms where it belongs: in the broker stage (the
+    // request's round trip), not in the queue.
+    let stage = |r: &serde_json::Value, name: &str, what: &str| {
+        r["stages_ms"][name][what]
+            .as_f64()
+            .unwrap_or_else(|| panic!("stages_ms.{name}.{what} in {r}"))
+    };
+    assert!(
+        stage(&slow, "broker", "p50") >= 40.0,
+        "{}",
+        slow["stages_ms"]
+    );
+    assert!(
+        stage(&slow, "queue", "p50") < stage(&slow, "broker", "p50"),
+        "{}",
+        slow["stages_ms"]
+    );
+    assert!(
+        stage(&fast, "broker", "p50") < stage(&slow, "broker", "p50"),
+        "{} against {}",
+        fast["stages_ms"],
+        slow["stages_ms"]
+    );
+    // The stages together make up a record's delivery latency, measured on another clock
+    // (kafka-lab's own, per record): their averages add up to about the same.
+    let parts: f64 = ["queue", "send", "broker"]
+        .iter()
+        .map(|n| stage(&slow, n, "avg"))
+        .sum();
+    let whole = slow["latency_ms"]["avg"].as_f64().unwrap();
+    assert!(
+        parts > whole * 0.5 && parts < whole * 1.5,
+        "stages add up to {parts} ms, delivery latency averages {whole} ms"
+    );
 }
 
 cluster_test!(bench_sweep_runs_every_combination, |cluster: &Cluster| {

@@ -12,7 +12,7 @@ use kafka_lab::dashboard::actors::watcher::{PartitionInfo, TopicSnapshot};
 use kafka_lab::dashboard::protocol::{Event, KafkaEvent};
 use kafka_lab::dashboard::state::App;
 use kafka_lab::kafka::consumer::ConsumedRecord;
-use kafka_lab::stats::{Accounting, LatencySummary, RunReport};
+use kafka_lab::stats::{Accounting, LatencySummary, RunReport, StageFigures, StageLatency};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -113,6 +113,24 @@ fn run(run: u32, linger: &str, rate: f64, p99: f64, batch: f64, missing: u64) ->
         },
         avg_batch_records: Some(batch),
         requests_per_sec: Some(rate / batch),
+        // Most of a record's time is the queue (linger.ms), the rest the broker's answer.
+        stages_ms: Some(StageLatency {
+            queue: StageFigures {
+                avg: p99 / 2.5,
+                p50: p99 / 2.6,
+                p99: p99 * 0.8,
+            },
+            send: StageFigures {
+                avg: 0.05,
+                p50: 0.04,
+                p99: 0.2,
+            },
+            broker: StageFigures {
+                avg: 0.4,
+                p50: 0.35,
+                p99: 1.2,
+            },
+        }),
         ..RunReport::default()
     };
     report.accounting = Some(Accounting {
@@ -161,6 +179,17 @@ fn runs_table_with_three_runs() {
         s.window.latency.p95 = p99 * 0.9;
         s.window.latency.p99 = p99;
         s.window.latency.max = p99 * 1.4;
+        // The stages add up to the delivery latency's median.
+        let stage = |share: f64| StageFigures {
+            avg: p99 / 2.0 * share,
+            p50: p99 / 2.0 * share,
+            p99: p99 * share,
+        };
+        s.stages = Some(StageLatency {
+            queue: stage(0.8),
+            send: stage(0.05),
+            broker: stage(0.15),
+        });
         a.update(Event::Kafka(KafkaEvent::Producer(s)));
     }
     key(&mut a, KeyCode::Char('r'));
@@ -309,6 +338,17 @@ fn busy() -> App {
         s.window.latency.p95 = p99 * 0.9;
         s.window.latency.p99 = p99;
         s.window.latency.max = p99 * 1.4;
+        // The stages add up to the delivery latency's median.
+        let stage = |share: f64| StageFigures {
+            avg: p99 / 2.0 * share,
+            p50: p99 / 2.0 * share,
+            p99: p99 * share,
+        };
+        s.stages = Some(StageLatency {
+            queue: stage(0.8),
+            send: stage(0.05),
+            broker: stage(0.15),
+        });
         a.update(Event::Kafka(KafkaEvent::Producer(s)));
     }
     a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {

@@ -280,6 +280,9 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
             if let Some(a) = &report.accounting {
                 println!("{}", a.line());
             }
+            if let Some(stages) = &report.stages_ms {
+                println!("{}", stages.line());
+            }
         }
         for (error, n) in &report.errors {
             eprintln!("  {n} failed: {error}");

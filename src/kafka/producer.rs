@@ -25,7 +25,7 @@ use crate::config::ClientSettings;
 use crate::kafka::cluster::ErrorLatch;
 use crate::kafka::properties;
 use crate::kafka::verify::{Ledger, RUN_HEADER, SEQ_HEADER};
-use crate::stats::{BatchStats, Interval, RunTotals};
+use crate::stats::{BatchStats, Interval, RunTotals, StageWindow};
 
 /// One delivery report.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,6 +139,8 @@ pub struct DeliveryContext {
     /// served, so a slot is never reused before its record's report.
     stamps: Box<[AtomicU64]>,
     sent: AtomicU64,
+    /// Delivery reports handled: tells a paced wait whether a poll found anything.
+    served: AtomicU64,
     state: Mutex<State>,
     /// Keep the ledger (for a read-back of tagged records).
     ledger: bool,
@@ -164,6 +166,27 @@ impl ClientContext for DeliveryContext {
             .sum();
         batches.requests(Instant::now(), requests);
         batches.retries = Some(statistics.brokers.values().map(|b| b.txretries).sum());
+        let window = |w: &Option<rdkafka::statistics::Window>| {
+            w.as_ref()
+                .map_or_else(StageWindow::default, |w| StageWindow {
+                    sum: w.sum,
+                    cnt: w.cnt,
+                    p50: w.p50,
+                    p99: w.p99,
+                })
+        };
+        let stages: Vec<[StageWindow; 3]> = statistics
+            .brokers
+            .values()
+            .map(|b| {
+                [
+                    window(&b.int_latency),
+                    window(&b.outbuf_latency),
+                    window(&b.rtt),
+                ]
+            })
+            .collect();
+        batches.add_stages(&stages);
     }
 }
 
@@ -197,6 +220,7 @@ impl ProducerContext for DeliveryContext {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
+        self.served.fetch_add(1, Ordering::Relaxed);
         let now = self.clock.raw();
         let seq = seq as u64;
         let sent = self.stamps[(seq % self.stamps.len() as u64) as usize].load(Ordering::Relaxed);
@@ -401,6 +425,7 @@ impl LabProducer {
             clock,
             stamps: (0..slots).map(|_| AtomicU64::new(0)).collect(),
             sent: AtomicU64::new(0),
+            served: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             ledger: tagged,
             reports,
@@ -520,12 +545,22 @@ impl LabProducer {
     /// Serves delivery reports for `d`: how to wait between paced sends.
     pub fn serve(&self, d: Duration) {
         if d < Duration::from_millis(1) {
-            // librdkafka waits in whole milliseconds: a shorter wait would return at once,
-            // and a paced loop above 1,000 records/s would spin a core (taking it from the
-            // brokers on the same machine). Serve what is there, then sleep.
-            self.inner.poll(Duration::ZERO);
+            // librdkafka waits in whole milliseconds, and rdkafka's poll keeps polling until
+            // its deadline: a shorter wait would spin a core (taking it from the brokers on
+            // the same machine). Serve every report that is there (one poll serves one event),
+            // then sleep.
+            let served = &self.context().served;
+            loop {
+                let before = served.load(Ordering::Relaxed);
+                self.inner.poll(Duration::ZERO);
+                if served.load(Ordering::Relaxed) == before {
+                    break;
+                }
+            }
+            // Short naps: a report that comes meanwhile waits at most one of them before it is
+            // served and timed (callers call again until the next record is due).
             if !d.is_zero() {
-                std::thread::sleep(d);
+                std::thread::sleep(d.min(Duration::from_micros(200)));
             }
         } else {
             self.inner.poll(d);

@@ -7,7 +7,10 @@ mod window;
 use std::time::Duration;
 
 pub use latency::{Latency, LatencySummary};
-pub use report::{Accounting, BatchStats, PartitionAccount, RunReport, RunTotals};
+pub use report::{
+    Accounting, BatchStats, PartitionAccount, RunReport, RunTotals, StageFigures, StageLatency,
+    StageWindow, STAGES,
+};
 pub use window::{Interval, RunMeter, Window, WindowFigures};
 
 /// 1 MB as the figures count it: 1024 * 1024 bytes of payload.

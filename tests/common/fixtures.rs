@@ -17,7 +17,7 @@ use kafka_lab::kafka::producer::Delivery;
 use kafka_lab::kafka::settings::{
     Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy,
 };
-use kafka_lab::stats::{LatencySummary, WindowFigures};
+use kafka_lab::stats::{LatencySummary, StageFigures, StageLatency, WindowFigures};
 
 /// 2026-11-25 12:00:00 UTC.
 pub fn clock(ms: u64) -> SystemTime {
@@ -94,6 +94,23 @@ pub fn producer(run: u32, deliveries: u64) -> KafkaEvent {
         latest,
         since_start: Duration::from_secs(3),
         by_partition: (0..6).map(|p| (p, deliveries * (p as u64 + 1))).collect(),
+        stages: Some(StageLatency {
+            queue: StageFigures {
+                avg: 4.9,
+                p50: 4.9,
+                p99: 5.8,
+            },
+            send: StageFigures {
+                avg: 0.1,
+                p50: 0.1,
+                p99: 0.3,
+            },
+            broker: StageFigures {
+                avg: 0.4,
+                p50: 0.3,
+                p99: 0.9,
+            },
+        }),
         ..ProducerSnapshot::new(run, ProducerState::Running, settings())
     }))
 }

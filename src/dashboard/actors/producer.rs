@@ -18,7 +18,9 @@ use crate::data::source::Dataset;
 use crate::kafka::producer::{Delivery, LabProducer, Live, Reports};
 use crate::kafka::verify::{self, Ledger};
 use crate::runtime::Pacer;
-use crate::stats::{BatchStats, RunMeter, RunReport, RunTotals, Window, WindowFigures};
+use crate::stats::{
+    BatchStats, RunMeter, RunReport, RunTotals, StageLatency, Window, WindowFigures,
+};
 
 /// Reports kept per snapshot for the send log; the rest are counted, not shown.
 const LATEST: usize = 24;
@@ -62,6 +64,8 @@ pub struct ProducerSnapshot {
     pub report: Option<RunReport>,
     /// Records delivered to each partition in this run.
     pub by_partition: BTreeMap<i32, u64>,
+    /// Where the time went in the latest statistics window (queue, send, broker).
+    pub stages: Option<StageLatency>,
     /// When the snapshot was taken (wall clock, for display).
     pub at: std::time::SystemTime,
 }
@@ -86,6 +90,7 @@ impl ProducerSnapshot {
             since_start: Duration::ZERO,
             report: None,
             by_partition: BTreeMap::new(),
+            stages: None,
             at: std::time::SystemTime::UNIX_EPOCH,
         }
     }
@@ -388,6 +393,7 @@ impl Task {
             live.interval.duration = now.saturating_duration_since(self.last_tick);
             self.meter.add(&live.interval);
             self.window.push(live.interval);
+            snapshot.stages = batches.latest_stages();
             snapshot.report = Some(self.report(&t, &batches));
             snapshot.sent = t.sent;
             snapshot.delivered = t.delivered;

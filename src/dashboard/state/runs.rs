@@ -23,12 +23,16 @@ pub enum Column {
     Max,
     AvgBatch,
     RequestsPerSec,
+    /// The queue stage's median (librdkafka's statistics): linger.ms and batching.
+    Queue,
+    /// The broker stage's median: the produce request's round trip.
+    Broker,
     Missing,
     Duplicated,
 }
 
 impl Column {
-    pub const ALL: [Column; 17] = [
+    pub const ALL: [Column; 19] = [
         Column::Run,
         Column::Changed,
         Column::Secs,
@@ -44,13 +48,15 @@ impl Column {
         Column::Max,
         Column::AvgBatch,
         Column::RequestsPerSec,
+        Column::Queue,
+        Column::Broker,
         Column::Missing,
         Column::Duplicated,
     ];
 
     /// The columns in the order they are given up when the table does not fit: the last
     /// goes first.
-    pub const PRIORITY: [Column; 17] = [
+    pub const PRIORITY: [Column; 19] = [
         Column::Run,
         Column::RecordsPerSec,
         Column::P50,
@@ -66,6 +72,8 @@ impl Column {
         Column::Avg,
         Column::Secs,
         Column::P999,
+        Column::Queue,
+        Column::Broker,
         Column::AvgBatch,
         Column::RequestsPerSec,
     ];
@@ -87,6 +95,8 @@ impl Column {
             Column::Max => "max",
             Column::AvgBatch => "batch",
             Column::RequestsPerSec => "req/s",
+            Column::Queue => "queue",
+            Column::Broker => "broker",
             Column::Missing => "missing",
             Column::Duplicated => "dup",
         }
@@ -126,6 +136,8 @@ impl Column {
             Column::P999 => has_latency.then_some((l.p999, false)),
             Column::Max => has_latency.then_some((l.max, false)),
             Column::AvgBatch => r.avg_batch_records.map(|v| (v, true)),
+            Column::Queue => r.stages_ms.map(|s| (s.queue.p50, false)),
+            Column::Broker => r.stages_ms.map(|s| (s.broker.p50, false)),
             Column::Failed => Some((r.failed as f64, false)),
             // acks=0: nothing was confirmed, so nothing can be missing.
             Column::Missing => acc
@@ -163,6 +175,12 @@ impl Column {
                 .avg_batch_records
                 .map_or("-".into(), |v| format!("{v:.1}")),
             Column::RequestsPerSec => r.requests_per_sec.map_or("-".into(), |v| format!("{v:.0}")),
+            Column::Queue => r
+                .stages_ms
+                .map_or("-".into(), |s| format!("{:.2}", s.queue.p50)),
+            Column::Broker => r
+                .stages_ms
+                .map_or("-".into(), |s| format!("{:.2}", s.broker.p50)),
             Column::Missing => match acc {
                 None => PENDING.into(),
                 Some(a) if a.unconfirmed => UNCONFIRMED.into(),
