@@ -598,3 +598,48 @@ cluster_test!(
         rt.block_on(member.leave_and_wait(Duration::from_secs(10)));
     }
 );
+
+/// A paced run that the cluster cannot keep up with: its latency from the intended send
+/// times counts the backlog that the latency from the actual sends leaves out.
+#[test]
+fn a_paced_run_behind_its_pace_counts_the_backlog() {
+    let cluster = Cluster::embedded_with("behind-pace", 1, &["--rtt-ms", "20"]);
+    let out = cluster.run(&[
+        "bench",
+        "--messages",
+        "1500",
+        "--rate",
+        "1000",
+        "--linger-ms",
+        "0",
+        "-X",
+        "max.in.flight.requests.per.connection=1",
+        "-X",
+        "queue.buffering.max.messages=100",
+        "--no-verify",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let (sent, due) = (&r["latency_ms"], &r["latency_intended_ms"]);
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    for k in ["p50", "p99", "max"] {
+        assert!(f(due, k) >= f(sent, k), "{k}: {due} against {sent}");
+    }
+    assert!(f(due, "p50") > f(sent, "p50"), "{due} against {sent}");
+    // A second clock: the run took longer than its pace allows, and the last record was
+    // due at 1.5 s; from its due time it waited at least what the run overran.
+    let overran_ms = (f(&r, "duration_s") - 1.5) * 1000.0;
+    assert!(overran_ms > 0.0, "the run kept its pace: {r}");
+    assert!(
+        f(due, "max") >= overran_ms * 0.9,
+        "max from due {} against an overrun of {overran_ms} ms",
+        f(due, "max")
+    );
+
+    // As fast as possible there is no pace, so no such figure.
+    let out = cluster.run(&["bench", "--messages", "200", "--no-verify", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(r["latency_intended_ms"].is_null(), "{r}");
+}

@@ -161,7 +161,7 @@ fn run_one(
             Some(sized) => &sized[(n % sized.len() as u64) as usize][..],
             None => payload,
         };
-        producer.send(n, record.key(input.key), payload)?;
+        producer.send_due(n, record.key(input.key), payload, pacer.due(n))?;
         if n % 1024 == 0 && last_progress.elapsed() >= Duration::from_secs(5) {
             last_progress = Instant::now();
             progress(&producer, input);
@@ -282,6 +282,9 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
             }
             if let Some(stages) = &report.stages_ms {
                 println!("{}", stages.line());
+            }
+            if let Some(line) = report.intended_line() {
+                println!("{line}");
             }
         }
         for (error, n) in &report.errors {

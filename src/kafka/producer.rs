@@ -138,6 +138,9 @@ pub struct DeliveryContext {
     /// librdkafka holds at most `queue.buffering.max.messages` records until their report is
     /// served, so a slot is never reused before its record's report.
     stamps: Box<[AtomicU64]>,
+    /// For paced runs: when record `seq` was due (nanoseconds after `epoch`), at the same
+    /// slot as its send time; made on the first paced send.
+    intended: std::sync::OnceLock<Box<[AtomicU64]>>,
     sent: AtomicU64,
     /// Delivery reports handled: tells a paced wait whether a poll found anything.
     served: AtomicU64,
@@ -191,6 +194,17 @@ impl ClientContext for DeliveryContext {
 }
 
 impl DeliveryContext {
+    /// From when record `seq` was due to `now` (a `clock` reading), for a paced send.
+    fn since_due(&self, seq: u64, now: u64) -> Option<Duration> {
+        let slots = self.intended.get()?;
+        let due = slots[(seq % slots.len() as u64) as usize].load(Ordering::Relaxed);
+        (due != 0).then(|| {
+            let due = self.epoch.0 + Duration::from_nanos(due);
+            self.instant(now)
+                .map_or(Duration::ZERO, |at| at.saturating_duration_since(due))
+        })
+    }
+
     /// A `clock` reading as an `Instant`; None for 0 (not read yet).
     fn instant(&self, raw: u64) -> Option<Instant> {
         let (at, raw_at) = self.epoch;
@@ -250,6 +264,9 @@ impl ProducerContext for DeliveryContext {
                 }
                 totals.delivered_bytes += bytes;
                 totals.latency.record(latency);
+                if let Some(from_due) = self.since_due(seq, now) {
+                    totals.latency_intended.record(from_due);
+                }
                 // Only a live view takes intervals.
                 if matches!(self.reports, Reports::Latest(_)) {
                     state.interval.count += 1;
@@ -424,6 +441,7 @@ impl LabProducer {
             epoch: (Instant::now(), clock.raw()),
             clock,
             stamps: (0..slots).map(|_| AtomicU64::new(0)).collect(),
+            intended: std::sync::OnceLock::new(),
             sent: AtomicU64::new(0),
             served: AtomicU64::new(0),
             state: Mutex::new(State::default()),
@@ -458,6 +476,31 @@ impl LabProducer {
     /// A handle another thread can read the counts and errors through.
     pub fn watch(&self) -> ProducerWatch {
         ProducerWatch(self.inner.client().context().clone())
+    }
+
+    /// Queues one record of a paced run that was due at `due`: its latency is also measured
+    /// from then (as if the producer had kept up), which counts the wait of a record held up
+    /// by the ones before it: no coordinated omission.
+    pub fn send_due(
+        &self,
+        seq: u64,
+        key: Option<&str>,
+        payload: &[u8],
+        due: Option<Instant>,
+    ) -> Result<(), KafkaError> {
+        if let Some(due) = due {
+            let context = self.context();
+            let slots = context.intended.get_or_init(|| {
+                (0..context.stamps.len())
+                    .map(|_| AtomicU64::new(0))
+                    .collect()
+            });
+            let after_epoch = due.saturating_duration_since(context.epoch.0).as_nanos();
+            // 0 means "not paced": a record due at the epoch itself counts from 1 ns.
+            let after_epoch = u64::try_from(after_epoch).unwrap_or(u64::MAX).max(1);
+            slots[(seq % slots.len() as u64) as usize].store(after_epoch, Ordering::Relaxed);
+        }
+        self.send(seq, key, payload)
     }
 
     /// Queues one record; while librdkafka's queue is full, serves delivery reports until

@@ -352,7 +352,8 @@ impl Task {
                 return;
             }
             let (record, payload) = self.dataset.get(self.n);
-            if let Err(e) = producer.send(self.n, record.key(self.settings.key), payload) {
+            let due = self.pacer.due(self.n);
+            if let Err(e) = producer.send_due(self.n, record.key(self.settings.key), payload, due) {
                 self.state = ProducerState::Error(e.to_string());
                 return;
             }

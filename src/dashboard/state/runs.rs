@@ -23,6 +23,8 @@ pub enum Column {
     Max,
     AvgBatch,
     RequestsPerSec,
+    /// A paced run's p99 from the intended send times (no coordinated omission).
+    P99Due,
     /// The queue stage's median (librdkafka's statistics): linger.ms and batching.
     Queue,
     /// The broker stage's median: the produce request's round trip.
@@ -32,7 +34,7 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 19] = [
+    pub const ALL: [Column; 20] = [
         Column::Run,
         Column::Changed,
         Column::Secs,
@@ -48,6 +50,7 @@ impl Column {
         Column::Max,
         Column::AvgBatch,
         Column::RequestsPerSec,
+        Column::P99Due,
         Column::Queue,
         Column::Broker,
         Column::Missing,
@@ -56,7 +59,7 @@ impl Column {
 
     /// The columns in the order they are given up when the table does not fit: the last
     /// goes first.
-    pub const PRIORITY: [Column; 19] = [
+    pub const PRIORITY: [Column; 20] = [
         Column::Run,
         Column::RecordsPerSec,
         Column::P50,
@@ -72,6 +75,7 @@ impl Column {
         Column::Avg,
         Column::Secs,
         Column::P999,
+        Column::P99Due,
         Column::Queue,
         Column::Broker,
         Column::AvgBatch,
@@ -95,6 +99,7 @@ impl Column {
             Column::Max => "max",
             Column::AvgBatch => "batch",
             Column::RequestsPerSec => "req/s",
+            Column::P99Due => "p99 due",
             Column::Queue => "queue",
             Column::Broker => "broker",
             Column::Missing => "missing",
@@ -136,6 +141,7 @@ impl Column {
             Column::P999 => has_latency.then_some((l.p999, false)),
             Column::Max => has_latency.then_some((l.max, false)),
             Column::AvgBatch => r.avg_batch_records.map(|v| (v, true)),
+            Column::P99Due => r.latency_intended_ms.as_ref().map(|l| (l.p99, false)),
             Column::Queue => r.stages_ms.map(|s| (s.queue.p50, false)),
             Column::Broker => r.stages_ms.map(|s| (s.broker.p50, false)),
             Column::Failed => Some((r.failed as f64, false)),
@@ -175,6 +181,10 @@ impl Column {
                 .avg_batch_records
                 .map_or("-".into(), |v| format!("{v:.1}")),
             Column::RequestsPerSec => r.requests_per_sec.map_or("-".into(), |v| format!("{v:.0}")),
+            Column::P99Due => r
+                .latency_intended_ms
+                .as_ref()
+                .map_or("-".into(), |l| format!("{:.2}", l.p99)),
             Column::Queue => r
                 .stages_ms
                 .map_or("-".into(), |s| format!("{:.2}", s.queue.p50)),
