@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod consumer;
 pub mod embedded;
 pub mod local;
+pub mod partitioners;
 pub mod producer;
 pub mod properties;
 pub mod settings;

@@ -663,6 +663,17 @@ impl LabProducer {
         &self.topic
     }
 
+    /// The topic's partition count as the cluster says now; None if it does not answer.
+    pub fn partition_count(&self) -> Option<i32> {
+        let metadata = self
+            .inner
+            .client()
+            .fetch_metadata(Some(&self.topic), Duration::from_secs(2))
+            .ok()?;
+        let n = metadata.topics().first()?.partitions().len();
+        i32::try_from(n).ok().filter(|n| *n > 0)
+    }
+
     /// What the delivery reports said, for a read-back (see `verify`).
     pub fn ledger(&self) -> Ledger {
         let mut ledger = self.context().state.lock().unwrap().ledger.clone();

@@ -2,6 +2,8 @@
 //! (a bar: how the key and partitioner spread them), its high watermark, the member that owns
 //! it and that member's lag; beside it, the stream table of consumed breweries.
 
+use std::fmt::Write as _;
+
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -12,6 +14,7 @@ use super::{fit_all, is_focused, pane, theme, window};
 use crate::dashboard::actors::member::PartitionLag;
 use crate::dashboard::actors::watcher::PartitionInfo;
 use crate::dashboard::state::{App, Focus};
+use crate::kafka::partitioners::KeyHash;
 use crate::text::{shorten, thousands};
 
 /// The stream table's widest; narrow screens give it a third.
@@ -123,8 +126,58 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         )));
         lines.push(Line::from(spans));
     }
+    // Below the list, when there is room: where the keys produced would go under each key
+    // hash (the one in force is marked).
+    let compare = would_lines(app);
+    if !compare.is_empty() && lines.len() + compare.len() < inner.height as usize {
+        lines.push(Line::raw(""));
+        lines.extend(compare);
+    }
     let lines = window(lines, 1, inner.height as usize, app.scroll.view);
     frame.render_widget(Paragraph::new(fit_all(lines, inner.width as usize)), inner);
+}
+
+/// The keys produced this session, as shares of each partition under each key hash.
+fn would_lines(app: &App) -> Vec<Line<'static>> {
+    let Some(would) = app
+        .producer
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.would.as_ref())
+        .filter(|w| w.total() > 0)
+    else {
+        return Vec::new();
+    };
+    let in_force = app.applied.partitioner.to_string();
+    let mut lines = vec![Line::styled(
+        format!(
+            "{} keys produced: the share each partition would get, by key hash",
+            thousands(would.total())
+        ),
+        theme::muted(),
+    )];
+    let mut header = format!("{:<12}", "");
+    for p in 0..would.partitions {
+        let _ = write!(header, "{:>6}", format!("p{p}"));
+    }
+    lines.push(Line::styled(header, theme::muted()));
+    for (hash, counts) in KeyHash::ALL.iter().zip(&would.counts) {
+        let total = counts.iter().sum::<u64>().max(1);
+        let mut row = format!("{:<12}", hash.name());
+        for n in counts {
+            let _ = write!(row, "{:>5.0}%", *n as f64 * 100.0 / total as f64);
+        }
+        let used = in_force.starts_with(hash.name());
+        lines.push(if used {
+            Line::from(vec![
+                Span::styled(row, theme::selected()),
+                Span::styled(format!("  ◂ {in_force}"), theme::muted()),
+            ])
+        } else {
+            Line::raw(row)
+        });
+    }
+    lines
 }
 
 /// The column names; the full list has the leader, the in-sync replicas and a bar.

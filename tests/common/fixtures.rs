@@ -13,6 +13,7 @@ use kafka_lab::dashboard::settings::{GroupSettings, ProducerSettings};
 use kafka_lab::dashboard::state::{App, ClusterInfo};
 use kafka_lab::data::source::KeyField;
 use kafka_lab::kafka::consumer::ConsumedRecord;
+use kafka_lab::kafka::partitioners::WouldGo;
 use kafka_lab::kafka::producer::Delivery;
 use kafka_lab::kafka::settings::{
     Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy,
@@ -94,6 +95,13 @@ pub fn producer(run: u32, deliveries: u64) -> KafkaEvent {
         latest,
         since_start: Duration::from_secs(3),
         by_partition: (0..6).map(|p| (p, deliveries * (p as u64 + 1))).collect(),
+        would: Some({
+            let mut would = WouldGo::new(6);
+            for i in 0..deliveries * 7 {
+                would.add(format!("brewery-{i:04}").as_bytes());
+            }
+            would
+        }),
         stages: Some(StageLatency {
             queue: StageFigures {
                 avg: 4.9,

@@ -15,6 +15,7 @@ use crate::dashboard::actors::TICK;
 use crate::dashboard::protocol::KafkaEvent;
 use crate::dashboard::settings::ProducerSettings;
 use crate::data::source::Dataset;
+use crate::kafka::partitioners::WouldGo;
 use crate::kafka::producer::{Delivery, LabProducer, Live, Reports};
 use crate::kafka::verify::{self, Ledger};
 use crate::runtime::Pacer;
@@ -66,6 +67,8 @@ pub struct ProducerSnapshot {
     pub by_partition: BTreeMap<i32, u64>,
     /// Where the time went in the latest statistics window (queue, send, broker).
     pub stages: Option<StageLatency>,
+    /// The keys sent this session, counted by where each key hash would send them.
+    pub would: Option<WouldGo>,
     /// When the snapshot was taken (wall clock, for display).
     pub at: std::time::SystemTime,
 }
@@ -91,6 +94,7 @@ impl ProducerSnapshot {
             report: None,
             by_partition: BTreeMap::new(),
             stages: None,
+            would: None,
             at: std::time::SystemTime::UNIX_EPOCH,
         }
     }
@@ -152,6 +156,7 @@ pub fn spawn(
         run_ended: None,
         last_ended: None,
         last_tick: Instant::now(),
+        would: None,
     };
     let thread = std::thread::Builder::new()
         .name("producer".to_string())
@@ -194,6 +199,9 @@ struct Task {
     /// How the latest run ended, kept for the shutdown report.
     last_ended: Option<String>,
     last_tick: Instant,
+    /// Keys sent this session by where each key hash would send them (kept while the topic's
+    /// partition count stays the same).
+    would: Option<WouldGo>,
 }
 
 impl Task {
@@ -211,6 +219,11 @@ impl Task {
         });
         match created {
             Ok(p) => {
+                if let Some(n) = p.partition_count() {
+                    if self.would.as_ref().is_none_or(|w| w.partitions != n) {
+                        self.would = Some(WouldGo::new(n));
+                    }
+                }
                 self.producer = Some(p);
                 self.run += 1;
                 self.run_started = Instant::now();
@@ -310,6 +323,7 @@ impl Task {
                     let was_running = self.producer.is_some();
                     self.finish();
                     self.topic = topic;
+                    self.would = None;
                     if was_running {
                         self.start();
                     }
@@ -353,7 +367,11 @@ impl Task {
             }
             let (record, payload) = self.dataset.get(self.n);
             let due = self.pacer.due(self.n);
-            if let Err(e) = producer.send_due(self.n, record.key(self.settings.key), payload, due) {
+            let key = record.key(self.settings.key);
+            if let (Some(would), Some(key)) = (&mut self.would, key) {
+                would.add(key.as_bytes());
+            }
+            if let Err(e) = producer.send_due(self.n, key, payload, due) {
                 self.state = ProducerState::Error(e.to_string());
                 return;
             }
@@ -395,6 +413,7 @@ impl Task {
             self.meter.add(&live.interval);
             self.window.push(live.interval);
             snapshot.stages = batches.latest_stages();
+            snapshot.would.clone_from(&self.would);
             snapshot.report = Some(self.report(&t, &batches));
             snapshot.sent = t.sent;
             snapshot.delivered = t.delivered;
