@@ -63,6 +63,8 @@ pub struct WouldGo {
     pub partitions: i32,
     /// Per hash (in [`KeyHash::ALL`] order), records per partition.
     pub counts: [Vec<u64>; 3],
+    /// One key in this many was counted (1: every key).
+    pub sampled_one_in: u64,
 }
 
 impl WouldGo {
@@ -71,6 +73,7 @@ impl WouldGo {
         WouldGo {
             partitions,
             counts: [vec![0; n], vec![0; n], vec![0; n]],
+            sampled_one_in: 1,
         }
     }
 

@@ -150,10 +150,18 @@ fn would_lines(app: &App) -> Vec<Line<'static>> {
     };
     let in_force = app.applied.partitioner.to_string();
     let mut lines = vec![Line::styled(
-        format!(
-            "{} keys produced: the share each partition would get, by key hash",
-            thousands(would.total())
-        ),
+        if would.sampled_one_in > 1 {
+            format!(
+                "{} keys produced (1 in {} at full speed): the share each partition would get, by key hash",
+                thousands(would.total()),
+                would.sampled_one_in
+            )
+        } else {
+            format!(
+                "{} keys produced: the share each partition would get, by key hash",
+                thousands(would.total())
+            )
+        },
         theme::muted(),
     )];
     let mut header = format!("{:<12}", "");
