@@ -1,5 +1,7 @@
 //! One pane per consumer-group member, tiled; one line each when they do not fit.
 
+use std::time::Duration;
+
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -9,7 +11,7 @@ use ratatui::Frame;
 use super::{fit, fit_all, is_focused, pane, theme};
 use crate::dashboard::actors::member::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::dashboard::state::layout::{member_panes, Panes};
-use crate::dashboard::state::views::MemberView;
+use crate::dashboard::state::views::{lag_trend, MemberView};
 use crate::dashboard::state::{App, Focus};
 use crate::text::{printable, shorten, thousands, time_of_day};
 
@@ -93,6 +95,14 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
             thousands(s.received),
         )),
     ];
+    let lag_row = m.lag().map(|_| lines.len());
+    if let Some(lag) = m.lag() {
+        lines.push(lag_line(
+            lag,
+            lag_trend(&m.lag_history),
+            m.time_lag(app.now),
+        ));
+    }
     let chart_row = (s.received > 0).then(|| {
         lines.push(Line::from(format!(
             "end-to-end p50 {:.1} ms  p99 {:.1} ms",
@@ -125,6 +135,11 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
     let room = (inner.height as usize).saturating_sub(lines.len());
     latest_records(&mut lines, app, s, room);
     frame.render_widget(Paragraph::new(fit_all(lines, width)), inner);
+    // The lag over the last two minutes, after its figures, on the same row.
+    if let Some(row) = lag_row {
+        let points: Vec<u64> = m.lag_history.iter().map(|(_, l)| *l).collect();
+        sparkline_after(frame, inner, row, &points, theme::warn());
+    }
     // A sparkline of end-to-end p99 after the figures, on the same row.
     if let Some(row) = chart_row {
         let text_width = 40u16;
@@ -148,6 +163,50 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
             );
         }
     }
+}
+
+/// The latest of `points` that fit, as a sparkline from column 40 of `row`.
+fn sparkline_after(frame: &mut Frame, inner: Rect, row: usize, points: &[u64], style: Style) {
+    let text_width = 40u16;
+    if inner.width > text_width + 8 && (row as u16) < inner.height {
+        let area = Rect {
+            x: inner.x + text_width,
+            y: inner.y + row as u16,
+            width: inner.width - text_width,
+            height: 1,
+        };
+        let take = area.width as usize;
+        let shown = &points[points.len().saturating_sub(take)..];
+        frame.render_widget(Sparkline::default().data(shown).style(style), area);
+    }
+}
+
+/// `lag 1,234 · +120/s · 3.2 s behind`: the lag, its trend over the last seconds and how far
+/// behind in time the member reads (the age of the newest record it read).
+pub fn lag_line(lag: u64, trend: Option<f64>, behind: Option<Duration>) -> Line<'static> {
+    let mut spans = vec![Span::styled(
+        format!("lag {}", thousands(lag)),
+        if lag > 0 {
+            theme::warn()
+        } else {
+            Style::default()
+        },
+    )];
+    if let Some(t) = trend.filter(|t| t.abs() >= 0.5) {
+        spans.push(Span::raw(format!(
+            " · {} {:.0}/s",
+            if t > 0.0 { "growing" } else { "shrinking" },
+            t.abs()
+        )));
+    }
+    if let Some(b) = behind.filter(|_| lag > 0) {
+        spans.push(Span::raw(if b < Duration::from_millis(100) {
+            " · <0.1 s behind".to_string()
+        } else {
+            format!(" · {:.1} s behind", b.as_secs_f64())
+        }));
+    }
+    Line::from(spans)
 }
 
 /// The member's latest records in `room` lines: filtered, scrolled.

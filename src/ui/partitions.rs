@@ -13,6 +13,7 @@ use ratatui::Frame;
 use super::{fit_all, is_focused, pane, theme, window};
 use crate::dashboard::actors::member::PartitionLag;
 use crate::dashboard::actors::watcher::PartitionInfo;
+use crate::dashboard::state::views::lag_trend;
 use crate::dashboard::state::{App, Focus};
 use crate::kafka::partitioners::KeyHash;
 use crate::text::{shorten, thousands};
@@ -125,6 +126,13 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
             lag.map_or("-".to_string(), |l| l.to_string())
         )));
         lines.push(Line::from(spans));
+    }
+    // The group's lag, its trend and how far behind in time its slowest member reads.
+    if let Some((_, lag)) = app.group_lag.back() {
+        let behind = app.members.iter().filter_map(|m| m.time_lag(app.now)).max();
+        let mut line = super::members::lag_line(*lag, lag_trend(&app.group_lag), behind);
+        line.spans.insert(0, Span::raw("group "));
+        lines.push(line);
     }
     // Below the list, when there is room: where the keys produced would go under each key
     // hash (the one in force is marked).

@@ -2,7 +2,9 @@
 
 use std::collections::VecDeque;
 
-use super::views::{age, push_bounded, push_log, HistoryPoint, LogLine, MemberView, HISTORY};
+use super::views::{
+    age, push_bounded, push_lag, push_log, HistoryPoint, LogLine, MemberView, HISTORY,
+};
 use super::{App, Focus, EVENTS, MESSAGE_SHOWN_FOR, RUNS};
 use crate::dashboard::actors::member::{MemberSnapshot, MemberState};
 use crate::dashboard::actors::producer::{ProducerSnapshot, ProducerState};
@@ -178,6 +180,13 @@ impl App {
                 push_bounded(&mut view.e2e_history, m.e2e.p99, HISTORY);
             }
             view.snapshot = m;
+            if let Some(lag) = view.lag() {
+                push_lag(&mut view.lag_history, self.now, lag);
+            }
+            let group: Vec<u64> = self.members.iter().filter_map(MemberView::lag).collect();
+            if !group.is_empty() {
+                push_lag(&mut self.group_lag, self.now, group.iter().sum());
+            }
         } else {
             let error = m.last_error.clone().map(|e| (e, 0));
             let at = self.members.partition_point(|v| v.snapshot.id < m.id);
@@ -185,6 +194,7 @@ impl App {
                 snapshot: m,
                 error,
                 e2e_history: VecDeque::new(),
+                lag_history: VecDeque::new(),
             };
             self.members.insert(at, view);
             if let Focus::Member(i) = self.focus {

@@ -186,6 +186,8 @@ pub struct App {
     pub events: VecDeque<(std::time::SystemTime, String)>,
     /// The latest wall-clock time the snapshots brought.
     pub now: std::time::SystemTime,
+    /// The group's total lag over the last two minutes.
+    pub group_lag: std::collections::VecDeque<(std::time::SystemTime, u64)>,
     next_member: u32,
     /// Something changed since the last frame.
     pub dirty: bool,
@@ -231,6 +233,7 @@ impl App {
             run_faults: Vec::new(),
             events: VecDeque::new(),
             now: std::time::SystemTime::UNIX_EPOCH,
+            group_lag: std::collections::VecDeque::new(),
             next_member: 1,
             dirty: true,
             size: (0, 0),

@@ -827,3 +827,73 @@ fn b_fails_a_leader_of_a_kafka_local_cluster_through_a_dialog() {
     assert_eq!(key(&mut a, KeyCode::Esc), vec![]);
     assert!(matches!(a.modal, Modal::None));
 }
+
+/// A member reading 50 records a second fewer than are written, whose newest record read was
+/// created 3 s before the screen's clock.
+fn lagging(a: &mut App, id: u32, lag: i64, behind: Duration) {
+    use crate::dashboard::actors::member::RecentRecord;
+    use crate::kafka::consumer::ConsumedRecord;
+    let mut m = MemberSnapshot::new(id);
+    m.state = MemberState::Assigned;
+    m.partitions = vec![PartitionLag {
+        partition: 0,
+        position: Some(1_000),
+        high_watermark: Some(1_000 + lag),
+    }];
+    let created = a.now - behind;
+    let ms = created
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    m.latest = vec![RecentRecord::keep(ConsumedRecord {
+        topic: "breweries".into(),
+        partition: 0,
+        offset: 999,
+        timestamp_ms: Some(i64::try_from(ms).unwrap()),
+        timestamp_type: "create",
+        key: None,
+        value: None,
+        headers: Vec::new(),
+    })];
+    a.update(Event::Kafka(KafkaEvent::Member(Box::new(m))));
+}
+
+#[test]
+fn lag_has_a_history_a_trend_and_a_time_behind() {
+    use super::views::lag_trend;
+    let mut a = app();
+    let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    for i in 0..=20i64 {
+        a.now = t0 + Duration::from_secs(u64::try_from(i).unwrap());
+        lagging(&mut a, 1, 50 * i, Duration::from_secs(3));
+        lagging(&mut a, 2, 10, Duration::from_millis(500));
+    }
+    let (slow, fast) = (&a.members[0], &a.members[1]);
+    assert_eq!(slow.lag(), Some(1_000));
+    // Over the last 10 s the lag grew by 500: 50 records a second.
+    let trend = lag_trend(&slow.lag_history).unwrap();
+    assert!((trend - 50.0).abs() < 1e-9, "{trend}");
+    assert_eq!(lag_trend(&fast.lag_history), Some(0.0));
+    // Behind in time: the age of the newest record read, on the screen's clock.
+    assert_eq!(slow.time_lag(a.now), Some(Duration::from_secs(3)));
+    assert_eq!(fast.time_lag(a.now), Some(Duration::from_millis(500)));
+    // The group: both members' lag together, growing as the slow one's does.
+    assert_eq!(a.group_lag.back().map(|(_, l)| *l), Some(1_010));
+    assert!((lag_trend(&a.group_lag).unwrap() - 50.0).abs() < 1e-9);
+    // Caught up: no lag, so nothing behind, however old the last record read.
+    a.now += Duration::from_secs(1);
+    lagging(&mut a, 1, 0, Duration::from_secs(30));
+    assert_eq!(a.members[0].time_lag(a.now), Some(Duration::ZERO));
+    // Two minutes are kept, no more.
+    for i in 0..200u64 {
+        a.now += Duration::from_secs(1);
+        lagging(&mut a, 2, i64::try_from(i).unwrap(), Duration::ZERO);
+    }
+    let kept = &a.members[1].lag_history;
+    let span = kept
+        .back()
+        .unwrap()
+        .0
+        .duration_since(kept.front().unwrap().0);
+    assert!(span.unwrap() <= Duration::from_secs(120));
+}

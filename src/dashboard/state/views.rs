@@ -2,8 +2,9 @@
 //! folded from the actors' snapshots. Every buffer here is bounded.
 
 use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
 
-use crate::dashboard::actors::member::{MemberSnapshot, RecentRecord};
+use crate::dashboard::actors::member::{MemberSnapshot, PartitionLag, RecentRecord};
 use crate::dashboard::actors::producer::ProducerSnapshot;
 use crate::kafka::producer::Delivery;
 
@@ -49,6 +50,60 @@ pub struct MemberView {
     pub error: Option<(String, u32)>,
     /// End-to-end p99 latency, one point per snapshot, for the pane's chart.
     pub e2e_history: VecDeque<f64>,
+    /// The member's total lag over the last two minutes (the screen's clock, the lag).
+    pub lag_history: VecDeque<(SystemTime, u64)>,
+}
+
+/// How far back lag is kept, and over how long its trend is taken.
+pub const LAG_KEPT: Duration = Duration::from_secs(120);
+pub const LAG_TREND_OVER: Duration = Duration::from_secs(10);
+
+impl MemberView {
+    /// The member's lag over its partitions whose lag is known; None before any is.
+    pub fn lag(&self) -> Option<u64> {
+        let known: Vec<u64> = self
+            .snapshot
+            .partitions
+            .iter()
+            .filter_map(PartitionLag::lag)
+            .map(|l| u64::try_from(l).unwrap_or(0))
+            .collect();
+        (!known.is_empty()).then(|| known.iter().sum())
+    }
+
+    /// How far behind in time: the age, at `now`, of the newest record the member read
+    /// (its `CreateTime`), while it has lag; zero without lag. None when unknown.
+    pub fn time_lag(&self, now: SystemTime) -> Option<Duration> {
+        if self.lag()? == 0 {
+            return Some(Duration::ZERO);
+        }
+        let ms = self.snapshot.latest.last()?.record.timestamp_ms?;
+        let created = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).ok()?);
+        Some(now.duration_since(created).unwrap_or_default())
+    }
+}
+
+/// Adds a lag point, keeping [`LAG_KEPT`] of them.
+pub fn push_lag(history: &mut VecDeque<(SystemTime, u64)>, at: SystemTime, lag: u64) {
+    history.push_back((at, lag));
+    while history
+        .front()
+        .is_some_and(|(t, _)| at.duration_since(*t).unwrap_or_default() > LAG_KEPT)
+        || history.len() > HISTORY
+    {
+        history.pop_front();
+    }
+}
+
+/// The lag's change in records per second over the last [`LAG_TREND_OVER`]: positive while
+/// it grows. None with less than a second of history.
+pub fn lag_trend(history: &VecDeque<(SystemTime, u64)>) -> Option<f64> {
+    let (t1, l1) = *history.back()?;
+    let (t0, l0) = *history
+        .iter()
+        .find(|(t, _)| t1.duration_since(*t).unwrap_or_default() <= LAG_TREND_OVER)?;
+    let span = t1.duration_since(t0).ok()?.as_secs_f64();
+    (span >= 1.0).then(|| (l1 as f64 - l0 as f64) / span)
 }
 
 /// The record detail: a consumer's latest records as they were when it was opened.
