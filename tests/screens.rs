@@ -141,39 +141,36 @@ fn run(run: u32, linger: &str, rate: f64, p99: f64, batch: f64, missing: u64) ->
     KafkaEvent::RunEnded(Box::new(report))
 }
 
-#[test]
-fn runs_table_with_three_runs() {
-    let mut a = app();
-    a.update(Event::Kafka(producer(1, 6)));
-    for (i, (linger, rate, p99, batch, missing)) in [
-        ("5", 5000.0, 9.5, 4.2, 0),
-        ("50", 5000.0, 58.0, 41.0, 0),
-        ("0", 4200.0, 3.1, 1.1, 3),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+/// Three ended runs (linger.ms 5, 50, 0 at `rates`, with these p99s, batches and missing
+/// counts), then two minutes of producer snapshots across them (40 s each) for the charts;
+/// `wobble` varies the rate a little from second to second.
+fn three_runs(
+    a: &mut App,
+    rates: [f64; 3],
+    batches: [f64; 3],
+    missing: [u64; 3],
+    wobble: bool,
+    delivered: u64,
+) {
+    let p99s = [9.5, 58.0, 3.1];
+    for (i, linger) in ["5", "50", "0"].into_iter().enumerate() {
         a.update(Event::Kafka(run(
             i as u32 + 1,
             linger,
-            rate,
-            p99,
-            batch,
-            missing,
+            rates[i],
+            p99s[i],
+            batches[i],
+            missing[i],
         )));
     }
-    // Two minutes of history across the three runs, for the charts.
     for i in 0..120u32 {
-        let (run, rate, p99) = match i {
-            0..40 => (1, 5000.0, 9.5),
-            40..80 => (2, 5000.0, 58.0),
-            _ => (3, 4200.0, 3.1),
-        };
-        let KafkaEvent::Producer(mut s) = producer(run, 0) else {
+        let at = (i / 40).min(2) as usize;
+        let (rate, p99) = (rates[at], p99s[at]);
+        let KafkaEvent::Producer(mut s) = producer(at as u32 + 1, delivered) else {
             unreachable!()
         };
         s.since_start = Duration::from_secs(u64::from(i));
-        s.window.per_sec = rate + f64::from(i % 7) * 10.0;
+        s.window.per_sec = rate + if wobble { f64::from(i % 7) * 10.0 } else { 0.0 };
         // A consistent summary: p50 <= p95 <= p99 <= max.
         s.window.latency.p50 = p99 / 2.0;
         s.window.latency.p95 = p99 * 0.9;
@@ -192,6 +189,20 @@ fn runs_table_with_three_runs() {
         });
         a.update(Event::Kafka(KafkaEvent::Producer(s)));
     }
+}
+
+#[test]
+fn runs_table_with_three_runs() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    three_runs(
+        &mut a,
+        [5000.0, 5000.0, 4200.0],
+        [4.2, 41.0, 1.1],
+        [0, 0, 3],
+        true,
+        0,
+    );
     key(&mut a, KeyCode::Char('r'));
     insta::assert_snapshot!(draw(&a, 140, 40));
 }
@@ -305,52 +316,14 @@ fn busy() -> App {
     key(&mut a, KeyCode::Char('c'));
     a.update(Event::Kafka(assigned(1, &[0, 1, 2], 5_900, Some(5_000))));
     a.update(Event::Kafka(assigned(2, &[3, 4, 5], 5_950, None)));
-    for (i, (linger, rate, p99, batch, missing)) in [
-        ("5", 50.0, 9.5, 1.0, 0),
-        ("50", 50.0, 58.0, 2.4, 0),
-        ("0", 120_000.0, 3.1, 96.0, 0),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        a.update(Event::Kafka(run(
-            i as u32 + 1,
-            linger,
-            rate,
-            p99,
-            batch,
-            missing,
-        )));
-    }
-    for i in 0..120u32 {
-        let (run, rate, p99) = match i {
-            0..40 => (1, 50.0, 9.5),
-            40..80 => (2, 50.0, 58.0),
-            _ => (3, 120_000.0, 3.1),
-        };
-        let KafkaEvent::Producer(mut s) = producer(run, 3495) else {
-            unreachable!()
-        };
-        s.since_start = Duration::from_secs(u64::from(i));
-        s.window.per_sec = rate;
-        // A consistent summary: p50 <= p95 <= p99 <= max.
-        s.window.latency.p50 = p99 / 2.0;
-        s.window.latency.p95 = p99 * 0.9;
-        s.window.latency.p99 = p99;
-        s.window.latency.max = p99 * 1.4;
-        // The stages add up to the delivery latency's median.
-        let stage = |share: f64| StageFigures {
-            avg: p99 / 2.0 * share,
-            p50: p99 / 2.0 * share,
-            p99: p99 * share,
-        };
-        s.stages = Some(StageLatency {
-            queue: stage(0.8),
-            send: stage(0.05),
-            broker: stage(0.15),
-        });
-        a.update(Event::Kafka(KafkaEvent::Producer(s)));
-    }
+    three_runs(
+        &mut a,
+        [50.0, 50.0, 120_000.0],
+        [1.0, 2.4, 96.0],
+        [0, 0, 0],
+        false,
+        3495,
+    );
     a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
         partitions: (0..6)
             .map(|p| {

@@ -142,26 +142,8 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
     }
     // A sparkline of end-to-end p99 after the figures, on the same row.
     if let Some(row) = chart_row {
-        let text_width = 40u16;
-        if inner.width > text_width + 8 && (row as u16) < inner.height {
-            let area = Rect {
-                x: inner.x + text_width,
-                y: inner.y + row as u16,
-                width: inner.width - text_width,
-                height: 1,
-            };
-            let take = area.width as usize;
-            let points: Vec<u64> = m
-                .e2e_history
-                .iter()
-                .skip(m.e2e_history.len().saturating_sub(take))
-                .map(|v| (v * 1000.0) as u64)
-                .collect();
-            frame.render_widget(
-                Sparkline::default().data(&points).style(theme::latency()),
-                area,
-            );
-        }
+        let points: Vec<u64> = m.e2e_history.iter().map(|v| (v * 1000.0) as u64).collect();
+        sparkline_after(frame, inner, row, &points, theme::latency());
     }
 }
 
