@@ -264,20 +264,9 @@ fn render_chart(
     floor: f64,
     value: impl Fn(&HistoryPoint) -> f64,
 ) {
-    let [title_area, legend_area, chart_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(0),
-    ])
-    .areas(area);
+    let (legend_area, chart_area) =
+        titled(frame, area, &format!("{what}, log scale, over seconds"));
     let width = area.width as usize;
-    frame.render_widget(
-        Paragraph::new(fit(
-            Line::styled(format!("{what}, log scale, over seconds"), theme::bold()),
-            width,
-        )),
-        title_area,
-    );
     let (Some(first), Some((y0, y1))) = (
         history.first(),
         log_bounds(history.iter().map(|p| value(p)), floor),
@@ -361,26 +350,29 @@ fn render_chart(
     frame.render_widget(chart, chart_area);
 }
 
-/// p50 and p99 against records/s, one point each per ended run, both axes log scale: where
-/// more throughput starts to cost latency.
-fn render_scatter(frame: &mut Frame, area: Rect, rows: &[RunReport]) {
+/// Draws a chart's title on the first line of `area`; returns the legend's line and the rest.
+fn titled(frame: &mut Frame, area: Rect, title: &str) -> (Rect, Rect) {
     let [title_area, legend_area, chart_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(0),
     ])
     .areas(area);
-    let width = area.width as usize;
     frame.render_widget(
         Paragraph::new(fit(
-            Line::styled(
-                "latency ms against records/s, a point per run",
-                theme::bold(),
-            ),
-            width,
+            Line::styled(title.to_string(), theme::bold()),
+            area.width as usize,
         )),
         title_area,
     );
+    (legend_area, chart_area)
+}
+
+/// p50 and p99 against records/s, one point each per ended run, both axes log scale: where
+/// more throughput starts to cost latency.
+fn render_scatter(frame: &mut Frame, area: Rect, rows: &[RunReport]) {
+    let (legend_area, chart_area) =
+        titled(frame, area, "latency ms against records/s, a point per run");
     let measured: Vec<&RunReport> = rows
         .iter()
         .filter(|r| r.records > 0 && r.records_per_sec > 0.0)
