@@ -1,13 +1,21 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use kafka_lab::cli::{Cli, Command};
 use kafka_lab::{commands, dashboard};
 
 fn main() -> ExitCode {
     kafka_lab::runtime::few_malloc_arenas();
-    let cli = Cli::parse();
+    // `--version` also names the client library and what it was built with.
+    let long_version = format!(
+        "{}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        kafka_lab::kafka::library()
+    );
+    let long_version: &'static str = Box::leak(long_version.into_boxed_str());
+    let matches = Cli::command().long_version(long_version).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

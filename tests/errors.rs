@@ -471,3 +471,26 @@ fn the_dashboards_print_config_warns_about_misplaced_keys_once() {
         stderr(&out)
     );
 }
+
+#[test]
+fn version_names_the_client_library_and_its_features() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(&format!("kafka-lab {}", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    // What librdkafka itself reports: the version linked in and its builtin.features.
+    let (_, version) = rdkafka::util::get_rdkafka_version();
+    assert!(text.contains(&format!("librdkafka {version}")), "{text}");
+    for feature in ["ssl", "sasl_plain", "zstd", "lz4"] {
+        assert!(text.contains(feature), "{feature} in {text}");
+    }
+    // -V stays the short form.
+    let out = Command::new(BIN).arg("-V").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("kafka-lab {}", env!("CARGO_PKG_VERSION"))
+    );
+}
