@@ -349,7 +349,6 @@ impl Session {
             }
             Outcome::NodeRecover { node, kind } => {
                 if let Some(local) = self.local.clone() {
-                    self.paused.retain(|n| *n != node);
                     self.later(move || Outcome::NodeRecovered {
                         node,
                         result: local.recover(node, kind),
@@ -358,10 +357,14 @@ impl Session {
                 Vec::new()
             }
             Outcome::NodeRecovered { node, result } => match result {
-                Ok(said) => vec![Event::Fault {
-                    text: format!("node {node} is back: {said}"),
-                    started: false,
-                }],
+                Ok(said) => {
+                    // Only now: a resume that failed leaves it for the shutdown to try again.
+                    self.paused.retain(|n| *n != node);
+                    vec![Event::Fault {
+                        text: format!("node {node}: {said}"),
+                        started: false,
+                    }]
+                }
                 Err(e) => vec![Event::Notice(e)],
             },
             Outcome::BrokerBack(broker) => {

@@ -305,6 +305,15 @@ impl Dataset {
         (&self.records[i], &self.payloads[i])
     }
 
+    /// Records before the loop starts again.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
     pub fn mean_payload_len(&self) -> f64 {
         self.payloads.iter().map(Vec::len).sum::<usize>() as f64 / self.payloads.len() as f64
     }

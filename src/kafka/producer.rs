@@ -488,24 +488,30 @@ impl LabProducer {
         payload: &[u8],
         due: Option<Instant>,
     ) -> Result<(), KafkaError> {
-        if let Some(due) = due {
-            let context = self.context();
-            let slots = context.intended.get_or_init(|| {
-                (0..context.stamps.len())
-                    .map(|_| AtomicU64::new(0))
-                    .collect()
-            });
-            let after_epoch = due.saturating_duration_since(context.epoch.0).as_nanos();
-            // 0 means "not paced": a record due at the epoch itself counts from 1 ns.
-            let after_epoch = u64::try_from(after_epoch).unwrap_or(u64::MAX).max(1);
-            slots[(seq % slots.len() as u64) as usize].store(after_epoch, Ordering::Relaxed);
-        }
-        self.send(seq, key, payload)
+        // The due time as nanoseconds after the epoch; 0 means "not paced", so a record due
+        // at the epoch itself counts from 1 ns.
+        let due = due.map(|due| {
+            let after = due
+                .saturating_duration_since(self.context().epoch.0)
+                .as_nanos();
+            u64::try_from(after).unwrap_or(u64::MAX).max(1)
+        });
+        self.queue(seq, key, payload, due)
     }
 
     /// Queues one record; while librdkafka's queue is full, serves delivery reports until
     /// there is room.
     pub fn send(&self, seq: u64, key: Option<&str>, payload: &[u8]) -> Result<(), KafkaError> {
+        self.queue(seq, key, payload, None)
+    }
+
+    fn queue(
+        &self,
+        seq: u64,
+        key: Option<&str>,
+        payload: &[u8],
+        due: Option<u64>,
+    ) -> Result<(), KafkaError> {
         let mut digits = [0u8; 20];
         let mut headers = self.tagged.then(|| {
             RawHeaders::new(&[
@@ -514,14 +520,28 @@ impl LabProducer {
             ])
         });
         let context = self.context();
-        let slot = &context.stamps[(seq % context.stamps.len() as u64) as usize];
-        loop {
-            slot.store(context.clock.raw(), Ordering::Relaxed);
+        let at = (seq % context.stamps.len() as u64) as usize;
+        let slot = &context.stamps[at];
+        // The stamps are stored once librdkafka has taken the record: while its queue is full,
+        // the slot still belongs to the record `stamps.len()` before this one, whose report
+        // may be served meanwhile. Reports are served on this thread only, so none for this
+        // record can come before the stores.
+        let sent_at = loop {
+            let now = context.clock.raw();
             match self.produce(seq, key, payload, &mut headers) {
-                RDKafkaErrorCode::NoError => break,
+                RDKafkaErrorCode::NoError => break now,
                 RDKafkaErrorCode::QueueFull => self.inner.poll(Duration::from_millis(1)),
                 e => return Err(KafkaError::MessageProduction(e)),
             }
+        };
+        slot.store(sent_at, Ordering::Relaxed);
+        if let Some(due) = due {
+            let slots = context.intended.get_or_init(|| {
+                (0..context.stamps.len())
+                    .map(|_| AtomicU64::new(0))
+                    .collect()
+            });
+            slots[at].store(due, Ordering::Relaxed);
         }
         if context.sent.fetch_add(1, Ordering::Relaxed) == 0 {
             context.state.lock().unwrap().first_send = slot.load(Ordering::Relaxed);

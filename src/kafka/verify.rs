@@ -190,8 +190,10 @@ impl<'a> Tally<'a> {
 
 /// How long the read-back waits for a partition's end to pass its acknowledged records (with
 /// acks=1 a follower catches up shortly after the answer) or, with acks=0, to stop growing. A
-/// partition that stays short lost records (a leader died before its followers had them).
-const SETTLE: Duration = Duration::from_secs(8);
+/// high watermark held back by a slow follower moves once the follower leaves the in-sync
+/// replicas (`replica.lag.time.max.ms`, 30 s by default), so this waits longer than that; a
+/// partition still short after it lost records (a leader died before its followers had them).
+const SETTLE: Duration = Duration::from_secs(35);
 
 /// Errors after which a read-back goes on: the cluster is moving leaders or a broker is down.
 fn transient(e: &KafkaError) -> bool {

@@ -100,7 +100,7 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
         lines.push(lag_line(
             lag,
             lag_trend(&m.lag_history),
-            m.time_lag(app.now),
+            m.time_lag(m.snapshot.at.max(app.now)),
         ));
     }
     let chart_row = (s.received > 0).then(|| {

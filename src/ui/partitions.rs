@@ -129,7 +129,11 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     }
     // The group's lag, its trend and how far behind in time its slowest member reads.
     if let Some((_, lag)) = app.group_lag.back() {
-        let behind = app.members.iter().filter_map(|m| m.time_lag(app.now)).max();
+        let behind = app
+            .members
+            .iter()
+            .filter_map(|m| m.time_lag(m.snapshot.at.max(app.now)))
+            .max();
         let mut line = super::members::lag_line(*lag, lag_trend(&app.group_lag), behind);
         line.spans.insert(0, Span::raw("group "));
         lines.push(line);

@@ -92,6 +92,8 @@ pub struct MemberSnapshot {
     pub last_error: Option<String>,
     /// What this member consumed, counted by brewery type, state and country.
     pub counts: Counts,
+    /// When the snapshot was taken (the wall clock: lag is timed by it).
+    pub at: SystemTime,
 }
 
 impl MemberSnapshot {
@@ -111,6 +113,7 @@ impl MemberSnapshot {
             last_revoke: None,
             last_error: None,
             counts: Counts::default(),
+            at: SystemTime::UNIX_EPOCH,
         }
     }
 }
@@ -285,6 +288,7 @@ impl Member {
             if let Some(e) = consumer.take_error() {
                 m.last_error = Some(e);
             }
+            m.at = SystemTime::now();
             let _ = self
                 .events
                 .try_send(KafkaEvent::Member(Box::new(m.clone())));

@@ -126,8 +126,9 @@ impl ProducerHandle {
     }
 }
 
-/// At full speed, one key in this many is placed under each key hash.
-const WOULD_SAMPLE: u64 = 64;
+/// At full speed, one key in this many (the first of these primes that does not divide the
+/// data's length) is placed under each key hash.
+const WOULD_SAMPLE: [u64; 3] = [61, 67, 71];
 
 /// Starts the producer thread. `layers` are the producer's base settings (config file, -b,
 /// -X); `settings` go on top of them.
@@ -372,15 +373,25 @@ impl Task {
             let due = self.pacer.due(self.n);
             let key = record.key(self.settings.key);
             // Three hashes per record cost a full-speed producer about a tenth of its rate:
-            // then one key in WOULD_SAMPLE is placed, which gives the same shares.
+            // then one key in a few dozen is placed. The data loops, so the step must share no
+            // factor with its length, or the same few records would be the only ones counted.
             if let (Some(would), Some(key)) = (&mut self.would, key) {
                 let every = if self.settings.rate.is_some() {
                     1
                 } else {
+                    let len = self.dataset.len() as u64;
                     WOULD_SAMPLE
+                        .iter()
+                        .copied()
+                        .find(|s| len % s != 0)
+                        .unwrap_or(1)
                 };
-                if self.n % every == 0 {
+                if would.sampled_one_in != every {
+                    // One sampling per count: shares of every key and of a sample do not mix.
+                    *would = WouldGo::new(would.partitions);
                     would.sampled_one_in = every;
+                }
+                if self.n % every == 0 {
                     would.add(key.as_bytes());
                 }
             }

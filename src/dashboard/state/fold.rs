@@ -179,13 +179,16 @@ impl App {
             if m.received > 0 {
                 push_bounded(&mut view.e2e_history, m.e2e.p99, HISTORY);
             }
+            // Timed by the member's own clock: the screen's moves only with the producer's
+            // snapshots, which stop while the producer waits (a full queue, a fault).
+            let at = m.at.max(self.now);
             view.snapshot = m;
             if let Some(lag) = view.lag() {
-                push_lag(&mut view.lag_history, self.now, lag);
+                push_lag(&mut view.lag_history, at, lag);
             }
             let group: Vec<u64> = self.members.iter().filter_map(MemberView::lag).collect();
             if !group.is_empty() {
-                push_lag(&mut self.group_lag, self.now, group.iter().sum());
+                push_lag(&mut self.group_lag, at, group.iter().sum());
             }
         } else {
             let error = m.last_error.clone().map(|e| (e, 0));

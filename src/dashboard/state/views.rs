@@ -57,6 +57,8 @@ pub struct MemberView {
 /// How far back lag is kept, and over how long its trend is taken.
 pub const LAG_KEPT: Duration = Duration::from_secs(120);
 pub const LAG_TREND_OVER: Duration = Duration::from_secs(10);
+/// At most this many lag points (the group's get one per member snapshot).
+const LAG_POINTS: usize = HISTORY * 8;
 
 impl MemberView {
     /// The member's lag over its partitions whose lag is known; None before any is.
@@ -89,7 +91,7 @@ pub fn push_lag(history: &mut VecDeque<(SystemTime, u64)>, at: SystemTime, lag: 
     while history
         .front()
         .is_some_and(|(t, _)| at.duration_since(*t).unwrap_or_default() > LAG_KEPT)
-        || history.len() > HISTORY
+        || history.len() > LAG_POINTS
     {
         history.pop_front();
     }
