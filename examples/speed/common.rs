@@ -26,8 +26,8 @@ impl Options {
     pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Options> {
         let mut o = Options {
             broker: None,
-            rounds: 3,
-            records: 300_000,
+            rounds: 5,
+            records: 1_000_000,
             consume_records: 1_000_000,
             dashboard_records: 3_000_000,
             only: None,

@@ -67,61 +67,6 @@ impl ConsumedRecord {
     }
 }
 
-impl ConsumedRecord {
-    /// Overwrites this record with `m`, reusing its buffers (no allocation once they are
-    /// large enough); the value is cut to `value_limit` bytes. Returns whether it was cut.
-    pub fn refill(&mut self, m: &BorrowedMessage<'_>, value_limit: usize) -> bool {
-        fn set(buf: &mut Option<Vec<u8>>, bytes: Option<&[u8]>) {
-            match (buf.as_mut(), bytes) {
-                (Some(b), Some(bytes)) => {
-                    b.clear();
-                    b.extend_from_slice(bytes);
-                }
-                (_, bytes) => *buf = bytes.map(<[u8]>::to_vec),
-            }
-        }
-        self.topic.clear();
-        self.topic.push_str(m.topic());
-        self.partition = m.partition();
-        self.offset = m.offset();
-        (self.timestamp_ms, self.timestamp_type) = timestamp(m);
-        set(&mut self.key, m.key());
-        let value = m.payload();
-        let cut = value.is_some_and(|v| v.len() > value_limit);
-        set(
-            &mut self.value,
-            value.map(|v| &v[..v.len().min(value_limit)]),
-        );
-        let headers = m.headers();
-        let count = headers.map_or(0, Headers::count);
-        self.headers.truncate(count);
-        for (i, h) in headers.iter().flat_map(|h| h.iter()).enumerate() {
-            if i == self.headers.len() {
-                self.headers.push((String::new(), None));
-            }
-            let (name, value) = &mut self.headers[i];
-            name.clear();
-            name.push_str(h.key);
-            set(value, h.value);
-        }
-        cut
-    }
-
-    /// An empty record, to be filled by [`ConsumedRecord::refill`].
-    pub fn empty() -> ConsumedRecord {
-        ConsumedRecord {
-            topic: String::new(),
-            partition: -1,
-            offset: -1,
-            timestamp_ms: None,
-            timestamp_type: "none",
-            key: None,
-            value: None,
-            headers: Vec::new(),
-        }
-    }
-}
-
 /// A change in the group as this member sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupEvent {

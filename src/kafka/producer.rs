@@ -76,19 +76,33 @@ pub struct Live {
     pub skipped: u64,
 }
 
-/// The latest reports in a fixed ring whose slots (and their key strings) are reused.
+/// A report as the ring keeps it: raw clock reading and key bytes, turned into a [`Delivery`]
+/// only when taken (most slots are overwritten unseen at full speed).
+#[derive(Debug, Default)]
+struct Slot {
+    /// `quanta` clock reading when the report arrived.
+    at: u64,
+    seq: u64,
+    key: Option<Vec<u8>>,
+    partition: i32,
+    offset: Option<i64>,
+    latency: Duration,
+    error: Option<String>,
+}
+
+/// The latest reports in a fixed ring whose slots (and their key buffers) are reused.
 #[derive(Debug, Default)]
 struct Ring {
-    slots: Vec<Delivery>,
+    slots: Vec<Slot>,
     next: usize,
     filled: usize,
     skipped: u64,
 }
 
 impl Ring {
-    fn slot(&mut self, keep: usize) -> &mut Delivery {
+    fn slot(&mut self, keep: usize) -> &mut Slot {
         if self.slots.len() < keep {
-            self.slots.resize_with(keep, Delivery::default);
+            self.slots.resize_with(keep, Slot::default);
         }
         if self.filled == keep {
             self.skipped += 1;
@@ -100,11 +114,28 @@ impl Ring {
         &mut self.slots[i]
     }
 
-    fn take(&mut self) -> (Vec<Delivery>, u64) {
+    /// The kept reports, oldest first, with their wall-clock times (`clock` is the one
+    /// their readings came from), and how many were overwritten unseen.
+    fn take(&mut self, clock: &quanta::Clock) -> (Vec<Delivery>, u64) {
         let keep = self.slots.len();
         let start = (self.next + keep - self.filled) % keep.max(1);
+        let (wall, raw) = (SystemTime::now(), clock.raw());
         let latest = (0..self.filled)
-            .map(|i| self.slots[(start + i) % keep].clone())
+            .map(|i| {
+                let s = &self.slots[(start + i) % keep];
+                Delivery {
+                    at: wall.checked_sub(clock.delta(s.at, raw)).unwrap_or(wall),
+                    seq: s.seq,
+                    key: s
+                        .key
+                        .as_deref()
+                        .map(|k| String::from_utf8_lossy(k).into_owned()),
+                    partition: s.partition,
+                    offset: s.offset,
+                    latency: s.latency,
+                    error: s.error.clone(),
+                }
+            })
             .collect();
         let skipped = self.skipped;
         self.filled = 0;
@@ -302,15 +333,15 @@ impl ProducerContext for DeliveryContext {
             Reports::None => {}
             Reports::Latest(keep) => {
                 let slot = state.ring.slot(*keep);
-                slot.at = SystemTime::now();
+                slot.at = now;
                 slot.seq = seq;
-                // Reuses the slot's string: no allocation once the ring is warm.
+                // Reuses the slot's buffer: no allocation once the ring is warm.
                 match (message.key(), &mut slot.key) {
-                    (Some(k), Some(s)) => {
-                        s.clear();
-                        s.push_str(&String::from_utf8_lossy(k));
+                    (Some(k), Some(b)) => {
+                        b.clear();
+                        b.extend_from_slice(k);
                     }
-                    (k, s) => *s = k.map(|k| String::from_utf8_lossy(k).into_owned()),
+                    (k, b) => *b = k.map(<[u8]>::to_vec),
                 }
                 slot.partition = partition;
                 slot.offset = offset;
@@ -726,7 +757,7 @@ impl LabProducer {
     pub fn take_live(&self) -> Live {
         let mut state = self.context().state.lock().unwrap();
         let interval = std::mem::take(&mut state.interval);
-        let (latest, skipped) = state.ring.take();
+        let (latest, skipped) = state.ring.take(&self.context().clock);
         Live {
             interval,
             latest,
@@ -875,19 +906,20 @@ mod tests {
     #[test]
     fn the_ring_keeps_the_latest_reports_in_order() {
         let mut ring = Ring::default();
+        let clock = quanta::Clock::new();
         for seq in 0..10 {
             ring.slot(4).seq = seq;
         }
-        let (latest, skipped) = ring.take();
+        let (latest, skipped) = ring.take(&clock);
         assert_eq!(
             latest.iter().map(|d| d.seq).collect::<Vec<_>>(),
             [6, 7, 8, 9]
         );
         assert_eq!(skipped, 6);
         ring.slot(4).seq = 10;
-        let (latest, skipped) = ring.take();
+        let (latest, skipped) = ring.take(&clock);
         assert_eq!(latest.iter().map(|d| d.seq).collect::<Vec<_>>(), [10]);
         assert_eq!(skipped, 0);
-        assert_eq!(ring.take().0.len(), 0);
+        assert_eq!(ring.take(&clock).0.len(), 0);
     }
 }

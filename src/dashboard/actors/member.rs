@@ -1,9 +1,11 @@
 //! One consumer-group member of the dashboard: a thread that receives records and, each tick,
 //! reports its state, assignment, positions, lag and latest records.
 
+use std::collections::VecDeque;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant, SystemTime};
 
+use rdkafka::message::BorrowedMessage;
 use rdkafka::Message;
 use tokio::sync::mpsc::Sender;
 
@@ -213,47 +215,45 @@ impl Member {
     }
 
     /// Receives records until asked to leave; reports every tick.
+    ///
+    /// Per record only what each record needs: the offset stored, the counts, the sink when
+    /// open, the latency. The clock is read once per poll (the wall clock derived from it, per
+    /// tick), and the latest records are held as librdkafka gave them and copied only when
+    /// reported: nothing here slows the producer it shares the machine with.
     fn consume(&mut self, consumer: &LabConsumer, group_events: &Receiver<GroupEvent>) {
-        // The latest records, in a ring whose buffers are reused.
-        let mut latest: Vec<RecentRecord> = Vec::with_capacity(LATEST);
-        let mut next = 0;
+        let mut latest: VecDeque<BorrowedMessage<'_>> = VecDeque::with_capacity(LATEST + 1);
         let mut window = Window::new(20);
         let mut interval = Interval::default();
         let mut last_tick = Instant::now();
+        let mut clock = WallClock::new(last_tick);
+        let mut now = last_tick;
         while !self.stop.raised() {
-            let wait = (last_tick + TICK).saturating_duration_since(Instant::now());
-            if let Some(received) = consumer.poll(wait.min(Duration::from_millis(50))) {
-                match received {
-                    Ok(r) => {
-                        let _ = consumer.done(&r);
-                        self.m.received += 1;
-                        interval.count += 1;
-                        self.m.counts.add(r.payload());
-                        if let Some(s) = self.sink.lock().unwrap().as_mut() {
-                            if let Err(e) = s.write(&RecordJson::of_message(&r)) {
-                                self.m.last_error =
-                                    Some(format!("sink {}: {e}", s.path().display()));
-                            }
+            let wait = (last_tick + TICK).saturating_duration_since(now);
+            let received = consumer.poll(wait.min(Duration::from_millis(50)));
+            now = Instant::now();
+            match received {
+                Some(Ok(r)) => {
+                    let _ = consumer.done(&r);
+                    self.m.received += 1;
+                    interval.count += 1;
+                    self.m.counts.add(r.payload());
+                    if let Some(s) = self.sink.lock().unwrap().as_mut() {
+                        if let Err(e) = s.write(&RecordJson::of_message(&r)) {
+                            self.m.last_error = Some(format!("sink {}: {e}", s.path().display()));
                         }
-                        if let (Some(created), "create") = timestamp(&r) {
-                            interval
-                                .latency
-                                .record(end_to_end(created, SystemTime::now()));
-                        }
-                        if latest.len() < LATEST {
-                            latest.push(RecentRecord {
-                                record: ConsumedRecord::empty(),
-                                truncated: false,
-                            });
-                        }
-                        let kept = &mut latest[next];
-                        kept.truncated = kept.record.refill(&r, VALUE_BYTES);
-                        next = (next + 1) % LATEST;
                     }
-                    Err(e) => self.m.last_error = Some(e.to_string()),
+                    if let (Some(created), "create") = timestamp(&r) {
+                        interval.latency.record(end_to_end(created, clock.at(now)));
+                    }
+                    if latest.len() == LATEST {
+                        latest.pop_front();
+                    }
+                    latest.push_back(r);
                 }
+                Some(Err(e)) => self.m.last_error = Some(e.to_string()),
+                None => {}
             }
-            if last_tick.elapsed() < TICK {
+            if now - last_tick < TICK {
                 continue;
             }
             for event in group_events.try_iter() {
@@ -262,9 +262,9 @@ impl Member {
             if let Some(s) = self.sink.lock().unwrap().as_mut() {
                 let _ = s.flush_if_due();
             }
-            let now = Instant::now();
             interval.duration = now - last_tick;
             last_tick = now;
+            clock = WallClock::new(now);
             window.push(std::mem::take(&mut interval));
             let figures = window.figures();
             let m = &mut self.m;
@@ -280,21 +280,41 @@ impl Member {
                 };
             }
             // Oldest first.
-            m.latest = latest[next.min(latest.len())..]
+            m.latest = latest
                 .iter()
-                .chain(&latest[..next.min(latest.len())])
-                .cloned()
+                .map(|r| RecentRecord::keep(ConsumedRecord::from_message(r)))
                 .collect();
             if let Some(e) = consumer.take_error() {
                 m.last_error = Some(e);
             }
-            m.at = SystemTime::now();
+            m.at = clock.at(now);
             let _ = self
                 .events
                 .try_send(KafkaEvent::Member(Box::new(m.clone())));
             // An error is news once: the screen keeps it until the member is well again.
             m.last_error = None;
         }
+    }
+}
+
+/// The wall clock read once and carried forward by the monotonic clock: a record's receive
+/// time without a second clock read per record (`CreateTime` has millisecond resolution; the
+/// two clocks drift apart by far less between ticks).
+struct WallClock {
+    wall: SystemTime,
+    instant: Instant,
+}
+
+impl WallClock {
+    fn new(instant: Instant) -> WallClock {
+        WallClock {
+            wall: SystemTime::now(),
+            instant,
+        }
+    }
+
+    fn at(&self, instant: Instant) -> SystemTime {
+        self.wall + instant.saturating_duration_since(self.instant)
     }
 }
 
