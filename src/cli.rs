@@ -147,9 +147,10 @@ pub struct ProduceArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// On exit, wait this long for outstanding delivery reports, in seconds.
-    #[arg(long, default_value_t = 10, value_name = "SECS")]
-    pub flush_timeout: u64,
+    /// On exit, wait this long for outstanding delivery reports, in seconds (0 to 86400;
+    /// default 10, or ten simulated round trips when --rtt-ms makes that longer).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub flush_timeout: Option<u64>,
 
     /// Afterwards, read the records back and count them: received, missing, duplicated.
     #[arg(long)]

@@ -40,6 +40,12 @@ impl Target {
     /// Reads the config file, applies -b and -X, and starts the embedded cluster when no
     /// broker was given. Notes for the user go to stderr.
     pub fn connect(c: &Connection, role: Role) -> Result<Target> {
+        Target::with_layers(c, Target::layers(c)?, role)
+    }
+
+    /// The settings given by the config file, `-b` and `-X`, read and parsed (the cluster is
+    /// not touched).
+    pub fn layers(c: &Connection) -> Result<Layers> {
         let file = match &c.config {
             Some(path) => Some(ConfigFile::load(path)?),
             None if Path::new("config.ini").exists() => {
@@ -63,6 +69,11 @@ impl Target {
         for arg in &c.property {
             layers.overrides.push(config::parse_pair(arg, "-X")?);
         }
+        Ok(layers)
+    }
+
+    /// The cluster `layers` name, or the embedded cluster started here when they name none.
+    pub fn with_layers(c: &Connection, mut layers: Layers, role: Role) -> Result<Target> {
         let embedded = if layers.user_bootstrap(role).is_some() {
             if c.rtt_ms > 0 {
                 eprintln!("warning: --rtt-ms only applies to the embedded cluster; ignored");
@@ -108,6 +119,15 @@ impl Target {
 
     pub fn is_embedded(&self) -> bool {
         self.embedded.is_some()
+    }
+
+    /// The embedded cluster's simulated round trip (zero for any other cluster).
+    pub fn simulated_rtt(&self) -> Duration {
+        if self.is_embedded() {
+            self.rtt
+        } else {
+            Duration::ZERO
+        }
     }
 
     /// Merges and checks the settings for `role`, printing warnings.

@@ -298,12 +298,15 @@ fn sigterm_sighup_and_ctrl_c_restore_the_terminal() {
 
 #[test]
 fn a_panic_in_a_task_ends_the_dashboard_cleanly() {
-    let Some(after) = stopped_by(|_| {}, "producer-panic") else {
-        return;
-    };
-    assert!(!after.contains("EXITED:0"), "{after}");
-    assert!(after.contains("a task of the dashboard failed"), "{after}");
-    assert!(after.contains("failpoint producer-panic"), "{after}");
+    for task in ["producer", "member"] {
+        let failpoint = format!("{task}-panic");
+        let Some(after) = stopped_by(|_| {}, &failpoint) else {
+            return;
+        };
+        assert!(!after.contains("EXITED:0"), "{after}");
+        assert!(after.contains("a task of the dashboard failed"), "{after}");
+        assert!(after.contains(&format!("failpoint {failpoint}")), "{after}");
+    }
 }
 
 #[test]

@@ -26,6 +26,21 @@ fn with_config(text: &str, args: &[&str]) -> Output {
 }
 
 #[test]
+fn a_record_size_too_large_is_refused_before_a_cluster_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &["bench", "--messages", "1", "--record-size", "2000000"],
+    );
+    assert_clean_failure(&out, &["--record-size 2000000", "message.max.bytes"]);
+    assert!(
+        !stderr(&out).contains("embedded cluster"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn missing_config_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &["--config", "nope.ini", "produce"]);
@@ -277,6 +292,10 @@ const CASES: &[Case] = &[
             "18446744073709551615",
         ],
         &["--record-size", "message.max.bytes"],
+    ),
+    case(
+        &["produce", "--flush-timeout", "18446744073709551615"],
+        &["--flush-timeout", "86400"],
     ),
     case(
         &["-b", "h:1", "bench", "--batch-size", "4294967297"],

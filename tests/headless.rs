@@ -29,6 +29,46 @@ fn high_watermarks(cluster: &Cluster) -> Vec<i64> {
 }
 
 cluster_test!(
+    a_flush_cut_short_accounts_for_every_record_in_lines_and_summary,
+    |cluster: &Cluster| {
+        let n = 200_000u64;
+        let out = cluster.run(&[
+            "produce",
+            "--count",
+            &n.to_string(),
+            "--rate",
+            "max",
+            "--flush-timeout",
+            "0",
+        ]);
+        let text = stdout(&out);
+        let (sent, delivered, failed, undelivered) = summary(&text);
+        assert_eq!(sent, n);
+        assert_eq!(delivered + failed + undelivered, sent);
+        let lines: Vec<_> = text
+            .lines()
+            .filter(|l| l.starts_with("seq="))
+            .map(logfmt)
+            .collect();
+        assert_eq!(lines.len() as u64, sent, "one line per record");
+        let with_offset = lines
+            .iter()
+            .filter(|p| field(p, "offset").is_some() && field(p, "error").is_none())
+            .count() as u64;
+        let with_error = lines.iter().filter(|p| field(p, "error").is_some()).count() as u64;
+        assert_eq!(with_offset, delivered);
+        assert_eq!(with_error, failed + undelivered);
+        // The broker holds every delivered record, and at most the undelivered ones besides.
+        let written = high_watermarks(cluster).iter().sum::<i64>() as u64;
+        assert!(
+            (delivered..=delivered + undelivered).contains(&written),
+            "broker {written}, delivered {delivered}, undelivered {undelivered}"
+        );
+        assert_eq!(out.status.success(), failed + undelivered == 0);
+    }
+);
+
+cluster_test!(
     produce_then_consume_every_record_once,
     |cluster: &Cluster| {
         let n = 300;

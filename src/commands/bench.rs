@@ -219,9 +219,6 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         return print_config(&target, &[Role::Producer]);
     }
     let base = target.settings(Role::Producer)?;
-    if let Some(size) = args.record_size {
-        check_record_size(size, &base)?;
-    }
     let consumer_settings = target.layers.resolve(Role::Consumer)?;
     let dataset = Arc::new(load_dataset(&args.source).await?);
     target.ensure_topic(&base).await?;
@@ -327,11 +324,10 @@ fn check_record_size(size: usize, settings: &ClientSettings) -> Result<()> {
 }
 
 /// The cluster, with the bench's own flags as settings.
+/// A record size the settings refuse is refused before any cluster is started.
 fn connect(c: &Connection, args: &BenchArgs) -> Result<Target> {
-    let mut target = Target::connect(c, Role::Producer)?;
-    target
-        .layers
-        .builtin("client.id", "kafka-lab-bench", "built-in default");
+    let mut layers = Target::layers(c)?;
+    layers.builtin("client.id", "kafka-lab-bench", "built-in default");
     for (key, value, flag) in [
         ("acks", &args.acks, "--acks"),
         ("linger.ms", &args.linger_ms, "--linger-ms"),
@@ -339,10 +335,13 @@ fn connect(c: &Connection, args: &BenchArgs) -> Result<Target> {
         ("compression.type", &args.compression, "--compression"),
     ] {
         if let Some(v) = value {
-            target.layers.flag(key, v, flag);
+            layers.flag(key, v, flag);
         }
     }
-    Ok(target)
+    if let (Some(size), false) = (args.record_size, c.print_config) {
+        check_record_size(size, &layers.resolve(Role::Producer)?)?;
+    }
+    Target::with_layers(c, layers, Role::Producer)
 }
 
 /// What every run of this bench shares besides librdkafka's settings: record size, rate and

@@ -40,7 +40,11 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     let count = args.count;
     let pacer = Pacer::new(args.rate.per_second());
     let send_stop = stop.clone();
-    let flush_timeout = Duration::from_secs(args.flush_timeout);
+    // A record sent last needs a few round trips of the simulated network to be answered.
+    let flush_timeout = args.flush_timeout.map_or_else(
+        || Duration::from_secs(10).max(target.simulated_rtt() * 10),
+        Duration::from_secs,
+    );
     // Sending blocks (pacing, a full queue): keep it off the async threads.
     let (closed, send_error, run_tag) = tokio::task::spawn_blocking(move || {
         let mut n = 0u64;

@@ -14,6 +14,18 @@ use rdkafka::types::RDKafkaRespErr;
 use crate::config::ClientSettings;
 use crate::kafka::properties::{self, Applies};
 
+/// What to do about a missing topic: the embedded cluster served by `kafka-lab cluster` has no
+/// admin API, so it is started with the topic instead.
+fn missing_topic_advice(topic: &str, mock: bool) -> String {
+    if mock {
+        format!(
+            "This is kafka-lab's embedded cluster (served by `kafka-lab cluster`), which cannot create topics for others: start it with `kafka-lab cluster -t {topic}`, or pick a topic it has with -t."
+        )
+    } else {
+        "Create it (for example `kafka-lab produce --partitions 6 ...` creates a missing topic), or pick another with -t.".to_string()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error("cannot start the embedded cluster: {0}")]
@@ -26,7 +38,7 @@ pub enum ClusterError {
     },
     #[error("authentication to the Kafka cluster at {servers} failed: {detail}\n  Check sasl.mechanisms, sasl.username and sasl.password in your config.")]
     Authentication { servers: String, detail: String },
-    #[error("topic `{topic}` does not exist on {servers}\n  Create it (for example `kafka-lab produce --partitions 6 ...` creates a missing topic), or pick another with -t.")]
+    #[error("topic `{topic}` does not exist on {servers}\n  {}", missing_topic_advice(topic, *mock))]
     MissingTopic {
         topic: String,
         servers: String,

@@ -162,7 +162,13 @@ pub fn spawn(
     };
     let thread = std::thread::Builder::new()
         .name(format!("consumer-{id}"))
-        .spawn(move || member.run(&layers))
+        .spawn(move || {
+            assert!(
+                !crate::runtime::failpoint("member-panic"),
+                "failpoint member-panic"
+            );
+            member.run(&layers);
+        })
         .expect("spawn a consumer thread");
     MemberHandle {
         id,
