@@ -8,12 +8,16 @@
 //! an error naming where it came from; a property of the other client is dropped with a warning.
 
 use std::fmt::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use ini::{Ini, ParseOption};
 use rdkafka::config::ClientConfig;
 
 use crate::kafka::properties::{self, Applies};
+
+mod file;
+
+use file::is_property_name;
+pub use file::ConfigFile;
 
 /// Where a setting came from, so that an error can point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,234 +170,6 @@ pub fn shown_value<'a>(key: &str, value: &'a str) -> &'a str {
     } else {
         value
     }
-}
-
-/// A parsed `config.ini`.
-#[derive(Debug, Clone)]
-pub struct ConfigFile {
-    pub path: PathBuf,
-    /// (section, setting) in file order; values have `${NAME}` expanded.
-    entries: Vec<(String, Setting)>,
-    pub warnings: Vec<String>,
-}
-
-impl ConfigFile {
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        Self::parse(path, &text, |name| std::env::var(name).ok())
-    }
-
-    /// Parses `text` (read from `path`), expanding `${NAME}` with `env`.
-    pub fn parse(
-        path: &Path,
-        text: &str,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
-        // Editors on Windows start files with a byte-order mark.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        check_lines(path, text)?;
-        let options = ParseOption {
-            // Passwords may hold quotes and backslashes: take values literally.
-            enabled_quote: false,
-            enabled_escape: false,
-            ..ParseOption::default()
-        };
-        // Every line was checked above; this catches what rust-ini refuses besides.
-        let ini = Ini::load_from_str_opt(text, options).map_err(|e| ConfigError::Syntax {
-            path: path.to_path_buf(),
-            line: (e.line + 1).min(text.lines().count().max(1)),
-            message: "rust-ini cannot read this line".to_string(),
-        })?;
-        let lines = key_lines(text);
-        let mut entries = Vec::new();
-        let mut warnings = Vec::new();
-        let mut seen: Vec<(String, String)> = Vec::new();
-        for (section, props) in &ini {
-            let section = section.unwrap_or("default").to_string();
-            if !matches!(section.as_str(), "default" | "producer" | "consumer") {
-                let line = lines
-                    .iter()
-                    .find(|(s, _, _)| *s == section)
-                    .map_or(0, |l| l.2);
-                warnings.push(format!(
-                    "{}:{line}: section [{section}] is not used (kafka-lab reads [default], [producer] and [consumer])",
-                    path.display()
-                ));
-                continue;
-            }
-            for (key, raw) in props {
-                // The n-th occurrence of (section, key) in the text is the n-th one rust-ini gives.
-                let nth = seen
-                    .iter()
-                    .filter(|(s, k)| *s == section && k == key)
-                    .count();
-                seen.push((section.clone(), key.to_string()));
-                let mut same = lines.iter().filter(|(s, k, _)| *s == section && k == key);
-                let first = same.clone().next().map_or(0, |l| l.2);
-                let line = same.nth(nth).map_or(0, |l| l.2);
-                if nth > 0 {
-                    warnings.push(format!(
-                        "{}:{line}: `{key}` is set again in [{section}] (first at line {first}); the last one counts",
-                        path.display()
-                    ));
-                }
-                let origin = Origin::File {
-                    path: path.to_path_buf(),
-                    line,
-                    section: section.clone(),
-                };
-                let value = expand_env(raw.trim(), &env).map_err(|e| match e {
-                    EnvError::Missing(name) => ConfigError::MissingEnv {
-                        origin: Box::new(origin.clone()),
-                        key: key.to_string(),
-                        name,
-                    },
-                    EnvError::Empty => ConfigError::BadEnv {
-                        origin: Box::new(origin.clone()),
-                        key: key.to_string(),
-                        what: "`${}`, which names no variable",
-                    },
-                    EnvError::Unclosed => ConfigError::BadEnv {
-                        origin: Box::new(origin.clone()),
-                        key: key.to_string(),
-                        what: "a `${` without its closing `}`",
-                    },
-                })?;
-                entries.push((
-                    section.clone(),
-                    Setting {
-                        key: key.to_string(),
-                        value,
-                        origin,
-                    },
-                ));
-            }
-        }
-        Ok(ConfigFile {
-            path: path.to_path_buf(),
-            entries,
-            warnings,
-        })
-    }
-
-    fn section<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Setting> + 'a {
-        self.entries
-            .iter()
-            .filter(move |(s, _)| s == name)
-            .map(|(_, setting)| setting)
-    }
-
-    /// `bootstrap.servers` as the file sets it for `role`, if it does.
-    pub fn bootstrap_servers(&self, role: Role) -> Option<&str> {
-        self.section("default")
-            .chain(self.section(role.section()))
-            .filter(|s| s.key == "bootstrap.servers")
-            .last()
-            .map(|s| s.value.as_str())
-    }
-}
-
-/// Each line is a `[section]`, a `key = value`, a comment or blank; the first that is not is
-/// an error naming its line, never its text (it may hold a secret).
-fn check_lines(path: &Path, text: &str) -> Result<(), ConfigError> {
-    let error = |line: usize, message: &str| ConfigError::Syntax {
-        path: path.to_path_buf(),
-        line,
-        message: message.to_string(),
-    };
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix('[') {
-            match rest.strip_suffix(']') {
-                None => return Err(error(i + 1, "a section header needs its closing `]`")),
-                Some(name) if name.trim().is_empty() => {
-                    return Err(error(
-                        i + 1,
-                        "a section header needs a name, e.g. [producer]",
-                    ))
-                }
-                Some(_) => {}
-            }
-        } else {
-            match line.find(['=', ':']) {
-                None => {
-                    return Err(error(
-                        i + 1,
-                        "this line is neither [section] nor key = value (its text is not shown: it may hold a secret)",
-                    ))
-                }
-                Some(0) => return Err(error(i + 1, "this line has a value but no key")),
-                Some(end) if !is_property_name(line[..end].trim()) => {
-                    return Err(error(
-                        i + 1,
-                        "what stands before `=` is not a property name (the line is not shown: it may hold a secret)",
-                    ))
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Letters, digits, `.`, `_` and `-`: what librdkafka's property names are made of.
-fn is_property_name(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-/// (section, key, 1-based line) of every `key = value` line, for error messages.
-fn key_lines(text: &str) -> Vec<(String, String, usize)> {
-    let mut section = "default".to_string();
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.starts_with('#') || line.starts_with(';') || line.is_empty() {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix('[') {
-            section = rest.trim_end_matches(']').trim().to_string();
-            out.push((section.clone(), String::new(), i + 1));
-        } else if let Some(pos) = line.find(['=', ':']) {
-            out.push((section.clone(), line[..pos].trim().to_string(), i + 1));
-        }
-    }
-    out
-}
-
-#[derive(Debug, PartialEq)]
-enum EnvError {
-    Missing(String),
-    Empty,
-    Unclosed,
-}
-
-/// Replaces each `${NAME}` with the variable's value.
-fn expand_env(value: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, EnvError> {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        let Some(len) = rest[start + 2..].find('}') else {
-            return Err(EnvError::Unclosed);
-        };
-        let name = &rest[start + 2..start + 2 + len];
-        if name.trim().is_empty() {
-            return Err(EnvError::Empty);
-        }
-        out.push_str(&rest[..start]);
-        out.push_str(&env(name).ok_or_else(|| EnvError::Missing(name.to_string()))?);
-        rest = &rest[start + 3 + len..];
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 /// Parses a `key=value` argument (for -X). A malformed one is shown only as far as it is
@@ -680,6 +456,8 @@ impl ClientSettings {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn parse(text: &str) -> Result<ConfigFile, ConfigError> {

@@ -3,12 +3,15 @@
 //! What may use what (a module never imports one listed after it, except where said):
 //! - `text`, `stats`: pure helpers; import nothing of the crate but each other.
 //! - `config`, `kafka`: client settings and everything that talks to Kafka; know nothing of the
-//!   screen or the commands (`kafka` uses `config` and `stats`).
+//!   screen or the commands. `kafka` uses `config` and `stats`; `config` checks each value
+//!   against `kafka::properties` (librdkafka's table of properties), its one use of `kafka`.
 //! - `data`: brewery sources, the sink, counts by field (may use `kafka`'s record type).
 //! - `cli`, `target`, `runtime`: the command line, which cluster, what every command shares.
 //! - `commands`: the headless subcommands; each uses the above and never another command.
-//! - `dashboard`: the dashboard's actors (Kafka tasks), its state (`App`) and its run loop.
-//! - `ui`: drawing; reads `dashboard::state` and `stats`, never `kafka`.
+//! - `dashboard`: its actors (the Kafka tasks), the snapshots they report, its state (`App`)
+//!   and its run loop, which calls `ui::render` to draw.
+//! - `ui`: drawing; reads `dashboard::state`, `dashboard::snapshots`, `stats` and `text`, never
+//!   `kafka` or the actors.
 
 pub mod cli;
 pub mod commands;

@@ -335,7 +335,7 @@ cluster_test!(
                     if let Some(kafka_lab::dashboard::protocol::KafkaEvent::Member(m)) =
                         rx.recv().await
                     {
-                        if m.state == kafka_lab::dashboard::actors::member::MemberState::Assigned {
+                        if m.state == kafka_lab::dashboard::snapshots::MemberState::Assigned {
                             latest.insert(m.id, m.partitions.iter().map(|p| p.partition).collect());
                         }
                         let all: BTreeSet<i32> = latest.values().flatten().copied().collect();

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use common::fixtures::{app, clock, key, member, producer, settings};
 use crossterm::event::KeyCode;
-use kafka_lab::dashboard::actors::member::RecentRecord;
-use kafka_lab::dashboard::actors::watcher::{PartitionInfo, TopicSnapshot};
 use kafka_lab::dashboard::protocol::{Event, KafkaEvent};
+use kafka_lab::dashboard::snapshots::RecentRecord;
+use kafka_lab::dashboard::snapshots::{PartitionInfo, TopicSnapshot};
 use kafka_lab::dashboard::state::App;
 use kafka_lab::kafka::consumer::ConsumedRecord;
 use kafka_lab::stats::{Accounting, LatencySummary, RunReport, StageFigures, StageLatency};

@@ -11,6 +11,7 @@ mod measure;
 pub mod protocol;
 pub mod session;
 pub mod settings;
+pub mod snapshots;
 pub mod state;
 
 pub use measure::{measure, Measured};

@@ -5,10 +5,10 @@ use std::time::{Duration, SystemTime};
 
 use crossterm::event::KeyEvent;
 
-use crate::dashboard::actors::member::MemberSnapshot;
-use crate::dashboard::actors::producer::ProducerSnapshot;
-use crate::dashboard::actors::watcher::TopicSnapshot;
 use crate::dashboard::settings::{GroupSettings, ProducerSettings};
+use crate::dashboard::snapshots::MemberSnapshot;
+use crate::dashboard::snapshots::ProducerSnapshot;
+use crate::dashboard::snapshots::TopicSnapshot;
 use crate::kafka::local::FaultKind;
 use crate::stats::{Accounting, RunReport};
 

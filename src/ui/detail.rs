@@ -8,7 +8,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::dashboard::actors::member::RecentRecord;
+use crate::dashboard::snapshots::RecentRecord;
 use crate::dashboard::state::views::Detail;
 use crate::text::{format_timestamp, printable, shorten};
 

@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
-use crate::dashboard::actors::member::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
+use crate::dashboard::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::dashboard::state::layout::{member_panes, Panes};
 use crate::dashboard::state::views::{lag_trend, MemberView};
 use crate::dashboard::state::{App, Focus};

@@ -11,11 +11,11 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{fit_all, is_focused, pane, theme, window};
-use crate::dashboard::actors::member::PartitionLag;
-use crate::dashboard::actors::watcher::PartitionInfo;
+use crate::dashboard::snapshots::KeyHash;
+use crate::dashboard::snapshots::PartitionInfo;
+use crate::dashboard::snapshots::PartitionLag;
 use crate::dashboard::state::views::lag_trend;
 use crate::dashboard::state::{App, Focus};
-use crate::kafka::partitioners::KeyHash;
 use crate::text::{shorten, thousands};
 
 /// The stream table's widest; narrow screens give it a third.

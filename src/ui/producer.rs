@@ -7,7 +7,7 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
-use crate::dashboard::actors::producer::{ProducerSnapshot, ProducerState};
+use crate::dashboard::snapshots::{ProducerSnapshot, ProducerState};
 use crate::dashboard::state::views::{HistoryPoint, LogLine};
 use crate::dashboard::state::{App, Focus};
 use crate::stats::{StageLatency, STAGES};

@@ -11,7 +11,7 @@ use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Ta
 use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
-use crate::dashboard::actors::producer::WARMUP;
+use crate::dashboard::snapshots::WARMUP;
 use crate::dashboard::state::runs::{
     best_row, compare, first_row, fit_columns, table_height, Column, UNCONFIRMED,
 };

@@ -4,12 +4,10 @@
 use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use kafka_lab::dashboard::actors::member::{
-    MemberSnapshot, MemberState, PartitionLag, RecentRecord,
-};
-use kafka_lab::dashboard::actors::producer::{ProducerSnapshot, ProducerState};
 use kafka_lab::dashboard::protocol::{Event, KafkaEvent};
 use kafka_lab::dashboard::settings::{GroupSettings, ProducerSettings};
+use kafka_lab::dashboard::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
+use kafka_lab::dashboard::snapshots::{ProducerSnapshot, ProducerState};
 use kafka_lab::dashboard::state::{App, ClusterInfo};
 use kafka_lab::data::source::KeyField;
 use kafka_lab::kafka::consumer::ConsumedRecord;

@@ -12,114 +12,14 @@ use tokio::sync::mpsc::Sender;
 use crate::config::{Layers, Role};
 use crate::dashboard::actors::TICK;
 use crate::dashboard::protocol::KafkaEvent;
-use crate::data::counts::Counts;
+use crate::dashboard::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::data::sink::{RecordJson, SharedSink};
 use crate::kafka::consumer::{timestamp, ConsumedRecord, GroupEvent, LabConsumer};
 use crate::runtime::StopFlag;
-use crate::stats::{Interval, LatencySummary, Window};
+use crate::stats::{Interval, Window};
 
 /// Records kept per member for its pane.
 const LATEST: usize = 8;
-/// Bytes of a value kept for display.
-const VALUE_BYTES: usize = 4096;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum MemberState {
-    Joining,
-    Assigned,
-    /// In the group with no partitions (more members than partitions).
-    Idle,
-    Rebalancing,
-    Error(String),
-    Leaving,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PartitionLag {
-    pub partition: i32,
-    /// The next offset this member will read.
-    pub position: Option<i64>,
-    pub high_watermark: Option<i64>,
-}
-
-impl PartitionLag {
-    /// High watermark minus position, when both are known.
-    pub fn lag(&self) -> Option<i64> {
-        Some((self.high_watermark? - self.position?).max(0))
-    }
-}
-
-/// A record kept for a pane: its value cut to the first 4 KiB (`truncated` says so).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecentRecord {
-    pub record: ConsumedRecord,
-    pub truncated: bool,
-}
-
-impl RecentRecord {
-    pub fn keep(mut record: ConsumedRecord) -> RecentRecord {
-        let truncated = record.value.as_ref().is_some_and(|v| v.len() > VALUE_BYTES);
-        if let Some(v) = record.value.as_mut() {
-            v.truncate(VALUE_BYTES);
-        }
-        RecentRecord { record, truncated }
-    }
-}
-
-impl std::ops::Deref for RecentRecord {
-    type Target = ConsumedRecord;
-
-    fn deref(&self) -> &ConsumedRecord {
-        &self.record
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct MemberSnapshot {
-    pub id: u32,
-    pub name: String,
-    pub client_id: String,
-    pub state: MemberState,
-    pub partitions: Vec<PartitionLag>,
-    pub received: u64,
-    pub per_sec: f64,
-    /// End-to-end latency over the last seconds: receive time minus the record's `CreateTime`
-    /// (the same clock only when producer and consumer run on the same machine).
-    pub e2e: LatencySummary,
-    pub latest: Vec<RecentRecord>,
-    /// When partitions were last assigned to this member.
-    pub last_rebalance: Option<SystemTime>,
-    /// When partitions were last taken from it.
-    pub last_revoke: Option<SystemTime>,
-    pub last_error: Option<String>,
-    /// What this member consumed, counted by brewery type, state and country.
-    pub counts: Counts,
-    /// When the snapshot was taken (the wall clock: lag is timed by it).
-    pub at: SystemTime,
-}
-
-impl MemberSnapshot {
-    /// Member `id`, named consumer-`id`, joining and with nothing received yet.
-    pub fn new(id: u32) -> MemberSnapshot {
-        MemberSnapshot {
-            id,
-            name: format!("consumer-{id}"),
-            client_id: format!("kafka-lab-consumer-{id}"),
-            state: MemberState::Joining,
-            partitions: Vec::new(),
-            received: 0,
-            per_sec: 0.0,
-            e2e: LatencySummary::default(),
-            latest: Vec::new(),
-            last_rebalance: None,
-            last_revoke: None,
-            last_error: None,
-            counts: Counts::default(),
-            at: SystemTime::UNIX_EPOCH,
-        }
-    }
-}
-
 pub struct MemberHandle {
     pub id: u32,
     stop: StopFlag,
@@ -364,39 +264,6 @@ fn lags(consumer: &LabConsumer, topic: &str) -> Vec<PartitionLag> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kept_records_cut_long_values() {
-        let record = |len: usize| ConsumedRecord {
-            topic: "t".into(),
-            partition: 0,
-            offset: 7,
-            timestamp_ms: None,
-            timestamp_type: "none",
-            key: None,
-            value: Some(vec![b'x'; len]),
-            headers: vec![],
-        };
-        let long = RecentRecord::keep(record(VALUE_BYTES + 1));
-        assert!(long.truncated);
-        assert_eq!(long.value.as_ref().unwrap().len(), VALUE_BYTES);
-        let short = RecentRecord::keep(record(10));
-        assert!(!short.truncated);
-        assert_eq!(short.offset, 7, "fields read through to the record");
-    }
-
-    #[test]
-    fn lag_is_high_watermark_minus_position() {
-        let p = |position, high_watermark| PartitionLag {
-            partition: 0,
-            position,
-            high_watermark,
-        };
-        assert_eq!(p(Some(10), Some(25)).lag(), Some(15));
-        assert_eq!(p(Some(25), Some(25)).lag(), Some(0));
-        assert_eq!(p(None, Some(25)).lag(), None);
-        assert_eq!(p(Some(3), None).lag(), None);
-    }
 
     #[test]
     fn end_to_end_latency_uses_the_create_time() {

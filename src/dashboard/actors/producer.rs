@@ -6,99 +6,26 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use std::collections::BTreeMap;
-
 use tokio::sync::mpsc::Sender;
 
 use crate::config::{ClientSettings, Layers, Role};
 use crate::dashboard::actors::TICK;
 use crate::dashboard::protocol::KafkaEvent;
 use crate::dashboard::settings::ProducerSettings;
+use crate::dashboard::snapshots::{ProducerSnapshot, ProducerState, WARMUP};
 use crate::data::source::Dataset;
 use crate::kafka::partitioners::WouldGo;
-use crate::kafka::producer::{Delivery, LabProducer, Live, Reports};
+use crate::kafka::producer::{LabProducer, Live, Reports};
 use crate::kafka::verify::{self, Ledger};
 use crate::runtime::Pacer;
-use crate::stats::{
-    BatchStats, RunMeter, RunReport, RunTotals, StageLatency, Window, WindowFigures,
-};
+use crate::stats::{BatchStats, RunMeter, RunReport, RunTotals, Window};
 
 /// Reports kept per snapshot for the send log; the rest are counted, not shown.
 const LATEST: usize = 24;
 /// The live figures cover the last five seconds.
 const WINDOW_TICKS: usize = 20;
-/// The first seconds of each run are shown but left out of its figures.
-pub const WARMUP: Duration = Duration::from_secs(2);
 /// The longest a restart or stop waits for outstanding reports.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ProducerState {
-    Running,
-    Stopped,
-    Restarting,
-    Error(String),
-}
-
-/// What the producer thread reports each tick.
-#[derive(Debug, Clone)]
-pub struct ProducerSnapshot {
-    /// Runs are numbered from 1; each start or restart begins a new one.
-    pub run: u32,
-    pub state: ProducerState,
-    pub settings: ProducerSettings,
-    pub sent: u64,
-    pub delivered: u64,
-    pub failed: u64,
-    pub in_flight: u64,
-    pub run_elapsed: Duration,
-    pub window: WindowFigures,
-    pub latest: Vec<Delivery>,
-    /// Deliveries since the last snapshot that are not in `latest`.
-    pub skipped: u64,
-    pub last_error: Option<String>,
-    /// Set once when a run ends: how its flush went.
-    pub run_ended: Option<String>,
-    /// Since the producer thread started: the time axis of the charts.
-    pub since_start: Duration,
-    /// The current run's figures so far (warm-up left out).
-    pub report: Option<RunReport>,
-    /// Records delivered to each partition in this run.
-    pub by_partition: BTreeMap<i32, u64>,
-    /// Where the time went in the latest statistics window (queue, send, broker).
-    pub stages: Option<StageLatency>,
-    /// The keys sent this session, counted by where each key hash would send them.
-    pub would: Option<WouldGo>,
-    /// When the snapshot was taken (wall clock, for display).
-    pub at: std::time::SystemTime,
-}
-
-impl ProducerSnapshot {
-    /// Run `run` in `state`, with nothing sent yet.
-    pub fn new(run: u32, state: ProducerState, settings: ProducerSettings) -> ProducerSnapshot {
-        ProducerSnapshot {
-            run,
-            state,
-            settings,
-            sent: 0,
-            delivered: 0,
-            failed: 0,
-            in_flight: 0,
-            run_elapsed: Duration::ZERO,
-            window: WindowFigures::default(),
-            latest: Vec::new(),
-            skipped: 0,
-            last_error: None,
-            run_ended: None,
-            since_start: Duration::ZERO,
-            report: None,
-            by_partition: BTreeMap::new(),
-            stages: None,
-            would: None,
-            at: std::time::SystemTime::UNIX_EPOCH,
-        }
-    }
-}
 
 pub enum ProducerCommand {
     Start,

@@ -11,27 +11,9 @@ use tokio::sync::mpsc::Sender;
 
 use crate::config::ClientSettings;
 use crate::dashboard::protocol::KafkaEvent;
+use crate::dashboard::snapshots::{PartitionInfo, TopicSnapshot};
 
 const EVERY: Duration = Duration::from_secs(2);
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PartitionInfo {
-    pub partition: i32,
-    /// The leader broker's id (-1: no leader).
-    pub leader: i32,
-    /// The brokers that hold a copy, and those of them in sync with the leader.
-    pub replicas: Vec<i32>,
-    pub isr: Vec<i32>,
-    pub low_watermark: i64,
-    pub high_watermark: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TopicSnapshot {
-    pub partitions: Vec<PartitionInfo>,
-    /// The cluster's topics (not its internal ones), by name.
-    pub topics: Vec<String>,
-}
 
 pub struct Watcher {
     running: Arc<AtomicBool>,

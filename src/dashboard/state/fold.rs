@@ -6,9 +6,9 @@ use super::views::{
     age, push_bounded, push_lag, push_log, HistoryPoint, LogLine, MemberView, HISTORY,
 };
 use super::{App, Focus, EVENTS, MESSAGE_SHOWN_FOR, RUNS};
-use crate::dashboard::actors::member::{MemberSnapshot, MemberState};
-use crate::dashboard::actors::producer::{ProducerSnapshot, ProducerState};
 use crate::dashboard::protocol::KafkaEvent;
+use crate::dashboard::snapshots::{MemberSnapshot, MemberState};
+use crate::dashboard::snapshots::{ProducerSnapshot, ProducerState};
 
 impl App {
     pub(super) fn kafka(&mut self, event: KafkaEvent) {

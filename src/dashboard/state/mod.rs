@@ -19,11 +19,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crossterm::event::KeyEventKind;
 
-use crate::dashboard::actors::member::MemberState;
-use crate::dashboard::actors::producer::ProducerState;
-use crate::dashboard::actors::watcher::TopicSnapshot;
 use crate::dashboard::protocol::{Command, Event, KafkaEvent};
 use crate::dashboard::settings::{GroupSettings, ProducerSettings};
+use crate::dashboard::snapshots::MemberState;
+use crate::dashboard::snapshots::ProducerState;
+use crate::dashboard::snapshots::TopicSnapshot;
 use crate::data::counts::Counts;
 use crate::stats::RunReport;
 use forms::{AdminForm, FaultForm, SettingsForm};

@@ -7,8 +7,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::forms::{Field, FIELDS};
 use super::views::{LogLine, ERROR_SHOWN_FOR, HISTORY, LOG_LINES};
 use super::*;
-use crate::dashboard::actors::member::{MemberSnapshot, PartitionLag};
-use crate::dashboard::actors::producer::ProducerSnapshot;
+use crate::dashboard::snapshots::ProducerSnapshot;
+use crate::dashboard::snapshots::{MemberSnapshot, PartitionLag};
 use crate::data::source::KeyField;
 use crate::kafka::settings::{Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy};
 
@@ -597,7 +597,7 @@ fn lists_scroll_and_the_record_detail_scrolls_instead_of_closing() {
     };
     m.latest = (0..5)
         .map(|i| {
-            crate::dashboard::actors::member::RecentRecord::keep(
+            crate::dashboard::snapshots::RecentRecord::keep(
                 crate::kafka::consumer::ConsumedRecord {
                     topic: "t".into(),
                     partition: 0,
@@ -831,7 +831,7 @@ fn b_fails_a_leader_of_a_kafka_local_cluster_through_a_dialog() {
 /// A member reading 50 records a second fewer than are written, whose newest record read was
 /// created 3 s before the screen's clock.
 fn lagging(a: &mut App, id: u32, lag: i64, behind: Duration) {
-    use crate::dashboard::actors::member::RecentRecord;
+    use crate::dashboard::snapshots::RecentRecord;
     use crate::kafka::consumer::ConsumedRecord;
     let mut m = MemberSnapshot::new(id);
     m.state = MemberState::Assigned;

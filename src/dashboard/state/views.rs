@@ -4,8 +4,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
-use crate::dashboard::actors::member::{MemberSnapshot, PartitionLag, RecentRecord};
-use crate::dashboard::actors::producer::ProducerSnapshot;
+use crate::dashboard::snapshots::ProducerSnapshot;
+use crate::dashboard::snapshots::{MemberSnapshot, PartitionLag, RecentRecord};
 use crate::kafka::producer::Delivery;
 
 /// Lines kept in the send log.

@@ -1,0 +1,241 @@
+//! What the dashboard's Kafka tasks report, a few times a second: the producer's, each
+//! member's and the topic's snapshots. `App` folds them in and `ui` draws them; neither needs
+//! the tasks themselves. The client types a snapshot carries are named here too.
+
+use std::collections::BTreeMap;
+use std::ops::Deref;
+use std::time::{Duration, SystemTime};
+
+use crate::dashboard::settings::ProducerSettings;
+use crate::data::counts::Counts;
+pub use crate::kafka::consumer::ConsumedRecord;
+pub use crate::kafka::partitioners::{KeyHash, WouldGo};
+pub use crate::kafka::producer::Delivery;
+use crate::stats::{LatencySummary, RunReport, StageLatency, WindowFigures};
+
+/// The first seconds of each run are shown but left out of its figures.
+pub const WARMUP: Duration = Duration::from_secs(2);
+/// Bytes of a value kept for display.
+const VALUE_BYTES: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProducerState {
+    Running,
+    Stopped,
+    Restarting,
+    Error(String),
+}
+
+/// What the producer thread reports each tick.
+#[derive(Debug, Clone)]
+pub struct ProducerSnapshot {
+    /// Runs are numbered from 1; each start or restart begins a new one.
+    pub run: u32,
+    pub state: ProducerState,
+    pub settings: ProducerSettings,
+    pub sent: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    pub run_elapsed: Duration,
+    pub window: WindowFigures,
+    pub latest: Vec<Delivery>,
+    /// Deliveries since the last snapshot that are not in `latest`.
+    pub skipped: u64,
+    pub last_error: Option<String>,
+    /// Set once when a run ends: how its flush went.
+    pub run_ended: Option<String>,
+    /// Since the producer thread started: the time axis of the charts.
+    pub since_start: Duration,
+    /// The current run's figures so far (warm-up left out).
+    pub report: Option<RunReport>,
+    /// Records delivered to each partition in this run.
+    pub by_partition: BTreeMap<i32, u64>,
+    /// Where the time went in the latest statistics window (queue, send, broker).
+    pub stages: Option<StageLatency>,
+    /// The keys sent this session, counted by where each key hash would send them.
+    pub would: Option<WouldGo>,
+    /// When the snapshot was taken (wall clock, for display).
+    pub at: SystemTime,
+}
+
+impl ProducerSnapshot {
+    /// Run `run` in `state`, with nothing sent yet.
+    pub fn new(run: u32, state: ProducerState, settings: ProducerSettings) -> ProducerSnapshot {
+        ProducerSnapshot {
+            run,
+            state,
+            settings,
+            sent: 0,
+            delivered: 0,
+            failed: 0,
+            in_flight: 0,
+            run_elapsed: Duration::ZERO,
+            window: WindowFigures::default(),
+            latest: Vec::new(),
+            skipped: 0,
+            last_error: None,
+            run_ended: None,
+            since_start: Duration::ZERO,
+            report: None,
+            by_partition: BTreeMap::new(),
+            stages: None,
+            would: None,
+            at: SystemTime::UNIX_EPOCH,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberState {
+    Joining,
+    Assigned,
+    /// In the group with no partitions (more members than partitions).
+    Idle,
+    Rebalancing,
+    Error(String),
+    Leaving,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionLag {
+    pub partition: i32,
+    /// The next offset this member will read.
+    pub position: Option<i64>,
+    pub high_watermark: Option<i64>,
+}
+
+impl PartitionLag {
+    /// High watermark minus position, when both are known.
+    pub fn lag(&self) -> Option<i64> {
+        Some((self.high_watermark? - self.position?).max(0))
+    }
+}
+
+/// A record kept for a pane: its value cut to the first 4 KiB (`truncated` says so).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentRecord {
+    pub record: ConsumedRecord,
+    pub truncated: bool,
+}
+
+impl RecentRecord {
+    pub fn keep(mut record: ConsumedRecord) -> RecentRecord {
+        let truncated = record.value.as_ref().is_some_and(|v| v.len() > VALUE_BYTES);
+        if let Some(v) = record.value.as_mut() {
+            v.truncate(VALUE_BYTES);
+        }
+        RecentRecord { record, truncated }
+    }
+}
+
+impl Deref for RecentRecord {
+    type Target = ConsumedRecord;
+
+    fn deref(&self) -> &ConsumedRecord {
+        &self.record
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberSnapshot {
+    pub id: u32,
+    pub name: String,
+    pub client_id: String,
+    pub state: MemberState,
+    pub partitions: Vec<PartitionLag>,
+    pub received: u64,
+    pub per_sec: f64,
+    /// End-to-end latency over the last seconds: receive time minus the record's `CreateTime`
+    /// (the same clock only when producer and consumer run on the same machine).
+    pub e2e: LatencySummary,
+    pub latest: Vec<RecentRecord>,
+    /// When partitions were last assigned to this member.
+    pub last_rebalance: Option<SystemTime>,
+    /// When partitions were last taken from it.
+    pub last_revoke: Option<SystemTime>,
+    pub last_error: Option<String>,
+    /// What this member consumed, counted by brewery type, state and country.
+    pub counts: Counts,
+    /// When the snapshot was taken (the wall clock: lag is timed by it).
+    pub at: SystemTime,
+}
+
+impl MemberSnapshot {
+    /// Member `id`, named consumer-`id`, joining and with nothing received yet.
+    pub fn new(id: u32) -> MemberSnapshot {
+        MemberSnapshot {
+            id,
+            name: format!("consumer-{id}"),
+            client_id: format!("kafka-lab-consumer-{id}"),
+            state: MemberState::Joining,
+            partitions: Vec::new(),
+            received: 0,
+            per_sec: 0.0,
+            e2e: LatencySummary::default(),
+            latest: Vec::new(),
+            last_rebalance: None,
+            last_revoke: None,
+            last_error: None,
+            counts: Counts::default(),
+            at: SystemTime::UNIX_EPOCH,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    /// The leader broker's id (-1: no leader).
+    pub leader: i32,
+    /// The brokers that hold a copy, and those of them in sync with the leader.
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub low_watermark: i64,
+    pub high_watermark: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicSnapshot {
+    pub partitions: Vec<PartitionInfo>,
+    /// The cluster's topics (not its internal ones), by name.
+    pub topics: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_records_cut_long_values() {
+        let record = |len: usize| ConsumedRecord {
+            topic: "t".into(),
+            partition: 0,
+            offset: 7,
+            timestamp_ms: None,
+            timestamp_type: "none",
+            key: None,
+            value: Some(vec![b'x'; len]),
+            headers: vec![],
+        };
+        let long = RecentRecord::keep(record(VALUE_BYTES + 1));
+        assert!(long.truncated);
+        assert_eq!(long.value.as_ref().unwrap().len(), VALUE_BYTES);
+        let short = RecentRecord::keep(record(10));
+        assert!(!short.truncated);
+        assert_eq!(short.offset, 7, "fields read through to the record");
+    }
+
+    #[test]
+    fn lag_is_high_watermark_minus_position() {
+        let p = |position, high_watermark| PartitionLag {
+            partition: 0,
+            position,
+            high_watermark,
+        };
+        assert_eq!(p(Some(10), Some(25)).lag(), Some(15));
+        assert_eq!(p(Some(25), Some(25)).lag(), Some(0));
+        assert_eq!(p(None, Some(25)).lag(), None);
+        assert_eq!(p(Some(3), None).lag(), None);
+    }
+}
