@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use kafka_lab::config::Role;
+use kafka_lab::dashboard::snapshots::MemberState;
+use kafka_lab::dashboard::state::views::MemberView;
 use kafka_lab::kafka::cluster;
 use kafka_lab::kafka::consumer::LabConsumer;
 use kafka_lab::kafka::embedded::MOCK_GROUP_SETTINGS;
@@ -357,5 +359,130 @@ cluster_test!(
                 m.leave_and_wait(Duration::from_secs(10)).await;
             }
         });
+    }
+);
+
+/// The next snapshot of a member that satisfies `done`, within `timeout`.
+fn member_snapshot_where(
+    rt: &tokio::runtime::Runtime,
+    rx: &mut tokio::sync::mpsc::Receiver<kafka_lab::dashboard::protocol::KafkaEvent>,
+    timeout: Duration,
+    what: &str,
+    mut done: impl FnMut(&MemberView) -> bool,
+) -> MemberView {
+    let mut last = None;
+    let found = rt.block_on(async {
+        tokio::time::timeout(timeout, async {
+            loop {
+                let Some(event) = rx.recv().await else {
+                    return None;
+                };
+                if let kafka_lab::dashboard::protocol::KafkaEvent::Member(m) = event {
+                    let view = MemberView {
+                        snapshot: *m,
+                        error: None,
+                        e2e_history: std::collections::VecDeque::new(),
+                        lag_history: std::collections::VecDeque::new(),
+                    };
+                    if done(&view) {
+                        return Some(view);
+                    }
+                    last = Some(view);
+                }
+            }
+        })
+        .await
+    });
+    found.ok().flatten().unwrap_or_else(|| {
+        let last = last.map(|v| {
+            let s = &v.snapshot;
+            format!(
+                "{:?}, received {}, lag {:?}, {:?}",
+                s.state,
+                s.received,
+                v.lag(),
+                s.partitions
+            )
+        });
+        panic!("no member snapshot with {what} within {timeout:?}; the last: {last:?}")
+    })
+}
+
+/// Reading along a producer of 200 records/s: a few records behind at most, less than a second
+/// old (the lag is sampled while records stream in, so it is rarely exactly zero).
+fn reading_along(v: &MemberView) -> bool {
+    v.lag().is_some_and(|lag| lag <= 50)
+        && v.time_lag(v.snapshot.at)
+            .is_some_and(|t| t < Duration::from_secs(1))
+}
+
+cluster_test!(
+    a_held_member_is_behind_by_the_time_it_was_held,
+    |cluster: &Cluster| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let _guard = rt.enter();
+        let mut layers = kafka_lab::config::Layers::default();
+        layers.flag("bootstrap.servers", &cluster.bootstrap, "test");
+        layers.flag("group.id", unique_topic("held"), "test");
+        if !cluster.is_real() {
+            for (k, v) in MOCK_GROUP_SETTINGS {
+                layers.flag(k, v, "test");
+            }
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        let member = kafka_lab::dashboard::actors::member::spawn(
+            1,
+            &layers,
+            &cluster.topic,
+            tx,
+            kafka_lab::data::sink::SharedSink::default(),
+        );
+        let mut producer = cluster
+            .command(&["produce", "--rate", "200"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let minute = Duration::from_secs(60);
+        member_snapshot_where(&rt, &mut rx, minute, "reading along", |v| {
+            v.snapshot.received >= 200 && reading_along(v)
+        });
+
+        // Held for three seconds by this test's clock.
+        let held_at = std::time::SystemTime::now();
+        member.hold(true);
+        let held = member_snapshot_where(&rt, &mut rx, minute, "3 s held", |v| {
+            v.snapshot.state == MemberState::Held
+                && v.snapshot.at.duration_since(held_at).unwrap_or_default()
+                    >= Duration::from_secs(3)
+        });
+        let held_for = held.snapshot.at.duration_since(held_at).unwrap();
+        let behind = held.time_lag(held.snapshot.at).expect("a time lag");
+        // The newest record read was made about when the hold began: the member is behind by
+        // the time it was held (give or take the hold reaching its thread, a tick, the
+        // producer's batching).
+        assert!(
+            behind + Duration::from_millis(500) >= held_for
+                && behind <= held_for + Duration::from_secs(2),
+            "held for {held_for:?}, shown {behind:?} behind"
+        );
+        // Its lag is what was produced meanwhile, about 200 records a second.
+        let lag = held.lag().expect("lag while held");
+        assert!(
+            lag >= 300,
+            "lag {lag} after {held_for:?} held at 200 records/s"
+        );
+
+        // Resumed, it catches up.
+        member.hold(false);
+        let caught_up = member_snapshot_where(&rt, &mut rx, minute, "caught up", |v| {
+            v.snapshot.state == MemberState::Assigned
+                && v.snapshot.received > held.snapshot.received + lag
+                && reading_along(v)
+        });
+        assert!(caught_up.lag().unwrap() < lag);
+        let _ = producer.kill();
+        let _ = producer.wait();
+        rt.block_on(member.leave_and_wait(Duration::from_secs(10)));
     }
 );

@@ -43,6 +43,11 @@ pub enum Command {
     ApplySettings(ProducerSettings),
     AddMember(u32),
     RemoveMember(u32),
+    /// Stop (or resume) this member's reading; it stays in the group.
+    HoldMember {
+        id: u32,
+        held: bool,
+    },
     /// Restart every consumer with this assignment strategy and group protocol.
     Regroup(GroupSettings),
     CreateTopic {

@@ -164,6 +164,12 @@ impl Session {
                 }
                 Vec::new()
             }
+            Command::HoldMember { id, held } => {
+                if let Some(m) = self.members.iter().find(|m| m.id == id) {
+                    m.hold(held);
+                }
+                Vec::new()
+            }
             Command::CreateTopic {
                 name,
                 partitions,

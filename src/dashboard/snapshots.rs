@@ -92,6 +92,8 @@ pub enum MemberState {
     Assigned,
     /// In the group with no partitions (more members than partitions).
     Idle,
+    /// Held by the user: in the group, its partitions paused, reading nothing.
+    Held,
     Rebalancing,
     Error(String),
     Leaving,

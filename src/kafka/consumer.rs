@@ -192,6 +192,31 @@ impl LabConsumer {
     }
 
     /// The client-level error reported since the last call, if any.
+    /// Stops fetching every partition assigned now (`held`), or fetches them again. The
+    /// member stays in the group; records fetched but not yet read are fetched again later.
+    pub fn hold(&self, held: bool) -> Result<(), KafkaError> {
+        let assignment = self.inner.assignment()?;
+        if held {
+            self.inner.pause(&assignment)
+        } else {
+            self.inner.resume(&assignment)
+        }
+    }
+
+    /// The partition's high watermark asked of its leader: for a partition not being fetched,
+    /// whose cached one ([`LabConsumer::cached_high_watermark`]) no longer moves.
+    pub fn ask_high_watermark(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+    ) -> Option<i64> {
+        self.inner
+            .fetch_watermarks(topic, partition, timeout)
+            .ok()
+            .map(|(_, high)| high)
+    }
+
     pub fn take_error(&self) -> Option<String> {
         self.inner.context().errors.take()
     }

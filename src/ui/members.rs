@@ -41,6 +41,11 @@ fn state_text(app: &App, m: &MemberView) -> (&'static str, Option<String>, Style
         MemberState::Joining => ("joining", None, theme::warn()),
         MemberState::Assigned => ("assigned", None, theme::ok()),
         MemberState::Idle => ("idle", Some(idle_reason(app)), theme::warn()),
+        MemberState::Held => (
+            "held",
+            Some("reads nothing, stays in the group; h resumes".to_string()),
+            theme::warn(),
+        ),
         MemberState::Rebalancing => ("rebalancing", None, theme::warn()),
         MemberState::Error(e) => ("error", Some(e.clone()), theme::error()),
         MemberState::Leaving => ("leaving", None, theme::warn()),

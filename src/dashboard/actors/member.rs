@@ -2,7 +2,9 @@
 //! reports its state, assignment, positions, lag and latest records.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use rdkafka::message::BorrowedMessage;
@@ -23,10 +25,16 @@ const LATEST: usize = 8;
 pub struct MemberHandle {
     pub id: u32,
     stop: StopFlag,
+    held: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl MemberHandle {
+    /// Stops the member's reading (it stays in the group), or resumes it.
+    pub fn hold(&self, held: bool) {
+        self.held.store(held, Ordering::Relaxed);
+    }
+
     /// Asks the member to leave the group; it reports `MemberLeft` when it has.
     pub fn leave(&mut self) {
         self.stop.raise();
@@ -53,7 +61,9 @@ pub fn spawn(
     let mut layers = layers.clone();
     layers.builtin("client.id", format!("kafka-lab-consumer-{id}"), "dashboard");
     let stop = StopFlag::default();
+    let held = Arc::new(AtomicBool::new(false));
     let member = Member {
+        held: held.clone(),
         m: MemberSnapshot::new(id),
         topic: topic.to_string(),
         events,
@@ -73,12 +83,14 @@ pub fn spawn(
     MemberHandle {
         id,
         stop,
+        held,
         thread: Some(thread),
     }
 }
 
 struct Member {
     m: MemberSnapshot,
+    held: Arc<AtomicBool>,
     topic: String,
     events: Sender<KafkaEvent>,
     sink: SharedSink,
@@ -133,12 +145,22 @@ impl Member {
         let mut last_tick = Instant::now();
         let mut clock = WallClock::new(last_tick);
         let mut now = last_tick;
+        let mut was_held = false;
+        // The cached high watermarks stand still while held, and until the first fetch after.
+        let mut stale_marks = false;
         while !self.stop.raised() {
+            let held = self.held.load(Ordering::Relaxed);
+            if held != was_held {
+                let _ = consumer.hold(held);
+                was_held = held;
+                stale_marks = true;
+            }
             let wait = (last_tick + TICK).saturating_duration_since(now);
             let received = consumer.poll(wait.min(Duration::from_millis(50)));
             now = Instant::now();
             match received {
                 Some(Ok(r)) => {
+                    stale_marks &= held;
                     let _ = consumer.done(&r);
                     self.m.received += 1;
                     interval.count += 1;
@@ -165,6 +187,10 @@ impl Member {
             for event in group_events.try_iter() {
                 apply(&mut self.m, event);
             }
+            if held {
+                // Partitions a rebalance assigned meanwhile are held too.
+                let _ = consumer.hold(true);
+            }
             if let Some(s) = self.sink.lock().unwrap().as_mut() {
                 let _ = s.flush_if_due();
             }
@@ -176,10 +202,15 @@ impl Member {
             let m = &mut self.m;
             m.per_sec = figures.per_sec;
             m.e2e = figures.latency;
-            m.partitions = lags(consumer, &self.topic);
+            m.partitions = lags(consumer, &self.topic, stale_marks);
             // Cooperative rebalances assign increments: the assignment itself says idle.
-            if matches!(m.state, MemberState::Assigned | MemberState::Idle) {
-                m.state = if m.partitions.is_empty() {
+            if matches!(
+                m.state,
+                MemberState::Assigned | MemberState::Idle | MemberState::Held
+            ) {
+                m.state = if held {
+                    MemberState::Held
+                } else if m.partitions.is_empty() {
                     MemberState::Idle
                 } else {
                     MemberState::Assigned
@@ -248,7 +279,9 @@ fn apply(m: &mut MemberSnapshot, event: GroupEvent) {
     }
 }
 
-fn lags(consumer: &LabConsumer, topic: &str) -> Vec<PartitionLag> {
+/// Position and high watermark of each assigned partition. A held member fetches nothing, so
+/// its cached high watermarks stand still (`stale`): it asks the leaders instead.
+fn lags(consumer: &LabConsumer, topic: &str, stale: bool) -> Vec<PartitionLag> {
     consumer
         .positions()
         .unwrap_or_default()
@@ -256,7 +289,12 @@ fn lags(consumer: &LabConsumer, topic: &str) -> Vec<PartitionLag> {
         .map(|(partition, position)| PartitionLag {
             partition,
             position,
-            high_watermark: consumer.cached_high_watermark(topic, partition),
+            high_watermark: if stale {
+                consumer.ask_high_watermark(topic, partition, Duration::from_millis(500))
+            } else {
+                None
+            }
+            .or_else(|| consumer.cached_high_watermark(topic, partition)),
         })
         .collect()
 }

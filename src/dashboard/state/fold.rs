@@ -157,7 +157,10 @@ impl App {
 
     fn member_snapshot(&mut self, m: MemberSnapshot) {
         // Only settled assignments count: mid-rebalance a member's list is in flux.
-        if matches!(m.state, MemberState::Assigned | MemberState::Idle) {
+        if matches!(
+            m.state,
+            MemberState::Assigned | MemberState::Idle | MemberState::Held
+        ) {
             if let Some(at) = m.last_rebalance {
                 let parts: Vec<i32> = m.partitions.iter().map(|p| p.partition).collect();
                 self.timeline.report(&m.name, &parts, at, m.last_revoke);

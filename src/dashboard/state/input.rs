@@ -10,6 +10,7 @@ use super::views::Detail;
 use super::{App, Focus, Modal, View};
 use crate::dashboard::protocol::Command;
 use crate::dashboard::settings::{GroupSettings, ProducerSettings};
+use crate::dashboard::snapshots::MemberState;
 
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Command> {
@@ -102,6 +103,37 @@ impl App {
     fn page(&self) -> usize {
         usize::from(self.size.1 / 3).max(5)
     }
+    /// `x` and `h`: on the selected consumer.
+    fn member_action(&mut self, action: Action) -> Vec<Command> {
+        match action {
+            Action::RemoveConsumer => {
+                if let Focus::Member(i) = self.focus {
+                    let m = &self.members[i].snapshot;
+                    self.message = Some(format!("{} leaves group {}", m.name, self.cluster.group));
+                    self.timeline.expect(format!("{} left", m.name));
+                    return vec![Command::RemoveMember(m.id)];
+                }
+                self.message =
+                    Some("select a consumer pane first (Tab), then x removes it".to_string());
+            }
+            Action::HoldConsumer => {
+                if let Focus::Member(i) = self.focus {
+                    let m = &self.members[i].snapshot;
+                    let held = m.state != MemberState::Held;
+                    self.message = Some(if held {
+                        format!("{} holds: it reads nothing, stays in the group", m.name)
+                    } else {
+                        format!("{} reads again", m.name)
+                    });
+                    return vec![Command::HoldMember { id: m.id, held }];
+                }
+                self.message =
+                    Some("select a consumer pane first (Tab), then h holds it".to_string());
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
 
     fn main_action(&mut self, action: Action) -> Vec<Command> {
         match action {
@@ -118,16 +150,7 @@ impl App {
                 self.message = Some(format!("consumer-{id} joins group {}", self.cluster.group));
                 return vec![Command::AddMember(id)];
             }
-            Action::RemoveConsumer => {
-                if let Focus::Member(i) = self.focus {
-                    let m = &self.members[i].snapshot;
-                    self.message = Some(format!("{} leaves group {}", m.name, self.cluster.group));
-                    self.timeline.expect(format!("{} left", m.name));
-                    return vec![Command::RemoveMember(m.id)];
-                }
-                self.message =
-                    Some("select a consumer pane first (Tab), then x removes it".to_string());
-            }
+            Action::RemoveConsumer | Action::HoldConsumer => return self.member_action(action),
             Action::Settings => {
                 self.settings.fresh = true;
                 self.modal = Modal::Settings;

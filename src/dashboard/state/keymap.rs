@@ -39,6 +39,7 @@ pub enum Action {
     ToggleProducer,
     AddConsumer,
     RemoveConsumer,
+    HoldConsumer,
     NextPane,
     PrevPane,
     Settings,
@@ -182,6 +183,13 @@ pub const KEYMAP: &[Binding] = &[
         A::RemoveConsumer,
         "remove the selected consumer (it commits and leaves the group)",
         Some("remove"),
+    ),
+    main(
+        &[K::Char('h')],
+        "h",
+        A::HoldConsumer,
+        "hold the selected consumer (it stays in the group); again to resume",
+        None,
     ),
     main(
         &[K::Tab, K::Right],

@@ -95,6 +95,27 @@ fn p_stops_a_running_producer_and_starts_a_stopped_one() {
 }
 
 #[test]
+fn h_holds_the_selected_consumer_and_resumes_it_once_held() {
+    let mut a = app();
+    a.update(member(1, &[0, 1, 2]));
+    // h needs a selected consumer.
+    assert_eq!(key(&mut a, KeyCode::Char('h')), vec![]);
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Focus::Member(0));
+    assert_eq!(
+        key(&mut a, KeyCode::Char('h')),
+        vec![Command::HoldMember { id: 1, held: true }]
+    );
+    let mut held = a.members[0].snapshot.clone();
+    held.state = MemberState::Held;
+    a.update(Event::Kafka(KafkaEvent::Member(Box::new(held))));
+    assert_eq!(
+        key(&mut a, KeyCode::Char('h')),
+        vec![Command::HoldMember { id: 1, held: false }]
+    );
+}
+
+#[test]
 fn c_adds_members_with_new_ids_and_x_removes_the_selected_one() {
     let mut a = app();
     assert_eq!(a.reserve_member(), 1);
