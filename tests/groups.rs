@@ -374,9 +374,7 @@ fn member_snapshot_where(
     let found = rt.block_on(async {
         tokio::time::timeout(timeout, async {
             loop {
-                let Some(event) = rx.recv().await else {
-                    return None;
-                };
+                let event = rx.recv().await?;
                 if let kafka_lab::dashboard::protocol::KafkaEvent::Member(m) = event {
                     let view = MemberView {
                         snapshot: *m,
