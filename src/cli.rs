@@ -34,6 +34,7 @@ pub struct Cli {
 
 /// Options of the dashboard (the default command).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Dashboard")]
 pub struct DashboardArgs {
     /// The producer's starting rate: records per second, or `max`.
     #[arg(long, default_value = "50", value_name = "R", value_parser = parse_rate)]
@@ -57,6 +58,7 @@ pub struct DashboardArgs {
 
 /// Where the cluster is and how to reach it; accepted before or after the subcommand.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Cluster")]
 pub struct Connection {
     /// A config.ini with [default], [producer] and [consumer] sections (default: ./config.ini
     /// when it exists).
@@ -115,10 +117,20 @@ pub enum Command {
     /// Serve the embedded cluster to other processes until Ctrl-C; prints its bootstrap
     /// servers first.
     Cluster,
+    /// Print a shell completion script, e.g. `kafka-lab completions bash >
+    /// ~/.local/share/bash-completion/completions/kafka-lab`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print kafka-lab's manual page (roff), e.g. `kafka-lab man | man -l -`.
+    Man,
 }
 
 /// Where records come from.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Records")]
 pub struct SourceArgs {
     /// `bundled` (the sample shipped with kafka-lab), `openbrewerydb` (the public API), or the
     /// path of a JSON array / JSON lines file of breweries. Records repeat in a loop.
@@ -163,7 +175,7 @@ pub struct ConsumeArgs {
     #[arg(short = 'g', long, value_name = "GROUP")]
     pub group: Option<String>,
 
-    /// Exit after this many records.
+    /// Exit after this many records (default: read until Ctrl-C).
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
 
@@ -200,22 +212,24 @@ pub struct BenchArgs {
 
     /// Payload size in bytes (brewery JSON cut or repeated to size); default: the brewery
     /// records as they are.
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "BYTES")]
     pub record_size: Option<usize>,
 
-    /// acks: 0, 1 or all.
+    /// acks: 0, 1 or all (default: the config's, else librdkafka's: all).
     #[arg(long, value_name = "A")]
     pub acks: Option<String>,
 
-    /// linger.ms: how long the producer waits to fill a batch.
-    #[arg(long, value_name = "L")]
+    /// linger.ms: how long the producer waits to fill a batch, in milliseconds (default: the
+    /// config's, else librdkafka's; --print-config shows it).
+    #[arg(long, value_name = "MS")]
     pub linger_ms: Option<String>,
 
-    /// batch.size: the most bytes in one batch.
-    #[arg(long, value_name = "S")]
+    /// batch.size: the most bytes in one batch (default: the config's, else librdkafka's;
+    /// --print-config shows it).
+    #[arg(long, value_name = "BYTES")]
     pub batch_size: Option<String>,
 
-    /// compression.type: none, gzip, snappy, lz4 or zstd.
+    /// compression.type: none, gzip, snappy, lz4 or zstd (default: the config's, else none).
     #[arg(long, value_name = "C")]
     pub compression: Option<String>,
 

@@ -6,7 +6,8 @@
 //!   screen or the commands. `kafka` uses `config` and `stats`; `config` checks each value
 //!   against `kafka::properties` (librdkafka's table of properties), its one use of `kafka`.
 //! - `data`: brewery sources, the sink, counts by field (may use `kafka`'s record type).
-//! - `cli`, `target`, `runtime`: the command line, which cluster, what every command shares.
+//! - `cli`, `target`, `runtime`, `progress`: the command line, which cluster, what every
+//!   command shares, progress bars.
 //! - `commands`: the headless subcommands; each uses the above and never another command.
 //! - `dashboard`: its actors (the Kafka tasks), the snapshots they report, its state (`App`)
 //!   and its run loop, which calls `ui::render` to draw.
@@ -19,6 +20,7 @@ pub mod config;
 pub mod dashboard;
 pub mod data;
 pub mod kafka;
+pub mod progress;
 pub mod runtime;
 pub mod stats;
 pub mod target;

@@ -31,6 +31,11 @@ fn main() -> ExitCode {
             Some(Command::Consume(args)) => commands::consume::consume(c, args).await,
             Some(Command::Bench(args)) => commands::bench::bench(c, args).await,
             Some(Command::Cluster) => commands::cluster::cluster(c).await,
+            Some(Command::Completions { shell }) => {
+                print_completions(*shell);
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(Command::Man) => print_man_page(),
         }
     });
     // Background tasks (signal watchers) must not keep the process alive.
@@ -42,4 +47,28 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The completion script for `shell`, from the same definitions as `--help`.
+fn print_completions(shell: clap_complete::Shell) {
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "kafka-lab",
+        &mut std::io::stdout(),
+    );
+}
+
+/// The manual page: the top-level page, then one section per subcommand.
+fn print_man_page() -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let command = Cli::command();
+    clap_mangen::Man::new(command.clone()).render(&mut out)?;
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("kafka-lab-{}", sub.get_name());
+        clap_mangen::Man::new(sub.clone())
+            .title(name)
+            .render(&mut out)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -117,7 +117,8 @@ pub fn shorten(text: &str, max: usize) -> String {
     out
 }
 
-/// The time of day (UTC) with milliseconds: `19:40:01.123`.
+/// The time of day in UTC with milliseconds, `19:40:01.123` (screens say UTC where they show
+/// it).
 pub fn time_of_day(t: SystemTime) -> String {
     let stamp = humantime::format_rfc3339_millis(t).to_string();
     stamp[11..23].to_string()
@@ -194,6 +195,8 @@ mod tests {
 
     #[test]
     fn shorten_marks_the_cut() {
+        // Cut by display width: a CJK character takes two columns.
+        assert_eq!(shorten("日本語テキスト", 5), "日本…");
         assert_eq!(shorten("abcdef", 10), "abcdef");
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("ääääää", 3), "ää…");

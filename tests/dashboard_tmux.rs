@@ -331,3 +331,41 @@ fn closing_the_terminal_ends_the_dashboard() {
         panic!("the dashboard (pid {pid}) was still running after its terminal closed");
     }
 }
+
+#[test]
+fn bench_draws_a_progress_bar_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!(
+        "cd {} && {BIN} bench --messages 400000 --rate 100000 --no-verify; sleep 120",
+        dir.path().display()
+    );
+    let Some(tmux) = Tmux::start(&command, 120, 30) else {
+        return;
+    };
+    let bar = tmux.wait("the progress bar", Duration::from_secs(60), |s| {
+        s.lines()
+            .find(|l| l.starts_with("run [") && l.contains("records ·") && l.contains("s left"))
+            .map(str::to_string)
+    });
+    assert!(bar.contains("/400,000"), "{bar}");
+    // Once done, the bar is gone and the summary stands.
+    let done = tmux.wait("the summary", Duration::from_secs(60), |s| {
+        s.contains("records sent").then(|| s.to_string())
+    });
+    assert!(!done.contains("run ["), "{done}");
+    drop(tmux);
+
+    // Without a terminal: no bar, no redraws; the figures as before.
+    let out = std::process::Command::new(BIN)
+        .args(["bench", "--messages", "20000", "--no-verify"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        !err.contains('\r') && !err.contains('\u{1b}') && !err.contains("run ["),
+        "{err}"
+    );
+    assert!(stdout(&out).contains("records sent"), "{}", stdout(&out));
+}

@@ -435,12 +435,14 @@ cluster_test!(
             tx,
             kafka_lab::data::sink::SharedSink::default(),
         );
-        let mut producer = cluster
-            .command(&["produce", "--rate", "200"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let producer = KillOnDrop(
+            cluster
+                .command(&["produce", "--rate", "200"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let minute = Duration::from_secs(60);
         member_snapshot_where(&rt, &mut rx, minute, "reading along", |v| {
             v.snapshot.received >= 200 && reading_along(v)
@@ -479,8 +481,7 @@ cluster_test!(
                 && reading_along(v)
         });
         assert!(caught_up.lag().unwrap() < lag);
-        let _ = producer.kill();
-        let _ = producer.wait();
+        drop(producer);
         rt.block_on(member.leave_and_wait(Duration::from_secs(10)));
     }
 );

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
@@ -13,6 +13,7 @@ use crate::config::{shown_value, ClientSettings, Layers, Role};
 use crate::data::source::{Dataset, KeyField};
 use crate::kafka::producer::{LabProducer, Reports};
 use crate::kafka::{properties, verify};
+use crate::progress::Progress;
 use crate::runtime::{load_dataset, print_config, Pacer, StopFlag};
 use crate::stats::{per_second, LatencySummary, RunReport};
 use crate::target::Target;
@@ -143,7 +144,12 @@ fn run_one(
         LabProducer::untagged(producer_settings, &input.topic, Reports::None)
     }
     .context("cannot create the producer")?;
-    let mut last_progress = Instant::now();
+    let mut progress = Progress::new(
+        &format!("run{}", input.label),
+        input.messages,
+        "records",
+        false,
+    );
     let began = std::time::SystemTime::now();
     let pacer = Pacer::new(input.rate);
     for n in 0..input.messages {
@@ -162,17 +168,18 @@ fn run_one(
             None => payload,
         };
         producer.send_due(n, record.key(input.key), payload, pacer.due(n))?;
-        if n % 1024 == 0 && last_progress.elapsed() >= Duration::from_secs(5) {
-            last_progress = Instant::now();
-            progress(&producer, input);
+        if n % 1024 == 0 {
+            progress.set(n, |short| progress_line(&producer, input, short));
         }
     }
     // Wait for the last reports, still reporting progress.
     while producer.totals().in_flight() > 0 && !stop.raised() {
-        if producer.flush(Duration::from_secs(5)) > 0 {
-            progress(&producer, input);
-        }
+        producer.flush(Duration::from_millis(200));
+        progress.set(input.messages, |short| {
+            progress_line(&producer, input, short)
+        });
     }
+    progress.finish();
     let run_tag = producer.run_tag().to_string();
     let closed = producer.close(Duration::from_secs(10));
     let totals = &closed.totals;
@@ -194,10 +201,18 @@ fn run_one(
     })
 }
 
-fn progress(producer: &LabProducer, input: &RunInput) {
+/// Where a run is, in words: beside the bar (`short`), or a line when there is no bar.
+fn progress_line(producer: &LabProducer, input: &RunInput, short: bool) -> String {
     let t = producer.totals();
     let elapsed = t.first_send.map_or(Duration::ZERO, |f| f.elapsed());
-    eprintln!(
+    if short {
+        return format!(
+            "· {} delivered · p99 {:.2} ms",
+            crate::text::thousands(t.delivered),
+            t.latency.summary().p99
+        );
+    }
+    format!(
         "progress{}: {}/{} sent, {} delivered, {:.0} records/s, p99 {:.2} ms{}",
         input.label,
         t.sent,
@@ -209,7 +224,7 @@ fn progress(producer: &LabProducer, input: &RunInput) {
             .last_error()
             .map(|e| format!(", last error: {e}"))
             .unwrap_or_default()
-    );
+    )
 }
 
 pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {

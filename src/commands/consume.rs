@@ -14,6 +14,7 @@ use crate::config::Role;
 use crate::data::sink::{RecordJson, Sink};
 use crate::kafka::consumer::{timestamp, GroupEvent, LabConsumer, FAST_FETCH};
 use crate::kafka::embedded::{MOCK_FETCH_SETTINGS, MOCK_GROUP_SETTINGS};
+use crate::progress::Progress;
 use crate::runtime::{self, StopFlag};
 use crate::target::Target;
 use crate::text::{logfmt, timestamp_display, write_logfmt_bytes, write_printable_cut};
@@ -150,7 +151,13 @@ impl Reader {
         let mut next_flush = coarse_ms() + FLUSH_EVERY_MS;
         let mut line: Vec<u8> = Vec::with_capacity(1024);
         let mut n = 0u64;
+        let mut progress = self
+            .count
+            .map(|c| Progress::new("consume", c, "records", true));
         while self.count.is_none_or(|c| n < c) && !self.stop.raised() {
+            if let Some(p) = progress.as_mut().filter(|_| n % 256 == 0) {
+                p.set(n, |_| String::new());
+            }
             let Some(received) = consumer.poll(Duration::from_millis(100)) else {
                 if !self.flush(&mut out, &mut pending, consumer)? {
                     return Ok(n);

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use crate::cli::{Connection, ProduceArgs};
 use crate::config::Role;
 use crate::kafka::producer::{Delivery, LabProducer, ProducerWatch, Reports};
+use crate::progress::Progress;
 use crate::runtime::{self, load_dataset, Pacer, StopFlag};
 use crate::target::Target;
 use crate::text::logfmt;
@@ -49,7 +50,11 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     let (closed, send_error, run_tag) = tokio::task::spawn_blocking(move || {
         let mut n = 0u64;
         let mut error = None;
+        let mut progress = count.map(|c| Progress::new("produce", c, "records", true));
         while count.is_none_or(|c| n < c) && !send_stop.raised() {
+            if let Some(p) = progress.as_mut().filter(|_| n % 256 == 0) {
+                p.set(n, |_| String::new());
+            }
             // Waiting for the next record serves delivery reports meanwhile.
             let mut wait = pacer.wait_before(n);
             while !wait.is_zero() && !send_stop.raised() {
@@ -66,6 +71,7 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
             }
             n += 1;
         }
+        drop(progress.take());
         let run_tag = producer.run_tag().to_string();
         (producer.close(flush_timeout), error, run_tag)
     })

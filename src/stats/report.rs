@@ -441,21 +441,55 @@ impl RunReport {
         }
     }
 
-    pub const CSV_HEADER: &'static str = "run,topic,started_at,settings,warmup_s,duration_s,sent,delivered,failed,records,bytes,records_per_sec,mb_per_sec,latency_avg_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,latency_p999_ms,latency_max_ms,avg_batch_records,avg_batch_bytes,requests_per_sec,queue_p50_ms,send_p50_ms,broker_p50_ms,received,missing,duplicated,not_found";
+    /// The CSV columns, in order.
+    pub const CSV_HEADER: [&'static str; 29] = [
+        "run",
+        "topic",
+        "started_at",
+        "settings",
+        "warmup_s",
+        "duration_s",
+        "sent",
+        "delivered",
+        "failed",
+        "records",
+        "bytes",
+        "records_per_sec",
+        "mb_per_sec",
+        "latency_avg_ms",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "latency_p99_ms",
+        "latency_p999_ms",
+        "latency_max_ms",
+        "avg_batch_records",
+        "avg_batch_bytes",
+        "requests_per_sec",
+        "queue_p50_ms",
+        "send_p50_ms",
+        "broker_p50_ms",
+        "received",
+        "missing",
+        "duplicated",
+        "not_found",
+    ];
 
-    /// A CSV file of `runs`: the header, then one row each.
+    /// A CSV file of `runs`: the header, then one row each (quoted by the `csv` crate where a
+    /// value needs it).
     pub fn csv(runs: &[RunReport]) -> String {
-        let mut text = format!("{}\n", RunReport::CSV_HEADER);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        // Writing to memory cannot fail.
+        let _ = w.write_record(RunReport::CSV_HEADER);
         for r in runs {
-            text.push_str(&r.csv_row());
-            text.push('\n');
+            let _ = w.write_record(r.csv_row());
         }
-        text
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 
     /// One CSV row, in the order of [`RunReport::CSV_HEADER`]; settings as `k=v;k=v`.
-    pub fn csv_row(&self) -> String {
+    pub fn csv_row(&self) -> Vec<String> {
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
+        let f3 = |v: f64| format!("{v:.3}");
         let settings: Vec<String> = self
             .settings
             .iter()
@@ -464,27 +498,26 @@ impl RunReport {
         let acc = self.accounting.as_ref();
         let count = |f: fn(&Accounting) -> u64| acc.map_or(String::new(), |a| f(a).to_string());
         let l = &self.latency_ms;
-        format!(
-            "{},\"{}\",{},\"{}\",{:.3},{:.3},{},{},{},{},{},{:.3},{:.6},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{},{},{}",
-            self.run,
-            self.topic.replace('"', "\"\""),
-            self.started_at,
-            settings.join(";").replace('"', "\"\""),
-            self.warmup_s,
-            self.duration_s,
-            self.sent,
-            self.delivered,
-            self.failed,
-            self.records,
-            self.bytes,
-            self.records_per_sec,
-            self.mb_per_sec,
-            l.avg,
-            l.p50,
-            l.p95,
-            l.p99,
-            l.p999,
-            l.max,
+        vec![
+            self.run.to_string(),
+            self.topic.clone(),
+            self.started_at.clone(),
+            settings.join(";"),
+            f3(self.warmup_s),
+            f3(self.duration_s),
+            self.sent.to_string(),
+            self.delivered.to_string(),
+            self.failed.to_string(),
+            self.records.to_string(),
+            self.bytes.to_string(),
+            f3(self.records_per_sec),
+            format!("{:.6}", self.mb_per_sec),
+            f3(l.avg),
+            f3(l.p50),
+            f3(l.p95),
+            f3(l.p99),
+            f3(l.p999),
+            f3(l.max),
             opt(self.avg_batch_records),
             opt(self.avg_batch_bytes),
             opt(self.requests_per_sec),
@@ -497,7 +530,7 @@ impl RunReport {
                 .map_or(String::new(), |a| a.missing.to_string()),
             count(|a| a.duplicated),
             count(|a| a.not_found),
-        )
+        ]
     }
 }
 
@@ -574,8 +607,7 @@ mod tests {
             settings,
             ..RunReport::default()
         };
-        let header = RunReport::CSV_HEADER.split(',').count();
-        assert_eq!(r.csv_row().matches(',').count() + 1, header);
+        assert_eq!(r.csv_row().len(), RunReport::CSV_HEADER.len());
         let mut defaults = BTreeMap::new();
         defaults.insert("acks".to_string(), "all".to_string());
         defaults.insert("linger.ms".to_string(), "5".to_string());
@@ -588,6 +620,42 @@ mod tests {
             .settings_diff(&defaults),
             "defaults"
         );
+    }
+
+    #[test]
+    fn csv_reads_back_with_commas_and_quotes_in_values() {
+        let mut settings = BTreeMap::new();
+        settings.insert("client.id".to_string(), r#"a "quoted", value"#.to_string());
+        settings.insert("linger.ms".to_string(), "5".to_string());
+        let r = RunReport {
+            run: 3,
+            topic: "beers,\"ales\"".to_string(),
+            settings,
+            records_per_sec: 1234.5,
+            ..RunReport::default()
+        };
+        let text = RunReport::csv(&[r.clone(), r]);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(
+            reader.headers().unwrap().iter().collect::<Vec<_>>(),
+            RunReport::CSV_HEADER
+        );
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2);
+        let field = |name: &str| {
+            let i = RunReport::CSV_HEADER
+                .iter()
+                .position(|h| *h == name)
+                .unwrap();
+            rows[0][i].to_string()
+        };
+        assert_eq!(field("run"), "3");
+        assert_eq!(field("topic"), "beers,\"ales\"");
+        assert_eq!(
+            field("settings"),
+            r#"client.id=a "quoted", value;linger.ms=5"#
+        );
+        assert_eq!(field("records_per_sec"), "1234.500");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, up: usize) {
     };
     frame.render_widget(Clear, popup);
     let title = format!(
-        " Events: notices, faults and errors · {} · ↑↓ PgUp PgDn scroll · Esc closes ",
+        " Events: notices, faults and errors · {} · times UTC · ↑↓ PgUp PgDn scroll · Esc closes ",
         app.events.len()
     );
     let block = pane(popup, title, true);

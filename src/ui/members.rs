@@ -82,7 +82,7 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
         None => word.to_string(),
     };
     if let Some(at) = s.last_rebalance {
-        state = format!("{state} · rebalanced {}", time_of_day(at));
+        state = format!("{state} · rebalanced {} UTC", time_of_day(at));
     }
     let title = Line::from(vec![
         Span::styled(format!(" {} ", s.name), theme::bold()),

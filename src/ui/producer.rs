@@ -315,7 +315,7 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines = vec![Line::styled(
         format!(
             "{:<12}  {}{:<kw$}  {:>4}  {:>8}  {:>10}",
-            "time",
+            "time (UTC)",
             seq("record".into()),
             "key",
             "part",

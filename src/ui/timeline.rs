@@ -30,7 +30,7 @@ fn list(parts: &[i32]) -> String {
 fn render_events(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane(
         area,
-        " Rebalances, newest first · g consumers ",
+        " Rebalances, newest first (UTC) · g consumers ",
         is_focused(app, Focus::View),
     );
     let inner = block.inner(area);

@@ -371,3 +371,13 @@ pub fn assert_clean_failure(out: &Output, needles: &[&str]) {
         assert!(err.contains(needle), "`{needle}` missing from: {err}");
     }
 }
+
+/// A child process killed when dropped: a failing test leaves nothing running.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
