@@ -22,6 +22,11 @@ Precedence of settings: -X > the subcommand's own flags > -b > config file > bui
 #[derive(Debug, Parser)]
 #[command(name = "kafka-lab", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
+    /// Colours: `auto` (on a terminal, unless `NO_COLOR` is set), `always` or `never`. The
+    /// headless commands print plain text; this governs help, errors and the dashboard.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN", help_heading = "Display")]
+    pub color: ColorWhen,
+
     #[command(flatten)]
     pub connection: Connection,
 
@@ -194,6 +199,50 @@ pub struct ConsumeArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// What `--color` says in `args` (the last one wins), read before the command line is
+    /// parsed: help and parse errors are drawn by then.
+    pub fn from_args(args: &[std::ffi::OsString]) -> ColorWhen {
+        let mut when = ColorWhen::Auto;
+        let mut it = args.iter().filter_map(|a| a.to_str());
+        while let Some(arg) = it.next() {
+            let value = match arg.strip_prefix("--color") {
+                Some("") => it.next(),
+                Some(v) => v.strip_prefix('='),
+                None => None,
+            };
+            if let Some(v) = value.and_then(|v| ColorWhen::from_str(v, true).ok()) {
+                when = v;
+            }
+        }
+        when
+    }
+
+    /// Whether colours are on: `auto` means unless `NO_COLOR` is set (to anything but empty).
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    pub fn clap(self) -> clap::ColorChoice {
+        match self {
+            ColorWhen::Auto => clap::ColorChoice::Auto,
+            ColorWhen::Always => clap::ColorChoice::Always,
+            ColorWhen::Never => clap::ColorChoice::Never,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     Text,
     Json,
@@ -298,6 +347,26 @@ mod tests {
     #[test]
     fn command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn color_is_read_before_parsing() {
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(ColorWhen::from_args(&args(&["kafka-lab"])), ColorWhen::Auto);
+        assert_eq!(
+            ColorWhen::from_args(&args(&["kafka-lab", "--color", "never", "bench"])),
+            ColorWhen::Never
+        );
+        assert_eq!(
+            ColorWhen::from_args(&args(&["kafka-lab", "bench", "--color=always"])),
+            ColorWhen::Always
+        );
+        // Not a value it knows: clap says so when it parses.
+        assert_eq!(
+            ColorWhen::from_args(&args(&["kafka-lab", "--color", "sometimes"])),
+            ColorWhen::Auto
+        );
+        assert!(!ColorWhen::Never.enabled() && ColorWhen::Always.enabled());
     }
 
     #[test]

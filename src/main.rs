@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 
-use kafka_lab::cli::{Cli, Command};
+use kafka_lab::cli::{Cli, ColorWhen, Command};
 use kafka_lab::{commands, dashboard};
 
 fn main() -> ExitCode {
@@ -14,8 +14,14 @@ fn main() -> ExitCode {
         kafka_lab::kafka::library()
     );
     let long_version: &'static str = Box::leak(long_version.into_boxed_str());
-    let matches = Cli::command().long_version(long_version).get_matches();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let color = ColorWhen::from_args(&args);
+    let matches = Cli::command()
+        .long_version(long_version)
+        .color(color.clap())
+        .get_matches_from(args);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    kafka_lab::ui::theme::set_color(cli.color.enabled());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

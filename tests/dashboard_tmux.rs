@@ -50,6 +50,15 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen with its escape sequences (colours, bold, reverse).
+    fn screen_with_escapes(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-e", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Waits until `ok` holds for the screen; panics with the screen when it does not.
     fn wait<T>(&self, what: &str, timeout: Duration, mut ok: impl FnMut(&str) -> Option<T>) -> T {
         let mut last = String::new();
@@ -368,4 +377,41 @@ fn bench_draws_a_progress_bar_on_a_terminal_only() {
         "{err}"
     );
     assert!(stdout(&out).contains("records sent"), "{}", stdout(&out));
+}
+
+/// Escape sequences on `screen` that set a foreground or background colour.
+fn colour_codes(screen: &str) -> usize {
+    screen
+        .split("\u{1b}[")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('m').map(|(codes, _)| codes))
+        .filter(|codes| {
+            let first = codes.split(';').next().unwrap_or("");
+            matches!(first, "38" | "48")
+                || first.len() == 2
+                    && matches!(&first[..1], "3" | "4" | "9")
+                    && !matches!(&first[1..], "8" | "9")
+        })
+        .count()
+}
+
+#[test]
+fn no_color_and_color_never_draw_without_colours() {
+    for (setting, coloured) in [("", true), ("NO_COLOR=1", false), ("--color never", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let command = if setting.starts_with("--") {
+            format!("cd {} && {BIN} {setting}", dir.path().display())
+        } else {
+            format!("cd {} && env {setting} {BIN}", dir.path().display())
+        };
+        let Some(tmux) = Tmux::start(&command, 120, 40) else {
+            return;
+        };
+        tmux.wait("the dashboard to run", Duration::from_secs(40), |s| {
+            s.contains("● running").then_some(())
+        });
+        let codes = colour_codes(&tmux.screen_with_escapes());
+        assert_eq!(codes > 0, coloured, "{setting:?}: {codes} colour codes");
+        tmux.keys(&["q"]);
+    }
 }
