@@ -269,12 +269,12 @@ pub struct BenchArgs {
     pub acks: Option<String>,
 
     /// linger.ms: how long the producer waits to fill a batch, in milliseconds (default: the
-    /// config's, else librdkafka's; --print-config shows it).
+    /// config's, else librdkafka's 5).
     #[arg(long, value_name = "MS")]
     pub linger_ms: Option<String>,
 
-    /// batch.size: the most bytes in one batch (default: the config's, else librdkafka's;
-    /// --print-config shows it).
+    /// batch.size: the most bytes in one batch (default: the config's, else librdkafka's
+    /// 1000000).
     #[arg(long, value_name = "BYTES")]
     pub batch_size: Option<String>,
 
@@ -347,6 +347,13 @@ mod tests {
     #[test]
     fn command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_defaults_named_in_bench_help_are_librdkafkas() {
+        use crate::kafka::properties::lookup;
+        assert_eq!(lookup("linger.ms").unwrap().default, "5");
+        assert_eq!(lookup("batch.size").unwrap().default, "1000000");
     }
 
     #[test]

@@ -68,11 +68,14 @@ fn print_completions(shell: clap_complete::Shell) {
 /// The manual page: the top-level page, then one section per subcommand.
 fn print_man_page() -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    let command = Cli::command();
+    let mut command = Cli::command();
+    // Built, so that each subcommand carries the global options.
+    command.build();
     clap_mangen::Man::new(command.clone()).render(&mut out)?;
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("kafka-lab-{}", sub.get_name());
-        clap_mangen::Man::new(sub.clone())
+        let name: &'static str =
+            Box::leak(format!("kafka-lab-{}", sub.get_name()).into_boxed_str());
+        clap_mangen::Man::new(sub.clone().name(name))
             .title(name)
             .render(&mut out)?;
     }

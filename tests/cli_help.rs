@@ -11,6 +11,8 @@ fn run(args: &[&str]) -> std::process::Output {
     Command::new(BIN)
         .args(args)
         .env_remove("KAFKA_LAB_API_URL")
+        // Help is wrapped to COLUMNS when there is no terminal.
+        .env_remove("COLUMNS")
         .output()
         .unwrap()
 }

@@ -397,7 +397,11 @@ fn colour_codes(screen: &str) -> usize {
 
 #[test]
 fn no_color_and_color_never_draw_without_colours() {
-    for (setting, coloured) in [("", true), ("NO_COLOR=1", false), ("--color never", false)] {
+    for (setting, coloured) in [
+        ("-u NO_COLOR", true),
+        ("NO_COLOR=1", false),
+        ("--color never", false),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let command = if setting.starts_with("--") {
             format!("cd {} && {BIN} {setting}", dir.path().display())

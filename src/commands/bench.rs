@@ -169,13 +169,15 @@ fn run_one(
         };
         producer.send_due(n, record.key(input.key), payload, pacer.due(n))?;
         if n % 1024 == 0 {
-            progress.set(n, |short| progress_line(&producer, input, short));
+            progress.set(producer.reported(), |short| {
+                progress_line(&producer, input, short)
+            });
         }
     }
     // Wait for the last reports, still reporting progress.
     while producer.totals().in_flight() > 0 && !stop.raised() {
         producer.flush(Duration::from_millis(200));
-        progress.set(input.messages, |short| {
+        progress.set(producer.reported(), |short| {
             progress_line(&producer, input, short)
         });
     }

@@ -53,7 +53,7 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
         let mut progress = count.map(|c| Progress::new("produce", c, "records", true));
         while count.is_none_or(|c| n < c) && !send_stop.raised() {
             if let Some(p) = progress.as_mut().filter(|_| n % 256 == 0) {
-                p.set(n, |_| String::new());
+                p.set(producer.reported(), |_| String::new());
             }
             // Waiting for the next record serves delivery reports meanwhile.
             let mut wait = pacer.wait_before(n);

@@ -234,6 +234,7 @@ async fn start(
         member_layers,
         producer,
         members: Vec::new(),
+        held: std::collections::BTreeSet::new(),
         rejoining: Vec::new(),
         watcher,
         sink: SharedSink::default(),

@@ -69,6 +69,9 @@ pub struct Session {
     pub member_layers: Layers,
     pub rtt_in_force: Option<u64>,
     pub producer: ProducerHandle,
+    /// Members held by the user; a member that rejoins (new settings, another topic) is held
+    /// again.
+    pub held: std::collections::BTreeSet<u32>,
     pub members: Vec<MemberHandle>,
     /// Members to start again (new group settings or topic) once they have left.
     pub rejoining: Vec<u32>,
@@ -85,13 +88,15 @@ pub struct Session {
 
 impl Session {
     pub fn add_member(&mut self, id: u32) {
-        self.members.push(member::spawn(
+        let member = member::spawn(
             id,
             &self.member_layers,
             &self.topic,
             self.kafka_tx.clone(),
             self.sink.clone(),
-        ));
+        );
+        member.hold(self.held.contains(&id));
+        self.members.push(member);
     }
 
     /// Every member leaves, and joins again (with the settings and topic in force) once gone.
@@ -165,6 +170,11 @@ impl Session {
                 Vec::new()
             }
             Command::HoldMember { id, held } => {
+                if held {
+                    self.held.insert(id);
+                } else {
+                    self.held.remove(&id);
+                }
                 if let Some(m) = self.members.iter().find(|m| m.id == id) {
                     m.hold(held);
                 }

@@ -122,6 +122,12 @@ pub struct RecentRecord {
 }
 
 impl RecentRecord {
+    /// A copy of `m` with at most the first 4 KiB of its value.
+    pub fn of_message(m: &rdkafka::message::BorrowedMessage<'_>) -> RecentRecord {
+        let (record, truncated) = ConsumedRecord::from_message_cut(m, VALUE_BYTES);
+        RecentRecord { record, truncated }
+    }
+
     pub fn keep(mut record: ConsumedRecord) -> RecentRecord {
         let truncated = record.value.as_ref().is_some_and(|v| v.len() > VALUE_BYTES);
         if let Some(v) = record.value.as_mut() {

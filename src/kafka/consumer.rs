@@ -45,6 +45,11 @@ pub fn timestamp(m: &impl Message) -> (Option<i64>, &'static str) {
 
 impl ConsumedRecord {
     pub fn from_message(m: &BorrowedMessage<'_>) -> ConsumedRecord {
+        ConsumedRecord::from_message_cut(m, usize::MAX).0
+    }
+
+    /// A copy of `m` with at most `value_limit` bytes of its value, and whether it was cut.
+    pub fn from_message_cut(m: &BorrowedMessage<'_>, value_limit: usize) -> (ConsumedRecord, bool) {
         let (timestamp_ms, timestamp_type) = timestamp(m);
         let headers = m
             .headers()
@@ -54,16 +59,19 @@ impl ConsumedRecord {
                     .collect()
             })
             .unwrap_or_default();
-        ConsumedRecord {
+        let value = m.payload();
+        let cut = value.is_some_and(|v| v.len() > value_limit);
+        let record = ConsumedRecord {
             topic: m.topic().to_string(),
             partition: m.partition(),
             offset: m.offset(),
             timestamp_ms,
             timestamp_type,
             key: m.key().map(<[u8]>::to_vec),
-            value: m.payload().map(<[u8]>::to_vec),
+            value: value.map(|v| v[..v.len().min(value_limit)].to_vec()),
             headers,
-        }
+        };
+        (record, cut)
     }
 }
 
@@ -191,7 +199,6 @@ impl LabConsumer {
         Ok(out)
     }
 
-    /// The client-level error reported since the last call, if any.
     /// Stops fetching every partition assigned now (`held`), or fetches them again. The
     /// member stays in the group; records fetched but not yet read are fetched again later.
     pub fn hold(&self, held: bool) -> Result<(), KafkaError> {
@@ -217,6 +224,7 @@ impl LabConsumer {
             .map(|(_, high)| high)
     }
 
+    /// The client-level error reported since the last call, if any.
     pub fn take_error(&self) -> Option<String> {
         self.inner.context().errors.take()
     }

@@ -36,10 +36,11 @@ const POLL_EVERY: u32 = 64;
 const MAX_QUEUED: usize = 1 << 22;
 
 pub struct LabProducer {
-    inner: BaseProducer<DeliveryContext>,
     /// librdkafka's handle of the topic, made once: sending by name would look the topic up
-    /// and copy its name for every record.
+    /// and copy its name for every record. Declared first: fields drop in order, and the
+    /// handle must be released before the client it belongs to is destroyed.
     rkt: TopicHandle,
+    inner: BaseProducer<DeliveryContext>,
     topic: String,
     /// Tags every record of this producer (header `kafka-lab-run`), so that a read-back can
     /// tell its records from others'.
@@ -369,6 +370,11 @@ impl LabProducer {
     /// Records sent so far.
     pub fn sent(&self) -> u64 {
         self.context().sent.load(Ordering::Relaxed)
+    }
+
+    /// Delivery reports served so far (delivered or not): how many records are done with.
+    pub fn reported(&self) -> u64 {
+        self.context().served.load(Ordering::Relaxed)
     }
 
     pub fn run_tag(&self) -> &str {

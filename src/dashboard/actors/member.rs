@@ -1,10 +1,10 @@
 //! One consumer-group member of the dashboard: a thread that receives records and, each tick,
 //! reports its state, assignment, positions, lag and latest records.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use rdkafka::message::BorrowedMessage;
@@ -16,7 +16,7 @@ use crate::dashboard::actors::TICK;
 use crate::dashboard::protocol::KafkaEvent;
 use crate::dashboard::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::data::sink::{RecordJson, SharedSink};
-use crate::kafka::consumer::{timestamp, ConsumedRecord, GroupEvent, LabConsumer};
+use crate::kafka::consumer::{timestamp, GroupEvent, LabConsumer};
 use crate::runtime::StopFlag;
 use crate::stats::{Interval, Window};
 
@@ -132,35 +132,65 @@ impl Member {
         });
     }
 
-    /// Receives records until asked to leave; reports every tick.
+    /// Receives records until asked to leave; reports every tick. A held member's partitions
+    /// are not fetched, so their cached high watermarks stand still: a second thread asks the
+    /// leaders meanwhile (and for a few seconds after), without stalling this one.
+    fn consume(&mut self, consumer: &LabConsumer, group_events: &Receiver<GroupEvent>) {
+        let asked = AskedMarks::default();
+        let topic = self.topic.clone();
+        std::thread::scope(|scope| {
+            scope.spawn(|| asked.run(consumer, &topic));
+            self.read(consumer, group_events, &asked);
+            asked.done.store(true, Ordering::Relaxed);
+        });
+    }
+
+    /// The loop of [`Member::consume`].
     ///
     /// Per record only what each record needs: the offset stored, the counts, the sink when
     /// open, the latency. The clock is read once per poll (the wall clock derived from it, per
     /// tick), and the latest records are held as librdkafka gave them and copied only when
     /// reported: nothing here slows the producer it shares the machine with.
-    fn consume(&mut self, consumer: &LabConsumer, group_events: &Receiver<GroupEvent>) {
+    fn read(
+        &mut self,
+        consumer: &LabConsumer,
+        group_events: &Receiver<GroupEvent>,
+        asked: &AskedMarks,
+    ) {
         let mut latest: VecDeque<BorrowedMessage<'_>> = VecDeque::with_capacity(LATEST + 1);
         let mut window = Window::new(20);
         let mut interval = Interval::default();
         let mut last_tick = Instant::now();
-        let mut clock = WallClock::new(last_tick);
+        let mut clock = WallClock::now();
         let mut now = last_tick;
         let mut was_held = false;
-        // The cached high watermarks stand still while held, and until the first fetch after.
-        let mut stale_marks = false;
+        // When the member was resumed: its partitions are asked for a little longer.
+        let mut resumed: Option<Instant> = None;
         while !self.stop.raised() {
             let held = self.held.load(Ordering::Relaxed);
             if held != was_held {
                 let _ = consumer.hold(held);
                 was_held = held;
-                stale_marks = true;
+                asked.active.store(true, Ordering::Relaxed);
+                resumed = (!held).then(Instant::now);
             }
             let wait = (last_tick + TICK).saturating_duration_since(now);
             let received = consumer.poll(wait.min(Duration::from_millis(50)));
             now = Instant::now();
+            if held {
+                // Partitions a rebalance assigned meanwhile are held at once, before their
+                // first fetch.
+                let mut assigned = false;
+                for event in group_events.try_iter() {
+                    assigned |= matches!(event, GroupEvent::Assigned(_));
+                    apply(&mut self.m, event);
+                }
+                if assigned || matches!(received, Some(Ok(_))) {
+                    let _ = consumer.hold(true);
+                }
+            }
             match received {
                 Some(Ok(r)) => {
-                    stale_marks &= held;
                     let _ = consumer.done(&r);
                     self.m.received += 1;
                     interval.count += 1;
@@ -187,22 +217,22 @@ impl Member {
             for event in group_events.try_iter() {
                 apply(&mut self.m, event);
             }
-            if held {
-                // Partitions a rebalance assigned meanwhile are held too.
-                let _ = consumer.hold(true);
+            if resumed.is_some_and(|at| at.elapsed() > ASK_AFTER_RESUME) {
+                resumed = None;
+                asked.stop();
             }
             if let Some(s) = self.sink.lock().unwrap().as_mut() {
                 let _ = s.flush_if_due();
             }
             interval.duration = now - last_tick;
             last_tick = now;
-            clock = WallClock::new(now);
+            clock = WallClock::now();
             window.push(std::mem::take(&mut interval));
             let figures = window.figures();
             let m = &mut self.m;
             m.per_sec = figures.per_sec;
             m.e2e = figures.latency;
-            m.partitions = lags(consumer, &self.topic, stale_marks);
+            m.partitions = lags(consumer, &self.topic, asked);
             // Cooperative rebalances assign increments: the assignment itself says idle.
             if matches!(
                 m.state,
@@ -216,21 +246,60 @@ impl Member {
                     MemberState::Assigned
                 };
             }
-            // Oldest first.
-            m.latest = latest
-                .iter()
-                .map(|r| RecentRecord::keep(ConsumedRecord::from_message(r)))
-                .collect();
+            // Oldest first; values cut to what a pane shows.
+            m.latest = latest.iter().map(RecentRecord::of_message).collect();
             if let Some(e) = consumer.take_error() {
                 m.last_error = Some(e);
             }
-            m.at = clock.at(now);
+            m.at = clock.at(Instant::now());
             let _ = self
                 .events
                 .try_send(KafkaEvent::Member(Box::new(m.clone())));
             // An error is news once: the screen keeps it until the member is well again.
             m.last_error = None;
         }
+    }
+}
+
+/// How long a resumed member's partitions are still asked for their high watermarks: until
+/// fetching has brought the cached ones up to date.
+const ASK_AFTER_RESUME: Duration = Duration::from_secs(5);
+
+/// High watermarks asked of the partitions' leaders, by a thread of their own, while `active`.
+#[derive(Default)]
+struct AskedMarks {
+    active: AtomicBool,
+    done: AtomicBool,
+    marks: Mutex<BTreeMap<i32, i64>>,
+}
+
+impl AskedMarks {
+    /// Asks every assigned partition in turn while active, until done.
+    fn run(&self, consumer: &LabConsumer, topic: &str) {
+        while !self.done.load(Ordering::Relaxed) {
+            if self.active.load(Ordering::Relaxed) {
+                for (partition, _) in consumer.positions().unwrap_or_default() {
+                    if self.done.load(Ordering::Relaxed) || !self.active.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if let Some(high) =
+                        consumer.ask_high_watermark(topic, partition, Duration::from_secs(2))
+                    {
+                        self.marks.lock().unwrap().insert(partition, high);
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn stop(&self) {
+        self.active.store(false, Ordering::Relaxed);
+        self.marks.lock().unwrap().clear();
+    }
+
+    fn get(&self, partition: i32) -> Option<i64> {
+        self.marks.lock().unwrap().get(&partition).copied()
     }
 }
 
@@ -243,10 +312,11 @@ struct WallClock {
 }
 
 impl WallClock {
-    fn new(instant: Instant) -> WallClock {
+    /// Both clocks, read together.
+    fn now() -> WallClock {
         WallClock {
+            instant: Instant::now(),
             wall: SystemTime::now(),
-            instant,
         }
     }
 
@@ -279,9 +349,9 @@ fn apply(m: &mut MemberSnapshot, event: GroupEvent) {
     }
 }
 
-/// Position and high watermark of each assigned partition. A held member fetches nothing, so
-/// its cached high watermarks stand still (`stale`): it asks the leaders instead.
-fn lags(consumer: &LabConsumer, topic: &str, stale: bool) -> Vec<PartitionLag> {
+/// Position and high watermark of each assigned partition: the latest fetch's, or the one
+/// asked of the leader when that is newer (a held partition is not fetched).
+fn lags(consumer: &LabConsumer, topic: &str, asked: &AskedMarks) -> Vec<PartitionLag> {
     consumer
         .positions()
         .unwrap_or_default()
@@ -289,12 +359,9 @@ fn lags(consumer: &LabConsumer, topic: &str, stale: bool) -> Vec<PartitionLag> {
         .map(|(partition, position)| PartitionLag {
             partition,
             position,
-            high_watermark: if stale {
-                consumer.ask_high_watermark(topic, partition, Duration::from_millis(500))
-            } else {
-                None
-            }
-            .or_else(|| consumer.cached_high_watermark(topic, partition)),
+            high_watermark: consumer
+                .cached_high_watermark(topic, partition)
+                .max(asked.get(partition)),
         })
         .collect()
 }

@@ -10,7 +10,6 @@ use super::views::Detail;
 use super::{App, Focus, Modal, View};
 use crate::dashboard::protocol::Command;
 use crate::dashboard::settings::{GroupSettings, ProducerSettings};
-use crate::dashboard::snapshots::MemberState;
 
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Command> {
@@ -119,7 +118,12 @@ impl App {
             Action::HoldConsumer => {
                 if let Focus::Member(i) = self.focus {
                     let m = &self.members[i].snapshot;
-                    let held = m.state != MemberState::Held;
+                    let held = !self.held.contains(&m.id);
+                    if held {
+                        self.held.insert(m.id);
+                    } else {
+                        self.held.remove(&m.id);
+                    }
                     self.message = Some(if held {
                         format!("{} holds: it reads nothing, stays in the group", m.name)
                     } else {

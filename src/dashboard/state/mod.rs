@@ -169,6 +169,9 @@ pub struct App {
     /// The group's rebalances.
     pub timeline: Timeline,
     pub members: Vec<MemberView>,
+    /// Members the user asked to hold (`h`): what the next `h` undoes, whatever the panes
+    /// show yet.
+    pub held: std::collections::BTreeSet<u32>,
     pub focus: Focus,
     pub settings: SettingsForm,
     /// The settings in force (or being applied).
@@ -223,6 +226,7 @@ impl App {
             group_by: GroupBy::Type,
             timeline: Timeline::default(),
             members: Vec::new(),
+            held: std::collections::BTreeSet::new(),
             focus: Focus::Producer,
             settings: SettingsForm::new(&settings, &group),
             applied: settings,
