@@ -10,6 +10,7 @@ use crate::config::{self, ClientSettings, ConfigFile, Layers, Origin, Role, Sett
 use crate::kafka::cluster::{self, ClusterError, TopicInfo};
 use crate::kafka::embedded::{EmbeddedCluster, EmbeddedOptions, DEFAULT_PARTITIONS};
 use crate::kafka::verify::{self, Ledger};
+use crate::progress::Progress;
 use crate::stats::Accounting;
 
 /// The cluster of this run and everything needed to configure a client for it.
@@ -211,7 +212,24 @@ impl Target {
         let (consumer, topic) = (consumer.clone(), self.topic.clone());
         let result = tokio::task::spawn_blocking(move || {
             let timeout = verify::timeout_for(ledger.acknowledged_total());
-            verify::read_back(&consumer, &topic, &run_tag, &ledger, timeout)
+            let mut bar: Option<Progress> = None;
+            verify::read_back_showing(
+                &consumer,
+                &topic,
+                &run_tag,
+                &ledger,
+                timeout,
+                |read, all| {
+                    bar.get_or_insert_with(|| Progress::new("read-back", all, "records", false))
+                        .set(read, |short| {
+                            if short {
+                                String::new()
+                            } else {
+                                format!("reading back: {read} of {all} records")
+                            }
+                        });
+                },
+            )
         })
         .await
         .map_err(|e| e.to_string())

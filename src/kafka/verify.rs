@@ -289,6 +289,19 @@ pub fn read_back(
     ledger: &Ledger,
     timeout: Duration,
 ) -> Result<Accounting, String> {
+    read_back_showing(settings, topic, run_tag, ledger, timeout, |_, _| {})
+}
+
+/// [`read_back`], telling `progress` every few thousand records how many were read of how
+/// many there are to read.
+pub fn read_back_showing(
+    settings: &ClientSettings,
+    topic: &str,
+    run_tag: &str,
+    ledger: &Ledger,
+    timeout: Duration,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Accounting, String> {
     if ledger.overflow {
         return Err(format!("runs over {MAX_TRACKED} records are not verified"));
     }
@@ -314,6 +327,8 @@ pub fn read_back(
     let deadline = Instant::now() + timeout;
     let mut tally = Tally::new(ledger);
     let mut ends: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut to_read = 0u64;
+    let mut read = 0u64;
     let mut assignment = TopicPartitionList::new();
     for (p, (low, high)) in settled_ends(&consumer, topic, ledger, deadline)? {
         let range = &ledger.partitions[&p];
@@ -327,6 +342,7 @@ pub fn read_back(
             tally.deleted_below(p, low);
         }
         if high > start {
+            to_read += u64::try_from(high - start).unwrap_or(0);
             ends.insert(p, high);
             assignment
                 .add_partition_offset(topic, p, Offset::Offset(start))
@@ -359,17 +375,19 @@ pub fn read_back(
             Err(e) => return Err(e.to_string()),
         };
         let (partition, offset) = (m.partition(), m.offset());
+        read += 1;
+        if read % 4096 == 0 {
+            progress(read, to_read);
+        }
         let header = |name: &str| {
-            m.headers().and_then(|h| {
-                h.iter()
-                    .find(|h| h.key == name)
-                    .and_then(|h| h.value)
-                    .and_then(|v| std::str::from_utf8(v).ok())
-                    .map(str::to_string)
-            })
+            m.headers()
+                .and_then(|h| h.iter().find(|h| h.key == name).and_then(|h| h.value))
         };
-        if header(RUN_HEADER).as_deref() == Some(run_tag) {
-            if let Some(seq) = header(SEQ_HEADER).and_then(|s| s.parse().ok()) {
+        if header(RUN_HEADER) == Some(run_tag.as_bytes()) {
+            let seq = header(SEQ_HEADER)
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .and_then(|s| s.parse().ok());
+            if let Some(seq) = seq {
                 tally.record(partition, seq);
             }
         }
