@@ -227,7 +227,10 @@ impl LabProducer {
             let now = context.clock.raw();
             match self.produce(seq, key, payload, &mut headers) {
                 RDKafkaErrorCode::NoError => break now,
-                RDKafkaErrorCode::QueueFull => self.inner.poll(Duration::from_millis(1)),
+                // Room comes with reports: serve them, napping between looks (a poll with a
+                // timeout would spin through its last millisecond, taking a core from the
+                // brokers while the queue is full, which at full speed is most of the time).
+                RDKafkaErrorCode::QueueFull => self.serve(Duration::from_micros(200)),
                 e => return Err(KafkaError::MessageProduction(e)),
             }
         };
