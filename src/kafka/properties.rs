@@ -5,7 +5,6 @@
 //! producer only or the consumer only. Values are checked by librdkafka's own setter.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::sync::OnceLock;
 
 use rdkafka::config::ClientConfig;
@@ -39,28 +38,27 @@ pub fn lookup(key: &str) -> Option<&'static PropertyInfo> {
 }
 
 fn read_table_text() -> String {
-    // librdkafka only writes the table to a FILE*, so hand it an anonymous temporary file.
-    let mut text = String::new();
-    // SAFETY: tmpfile returns a fresh FILE* or null; it is flushed before we read the same file
-    // through a duplicated descriptor, and closed exactly once.
+    // librdkafka only writes the table to a FILE*: hand it one in memory (a temporary file
+    // would fail, and every property look unknown, on a full disk).
+    let mut buf: *mut libc::c_char = std::ptr::null_mut();
+    let mut len: libc::size_t = 0;
+    // SAFETY: open_memstream gets valid out-pointers; after fclose, `buf` holds `len` bytes
+    // that we copy and free exactly once.
     unsafe {
-        let fp = libc::tmpfile();
+        let fp = libc::open_memstream(&raw mut buf, &raw mut len);
         if fp.is_null() {
-            return text;
+            return String::new();
         }
-        rdkafka_sys::rd_kafka_conf_properties_show(fp);
-        libc::fflush(fp);
-        let fd = libc::dup(libc::fileno(fp));
+        rdkafka_sys::rd_kafka_conf_properties_show(fp.cast());
         libc::fclose(fp);
-        if fd < 0 {
-            return text;
+        if buf.is_null() {
+            return String::new();
         }
-        let mut file = <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd);
-        if file.seek(SeekFrom::Start(0)).is_ok() {
-            let _ = file.read_to_string(&mut text);
-        }
+        let bytes = std::slice::from_raw_parts(buf.cast::<u8>(), len);
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        libc::free(buf.cast());
+        text
     }
-    text
 }
 
 /// Parses the markdown table: `Property | C/P | Range | Default | Importance | Description`.
