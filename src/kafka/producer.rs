@@ -345,17 +345,20 @@ impl LabProducer {
         let _ = self.inner.flush(timeout);
         if self.totals().in_flight() > 0 {
             self.inner.purge(PurgeConfig::default().queue().inflight());
-            // The purged records' reports come at once; anything else that arrives meanwhile
-            // is counted too.
-            let deadline = Instant::now() + Duration::from_secs(1);
-            while self.totals().in_flight() > 0 && Instant::now() < deadline {
+            // The purged records' reports come at once, but serving them can wait for a reader
+            // of every report (`produce` prints each): give it time. Anything else that arrives
+            // meanwhile is counted too.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while self.sent() > self.reported() && Instant::now() < deadline {
                 self.inner.poll(Duration::from_millis(10));
             }
         }
         let brokers = self.brokers();
         let context = self.context();
         let mut state = context.state.lock().unwrap();
-        let totals = context.totals(&state);
+        let mut totals = context.totals(&state);
+        // A record without a report by now is undelivered: every record sent is in one count.
+        totals.undelivered += totals.in_flight();
         state.ledger.brokers = brokers;
         Closed {
             totals,
