@@ -57,6 +57,15 @@ pub struct DashboardArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=32))]
     pub consumers: u32,
 
+    /// Play a scenario on the dashboard: a file, or a shipped one by name (`kafka-lab scenario
+    /// list`). Its steps show in a strip; Space pauses it; keys still work.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
+
+    /// With --scenario: divide every wait and time offset by F (rates stay as written).
+    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+
     #[command(flatten)]
     pub source: SourceArgs,
 }
@@ -131,6 +140,60 @@ pub enum Command {
     },
     /// Print kafka-lab's manual page (roff), e.g. `kafka-lab man | man -l -`.
     Man,
+    /// Experiments written down as steps (TOML): play one headless with a report, list the
+    /// shipped ones, check a file. `kafka-lab --scenario FILE` plays one on the dashboard.
+    Scenario {
+        #[command(subcommand)]
+        command: ScenarioCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Play a scenario without a screen: a line per step on stderr, the Markdown report on
+    /// stdout and in a folder with the runs as CSV and JSON. Exits 1 when an assertion fails.
+    Run(ScenarioRunArgs),
+    /// List the shipped scenarios with what each asks.
+    List,
+    /// Print a shipped scenario's file, to copy and change.
+    Show {
+        /// A shipped scenario's name.
+        name: String,
+    },
+    /// Read a scenario file and list its steps, without connecting.
+    Check {
+        /// A scenario file, or a shipped scenario's name.
+        file: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScenarioRunArgs {
+    /// A scenario file (TOML), or a shipped scenario's name (see `kafka-lab scenario list`).
+    pub file: String,
+
+    /// Divide every wait and time offset by F, e.g. 5 for a quick check (rates stay as
+    /// written, so runs hold fewer records); 0.1 to 100.
+    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+
+    /// Folder for report.md, runs.csv and runs.json (default:
+    /// kafka-lab-report-<title>-<UTC time> in the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `--speed`: a factor from 0.1 to 100.
+pub fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.trim().trim_end_matches('x').parse::<f64>() {
+        Ok(f) if (0.1..=100.0).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "`{s}` is not a speed: give a factor from 0.1 to 100 (5 makes a 60 s wait 12 s)"
+        )),
+    }
 }
 
 /// Where records come from.

@@ -391,7 +391,8 @@ pub fn shown_key(key: &str) -> String {
     }
 }
 
-fn suggestion(key: &str) -> String {
+/// ` (did you mean ...?)` for an unknown property.
+pub fn suggestion(key: &str) -> String {
     match nearest(key) {
         Some((d, k)) if d <= 3 => format!(" (did you mean `{k}`?)"),
         _ => " (see librdkafka's CONFIGURATION.md for the names)".to_string(),

@@ -13,6 +13,9 @@
 //!   and its run loop, which calls `ui::render` to draw.
 //! - `ui`: drawing; reads `dashboard::state`, `dashboard::snapshots`, `stats` and `text`, never
 //!   `kafka` or the actors.
+//! - `scenario`: scenario files, their player and reports; drives the dashboard's state and
+//!   session. The dashboard's run loop plays a scenario (`--scenario`) through it: the one
+//!   use of `scenario` before it.
 
 pub mod cli;
 pub mod commands;
@@ -22,6 +25,7 @@ pub mod data;
 pub mod kafka;
 pub mod progress;
 pub mod runtime;
+pub mod scenario;
 pub mod stats;
 pub mod target;
 pub mod text;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use kafka_lab::cli::{Cli, ColorWhen, Command};
-use kafka_lab::{commands, dashboard};
+use kafka_lab::{commands, dashboard, scenario};
 
 fn main() -> ExitCode {
     kafka_lab::runtime::few_malloc_arenas();
@@ -42,6 +42,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Some(Command::Man) => print_man_page(),
+            Some(Command::Scenario { command }) => scenario::command(c, command).await,
         }
     });
     // Background tasks (signal watchers) must not keep the process alive.

@@ -27,14 +27,18 @@ fn help_of_each_subcommand() {
         "cluster",
         "completions",
         "man",
+        "scenario",
+        "scenario run",
     ] {
-        let args: Vec<&str> = [sub, "--help"]
-            .into_iter()
-            .filter(|a| !a.is_empty())
-            .collect();
+        let mut args: Vec<&str> = sub.split_whitespace().collect();
+        args.push("--help");
         let out = run(&args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        let name = if sub.is_empty() { "kafka-lab" } else { sub };
+        let name = if sub.is_empty() {
+            "kafka-lab".to_string()
+        } else {
+            sub.replace(' ', "_")
+        };
         insta::assert_snapshot!(format!("help_{name}"), stdout(&out));
     }
 }

@@ -419,3 +419,58 @@ fn no_color_and_color_never_draw_without_colours() {
         tmux.keys(&["q"]);
     }
 }
+
+/// `--scenario`: the strip shows the steps and the one under way; Space pauses the scenario
+/// (its next step waits, the clients go on) and resumes it; at the end the strip says where
+/// the report is, and the report is there.
+#[test]
+fn the_dashboard_plays_a_scenario_with_a_strip_and_space_pauses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!(
+        "cd {} && {BIN} --scenario partitions-and-keys --speed 4; echo EXITED:$?; sleep 120",
+        dir.path().display()
+    );
+    let Some(tmux) = Tmux::start(&command, 200, 50) else {
+        return;
+    };
+    tmux.wait("the scenario strip", Duration::from_secs(40), |s| {
+        s.contains("scenario Partitions and keys").then_some(())
+    });
+    tmux.wait("the first wait", Duration::from_secs(20), |s| {
+        (s.contains("5 wait 20s") && s.contains("next in")).then_some(())
+    });
+    tmux.keys(&["Space"]);
+    let paused = tmux.wait("the scenario to pause", Duration::from_secs(5), |s| {
+        s.contains("PAUSED (Space resumes)").then(|| s.to_string())
+    });
+    // Paused for longer than the wait's 5 s (20 s at speed 4): the step after it has not run.
+    std::thread::sleep(Duration::from_secs(7));
+    let still = tmux.screen();
+    assert!(still.contains("PAUSED (Space resumes)"), "{still}");
+    assert!(
+        !still.contains("run 2"),
+        "no new run while paused:\n{paused}\n{still}"
+    );
+    assert!(still.contains("● running"), "the producer goes on: {still}");
+    tmux.keys(&["Space"]);
+    let done = tmux.wait("the scenario to end", Duration::from_secs(90), |s| {
+        s.contains("passed: report in").then(|| s.to_string())
+    });
+    assert!(done.contains("asserts 4 ok 0 failed"), "{done}");
+    tmux.keys(&["q"]);
+    tmux.wait("the dashboard to exit", Duration::from_secs(30), |s| {
+        s.contains("EXITED:0").then_some(())
+    });
+    let reports: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("kafka-lab-report-")
+        })
+        .collect();
+    assert_eq!(reports.len(), 1, "one report folder");
+    let md = std::fs::read_to_string(reports[0].path().join("report.md")).unwrap();
+    assert!(md.contains("| result | passed (4 assertions) |"), "{md}");
+}

@@ -88,6 +88,7 @@ pub async fn measure(
         &mut session,
         (channels, key_rx),
         &panicked,
+        None,
         |app, drawn| {
             frames += 1;
             frame_times.record(drawn);

@@ -49,7 +49,27 @@ enum End {
 }
 
 pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
-    let target = Target::connect(c, Role::Producer)?;
+    // A scenario is read and checked before anything connects; it brings its own topic.
+    let scenario = args
+        .scenario
+        .as_deref()
+        .map(crate::scenario::load)
+        .transpose()?;
+    let layers = Target::layers(c)?;
+    let (c, args) = match &scenario {
+        Some(s) => {
+            let c = crate::scenario::prepare(c, s, &layers)?;
+            let group = format!("kafka-lab-{}", c.topic);
+            let args = DashboardArgs {
+                speed: args.speed,
+                ..scenario_args(&args.source, &group)
+            };
+            (c, args)
+        }
+        None => (c.clone(), args.clone()),
+    };
+    let (c, args) = (&c, &args);
+    let target = Target::with_layers(c, layers, Role::Producer)?;
     let (producer_layers, base_layers) = client_layers(&target, args);
     if c.print_config {
         for settings in [
@@ -68,6 +88,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     watch_panics(&panicked);
     let (mut app, mut session, channels) =
         start(c, args, &target, producer_layers, base_layers).await?;
+    let mut player = scenario.map(|s| crate::scenario::player::Player::new(s, args.speed, &app));
 
     let (key_tx, key_rx) = mpsc::channel(64);
     let reading = Arc::new(AtomicBool::new(true));
@@ -85,6 +106,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         &mut session,
         (channels, key_rx),
         &panicked,
+        player.as_mut(),
         |_, _| true,
     )
     .await;
@@ -154,9 +176,51 @@ fn client_layers(target: &Target, args: &DashboardArgs) -> (Layers, Layers) {
 }
 
 /// What the actors and the session's background work send to the loop.
-struct Channels {
-    kafka: mpsc::Receiver<protocol::KafkaEvent>,
-    outcomes: mpsc::Receiver<Outcome>,
+pub struct Channels {
+    pub kafka: mpsc::Receiver<protocol::KafkaEvent>,
+    pub outcomes: mpsc::Receiver<Outcome>,
+}
+
+/// A dashboard session without a screen, for a scenario: the state, the Kafka side, and the
+/// target (which owns the embedded cluster, when there is one).
+pub struct Opened {
+    pub app: App,
+    pub session: Session,
+    pub channels: Channels,
+    pub target: Target,
+}
+
+/// Opens the dashboard's session for a scenario: the producer stopped, no consumers yet (the
+/// steps start them), the group `group`.
+pub async fn open_for_scenario(
+    c: &Connection,
+    layers: Layers,
+    source: &crate::cli::SourceArgs,
+    group: &str,
+) -> Result<Opened> {
+    let target = Target::with_layers(c, layers, Role::Producer)?;
+    let args = scenario_args(source, group);
+    let (producer_layers, base_layers) = client_layers(&target, &args);
+    let (app, session, channels) = start(c, &args, &target, producer_layers, base_layers).await?;
+    Ok(Opened {
+        app,
+        session,
+        channels,
+        target,
+    })
+}
+
+/// The dashboard's arguments a scenario starts from: paused, no consumers, 1,000 records/s.
+fn scenario_args(source: &crate::cli::SourceArgs, group: &str) -> DashboardArgs {
+    DashboardArgs {
+        rate: crate::cli::Rate::PerSecond(1000.0),
+        group: group.to_string(),
+        paused: true,
+        consumers: 0,
+        source: source.clone(),
+        scenario: None,
+        speed: 1.0,
+    }
 }
 
 /// Checks the cluster and the topic, loads the records, and starts the producer, the first
@@ -258,6 +322,7 @@ async fn event_loop<B: ratatui::backend::Backend>(
     session: &mut Session,
     (mut channels, mut keys): (Channels, mpsc::Receiver<crossterm::event::Event>),
     panicked: &Mutex<Option<String>>,
+    mut player: Option<&mut crate::scenario::player::Player>,
     mut on_frame: impl FnMut(&App, Duration) -> bool,
 ) -> Result<End>
 where
@@ -286,6 +351,9 @@ where
                 if let Some(panic) = panicked.lock().unwrap().take() {
                     return Ok(End::Panic(panic));
                 }
+                if let Some(p) = player.as_deref_mut() {
+                    play(p, app, session);
+                }
                 // While records flow the figures move: at least ten frames a second.
                 let stale = last_draw.elapsed() >= REDRAW_EVERY && app.producer_running();
                 if app.dirty || stale {
@@ -310,6 +378,35 @@ where
                 }
             }
         }
+    }
+}
+
+/// Carries out a scenario's due steps; once it is over, writes its report and says where.
+fn play(player: &mut crate::scenario::player::Player, app: &mut App, session: &mut Session) {
+    if app.scenario.as_ref().is_some_and(|s| s.done.is_some()) {
+        return;
+    }
+    for command in player.tick(app) {
+        for event in session.carry_out(command) {
+            app.update(event);
+        }
+    }
+    if player.is_over() {
+        let report = crate::scenario::report::Report::new(player, app);
+        let dir = crate::scenario::report_dir(&app.cluster.topic);
+        let said = match report.write(&dir) {
+            Ok(_) => format!(
+                "{}: report in {}/ (report.md, runs.csv, runs.json)",
+                if report.passed { "passed" } else { "FAILED" },
+                dir.display()
+            ),
+            Err(e) => format!("finished; the report could not be written: {e:#}"),
+        };
+        app.message = Some(format!("scenario {said}"));
+        if let Some(strip) = app.scenario.as_mut() {
+            strip.done = Some(said);
+        }
+        app.dirty = true;
     }
 }
 

@@ -41,6 +41,8 @@ pub enum Command {
     StartProducer,
     StopProducer,
     ApplySettings(ProducerSettings),
+    /// Settings for the producer's next start; restarts it only when it runs.
+    SetSettings(ProducerSettings),
     AddMember(u32),
     RemoveMember(u32),
     /// Stop (or resume) this member's reading; it stays in the group.

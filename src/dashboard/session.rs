@@ -36,8 +36,13 @@ pub enum Outcome {
         name: String,
         found: Result<TopicInfo, String>,
     },
-    /// The partition leaders, for an outage of the embedded cluster.
-    LeadersFound(Result<Vec<(i32, i32)>, String>),
+    /// The partition leaders, for an outage of the embedded cluster: of `partition` (the
+    /// next one in turn when `None`), for `length`.
+    LeadersFound {
+        found: Result<Vec<(i32, i32)>, String>,
+        partition: Option<i32>,
+        length: Duration,
+    },
     /// An embedded broker's outage is over.
     BrokerBack(i32),
     /// A node of a `scripts/kafka-local` cluster was taken down (or could not be).
@@ -145,13 +150,13 @@ impl Session {
                 Vec::new()
             }
             Command::ApplySettings(s) => {
-                if let (Some(cluster), Some(rtt)) = (&self.embedded, s.rtt_ms) {
-                    if self.rtt_in_force != Some(rtt) {
-                        cluster.set_rtt(Duration::from_millis(rtt));
-                        self.rtt_in_force = Some(rtt);
-                    }
-                }
+                self.set_rtt(s.rtt_ms);
                 self.producer.send(ProducerCommand::Apply(s));
+                Vec::new()
+            }
+            Command::SetSettings(s) => {
+                self.set_rtt(s.rtt_ms);
+                self.producer.send(ProducerCommand::Set(s));
                 Vec::new()
             }
             Command::Regroup(group) => {
@@ -207,10 +212,10 @@ impl Session {
                     return notice("b only works on the embedded cluster".to_string());
                 }
                 let (settings, topic) = (self.producer_settings.clone(), self.topic.clone());
-                self.later(move || {
-                    Outcome::LeadersFound(
-                        cluster::partition_leaders(&settings, &topic).map_err(|e| e.to_string()),
-                    )
+                self.later(move || Outcome::LeadersFound {
+                    found: cluster::partition_leaders(&settings, &topic).map_err(|e| e.to_string()),
+                    partition: None,
+                    length: OUTAGE,
                 });
                 Vec::new()
             }
@@ -223,6 +228,16 @@ impl Session {
         }
     }
 
+    /// The embedded brokers' simulated round trip, when it changes.
+    fn set_rtt(&mut self, rtt: Option<u64>) {
+        if let (Some(cluster), Some(rtt)) = (&self.embedded, rtt) {
+            if self.rtt_in_force != Some(rtt) {
+                cluster.set_rtt(Duration::from_millis(rtt));
+                self.rtt_in_force = Some(rtt);
+            }
+        }
+    }
+
     /// Fails the leader of `partition` of a `scripts/kafka-local` cluster, off the loop.
     fn node_fault(
         &self,
@@ -231,6 +246,16 @@ impl Session {
         back_after: Option<Duration>,
     ) -> Vec<Event> {
         let Some(local) = self.local.clone() else {
+            if self.embedded.is_some() && kind == FaultKind::Kill {
+                let (settings, topic) = (self.producer_settings.clone(), self.topic.clone());
+                let length = back_after.unwrap_or(OUTAGE);
+                self.later(move || Outcome::LeadersFound {
+                    found: cluster::partition_leaders(&settings, &topic).map_err(|e| e.to_string()),
+                    partition: Some(partition),
+                    length,
+                });
+                return Vec::new();
+            }
             return vec![Event::Notice(
                 "this cluster was not started by scripts/kafka-local".into(),
             )];
@@ -325,7 +350,11 @@ impl Session {
                 }
                 Err(e) => vec![Event::Notice(e)],
             },
-            Outcome::LeadersFound(found) => self.outage(found),
+            Outcome::LeadersFound {
+                found,
+                partition,
+                length,
+            } => self.outage(found, partition, length),
             Outcome::NodeFaulted {
                 node,
                 partition,
@@ -396,24 +425,38 @@ impl Session {
     }
 
     /// Takes down the leader of the next partition (in turn) for a few seconds.
-    fn outage(&mut self, leaders: Result<Vec<(i32, i32)>, String>) -> Vec<Event> {
+    fn outage(
+        &mut self,
+        leaders: Result<Vec<(i32, i32)>, String>,
+        partition: Option<i32>,
+        length: Duration,
+    ) -> Vec<Event> {
         let (leaders, cluster) = match (leaders, &self.embedded) {
             (Ok(l), Some(c)) if !l.is_empty() => (l, c),
             (Ok(_), _) => return vec![Event::Notice("no partition leader found".to_string())],
             (Err(e), _) => return vec![Event::Notice(e)],
         };
-        let (partition, broker) = leaders[self.outages % leaders.len()];
+        let chosen = match partition {
+            None => Some(leaders[self.outages % leaders.len()]),
+            Some(p) => leaders.iter().copied().find(|(q, l)| *q == p && *l >= 0),
+        };
+        let Some((partition, broker)) = chosen else {
+            return vec![Event::Notice(format!(
+                "partition {} has no leader now: no broker taken down",
+                partition.unwrap_or(0)
+            ))];
+        };
         self.outages += 1;
         cluster.broker_down(broker);
         let outcomes = self.outcome_tx.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(OUTAGE).await;
+            tokio::time::sleep(length).await;
             let _ = outcomes.send(Outcome::BrokerBack(broker)).await;
         });
         vec![Event::Fault {
             text: format!(
-                "broker {broker} (leader of partition {partition}) down for {} s: records to it wait in flight and are sent again when it is back",
-                OUTAGE.as_secs()
+                "broker {broker} (leader of partition {partition}) down for {}: records to it wait in flight and are sent again when it is back",
+                crate::text::seconds(length)
             ),
             started: true,
         }]

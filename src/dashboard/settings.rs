@@ -27,6 +27,8 @@ pub struct ProducerSettings {
     pub key: KeyField,
     /// Simulated round trip of the embedded brokers; None on a cluster kafka-lab does not own.
     pub rtt_ms: Option<u64>,
+    /// Other librdkafka properties a scenario set (the panel does not edit them).
+    pub extra: BTreeMap<String, String>,
 }
 
 /// `50/s`, or `max`.
@@ -51,16 +53,41 @@ impl ProducerSettings {
             rate,
             key,
             rtt_ms: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// Sets one librdkafka property: a typed field when the panel has it, else `extra`.
+    /// The value was checked by librdkafka's rules already; one these fields cannot hold
+    /// goes to `extra` as written.
+    pub fn set(&mut self, key: &str, value: &str) {
+        let typed = match key {
+            "acks" | "request.required.acks" => value.parse().map(|v| self.acks = v).is_ok(),
+            "batch.size" => {
+                self.batch_size = value.to_string();
+                true
+            }
+            "linger.ms" | "queue.buffering.max.ms" => {
+                self.linger_ms = value.to_string();
+                true
+            }
+            "compression.type" | "compression.codec" => {
+                value.parse().map(|v| self.compression = v).is_ok()
+            }
+            "enable.idempotence" => parse_bool(value).map(|v| self.idempotence = v).is_ok(),
+            "partitioner" => value.parse().map(|v| self.partitioner = v).is_ok(),
+            _ => false,
+        };
+        if typed {
+            self.extra.remove(key);
+        } else {
+            self.extra.insert(key.to_string(), value.to_string());
         }
     }
 
     /// The settings as a run report shows them.
     pub fn report_settings(&self) -> BTreeMap<String, String> {
-        let mut out: BTreeMap<String, String> = self
-            .properties()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let mut out: BTreeMap<String, String> = self.properties().into_iter().collect();
         out.insert("rate".into(), rate_text(self.rate));
         out.insert("key".into(), self.key.to_string());
         if let Some(rtt) = self.rtt_ms {
@@ -70,8 +97,8 @@ impl ProducerSettings {
     }
 
     /// The librdkafka properties these settings set.
-    pub fn properties(&self) -> [(&'static str, String); 6] {
-        [
+    pub fn properties(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = [
             ("acks", self.acks.to_string()),
             ("batch.size", self.batch_size.clone()),
             ("linger.ms", self.linger_ms.clone()),
@@ -79,11 +106,16 @@ impl ProducerSettings {
             ("enable.idempotence", self.idempotence.to_string()),
             ("partitioner", self.partitioner.to_string()),
         ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        out.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        out
     }
 
     /// `acks=all linger.ms=5 ...` for the log and the producer pane.
     pub fn describe(&self) -> String {
-        format!(
+        let mut text = format!(
             "acks={} linger.ms={} batch.size={} compression={} idempotence={} rate={} key={} partitioner={}",
             self.acks,
             self.linger_ms,
@@ -93,7 +125,11 @@ impl ProducerSettings {
             self.rate.map_or("max".to_string(), |r| format!("{r}/s")),
             self.key,
             self.partitioner
-        )
+        );
+        for (k, v) in &self.extra {
+            text.push_str(&[" ", k, "=", v].concat());
+        }
+        text
     }
 }
 

@@ -268,6 +268,18 @@ pub fn partition_leaders(
     Ok(leaders)
 }
 
+/// How many brokers the cluster has (as its metadata lists them).
+pub fn broker_count(settings: &ClientSettings) -> Result<usize, ClusterError> {
+    let client: BaseProducer = common_config(settings)
+        .create()
+        .map_err(|e: KafkaError| admin_error("look up", "the brokers", e.to_string()))?;
+    let metadata = client
+        .client()
+        .fetch_metadata(None, Duration::from_secs(5))
+        .map_err(|e| admin_error("look up", "the brokers", e.to_string()))?;
+    Ok(metadata.brokers().len())
+}
+
 /// Creates a topic through the admin API (a real cluster; the embedded one has no admin API).
 pub async fn create_topic(
     settings: &ClientSettings,

@@ -39,7 +39,7 @@ use crate::dashboard::state::{App, Focus, Modal, View};
 
 pub fn render(frame: &mut Frame, app: &App) {
     let area = frame.area();
-    let Some(screen) = layout::screen(area, app.zoomed) else {
+    let Some(screen) = layout::screen_for(area, app.zoomed, app.scenario.is_some()) else {
         too_small(frame, area);
         return;
     };
@@ -56,6 +56,9 @@ pub fn render(frame: &mut Frame, app: &App) {
         View::Runs => runs::render(frame, screen.lower, app),
     }
     status::render(frame, screen.status, app);
+    if let Some(strip) = &app.scenario {
+        status::render_strip(frame, screen.strip, strip);
+    }
     match &app.modal {
         Modal::Detail(d) => detail::render(frame, screen.lower, d),
         Modal::Topics(form) => admin::render(frame, area, app, form),

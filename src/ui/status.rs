@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{fit, theme};
-use crate::dashboard::state::{keymap, App, Modal};
+use crate::dashboard::state::{keymap, App, Modal, ScenarioStrip};
 use crate::text::shorten;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -66,4 +66,55 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(vec![fit(first, width), fit(second, width)]),
         area,
     );
+}
+
+/// A scenario's strip: its title, the steps around the current one (highlighted), the time to
+/// the next, the assertions so far.
+pub fn render_strip(frame: &mut Frame, area: Rect, strip: &ScenarioStrip) {
+    let width = area.width as usize;
+    let mut line = Line::from(vec![Span::styled(
+        format!("scenario {} ", shorten(&strip.title, 28)),
+        theme::accent(),
+    )]);
+    let state = if let Some(done) = &strip.done {
+        Span::styled(format!("{done} "), theme::ok())
+    } else if strip.paused {
+        Span::styled("PAUSED (Space resumes) ", theme::warn())
+    } else {
+        match strip.next_in {
+            Some(s) if s >= 0.5 => Span::styled(format!("next in {s:.0} s "), theme::muted()),
+            _ => Span::raw(""),
+        }
+    };
+    line.push_span(state);
+    if strip.passed + strip.failed > 0 {
+        let style = if strip.failed > 0 {
+            theme::error()
+        } else {
+            theme::ok()
+        };
+        line.push_span(Span::styled(
+            format!("asserts {} ok {} failed ", strip.passed, strip.failed),
+            style,
+        ));
+    }
+    line.push_span(Span::styled("│ ", theme::muted()));
+    // The step under way and the next few: what is happening and what comes.
+    let from = strip.current.unwrap_or(0).saturating_sub(1);
+    for (i, step) in strip.steps.iter().enumerate().skip(from) {
+        let text = format!("{} {} ", i + 1, shorten(step, 36));
+        let style = if Some(i) == strip.current {
+            theme::selected()
+        } else if strip.current.is_some_and(|c| i < c) {
+            theme::muted()
+        } else {
+            ratatui::style::Style::default()
+        };
+        line.push_span(Span::styled(text, style));
+        line.push_span(Span::styled("› ", theme::muted()));
+        if line.width() > width {
+            break;
+        }
+    }
+    frame.render_widget(Paragraph::new(fit(line, width)), area);
 }

@@ -34,6 +34,7 @@ pub fn settings() -> ProducerSettings {
         rate: Some(50.0),
         key: KeyField::Id,
         rtt_ms: Some(0),
+        extra: std::collections::BTreeMap::default(),
     }
 }
 

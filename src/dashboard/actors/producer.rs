@@ -31,6 +31,9 @@ pub enum ProducerCommand {
     Start,
     Stop,
     Apply(ProducerSettings),
+    /// New settings for the next start: a running producer restarts with them, a stopped one
+    /// stays stopped.
+    Set(ProducerSettings),
     /// Flush, then go on (a new run) with another topic.
     SwitchTopic(String),
     Shutdown,
@@ -139,7 +142,7 @@ impl Task {
     fn client_settings(&self) -> Result<ClientSettings, String> {
         let mut layers = self.layers.clone();
         for (key, value) in self.settings.properties() {
-            layers.set_by(key, value, "settings panel".to_string());
+            layers.set_by(&key, value, "settings panel".to_string());
         }
         layers.resolve(Role::Producer).map_err(|e| e.to_string())
     }
@@ -259,7 +262,11 @@ impl Task {
                         self.start();
                     }
                 }
-                Ok(ProducerCommand::Apply(settings)) => {
+                Ok(ProducerCommand::Set(settings)) if self.producer.is_none() => {
+                    self.settings = settings;
+                    self.snapshot();
+                }
+                Ok(ProducerCommand::Apply(settings) | ProducerCommand::Set(settings)) => {
                     self.state = ProducerState::Restarting;
                     self.snapshot();
                     self.finish();

@@ -35,7 +35,10 @@ impl App {
                         r.accounting = Some(accounting);
                     }
                 }
-                Err(e) => self.message = Some(format!("run {run} could not be read back: {e}")),
+                Err(e) => {
+                    self.message = Some(format!("run {run} could not be read back: {e}"));
+                    self.read_back_failed.insert(run, e);
+                }
             },
             KafkaEvent::Producer(s) => self.producer_snapshot(*s),
             KafkaEvent::Member(m) => self.member_snapshot(*m),

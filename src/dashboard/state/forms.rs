@@ -265,6 +265,7 @@ impl SettingsForm {
             rate: parse_rate(v(Field::Rate))?,
             key: v(Field::Key).parse()?,
             rtt_ms: (self.visible == FIELDS.len()).then(|| v(Field::Rtt).parse().unwrap_or(0)),
+            extra: std::collections::BTreeMap::new(),
         };
         Ok((producer, group))
     }

@@ -110,7 +110,9 @@ impl App {
                     let m = &self.members[i].snapshot;
                     self.message = Some(format!("{} leaves group {}", m.name, self.cluster.group));
                     self.timeline.expect(format!("{} left", m.name));
-                    return vec![Command::RemoveMember(m.id)];
+                    let id = m.id;
+                    self.in_group.remove(&id);
+                    return vec![Command::RemoveMember(id)];
                 }
                 self.message =
                     Some("select a consumer pane first (Tab), then x removes it".to_string());
@@ -227,6 +229,17 @@ impl App {
 
     /// Pauses the screen, or resumes it with what came meanwhile.
     fn toggle_pause(&mut self) {
+        // While a scenario plays, Space pauses the scenario (its clock stops; the clients and
+        // the screen go on).
+        if let Some(strip) = self.scenario.as_mut().filter(|s| s.done.is_none()) {
+            strip.paused = !strip.paused;
+            self.message = Some(if strip.paused {
+                "scenario paused: its next step waits (Space resumes)".into()
+            } else {
+                "scenario resumed".into()
+            });
+            return;
+        }
         match self.paused.take() {
             Some(waiting) => {
                 for event in waiting {
@@ -307,7 +320,7 @@ impl App {
     /// A mouse event: the wheel scrolls what is under it, a click selects it.
     pub(super) fn mouse(&mut self, mouse: MouseEvent) {
         let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
-        let Some(screen) = layout::screen(area, self.zoomed) else {
+        let Some(screen) = layout::screen_for(area, self.zoomed, self.scenario.is_some()) else {
             return;
         };
         let (x, y) = (mouse.column, mouse.row);
@@ -434,7 +447,9 @@ impl App {
                 form.cycle(if action == Action::Right { 1 } else { -1 });
             }
             Action::Apply => match form.parse() {
-                Ok((settings, group)) => {
+                Ok((mut settings, group)) => {
+                    // The panel does not edit a scenario's other properties: they stay.
+                    settings.extra.clone_from(&self.applied.extra);
                     form.form_error = None;
                     form.applied_now();
                     // Applied: the screen is the user's again (narrow screens show the
@@ -473,7 +488,11 @@ impl App {
     }
 
     /// Restarts what the new settings change: the producer, the consumers, or both.
-    fn apply(&mut self, settings: ProducerSettings, group: GroupSettings) -> Vec<Command> {
+    pub(crate) fn apply(
+        &mut self,
+        settings: ProducerSettings,
+        group: GroupSettings,
+    ) -> Vec<Command> {
         let mut commands = Vec::new();
         let mut said = Vec::new();
         if settings != self.applied {

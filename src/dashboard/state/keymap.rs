@@ -299,7 +299,7 @@ pub const KEYMAP: &[Binding] = &[
         &[K::Char(' ')],
         "Space",
         A::Pause,
-        "pause the screen (the clients go on); again to resume",
+        "pause the screen (the clients go on), or with --scenario the scenario; again to resume",
         Some("pause"),
     ),
     main(

@@ -33,20 +33,33 @@ pub struct Screen {
     pub settings: Option<Rect>,
     pub lower: Rect,
     pub status: Rect,
+    /// A scenario's steps, one line above the status (empty without a scenario).
+    pub strip: Rect,
 }
 
 /// The screen's areas, or None when the window is too small.
 pub fn screen(area: Rect, zoomed: bool) -> Option<Screen> {
+    screen_for(area, zoomed, false)
+}
+
+/// The screen's areas with a scenario strip (`strip`) or without.
+pub fn screen_for(area: Rect, zoomed: bool, strip: bool) -> Option<Screen> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
     }
-    let [main, status] = Layout::vertical([Constraint::Min(4), Constraint::Length(2)]).areas(area);
+    let [main, strip, status] = Layout::vertical([
+        Constraint::Min(4),
+        Constraint::Length(u16::from(strip)),
+        Constraint::Length(2),
+    ])
+    .areas(area);
     if zoomed {
         return Some(Screen {
             producer: Rect::default(),
             settings: None,
             lower: main,
             status,
+            strip,
         });
     }
     let [top, lower] =
@@ -63,6 +76,7 @@ pub fn screen(area: Rect, zoomed: bool) -> Option<Screen> {
         settings,
         lower,
         status,
+        strip,
     })
 }
 

@@ -9,6 +9,8 @@ mod input;
 pub mod keymap;
 pub mod layout;
 pub mod runs;
+mod scenario;
+pub use scenario::ScenarioStrip;
 pub mod timeline;
 pub mod views;
 
@@ -207,6 +209,13 @@ pub struct App {
     pub marked: Vec<u32>,
     /// The lower half takes the whole screen.
     pub zoomed: bool,
+    /// Members asked to join and not asked to leave, by id (a member that rejoins keeps its
+    /// id).
+    pub in_group: std::collections::BTreeSet<u32>,
+    /// Runs whose read-back failed, and why.
+    pub read_back_failed: BTreeMap<u32, String>,
+    /// The scenario being played, as its strip shows it.
+    pub scenario: Option<ScenarioStrip>,
 }
 
 impl App {
@@ -247,6 +256,9 @@ impl App {
             runs_selected: None,
             marked: Vec::new(),
             zoomed: false,
+            in_group: std::collections::BTreeSet::new(),
+            read_back_failed: BTreeMap::new(),
+            scenario: None,
         }
     }
 
@@ -254,6 +266,7 @@ impl App {
     pub fn reserve_member(&mut self) -> u32 {
         let id = self.next_member;
         self.next_member += 1;
+        self.in_group.insert(id);
         self.timeline.expect(format!("consumer-{id} joined"));
         id
     }

@@ -23,6 +23,7 @@ pub fn settings() -> ProducerSettings {
         rate: Some(50.0),
         key: KeyField::Id,
         rtt_ms: None,
+        extra: std::collections::BTreeMap::default(),
     }
 }
 

@@ -41,6 +41,22 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// Partitions whose owner changed in rebalance `i` (of `rebalances`): owned before by
+    /// another member, or by none after.
+    pub fn moved(&self, i: usize) -> usize {
+        let Some(now) = self.rebalances.get(i) else {
+            return 0;
+        };
+        let Some(before) = i.checked_sub(1).and_then(|j| self.rebalances.get(j)) else {
+            return 0;
+        };
+        before
+            .owners
+            .iter()
+            .filter(|(p, owner)| now.owners.get(*p) != Some(*owner))
+            .count()
+    }
+
     pub fn expect(&mut self, cause: String) {
         self.pending_causes.push(cause);
     }

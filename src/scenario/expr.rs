@@ -1,0 +1,415 @@
+//! Assertions of a scenario: `missing == 0`, `p99 < 2 x previous.p99`, `idle >= 1`.
+//! A side is a number, a figure, or a number times a figure. Run figures name the run that
+//! ended last (`run.` may be written), the one before it (`previous.`) or the first (`first.`);
+//! group figures describe the group now.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::stats::RunReport;
+
+/// Figures of a run, as `bench --json` names them where it has them.
+pub const RUN_FIGURES: [(&str, &str); 16] = [
+    ("records_per_sec", "records delivered per second"),
+    ("mb_per_sec", "MB delivered per second"),
+    ("sent", "records sent"),
+    ("delivered", "records the broker confirmed"),
+    ("failed", "records reported failed"),
+    ("avg", "average latency, ms"),
+    ("p50", "median latency, ms"),
+    ("p95", "95th percentile latency, ms"),
+    ("p99", "99th percentile latency, ms"),
+    ("max", "highest latency, ms"),
+    ("missing", "confirmed records the read-back did not find"),
+    ("duplicated", "extra copies the read-back found"),
+    ("not_found", "acks=0 records not found"),
+    ("retries", "produce requests sent again"),
+    ("batch_records", "records per batch (average)"),
+    (
+        "skew",
+        "the fullest partition's records over the average partition's",
+    ),
+];
+
+/// Figures of the group, now.
+pub const GROUP_FIGURES: [(&str, &str); 6] = [
+    ("members", "consumers in the group"),
+    ("idle", "members with no partition"),
+    ("rebalances", "rebalances so far"),
+    (
+        "moved",
+        "partitions that changed hands in the last rebalance",
+    ),
+    (
+        "unowned_ms",
+        "longest time a partition was without owner in the last rebalance, ms",
+    ),
+    ("lag", "records the group has not read yet"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    Run,
+    Previous,
+    First,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    Number(f64),
+    /// `factor x figure`.
+    Figure {
+        factor: f64,
+        which: Which,
+        name: &'static str,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    const ALL: [(&'static str, Op); 6] = [
+        ("==", Op::Eq),
+        ("!=", Op::Ne),
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+    ];
+
+    fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Op::Eq => (a - b).abs() < 1e-9,
+            Op::Ne => (a - b).abs() >= 1e-9,
+            Op::Lt => a < b,
+            Op::Le => a <= b,
+            Op::Gt => a > b,
+            Op::Ge => a >= b,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        Op::ALL
+            .iter()
+            .find(|(_, o)| *o == self)
+            .map_or("?", |(s, _)| s)
+    }
+}
+
+/// A condition on figures, kept with the text it was written as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assertion {
+    pub text: String,
+    pub left: Term,
+    pub op: Op,
+    pub right: Term,
+}
+
+impl fmt::Display for Assertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// What an assertion reads its figures from.
+pub trait Figures {
+    /// A run's figure; Err says why it is not known (no such run, no read-back).
+    fn run(&self, which: Which, name: &str) -> Result<f64, String>;
+    fn group(&self, name: &str) -> f64;
+}
+
+/// An assertion's outcome: the values compared, and whether it held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub text: String,
+    /// `left = 12.0, right = 30.5`, or why it could not be checked.
+    pub values: String,
+    pub passed: bool,
+}
+
+impl Assertion {
+    /// Whether the run figures it reads (if any) name a run.
+    pub fn reads_runs(&self) -> bool {
+        [&self.left, &self.right].iter().any(|t| {
+            matches!(t, Term::Figure { name, .. } if RUN_FIGURES.iter().any(|(n, _)| n == name))
+        })
+    }
+
+    pub fn check(&self, figures: &dyn Figures) -> Checked {
+        let value = |t: &Term| -> Result<(f64, Option<String>), String> {
+            match t {
+                Term::Number(n) => Ok((*n, None)),
+                Term::Figure {
+                    factor,
+                    which,
+                    name,
+                } => {
+                    let v = if GROUP_FIGURES.iter().any(|(n, _)| n == name) {
+                        figures.group(name)
+                    } else {
+                        figures.run(*which, name)?
+                    };
+                    let label = match which {
+                        Which::Run => (*name).to_string(),
+                        Which::Previous => format!("previous.{name}"),
+                        Which::First => format!("first.{name}"),
+                    };
+                    Ok((factor * v, Some(format!("{label} = {}", shown(v)))))
+                }
+            }
+        };
+        match (value(&self.left), value(&self.right)) {
+            (Ok((a, la)), Ok((b, lb))) => Checked {
+                text: self.text.clone(),
+                values: [la, lb]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                passed: self.op.holds(a, b),
+            },
+            (Err(e), _) | (_, Err(e)) => Checked {
+                text: self.text.clone(),
+                values: e,
+                passed: false,
+            },
+        }
+    }
+}
+
+/// A figure as a report shows it: whole numbers without decimals.
+pub fn shown(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+impl FromStr for Assertion {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Assertion, String> {
+        let text = text.trim();
+        let Some((at, op_text, op)) = Op::ALL
+            .iter()
+            .filter_map(|(s, op)| text.find(s).map(|at| (at, *s, *op)))
+            .min_by_key(|(at, s, _)| (*at, std::cmp::Reverse(s.len())))
+        else {
+            return Err(format!(
+                "assert \"{text}\" compares nothing: write e.g. \"missing == 0\" or \"p99 < 2 x previous.p99\" (==, !=, <, <=, >, >=)"
+            ));
+        };
+        let left = term(&text[..at])?;
+        let right = term(&text[at + op_text.len()..])?;
+        Ok(Assertion {
+            text: format!(
+                "{} {} {}",
+                text[..at].trim(),
+                op.as_str(),
+                text[at + op_text.len()..].trim()
+            ),
+            left,
+            op,
+            right,
+        })
+    }
+}
+
+fn term(s: &str) -> Result<Term, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("an assertion needs a figure or a number on each side".into());
+    }
+    if let Ok(n) = s.parse::<f64>() {
+        return if n.is_finite() {
+            Ok(Term::Number(n))
+        } else {
+            Err(format!("`{s}` is not a number"))
+        };
+    }
+    let parts: Vec<&str> = s
+        .split(|c: char| c == '*' || c.is_whitespace())
+        .filter(|p| !p.is_empty() && *p != "x")
+        .collect();
+    match parts.as_slice() {
+        [figure] => figure_term(1.0, figure),
+        [a, b] => match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(f), Err(_)) if f.is_finite() => figure_term(f, b),
+            (Err(_), Ok(f)) if f.is_finite() => figure_term(f, a),
+            _ => Err(format!(
+                "`{s}`: a side is a number, a figure, or a number times a figure (2 x p99)"
+            )),
+        },
+        _ => Err(format!(
+            "`{s}`: a side is a number, a figure, or a number times a figure (2 x p99)"
+        )),
+    }
+}
+
+fn figure_term(factor: f64, name: &str) -> Result<Term, String> {
+    let (which, bare) = match name.split_once('.') {
+        Some(("run", n)) => (Which::Run, n),
+        Some(("previous", n)) => (Which::Previous, n),
+        Some(("first", n)) => (Which::First, n),
+        Some((other, _)) => {
+            return Err(format!(
+                "`{other}.`: a run is named run., previous. or first. (or nothing: the last run)"
+            ))
+        }
+        None => (Which::Run, name),
+    };
+    if let Some((n, _)) = RUN_FIGURES.iter().find(|(n, _)| *n == bare) {
+        return Ok(Term::Figure {
+            factor,
+            which,
+            name: n,
+        });
+    }
+    if let Some((n, _)) = GROUP_FIGURES.iter().find(|(n, _)| *n == bare) {
+        if which != Which::Run || name.contains('.') {
+            return Err(format!("`{bare}` is a figure of the group, not of a run"));
+        }
+        return Ok(Term::Figure {
+            factor,
+            which,
+            name: n,
+        });
+    }
+    let all: Vec<&str> = RUN_FIGURES
+        .iter()
+        .chain(GROUP_FIGURES.iter())
+        .map(|(n, _)| *n)
+        .collect();
+    Err(format!(
+        "`{bare}` is not a figure; figures: {}",
+        all.join(", ")
+    ))
+}
+
+/// A run's figure by name; Err when the run lacks it (no read-back, acks=0 has no missing).
+pub fn run_figure(r: &RunReport, name: &str) -> Result<f64, String> {
+    let accounting = || {
+        r.accounting
+            .as_ref()
+            .ok_or(format!("run {} was not read back", r.run))
+    };
+    Ok(match name {
+        "records_per_sec" => r.records_per_sec,
+        "mb_per_sec" => r.mb_per_sec,
+        "sent" => r.sent as f64,
+        "delivered" => r.delivered as f64,
+        "failed" => r.failed as f64,
+        "avg" => r.latency_ms.avg,
+        "p50" => r.latency_ms.p50,
+        "p95" => r.latency_ms.p95,
+        "p99" => r.latency_ms.p99,
+        "max" => r.latency_ms.max,
+        "missing" => {
+            let a = accounting()?;
+            if a.unconfirmed {
+                return Err(format!(
+                    "run {} has no missing: with acks=0 the broker confirmed nothing (not_found counts what was not found)",
+                    r.run
+                ));
+            }
+            a.missing as f64
+        }
+        "duplicated" => accounting()?.duplicated as f64,
+        "not_found" => accounting()?.not_found as f64,
+        "retries" => r.retries.unwrap_or(0) as f64,
+        "batch_records" => r
+            .avg_batch_records
+            .ok_or(format!("run {} has no batch figures", r.run))?,
+        "skew" => skew(r).ok_or(format!("run {} was not read back", r.run))?,
+        _ => return Err(format!("`{name}` is not a run figure")),
+    })
+}
+
+/// The fullest partition's records over the average partition's (1 is even), by the records
+/// the broker confirmed to each partition.
+pub fn skew(r: &RunReport) -> Option<f64> {
+    let a = r.accounting.as_ref()?;
+    let counts: Vec<u64> = a.per_partition.values().map(|p| p.acknowledged).collect();
+    let total: u64 = counts.iter().sum();
+    if counts.is_empty() || total == 0 {
+        return None;
+    }
+    let mean = total as f64 / counts.len() as f64;
+    Some(*counts.iter().max()? as f64 / mean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed;
+    impl Figures for Fixed {
+        fn run(&self, which: Which, name: &str) -> Result<f64, String> {
+            match (which, name) {
+                (Which::Run, "p99") => Ok(12.0),
+                (Which::Previous, "p99") => Ok(5.0),
+                (Which::Run, "missing") => Ok(0.0),
+                (Which::First, _) => Err("there is no run yet".into()),
+                _ => Ok(1.0),
+            }
+        }
+        fn group(&self, name: &str) -> f64 {
+            if name == "idle" {
+                1.0
+            } else {
+                0.0
+            }
+        }
+    }
+
+    #[test]
+    fn assertions_read_and_check_figures() {
+        let a: Assertion = "missing==0".parse().unwrap();
+        assert_eq!(a.text, "missing == 0");
+        assert!(a.check(&Fixed).passed);
+        let a: Assertion = "p99 < 2 x previous.p99".parse().unwrap();
+        let c = a.check(&Fixed);
+        assert!(!c.passed, "12 < 10 is false");
+        assert_eq!(c.values, "p99 = 12, previous.p99 = 5");
+        assert!(
+            "run.p99 <= 3*previous.p99"
+                .parse::<Assertion>()
+                .unwrap()
+                .check(&Fixed)
+                .passed
+        );
+        assert!(
+            "idle >= 1"
+                .parse::<Assertion>()
+                .unwrap()
+                .check(&Fixed)
+                .passed
+        );
+        let c = "first.p99 > 0".parse::<Assertion>().unwrap().check(&Fixed);
+        assert!(!c.passed);
+        assert_eq!(c.values, "there is no run yet");
+    }
+
+    #[test]
+    fn bad_assertions_say_what_is_wrong() {
+        let err = |s: &str| s.parse::<Assertion>().unwrap_err();
+        assert!(err("p99").contains("compares nothing"), "{}", err("p99"));
+        assert!(err("p100 < 3").contains("`p100` is not a figure"));
+        assert!(err("p100 < 3").contains("p99"), "lists the figures");
+        assert!(err("last.p99 < 3").contains("run., previous. or first."));
+        assert!(err("previous.idle < 3").contains("figure of the group"));
+        assert!(err(" < 3").contains("on each side"));
+        assert!(err("p99 < 2 x 3").contains("a number times a figure"));
+    }
+}

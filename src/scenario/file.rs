@@ -1,0 +1,871 @@
+//! A scenario file (TOML) read into typed steps. Every check that needs no cluster happens
+//! here, so a bad file is refused, naming its line and step, before anything connects.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::{Spanned, Table, Value};
+
+use super::expr::Assertion;
+use crate::cli::parse_rate;
+use crate::data::source::KeyField;
+use crate::kafka::local::FaultKind;
+use crate::kafka::properties::{self, Applies};
+use crate::kafka::settings::{GroupProtocol, Strategies};
+
+/// A scenario file that cannot be run: where, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: usize,
+    /// `step 3 (consumers)` or empty for the file's header.
+    pub step: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if !self.step.is_empty() {
+            write!(f, "{}: ", self.step)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// The kind of cluster a scenario needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterKind {
+    Any,
+    /// kafka-lab's embedded cluster only.
+    Embedded,
+    /// A cluster `scripts/kafka-local` started (real brokers kafka-lab can fail).
+    Local,
+}
+
+/// The cluster a scenario needs: a kind, and at least this many nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub kind: ClusterKind,
+    pub nodes: usize,
+}
+
+impl fmt::Display for Needs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ClusterKind::Any => f.write_str("any cluster")?,
+            ClusterKind::Embedded => f.write_str("the embedded cluster")?,
+            ClusterKind::Local => f.write_str("a cluster scripts/kafka-local started")?,
+        }
+        if self.nodes > 1 {
+            write!(f, " with {} or more nodes", self.nodes)?;
+        }
+        Ok(())
+    }
+}
+
+/// How many consumers a step wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Members {
+    To(u32),
+    Add(u32),
+    Remove(u32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// librdkafka producer properties; the producer starts a new run with them.
+    Producer(BTreeMap<String, String>),
+    /// Records per second (None: as fast as possible); a new run.
+    Rate(Option<f64>),
+    /// The record field used as key; a new run.
+    Key(KeyField),
+    Start,
+    Stop,
+    Consumers(Members),
+    /// `partition.assignment.strategy` and/or `group.protocol`: every member rejoins.
+    Group {
+        strategies: Option<Strategies>,
+        protocol: Option<GroupProtocol>,
+    },
+    /// The leader of `partition` fails as `kind` says and comes back after `length`.
+    Fault {
+        kind: FaultKind,
+        partition: i32,
+        length: Duration,
+    },
+    /// Nothing: the next step comes this much later.
+    Wait(Duration),
+    Mark(String),
+    Assert(Assertion),
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Producer(p) => {
+                let set: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                write!(f, "producer {}", set.join(" "))
+            }
+            Action::Rate(r) => write!(f, "rate {}", crate::dashboard::settings::rate_text(*r)),
+            Action::Key(k) => write!(f, "key {k}"),
+            Action::Start => f.write_str("start the producer"),
+            Action::Stop => f.write_str("stop the producer"),
+            Action::Consumers(Members::To(n)) => write!(f, "consumers: {n}"),
+            Action::Consumers(Members::Add(n)) => write!(f, "consumers: add {n}"),
+            Action::Consumers(Members::Remove(n)) => write!(f, "consumers: remove {n}"),
+            Action::Group {
+                strategies,
+                protocol,
+            } => {
+                f.write_str("group")?;
+                if let Some(s) = strategies {
+                    write!(f, " partition.assignment.strategy={s}")?;
+                }
+                if let Some(p) = protocol {
+                    write!(f, " group.protocol={p}")?;
+                }
+                Ok(())
+            }
+            Action::Fault {
+                kind,
+                partition,
+                length,
+            } => write!(
+                f,
+                "fault: {} the leader of partition {partition} for {}",
+                match kind {
+                    FaultKind::Kill => "take down",
+                    FaultKind::Pause => "pause",
+                },
+                humantime::format_duration(*length)
+            ),
+            Action::Wait(d) => write!(f, "wait {}", humantime::format_duration(*d)),
+            Action::Mark(label) => write!(f, "mark: {label}"),
+            Action::Assert(a) => write!(f, "assert {a}"),
+        }
+    }
+}
+
+/// When a step runs: at a time from the start, or a while after the step before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    At(Duration),
+    After(Duration),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// 1-based, as the file lists them.
+    pub number: usize,
+    pub line: usize,
+    pub when: When,
+    pub action: Action,
+    /// An assertion that may take a while to hold (a group settling) is checked again until
+    /// it does, for at most this long on the scenario's clock.
+    pub within: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Where it was read from: a path, or `shipped:NAME`.
+    pub file: String,
+    pub title: String,
+    pub description: String,
+    pub needs: Needs,
+    /// The line of `cluster` (1 when the file has none), for errors about the cluster.
+    pub cluster_line: usize,
+    pub partitions: i32,
+    pub replication: Option<i32>,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// The largest partition a step names, and the kinds of fault it asks for.
+    pub fn faults(&self) -> impl Iterator<Item = &Step> {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Fault { .. }))
+    }
+
+    /// Seconds from the start to the last timed step, at speed 1 (waits and offsets only).
+    pub fn planned(&self) -> Duration {
+        let mut t = Duration::ZERO;
+        for s in &self.steps {
+            t = match s.when {
+                When::At(at) => at.max(t),
+                When::After(d) => t + d,
+            };
+            if let Action::Wait(d) = s.action {
+                t += d;
+            }
+        }
+        t
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    cluster: Option<Spanned<Value>>,
+    #[serde(default)]
+    topic: Option<Spanned<RawTopic>>,
+    #[serde(default)]
+    step: Vec<Spanned<Table>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    #[serde(default = "six")]
+    partitions: i32,
+    #[serde(default)]
+    replication: Option<i32>,
+}
+
+fn six() -> i32 {
+    6
+}
+
+/// The actions a step may take; one per step.
+const ACTIONS: [&str; 11] = [
+    "producer",
+    "rate",
+    "key",
+    "start",
+    "stop",
+    "consumers",
+    "group",
+    "fault",
+    "wait",
+    "mark",
+    "assert",
+];
+
+/// Reads scenario `text`; `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let error = |line: usize, step: String, message: String| ScenarioError {
+        file: file.to_string(),
+        line,
+        step,
+        message,
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(s.start));
+        let message = e.message().trim().to_string();
+        let message = if message.contains("missing field `title`") {
+            "no `title = \"...\"`: a scenario needs a title".to_string()
+        } else if message.contains("unknown field") {
+            format!("{message}: a scenario has title, description, cluster, [topic] and [[step]]s")
+        } else {
+            message
+        };
+        error(line, String::new(), message)
+    })?;
+    let needs = match &raw.cluster {
+        None => Needs {
+            kind: ClusterKind::Any,
+            nodes: 1,
+        },
+        Some(v) => parse_needs(v.get_ref())
+            .map_err(|m| error(line_of(v.span().start), String::new(), m))?,
+    };
+    let (partitions, replication) = match &raw.topic {
+        None => (6, None),
+        Some(t) => {
+            let line = line_of(t.span().start);
+            let t = t.get_ref();
+            if !(1..=10_000).contains(&t.partitions) {
+                return Err(error(
+                    line,
+                    String::new(),
+                    format!(
+                        "topic: partitions = {} is out of range: give 1 to 10000",
+                        t.partitions
+                    ),
+                ));
+            }
+            if t.replication.is_some_and(|r| !(1..=32).contains(&r)) {
+                return Err(error(
+                    line,
+                    String::new(),
+                    "topic: replication is out of range: give 1 to 32".into(),
+                ));
+            }
+            (t.partitions, t.replication)
+        }
+    };
+    if raw.step.is_empty() {
+        return Err(error(
+            line_of(text.len()),
+            String::new(),
+            "no steps: add [[step]] tables, e.g. `[[step]]` then `start = \"producer\"`".into(),
+        ));
+    }
+    let mut steps = Vec::new();
+    let mut clock = Duration::ZERO;
+    for (i, table) in raw.step.iter().enumerate() {
+        let line = line_of(table.span().start);
+        let number = i + 1;
+        let step = read_step(table.get_ref(), number, line)
+            .map_err(|(name, m)| error(line, format!("step {number}{name}"), m))?;
+        if let When::At(at) = step.when {
+            if at < clock {
+                return Err(error(
+                    line,
+                    format!("step {number}"),
+                    format!(
+                        "at = {} goes back in time: the step before runs at {}; give a later \
+                         time, or `after` for a delay",
+                        humantime::format_duration(at),
+                        humantime::format_duration(clock)
+                    ),
+                ));
+            }
+            clock = at;
+        } else if let When::After(d) = step.when {
+            clock += d;
+        }
+        if let Action::Wait(d) = step.action {
+            clock += d;
+        }
+        steps.push(step);
+    }
+    let scenario = Scenario {
+        file: file.to_string(),
+        title: raw.title,
+        description: raw.description.trim().to_string(),
+        needs,
+        cluster_line: raw.cluster.as_ref().map_or(1, |v| line_of(v.span().start)),
+        partitions,
+        replication,
+        steps,
+    };
+    check_needs(&scenario).map_err(|(step, m)| error(step.line, step_name(step), m))?;
+    Ok(scenario)
+}
+
+fn step_name(step: &Step) -> String {
+    let action = match step.action {
+        Action::Fault { .. } => "fault",
+        Action::Consumers(_) => "consumers",
+        Action::Group { .. } => "group",
+        _ => "",
+    };
+    if action.is_empty() {
+        format!("step {}", step.number)
+    } else {
+        format!("step {} ({action})", step.number)
+    }
+}
+
+/// What the scenario's own `cluster` says must hold of its steps.
+fn check_needs(s: &Scenario) -> Result<(), (&Step, String)> {
+    for step in s.faults() {
+        if let Action::Fault {
+            kind, partition, ..
+        } = step.action
+        {
+            if partition >= s.partitions {
+                return Err((
+                    step,
+                    format!(
+                        "partition {partition} does not exist: the topic has {} (0 to {})",
+                        s.partitions,
+                        s.partitions - 1
+                    ),
+                ));
+            }
+            if kind == FaultKind::Pause && s.needs.kind == ClusterKind::Embedded {
+                return Err((
+                    step,
+                    "the embedded cluster cannot pause a broker (only take it down): use \
+                     kind = \"down\", or run on scripts/kafka-local's cluster"
+                        .into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_needs(v: &Value) -> Result<Needs, String> {
+    let bad = || {
+        "cluster must be \"any\", \"embedded\", \"local\" (one scripts/kafka-local started), or \
+         a table such as { kind = \"local\", nodes = 3 }"
+            .to_string()
+    };
+    let kind = |name: &str| match name {
+        "any" => Ok(ClusterKind::Any),
+        "embedded" => Ok(ClusterKind::Embedded),
+        "local" => Ok(ClusterKind::Local),
+        _ => Err(bad()),
+    };
+    match v {
+        Value::String(s) => Ok(Needs {
+            kind: kind(s)?,
+            nodes: 1,
+        }),
+        Value::Table(t) => {
+            let mut needs = Needs {
+                kind: ClusterKind::Any,
+                nodes: 1,
+            };
+            for (key, value) in t {
+                match (key.as_str(), value) {
+                    ("kind", Value::String(s)) => needs.kind = kind(s)?,
+                    ("nodes", Value::Integer(n)) if (1..=16).contains(n) => {
+                        needs.nodes = *n as usize;
+                    }
+                    ("nodes", _) => return Err("cluster: nodes must be 1 to 16".into()),
+                    _ => return Err(bad()),
+                }
+            }
+            Ok(needs)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// One `[[step]]`; the error carries ` (action)` when the action is known.
+fn read_step(t: &Table, number: usize, line: usize) -> Result<Step, (String, String)> {
+    let mut when = When::After(Duration::ZERO);
+    let mut action_key = None;
+    let mut extra: Vec<&str> = Vec::new();
+    for key in t.keys() {
+        match key.as_str() {
+            "at" | "after" | "within" => {}
+            k if ACTIONS.contains(&k) => {
+                if let Some(first) = action_key.replace(k) {
+                    return Err((
+                        String::new(),
+                        format!("has two actions, `{first}` and `{k}`: give each its own [[step]]"),
+                    ));
+                }
+            }
+            other => extra.push(other),
+        }
+    }
+    let Some(name) = action_key else {
+        let unknown = extra
+            .first()
+            .map_or(String::new(), |k| format!("`{k}` is not a step; "));
+        return Err((
+            String::new(),
+            format!("{unknown}a step takes one of {}", ACTIONS.join(", ")),
+        ));
+    };
+    let named = |m: String| (format!(" ({name})"), m);
+    if let Some(k) = extra
+        .iter()
+        .find(|k| matches!(**k, "partition" | "for" | "kind"))
+    {
+        return Err(named(format!(
+            "`{k}` belongs inside a fault: write fault = {{ kind = \"down\", partition = 0, for = \"10s\" }}"
+        )));
+    }
+    if let Some(k) = extra.first() {
+        return Err(named(format!(
+            "`{k}` is not part of a step: a step has one action ({}), `at` or `after`, and `within` for an assert",
+            ACTIONS.join(", ")
+        )));
+    }
+    match (t.get("at"), t.get("after")) {
+        (Some(_), Some(_)) => {
+            return Err(named(
+                "has both `at` and `after`: give one (at: from the start; after: from the \
+                 step before)"
+                    .into(),
+            ))
+        }
+        (Some(v), None) => when = When::At(duration(v, "at").map_err(named)?),
+        (None, Some(v)) => when = When::After(duration(v, "after").map_err(named)?),
+        (None, None) => {}
+    }
+    let action = read_action(name, &t[name]).map_err(named)?;
+    let within = match t.get("within") {
+        Some(_) if name != "assert" => {
+            return Err(named(
+                "`within` belongs to an assert step (how long it may take to hold)".into(),
+            ))
+        }
+        Some(v) => Some(duration(v, "within").map_err(named)?),
+        None => None,
+    };
+    Ok(Step {
+        number,
+        line,
+        when,
+        action,
+        within,
+    })
+}
+
+fn text_of<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
+    v.as_str()
+        .ok_or_else(|| format!("{what} must be a string in quotes, not {v}"))
+}
+
+/// `"10s"`, `"1m 30s"`, `"500ms"`, or a number of seconds.
+fn duration(v: &Value, what: &str) -> Result<Duration, String> {
+    let bad = |shown: String| {
+        format!("{what} = {shown} is not a length of time: give e.g. \"10s\", \"1m 30s\" or \"500ms\" (at most a day)")
+    };
+    let d = match v {
+        Value::Integer(n) if *n >= 0 => Duration::from_secs(*n as u64),
+        Value::Float(f) if f.is_finite() && *f >= 0.0 && *f <= 86_400.0 => {
+            Duration::from_secs_f64(*f)
+        }
+        Value::String(s) => humantime::parse_duration(s.trim()).map_err(|_| bad(v.to_string()))?,
+        _ => return Err(bad(v.to_string())),
+    };
+    if d > Duration::from_secs(86_400) {
+        return Err(bad(v.to_string()));
+    }
+    Ok(d)
+}
+
+/// A property value: strings as written, numbers and booleans as librdkafka reads them.
+fn property_value(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Integer(n) => Some(n.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn read_action(name: &str, v: &Value) -> Result<Action, String> {
+    Ok(match name {
+        "producer" => {
+            let table = v.as_table().ok_or(
+                "producer takes a table of librdkafka properties, e.g. producer = { acks = \"all\", \"linger.ms\" = 5 }",
+            )?;
+            if table.is_empty() {
+                return Err("producer = {} sets nothing: name some properties".into());
+            }
+            let mut set = BTreeMap::new();
+            for (key, value) in table {
+                let value = property_value(value)
+                    .ok_or(format!("{key}: give a string, number or true/false"))?;
+                check_producer_property(key, &value)?;
+                set.insert(key.clone(), value);
+            }
+            Action::Producer(set)
+        }
+        "rate" => {
+            let shown = property_value(v).unwrap_or_else(|| v.to_string());
+            Action::Rate(parse_rate(&shown)?.per_second())
+        }
+        "key" => Action::Key(
+            text_of(v, "key")?
+                .parse()
+                .map_err(|_| format!("key must be one of {}", KeyField::listed()))?,
+        ),
+        "start" | "stop" => {
+            if v.as_str() != Some("producer") {
+                return Err(format!("write {name} = \"producer\""));
+            }
+            if name == "start" {
+                Action::Start
+            } else {
+                Action::Stop
+            }
+        }
+        "consumers" => Action::Consumers(members(v)?),
+        "group" => group(v)?,
+        "fault" => fault(v)?,
+        "wait" => Action::Wait(duration(v, "wait")?),
+        "mark" => {
+            let label = text_of(v, "mark")?.trim();
+            if label.is_empty() {
+                return Err("mark needs a label, e.g. mark = \"leader killed\"".into());
+            }
+            Action::Mark(label.to_string())
+        }
+        "assert" => Action::Assert(text_of(v, "assert")?.parse()?),
+        _ => unreachable!("ACTIONS lists every action"),
+    })
+}
+
+/// Producer properties kafka-lab cannot change by a step: the connection's, and those that
+/// change what kafka-lab reads back.
+const NOT_BY_STEP: [&str; 3] = ["bootstrap.servers", "transactional.id", "client.id"];
+
+fn check_producer_property(key: &str, value: &str) -> Result<(), String> {
+    let Some(info) = properties::lookup(key) else {
+        return Err(format!(
+            "`{key}` is not a librdkafka property{}",
+            crate::config::suggestion(key)
+        ));
+    };
+    if info.applies == Applies::Consumer {
+        return Err(format!(
+            "`{key}` is a consumer property; a producer step takes producer properties"
+        ));
+    }
+    if NOT_BY_STEP.contains(&key) {
+        return Err(format!(
+            "`{key}` cannot change in a scenario: it belongs to the connection (config.ini, -X)"
+        ));
+    }
+    properties::check_value(key, value).map_err(|e| format!("{key} = {value}: {e}"))
+}
+
+fn members(v: &Value) -> Result<Members, String> {
+    let bad = || {
+        "consumers = N makes the group N members (0 to 32); \"+N\" adds N, \"-N\" removes the \
+         newest N"
+            .to_string()
+    };
+    let (kind, n) = match v {
+        Value::Integer(n) => ('=', *n),
+        Value::String(s) => {
+            let s = s.trim();
+            let (sign, digits) = s.split_at(s.chars().next().map_or(0, char::len_utf8));
+            match sign {
+                "+" | "-" => (
+                    sign.chars().next().unwrap_or('='),
+                    digits.trim().parse().map_err(|_| bad())?,
+                ),
+                _ => ('=', s.parse().map_err(|_| bad())?),
+            }
+        }
+        _ => return Err(bad()),
+    };
+    let n = u32::try_from(n).ok().filter(|n| *n <= 32).ok_or_else(bad)?;
+    Ok(match kind {
+        '+' => Members::Add(n),
+        '-' => Members::Remove(n),
+        _ => Members::To(n),
+    })
+}
+
+fn group(v: &Value) -> Result<Action, String> {
+    let table = v.as_table().ok_or(
+        "group takes a table, e.g. group = { \"partition.assignment.strategy\" = \"cooperative-sticky\" }",
+    )?;
+    let (mut strategies, mut protocol) = (None, None);
+    for (key, value) in table {
+        let value = text_of(value, key)?;
+        match key.as_str() {
+            "partition.assignment.strategy" => {
+                strategies = Some(value.parse::<Strategies>()?);
+            }
+            "group.protocol" => {
+                protocol = Some(value.parse::<GroupProtocol>().map_err(|_| {
+                    format!("group.protocol must be one of {}", GroupProtocol::listed())
+                })?);
+            }
+            other => {
+                return Err(format!(
+                    "`{other}`: a group step sets partition.assignment.strategy and \
+                     group.protocol (other consumer properties go in config.ini or -X)"
+                ))
+            }
+        }
+    }
+    if strategies.is_none() && protocol.is_none() {
+        return Err("group = {} sets nothing".into());
+    }
+    Ok(Action::Group {
+        strategies,
+        protocol,
+    })
+}
+
+fn fault(v: &Value) -> Result<Action, String> {
+    let usage = "write fault = { kind = \"down\" (or \"pause\"), partition = 0, for = \"10s\" }";
+    let table = v.as_table().ok_or(usage)?;
+    for key in table.keys() {
+        if !matches!(key.as_str(), "kind" | "partition" | "for") {
+            return Err(format!("`{key}` is not part of a fault: {usage}"));
+        }
+    }
+    let kind = match table.get("kind").map(|k| text_of(k, "kind")).transpose()? {
+        None | Some("down" | "kill") => FaultKind::Kill,
+        Some("pause") => FaultKind::Pause,
+        Some(other) => {
+            return Err(format!(
+                "kind = \"{other}\" is not a fault: \"down\" (the leader's process is killed) \
+                 or \"pause\" (it hangs)"
+            ))
+        }
+    };
+    let partition = match table.get("partition") {
+        None => 0,
+        Some(Value::Integer(p)) if (0..10_000).contains(p) => *p as i32,
+        Some(other) => return Err(format!("partition = {other}: give a partition number")),
+    };
+    let length = match table.get("for") {
+        None => Duration::from_secs(5),
+        Some(v) => duration(v, "for")?,
+    };
+    if length.is_zero() {
+        return Err("for = 0: a fault lasts a while; give e.g. \"10s\"".into());
+    }
+    Ok(Action::Fault {
+        kind,
+        partition,
+        length,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(text, "lab.toml").unwrap_err().to_string()
+    }
+
+    const HEAD: &str = "title = \"t\"\n[topic]\npartitions = 3\n";
+
+    #[test]
+    fn a_scenario_reads_into_typed_steps() {
+        let s = parse(
+            &format!(
+                "{HEAD}[[step]]\nproducer = {{ acks = \"1\", \"linger.ms\" = 20, \"enable.idempotence\" = false }}\n\
+                 [[step]]\nrate = \"max\"\n[[step]]\nstart = \"producer\"\n\
+                 [[step]]\nat = \"1m\"\nconsumers = \"+2\"\n\
+                 [[step]]\nafter = 5\nfault = {{ partition = 2, for = \"10s\" }}\n\
+                 [[step]]\nassert = \"p99 < 2 x previous.p99\"\nwithin = \"30s\"\n\
+                 [[step]]\nwait = \"1.5s\"\n"
+            ),
+            "lab.toml",
+        )
+        .unwrap();
+        assert_eq!(s.partitions, 3);
+        assert_eq!(s.needs.kind, ClusterKind::Any);
+        assert_eq!(s.steps.len(), 7);
+        let Action::Producer(set) = &s.steps[0].action else {
+            panic!("{:?}", s.steps[0]);
+        };
+        assert_eq!(set["linger.ms"], "20");
+        assert_eq!(set["enable.idempotence"], "false");
+        assert_eq!(s.steps[1].action, Action::Rate(None));
+        assert_eq!(s.steps[3].when, When::At(Duration::from_secs(60)));
+        assert_eq!(s.steps[3].action, Action::Consumers(Members::Add(2)));
+        assert_eq!(s.steps[3].line, 10, "the line of its [[step]]");
+        assert_eq!(
+            s.steps[4].action,
+            Action::Fault {
+                kind: FaultKind::Kill,
+                partition: 2,
+                length: Duration::from_secs(10)
+            }
+        );
+        assert_eq!(s.steps[5].within, Some(Duration::from_secs(30)));
+        assert_eq!(s.planned(), Duration::from_millis(66_500));
+    }
+
+    #[test]
+    fn bad_files_name_the_file_the_line_and_the_step() {
+        // Unknown step.
+        let e = err(&format!(
+            "{HEAD}[[step]]\nstart = \"producer\"\n\n[[step]]\njump = 3\n"
+        ));
+        assert!(
+            e.starts_with("lab.toml:7: step 2: `jump` is not a step"),
+            "{e}"
+        );
+        // Unknown property, with the nearest name.
+        let e = err(&format!(
+            "{HEAD}[[step]]\nproducer = {{ \"linger.mss\" = 5 }}\n"
+        ));
+        assert!(e.starts_with("lab.toml:4: step 1 (producer): `linger.mss` is not a librdkafka property (did you mean `linger.ms`?)"), "{e}");
+        // A consumer's property in a producer step.
+        let e = err(&format!(
+            "{HEAD}[[step]]\nproducer = {{ \"fetch.min.bytes\" = 5 }}\n"
+        ));
+        assert!(e.contains("is a consumer property"), "{e}");
+        // Bad value, in librdkafka's terms.
+        let e = err(&format!(
+            "{HEAD}[[step]]\nproducer = {{ \"linger.ms\" = \"soon\" }}\n"
+        ));
+        assert!(
+            e.starts_with("lab.toml:4: step 1 (producer): linger.ms = soon:"),
+            "{e}"
+        );
+        let e = err(&format!("{HEAD}[[step]]\nproducer = {{ acks = 2 }}\n"));
+        assert!(e.contains("not an acks setting"), "{e}");
+        let e = err(&format!("{HEAD}[[step]]\nrate = -4\n"));
+        assert!(e.contains("is not a rate"), "{e}");
+        let e = err(&format!("{HEAD}[[step]]\nconsumers = 40\n"));
+        assert!(e.contains("0 to 32"), "{e}");
+        // Time going backwards.
+        let e = err(&format!(
+            "{HEAD}[[step]]\nat = \"20s\"\nstart = \"producer\"\n[[step]]\nat = \"10s\"\nstop = \"producer\"\n"
+        ));
+        assert!(
+            e.starts_with("lab.toml:7: step 2: at = 10s goes back in time"),
+            "{e}"
+        );
+        let e = err(&format!("{HEAD}[[step]]\nwait = \"soon\"\n"));
+        assert!(e.contains("is not a length of time"), "{e}");
+        // A fault the cluster it names cannot do, a partition it lacks.
+        let e =
+            err("title = \"t\"\ncluster = \"embedded\"\n[[step]]\nfault = { kind = \"pause\" }\n");
+        assert!(
+            e.starts_with("lab.toml:3: step 1 (fault): the embedded cluster cannot pause"),
+            "{e}"
+        );
+        let e = err(&format!("{HEAD}[[step]]\nfault = {{ partition = 3 }}\n"));
+        assert!(
+            e.contains("partition 3 does not exist: the topic has 3"),
+            "{e}"
+        );
+        // Two actions in one step; an action's option out of place.
+        let e = err(&format!("{HEAD}[[step]]\nstart = \"producer\"\nwait = 3\n"));
+        assert!(e.contains("has two actions"), "{e}");
+        let e = err(&format!("{HEAD}[[step]]\nwait = 3\nwithin = 3\n"));
+        assert!(e.contains("`within` belongs to an assert step"), "{e}");
+        let e = err(&format!(
+            "{HEAD}[[step]]\nstart = \"producer\"\npartition = 3\n"
+        ));
+        assert!(e.contains("belongs inside a fault"), "{e}");
+        // An assertion on a figure that does not exist.
+        let e = err(&format!("{HEAD}[[step]]\nassert = \"p100 < 3\"\n"));
+        assert!(
+            e.starts_with("lab.toml:4: step 1 (assert): `p100` is not a figure"),
+            "{e}"
+        );
+        // The file itself: TOML syntax, no title, unknown tables, no steps, bad cluster.
+        let e = err("title = \"t\"\n\n[[step]\nwait = 3\n");
+        assert!(e.starts_with("lab.toml:3: "), "{e}");
+        assert!(err("[[step]]\nwait = 3\n").contains("a scenario needs a title"));
+        assert!(err("title = \"t\"\n[producer]\nacks = 1\n").contains("unknown field `producer`"));
+        assert!(err("title = \"t\"\n").contains("no steps"));
+        let e = err("title = \"t\"\ncluster = { nodes = 99 }\n[[step]]\nwait = 1\n");
+        assert!(
+            e.starts_with("lab.toml:2: cluster: nodes must be 1 to 16"),
+            "{e}"
+        );
+        let e = err("title = \"t\"\n[topic]\npartitions = 0\n[[step]]\nwait = 1\n");
+        assert!(e.contains("partitions = 0 is out of range"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_scenarios_read() {
+        for (name, text) in crate::scenario::SHIPPED {
+            let s = parse(text, name).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!s.description.is_empty(), "{name} says what it shows");
+            assert!(
+                s.steps
+                    .iter()
+                    .any(|s| matches!(s.action, Action::Assert(_))),
+                "{name} checks something"
+            );
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! Plays a scenario against the dashboard's state: each step, when due, becomes the commands
+//! the dashboard would give for it. Shared by `scenario run` (headless) and the dashboard's
+//! `--scenario`, so both carry out a step the same way.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::expr::{run_figure, Checked, Figures, Which};
+use super::file::{Action, Members, Scenario, When};
+use crate::dashboard::protocol::Command;
+use crate::dashboard::snapshots::MemberState;
+use crate::dashboard::state::{App, ScenarioStrip};
+use crate::stats::RunReport;
+
+/// How long the end of a scenario, or an assertion, waits for runs to end and be read back.
+const SETTLE: Duration = Duration::from_secs(120);
+
+/// A step carried out, as the report lists it.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// Since the scenario started, at its speed (what the file's times mean).
+    pub at: Duration,
+    pub wall: SystemTime,
+    pub step: usize,
+    pub line: usize,
+    pub text: String,
+    /// The producer's run when the step ran.
+    pub run: u32,
+    pub checked: Option<Checked>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Steps,
+    /// Every step ran: the producer is stopped and the runs read back.
+    Ending {
+        since: Instant,
+    },
+    Over,
+}
+
+pub struct Player {
+    pub scenario: Scenario,
+    speed: f64,
+    next: usize,
+    began: Instant,
+    /// Time spent paused (Space), kept out of the scenario's clock.
+    paused_for: Duration,
+    paused_at: Option<Instant>,
+    /// When the step before ran, on the scenario's clock.
+    previous_at: Duration,
+    /// An assertion waiting for runs to settle, since when.
+    waiting: Option<Instant>,
+    /// The runs of the app before the scenario began (the dashboard may have had some).
+    first_run: u32,
+    /// Runs the scenario's steps have ended so far, and whether one is under way.
+    ended: u32,
+    producing: bool,
+    phase: Phase,
+    pub done: Vec<Done>,
+    pub started_at: SystemTime,
+}
+
+impl Player {
+    /// `speed` > 1 shortens every wait and offset (not the rates).
+    pub fn new(scenario: Scenario, speed: f64, app: &App) -> Player {
+        let first_run = app.runs.iter().map(|r| r.run).max().unwrap_or(0) + 1;
+        Player {
+            scenario,
+            speed,
+            next: 0,
+            began: Instant::now(),
+            paused_for: Duration::ZERO,
+            paused_at: None,
+            previous_at: Duration::ZERO,
+            waiting: None,
+            first_run,
+            ended: 0,
+            producing: false,
+            phase: Phase::Steps,
+            done: Vec::new(),
+            started_at: SystemTime::now(),
+        }
+    }
+
+    /// The scenario's clock: real time since the start, less pauses, times the speed.
+    fn clock(&self, now: Instant) -> Duration {
+        let paused = self.paused_for + self.paused_at.map_or(Duration::ZERO, |p| now - p);
+        now.saturating_duration_since(self.began)
+            .saturating_sub(paused)
+            .mul_f64(self.speed)
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    pub fn is_over(&self) -> bool {
+        self.phase == Phase::Over
+    }
+
+    /// The runs this scenario made, as the app has them.
+    pub fn runs<'a>(&self, app: &'a App) -> Vec<&'a RunReport> {
+        app.runs
+            .iter()
+            .filter(|r| r.run >= self.first_run)
+            .collect()
+    }
+
+    /// Every run the steps ended has come back from its read-back (or failed it).
+    fn settled(&self, app: &App) -> bool {
+        let runs = self.runs(app);
+        runs.len() >= self.ended as usize
+            && runs.iter().all(|r| {
+                r.accounting.is_some()
+                    || app.read_back_failed.contains_key(&r.run)
+                    || r.delivered == 0
+            })
+    }
+
+    /// Carries out what is due; returns the commands for the session.
+    pub fn tick(&mut self, app: &mut App) -> Vec<Command> {
+        let now = Instant::now();
+        let scenario_paused = app.scenario.as_ref().is_some_and(|s| s.paused);
+        match (scenario_paused, self.paused_at) {
+            (true, None) => self.paused_at = Some(now),
+            (false, Some(p)) => {
+                self.paused_for += now - p;
+                self.paused_at = None;
+            }
+            _ => {}
+        }
+        let mut commands = Vec::new();
+        if self.paused_at.is_some() {
+            self.show(app, now);
+            return commands;
+        }
+        while self.phase == Phase::Steps && self.next < self.scenario.steps.len() {
+            let step = self.scenario.steps[self.next].clone();
+            let due = match step.when {
+                When::At(at) => at,
+                When::After(d) => self.previous_at + d,
+            };
+            let clock = self.clock(now);
+            if clock < due {
+                break;
+            }
+            if let Action::Assert(a) = &step.action {
+                if a.reads_runs() && !self.settled(app) {
+                    let since = *self.waiting.get_or_insert(now);
+                    if now - since < SETTLE {
+                        break;
+                    }
+                }
+                // `within`: checked again until it holds, or its time is up.
+                if let Some(within) = step.within {
+                    let holds = a
+                        .check(&AppFigures {
+                            app,
+                            runs: self.runs(app),
+                        })
+                        .passed;
+                    self.waiting.get_or_insert(now);
+                    if !holds && clock < due + within {
+                        break;
+                    }
+                }
+            }
+            // A step that waited (an assertion for its runs) moves the next ones along.
+            let ran_at = if self.waiting.take().is_some() {
+                clock
+            } else {
+                due
+            };
+            let checked = self.carry_out(&step.action, app, &mut commands);
+            self.done.push(Done {
+                at: ran_at,
+                wall: SystemTime::now(),
+                step: step.number,
+                line: step.line,
+                text: step.action.to_string(),
+                run: Self::current_run(app),
+                checked,
+            });
+            self.previous_at = ran_at
+                + match step.action {
+                    Action::Wait(d) => d,
+                    _ => Duration::ZERO,
+                };
+            self.next += 1;
+        }
+        if self.phase == Phase::Steps && self.next == self.scenario.steps.len() {
+            if self.producing {
+                commands.push(Command::StopProducer);
+                self.producing = false;
+                self.ended += 1;
+            }
+            self.phase = Phase::Ending { since: now };
+        }
+        if let Phase::Ending { since } = self.phase {
+            if self.settled(app) || now - since >= SETTLE {
+                self.phase = Phase::Over;
+            }
+        }
+        self.show(app, now);
+        commands
+    }
+
+    fn current_run(app: &App) -> u32 {
+        app.producer
+            .snapshot
+            .as_ref()
+            .map_or(0, |s| s.run)
+            .max(app.runs.iter().map(|r| r.run).max().unwrap_or(0))
+    }
+
+    fn carry_out(
+        &mut self,
+        action: &Action,
+        app: &mut App,
+        commands: &mut Vec<Command>,
+    ) -> Option<Checked> {
+        // A run under way ends when the producer restarts or stops.
+        let restarts = matches!(
+            action,
+            Action::Producer(_) | Action::Rate(_) | Action::Key(_)
+        );
+        let before = commands.len();
+        match action {
+            Action::Producer(set) => {
+                let set: Vec<(String, String)> =
+                    set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                commands.extend(app.scenario_producer(&set));
+            }
+            Action::Rate(r) => commands.extend(app.scenario_rate(*r)),
+            Action::Key(k) => commands.extend(app.scenario_key(*k)),
+            Action::Start if !self.producing => commands.push(Command::StartProducer),
+            Action::Stop if self.producing => commands.push(Command::StopProducer),
+            Action::Consumers(m) => {
+                let now = app.in_group.len();
+                let n = match *m {
+                    Members::To(n) => n as usize,
+                    Members::Add(n) => now + n as usize,
+                    Members::Remove(n) => now.saturating_sub(n as usize),
+                };
+                commands.extend(app.scenario_members(n.min(32)));
+            }
+            Action::Group {
+                strategies,
+                protocol,
+            } => commands.extend(app.scenario_group(strategies.as_ref(), *protocol)),
+            Action::Fault {
+                kind,
+                partition,
+                length,
+            } => commands.extend(app.scenario_fault(*kind, *partition, length.div_f64(self.speed))),
+            Action::Start | Action::Stop | Action::Wait(_) | Action::Mark(_) => {}
+            Action::Assert(a) => {
+                let checked = a.check(&AppFigures {
+                    app,
+                    runs: self.runs(app),
+                });
+                return Some(checked);
+            }
+        }
+        if restarts && self.producing {
+            // Settings steps due together restart the producer once, with all of them.
+            let merged = before > 0
+                && matches!(commands[before - 1], Command::ApplySettings(_))
+                && commands.len() == before + 1;
+            if merged {
+                commands.remove(before - 1);
+            } else {
+                self.ended += 1;
+            }
+        }
+        if *action == Action::Stop && self.producing {
+            self.ended += 1;
+        }
+        // Settings for a stopped producer wait for its start.
+        if restarts && !self.producing {
+            for c in &mut commands[before..] {
+                if let Command::ApplySettings(s) = c {
+                    *c = Command::SetSettings(s.clone());
+                }
+            }
+            return None;
+        }
+        if restarts || *action == Action::Start {
+            self.producing = true;
+        } else if *action == Action::Stop {
+            self.producing = false;
+        }
+        None
+    }
+
+    /// Updates the app's scenario strip.
+    fn show(&self, app: &mut App, now: Instant) {
+        let next_in = self.scenario.steps.get(self.next).and_then(|s| {
+            let due = match s.when {
+                When::At(at) => at,
+                When::After(d) => self.previous_at + d,
+            };
+            due.checked_sub(self.clock(now))
+                .map(|left| left.as_secs_f64() / self.speed)
+        });
+        let checked: Vec<&Checked> = self
+            .done
+            .iter()
+            .filter_map(|d| d.checked.as_ref())
+            .collect();
+        let strip = app.scenario.get_or_insert_with(|| ScenarioStrip {
+            title: self.scenario.title.clone(),
+            steps: self
+                .scenario
+                .steps
+                .iter()
+                .map(|s| s.action.to_string())
+                .collect(),
+            ..ScenarioStrip::default()
+        });
+        strip.current = self.next.checked_sub(1);
+        strip.next_in = next_in;
+        strip.passed = checked.iter().filter(|c| c.passed).count();
+        strip.failed = checked.len() - strip.passed;
+        if self.phase == Phase::Over && strip.done.is_none() {
+            strip.done = Some("finished".into());
+        }
+    }
+
+    /// Assertions that failed.
+    pub fn failures(&self) -> Vec<&Checked> {
+        self.done
+            .iter()
+            .filter_map(|d| d.checked.as_ref())
+            .filter(|c| !c.passed)
+            .collect()
+    }
+}
+
+/// The figures an assertion reads, from the app.
+pub struct AppFigures<'a> {
+    pub app: &'a App,
+    pub runs: Vec<&'a RunReport>,
+}
+
+impl Figures for AppFigures<'_> {
+    fn run(&self, which: Which, name: &str) -> Result<f64, String> {
+        let run = match which {
+            Which::Run => self.runs.last().copied(),
+            Which::Previous => self.runs.len().checked_sub(2).map(|i| self.runs[i]),
+            Which::First => self.runs.first().copied(),
+        };
+        let Some(run) = run else {
+            return Err(match which {
+                Which::Previous => "there is no run before the last one".into(),
+                _ => "no run has ended yet".into(),
+            });
+        };
+        run_figure(run, name)
+    }
+
+    fn group(&self, name: &str) -> f64 {
+        let app = self.app;
+        let last = app.timeline.rebalances.back();
+        match name {
+            "members" => app.active_members() as f64,
+            "idle" => app
+                .members
+                .iter()
+                .filter(|m| {
+                    m.snapshot.state != MemberState::Leaving && m.snapshot.partitions.is_empty()
+                })
+                .count() as f64,
+            "rebalances" => app.timeline.rebalances.len() as f64,
+            "moved" => app
+                .timeline
+                .rebalances
+                .len()
+                .checked_sub(1)
+                .map_or(0.0, |i| app.timeline.moved(i) as f64),
+            "unowned_ms" => last
+                .and_then(|r| r.unowned.iter().map(|(_, d)| *d).max())
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+            "lag" => app.group_lag.back().map_or(0.0, |(_, lag)| *lag as f64),
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// The distinct partitions each member had at the end (for the report).
+pub fn assignments(app: &App) -> Vec<(String, BTreeSet<i32>)> {
+    app.members
+        .iter()
+        .map(|m| {
+            (
+                m.snapshot.name.clone(),
+                m.snapshot.partitions.iter().map(|p| p.partition).collect(),
+            )
+        })
+        .collect()
+}

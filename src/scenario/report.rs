@@ -1,0 +1,269 @@
+//! A played scenario's report: a Markdown summary (the cluster, each step as it ran, each
+//! run's settings and figures, the rebalances, each assertion with its values), and the runs
+//! as CSV and JSON with the fields of `bench --json`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::expr::{shown, skew};
+use super::player::Player;
+use crate::dashboard::state::App;
+use crate::stats::RunReport;
+
+/// Settings every run has that say nothing about the experiment.
+const QUIET_SETTINGS: [&str; 3] = ["rtt.ms", "record_size", "topic"];
+
+pub struct Report {
+    pub markdown: String,
+    pub runs: Vec<RunReport>,
+    pub passed: bool,
+}
+
+impl Report {
+    pub fn new(player: &Player, app: &App) -> Report {
+        let speed = player.speed();
+        let runs: Vec<RunReport> = player.runs(app).into_iter().cloned().collect();
+        let failures = player.failures();
+        let mut md = String::new();
+        let s = &player.scenario;
+        let _ = writeln!(md, "# {}\n", s.title);
+        if !s.description.is_empty() {
+            let _ = writeln!(md, "{}\n", s.description);
+        }
+        let checks = player.done.iter().filter(|d| d.checked.is_some()).count();
+        let result = if failures.is_empty() {
+            format!("passed ({checks} assertions)")
+        } else {
+            format!("**failed**: {} of {checks} assertions", failures.len())
+        };
+        let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+        let _ = writeln!(md, "| | |\n| --- | --- |");
+        for (k, v) in [
+            ("result", result),
+            ("cluster", app.cluster.label.clone()),
+            (
+                "topic",
+                format!(
+                    "{} ({} partitions)",
+                    app.cluster.topic, app.cluster.partitions
+                ),
+            ),
+            ("group", app.cluster.group.clone()),
+            ("client", crate::kafka::library()),
+            ("kafka-lab", env!("CARGO_PKG_VERSION").to_string()),
+            ("machine", format!("{cores} cores")),
+            (
+                "started",
+                humantime::format_rfc3339_seconds(player.started_at).to_string(),
+            ),
+            (
+                "speed",
+                if (speed - 1.0).abs() < f64::EPSILON {
+                    "1 (times as written)".to_string()
+                } else {
+                    format!("{speed} (waits and offsets divided by {speed})")
+                },
+            ),
+            ("file", s.file.clone()),
+        ] {
+            let _ = writeln!(md, "| {k} | {} |", cell(&v));
+        }
+
+        let _ = writeln!(md, "\n## Steps\n\nTimes are the scenario's clock (real seconds times the speed).\n\n| time | line | step | run | result |\n| ---: | ---: | --- | ---: | --- |");
+        for d in &player.done {
+            let result = d.checked.as_ref().map_or(String::new(), |c| {
+                format!(
+                    "{} ({})",
+                    if c.passed { "pass" } else { "**FAIL**" },
+                    c.values
+                )
+            });
+            let _ = writeln!(
+                md,
+                "| {:.1} s | {} | {} | {} | {} |",
+                d.at.as_secs_f64(),
+                d.line,
+                cell(&d.text),
+                d.run,
+                cell(&result)
+            );
+        }
+
+        runs_table(&mut md, &runs);
+        rebalances(&mut md, app, player);
+
+        let checked: Vec<_> = player
+            .done
+            .iter()
+            .filter_map(|d| d.checked.as_ref())
+            .collect();
+        if !checked.is_empty() {
+            let _ = writeln!(
+                md,
+                "\n## Assertions\n\n| assertion | values | result |\n| --- | --- | --- |"
+            );
+            for c in checked {
+                let _ = writeln!(
+                    md,
+                    "| `{}` | {} | {} |",
+                    c.text,
+                    cell(&c.values),
+                    if c.passed { "pass" } else { "**FAIL**" }
+                );
+            }
+        }
+        Report {
+            markdown: md,
+            runs,
+            passed: failures.is_empty(),
+        }
+    }
+
+    /// Writes `report.md`, `runs.csv` and `runs.json` into `dir` (made if missing).
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot make the report folder {}", dir.display()))?;
+        let files = [
+            ("report.md", self.markdown.clone()),
+            ("runs.csv", RunReport::csv(&self.runs)),
+            ("runs.json", serde_json::to_string_pretty(&self.runs)?),
+        ];
+        let mut written = Vec::new();
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// Markdown table cells hold no pipes or line breaks.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Each run with the settings that differ between the runs, and its figures.
+fn runs_table(md: &mut String, runs: &[RunReport]) {
+    let _ = writeln!(md, "\n## Runs\n");
+    if runs.is_empty() {
+        let _ = writeln!(md, "No producer run ended.");
+        return;
+    }
+    // The settings that change from run to run, and those all share.
+    let keys: BTreeSet<&String> = runs.iter().flat_map(|r| r.settings.keys()).collect();
+    let varying: Vec<&String> = keys
+        .iter()
+        .copied()
+        .filter(|k| !QUIET_SETTINGS.contains(&k.as_str()))
+        .filter(|k| {
+            let values: BTreeSet<Option<&String>> =
+                runs.iter().map(|r| r.settings.get(*k)).collect();
+            values.len() > 1
+        })
+        .collect();
+    let shared: BTreeMap<&String, &String> = runs[0]
+        .settings
+        .iter()
+        .filter(|(k, _)| !varying.contains(k) && !QUIET_SETTINGS.contains(&k.as_str()))
+        .collect();
+    if !shared.is_empty() {
+        let list: Vec<String> = shared.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(md, "Every run: `{}`.\n", list.join(" "));
+    }
+    let mut head = vec!["run".to_string()];
+    head.extend(varying.iter().map(|k| (*k).clone()));
+    head.extend(
+        [
+            "seconds",
+            "delivered",
+            "records/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "failed",
+            "missing",
+            "duplicated",
+            "skew",
+            "faults",
+        ]
+        .map(String::from),
+    );
+    let _ = writeln!(md, "| {} |", head.join(" | "));
+    let _ = writeln!(md, "|{}", " --- |".repeat(head.len()));
+    for r in runs {
+        let mut row = vec![r.run.to_string()];
+        row.extend(
+            varying
+                .iter()
+                .map(|k| r.settings.get(*k).cloned().unwrap_or_default()),
+        );
+        let (missing, duplicated) = match &r.accounting {
+            Some(a) if a.unconfirmed => ("- (acks=0)".to_string(), a.duplicated.to_string()),
+            Some(a) if a.unchecked > 0 => (
+                format!(
+                    "{} ({} unchecked: deleted by retention)",
+                    a.missing, a.unchecked
+                ),
+                a.duplicated.to_string(),
+            ),
+            Some(a) => (a.missing.to_string(), a.duplicated.to_string()),
+            None => ("not read back".to_string(), String::new()),
+        };
+        row.extend([
+            format!("{:.1}", r.warmup_s + r.duration_s),
+            r.delivered.to_string(),
+            shown(r.records_per_sec.round()),
+            format!("{:.2}", r.latency_ms.p50),
+            format!("{:.2}", r.latency_ms.p99),
+            format!("{:.2}", r.latency_ms.max),
+            r.failed.to_string(),
+            missing,
+            duplicated,
+            skew(r).map_or(String::new(), |s| format!("{s:.2}")),
+            r.faults.len().to_string(),
+        ]);
+        let row: Vec<String> = row.iter().map(|c| cell(c)).collect();
+        let _ = writeln!(md, "| {} |", row.join(" | "));
+    }
+}
+
+/// Each rebalance since the scenario began: its cause, partitions moved, time without owner.
+fn rebalances(md: &mut String, app: &App, player: &Player) {
+    let list: Vec<_> = app
+        .timeline
+        .rebalances
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.at >= player.started_at)
+        .collect();
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n## Rebalances\n\n| time | cause | members after | partitions moved | longest without owner |\n| ---: | --- | ---: | ---: | ---: |"
+    );
+    for (i, r) in list {
+        // On the scenario's clock, as the steps are.
+        let at =
+            r.at.duration_since(player.started_at)
+                .unwrap_or_default()
+                .as_secs_f64()
+                * player.speed();
+        let members: BTreeSet<&String> = r.owners.values().collect();
+        let longest = r.unowned.iter().map(|(_, d)| *d).max();
+        let _ = writeln!(
+            md,
+            "| {at:.1} s | {} | {} | {} | {} |",
+            cell(&r.cause),
+            members.len(),
+            app.timeline.moved(i),
+            longest.map_or("-".to_string(), |d| format!("{} ms", d.as_millis()))
+        );
+    }
+}
