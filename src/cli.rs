@@ -58,12 +58,14 @@ pub struct DashboardArgs {
     pub consumers: u32,
 
     /// Play a scenario on the dashboard: a file, or a shipped one by name (`kafka-lab scenario
-    /// list`). Its steps show in a strip; Space pauses it; keys still work.
-    #[arg(long, value_name = "FILE")]
+    /// list`). Its steps show in a strip; Space pauses it; keys still work. It brings its own
+    /// topic, group, rate and consumers.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["rate", "paused", "consumers", "group"])]
     pub scenario: Option<String>,
 
-    /// With --scenario: divide every wait and time offset by F (rates stay as written).
-    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_speed)]
+    /// With --scenario: divide every wait, time offset, fault length and `within` by F (rates
+    /// stay as written); 0.1 to 100.
+    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_speed, requires = "scenario")]
     pub speed: f64,
 
     #[command(flatten)]
@@ -172,8 +174,8 @@ pub struct ScenarioRunArgs {
     /// A scenario file (TOML), or a shipped scenario's name (see `kafka-lab scenario list`).
     pub file: String,
 
-    /// Divide every wait and time offset by F, e.g. 5 for a quick check (rates stay as
-    /// written, so runs hold fewer records); 0.1 to 100.
+    /// Divide every wait, time offset, fault length and `within` by F, e.g. 5 for a quick
+    /// check (rates stay as written, so runs hold fewer records); 0.1 to 100.
     #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_speed)]
     pub speed: f64,
 

@@ -117,8 +117,6 @@ pub fn shorten(text: &str, max: usize) -> String {
     out
 }
 
-/// The time of day in UTC with milliseconds, `19:40:01.123` (screens say UTC where they show
-/// it).
 /// `5 s`, `2.5 s`: a length of time as the screen and reports say it.
 pub fn seconds(d: std::time::Duration) -> String {
     if d.subsec_millis() == 0 {
@@ -128,6 +126,8 @@ pub fn seconds(d: std::time::Duration) -> String {
     }
 }
 
+/// The time of day in UTC with milliseconds, `19:40:01.123` (screens say UTC where they show
+/// it).
 pub fn time_of_day(t: SystemTime) -> String {
     let stamp = humantime::format_rfc3339_millis(t).to_string();
     stamp[11..23].to_string()

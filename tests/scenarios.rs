@@ -261,7 +261,7 @@ fn bad_scenarios_are_refused_before_anything_connects() {
     // `check` lists the steps of a good file without connecting.
     let out = run_in(dir.path(), &["scenario", "check", "batching"]);
     assert!(out.status.success());
-    assert!(stdout(&out).contains("ok: 25 steps"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ok: 24 steps"), "{}", stdout(&out));
 }
 
 /// acks=1 against acks=all with idempotence, the leader of partition 0 killed in each trial,

@@ -468,3 +468,42 @@ fn the_fault_dialog_of_a_kafka_local_cluster() {
     key(&mut a, KeyCode::Down);
     insta::assert_snapshot!(draw(&a, 100, 30));
 }
+
+/// A scenario playing: the strip above the status bar, the current step highlighted, the
+/// time to the next, the assertions so far; then paused.
+#[test]
+fn a_scenario_strip() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    a.update(Event::Kafka(member(1, &[0, 1, 2, 3, 4, 5])));
+    a.scenario = Some(kafka_lab::dashboard::state::ScenarioStrip {
+        title: "Group scaling".into(),
+        steps: [
+            "rate 500",
+            "start the producer",
+            "consumers: 1",
+            "wait 10s",
+            "assert members == 1",
+            "consumers: 2",
+            "wait 10s",
+        ]
+        .map(String::from)
+        .to_vec(),
+        current: Some(3),
+        next_in: Some(6.2),
+        passed: 1,
+        ..Default::default()
+    });
+    insta::assert_snapshot!(draw(&a, 120, 36));
+    a.update(Event::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(' '),
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    let paused = draw(&a, 120, 36);
+    assert!(paused.contains("PAUSED (Space resumes)"), "{paused}");
+    assert!(a.scenario.as_ref().unwrap().paused);
+    assert!(
+        a.paused.is_none(),
+        "Space pauses the scenario, not the screen"
+    );
+}

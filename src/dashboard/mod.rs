@@ -118,6 +118,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     let _ = terminal.draw(|f| crate::ui::render(f, &app));
     reading.store(false, Ordering::SeqCst);
     let last_run = session.shut_down().await;
+    let scenario_report = player.as_ref().and_then(|p| report_if_stopped(p, &app));
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     // Not joined: when the terminal is gone (a closed window, SIGHUP) crossterm's read may
@@ -125,6 +126,14 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     drop(input);
     if let Some(ended) = &last_run {
         println!("kafka-lab: {ended}");
+    }
+    match scenario_report {
+        Some(Ok(dir)) => println!(
+            "kafka-lab: the scenario stopped before its end; its report is in {}/",
+            dir.display()
+        ),
+        Some(Err(e)) => eprintln!("kafka-lab: the scenario's report could not be written: {e:#}"),
+        None => {}
     }
     match outcome? {
         End::Quit => Ok(ExitCode::SUCCESS),
@@ -379,6 +388,22 @@ where
             }
         }
     }
+}
+
+/// A scenario left before its end still leaves its report (which says it stopped).
+fn report_if_stopped(
+    player: &crate::scenario::player::Player,
+    app: &App,
+) -> Option<Result<std::path::PathBuf>> {
+    if app.scenario.as_ref().is_some_and(|s| s.done.is_some()) {
+        return None;
+    }
+    let dir = crate::scenario::report_dir(&app.cluster.topic);
+    Some(
+        crate::scenario::report::Report::new(player, app)
+            .write(&dir)
+            .map(|_| dir),
+    )
 }
 
 /// Carries out a scenario's due steps; once it is over, writes its report and says where.

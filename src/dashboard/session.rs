@@ -169,6 +169,8 @@ impl Session {
                 Vec::new()
             }
             Command::RemoveMember(id) => {
+                // Leaving for good: not back when its rejoin (new group settings) completes.
+                self.rejoining.retain(|r| *r != id);
                 if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
                     m.leave();
                 }

@@ -44,6 +44,9 @@ pub struct Node {
 #[derive(Debug, Clone, Deserialize)]
 pub struct LocalCluster {
     pub script: PathBuf,
+    /// The Apache Kafka release it runs.
+    #[serde(default)]
+    pub kafka_version: Option<String>,
     pub state_dir: PathBuf,
     pub nodes_arg: u32,
     pub nodes: Vec<Node>,

@@ -124,6 +124,8 @@ pub trait Figures {
     /// A run's figure; Err says why it is not known (no such run, no read-back).
     fn run(&self, which: Which, name: &str) -> Result<f64, String>;
     fn group(&self, name: &str) -> f64;
+    /// The topic's partitions (a partition that got nothing still counts for `skew`).
+    fn partitions(&self) -> usize;
 }
 
 /// An assertion's outcome: the values compared, and whether it held.
@@ -297,8 +299,9 @@ fn figure_term(factor: f64, name: &str) -> Result<Term, String> {
     ))
 }
 
-/// A run's figure by name; Err when the run lacks it (no read-back, acks=0 has no missing).
-pub fn run_figure(r: &RunReport, name: &str) -> Result<f64, String> {
+/// A run's figure by name, on a topic of `partitions`; Err when the run lacks it (no
+/// read-back, acks=0 has no missing).
+pub fn run_figure(r: &RunReport, name: &str, partitions: usize) -> Result<f64, String> {
     let accounting = || {
         r.accounting
             .as_ref()
@@ -331,21 +334,21 @@ pub fn run_figure(r: &RunReport, name: &str) -> Result<f64, String> {
         "batch_records" => r
             .avg_batch_records
             .ok_or(format!("run {} has no batch figures", r.run))?,
-        "skew" => skew(r).ok_or(format!("run {} was not read back", r.run))?,
+        "skew" => skew(r, partitions).ok_or(format!("run {} was not read back", r.run))?,
         _ => return Err(format!("`{name}` is not a run figure")),
     })
 }
 
-/// The fullest partition's records over the average partition's (1 is even), by the records
-/// the broker confirmed to each partition.
-pub fn skew(r: &RunReport) -> Option<f64> {
+/// The fullest partition's records over the average partition's (1 is even; all in one of 6
+/// partitions is 6), by the records the broker confirmed to each of the topic's `partitions`.
+pub fn skew(r: &RunReport, partitions: usize) -> Option<f64> {
     let a = r.accounting.as_ref()?;
     let counts: Vec<u64> = a.per_partition.values().map(|p| p.acknowledged).collect();
     let total: u64 = counts.iter().sum();
     if counts.is_empty() || total == 0 {
         return None;
     }
-    let mean = total as f64 / counts.len() as f64;
+    let mean = total as f64 / partitions.max(counts.len()) as f64;
     Some(*counts.iter().max()? as f64 / mean)
 }
 
@@ -363,6 +366,9 @@ mod tests {
                 (Which::First, _) => Err("there is no run yet".into()),
                 _ => Ok(1.0),
             }
+        }
+        fn partitions(&self) -> usize {
+            6
         }
         fn group(&self, name: &str) -> f64 {
             if name == "idle" {

@@ -185,14 +185,15 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// The largest partition a step names, and the kinds of fault it asks for.
+    /// The fault steps.
     pub fn faults(&self) -> impl Iterator<Item = &Step> {
         self.steps
             .iter()
             .filter(|s| matches!(s.action, Action::Fault { .. }))
     }
 
-    /// Seconds from the start to the last timed step, at speed 1 (waits and offsets only).
+    /// How long the steps take at speed 1, by their waits and offsets (assertions that wait
+    /// for read-backs add to it).
     pub fn planned(&self) -> Duration {
         let mut t = Duration::ZERO;
         for s in &self.steps {
@@ -264,7 +265,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let message = e.message().trim().to_string();
         let message = if message.contains("missing field `title`") {
             "no `title = \"...\"`: a scenario needs a title".to_string()
-        } else if message.contains("unknown field") {
+        } else if message.contains("unknown field") && message.contains("`title`") {
             format!("{message}: a scenario has title, description, cluster, [topic] and [[step]]s")
         } else {
             message
@@ -282,26 +283,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let (partitions, replication) = match &raw.topic {
         None => (6, None),
         Some(t) => {
-            let line = line_of(t.span().start);
-            let t = t.get_ref();
-            if !(1..=10_000).contains(&t.partitions) {
-                return Err(error(
-                    line,
-                    String::new(),
-                    format!(
-                        "topic: partitions = {} is out of range: give 1 to 10000",
-                        t.partitions
-                    ),
-                ));
-            }
-            if t.replication.is_some_and(|r| !(1..=32).contains(&r)) {
-                return Err(error(
-                    line,
-                    String::new(),
-                    "topic: replication is out of range: give 1 to 32".into(),
-                ));
-            }
-            (t.partitions, t.replication)
+            read_topic(t.get_ref()).map_err(|m| error(line_of(t.span().start), String::new(), m))?
         }
     };
     if raw.step.is_empty() {
@@ -313,6 +295,8 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     }
     let mut steps = Vec::new();
     let mut clock = Duration::ZERO;
+    // The producer properties in force after each step, checked together as librdkafka would.
+    let mut producer = BTreeMap::new();
     for (i, table) in raw.step.iter().enumerate() {
         let line = line_of(table.span().start);
         let number = i + 1;
@@ -338,6 +322,11 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         if let Action::Wait(d) = step.action {
             clock += d;
         }
+        if let Action::Producer(set) = &step.action {
+            producer.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+            check_together(&producer)
+                .map_err(|m| error(line, format!("step {number} (producer)"), m))?;
+        }
         steps.push(step);
     }
     let scenario = Scenario {
@@ -352,6 +341,19 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     };
     check_needs(&scenario).map_err(|(step, m)| error(step.line, step_name(step), m))?;
     Ok(scenario)
+}
+
+fn read_topic(t: &RawTopic) -> Result<(i32, Option<i32>), String> {
+    if !(1..=10_000).contains(&t.partitions) {
+        return Err(format!(
+            "topic: partitions = {} is out of range: give 1 to 10000",
+            t.partitions
+        ));
+    }
+    if t.replication.is_some_and(|r| !(1..=32).contains(&r)) {
+        return Err("topic: replication is out of range: give 1 to 32".into());
+    }
+    Ok((t.partitions, t.replication))
 }
 
 fn step_name(step: &Step) -> String {
@@ -605,10 +607,22 @@ const NOT_BY_STEP: [&str; 3] = ["bootstrap.servers", "transactional.id", "client
 fn check_producer_property(key: &str, value: &str) -> Result<(), String> {
     let Some(info) = properties::lookup(key) else {
         return Err(format!(
-            "`{key}` is not a librdkafka property{}",
+            "{} is not a librdkafka property{}",
+            crate::config::shown_key(key),
             crate::config::suggestion(key)
         ));
     };
+    // A scenario file is shared and its steps are printed and reported: no credentials, and
+    // nothing of the connection (that is config.ini's and -X's).
+    if crate::config::is_secret(key)
+        || key.starts_with("sasl.")
+        || key.starts_with("ssl.")
+        || key == "security.protocol"
+    {
+        return Err(format!(
+            "`{key}` belongs to the connection: set it in config.ini or with -X, not in a scenario"
+        ));
+    }
     if info.applies == Applies::Consumer {
         return Err(format!(
             "`{key}` is a consumer property; a producer step takes producer properties"
@@ -620,6 +634,23 @@ fn check_producer_property(key: &str, value: &str) -> Result<(), String> {
         ));
     }
     properties::check_value(key, value).map_err(|e| format!("{key} = {value}: {e}"))
+}
+
+/// Properties valid one by one may still not go together (idempotence needs acks=all):
+/// librdkafka says so when a client is made. This one has no servers, so it connects nowhere.
+fn check_together(set: &BTreeMap<String, String>) -> Result<(), String> {
+    let mut config = rdkafka::ClientConfig::new();
+    for (k, v) in set {
+        config.set(k, v);
+    }
+    config.set("log_level", "0");
+    match config.create::<rdkafka::producer::BaseProducer>() {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!(
+            "librdkafka refuses these producer settings together: {}",
+            e.to_string().trim_start_matches("Client creation error: ")
+        )),
+    }
 }
 
 fn members(v: &Value) -> Result<Members, String> {
@@ -803,6 +834,24 @@ mod tests {
         assert!(e.contains("is not a rate"), "{e}");
         let e = err(&format!("{HEAD}[[step]]\nconsumers = 40\n"));
         assert!(e.contains("0 to 32"), "{e}");
+        // Credentials and the connection are config.ini's, and never echoed.
+        let e = err(&format!(
+            "{HEAD}[[step]]\nproducer = {{ \"sasl.password\" = \"hunter2\" }}\n"
+        ));
+        assert!(
+            e.contains("`sasl.password` belongs to the connection"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+        let e = err(&format!(
+            "{HEAD}[[step]]\nproducer = {{ \"sasl.passwordhunter2\" = 1 }}\n"
+        ));
+        assert!(!e.contains("hunter2"), "{e}");
+        // Each value fine, together refused.
+        let e = err(&format!(
+            "{HEAD}[[step]]\nproducer = {{ \"enable.idempotence\" = true }}\n[[step]]\nproducer = {{ acks = 1 }}\n"
+        ));
+        assert!(e.starts_with("lab.toml:6: step 2 (producer): librdkafka refuses these producer settings together"), "{e}");
         // Time going backwards.
         let e = err(&format!(
             "{HEAD}[[step]]\nat = \"20s\"\nstart = \"producer\"\n[[step]]\nat = \"10s\"\nstop = \"producer\"\n"

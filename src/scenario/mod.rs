@@ -201,18 +201,10 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
         mut channels,
         target,
     } = opened;
-    if scenario.needs.nodes > 1 && !target.is_embedded() {
-        let settings = session.producer_settings.clone();
-        let brokers =
-            tokio::task::spawn_blocking(move || crate::kafka::cluster::broker_count(&settings))
-                .await??;
-        if brokers < scenario.needs.nodes {
+    if !target.is_embedded() {
+        if let Err(e) = check_nodes(&scenario, &session).await {
             session.shut_down().await;
-            bail!(
-                "{}:1: the scenario needs {} nodes; the cluster has {brokers}",
-                scenario.file,
-                scenario.needs.nodes
-            );
+            return Err(e);
         }
     }
     eprintln!(
@@ -229,6 +221,7 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
     let signal = wait_for_signal();
     tokio::pin!(signal);
     let mut said = 0;
+    let mut news = News::default();
     let mut stopped_by: Option<Signal> = None;
     while !player.is_over() {
         let events = tokio::select! {
@@ -256,6 +249,7 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
                 events
             }
         };
+        say_news(&app, &mut news);
         for event in events {
             if let crate::dashboard::protocol::Event::Notice(text) = &event {
                 eprintln!("            {text}");
@@ -290,6 +284,53 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
     }
 }
 
+/// A cluster kafka-lab knows no more of than its servers: its metadata says how many
+/// brokers it has.
+async fn check_nodes(
+    scenario: &Scenario,
+    session: &crate::dashboard::session::Session,
+) -> Result<()> {
+    if scenario.needs.nodes <= 1 {
+        return Ok(());
+    }
+    let settings = session.producer_settings.clone();
+    let brokers =
+        tokio::task::spawn_blocking(move || crate::kafka::cluster::broker_count(&settings))
+            .await??;
+    if brokers < scenario.needs.nodes {
+        bail!(
+            "{}:{}: the scenario needs {} nodes; the cluster has {brokers}",
+            scenario.file,
+            scenario.cluster_line,
+            scenario.needs.nodes
+        );
+    }
+    Ok(())
+}
+
+/// What headless play has said of the producer's errors and the read-backs.
+#[derive(Default)]
+struct News {
+    producer_error: Option<String>,
+    read_back_failed: usize,
+}
+
+/// Says, once each, a producer that cannot run with the settings and a run that could not be
+/// read back: the screen would show them; headless, stderr does.
+fn say_news(app: &crate::dashboard::state::App, news: &mut News) {
+    use crate::dashboard::snapshots::ProducerState;
+    if let Some(ProducerState::Error(e)) = app.producer.snapshot.as_ref().map(|s| &s.state) {
+        if news.producer_error.as_ref() != Some(e) {
+            eprintln!("            the producer cannot run: {e}");
+            news.producer_error = Some(e.clone());
+        }
+    }
+    for (run, e) in app.read_back_failed.iter().skip(news.read_back_failed) {
+        eprintln!("            run {run} could not be read back: {e}");
+    }
+    news.read_back_failed = app.read_back_failed.len();
+}
+
 /// `kafka-lab scenario ...`.
 pub async fn command(c: &Connection, command: &ScenarioCommand) -> Result<ExitCode> {
     match command {
@@ -303,7 +344,14 @@ pub async fn command(c: &Connection, command: &ScenarioCommand) -> Result<ExitCo
                     s.needs,
                     crate::text::seconds(s.planned())
                 );
-                if let Some(first) = s.description.lines().next() {
+                // Its first sentence.
+                let text = s
+                    .description
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let first = text.split_inclusive(". ").next().unwrap_or_default().trim();
+                if !first.is_empty() {
                     println!("{:<22} {first}", "");
                 }
             }

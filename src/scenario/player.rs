@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::expr::{run_figure, Checked, Figures, Which};
 use super::file::{Action, Members, Scenario, When};
 use crate::dashboard::protocol::Command;
-use crate::dashboard::snapshots::MemberState;
+use crate::dashboard::snapshots::{MemberState, ProducerState};
 use crate::dashboard::state::{App, ScenarioStrip};
 use crate::stats::RunReport;
 
@@ -59,6 +59,8 @@ pub struct Player {
     phase: Phase,
     pub done: Vec<Done>,
     pub started_at: SystemTime,
+    /// The scenario's runs as the app reported them (the app keeps only the latest few).
+    runs: Vec<RunReport>,
 }
 
 impl Player {
@@ -80,6 +82,7 @@ impl Player {
             phase: Phase::Steps,
             done: Vec::new(),
             started_at: SystemTime::now(),
+            runs: Vec::new(),
         }
     }
 
@@ -99,23 +102,35 @@ impl Player {
         self.phase == Phase::Over
     }
 
-    /// The runs this scenario made, as the app has them.
-    pub fn runs<'a>(&self, app: &'a App) -> Vec<&'a RunReport> {
-        app.runs
-            .iter()
-            .filter(|r| r.run >= self.first_run)
-            .collect()
+    /// The runs this scenario made.
+    pub fn runs(&self) -> Vec<&RunReport> {
+        self.runs.iter().collect()
+    }
+
+    /// Takes the app's news of runs: new ones, and read-backs of known ones.
+    fn sync_runs(&mut self, app: &App) {
+        for r in app.runs.iter().filter(|r| r.run >= self.first_run) {
+            match self.runs.iter_mut().find(|k| k.run == r.run) {
+                Some(known) => known.clone_from(r),
+                None => self.runs.push(r.clone()),
+            }
+        }
     }
 
     /// Every run the steps ended has come back from its read-back (or failed it).
     fn settled(&self, app: &App) -> bool {
-        let runs = self.runs(app);
-        runs.len() >= self.ended as usize
-            && runs.iter().all(|r| {
-                r.accounting.is_some()
-                    || app.read_back_failed.contains_key(&r.run)
-                    || r.delivered == 0
-            })
+        let verified = self.runs.iter().all(|r| {
+            r.accounting.is_some() || app.read_back_failed.contains_key(&r.run) || r.delivered == 0
+        });
+        if !verified {
+            return false;
+        }
+        // A producer that could not start with the settings ends no run.
+        self.runs.len() >= self.ended as usize
+            || matches!(
+                app.producer.snapshot.as_ref().map(|s| &s.state),
+                Some(ProducerState::Error(_))
+            )
     }
 
     /// Carries out what is due; returns the commands for the session.
@@ -130,6 +145,7 @@ impl Player {
             }
             _ => {}
         }
+        self.sync_runs(app);
         let mut commands = Vec::new();
         if self.paused_at.is_some() {
             self.show(app, now);
@@ -157,29 +173,36 @@ impl Player {
                     let holds = a
                         .check(&AppFigures {
                             app,
-                            runs: self.runs(app),
+                            runs: self.runs(),
                         })
                         .passed;
-                    self.waiting.get_or_insert(now);
                     if !holds && clock < due + within {
+                        self.waiting.get_or_insert(now);
                         break;
                     }
                 }
             }
-            // A step that waited (an assertion for its runs) moves the next ones along.
-            let ran_at = if self.waiting.take().is_some() {
+            // A step that waited (an assertion for its runs) moves the next ones along, and
+            // one due before the step before ran runs now.
+            let waited = self.waiting.take().is_some();
+            let ran_at = if waited || due < self.previous_at {
                 clock
             } else {
                 due
             };
             let checked = self.carry_out(&step.action, app, &mut commands);
+            // An assertion names the run it read; other steps the run under way.
+            let run = match (&checked, self.runs.last()) {
+                (Some(_), Some(r)) => r.run,
+                _ => Self::current_run(app),
+            };
             self.done.push(Done {
                 at: ran_at,
                 wall: SystemTime::now(),
                 step: step.number,
                 line: step.line,
                 text: step.action.to_string(),
-                run: Self::current_run(app),
+                run,
                 checked,
             });
             self.previous_at = ran_at
@@ -258,15 +281,22 @@ impl Player {
             Action::Assert(a) => {
                 let checked = a.check(&AppFigures {
                     app,
-                    runs: self.runs(app),
+                    runs: self.runs(),
                 });
                 return Some(checked);
+            }
+        }
+        // New settings restart a running producer and wait for a stopped one's start (also
+        // one stopped by hand on the dashboard).
+        for c in &mut commands[before..] {
+            if let Command::ApplySettings(s) = c {
+                *c = Command::SetSettings(s.clone());
             }
         }
         if restarts && self.producing {
             // Settings steps due together restart the producer once, with all of them.
             let merged = before > 0
-                && matches!(commands[before - 1], Command::ApplySettings(_))
+                && matches!(commands[before - 1], Command::SetSettings(_))
                 && commands.len() == before + 1;
             if merged {
                 commands.remove(before - 1);
@@ -277,13 +307,7 @@ impl Player {
         if *action == Action::Stop && self.producing {
             self.ended += 1;
         }
-        // Settings for a stopped producer wait for its start.
         if restarts && !self.producing {
-            for c in &mut commands[before..] {
-                if let Command::ApplySettings(s) = c {
-                    *c = Command::SetSettings(s.clone());
-                }
-            }
             return None;
         }
         if restarts || *action == Action::Start {
@@ -357,7 +381,11 @@ impl Figures for AppFigures<'_> {
                 _ => "no run has ended yet".into(),
             });
         };
-        run_figure(run, name)
+        run_figure(run, name, self.app.cluster.partitions)
+    }
+
+    fn partitions(&self) -> usize {
+        self.app.cluster.partitions
     }
 
     fn group(&self, name: &str) -> f64 {

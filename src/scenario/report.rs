@@ -25,7 +25,7 @@ pub struct Report {
 impl Report {
     pub fn new(player: &Player, app: &App) -> Report {
         let speed = player.speed();
-        let runs: Vec<RunReport> = player.runs(app).into_iter().cloned().collect();
+        let runs: Vec<RunReport> = player.runs().into_iter().cloned().collect();
         let failures = player.failures();
         let mut md = String::new();
         let s = &player.scenario;
@@ -34,7 +34,14 @@ impl Report {
             let _ = writeln!(md, "{}\n", s.description);
         }
         let checks = player.done.iter().filter(|d| d.checked.is_some()).count();
-        let result = if failures.is_empty() {
+        let ran = player.done.iter().map(|d| d.step).max().unwrap_or(0);
+        let result = if !player.is_over() {
+            format!(
+                "**stopped** after step {ran} of {}: {} of {checks} assertions failed, the rest did not run",
+                s.steps.len(),
+                failures.len()
+            )
+        } else if failures.is_empty() {
             format!("passed ({checks} assertions)")
         } else {
             format!("**failed**: {} of {checks} assertions", failures.len())
@@ -43,7 +50,7 @@ impl Report {
         let _ = writeln!(md, "| | |\n| --- | --- |");
         for (k, v) in [
             ("result", result),
-            ("cluster", app.cluster.label.clone()),
+            ("cluster", cluster(app)),
             (
                 "topic",
                 format!(
@@ -92,7 +99,7 @@ impl Report {
             );
         }
 
-        runs_table(&mut md, &runs);
+        runs_table(&mut md, &runs, app.cluster.partitions);
         rebalances(&mut md, app, player);
 
         let checked: Vec<_> = player
@@ -118,7 +125,7 @@ impl Report {
         Report {
             markdown: md,
             runs,
-            passed: failures.is_empty(),
+            passed: failures.is_empty() && player.is_over(),
         }
     }
 
@@ -142,13 +149,31 @@ impl Report {
     }
 }
 
+/// The cluster, with what kafka-lab knows of its kind and version.
+fn cluster(app: &App) -> String {
+    let c = &app.cluster;
+    if c.owned {
+        return format!("{} (librdkafka's mock cluster, inside kafka-lab)", c.label);
+    }
+    match crate::kafka::local::LocalCluster::find(&c.label) {
+        Some(l) => format!(
+            "{} (Apache Kafka {}, {} node{}, started by scripts/kafka-local)",
+            c.label,
+            l.kafka_version.as_deref().unwrap_or("of unknown version"),
+            l.nodes.len(),
+            if l.nodes.len() == 1 { "" } else { "s" }
+        ),
+        None => c.label.clone(),
+    }
+}
+
 /// Markdown table cells hold no pipes or line breaks.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
 /// Each run with the settings that differ between the runs, and its figures.
-fn runs_table(md: &mut String, runs: &[RunReport]) {
+fn runs_table(md: &mut String, runs: &[RunReport], partitions: usize) {
     let _ = writeln!(md, "\n## Runs\n");
     if runs.is_empty() {
         let _ = writeln!(md, "No producer run ended.");
@@ -224,7 +249,7 @@ fn runs_table(md: &mut String, runs: &[RunReport]) {
             r.failed.to_string(),
             missing,
             duplicated,
-            skew(r).map_or(String::new(), |s| format!("{s:.2}")),
+            skew(r, partitions).map_or(String::new(), |s| format!("{s:.2}")),
             r.faults.len().to_string(),
         ]);
         let row: Vec<String> = row.iter().map(|c| cell(c)).collect();
@@ -246,7 +271,7 @@ fn rebalances(md: &mut String, app: &App, player: &Player) {
     }
     let _ = writeln!(
         md,
-        "\n## Rebalances\n\n| time | cause | members after | partitions moved | longest without owner |\n| ---: | --- | ---: | ---: | ---: |"
+        "\n## Rebalances\n\n| time | cause | partitions moved | longest without owner |\n| ---: | --- | ---: | ---: |"
     );
     for (i, r) in list {
         // On the scenario's clock, as the steps are.
@@ -255,13 +280,11 @@ fn rebalances(md: &mut String, app: &App, player: &Player) {
                 .unwrap_or_default()
                 .as_secs_f64()
                 * player.speed();
-        let members: BTreeSet<&String> = r.owners.values().collect();
         let longest = r.unowned.iter().map(|(_, d)| *d).max();
         let _ = writeln!(
             md,
-            "| {at:.1} s | {} | {} | {} | {} |",
+            "| {at:.1} s | {} | {} | {} |",
             cell(&r.cause),
-            members.len(),
             app.timeline.moved(i),
             longest.map_or("-".to_string(), |d| format!("{} ms", d.as_millis()))
         );

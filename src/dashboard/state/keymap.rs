@@ -299,7 +299,7 @@ pub const KEYMAP: &[Binding] = &[
         &[K::Char(' ')],
         "Space",
         A::Pause,
-        "pause the screen (the clients go on), or with --scenario the scenario; again to resume",
+        "pause the screen, or a scenario (clients go on); again to resume",
         Some("pause"),
     ),
     main(
