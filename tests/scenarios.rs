@@ -286,3 +286,40 @@ fn durability_on_three_local_nodes() {
         assert!(r["accounting"].is_object(), "read back: {r}");
     }
 }
+
+/// A fault with no end lasts until a `recover` step brings the broker back; the run still
+/// loses nothing and names its fault.
+#[test]
+fn a_broker_down_until_a_recover_step_on_the_embedded_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lab.toml"),
+        "title = \"Down and up\"\ncluster = \"embedded\"\n[[step]]\nrate = 500\n[[step]]\nstart = \"producer\"\n\
+         [[step]]\nwait = \"1s\"\n[[step]]\nfault = { partition = 1, for = \"never\" }\n\
+         [[step]]\nwait = \"3s\"\n[[step]]\nrecover = \"all\"\n[[step]]\nwait = \"3s\"\n\
+         [[step]]\nstop = \"producer\"\n[[step]]\nassert = \"missing == 0\"\n",
+    )
+    .unwrap();
+    let out = run_in(
+        dir.path(),
+        &["scenario", "run", "lab.toml", "--report", "out"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("(leader of partition 1) down until brought back"),
+        "{err}"
+    );
+    assert!(err.contains("is back up"), "{err}");
+    let runs: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/runs.json")).unwrap())
+            .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        runs[0]["faults"].as_array().unwrap().len(),
+        1,
+        "{}",
+        runs[0]
+    );
+    runs_check_out(&runs);
+}

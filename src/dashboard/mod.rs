@@ -314,6 +314,7 @@ async fn start(
         outages: 0,
         local,
         paused: Vec::new(),
+        down: Vec::new(),
         kafka_tx,
         outcome_tx,
     };

@@ -74,6 +74,8 @@ pub enum Command {
         partition: i32,
         back_after: Option<Duration>,
     },
+    /// Bring back every broker or node kafka-lab failed (a scenario's `recover`).
+    RecoverAll,
     Quit,
 }
 

@@ -37,11 +37,11 @@ pub enum Outcome {
         found: Result<TopicInfo, String>,
     },
     /// The partition leaders, for an outage of the embedded cluster: of `partition` (the
-    /// next one in turn when `None`), for `length`.
+    /// next one in turn when `None`), for `length` (until brought back when `None`).
     LeadersFound {
         found: Result<Vec<(i32, i32)>, String>,
         partition: Option<i32>,
-        length: Duration,
+        length: Option<Duration>,
     },
     /// An embedded broker's outage is over.
     BrokerBack(i32),
@@ -87,6 +87,8 @@ pub struct Session {
     pub local: Option<Arc<LocalCluster>>,
     /// Its nodes kafka-lab paused: resumed when the dashboard quits, whatever happens.
     pub paused: Vec<i32>,
+    /// Brokers (embedded) or nodes (kafka-local) kafka-lab has failed and not brought back.
+    pub down: Vec<(i32, FaultKind)>,
     pub kafka_tx: mpsc::Sender<KafkaEvent>,
     pub outcome_tx: mpsc::Sender<Outcome>,
 }
@@ -217,7 +219,7 @@ impl Session {
                 self.later(move || Outcome::LeadersFound {
                     found: cluster::partition_leaders(&settings, &topic).map_err(|e| e.to_string()),
                     partition: None,
-                    length: OUTAGE,
+                    length: Some(OUTAGE),
                 });
                 Vec::new()
             }
@@ -227,7 +229,26 @@ impl Session {
                 partition,
                 back_after,
             } => self.node_fault(kind, partition, back_after),
+            Command::RecoverAll => self.recover_all(),
         }
+    }
+
+    /// Brings back every broker or node kafka-lab failed.
+    fn recover_all(&mut self) -> Vec<Event> {
+        if self.down.is_empty() {
+            return vec![Event::Notice(
+                "no broker is down: nothing to bring back".into(),
+            )];
+        }
+        let mut events = Vec::new();
+        for (node, kind) in self.down.clone() {
+            if self.embedded.is_some() {
+                events.extend(self.on_outcome(Outcome::BrokerBack(node)));
+            } else {
+                events.extend(self.on_outcome(Outcome::NodeRecover { node, kind }));
+            }
+        }
+        events
     }
 
     /// The embedded brokers' simulated round trip, when it changes.
@@ -250,11 +271,10 @@ impl Session {
         let Some(local) = self.local.clone() else {
             if self.embedded.is_some() && kind == FaultKind::Kill {
                 let (settings, topic) = (self.producer_settings.clone(), self.topic.clone());
-                let length = back_after.unwrap_or(OUTAGE);
                 self.later(move || Outcome::LeadersFound {
                     found: cluster::partition_leaders(&settings, &topic).map_err(|e| e.to_string()),
                     partition: Some(partition),
-                    length,
+                    length: back_after,
                 });
                 return Vec::new();
             }
@@ -371,6 +391,7 @@ impl Session {
                 if kind == FaultKind::Pause {
                     self.paused.push(node);
                 }
+                self.down.push((node, kind));
                 let back = match back_after {
                     Some(after) => {
                         let outcomes = self.outcome_tx.clone();
@@ -395,6 +416,9 @@ impl Session {
                 }]
             }
             Outcome::NodeRecover { node, kind } => {
+                if !self.down.iter().any(|(n, _)| *n == node) {
+                    return Vec::new();
+                }
                 if let Some(local) = self.local.clone() {
                     self.later(move || Outcome::NodeRecovered {
                         node,
@@ -407,6 +431,7 @@ impl Session {
                 Ok(said) => {
                     // Only now: a resume that failed leaves it for the shutdown to try again.
                     self.paused.retain(|n| *n != node);
+                    self.down.retain(|(n, _)| *n != node);
                     vec![Event::Fault {
                         text: format!("node {node}: {said}"),
                         started: false,
@@ -415,6 +440,11 @@ impl Session {
                 Err(e) => vec![Event::Notice(e)],
             },
             Outcome::BrokerBack(broker) => {
+                // Brought back already (a scenario's `recover`).
+                if !self.down.iter().any(|(b, _)| *b == broker) {
+                    return Vec::new();
+                }
+                self.down.retain(|(b, _)| *b != broker);
                 if let Some(cluster) = &self.embedded {
                     cluster.broker_up(broker);
                 }
@@ -431,7 +461,7 @@ impl Session {
         &mut self,
         leaders: Result<Vec<(i32, i32)>, String>,
         partition: Option<i32>,
-        length: Duration,
+        length: Option<Duration>,
     ) -> Vec<Event> {
         let (leaders, cluster) = match (leaders, &self.embedded) {
             (Ok(l), Some(c)) if !l.is_empty() => (l, c),
@@ -450,15 +480,21 @@ impl Session {
         };
         self.outages += 1;
         cluster.broker_down(broker);
-        let outcomes = self.outcome_tx.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(length).await;
-            let _ = outcomes.send(Outcome::BrokerBack(broker)).await;
-        });
+        self.down.push((broker, FaultKind::Kill));
+        let how_long = match length {
+            Some(length) => {
+                let outcomes = self.outcome_tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(length).await;
+                    let _ = outcomes.send(Outcome::BrokerBack(broker)).await;
+                });
+                format!("for {}", crate::text::seconds(length))
+            }
+            None => "until brought back".to_string(),
+        };
         vec![Event::Fault {
             text: format!(
-                "broker {broker} (leader of partition {partition}) down for {}: records to it wait in flight and are sent again when it is back",
-                crate::text::seconds(length)
+                "broker {broker} (leader of partition {partition}) down {how_long}: records to it wait in flight and are sent again when it is back"
             ),
             started: true,
         }]

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use crate::stats::RunReport;
 
 /// Figures of a run, as `bench --json` names them where it has them.
-pub const RUN_FIGURES: [(&str, &str); 16] = [
+pub const RUN_FIGURES: [(&str, &str); 19] = [
     ("records_per_sec", "records delivered per second"),
     ("mb_per_sec", "MB delivered per second"),
     ("sent", "records sent"),
@@ -28,6 +28,18 @@ pub const RUN_FIGURES: [(&str, &str); 16] = [
     (
         "skew",
         "the fullest partition's records over the average partition's",
+    ),
+    (
+        "queue_ms",
+        "time in librdkafka's queue (p50, by its statistics)",
+    ),
+    (
+        "send_ms",
+        "time on the way to the broker (p50, by its statistics)",
+    ),
+    (
+        "broker_ms",
+        "the broker's time to answer (p50, by its statistics)",
     ),
 ];
 
@@ -335,6 +347,16 @@ pub fn run_figure(r: &RunReport, name: &str, partitions: usize) -> Result<f64, S
             .avg_batch_records
             .ok_or(format!("run {} has no batch figures", r.run))?,
         "skew" => skew(r, partitions).ok_or(format!("run {} was not read back", r.run))?,
+        "queue_ms" | "send_ms" | "broker_ms" => {
+            let s = r
+                .stages_ms
+                .ok_or(format!("run {} has no statistics by stage", r.run))?;
+            match name {
+                "queue_ms" => s.queue.p50,
+                "send_ms" => s.send.p50,
+                _ => s.broker.p50,
+            }
+        }
         _ => return Err(format!("`{name}` is not a run figure")),
     })
 }

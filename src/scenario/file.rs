@@ -92,12 +92,15 @@ pub enum Action {
         strategies: Option<Strategies>,
         protocol: Option<GroupProtocol>,
     },
-    /// The leader of `partition` fails as `kind` says and comes back after `length`.
+    /// The leader of `partition` fails as `kind` says and comes back after `length` (or at a
+    /// `recover` step when `None`).
     Fault {
         kind: FaultKind,
         partition: i32,
-        length: Duration,
+        length: Option<Duration>,
     },
+    /// Every broker the scenario failed comes back (up, or resumed).
+    Recover,
     /// Nothing: the next step comes this much later.
     Wait(Duration),
     Mark(String),
@@ -137,13 +140,17 @@ impl fmt::Display for Action {
                 length,
             } => write!(
                 f,
-                "fault: {} the leader of partition {partition} for {}",
+                "fault: {} the leader of partition {partition} {}",
                 match kind {
                     FaultKind::Kill => "take down",
                     FaultKind::Pause => "pause",
                 },
-                humantime::format_duration(*length)
+                length.map_or("until a recover step".to_string(), |l| format!(
+                    "for {}",
+                    humantime::format_duration(l)
+                ))
             ),
+            Action::Recover => f.write_str("recover: bring back every broker failed"),
             Action::Wait(d) => write!(f, "wait {}", humantime::format_duration(*d)),
             Action::Mark(label) => write!(f, "mark: {label}"),
             Action::Assert(a) => write!(f, "assert {a}"),
@@ -237,7 +244,7 @@ fn six() -> i32 {
 }
 
 /// The actions a step may take; one per step.
-const ACTIONS: [&str; 11] = [
+const ACTIONS: [&str; 12] = [
     "producer",
     "rate",
     "key",
@@ -246,6 +253,7 @@ const ACTIONS: [&str; 11] = [
     "consumers",
     "group",
     "fault",
+    "recover",
     "wait",
     "mark",
     "assert",
@@ -359,6 +367,7 @@ fn read_topic(t: &RawTopic) -> Result<(i32, Option<i32>), String> {
 fn step_name(step: &Step) -> String {
     let action = match step.action {
         Action::Fault { .. } => "fault",
+        Action::Recover => "recover",
         Action::Consumers(_) => "consumers",
         Action::Group { .. } => "group",
         _ => "",
@@ -587,6 +596,14 @@ fn read_action(name: &str, v: &Value) -> Result<Action, String> {
         "consumers" => Action::Consumers(members(v)?),
         "group" => group(v)?,
         "fault" => fault(v)?,
+        "recover" => {
+            if v.as_str() != Some("all") {
+                return Err(
+                    "write recover = \"all\": every broker the scenario failed comes back".into(),
+                );
+            }
+            Action::Recover
+        }
         "wait" => Action::Wait(duration(v, "wait")?),
         "mark" => {
             let label = text_of(v, "mark")?.trim();
@@ -716,7 +733,7 @@ fn group(v: &Value) -> Result<Action, String> {
 }
 
 fn fault(v: &Value) -> Result<Action, String> {
-    let usage = "write fault = { kind = \"down\" (or \"pause\"), partition = 0, for = \"10s\" }";
+    let usage = "write fault = { kind = \"down\" (or \"pause\"), partition = 0, for = \"10s\" (or \"never\": until a recover step) }";
     let table = v.as_table().ok_or(usage)?;
     for key in table.keys() {
         if !matches!(key.as_str(), "kind" | "partition" | "for") {
@@ -739,11 +756,15 @@ fn fault(v: &Value) -> Result<Action, String> {
         Some(other) => return Err(format!("partition = {other}: give a partition number")),
     };
     let length = match table.get("for") {
-        None => Duration::from_secs(5),
-        Some(v) => duration(v, "for")?,
+        None => Some(Duration::from_secs(5)),
+        Some(Value::String(s)) if s == "never" => None,
+        Some(v) => Some(duration(v, "for")?),
     };
-    if length.is_zero() {
-        return Err("for = 0: a fault lasts a while; give e.g. \"10s\"".into());
+    if length.is_some_and(|l| l.is_zero()) {
+        return Err(
+            "for = 0: a fault lasts a while; give e.g. \"10s\", or \"never\" (until a recover step)"
+                .into(),
+        );
     }
     Ok(Action::Fault {
         kind,
@@ -793,11 +814,34 @@ mod tests {
             Action::Fault {
                 kind: FaultKind::Kill,
                 partition: 2,
-                length: Duration::from_secs(10)
+                length: Some(Duration::from_secs(10))
             }
         );
         assert_eq!(s.steps[5].within, Some(Duration::from_secs(30)));
         assert_eq!(s.planned(), Duration::from_millis(66_500));
+    }
+
+    #[test]
+    fn a_fault_may_last_until_a_recover_step() {
+        let s = parse(
+            &format!("{HEAD}[[step]]\nfault = {{ kind = \"pause\", for = \"never\" }}\n[[step]]\nrecover = \"all\"\n"),
+            "lab.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            s.steps[0].action,
+            Action::Fault {
+                kind: FaultKind::Pause,
+                partition: 0,
+                length: None
+            }
+        );
+        assert_eq!(s.steps[1].action, Action::Recover);
+        let e = err(&format!("{HEAD}[[step]]\nrecover = \"some\"\n"));
+        assert!(
+            e.starts_with("lab.toml:4: step 1 (recover): write recover = \"all\""),
+            "{e}"
+        );
     }
 
     #[test]

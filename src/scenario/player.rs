@@ -276,7 +276,12 @@ impl Player {
                 kind,
                 partition,
                 length,
-            } => commands.extend(app.scenario_fault(*kind, *partition, length.div_f64(self.speed))),
+            } => commands.extend(app.scenario_fault(
+                *kind,
+                *partition,
+                length.map(|l| l.div_f64(self.speed)),
+            )),
+            Action::Recover => commands.push(Command::RecoverAll),
             Action::Start | Action::Stop | Action::Wait(_) | Action::Mark(_) => {}
             Action::Assert(a) => {
                 let checked = a.check(&AppFigures {

@@ -218,6 +218,11 @@ fn runs_table(md: &mut String, runs: &[RunReport], partitions: usize) {
         ]
         .map(String::from),
     );
+    // Where the time went, when librdkafka's statistics said (p50 of each stage).
+    let stages = runs.iter().any(|r| r.stages_ms.is_some());
+    if stages {
+        head.extend(["queue ms", "send ms", "broker ms"].map(String::from));
+    }
     let _ = writeln!(md, "| {} |", head.join(" | "));
     let _ = writeln!(md, "|{}", " --- |".repeat(head.len()));
     for r in runs {
@@ -252,6 +257,10 @@ fn runs_table(md: &mut String, runs: &[RunReport], partitions: usize) {
             skew(r, partitions).map_or(String::new(), |s| format!("{s:.2}")),
             r.faults.len().to_string(),
         ]);
+        if stages {
+            let s = r.stages_ms.unwrap_or_default();
+            row.extend([s.queue.p50, s.send.p50, s.broker.p50].map(|v| format!("{v:.2}")));
+        }
         let row: Vec<String> = row.iter().map(|c| cell(c)).collect();
         let _ = writeln!(md, "| {} |", row.join(" | "));
     }

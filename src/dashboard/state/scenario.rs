@@ -116,12 +116,12 @@ impl App {
         &mut self,
         kind: FaultKind,
         partition: i32,
-        length: Duration,
+        length: Option<Duration>,
     ) -> Vec<Command> {
         vec![Command::NodeFault {
             kind,
             partition,
-            back_after: Some(length),
+            back_after: length,
         }]
     }
 }
