@@ -104,8 +104,11 @@ pub async fn wait_for_signal() -> Signal {
 /// Four keep the dashboard's memory flat (100-117 MB over 10 million records with a consumer
 /// on a local broker) without making its producer, consumer and librdkafka's threads queue for
 /// two (with two, the dashboard with a consumer produced about a quarter less). Call it before
-/// any thread starts.
+/// any thread starts. `MALLOC_ARENA_MAX` in the environment, glibc's own setting, wins.
 pub fn few_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
     // SAFETY: mallopt only sets a parameter of the allocator; no thread allocates yet.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 4);

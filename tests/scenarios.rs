@@ -124,7 +124,7 @@ fn rebalance_protocols_on_the_embedded_cluster() {
 
 #[test]
 fn batching_on_the_embedded_cluster() {
-    let (out, md, runs) = play("batching", "5", &[]);
+    let (out, md, runs) = play("batching", "3", &[]);
     passed(&out, &md);
     assert_eq!(runs.len(), 5, "{md}");
     runs_check_out(&runs);

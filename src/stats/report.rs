@@ -358,6 +358,13 @@ impl RunReport {
         settings: BTreeMap<String, String>,
     ) -> Self {
         let m = meter.measured();
+        // A run stopped within its warm-up: its figures are the whole run's, not zeros.
+        if m.count == 0 && totals.delivered > 0 {
+            return RunReport {
+                run,
+                ..RunReport::whole(totals, totals.elapsed(), settings)
+            };
+        }
         RunReport {
             run,
             settings,
@@ -580,6 +587,30 @@ mod tests {
             r.latency_ms
         );
         assert!((r.records_per_sec * r.duration_s - r.records as f64).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_run_stopped_within_its_warmup_reports_the_whole_run() {
+        let mut meter = RunMeter::new(Duration::from_secs(2));
+        meter.add(&interval(250, 100, 4));
+        let start = Instant::now();
+        let mut latency = Latency::default();
+        latency.record(Duration::from_millis(4));
+        let totals = RunTotals {
+            sent: 100,
+            delivered: 100,
+            delivered_bytes: 30_000,
+            latency,
+            first_send: Some(start),
+            last_report: Some(start + Duration::from_millis(500)),
+            ..RunTotals::default()
+        };
+        let r = RunReport::measured(5, &totals, &meter, BTreeMap::new());
+        assert_eq!(r.run, 5);
+        assert_eq!(r.warmup_s, 0.0);
+        assert_eq!(r.records, 100);
+        assert_eq!(r.records_per_sec, 200.0, "100 records in half a second");
+        assert!((r.latency_ms.p50 - 4.0).abs() < 0.01, "{:?}", r.latency_ms);
     }
 
     #[test]
