@@ -107,6 +107,13 @@ pub enum Action {
     Assert(Assertion),
 }
 
+impl Action {
+    /// Settings that end the run under way and start the next.
+    pub fn restarts(&self) -> bool {
+        matches!(self, Action::Producer(_) | Action::Rate(_) | Action::Key(_))
+    }
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -15,6 +15,34 @@ use crate::stats::RunReport;
 /// How long the end of a scenario, or an assertion, waits for runs to end and be read back.
 const SETTLE: Duration = Duration::from_secs(120);
 
+/// How long the steps after a start or restart wait for the producer's new run.
+const HOLD: Duration = Duration::from_secs(30);
+
+/// A step started a run: the next steps wait until the producer runs it, so that their times
+/// count from the run's start and not from the command (ending a run flushes for up to 5 s, and
+/// a fault meant for the next run would otherwise land in the one ending).
+#[derive(Debug, Clone, Copy)]
+struct Hold {
+    /// The producer's run when the step ran.
+    before: u32,
+    /// A restart (not a start): a producer stopped by hand ends the wait.
+    restart: bool,
+    since: Instant,
+}
+
+impl Hold {
+    fn over(&self, app: &App, now: Instant) -> bool {
+        let Some(s) = app.producer.snapshot.as_ref() else {
+            return now - self.since >= HOLD;
+        };
+        let started = s.run > self.before && s.state == ProducerState::Running;
+        started
+            || matches!(s.state, ProducerState::Error(_))
+            || (self.restart && s.state == ProducerState::Stopped)
+            || now - self.since >= HOLD
+    }
+}
+
 /// A step carried out, as the report lists it.
 #[derive(Debug, Clone)]
 pub struct Done {
@@ -51,6 +79,7 @@ pub struct Player {
     previous_at: Duration,
     /// An assertion waiting for runs to settle, since when.
     waiting: Option<Instant>,
+    hold: Option<Hold>,
     /// The runs of the app before the scenario began (the dashboard may have had some).
     first_run: u32,
     /// Runs the scenario's steps have ended so far, and whether one is under way.
@@ -76,6 +105,7 @@ impl Player {
             paused_at: None,
             previous_at: Duration::ZERO,
             waiting: None,
+            hold: None,
             first_run,
             ended: 0,
             producing: false,
@@ -153,11 +183,20 @@ impl Player {
         }
         while self.phase == Phase::Steps && self.next < self.scenario.steps.len() {
             let step = self.scenario.steps[self.next].clone();
-            let due = match step.when {
-                When::At(at) => at,
-                When::After(d) => self.previous_at + d,
-            };
             let clock = self.clock(now);
+            let mut due = self.due(&step.when);
+            if let Some(hold) = self.hold {
+                // Settings due with the one that restarted still join its restart.
+                let joins = step.action.restarts() && due <= clock;
+                if !joins {
+                    if !hold.over(app, now) {
+                        break;
+                    }
+                    self.hold = None;
+                    self.previous_at = self.previous_at.max(clock);
+                    due = self.due(&step.when);
+                }
+            }
             if clock < due {
                 break;
             }
@@ -229,6 +268,13 @@ impl Player {
         commands
     }
 
+    fn due(&self, when: &When) -> Duration {
+        match *when {
+            When::At(at) => at,
+            When::After(d) => self.previous_at + d,
+        }
+    }
+
     fn current_run(app: &App) -> u32 {
         app.producer
             .snapshot
@@ -244,11 +290,9 @@ impl Player {
         commands: &mut Vec<Command>,
     ) -> Option<Checked> {
         // A run under way ends when the producer restarts or stops.
-        let restarts = matches!(
-            action,
-            Action::Producer(_) | Action::Rate(_) | Action::Key(_)
-        );
+        let restarts = action.restarts();
         let before = commands.len();
+        let run_before = app.producer.snapshot.as_ref().map_or(0, |s| s.run);
         match action {
             Action::Producer(set) => {
                 let set: Vec<(String, String)> =
@@ -307,6 +351,11 @@ impl Player {
                 commands.remove(before - 1);
             } else {
                 self.ended += 1;
+                self.hold = Some(Hold {
+                    before: run_before,
+                    restart: true,
+                    since: Instant::now(),
+                });
             }
         }
         if *action == Action::Stop && self.producing {
@@ -314,6 +363,13 @@ impl Player {
         }
         if restarts && !self.producing {
             return None;
+        }
+        if *action == Action::Start && !self.producing {
+            self.hold = Some(Hold {
+                before: run_before,
+                restart: false,
+                since: Instant::now(),
+            });
         }
         if restarts || *action == Action::Start {
             self.producing = true;
@@ -326,11 +382,8 @@ impl Player {
     /// Updates the app's scenario strip.
     fn show(&self, app: &mut App, now: Instant) {
         let next_in = self.scenario.steps.get(self.next).and_then(|s| {
-            let due = match s.when {
-                When::At(at) => at,
-                When::After(d) => self.previous_at + d,
-            };
-            due.checked_sub(self.clock(now))
+            self.due(&s.when)
+                .checked_sub(self.clock(now))
                 .map(|left| left.as_secs_f64() / self.speed)
         });
         let checked: Vec<&Checked> = self
@@ -350,6 +403,7 @@ impl Player {
         });
         strip.current = self.next.checked_sub(1);
         strip.next_in = next_in;
+        strip.waiting_for_run = self.hold.is_some();
         strip.passed = checked.iter().filter(|c| c.passed).count();
         strip.failed = checked.len() - strip.passed;
         if self.phase == Phase::Over && strip.done.is_none() {
@@ -432,4 +486,97 @@ pub fn assignments(app: &App) -> Vec<(String, BTreeSet<i32>)> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dashboard::state::tests::{app, producer};
+
+    fn player(steps: &str, app: &App) -> Player {
+        let text = format!("title = \"t\"\n{steps}");
+        let scenario = super::super::file::parse(&text, "t.toml").unwrap();
+        // 1000x: a wait of 5 s takes 5 ms.
+        Player::new(scenario, 1000.0, app)
+    }
+
+    /// Ticks for a while (real time), returning the steps carried out.
+    fn tick_for(p: &mut Player, app: &mut App, ms: u64) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let until = Instant::now() + Duration::from_millis(ms);
+        while Instant::now() < until {
+            commands.extend(p.tick(app));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        commands
+    }
+
+    fn marks(p: &Player) -> Vec<(String, u32)> {
+        p.done
+            .iter()
+            .filter(|d| d.text.starts_with("mark"))
+            .map(|d| (d.text.clone(), d.run))
+            .collect()
+    }
+
+    /// The steps after a start or a restart wait until the producer runs the new run, so a
+    /// fault "5 s after" new settings lands in the new run even when ending the old one takes
+    /// seconds (its flush).
+    #[test]
+    fn steps_after_a_restart_wait_for_the_new_run() {
+        let mut app = app();
+        let mut p = player(
+            "[[step]]\nstart = \"producer\"\n[[step]]\nwait = \"5s\"\n[[step]]\nmark = \"one\"\n\
+             [[step]]\nproducer = { acks = \"1\" }\n[[step]]\nrate = 100\n\
+             [[step]]\nmark = \"two\"\n",
+            &app,
+        );
+        app.update(producer(0, ProducerState::Stopped));
+        let commands = tick_for(&mut p, &mut app, 60);
+        assert!(commands.contains(&Command::StartProducer), "{commands:?}");
+        assert!(marks(&p).is_empty(), "the start has not happened yet");
+        app.update(producer(1, ProducerState::Running));
+        let commands = tick_for(&mut p, &mut app, 60);
+        assert_eq!(marks(&p), vec![("mark: one".to_string(), 1)]);
+        // Both settings steps restart once; the mark waits while the old run ends.
+        let restarts = commands
+            .iter()
+            .filter(|c| matches!(c, Command::SetSettings(_)))
+            .count();
+        assert_eq!(restarts, 1, "{commands:?}");
+        app.update(producer(1, ProducerState::Restarting));
+        tick_for(&mut p, &mut app, 60);
+        assert_eq!(marks(&p).len(), 1, "still ending run 1");
+        app.update(producer(2, ProducerState::Running));
+        tick_for(&mut p, &mut app, 60);
+        assert_eq!(marks(&p)[1], ("mark: two".to_string(), 2));
+    }
+
+    /// A producer stopped by hand does not keep a restart's wait going; a producer that cannot
+    /// start ends a start's wait.
+    #[test]
+    fn a_stopped_or_failed_producer_ends_the_wait() {
+        let mut app = app();
+        let mut p = player(
+            "[[step]]\nstart = \"producer\"\n[[step]]\nmark = \"one\"\n\
+             [[step]]\nrate = 100\n[[step]]\nmark = \"two\"\n",
+            &app,
+        );
+        app.update(producer(0, ProducerState::Stopped));
+        tick_for(&mut p, &mut app, 30);
+        assert!(marks(&p).is_empty());
+        app.update(producer(0, ProducerState::Error("refused".into())));
+        tick_for(&mut p, &mut app, 30);
+        assert_eq!(marks(&p).len(), 2, "{:?}", marks(&p));
+        let mut p = player(
+            "[[step]]\nstart = \"producer\"\n[[step]]\nrate = 100\n[[step]]\nmark = \"x\"\n",
+            &app,
+        );
+        app.update(producer(1, ProducerState::Running));
+        tick_for(&mut p, &mut app, 30);
+        assert!(marks(&p).is_empty(), "the restart's run has not started");
+        app.update(producer(1, ProducerState::Stopped));
+        tick_for(&mut p, &mut app, 30);
+        assert_eq!(marks(&p).len(), 1);
+    }
 }

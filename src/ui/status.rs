@@ -80,6 +80,8 @@ pub fn render_strip(frame: &mut Frame, area: Rect, strip: &ScenarioStrip) {
         Span::styled(format!("{done} "), theme::ok())
     } else if strip.paused {
         Span::styled("PAUSED (Space resumes) ", theme::warn())
+    } else if strip.waiting_for_run {
+        Span::styled("waiting for the new run ", theme::muted())
     } else {
         match strip.next_in {
             Some(s) if s >= 0.5 => Span::styled(format!("next in {s:.0} s "), theme::muted()),

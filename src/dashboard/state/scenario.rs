@@ -21,6 +21,8 @@ pub struct ScenarioStrip {
     pub current: Option<usize>,
     /// Seconds to the next step, when it waits for its time.
     pub next_in: Option<f64>,
+    /// The next steps wait for the producer's new run to start (the old one is ending).
+    pub waiting_for_run: bool,
     /// Space pauses the scenario (the clients go on).
     pub paused: bool,
     /// Assertions so far: passed, failed.

@@ -27,7 +27,7 @@ pub fn settings() -> ProducerSettings {
     }
 }
 
-fn app() -> App {
+pub(crate) fn app() -> App {
     App::new(
         ClusterInfo {
             label: "embedded cluster 127.0.0.1:1".into(),
@@ -50,7 +50,7 @@ fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
     app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-fn producer(run: u32, state: ProducerState) -> Event {
+pub(crate) fn producer(run: u32, state: ProducerState) -> Event {
     Event::Kafka(KafkaEvent::Producer(Box::new(ProducerSnapshot {
         sent: 10,
         delivered: 10,
