@@ -73,6 +73,9 @@ impl Options {
     }
 }
 
+/// Partitions of every topic the benchmark makes, but the embedded cluster's for `consume`.
+pub const PARTITIONS: u32 = 6;
+
 /// The embedded cluster's one topic (it creates no others for other processes).
 const EMBEDDED_TOPIC: &str = "speed";
 
@@ -85,6 +88,11 @@ pub struct Lab {
 
 impl Lab {
     pub fn start(options: &Options) -> Result<Lab> {
+        Self::start_with(options, PARTITIONS)
+    }
+
+    /// The broker given, or an embedded cluster whose topic has `partitions`.
+    pub fn start_with(options: &Options, partitions: u32) -> Result<Lab> {
         let binary = std::env::current_exe()?
             .parent()
             .and_then(|examples| examples.parent())
@@ -100,6 +108,7 @@ impl Lab {
         }
         let mut child = Command::new(&binary)
             .args(["cluster", "-t", EMBEDDED_TOPIC])
+            .args(["--partitions", &partitions.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
@@ -142,7 +151,8 @@ impl Lab {
         }
         let topic = format!("speed-{name}-{}", std::process::id());
         let output = Command::new(&self.binary)
-            .args(["-b", &self.bootstrap, "-t", &topic, "--partitions", "6"])
+            .args(["-b", &self.bootstrap, "-t", &topic])
+            .args(["--partitions", &PARTITIONS.to_string()])
             .args(["produce", "--count", "0"])
             .output()?;
         if !output.status.success() {

@@ -9,8 +9,8 @@ use anyhow::{bail, Context, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 
-use crate::common::{median, rate, table, wait, Lab, Options};
-use crate::produce::kafka_lab_bench;
+use crate::common::{median, rate, table, wait, Lab, Options, PARTITIONS};
+use crate::produce::{kafka_lab_bench, Values};
 
 /// A reading: how long until the first byte out, and until the end.
 struct Timed {
@@ -46,13 +46,27 @@ fn timed(mut cmd: Command) -> Result<Timed> {
     })
 }
 
+/// librdkafka's mock cluster keeps at most 5 MB of each partition (about 14,000 records of
+/// 300 bytes with their key): on the embedded cluster the topic read gets a partition per
+/// 10,000 records (keys spread them unevenly), so that it holds all of `records`.
+fn partitions_to_hold(records: u64) -> u32 {
+    u32::try_from(records.div_ceil(10_000))
+        .unwrap_or(u32::MAX)
+        .max(PARTITIONS)
+}
+
 /// Records in the topic now (what every reader must read).
 fn records_in(lab: &Lab, topic: &str) -> Result<u64> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &lab.bootstrap)
         .create()?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let partitions = metadata
+        .topics()
+        .first()
+        .map_or(0, |t| t.partitions().len() as i32);
     let mut total = 0;
-    for p in 0..6 {
+    for p in 0..partitions {
         let (low, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
         total += (high - low).max(0) as u64;
     }
@@ -64,13 +78,28 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
         println!("Consume: kcat is not installed (apt-get install kcat); skipped\n");
         return Ok(());
     }
+    if lab.is_embedded() {
+        let partitions = partitions_to_hold(options.consume_records);
+        println!("Consume: an embedded cluster of its own, its topic with {partitions} partitions (the embedded cluster keeps 5 MB of each)");
+        let own = Lab::start_with(options, partitions)?;
+        return read(options, &own);
+    }
+    read(options, lab)
+}
+
+fn read(options: &Options, lab: &Lab) -> Result<()> {
     let topic = lab.topic("consume")?;
-    kafka_lab_bench(lab, &topic, options.consume_records, &["--no-verify"])?;
+    kafka_lab_bench(
+        lab,
+        &topic,
+        options.consume_records,
+        Values::Sized,
+        &["--no-verify"],
+    )?;
     let n = records_in(lab, &topic)?;
     println!(
-        "Consume: {} records (300-byte values), output read as fast as it comes; records/s from the first record out to the end{}",
+        "Consume: {} records (300-byte values), output read as fast as it comes; records/s from the first record out to the end",
         rate(n as f64),
-        if lab.is_embedded() { " (all the embedded cluster keeps of the topic)" } else { "" }
     );
     let count = n.to_string();
     let lab_cmd = |output: &str, group: String, count: &str| {

@@ -158,17 +158,27 @@ fn bare(lab: &Lab, topic: &str, n: u64, headers: bool) -> Result<f64> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
 }
 
+/// Values of `RECORD_SIZE` bytes (against the bare loop), or the brewery records as they are
+/// (against the dashboard, which sends them so).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Values {
+    Sized,
+    AsTheyAre,
+}
+
 /// `kafka-lab bench`'s records/s for the same run.
-pub fn kafka_lab_bench(lab: &Lab, topic: &str, n: u64, extra: &[&str]) -> Result<f64> {
+pub fn kafka_lab_bench(
+    lab: &Lab,
+    topic: &str,
+    n: u64,
+    values: Values,
+    extra: &[&str],
+) -> Result<f64> {
     let mut cmd = lab.kafka_lab(topic);
-    cmd.args([
-        "bench",
-        "--messages",
-        &n.to_string(),
-        "--record-size",
-        &RECORD_SIZE.to_string(),
-        "--json",
-    ]);
+    cmd.args(["bench", "--messages", &n.to_string(), "--json"]);
+    if values == Values::Sized {
+        cmd.args(["--record-size", &RECORD_SIZE.to_string()]);
+    }
     for (k, v) in PROPERTIES {
         cmd.args(["-X", &format!("{k}={v}")]);
     }
@@ -202,16 +212,26 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
     );
     // One unmeasured run each, so that connections and the topic's metadata are warm.
     bare(lab, &topic, n / 10, true)?;
-    kafka_lab_bench(lab, &topic, n / 10, &["--no-verify"])?;
+    kafka_lab_bench(lab, &topic, n / 10, Values::Sized, &["--no-verify"])?;
     let mut columns: [Vec<f64>; 4] = Default::default();
     let mut rows = Vec::new();
     for round in 1..=options.rounds {
-        let figures = [
-            kafka_lab_bench(lab, &topic, n, &[])?,
-            bare(lab, &topic, n, true)?,
-            kafka_lab_bench(lab, &topic, n, &["--no-verify"])?,
-            bare(lab, &topic, n, false)?,
-        ];
+        let lab_run = |extra: &[&str]| kafka_lab_bench(lab, &topic, n, Values::Sized, extra);
+        // Each pair in turns, kafka-lab first in odd rounds and the bare loop first in even
+        // ones: a broker slowing down over a round (a segment rolled, the page cache
+        // written back) does not always fall on the same side.
+        let pair = |extra: &'static [&'static str], headers: bool| -> Result<[f64; 2]> {
+            Ok(if round % 2 == 1 {
+                let ours = lab_run(extra)?;
+                [ours, bare(lab, &topic, n, headers)?]
+            } else {
+                let theirs = bare(lab, &topic, n, headers)?;
+                [lab_run(extra)?, theirs]
+            })
+        };
+        let [tagged, bare_tagged] = pair(&[], true)?;
+        let [untagged, bare_untagged] = pair(&["--no-verify"], false)?;
+        let figures = [tagged, bare_tagged, untagged, bare_untagged];
         let mut row = vec![round.to_string()];
         for (column, f) in columns.iter_mut().zip(figures) {
             column.push(f);
