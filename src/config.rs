@@ -704,7 +704,7 @@ mod tests {
 
     #[test]
     fn example_file_parses_into_a_confluent_cloud_setup() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.ini.example");
+        let path = crate::runtime::in_repo("config.ini.example");
         let f = ConfigFile::load(&path).unwrap();
         assert!(f.warnings.is_empty(), "{:?}", f.warnings);
         let l = Layers {

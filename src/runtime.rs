@@ -115,6 +115,19 @@ pub fn few_malloc_arenas() {
     }
 }
 
+/// A file of the repository, for tests: found where `cargo test` runs (it sets
+/// `CARGO_MANIFEST_DIR`), not where the binary was built, so a test binary reused from a clone
+/// elsewhere (one shared target directory) still reads this checkout's files.
+#[doc(hidden)]
+pub fn in_repo(relative: &str) -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join(relative)
+}
+
 /// A fault a test asks for through `KAFKA_LAB_FAILPOINT` (names separated by commas), so
 /// that the paths that handle a crash can be tried for real.
 pub fn failpoint(name: &str) -> bool {

@@ -122,7 +122,7 @@ fn described_by_kafka(cluster: &Cluster, group: &str) -> Option<BTreeSet<(String
 }
 
 fn raw_description(cluster: &Cluster, group: &str) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka-local");
+    let script = kafka_lab::runtime::in_repo("scripts/kafka-local");
     let out = std::process::Command::new(script)
         .args(["tool", "consumer-groups", "--bootstrap-server"])
         .arg(&cluster.bootstrap)

@@ -102,7 +102,7 @@ fn java_producers_put_keys_where_murmur2_says() {
         all.push_str("\t{}\n");
         all
     });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka-local");
+    let script = kafka_lab::runtime::in_repo("scripts/kafka-local");
     let mut child = std::process::Command::new(script)
         .args(["tool", "console-producer", "--bootstrap-server"])
         .arg(&cluster.bootstrap)

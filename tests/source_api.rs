@@ -5,7 +5,6 @@ mod common;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,8 +12,7 @@ use common::*;
 use kafka_lab::data::source::{fetch_api, Brewery, FetchOptions, Progress};
 
 fn real_records() -> Option<Vec<serde_json::Value>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/openbrewerydb/breweries.json");
+    let path = kafka_lab::runtime::in_repo("../shared/data/openbrewerydb/breweries.json");
     if let Ok(text) = std::fs::read_to_string(&path) {
         Some(serde_json::from_str(&text).unwrap())
     } else {

@@ -267,7 +267,7 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
 
 /// Apache Kafka's own kafka-producer-perf-test, when a broker is given and Java is here.
 fn java_perf_test(lab: &Lab, topic: &str, n: u64) -> Result<()> {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-local");
+    let script = kafka_lab::runtime::in_repo("scripts/kafka-local");
     if lab.is_embedded()
         || std::process::Command::new("java")
             .arg("-version")

@@ -741,7 +741,7 @@ mod readme {
 
     /// The first cells of the rows of the README's key table.
     fn readme_keys() -> Vec<String> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let path = crate::runtime::in_repo("README.md");
         let text = std::fs::read_to_string(path).unwrap();
         let section = text
             .split("\n## Keys\n")
