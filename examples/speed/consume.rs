@@ -12,9 +12,10 @@ use rdkafka::ClientConfig;
 use crate::common::{median, rate, table, wait, Lab, Options, PARTITIONS};
 use crate::produce::{kafka_lab_bench, Values};
 
-/// A reading: how long until the first byte out, and until the end.
+/// A reading: how long until the first byte out, the last, and the end of the process.
 struct Timed {
     first: Duration,
+    last: Duration,
     total: Duration,
 }
 
@@ -25,25 +26,25 @@ fn timed(mut cmd: Command) -> Result<Timed> {
     let mut out = child.stdout.take().context("stdout")?;
     let reader = std::thread::spawn(move || {
         let mut buf = vec![0u8; 1 << 16];
-        let mut first = None;
+        let (mut first, mut last) = (None, None);
         while let Ok(n) = out.read(&mut buf) {
             if n == 0 {
                 break;
             }
-            first.get_or_insert_with(|| started.elapsed());
+            let now = started.elapsed();
+            first.get_or_insert(now);
+            last = Some(now);
         }
-        first
+        first.zip(last)
     });
     let status = wait(&mut child, Duration::from_secs(600))?;
     let total = started.elapsed();
-    let first = reader.join().ok().flatten();
+    let read = reader.join().ok().flatten();
     if !status.success() {
         bail!("{cmd:?} failed");
     }
-    Ok(Timed {
-        first: first.context("no output")?,
-        total,
-    })
+    let (first, last) = read.context("no output")?;
+    Ok(Timed { first, last, total })
 }
 
 /// librdkafka's mock cluster keeps at most 5 MB of each partition (about 14,000 records of
@@ -130,6 +131,8 @@ fn read(options: &Options, lab: &Lab) -> Result<()> {
     let json: &[&str] = &["-J"];
     let mut figures: [Vec<f64>; 5] = Default::default();
     let mut joins: [Vec<f64>; 2] = Default::default();
+    // From the last record out to the end of the process: committing, leaving the group.
+    let mut leaves: [Vec<f64>; 2] = Default::default();
     let mut rows = Vec::new();
     for round in 1..=options.rounds {
         let group = |what: &str| format!("speed-{what}-{round}-{}", std::process::id());
@@ -146,6 +149,9 @@ fn read(options: &Options, lab: &Lab) -> Result<()> {
             column.push(r);
             row.push(rate(r));
         }
+        let leave = |t: &Timed| t.total.saturating_sub(t.last).as_secs_f64() * 1000.0;
+        leaves[0].push(leave(&runs[0]));
+        leaves[1].push(leave(&runs[4]));
         // The fixed cost of a group: until the first record, both joining a new group.
         let lab_join = timed(lab_cmd("text", group("join"), "1"))?.first;
         let kcat_join = timed(kcat(text, Some(&group("kcat-join")), "1"))?.first;
@@ -170,12 +176,14 @@ fn read(options: &Options, lab: &Lab) -> Result<()> {
         &rows,
     );
     println!(
-        "  ratio (median): text {:.2} (against kcat -G, a group as kafka-lab's: {:.2}), json {:.2}; joining a group: kafka-lab {:.0} ms, kcat -G {:.0} ms (median)\n",
+        "  ratio (median): text {:.2} (against kcat -G, a group as kafka-lab's: {:.2}), json {:.2}; joining a group: kafka-lab {:.0} ms, kcat -G {:.0} ms; from the last record to the end (commit, leave): kafka-lab {:.0} ms, kcat -G {:.0} ms (medians)\n",
         m[0] / m[1],
         m[0] / m[4],
         m[2] / m[3],
         median(&joins[0]),
-        median(&joins[1])
+        median(&joins[1]),
+        median(&leaves[0]),
+        median(&leaves[1])
     );
     Ok(())
 }

@@ -260,6 +260,14 @@ impl LabConsumer {
             Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::RebalanceInProgress)) => Ok(()),
             other => other,
         };
+        // rdkafka's drop closes too, but looks whether the close is done every 100 ms: every
+        // `consume` run would end 100 ms late. Close here, looking every few milliseconds
+        // (serving the revocation meanwhile); the drop then finds the consumer closed.
+        if self.inner.close_queue().is_ok() {
+            while !self.inner.closed() {
+                let _ = self.inner.poll(Duration::from_millis(5));
+            }
+        }
         drop(self.inner);
         result
     }
