@@ -115,7 +115,7 @@ pub fn few_malloc_arenas() {
     }
 }
 
-/// A file of the repository, for tests: found where `cargo test` runs (it sets
+/// A file of the repository, for tests and the benchmark: found where cargo runs them (it sets
 /// `CARGO_MANIFEST_DIR`), not where the binary was built, so a test binary reused from a clone
 /// elsewhere (one shared target directory) still reads this checkout's files.
 #[doc(hidden)]

@@ -12,7 +12,8 @@ use rdkafka::ClientConfig;
 use crate::common::{median, rate, table, wait, Lab, Options, PARTITIONS};
 use crate::produce::{kafka_lab_bench, Values};
 
-/// A reading: how long until the first byte out, the last, and the end of the process.
+/// A reading: how long until the first byte out, the last, and the end of the output (the
+/// process closing it as it exits).
 struct Timed {
     first: Duration,
     last: Duration,
@@ -35,15 +36,14 @@ fn timed(mut cmd: Command) -> Result<Timed> {
             first.get_or_insert(now);
             last = Some(now);
         }
-        first.zip(last)
+        first.zip(last).map(|(f, l)| (f, l, started.elapsed()))
     });
     let status = wait(&mut child, Duration::from_secs(600))?;
-    let total = started.elapsed();
     let read = reader.join().ok().flatten();
     if !status.success() {
         bail!("{cmd:?} failed");
     }
-    let (first, last) = read.context("no output")?;
+    let (first, last, total) = read.context("no output")?;
     Ok(Timed { first, last, total })
 }
 
@@ -131,7 +131,7 @@ fn read(options: &Options, lab: &Lab) -> Result<()> {
     let json: &[&str] = &["-J"];
     let mut figures: [Vec<f64>; 5] = Default::default();
     let mut joins: [Vec<f64>; 2] = Default::default();
-    // From the last record out to the end of the process: committing, leaving the group.
+    // From the record out to the end of the process: committing, leaving the group.
     let mut leaves: [Vec<f64>; 2] = Default::default();
     let mut rows = Vec::new();
     for round in 1..=options.rounds {
@@ -149,12 +149,17 @@ fn read(options: &Options, lab: &Lab) -> Result<()> {
             column.push(r);
             row.push(rate(r));
         }
+        // The fixed costs of a group, on a run of one record: until the first record (joining
+        // a new group) and from it to the end (committing, leaving). kcat writes its output
+        // unbuffered here (-u), or its last record would come out only as it exits.
+        let lab_one = timed(lab_cmd("text", group("join"), "1"))?;
+        let mut kcat_cmd = kcat(text, Some(&group("kcat-join")), "1");
+        kcat_cmd.arg("-u");
+        let kcat_one = timed(kcat_cmd)?;
         let leave = |t: &Timed| t.total.saturating_sub(t.last).as_secs_f64() * 1000.0;
-        leaves[0].push(leave(&runs[0]));
-        leaves[1].push(leave(&runs[4]));
-        // The fixed cost of a group: until the first record, both joining a new group.
-        let lab_join = timed(lab_cmd("text", group("join"), "1"))?.first;
-        let kcat_join = timed(kcat(text, Some(&group("kcat-join")), "1"))?.first;
+        leaves[0].push(leave(&lab_one));
+        leaves[1].push(leave(&kcat_one));
+        let (lab_join, kcat_join) = (lab_one.first, kcat_one.first);
         joins[0].push(lab_join.as_secs_f64() * 1000.0);
         joins[1].push(kcat_join.as_secs_f64() * 1000.0);
         row.push(format!("{:.0}", lab_join.as_secs_f64() * 1000.0));
@@ -176,7 +181,7 @@ fn read(options: &Options, lab: &Lab) -> Result<()> {
         &rows,
     );
     println!(
-        "  ratio (median): text {:.2} (against kcat -G, a group as kafka-lab's: {:.2}), json {:.2}; joining a group: kafka-lab {:.0} ms, kcat -G {:.0} ms; from the last record to the end (commit, leave): kafka-lab {:.0} ms, kcat -G {:.0} ms (medians)\n",
+        "  ratio (median): text {:.2} (against kcat -G, a group as kafka-lab's: {:.2}), json {:.2}; joining a group: kafka-lab {:.0} ms, kcat -G {:.0} ms; from the record to the end (commit, leave): kafka-lab {:.0} ms, kcat -G {:.0} ms (medians)\n",
         m[0] / m[1],
         m[0] / m[4],
         m[2] / m[3],

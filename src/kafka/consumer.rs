@@ -262,7 +262,7 @@ impl LabConsumer {
         };
         // rdkafka's drop closes too, but looks whether the close is done every 100 ms: every
         // `consume` run would end 100 ms late. Close here, looking every few milliseconds
-        // (serving the revocation meanwhile); the drop then finds the consumer closed.
+        // (serving the revocation meanwhile); the drop's own close is then refused as done.
         if self.inner.close_queue().is_ok() {
             while !self.inner.closed() {
                 let _ = self.inner.poll(Duration::from_millis(5));

@@ -23,6 +23,9 @@ const HOLD: Duration = Duration::from_secs(30);
 /// a fault meant for the next run would otherwise land in the one ending).
 #[derive(Debug, Clone, Copy)]
 struct Hold {
+    /// When the step ran, on the scenario's clock: settings steps due by then join its
+    /// restart.
+    at: Duration,
     /// The producer's run when the step ran.
     before: u32,
     /// A restart (not a start): a producer stopped by hand ends the wait.
@@ -31,6 +34,21 @@ struct Hold {
 }
 
 impl Hold {
+    /// None when the producer is failing: its error would end the wait at once, and whether
+    /// the new settings make a new run cannot be told.
+    fn new(app: &App, at: Duration, restart: bool) -> Option<Hold> {
+        let snapshot = app.producer.snapshot.as_ref();
+        if snapshot.is_some_and(|s| matches!(s.state, ProducerState::Error(_))) {
+            return None;
+        }
+        Some(Hold {
+            at,
+            before: snapshot.map_or(0, |s| s.run),
+            restart,
+            since: Instant::now(),
+        })
+    }
+
     fn over(&self, app: &App, now: Instant) -> bool {
         let Some(s) = app.producer.snapshot.as_ref() else {
             return now - self.since >= HOLD;
@@ -187,7 +205,7 @@ impl Player {
             let mut due = self.due(&step.when);
             if let Some(hold) = self.hold {
                 // Settings due with the one that restarted still join its restart.
-                let joins = step.action.restarts() && due <= clock;
+                let joins = step.action.restarts() && due <= hold.at;
                 if !joins {
                     if !hold.over(app, now) {
                         break;
@@ -229,7 +247,7 @@ impl Player {
             } else {
                 due
             };
-            let checked = self.carry_out(&step.action, app, &mut commands);
+            let checked = self.carry_out(&step.action, ran_at, app, &mut commands);
             // An assertion names the run it read; other steps the run under way.
             let run = match (&checked, self.runs.last()) {
                 (Some(_), Some(r)) => r.run,
@@ -252,6 +270,7 @@ impl Player {
             self.next += 1;
         }
         if self.phase == Phase::Steps && self.next == self.scenario.steps.len() {
+            self.hold = None;
             if self.producing {
                 commands.push(Command::StopProducer);
                 self.producing = false;
@@ -286,13 +305,19 @@ impl Player {
     fn carry_out(
         &mut self,
         action: &Action,
+        at: Duration,
         app: &mut App,
         commands: &mut Vec<Command>,
     ) -> Option<Checked> {
         // A run under way ends when the producer restarts or stops.
         let restarts = action.restarts();
         let before = commands.len();
-        let run_before = app.producer.snapshot.as_ref().map_or(0, |s| s.run);
+        // A producer started by hand (dashboard) ignores a start: no new run comes of it.
+        let running = app
+            .producer
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.state == ProducerState::Running);
         match action {
             Action::Producer(set) => {
                 let set: Vec<(String, String)> =
@@ -343,19 +368,23 @@ impl Player {
             }
         }
         if restarts && self.producing {
+            let follows = |c: &Command| {
+                before > 0 && commands.len() == before + 1 && commands[before - 1] == *c
+            };
             // Settings steps due together restart the producer once, with all of them.
-            let merged = before > 0
+            if before > 0
+                && commands.len() == before + 1
                 && matches!(commands[before - 1], Command::SetSettings(_))
-                && commands.len() == before + 1;
-            if merged {
+            {
                 commands.remove(before - 1);
+            } else if follows(&Command::StartProducer) && !running {
+                // Settings due with the start: the stopped producer takes them, then starts
+                // (no run in between).
+                let set = commands.remove(before);
+                commands.insert(before - 1, set);
             } else {
                 self.ended += 1;
-                self.hold = Some(Hold {
-                    before: run_before,
-                    restart: true,
-                    since: Instant::now(),
-                });
+                self.hold = Hold::new(app, at, true);
             }
         }
         if *action == Action::Stop && self.producing {
@@ -364,12 +393,8 @@ impl Player {
         if restarts && !self.producing {
             return None;
         }
-        if *action == Action::Start && !self.producing {
-            self.hold = Some(Hold {
-                before: run_before,
-                restart: false,
-                since: Instant::now(),
-            });
+        if *action == Action::Start && !self.producing && !running {
+            self.hold = Hold::new(app, at, false);
         }
         if restarts || *action == Action::Start {
             self.producing = true;
@@ -500,11 +525,22 @@ mod tests {
         Player::new(scenario, 1000.0, app)
     }
 
-    /// Ticks for a while (real time), returning the steps carried out.
+    /// Ticks for a while (real time), returning the commands given.
     fn tick_for(p: &mut Player, app: &mut App, ms: u64) -> Vec<Command> {
         let mut commands = Vec::new();
         let until = Instant::now() + Duration::from_millis(ms);
         while Instant::now() < until {
+            commands.extend(p.tick(app));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        commands
+    }
+
+    /// Ticks until `marks` marks were carried out (at most 5 s: a busy machine may stall).
+    fn tick_until_marks(p: &mut Player, app: &mut App, marks: usize) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let until = Instant::now() + Duration::from_secs(5);
+        while self::marks(p).len() < marks && Instant::now() < until {
             commands.extend(p.tick(app));
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -519,6 +555,15 @@ mod tests {
             .collect()
     }
 
+    fn restarts(commands: &[Command]) -> usize {
+        commands
+            .iter()
+            .filter(|c| matches!(c, Command::SetSettings(_)))
+            .count()
+    }
+
+    const START: &str = "[[step]]\nstart = \"producer\"\n";
+
     /// The steps after a start or a restart wait until the producer runs the new run, so a
     /// fault "5 s after" new settings lands in the new run even when ending the old one takes
     /// seconds (its flush).
@@ -526,57 +571,118 @@ mod tests {
     fn steps_after_a_restart_wait_for_the_new_run() {
         let mut app = app();
         let mut p = player(
-            "[[step]]\nstart = \"producer\"\n[[step]]\nwait = \"5s\"\n[[step]]\nmark = \"one\"\n\
-             [[step]]\nproducer = { acks = \"1\" }\n[[step]]\nrate = 100\n\
-             [[step]]\nmark = \"two\"\n",
+            &format!(
+                "{START}[[step]]\nwait = \"5s\"\n[[step]]\nmark = \"one\"\n\
+                 [[step]]\nproducer = {{ acks = \"1\" }}\n[[step]]\nrate = 100\n\
+                 [[step]]\nmark = \"two\"\n"
+            ),
             &app,
         );
         app.update(producer(0, ProducerState::Stopped));
-        let commands = tick_for(&mut p, &mut app, 60);
+        let commands = tick_for(&mut p, &mut app, 30);
         assert!(commands.contains(&Command::StartProducer), "{commands:?}");
         assert!(marks(&p).is_empty(), "the start has not happened yet");
         app.update(producer(1, ProducerState::Running));
-        let commands = tick_for(&mut p, &mut app, 60);
+        let commands = tick_until_marks(&mut p, &mut app, 1);
         assert_eq!(marks(&p), vec![("mark: one".to_string(), 1)]);
-        // Both settings steps restart once; the mark waits while the old run ends.
-        let restarts = commands
-            .iter()
-            .filter(|c| matches!(c, Command::SetSettings(_)))
-            .count();
-        assert_eq!(restarts, 1, "{commands:?}");
+        // Both settings steps, due together, restart once; the mark waits while run 1 ends.
+        let commands = [commands, tick_for(&mut p, &mut app, 30)].concat();
+        assert_eq!(restarts(&commands), 1, "{commands:?}");
         app.update(producer(1, ProducerState::Restarting));
-        tick_for(&mut p, &mut app, 60);
+        tick_for(&mut p, &mut app, 30);
         assert_eq!(marks(&p).len(), 1, "still ending run 1");
         app.update(producer(2, ProducerState::Running));
-        tick_for(&mut p, &mut app, 60);
+        tick_until_marks(&mut p, &mut app, 2);
         assert_eq!(marks(&p)[1], ("mark: two".to_string(), 2));
     }
 
-    /// A producer stopped by hand does not keep a restart's wait going; a producer that cannot
-    /// start ends a start's wait.
+    /// A settings step due later than a restart, while that restart is still under way, is a
+    /// restart of its own, and waits for the first one's run.
     #[test]
-    fn a_stopped_or_failed_producer_ends_the_wait() {
+    fn settings_due_later_wait_for_the_restart_before() {
         let mut app = app();
         let mut p = player(
-            "[[step]]\nstart = \"producer\"\n[[step]]\nmark = \"one\"\n\
-             [[step]]\nrate = 100\n[[step]]\nmark = \"two\"\n",
+            &format!(
+                "{START}[[step]]\nwait = \"1s\"\n[[step]]\nproducer = {{ acks = \"1\" }}\n\
+                 [[step]]\nafter = \"2s\"\nrate = 100\n[[step]]\nmark = \"x\"\n"
+            ),
             &app,
         );
+        app.update(producer(0, ProducerState::Stopped));
+        let mut commands = tick_for(&mut p, &mut app, 30);
+        app.update(producer(1, ProducerState::Running));
+        commands.extend(tick_for(&mut p, &mut app, 30));
+        assert_eq!(restarts(&commands), 1, "the rate step waits: {commands:?}");
+        app.update(producer(2, ProducerState::Running));
+        commands.extend(tick_for(&mut p, &mut app, 30));
+        assert_eq!(restarts(&commands), 2, "{commands:?}");
+        assert!(marks(&p).is_empty(), "the rate's run has not started");
+        app.update(producer(3, ProducerState::Running));
+        tick_until_marks(&mut p, &mut app, 1);
+        assert_eq!(marks(&p), vec![("mark: x".to_string(), 3)]);
+    }
+
+    /// Settings due with the start go to the stopped producer before it starts: one run.
+    #[test]
+    fn settings_due_with_the_start_come_before_it() {
+        let mut app = app();
+        let mut p = player(
+            &format!("{START}[[step]]\nproducer = {{ acks = \"1\" }}\n[[step]]\nmark = \"x\"\n"),
+            &app,
+        );
+        app.update(producer(0, ProducerState::Stopped));
+        let commands = tick_for(&mut p, &mut app, 30);
+        assert!(matches!(
+            commands.as_slice(),
+            [Command::SetSettings(_), Command::StartProducer]
+        ));
+        assert!(marks(&p).is_empty(), "the start's run has not started");
+        assert_eq!(p.ended, 0, "no run ended in between");
+        app.update(producer(1, ProducerState::Running));
+        tick_until_marks(&mut p, &mut app, 1);
+        assert_eq!(marks(&p), vec![("mark: x".to_string(), 1)]);
+    }
+
+    /// What ends a wait, or spares it, other than the new run: a producer that cannot start; a
+    /// producer stopped by hand during a restart; a producer already started by hand (its
+    /// start makes no run); a producer failing already (no run to wait for can be told).
+    #[test]
+    fn failing_stopped_or_running_producers_end_the_wait() {
+        let steps = format!(
+            "{START}[[step]]\nmark = \"one\"\n[[step]]\nrate = 100\n[[step]]\nmark = \"two\"\n"
+        );
+        let mut app = app();
+        let mut p = player(&steps, &app);
         app.update(producer(0, ProducerState::Stopped));
         tick_for(&mut p, &mut app, 30);
         assert!(marks(&p).is_empty());
         app.update(producer(0, ProducerState::Error("refused".into())));
-        tick_for(&mut p, &mut app, 30);
+        tick_until_marks(&mut p, &mut app, 2);
         assert_eq!(marks(&p).len(), 2, "{:?}", marks(&p));
-        let mut p = player(
-            "[[step]]\nstart = \"producer\"\n[[step]]\nrate = 100\n[[step]]\nmark = \"x\"\n",
-            &app,
-        );
+
+        let mut app = self::app();
+        let mut p = player(&steps, &app);
+        app.update(producer(0, ProducerState::Stopped));
+        tick_for(&mut p, &mut app, 30);
         app.update(producer(1, ProducerState::Running));
+        tick_until_marks(&mut p, &mut app, 1);
         tick_for(&mut p, &mut app, 30);
-        assert!(marks(&p).is_empty(), "the restart's run has not started");
+        assert_eq!(marks(&p).len(), 1, "the restart's run has not started");
         app.update(producer(1, ProducerState::Stopped));
-        tick_for(&mut p, &mut app, 30);
+        tick_until_marks(&mut p, &mut app, 2);
+        assert_eq!(marks(&p).len(), 2);
+
+        let mut app = self::app();
+        let mut p = player(&steps, &app);
+        app.update(producer(4, ProducerState::Running));
+        tick_until_marks(&mut p, &mut app, 1);
+        assert_eq!(marks(&p)[0], ("mark: one".to_string(), 4));
+
+        app.update(producer(4, ProducerState::Error("send failed".into())));
+        let mut p = player("[[step]]\nrate = 50\n[[step]]\nmark = \"x\"\n", &app);
+        p.producing = true;
+        tick_until_marks(&mut p, &mut app, 1);
         assert_eq!(marks(&p).len(), 1);
+        assert!(p.hold.is_none());
     }
 }
