@@ -35,7 +35,7 @@ fn run_with_outage(
         }
         let (record, payload) = data.get(seq);
         producer
-            .send(seq, record.key(KeyField::Id), payload)
+            .send(seq, record.key(KeyField::Id).map(str::as_bytes), payload)
             .unwrap();
         producer.serve(Duration::from_micros(2500));
     }

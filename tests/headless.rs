@@ -555,7 +555,9 @@ cluster_test!(
                 kafka_lab::data::source::KeyField::State
             };
             let (record, payload) = data.get(seq);
-            producer.send(seq, record.key(key), payload).unwrap();
+            producer
+                .send(seq, record.key(key).map(str::as_bytes), payload)
+                .unwrap();
         }
         assert_eq!(producer.flush(Duration::from_secs(30)), 0);
         let ours = producer.totals().by_partition;

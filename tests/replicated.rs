@@ -122,7 +122,7 @@ fn send(producer: &LabProducer, data: &Dataset, from: u64, n: u64) {
     for seq in from..from + n {
         let (record, payload) = data.get(seq);
         while producer
-            .send(seq, record.key(KeyField::Id), payload)
+            .send(seq, record.key(KeyField::Id).map(str::as_bytes), payload)
             .is_err()
         {
             producer.serve(Duration::from_millis(5));

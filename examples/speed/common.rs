@@ -27,7 +27,7 @@ impl Options {
         let mut o = Options {
             broker: None,
             rounds: 5,
-            records: 1_000_000,
+            records: 3_000_000,
             consume_records: 1_000_000,
             dashboard_records: 3_000_000,
             only: None,
@@ -84,6 +84,8 @@ pub struct Lab {
     pub bootstrap: String,
     pub binary: PathBuf,
     served: Option<Child>,
+    /// Topics made on a broker, deleted at the end: a full run writes gigabytes.
+    made: std::cell::RefCell<Vec<String>>,
 }
 
 impl Lab {
@@ -104,6 +106,7 @@ impl Lab {
                 bootstrap: b.clone(),
                 binary,
                 served: None,
+                made: std::cell::RefCell::default(),
             });
         }
         let mut child = Command::new(&binary)
@@ -123,6 +126,7 @@ impl Lab {
             bootstrap,
             binary,
             served: Some(child),
+            made: std::cell::RefCell::default(),
         })
     }
 
@@ -161,6 +165,7 @@ impl Lab {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
+        self.made.borrow_mut().push(topic.clone());
         Ok(topic)
     }
 
@@ -178,7 +183,37 @@ impl Drop for Lab {
             let _ = child.kill();
             let _ = child.wait();
         }
+        let made = self.made.take();
+        if !made.is_empty() {
+            match delete_topics(&self.bootstrap, &made) {
+                Ok(()) => println!("Deleted the benchmark's topics: {}", made.join(", ")),
+                Err(e) => eprintln!(
+                    "warning: could not delete the benchmark's topics {}: {e:#}",
+                    made.join(", ")
+                ),
+            }
+        }
     }
+}
+
+fn delete_topics(bootstrap: &str, topics: &[String]) -> Result<()> {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()?;
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(admin.delete_topics(&names, &options))?;
+    for result in results {
+        if let Err((topic, code)) = result {
+            bail!("{topic}: {code}");
+        }
+    }
+    Ok(())
 }
 
 pub fn median(values: &[f64]) -> f64 {

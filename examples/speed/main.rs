@@ -7,8 +7,9 @@
 //!   cargo build --release && cargo run --release --example speed -- [OPTIONS]
 //!
 //! Options: `-b HOST:PORT` (a broker; default: a `kafka-lab cluster` started here),
-//! `--rounds N` (5), `--records N` (1000000 per producer run), `--consume-records N` (1000000),
-//! `--dashboard-records N` (3000000), `--only produce,consume,dashboard,render`.
+//! `--rounds N` (5), `--records N` (3000000 per producer run: shorter runs swing more),
+//! `--consume-records N` (1000000), `--dashboard-records N` (3000000),
+//! `--only produce,consume,dashboard,render`.
 
 #[path = "../../tests/common/fixtures.rs"]
 #[allow(dead_code)]

@@ -10,7 +10,8 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::{BenchArgs, Connection};
 use crate::config::{shown_value, ClientSettings, Layers, Role};
-use crate::data::source::{Dataset, KeyField};
+use crate::data::source::Dataset;
+use crate::data::wire::Wire;
 use crate::kafka::producer::{LabProducer, Reports};
 use crate::kafka::{properties, verify};
 use crate::progress::Progress;
@@ -96,28 +97,11 @@ pub fn combinations(sweeps: &[Sweep]) -> Vec<Vec<(String, String)>> {
     combos
 }
 
-/// Most bytes of sized payloads made ahead of a run.
-const SIZED_BYTES: usize = 64 << 20;
-
-/// Payloads of exactly `size` bytes, made once from the brewery JSON (cut or repeated), for
-/// as many records as fit in [`SIZED_BYTES`]; a run cycles through them.
-fn sized_payloads(dataset: &Dataset, size: usize) -> Vec<Vec<u8>> {
-    let count = (SIZED_BYTES / size.max(1)).clamp(1, dataset.records.len());
-    (0..count as u64)
-        .map(|n| {
-            let src = dataset.get(n).1;
-            src.iter().copied().cycle().take(size).collect()
-        })
-        .collect()
-}
-
 struct RunInput {
     topic: String,
-    dataset: Arc<Dataset>,
+    /// The records, keys and values ready to send (values of `--record-size` when given).
+    wire: Arc<Wire>,
     messages: u64,
-    /// Payloads of `--record-size`, when given.
-    sized: Option<Arc<Vec<Vec<u8>>>>,
-    key: KeyField,
     rate: Option<f64>,
     verify: bool,
     label: String,
@@ -162,12 +146,8 @@ fn run_one(
         if stop.raised() {
             break;
         }
-        let (record, payload) = input.dataset.get(n);
-        let payload = match &input.sized {
-            Some(sized) => &sized[(n % sized.len() as u64) as usize][..],
-            None => payload,
-        };
-        producer.send_due(n, record.key(input.key), payload, pacer.due(n))?;
+        let (key, value) = input.wire.get(n);
+        producer.send_due(n, key, value, pacer.due(n))?;
         if n % 1024 == 0 {
             progress.set(producer.reported(), |short| {
                 progress_line(&producer, input, short)
@@ -242,9 +222,10 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     let stop = StopFlag::on_signals();
 
     let extra = run_description(c, args, &target, &base, &dataset);
-    let sized = args
-        .record_size
-        .map(|size| Arc::new(sized_payloads(&dataset, size)));
+    let wire = Arc::new(match args.record_size {
+        Some(size) => Wire::sized(&dataset, args.source.key, size),
+        None => Wire::new(&dataset, args.source.key),
+    });
     let combos = combinations(&sweeps);
     let total = combos.len();
     let mut reports = Vec::new();
@@ -264,10 +245,8 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         };
         let input = RunInput {
             topic: target.topic.clone(),
-            dataset: dataset.clone(),
+            wire: wire.clone(),
             messages: args.messages,
-            sized: sized.clone(),
-            key: args.source.key,
             rate: args.rate.per_second(),
             verify: !args.no_verify,
             label,
@@ -528,17 +507,6 @@ mod tests {
             ]
         );
         assert_eq!(combinations(&[]), vec![Vec::<(String, String)>::new()]);
-    }
-
-    #[test]
-    fn sized_payloads_have_the_exact_size() {
-        let d = Dataset::new(crate::data::source::bundled()[..2].to_vec());
-        let small = sized_payloads(&d, 10);
-        assert_eq!(small.len(), 2);
-        assert!(small.iter().all(|p| p.len() == 10));
-        assert!(sized_payloads(&d, 5000).iter().all(|p| p.len() == 5000));
-        // Large records: only as many as fit in the budget.
-        assert_eq!(sized_payloads(&d, SIZED_BYTES).len(), 1);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::{Connection, ProduceArgs};
 use crate::config::Role;
+use crate::data::wire::Wire;
 use crate::kafka::producer::{Delivery, LabProducer, ProducerWatch, Reports};
 use crate::progress::Progress;
 use crate::runtime::{self, load_dataset, Pacer, StopFlag};
@@ -37,7 +38,8 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     let done = StopFlag::default();
     let watchdog = spawn_watchdog(producer.watch(), done.clone());
 
-    let key_field = args.source.key;
+    let wire = Wire::new(&dataset, args.source.key);
+    drop(dataset);
     let count = args.count;
     let pacer = Pacer::new(args.rate.per_second());
     let send_stop = stop.clone();
@@ -64,8 +66,8 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
             if send_stop.raised() {
                 break;
             }
-            let (record, payload) = dataset.get(n);
-            if let Err(e) = producer.send(n, record.key(key_field), payload) {
+            let (key, value) = wire.get(n);
+            if let Err(e) = producer.send(n, key, value) {
                 error = Some(e);
                 break;
             }

@@ -3,3 +3,4 @@
 pub mod counts;
 pub mod sink;
 pub mod source;
+pub mod wire;

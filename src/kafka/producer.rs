@@ -181,7 +181,7 @@ impl LabProducer {
     pub fn send_due(
         &self,
         seq: u64,
-        key: Option<&str>,
+        key: Option<&[u8]>,
         payload: &[u8],
         due: Option<Instant>,
     ) -> Result<(), KafkaError> {
@@ -198,14 +198,14 @@ impl LabProducer {
 
     /// Queues one record; while librdkafka's queue is full, serves delivery reports until
     /// there is room.
-    pub fn send(&self, seq: u64, key: Option<&str>, payload: &[u8]) -> Result<(), KafkaError> {
+    pub fn send(&self, seq: u64, key: Option<&[u8]>, payload: &[u8]) -> Result<(), KafkaError> {
         self.queue(seq, key, payload, None)
     }
 
     fn queue(
         &self,
         seq: u64,
-        key: Option<&str>,
+        key: Option<&[u8]>,
         payload: &[u8],
         due: Option<u64>,
     ) -> Result<(), KafkaError> {
@@ -260,7 +260,7 @@ impl LabProducer {
     fn produce(
         &self,
         seq: u64,
-        key: Option<&str>,
+        key: Option<&[u8]>,
         payload: &[u8],
         headers: &mut Option<RawHeaders>,
     ) -> RDKafkaErrorCode {

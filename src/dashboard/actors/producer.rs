@@ -14,6 +14,7 @@ use crate::dashboard::protocol::KafkaEvent;
 use crate::dashboard::settings::ProducerSettings;
 use crate::dashboard::snapshots::{ProducerSnapshot, ProducerState, WARMUP};
 use crate::data::source::Dataset;
+use crate::data::wire::Wire;
 use crate::kafka::partitioners::WouldGo;
 use crate::kafka::producer::{LabProducer, Live, Reports};
 use crate::kafka::verify::{self, Ledger};
@@ -74,6 +75,7 @@ pub fn spawn(
     let mut task = Task {
         layers,
         topic,
+        wire: Wire::new(&dataset, settings.key),
         dataset,
         settings,
         events,
@@ -115,6 +117,8 @@ struct Task {
     layers: Layers,
     topic: String,
     dataset: Arc<Dataset>,
+    /// The dataset's records ready to send, with keys as the settings say (made at each start).
+    wire: Wire,
     settings: ProducerSettings,
     events: Sender<KafkaEvent>,
     producer: Option<LabProducer>,
@@ -158,6 +162,8 @@ impl Task {
                         self.would = Some(WouldGo::new(n));
                     }
                 }
+                // The key field may have changed with the settings.
+                self.wire = Wire::new(&self.dataset, self.settings.key);
                 self.producer = Some(p);
                 self.run += 1;
                 self.run_started = Instant::now();
@@ -304,9 +310,8 @@ impl Task {
                 producer.serve(wait.min(left).min(Duration::from_millis(20)));
                 return;
             }
-            let (record, payload) = self.dataset.get(self.n);
+            let (key, value) = self.wire.get(self.n);
             let due = self.pacer.due(self.n);
-            let key = record.key(self.settings.key);
             // Three hashes per record cost a full-speed producer about a tenth of its rate:
             // then one key in a few dozen is placed. The data loops, so the step must share no
             // factor with its length, or the same few records would be the only ones counted.
@@ -314,7 +319,7 @@ impl Task {
                 let every = if self.settings.rate.is_some() {
                     1
                 } else {
-                    let len = self.dataset.len() as u64;
+                    let len = self.wire.len() as u64;
                     WOULD_SAMPLE
                         .iter()
                         .copied()
@@ -327,10 +332,10 @@ impl Task {
                     would.sampled_one_in = every;
                 }
                 if self.n % every == 0 {
-                    would.add(key.as_bytes());
+                    would.add(key);
                 }
             }
-            if let Err(e) = producer.send_due(self.n, key, payload, due) {
+            if let Err(e) = producer.send_due(self.n, key, value, due) {
                 self.state = ProducerState::Error(e.to_string());
                 return;
             }

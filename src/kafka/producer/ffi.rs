@@ -1,7 +1,5 @@
 //! librdkafka's own handles, owned: a topic handle and a record's headers.
 
-use std::io::Write as _;
-
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, Producer};
 
@@ -82,10 +80,16 @@ impl Drop for TopicHandle {
     }
 }
 
-/// `n` in decimal, written into `buf`, without allocating.
-pub(super) fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut cursor = std::io::Cursor::new(&mut buf[..]);
-    let _ = write!(cursor, "{n}");
-    let len = cursor.position() as usize;
-    &buf[..len]
+/// `n` in decimal, written into `buf`, without allocating (or formatting machinery: this runs
+/// for every record).
+pub(super) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
 }
