@@ -117,7 +117,8 @@ struct Task {
     layers: Layers,
     topic: String,
     dataset: Arc<Dataset>,
-    /// The dataset's records ready to send, with keys as the settings say (made at each start).
+    /// The dataset's records ready to send, with keys as the settings say (made again when a
+    /// start finds the key field changed).
     wire: Wire,
     settings: ProducerSettings,
     events: Sender<KafkaEvent>,
@@ -162,8 +163,9 @@ impl Task {
                         self.would = Some(WouldGo::new(n));
                     }
                 }
-                // The key field may have changed with the settings.
-                self.wire = Wire::new(&self.dataset, self.settings.key);
+                if self.wire.key_field() != self.settings.key {
+                    self.wire = Wire::new(&self.dataset, self.settings.key);
+                }
                 self.producer = Some(p);
                 self.run += 1;
                 self.run_started = Instant::now();
