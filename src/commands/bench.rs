@@ -155,7 +155,7 @@ fn run_one(
         }
     }
     // Wait for the last reports, still reporting progress.
-    while producer.totals().in_flight() > 0 && !stop.raised() {
+    while producer.in_flight() > 0 && !stop.raised() {
         producer.flush(Duration::from_millis(200));
         progress.set(producer.reported(), |short| {
             progress_line(&producer, input, short)

@@ -20,14 +20,14 @@ use crate::config::ClientSettings;
 use crate::kafka::cluster::ErrorLatch;
 use crate::kafka::properties;
 use crate::kafka::verify::{Ledger, RUN_HEADER, SEQ_HEADER};
-use crate::stats::{BatchStats, RunTotals};
+use crate::stats::{BatchStats, Interval, RunTotals};
 
 mod context;
 mod ffi;
 mod reports;
 
 use context::{DeliveryContext, State};
-use ffi::{decimal, RawHeaders, TopicHandle};
+use ffi::{decimal, MainQueue, RawHeaders, TopicHandle};
 pub use reports::{Delivery, Live, Reports};
 
 /// Sends between two looks for delivery reports.
@@ -40,6 +40,8 @@ pub struct LabProducer {
     /// and copy its name for every record. Declared first: fields drop in order, and the
     /// handle must be released before the client it belongs to is destroyed.
     rkt: TopicHandle,
+    /// Where this producer's reports are served from; released before the client too.
+    events: MainQueue,
     inner: BaseProducer<DeliveryContext>,
     topic: String,
     /// Tags every record of this producer (header `kafka-lab-run`), so that a read-back can
@@ -148,6 +150,7 @@ impl LabProducer {
         };
         let inner: BaseProducer<DeliveryContext> = config.create_with_context(context)?;
         let rkt = TopicHandle::new(&inner, topic)?;
+        let events = MainQueue::new(&inner);
         let run_tag = format!(
             "{}-{}",
             std::process::id(),
@@ -159,6 +162,7 @@ impl LabProducer {
         Ok(LabProducer {
             inner,
             rkt,
+            events,
             topic: topic.to_string(),
             run_tag,
             tagged,
@@ -248,7 +252,7 @@ impl LabProducer {
         }
         let unpolled = self.unpolled.get() + 1;
         if unpolled >= POLL_EVERY {
-            self.inner.poll(Duration::ZERO);
+            self.events.serve_one(context, 0);
             self.unpolled.set(0);
         } else {
             self.unpolled.set(unpolled);
@@ -307,26 +311,30 @@ impl LabProducer {
 
     /// Serves delivery reports for `d`: how to wait between paced sends.
     pub fn serve(&self, d: Duration) {
+        let context = self.context();
         if d < Duration::from_millis(1) {
-            // librdkafka waits in whole milliseconds, and rdkafka's poll keeps polling until
-            // its deadline: a shorter wait would spin a core (taking it from the brokers on
-            // the same machine). Serve every report that is there (one poll serves one event),
-            // then sleep.
-            let served = &self.context().served;
-            loop {
-                let before = served.load(Ordering::Relaxed);
-                self.inner.poll(Duration::ZERO);
-                if served.load(Ordering::Relaxed) == before {
-                    break;
-                }
-            }
-            // Short naps: a report that comes meanwhile waits at most one of them before it is
-            // served and timed (callers call again until the next record is due).
+            // librdkafka waits in whole milliseconds: a shorter wait would spin a core (taking
+            // it from the brokers on the same machine). Serve every event that is there, then
+            // nap: a report that comes meanwhile waits at most one nap before it is served and
+            // timed (callers call again until the next record is due).
+            while self.events.serve_one(context, 0) {}
             if !d.is_zero() {
                 std::thread::sleep(d.min(Duration::from_micros(200)));
             }
         } else {
-            self.inner.poll(d);
+            // Each event as it comes, for the whole milliseconds of `d`.
+            let deadline = Instant::now() + d;
+            loop {
+                let left = deadline
+                    .saturating_duration_since(Instant::now())
+                    .as_millis();
+                if left == 0 {
+                    while self.events.serve_one(context, 0) {}
+                    break;
+                }
+                self.events
+                    .serve_one(context, i32::try_from(left).unwrap_or(i32::MAX));
+            }
         }
         self.unpolled.set(0);
     }
@@ -335,7 +343,7 @@ impl LabProducer {
     /// undelivered.
     pub fn flush(&self, timeout: Duration) -> u64 {
         let _ = self.inner.flush(timeout);
-        self.totals().in_flight()
+        self.in_flight()
     }
 
     /// Flushes for up to `timeout`, then gives up on what is left: those records are purged
@@ -343,14 +351,14 @@ impl LabProducer {
     /// in the result.
     pub fn close(self, timeout: Duration) -> Closed {
         let _ = self.inner.flush(timeout);
-        if self.totals().in_flight() > 0 {
+        if self.in_flight() > 0 {
             self.inner.purge(PurgeConfig::default().queue().inflight());
             // The purged records' reports come at once, but serving them can wait for a reader
             // of every report (`produce` prints each): give it time. Anything else that arrives
             // meanwhile is counted too.
             let deadline = Instant::now() + Duration::from_secs(60);
             while self.sent() > self.reported() && Instant::now() < deadline {
-                self.inner.poll(Duration::from_millis(10));
+                self.serve(Duration::from_millis(10));
             }
         }
         let brokers = self.brokers();
@@ -371,6 +379,21 @@ impl LabProducer {
     pub fn totals(&self) -> RunTotals {
         let context = self.context();
         context.totals(&context.state.lock().unwrap())
+    }
+
+    /// [`LabProducer::totals`] into `out`, reusing its memory: for a caller that asks often.
+    pub fn totals_into(&self, out: &mut RunTotals) {
+        let context = self.context();
+        context.totals_into(&context.state.lock().unwrap(), out);
+    }
+
+    /// Records sent whose report has not arrived (the totals' count, without copying them).
+    pub fn in_flight(&self) -> u64 {
+        let context = self.context();
+        let state = context.state.lock().unwrap();
+        let t = &state.totals;
+        self.sent()
+            .saturating_sub(t.delivered + t.failed + t.undelivered)
     }
 
     /// Records sent so far.
@@ -430,10 +453,11 @@ impl LabProducer {
     }
 
     /// Takes what arrived since the last call: the interval's figures and, with
-    /// [`Reports::Latest`], the latest reports.
-    pub fn take_live(&self) -> Live {
+    /// [`Reports::Latest`], the latest reports. `next`, empty, is the interval to fill from
+    /// now on (one given back by [`crate::stats::Window::push`] reuses its memory).
+    pub fn take_live(&self, next: Interval) -> Live {
         let mut state = self.context().state.lock().unwrap();
-        let interval = std::mem::take(&mut state.interval);
+        let interval = std::mem::replace(&mut state.interval, next);
         let (latest, skipped) = state.ring.take(&self.context().clock);
         Live {
             interval,

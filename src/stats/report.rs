@@ -29,6 +29,23 @@ pub struct RunTotals {
 }
 
 impl RunTotals {
+    /// Becomes a copy of `other`, its histograms copied into the memory they have: for a
+    /// thread that copies the totals at every tick (see [`crate::stats::Window::push`]).
+    pub fn copy_from(&mut self, other: &RunTotals) {
+        self.sent = other.sent;
+        self.delivered = other.delivered;
+        self.failed = other.failed;
+        self.undelivered = other.undelivered;
+        self.undelivered_in_flight = other.undelivered_in_flight;
+        self.delivered_bytes = other.delivered_bytes;
+        self.latency.copy_from(&other.latency);
+        self.latency_intended.copy_from(&other.latency_intended);
+        self.errors.clone_from(&other.errors);
+        self.first_send = other.first_send;
+        self.last_report = other.last_report;
+        self.by_partition.clone_from(&other.by_partition);
+    }
+
     /// Records sent whose report has not arrived.
     pub fn in_flight(&self) -> u64 {
         self.sent
@@ -546,6 +563,67 @@ mod tests {
     use super::*;
 
     use crate::stats::Interval;
+
+    #[test]
+    fn a_copy_in_place_equals_a_clone() {
+        let mut from = RunTotals {
+            sent: 9,
+            delivered: 5,
+            failed: 1,
+            undelivered: 3,
+            undelivered_in_flight: 2,
+            delivered_bytes: 500,
+            first_send: Some(Instant::now()),
+            last_report: Some(Instant::now()),
+            ..RunTotals::default()
+        };
+        from.latency.record(Duration::from_millis(7));
+        from.latency_intended.record(Duration::from_millis(70));
+        from.errors.insert("Broker: timed out".into(), 1);
+        from.by_partition.insert(2, 5);
+        // The target has figures of its own, which must all go.
+        let mut to = RunTotals::default();
+        to.latency.record(Duration::from_secs(3));
+        to.latency_intended.record(Duration::from_secs(3));
+        to.errors.insert("other".into(), 4);
+        to.by_partition.insert(0, 8);
+        to.copy_from(&from);
+        // Every field named: a new one must be copied too.
+        let RunTotals {
+            sent,
+            delivered,
+            failed,
+            undelivered,
+            undelivered_in_flight,
+            delivered_bytes,
+            latency,
+            latency_intended,
+            errors,
+            first_send,
+            last_report,
+            by_partition,
+        } = &to;
+        assert_eq!(
+            (
+                *sent,
+                *delivered,
+                *failed,
+                *undelivered,
+                *undelivered_in_flight,
+                *delivered_bytes
+            ),
+            (9, 5, 1, 3, 2, 500)
+        );
+        assert_eq!(latency.summary(), from.latency.summary());
+        assert_eq!(latency.count(), 1);
+        assert_eq!(latency_intended.summary(), from.latency_intended.summary());
+        assert_eq!(errors, &from.errors);
+        assert_eq!(
+            (*first_send, *last_report),
+            (from.first_send, from.last_report)
+        );
+        assert_eq!(by_partition, &from.by_partition);
+    }
 
     fn interval(ms: u64, count: u64, latency_ms: u64) -> Interval {
         let mut latency = Latency::default();

@@ -14,11 +14,23 @@ pub struct Interval {
     pub latency: Latency,
 }
 
+impl Interval {
+    /// Empties it for reuse, keeping its histogram's memory.
+    pub fn clear(&mut self) {
+        self.duration = Duration::ZERO;
+        self.count = 0;
+        self.bytes = 0;
+        self.latency.reset();
+    }
+}
+
 /// Figures over the last few seconds, kept as a ring of per-tick intervals.
 #[derive(Debug, Clone)]
 pub struct Window {
     intervals: VecDeque<Interval>,
     capacity: usize,
+    /// Where [`Window::figures`] merges the intervals' latencies.
+    merged: Latency,
 }
 
 /// A window's figures, ready to show.
@@ -37,25 +49,34 @@ impl Window {
         Window {
             intervals: VecDeque::with_capacity(capacity),
             capacity: capacity.max(1),
+            merged: Latency::default(),
         }
     }
 
-    pub fn push(&mut self, interval: Interval) {
-        if self.intervals.len() == self.capacity {
-            self.intervals.pop_front();
-        }
+    /// Adds the latest interval and returns an empty one to fill next: once the window is
+    /// full, its oldest, cleared. A ticking thread (the dashboard's producer sends on it) then
+    /// allocates no histograms, 170 KB each, in a steady state.
+    pub fn push(&mut self, interval: Interval) -> Interval {
+        let mut next = if self.intervals.len() == self.capacity {
+            self.intervals.pop_front().unwrap_or_default()
+        } else {
+            Interval::default()
+        };
+        next.clear();
         self.intervals.push_back(interval);
+        next
     }
 
     pub fn clear(&mut self) {
         self.intervals.clear();
     }
 
-    pub fn figures(&self) -> WindowFigures {
+    pub fn figures(&mut self) -> WindowFigures {
         let span: Duration = self.intervals.iter().map(|i| i.duration).sum();
         let count = self.intervals.iter().map(|i| i.count).sum();
         let bytes = self.intervals.iter().map(|i| i.bytes).sum();
-        let mut latency = Latency::default();
+        let latency = &mut self.merged;
+        latency.reset();
         for i in &self.intervals {
             latency.add(&i.latency);
         }
@@ -116,12 +137,15 @@ mod tests {
         for n in 1..=6u64 {
             let mut latency = Latency::default();
             latency.record(Duration::from_millis(n));
-            w.push(Interval {
+            let next = w.push(Interval {
                 duration: Duration::from_millis(250),
                 count: n * 10,
                 bytes: n * 1024 * 1024,
                 latency,
             });
+            // What comes back to fill next is empty, also when it is a recycled one.
+            assert_eq!((next.count, next.bytes, next.latency.count()), (0, 0, 0));
+            assert_eq!(next.duration, Duration::ZERO);
         }
         // Intervals 3..=6 remain: 180 records and 18 MB over one second.
         let f = w.figures();

@@ -227,7 +227,7 @@ impl Member {
             interval.duration = now - last_tick;
             last_tick = now;
             clock = WallClock::now();
-            window.push(std::mem::take(&mut interval));
+            interval = window.push(interval);
             let figures = window.figures();
             let m = &mut self.m;
             m.per_sec = figures.per_sec;

@@ -19,7 +19,7 @@ use crate::kafka::partitioners::WouldGo;
 use crate::kafka::producer::{LabProducer, Live, Reports};
 use crate::kafka::verify::{self, Ledger};
 use crate::runtime::Pacer;
-use crate::stats::{BatchStats, RunMeter, RunReport, RunTotals, Window};
+use crate::stats::{BatchStats, Interval, RunMeter, RunReport, RunTotals, Window};
 
 /// Reports kept per snapshot for the send log; the rest are counted, not shown.
 const LATEST: usize = 24;
@@ -93,6 +93,9 @@ pub fn spawn(
         last_ended: None,
         last_tick: Instant::now(),
         would: None,
+        next_sample: 0,
+        totals: RunTotals::default(),
+        next_interval: None,
     };
     let thread = std::thread::Builder::new()
         .name("producer".to_string())
@@ -141,6 +144,13 @@ struct Task {
     /// Keys sent this session by where each key hash would send them (kept while the topic's
     /// partition count stays the same).
     would: Option<WouldGo>,
+    /// The next record of this run whose key `would` counts.
+    next_sample: u64,
+    /// The run's totals at the last tick, copied into the same memory every tick.
+    totals: RunTotals,
+    /// An empty interval for the producer to fill from the next tick on (the window's
+    /// oldest, recycled: see [`Window::push`]).
+    next_interval: Option<Interval>,
 }
 
 impl Task {
@@ -172,6 +182,7 @@ impl Task {
                 self.run_began = SystemTime::now();
                 self.pacer = Pacer::new(self.settings.rate);
                 self.n = 0;
+                self.next_sample = 0;
                 self.window.clear();
                 self.meter = RunMeter::new(WARMUP);
                 self.state = ProducerState::Running;
@@ -190,7 +201,7 @@ impl Task {
     fn end_run(&mut self, read_back: bool) {
         if let Some(p) = self.producer.take() {
             p.flush(FLUSH_TIMEOUT);
-            let live = p.take_live();
+            let live = p.take_live(self.next_interval.take().unwrap_or_default());
             let error = p.take_error();
             let run_tag = p.run_tag().to_string();
             let closed = p.close(Duration::ZERO);
@@ -202,8 +213,8 @@ impl Task {
             self.last_ended = Some(ended.clone());
             self.run_ended = Some(ended);
             // The final counts go out before the run is gone.
+            self.totals.copy_from(&closed.totals);
             self.snapshot_of(Some(Figures {
-                totals: closed.totals.clone(),
                 live,
                 batches: closed.batches.clone(),
                 error,
@@ -304,6 +315,27 @@ impl Task {
             return;
         };
         let tick_at = self.last_tick + TICK;
+        // Three hashes per record cost a full-speed producer about a tenth of its rate: then
+        // one key in a few dozen is placed. The data loops, so the step must share no factor
+        // with its length, or the same few records would be the only ones counted.
+        let every = if self.settings.rate.is_some() {
+            1
+        } else {
+            let len = self.wire.len() as u64;
+            WOULD_SAMPLE
+                .iter()
+                .copied()
+                .find(|s| len % s != 0)
+                .unwrap_or(1)
+        };
+        if let Some(would) = &mut self.would {
+            if would.sampled_one_in != every {
+                // One sampling per count: shares of every key and of a sample do not mix.
+                *would = WouldGo::new(would.partitions);
+                would.sampled_one_in = every;
+                self.next_sample = self.n.next_multiple_of(every);
+            }
+        }
         // The clock is looked at every few records: at full speed a read per record costs.
         while self.n % 16 != 0 || Instant::now() < tick_at {
             let wait = self.pacer.wait_before(self.n);
@@ -314,26 +346,10 @@ impl Task {
             }
             let (key, value) = self.wire.get(self.n);
             let due = self.pacer.due(self.n);
-            // Three hashes per record cost a full-speed producer about a tenth of its rate:
-            // then one key in a few dozen is placed. The data loops, so the step must share no
-            // factor with its length, or the same few records would be the only ones counted.
-            if let (Some(would), Some(key)) = (&mut self.would, key) {
-                let every = if self.settings.rate.is_some() {
-                    1
-                } else {
-                    let len = self.wire.len() as u64;
-                    WOULD_SAMPLE
-                        .iter()
-                        .copied()
-                        .find(|s| len % s != 0)
-                        .unwrap_or(1)
-                };
-                if would.sampled_one_in != every {
-                    // One sampling per count: shares of every key and of a sample do not mix.
-                    *would = WouldGo::new(would.partitions);
-                    would.sampled_one_in = every;
-                }
-                if self.n % every == 0 {
+            // Counted records are every `every`-th, found by comparing rather than dividing.
+            if self.n == self.next_sample {
+                self.next_sample += every;
+                if let (Some(would), Some(key)) = (&mut self.would, key) {
                     would.add(key);
                 }
             }
@@ -350,12 +366,17 @@ impl Task {
     }
 
     fn snapshot(&mut self) {
-        let figures = self.producer.as_ref().map(|p| Figures {
-            totals: p.totals(),
-            live: p.take_live(),
-            batches: p.batch_stats(),
-            error: p.take_error(),
-        });
+        let figures = match &self.producer {
+            Some(p) => {
+                p.totals_into(&mut self.totals);
+                Some(Figures {
+                    live: p.take_live(self.next_interval.take().unwrap_or_default()),
+                    batches: p.batch_stats(),
+                    error: p.take_error(),
+                })
+            }
+            None => None,
+        };
         self.snapshot_of(figures);
     }
 
@@ -369,7 +390,6 @@ impl Task {
             ..ProducerSnapshot::new(self.run, self.state.clone(), self.settings.clone())
         };
         if let Some(Figures {
-            totals: t,
             mut live,
             batches,
             error,
@@ -377,15 +397,16 @@ impl Task {
         {
             live.interval.duration = now.saturating_duration_since(self.last_tick);
             self.meter.add(&live.interval);
-            self.window.push(live.interval);
+            self.next_interval = Some(self.window.push(live.interval));
             snapshot.stages = batches.latest_stages();
             snapshot.would.clone_from(&self.would);
-            snapshot.report = Some(self.report(&t, &batches));
+            let t = &self.totals;
+            snapshot.report = Some(self.report(t, &batches));
             snapshot.sent = t.sent;
             snapshot.delivered = t.delivered;
             snapshot.failed = t.failed;
             snapshot.in_flight = t.in_flight();
-            snapshot.by_partition = t.by_partition;
+            snapshot.by_partition.clone_from(&t.by_partition);
             snapshot.window = self.window.figures();
             snapshot.latest = live.latest;
             snapshot.skipped = live.skipped;
@@ -400,9 +421,8 @@ impl Task {
     }
 }
 
-/// A run's figures at a tick.
+/// A run's figures at a tick (the totals are in `Task::totals`).
 struct Figures {
-    totals: RunTotals,
     live: Live,
     batches: BatchStats,
     error: Option<String>,

@@ -117,10 +117,20 @@ impl DeliveryContext {
     /// The totals with the count sent and the first and last times filled in.
     pub(super) fn totals(&self, state: &State) -> RunTotals {
         let mut totals = state.totals.clone();
+        self.fill_in(state, &mut totals);
+        totals
+    }
+
+    /// [`DeliveryContext::totals`] into `out`, in the memory it has.
+    pub(super) fn totals_into(&self, state: &State, out: &mut RunTotals) {
+        out.copy_from(&state.totals);
+        self.fill_in(state, out);
+    }
+
+    fn fill_in(&self, state: &State, totals: &mut RunTotals) {
         totals.sent = self.sent.load(Ordering::Relaxed);
         totals.first_send = self.instant(state.first_send);
         totals.last_report = self.instant(state.last_report);
-        totals
     }
 }
 
@@ -133,22 +143,56 @@ pub(super) fn purged(e: &KafkaError) -> Option<bool> {
     }
 }
 
+/// One delivery report: what librdkafka said of record `seq`.
+pub(super) struct Report<'a> {
+    pub(super) seq: u64,
+    pub(super) partition: i32,
+    /// Negative when the broker gave none.
+    pub(super) offset: i64,
+    pub(super) key: Option<&'a [u8]>,
+    pub(super) bytes: usize,
+    pub(super) error: Option<KafkaError>,
+}
+
 impl ProducerContext for DeliveryContext {
     type DeliveryOpaque = usize;
 
+    /// Reports served by the client's own poll (its flush); the sending loop serves them
+    /// through [`super::ffi::MainQueue`].
     fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
-        self.served.fetch_add(1, Ordering::Relaxed);
-        let now = self.clock.raw();
-        let seq = seq as u64;
-        let sent = self.stamps[(seq % self.stamps.len() as u64) as usize].load(Ordering::Relaxed);
-        let latency = self.clock.delta(sent, now);
         let (message, error) = match result {
             Ok(m) => (m, None),
-            Err((e, m)) => (m, Some(e)),
+            Err((e, m)) => (m, Some(e.clone())),
         };
-        let partition = message.partition();
-        let offset = Some(message.offset()).filter(|o| *o >= 0);
-        let bytes = message.payload_len() as u64;
+        self.report(Report {
+            seq: seq as u64,
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key(),
+            bytes: message.payload_len(),
+            error,
+        });
+    }
+}
+
+impl DeliveryContext {
+    /// One delivery report, into the totals, the ledger and where reports go.
+    pub(super) fn report(&self, report: Report<'_>) {
+        self.served.fetch_add(1, Ordering::Relaxed);
+        let now = self.clock.raw();
+        let Report {
+            seq,
+            partition,
+            offset,
+            key,
+            bytes,
+            error,
+        } = report;
+        let error = error.as_ref();
+        let sent = self.stamps[(seq % self.stamps.len() as u64) as usize].load(Ordering::Relaxed);
+        let latency = self.clock.delta(sent, now);
+        let offset = Some(offset).filter(|o| *o >= 0);
+        let bytes = bytes as u64;
         let mut state = self.state.lock().unwrap();
         let state = &mut *state;
         state.last_report = now;
@@ -196,11 +240,7 @@ impl ProducerContext for DeliveryContext {
                 }
             }
         }
-        let key = || {
-            message
-                .key()
-                .map(|k| String::from_utf8_lossy(k).into_owned())
-        };
+        let key_text = || key.map(|k| String::from_utf8_lossy(k).into_owned());
         match &self.reports {
             Reports::None => {}
             Reports::Latest(keep) => {
@@ -208,7 +248,7 @@ impl ProducerContext for DeliveryContext {
                 slot.at = now;
                 slot.seq = seq;
                 // Reuses the slot's buffer: no allocation once the ring is warm.
-                match (message.key(), &mut slot.key) {
+                match (key, &mut slot.key) {
                     (Some(k), Some(b)) => {
                         b.clear();
                         b.extend_from_slice(k);
@@ -225,7 +265,7 @@ impl ProducerContext for DeliveryContext {
                 let delivery = Delivery {
                     at: SystemTime::now(),
                     seq,
-                    key: key(),
+                    key: key_text(),
                     partition,
                     offset,
                     latency,

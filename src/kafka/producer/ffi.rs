@@ -1,9 +1,12 @@
-//! librdkafka's own handles, owned: a topic handle and a record's headers.
+//! librdkafka's own handles, owned: a topic handle, a record's headers, the client's queue.
 
+use std::ffi::CStr;
+
+use rdkafka::client::ClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, Producer};
 
-use super::context::DeliveryContext;
+use super::context::{DeliveryContext, Report};
 
 /// A record's headers as librdkafka holds them; destroyed when dropped unless given to a
 /// record.
@@ -91,5 +94,83 @@ pub(super) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
         if n == 0 {
             return &buf[at..];
         }
+    }
+}
+
+/// The client's main queue, where librdkafka puts delivery reports, statistics and errors.
+///
+/// Served here rather than through the Rust client's poll: that one allocates an array of
+/// the event's records and an `Arc` for every delivery event, and takes a reference per record.
+/// An event holds a whole batch (hundreds of records), so the array is a large allocation, and
+/// on a thread that frees librdkafka's many small blocks glibc answers a large request by
+/// sweeping its free lists first (`malloc_consolidate`: 3-4 % of the sending thread).
+pub(super) struct MainQueue(*mut rdkafka_sys::rd_kafka_queue_t);
+
+// SAFETY: librdkafka's queues may be used from any thread.
+unsafe impl Send for MainQueue {}
+
+impl MainQueue {
+    pub(super) fn new(producer: &BaseProducer<DeliveryContext>) -> MainQueue {
+        // SAFETY: a live client; the queue is a new reference, released when dropped.
+        MainQueue(unsafe { rdkafka_sys::rd_kafka_queue_get_main(producer.client().native_ptr()) })
+    }
+
+    /// Serves the next event, waiting up to `timeout_ms` for one; false when none came.
+    pub(super) fn serve_one(&self, context: &DeliveryContext, timeout_ms: i32) -> bool {
+        use rdkafka_sys::{RD_KAFKA_EVENT_DR, RD_KAFKA_EVENT_ERROR, RD_KAFKA_EVENT_STATS};
+        // SAFETY: a live queue; the event is ours until destroyed below, and every message
+        // and string read from it is used before that.
+        unsafe {
+            let event = rdkafka_sys::rd_kafka_queue_poll(self.0, timeout_ms);
+            if event.is_null() {
+                return false;
+            }
+            match rdkafka_sys::rd_kafka_event_type(event) {
+                RD_KAFKA_EVENT_DR => loop {
+                    let m = rdkafka_sys::rd_kafka_event_message_next(event);
+                    let Some(m) = m.as_ref() else { break };
+                    let key = (!m.key.is_null())
+                        .then(|| std::slice::from_raw_parts(m.key.cast::<u8>(), m.key_len));
+                    let error = (m.err
+                        != rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
+                        .then(|| KafkaError::MessageProduction(m.err.into()));
+                    context.report(Report {
+                        seq: m._private as usize as u64,
+                        partition: m.partition,
+                        offset: m.offset,
+                        key,
+                        bytes: m.len,
+                        error,
+                    });
+                },
+                RD_KAFKA_EVENT_STATS => {
+                    let json = rdkafka_sys::rd_kafka_event_stats(event);
+                    if !json.is_null() {
+                        context.stats_raw(CStr::from_ptr(json).to_bytes());
+                    }
+                }
+                RD_KAFKA_EVENT_ERROR => {
+                    let code = rdkafka_sys::rd_kafka_event_error(event);
+                    let reason = rdkafka_sys::rd_kafka_event_error_string(event);
+                    let reason = if reason.is_null() {
+                        String::new()
+                    } else {
+                        CStr::from_ptr(reason).to_string_lossy().into_owned()
+                    };
+                    context.error(KafkaError::Global(code.into()), reason.trim());
+                }
+                // Nothing else is enabled for this client's events that needs an answer.
+                _ => {}
+            }
+            rdkafka_sys::rd_kafka_event_destroy(event);
+            true
+        }
+    }
+}
+
+impl Drop for MainQueue {
+    fn drop(&mut self) {
+        // SAFETY: the reference taken in `new`, released once, before the client.
+        unsafe { rdkafka_sys::rd_kafka_queue_destroy(self.0) };
     }
 }
