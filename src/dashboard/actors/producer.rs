@@ -13,7 +13,7 @@ use crate::dashboard::actors::TICK;
 use crate::dashboard::protocol::KafkaEvent;
 use crate::dashboard::settings::ProducerSettings;
 use crate::dashboard::snapshots::{ProducerSnapshot, ProducerState, WARMUP};
-use crate::data::source::Dataset;
+use crate::data::source::{Dataset, KeyField};
 use crate::data::wire::Wire;
 use crate::kafka::partitioners::WouldGo;
 use crate::kafka::producer::{LabProducer, Live, Reports};
@@ -328,7 +328,9 @@ impl Task {
                 .find(|s| len % s != 0)
                 .unwrap_or(1)
         };
-        if let Some(would) = &mut self.would {
+        // A run without keys counts nothing and keeps the session's counts as they are.
+        let keyed = self.wire.key_field() != KeyField::None;
+        if let (Some(would), true) = (&mut self.would, keyed) {
             if would.sampled_one_in != every {
                 // One sampling per count: shares of every key and of a sample do not mix.
                 *would = WouldGo::new(would.partitions);

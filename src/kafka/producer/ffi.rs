@@ -118,13 +118,22 @@ impl MainQueue {
     /// Serves the next event, waiting up to `timeout_ms` for one; false when none came.
     pub(super) fn serve_one(&self, context: &DeliveryContext, timeout_ms: i32) -> bool {
         use rdkafka_sys::{RD_KAFKA_EVENT_DR, RD_KAFKA_EVENT_ERROR, RD_KAFKA_EVENT_STATS};
-        // SAFETY: a live queue; the event is ours until destroyed below, and every message
-        // and string read from it is used before that.
+        /// Destroys the event however serving it ends.
+        struct Event(*mut rdkafka_sys::rd_kafka_event_t);
+        impl Drop for Event {
+            fn drop(&mut self) {
+                // SAFETY: an event from rd_kafka_queue_poll, destroyed once.
+                unsafe { rdkafka_sys::rd_kafka_event_destroy(self.0) };
+            }
+        }
+        // SAFETY: a live queue; the event is ours until `Event` drops, and every message and
+        // string read from it is used before that.
         unsafe {
             let event = rdkafka_sys::rd_kafka_queue_poll(self.0, timeout_ms);
             if event.is_null() {
                 return false;
             }
+            let _destroy = Event(event);
             match rdkafka_sys::rd_kafka_event_type(event) {
                 RD_KAFKA_EVENT_DR => loop {
                     let m = rdkafka_sys::rd_kafka_event_message_next(event);
@@ -159,10 +168,10 @@ impl MainQueue {
                     };
                     context.error(KafkaError::Global(code.into()), reason.trim());
                 }
-                // Nothing else is enabled for this client's events that needs an answer.
+                // Nothing else that comes here needs an answer (logs would go to the `log`
+                // crate, which nothing here prints).
                 _ => {}
             }
-            rdkafka_sys::rd_kafka_event_destroy(event);
             true
         }
     }
