@@ -226,6 +226,14 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// The median of each round's own ratio `ours[i] / theirs[i]`: the two ran minutes apart at
+/// most, so a machine that speeds up or slows down between rounds (by half, here, within one
+/// run of the benchmark) moves both sides of a ratio, where it moves the two medians apart.
+pub fn paired(ours: &[f64], theirs: &[f64]) -> f64 {
+    let ratios: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
+    median(&ratios)
+}
+
 /// `123,456`.
 pub fn rate(r: f64) -> String {
     kafka_lab::text::thousands(r.round() as u64)

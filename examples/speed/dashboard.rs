@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use kafka_lab::cli::Cli;
 
-use crate::common::{median, rate, table, Lab, Options, PROPERTIES};
+use crate::common::{median, paired, rate, table, Lab, Options, PROPERTIES};
 use crate::produce::{kafka_lab_bench, Values};
 
 /// The argument that makes this program measure one dashboard run and print it as JSON.
@@ -172,9 +172,11 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
     );
     let m: Vec<f64> = columns.iter().map(|c| median(c)).collect();
     println!(
-        "  ratio (median): dashboard / bench = {:.2} with no consumer, {:.2} with one consumer reading along",
+        "  ratio (median): dashboard / bench = {:.2} with no consumer, {:.2} with one consumer reading along\n  median of the rounds' own ratios: {:.2}; {:.2}",
         m[1] / m[0],
-        m[3] / m[2]
+        m[3] / m[2],
+        paired(&columns[1], &columns[0]),
+        paired(&columns[3], &columns[2])
     );
     if let (Some(first), Some(last)) = (rss.first(), rss.last()) {
         println!(

@@ -11,7 +11,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 
-use crate::common::{median, rate, table, wait, Lab, Options, PROPERTIES, RECORD_SIZE};
+use crate::common::{median, paired, rate, table, wait, Lab, Options, PROPERTIES, RECORD_SIZE};
 
 /// Keys and values as kafka-lab sends them: brewery ids, the brewery JSON cut to size.
 pub struct Shape {
@@ -261,9 +261,11 @@ pub fn run(options: &Options, lab: &Lab) -> Result<()> {
         &rows,
     );
     println!(
-        "  ratio (median): bench / bare loop = {:.2}; bench --no-verify / bare loop without headers = {:.2}\n",
+        "  ratio (median): bench / bare loop = {:.2}; bench --no-verify / bare loop without headers = {:.2}\n  median of the rounds' own ratios: {:.2}; {:.2}\n",
         m[0] / m[1],
-        m[2] / m[3]
+        m[2] / m[3],
+        paired(&columns[0], &columns[1]),
+        paired(&columns[2], &columns[3])
     );
     java_perf_test(lab, &topic, n)?;
     Ok(())

@@ -247,7 +247,10 @@ impl LabProducer {
             });
             slots[at].store(due, Ordering::Relaxed);
         }
-        if context.sent.fetch_add(1, Ordering::Relaxed) == 0 {
+        // Records are sent from one thread at a time: a plain store, not a locked add.
+        let sent = context.sent.load(Ordering::Relaxed);
+        context.sent.store(sent + 1, Ordering::Relaxed);
+        if sent == 0 {
             context.state.lock().unwrap().first_send = slot.load(Ordering::Relaxed);
         }
         let unpolled = self.unpolled.get() + 1;

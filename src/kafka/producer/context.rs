@@ -178,8 +178,41 @@ impl ProducerContext for DeliveryContext {
 impl DeliveryContext {
     /// One delivery report, into the totals, the ledger and where reports go.
     pub(super) fn report(&self, report: Report<'_>) {
-        self.served.fetch_add(1, Ordering::Relaxed);
         let now = self.clock.raw();
+        let mut state = self.state.lock().unwrap();
+        self.report_at(&mut state, now, report);
+        drop(state);
+        self.add_served(1);
+    }
+
+    /// The reports of one delivery event (a batch), which arrived together: one clock reading
+    /// and one lock for all of them. With [`Reports::Every`], whose sends wait for a reader,
+    /// the lock is taken per report, so that other threads can read the totals meanwhile.
+    pub(super) fn report_event<'a>(&self, mut next: impl FnMut() -> Option<Report<'a>>) {
+        if matches!(self.reports, Reports::Every(_)) {
+            while let Some(report) = next() {
+                self.report(report);
+            }
+            return;
+        }
+        let now = self.clock.raw();
+        let mut state = self.state.lock().unwrap();
+        let mut n = 0;
+        while let Some(report) = next() {
+            self.report_at(&mut state, now, report);
+            n += 1;
+        }
+        drop(state);
+        self.add_served(n);
+    }
+
+    /// Reports are served on one thread at a time: a plain store, not a locked add.
+    fn add_served(&self, n: u64) {
+        let served = self.served.load(Ordering::Relaxed);
+        self.served.store(served + n, Ordering::Relaxed);
+    }
+
+    fn report_at(&self, state: &mut State, now: u64, report: Report<'_>) {
         let Report {
             seq,
             partition,
@@ -193,8 +226,6 @@ impl DeliveryContext {
         let latency = self.clock.delta(sent, now);
         let offset = Some(offset).filter(|o| *o >= 0);
         let bytes = bytes as u64;
-        let mut state = self.state.lock().unwrap();
-        let state = &mut *state;
         state.last_report = now;
         let totals = &mut state.totals;
         match error {

@@ -135,23 +135,22 @@ impl MainQueue {
             }
             let _destroy = Event(event);
             match rdkafka_sys::rd_kafka_event_type(event) {
-                RD_KAFKA_EVENT_DR => loop {
-                    let m = rdkafka_sys::rd_kafka_event_message_next(event);
-                    let Some(m) = m.as_ref() else { break };
+                RD_KAFKA_EVENT_DR => context.report_event(|| {
+                    let m = rdkafka_sys::rd_kafka_event_message_next(event).as_ref()?;
                     let key = (!m.key.is_null())
                         .then(|| std::slice::from_raw_parts(m.key.cast::<u8>(), m.key_len));
                     let error = (m.err
                         != rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
                         .then(|| KafkaError::MessageProduction(m.err.into()));
-                    context.report(Report {
+                    Some(Report {
                         seq: m._private as usize as u64,
                         partition: m.partition,
                         offset: m.offset,
                         key,
                         bytes: m.len,
                         error,
-                    });
-                },
+                    })
+                }),
                 RD_KAFKA_EVENT_STATS => {
                     let json = rdkafka_sys::rd_kafka_event_stats(event);
                     if !json.is_null() {
