@@ -14,6 +14,8 @@ pub struct Counts {
 
 /// Distinct values kept per field; the rest are counted as "(other)".
 const MAX_GROUPS: usize = 500;
+/// Where values past [`MAX_GROUPS`] are counted (looked up, not made, per record).
+const OTHER: &str = "(other)";
 
 impl Counts {
     /// Counts one record's value; values that are not brewery JSON count as "(not a brewery)".
@@ -116,8 +118,10 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
         *n += 1;
     } else if map.len() < MAX_GROUPS {
         map.insert(key.to_string(), 1);
+    } else if let Some(n) = map.get_mut(OTHER) {
+        *n += 1;
     } else {
-        *map.entry("(other)".to_string()).or_insert(0) += 1;
+        map.insert(OTHER.to_string(), 1);
     }
 }
 
