@@ -416,7 +416,7 @@ mod tests {
 
     #[test]
     fn the_defaults_named_in_bench_help_are_librdkafkas() {
-        use crate::kafka::properties::lookup;
+        use crate::config::properties::lookup;
         assert_eq!(lookup("linger.ms").unwrap().default, "5");
         assert_eq!(lookup("batch.size").unwrap().default, "1000000");
     }

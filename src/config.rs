@@ -12,9 +12,10 @@ use std::path::PathBuf;
 
 use rdkafka::config::ClientConfig;
 
-use crate::kafka::properties::{self, Applies};
+use properties::Applies;
 
 mod file;
+pub mod properties;
 
 use file::is_property_name;
 pub use file::ConfigFile;

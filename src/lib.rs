@@ -1,21 +1,26 @@
 //! kafka-lab: a terminal lab for Kafka producers and consumers.
 //!
-//! What may use what (a module never imports one listed after it, except where said):
+//! What may use what (checked by a test that reads the `use` lines: `tests/layout.rs`). A
+//! module uses only those listed before it, and only where said:
 //! - `text`, `stats`: pure helpers; import nothing of the crate but each other.
-//! - `config`, `kafka`: client settings and everything that talks to Kafka; know nothing of the
-//!   screen or the commands. `kafka` uses `config` and `stats`; `config` checks each value
-//!   against `kafka::properties` (librdkafka's table of properties), its one use of `kafka`.
-//! - `data`: brewery sources, the sink, counts by field (may use `kafka`'s record type).
+//! - `config`: client settings, `config.ini`, and librdkafka's table of properties (which
+//!   checks every value); uses `text`.
+//! - `kafka`: everything that talks to Kafka; knows nothing of the screen, the lab or the
+//!   commands. Uses `config`, `stats`, `text`.
+//! - `data`: brewery sources, the sink, counts by field (uses `kafka`'s record type).
 //! - `cli`, `target`, `runtime`, `progress`: the command line, which cluster, what every
 //!   command shares, progress bars.
 //! - `commands`: the headless subcommands; each uses the above and never another command.
-//! - `dashboard`: its actors (the Kafka tasks), the snapshots they report, its state (`App`)
-//!   and its run loop, which calls `ui::render` to draw.
-//! - `ui`: drawing; reads `dashboard::state`, `dashboard::snapshots`, `stats` and `text`, never
-//!   `kafka` or the actors.
-//! - `scenario`: scenario files, their player and reports; drives the dashboard's state and
-//!   session. The dashboard's run loop plays a scenario (`--scenario`) through it: the one
-//!   use of `scenario` before it.
+//! - `lab`: the lab's core: its state (`App`) and the one place it changes, the Kafka actors
+//!   and session that carry out its commands, the snapshots, and the driver (`Lab`) that joins
+//!   them. Uses everything above except `commands`; never a front end (`ui`, `dashboard`,
+//!   `scenario`).
+//! - `ui`: drawing; reads `lab::state`, `lab::snapshots`, `stats` and `text`, never `kafka`,
+//!   the actors or the session.
+//! - `scenario`: the scenario front end: files, their player (which turns due steps into the
+//!   lab's events and reads its state), reports, headless play. Never uses `dashboard` or `ui`.
+//! - `dashboard`: the terminal front end: keys in, frames out (through `ui`); plays a scenario
+//!   on screen through `scenario`'s player.
 
 pub mod cli;
 pub mod commands;
@@ -23,6 +28,7 @@ pub mod config;
 pub mod dashboard;
 pub mod data;
 pub mod kafka;
+pub mod lab;
 pub mod progress;
 pub mod runtime;
 pub mod scenario;

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use common::*;
 use kafka_lab::config::Role;
-use kafka_lab::dashboard::snapshots::MemberState;
-use kafka_lab::dashboard::state::views::MemberView;
 use kafka_lab::kafka::cluster;
 use kafka_lab::kafka::consumer::LabConsumer;
 use kafka_lab::kafka::embedded::MOCK_GROUP_SETTINGS;
+use kafka_lab::lab::snapshots::MemberState;
+use kafka_lab::lab::state::views::MemberView;
 
 /// A group member that keeps polling (as members must, to take part in rebalances).
 struct Member {
@@ -311,7 +311,7 @@ cluster_test!(
         let mut base = kafka_lab::config::Layers::default();
         base.flag("bootstrap.servers", &cluster.bootstrap, "test");
         base.flag("group.id", unique_topic("dash-group"), "test");
-        let group = kafka_lab::dashboard::settings::GroupSettings {
+        let group = kafka_lab::lab::settings::GroupSettings {
             strategies: "range".parse().unwrap(),
             protocol: kafka_lab::kafka::settings::GroupProtocol::Classic,
         };
@@ -319,7 +319,7 @@ cluster_test!(
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
         let members: Vec<_> = (1..=4)
             .map(|id| {
-                kafka_lab::dashboard::actors::member::spawn(
+                kafka_lab::lab::actors::member::spawn(
                     id,
                     &layers,
                     &cluster.topic,
@@ -334,10 +334,8 @@ cluster_test!(
                 std::collections::BTreeMap::new();
             tokio::time::timeout(Duration::from_secs(60), async {
                 loop {
-                    if let Some(kafka_lab::dashboard::protocol::KafkaEvent::Member(m)) =
-                        rx.recv().await
-                    {
-                        if m.state == kafka_lab::dashboard::snapshots::MemberState::Assigned {
+                    if let Some(kafka_lab::lab::protocol::KafkaEvent::Member(m)) = rx.recv().await {
+                        if m.state == kafka_lab::lab::snapshots::MemberState::Assigned {
                             latest.insert(m.id, m.partitions.iter().map(|p| p.partition).collect());
                         }
                         let all: BTreeSet<i32> = latest.values().flatten().copied().collect();
@@ -365,7 +363,7 @@ cluster_test!(
 /// The next snapshot of a member that satisfies `done`, within `timeout`.
 fn member_snapshot_where(
     rt: &tokio::runtime::Runtime,
-    rx: &mut tokio::sync::mpsc::Receiver<kafka_lab::dashboard::protocol::KafkaEvent>,
+    rx: &mut tokio::sync::mpsc::Receiver<kafka_lab::lab::protocol::KafkaEvent>,
     timeout: Duration,
     what: &str,
     mut done: impl FnMut(&MemberView) -> bool,
@@ -375,7 +373,7 @@ fn member_snapshot_where(
         tokio::time::timeout(timeout, async {
             loop {
                 let event = rx.recv().await?;
-                if let kafka_lab::dashboard::protocol::KafkaEvent::Member(m) = event {
+                if let kafka_lab::lab::protocol::KafkaEvent::Member(m) = event {
                     let view = MemberView {
                         snapshot: *m,
                         error: None,
@@ -428,7 +426,7 @@ cluster_test!(
             }
         }
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-        let member = kafka_lab::dashboard::actors::member::spawn(
+        let member = kafka_lab::lab::actors::member::spawn(
             1,
             &layers,
             &cluster.topic,

@@ -588,7 +588,7 @@ cluster_test!(
         }
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let _guard = rt.enter();
-        let member = kafka_lab::dashboard::actors::member::spawn(
+        let member = kafka_lab::lab::actors::member::spawn(
             1,
             &layers,
             &cluster.topic,
@@ -598,9 +598,7 @@ cluster_test!(
         let snapshot = rt.block_on(async {
             tokio::time::timeout(Duration::from_secs(60), async {
                 loop {
-                    if let Some(kafka_lab::dashboard::protocol::KafkaEvent::Member(m)) =
-                        rx.recv().await
-                    {
+                    if let Some(kafka_lab::lab::protocol::KafkaEvent::Member(m)) = rx.recv().await {
                         let settled = m.received == 120
                             && m.partitions.len() == 6
                             && m.partitions

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use kafka_lab::config::{ConfigFile, Layers, Role};
-use kafka_lab::dashboard::state::forms::{Field, FIELDS};
+use kafka_lab::lab::state::forms::{Field, FIELDS};
 use proptest::prelude::*;
 
 /// Every secret value below carries this mark; nothing shown may carry it.

@@ -5,13 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::fixtures::{app, clock, key, member, producer, settings};
+use common::fixtures::{app, app_on, clock, embedded, key, member, members, producer, settings};
 use crossterm::event::KeyCode;
-use kafka_lab::dashboard::protocol::{Event, KafkaEvent};
-use kafka_lab::dashboard::snapshots::RecentRecord;
-use kafka_lab::dashboard::snapshots::{PartitionInfo, TopicSnapshot};
-use kafka_lab::dashboard::state::App;
 use kafka_lab::kafka::consumer::ConsumedRecord;
+use kafka_lab::lab::protocol::{Event, KafkaEvent, Step};
+use kafka_lab::lab::snapshots::RecentRecord;
+use kafka_lab::lab::snapshots::{PartitionInfo, TopicSnapshot};
+use kafka_lab::lab::state::{App, ClusterInfo, ScenarioStrip};
 use kafka_lab::stats::{Accounting, LatencySummary, RunReport, StageFigures, StageLatency};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -38,7 +38,7 @@ fn a_few_records() {
 #[test]
 fn second_consumer_splits_the_partitions() {
     let mut a = app();
-    a.reserve_member();
+    members(&mut a, 1);
     a.update(Event::Kafka(producer(1, 6)));
     a.update(Event::Kafka(member(1, &[0, 1, 2, 3, 4, 5])));
     key(&mut a, KeyCode::Char('c'));
@@ -244,7 +244,7 @@ fn assigned(id: u32, partitions: &[i32], ms: u64, revoked: Option<u64>) -> Kafka
 fn rebalance_timeline_and_assignment_map() {
     let mut a = app();
     a.update(Event::Kafka(producer(1, 6)));
-    a.reserve_member();
+    members(&mut a, 1);
     a.update(Event::Kafka(assigned(1, &[0, 1, 2, 3, 4, 5], 1_000, None)));
     key(&mut a, KeyCode::Char('c'));
     a.update(Event::Kafka(assigned(1, &[0, 1, 2], 5_900, Some(5_000))));
@@ -311,7 +311,7 @@ fn any_size_renders_without_panic() {
 /// A session with something in every view: runs, members, a rebalance, the topic.
 fn busy() -> App {
     let mut a = app();
-    a.reserve_member();
+    members(&mut a, 1);
     a.update(Event::Kafka(assigned(1, &[0, 1, 2, 3, 4, 5], 1_000, None)));
     key(&mut a, KeyCode::Char('c'));
     a.update(Event::Kafka(assigned(1, &[0, 1, 2], 5_900, Some(5_000))));
@@ -459,11 +459,13 @@ fn two_marked_runs_compared_with_the_zoomed_charts() {
 
 #[test]
 fn the_fault_dialog_of_a_kafka_local_cluster() {
-    let mut a = app();
+    let mut a = app_on(ClusterInfo {
+        owned: false,
+        embedded: false,
+        local_nodes: Some(3),
+        ..embedded()
+    });
     a.update(Event::Kafka(producer(1, 6)));
-    a.cluster.owned = false;
-    a.cluster.embedded = false;
-    a.cluster.local_nodes = Some(3);
     key(&mut a, KeyCode::Char('b'));
     key(&mut a, KeyCode::Down);
     insta::assert_snapshot!(draw(&a, 100, 30));
@@ -476,7 +478,7 @@ fn a_scenario_strip() {
     let mut a = app();
     a.update(Event::Kafka(producer(1, 6)));
     a.update(Event::Kafka(member(1, &[0, 1, 2, 3, 4, 5])));
-    a.scenario = Some(kafka_lab::dashboard::state::ScenarioStrip {
+    a.update(Event::Script(Step::Progress(ScenarioStrip {
         title: "Group scaling".into(),
         steps: [
             "rate 500",
@@ -493,7 +495,7 @@ fn a_scenario_strip() {
         next_in: Some(6.2),
         passed: 1,
         ..Default::default()
-    });
+    })));
     insta::assert_snapshot!(draw(&a, 120, 36));
     a.update(Event::Key(crossterm::event::KeyEvent::new(
         crossterm::event::KeyCode::Char(' '),
@@ -501,9 +503,6 @@ fn a_scenario_strip() {
     )));
     let paused = draw(&a, 120, 36);
     assert!(paused.contains("PAUSED (Space resumes)"), "{paused}");
-    assert!(a.scenario.as_ref().unwrap().paused);
-    assert!(
-        a.paused.is_none(),
-        "Space pauses the scenario, not the screen"
-    );
+    assert!(a.scenario().unwrap().paused);
+    assert!(!a.frozen(), "Space pauses the scenario, not the screen");
 }

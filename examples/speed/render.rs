@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use kafka_lab::dashboard::protocol::Event;
+use kafka_lab::lab::protocol::Event;
 use kafka_lab::stats::Latency;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;

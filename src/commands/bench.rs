@@ -9,11 +9,12 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{BenchArgs, Connection};
+use crate::config::properties;
 use crate::config::{shown_value, ClientSettings, Layers, Role};
 use crate::data::source::Dataset;
 use crate::data::wire::Wire;
 use crate::kafka::producer::{LabProducer, Reports};
-use crate::kafka::{properties, verify};
+use crate::kafka::verify;
 use crate::progress::Progress;
 use crate::runtime::{load_dataset, print_config, Pacer, StopFlag};
 use crate::stats::{per_second, LatencySummary, RunReport};

@@ -11,9 +11,11 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use tokio::sync::mpsc;
 
-use super::{client_layers, event_loop, start, watch_panics, End};
+use super::{event_loop, End};
 use crate::cli::{Connection, DashboardArgs};
 use crate::config::Role;
+use crate::lab::protocol::{Event, Step};
+use crate::lab::Lab;
 use crate::stats::{Latency, LatencySummary};
 use crate::target::Target;
 
@@ -53,11 +55,8 @@ pub async fn measure(
     (width, height): (u16, u16),
 ) -> Result<Measured> {
     let target = Target::connect(c, Role::Producer)?;
-    let (producer_layers, base_layers) = client_layers(&target, args);
-    let panicked: Arc<Mutex<Option<String>>> = Arc::default();
-    watch_panics(&panicked);
-    let (mut app, mut session, channels) =
-        start(c, args, &target, producer_layers, base_layers).await?;
+    let mut lab = Lab::open(c, args, target).await?;
+    lab.apply(Event::Script(Step::Members(args.consumers as usize)));
     let (key_tx, key_rx) = mpsc::channel(64);
     let pressed: Arc<Mutex<Option<Instant>>> = Arc::default();
     let keyboard = {
@@ -74,47 +73,38 @@ pub async fn measure(
         })
     };
     let mut terminal = Terminal::new(TestBackend::new(width, height))?;
-    app.update(crate::dashboard::protocol::Event::Resize(width, height));
+    lab.apply(Event::Resize(width, height));
     let began = Instant::now();
     let (mut frames, mut frame_times, mut key_times) =
         (0u64, Latency::default(), Latency::default());
     let mut rss = Vec::new();
-    let mut last_view = app.view;
+    let mut last_view = lab.app().view();
     let mut next_sample = began + Duration::from_secs(1);
     let mut delivered = 0;
-    let end = event_loop(
-        &mut terminal,
-        &mut app,
-        &mut session,
-        (channels, key_rx),
-        &panicked,
-        None,
-        |app, drawn| {
-            frames += 1;
-            frame_times.record(drawn);
-            if app.view != last_view {
-                last_view = app.view;
-                if let Some(at) = pressed.lock().unwrap().take() {
-                    key_times.record(at.elapsed());
-                }
+    let end = event_loop(&mut terminal, &mut lab, key_rx, None, |app, drawn| {
+        frames += 1;
+        frame_times.record(drawn);
+        if app.view() != last_view {
+            last_view = app.view();
+            if let Some(at) = pressed.lock().unwrap().take() {
+                key_times.record(at.elapsed());
             }
-            delivered = app.producer.snapshot.as_ref().map_or(0, |s| s.delivered);
-            if Instant::now() >= next_sample {
-                next_sample += Duration::from_secs(1);
-                rss.push((delivered, rss_mb()));
-            }
-            delivered < records
-        },
-    )
+        }
+        delivered = app.producer().map_or(0, |s| s.delivered);
+        if Instant::now() >= next_sample {
+            next_sample += Duration::from_secs(1);
+            rss.push((delivered, rss_mb()));
+        }
+        delivered < records
+    })
     .await?;
     keyboard.abort();
-    let records_per_sec = app
-        .producer
-        .snapshot
-        .as_ref()
+    let records_per_sec = lab
+        .app()
+        .producer()
         .and_then(|s| s.report.as_ref())
         .map_or(0.0, |r| r.records_per_sec);
-    let _ = session.shut_down().await;
+    let _ = lab.shut_down().await;
     if let End::Panic(p) = end {
         anyhow::bail!("the dashboard failed: {p}");
     }

@@ -11,8 +11,8 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext};
 use rdkafka::types::RDKafkaRespErr;
 
+use crate::config::properties::{self, Applies};
 use crate::config::ClientSettings;
-use crate::kafka::properties::{self, Applies};
 
 /// What to do about a missing topic: the embedded cluster served by `kafka-lab cluster` has no
 /// admin API, so it is started with the topic instead.

@@ -6,7 +6,6 @@ pub mod embedded;
 pub mod local;
 pub mod partitioners;
 pub mod producer;
-pub mod properties;
 pub mod settings;
 pub mod verify;
 

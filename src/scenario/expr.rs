@@ -6,42 +6,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::stats::RunReport;
-
-/// Figures of a run, as `bench --json` names them where it has them.
-pub const RUN_FIGURES: [(&str, &str); 19] = [
-    ("records_per_sec", "records delivered per second"),
-    ("mb_per_sec", "MB delivered per second"),
-    ("sent", "records sent"),
-    ("delivered", "records the broker confirmed"),
-    ("failed", "records reported failed"),
-    ("avg", "average latency, ms"),
-    ("p50", "median latency, ms"),
-    ("p95", "95th percentile latency, ms"),
-    ("p99", "99th percentile latency, ms"),
-    ("max", "highest latency, ms"),
-    ("missing", "confirmed records the read-back did not find"),
-    ("duplicated", "extra copies the read-back found"),
-    ("not_found", "acks=0 records not found"),
-    ("retries", "produce requests sent again"),
-    ("batch_records", "records per batch (average)"),
-    (
-        "skew",
-        "the fullest partition's records over the average partition's",
-    ),
-    (
-        "queue_ms",
-        "time in librdkafka's queue (p50, by its statistics)",
-    ),
-    (
-        "send_ms",
-        "time on the way to the broker (p50, by its statistics)",
-    ),
-    (
-        "broker_ms",
-        "the broker's time to answer (p50, by its statistics)",
-    ),
-];
+use crate::stats::figures::FIGURES;
+use crate::stats::{Figure, RunReport};
 
 /// Figures of the group, now.
 pub const GROUP_FIGURES: [(&str, &str); 6] = [
@@ -69,10 +35,15 @@ pub enum Which {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Term {
     Number(f64),
-    /// `factor x figure`.
-    Figure {
+    /// `factor x figure` of a run.
+    Run {
         factor: f64,
         which: Which,
+        figure: Figure,
+    },
+    /// `factor x figure` of the group.
+    Group {
+        factor: f64,
         name: &'static str,
     },
 }
@@ -134,7 +105,7 @@ impl fmt::Display for Assertion {
 /// What an assertion reads its figures from.
 pub trait Figures {
     /// A run's figure; Err says why it is not known (no such run, no read-back).
-    fn run(&self, which: Which, name: &str) -> Result<f64, String>;
+    fn run(&self, which: Which, figure: Figure) -> Result<f64, String>;
     fn group(&self, name: &str) -> f64;
     /// The topic's partitions (a partition that got nothing still counts for `skew`).
     fn partitions(&self) -> usize;
@@ -152,27 +123,28 @@ pub struct Checked {
 impl Assertion {
     /// Whether the run figures it reads (if any) name a run.
     pub fn reads_runs(&self) -> bool {
-        [&self.left, &self.right].iter().any(|t| {
-            matches!(t, Term::Figure { name, .. } if RUN_FIGURES.iter().any(|(n, _)| n == name))
-        })
+        [&self.left, &self.right]
+            .iter()
+            .any(|t| matches!(t, Term::Run { .. }))
     }
 
     pub fn check(&self, figures: &dyn Figures) -> Checked {
         let value = |t: &Term| -> Result<(f64, Option<String>), String> {
             match t {
                 Term::Number(n) => Ok((*n, None)),
-                Term::Figure {
+                Term::Group { factor, name } => {
+                    let v = figures.group(name);
+                    Ok((factor * v, Some(format!("{name} = {}", shown(v)))))
+                }
+                Term::Run {
                     factor,
                     which,
-                    name,
+                    figure,
                 } => {
-                    let v = if GROUP_FIGURES.iter().any(|(n, _)| n == name) {
-                        figures.group(name)
-                    } else {
-                        figures.run(*which, name)?
-                    };
+                    let v = figures.run(*which, *figure)?;
+                    let name = figure.name();
                     let label = match which {
-                        Which::Run => (*name).to_string(),
+                        Which::Run => name.to_string(),
                         Which::Previous => format!("previous.{name}"),
                         Which::First => format!("first.{name}"),
                     };
@@ -283,27 +255,23 @@ fn figure_term(factor: f64, name: &str) -> Result<Term, String> {
         }
         None => (Which::Run, name),
     };
-    if let Some((n, _)) = RUN_FIGURES.iter().find(|(n, _)| *n == bare) {
-        return Ok(Term::Figure {
+    if let Some(figure) = Figure::named(bare) {
+        return Ok(Term::Run {
             factor,
             which,
-            name: n,
+            figure,
         });
     }
     if let Some((n, _)) = GROUP_FIGURES.iter().find(|(n, _)| *n == bare) {
         if which != Which::Run || name.contains('.') {
             return Err(format!("`{bare}` is a figure of the group, not of a run"));
         }
-        return Ok(Term::Figure {
-            factor,
-            which,
-            name: n,
-        });
+        return Ok(Term::Group { factor, name: n });
     }
-    let all: Vec<&str> = RUN_FIGURES
+    let all: Vec<&str> = FIGURES
         .iter()
-        .chain(GROUP_FIGURES.iter())
-        .map(|(n, _)| *n)
+        .map(|e| e.names[0])
+        .chain(GROUP_FIGURES.iter().map(|(n, _)| *n))
         .collect();
     Err(format!(
         "`{bare}` is not a figure; figures: {}",
@@ -311,67 +279,12 @@ fn figure_term(factor: f64, name: &str) -> Result<Term, String> {
     ))
 }
 
-/// A run's figure by name, on a topic of `partitions`; Err when the run lacks it (no
-/// read-back, acks=0 has no missing).
-pub fn run_figure(r: &RunReport, name: &str, partitions: usize) -> Result<f64, String> {
-    let accounting = || {
-        r.accounting
-            .as_ref()
-            .ok_or(format!("run {} was not read back", r.run))
-    };
-    Ok(match name {
-        "records_per_sec" => r.records_per_sec,
-        "mb_per_sec" => r.mb_per_sec,
-        "sent" => r.sent as f64,
-        "delivered" => r.delivered as f64,
-        "failed" => r.failed as f64,
-        "avg" => r.latency_ms.avg,
-        "p50" => r.latency_ms.p50,
-        "p95" => r.latency_ms.p95,
-        "p99" => r.latency_ms.p99,
-        "max" => r.latency_ms.max,
-        "missing" => {
-            let a = accounting()?;
-            if a.unconfirmed {
-                return Err(format!(
-                    "run {} has no missing: with acks=0 the broker confirmed nothing (not_found counts what was not found)",
-                    r.run
-                ));
-            }
-            a.missing as f64
-        }
-        "duplicated" => accounting()?.duplicated as f64,
-        "not_found" => accounting()?.not_found as f64,
-        "retries" => r.retries.unwrap_or(0) as f64,
-        "batch_records" => r
-            .avg_batch_records
-            .ok_or(format!("run {} has no batch figures", r.run))?,
-        "skew" => skew(r, partitions).ok_or(format!("run {} was not read back", r.run))?,
-        "queue_ms" | "send_ms" | "broker_ms" => {
-            let s = r
-                .stages_ms
-                .ok_or(format!("run {} has no statistics by stage", r.run))?;
-            match name {
-                "queue_ms" => s.queue.p50,
-                "send_ms" => s.send.p50,
-                _ => s.broker.p50,
-            }
-        }
-        _ => return Err(format!("`{name}` is not a run figure")),
-    })
-}
-
-/// The fullest partition's records over the average partition's (1 is even; all in one of 6
-/// partitions is 6), by the records the broker confirmed to each of the topic's `partitions`.
-pub fn skew(r: &RunReport, partitions: usize) -> Option<f64> {
-    let a = r.accounting.as_ref()?;
-    let counts: Vec<u64> = a.per_partition.values().map(|p| p.acknowledged).collect();
-    let total: u64 = counts.iter().sum();
-    if counts.is_empty() || total == 0 {
-        return None;
-    }
-    let mean = total as f64 / partitions.max(counts.len()) as f64;
-    Some(*counts.iter().max()? as f64 / mean)
+/// A run's figure, on a topic of `partitions`; Err says why the run lacks it (no read-back,
+/// acks=0 has no missing).
+pub fn run_figure(r: &RunReport, figure: Figure, partitions: usize) -> Result<f64, String> {
+    figure
+        .value(r, partitions)
+        .map_err(|why| why.describe(r.run))
 }
 
 #[cfg(test)]
@@ -380,11 +293,11 @@ mod tests {
 
     struct Fixed;
     impl Figures for Fixed {
-        fn run(&self, which: Which, name: &str) -> Result<f64, String> {
-            match (which, name) {
-                (Which::Run, "p99") => Ok(12.0),
-                (Which::Previous, "p99") => Ok(5.0),
-                (Which::Run, "missing") => Ok(0.0),
+        fn run(&self, which: Which, figure: Figure) -> Result<f64, String> {
+            match (which, figure) {
+                (Which::Run, Figure::P99) => Ok(12.0),
+                (Which::Previous, Figure::P99) => Ok(5.0),
+                (Which::Run, Figure::Missing) => Ok(0.0),
                 (Which::First, _) => Err("there is no run yet".into()),
                 _ => Ok(1.0),
             }

@@ -1,11 +1,12 @@
 //! Scenarios: an experiment written down once (a TOML file of timed steps), played on any
 //! cluster, headless (`kafka-lab scenario run`) or on the dashboard (`--scenario`), ending in a
-//! report. The steps drive the dashboard's own state and session, so a scenario's figures are
-//! the ones the dashboard shows.
+//! report. The steps drive the lab the dashboard shows, so a scenario's figures are the ones
+//! the dashboard shows.
 
 pub mod expr;
 pub mod file;
 pub mod player;
+mod readings;
 pub mod report;
 
 use std::path::PathBuf;
@@ -16,6 +17,9 @@ use anyhow::{bail, Result};
 
 use crate::cli::{Connection, ScenarioCommand, ScenarioRunArgs};
 use crate::kafka::local::{FaultKind, LocalCluster};
+use crate::lab::snapshots::ProducerState;
+use crate::lab::state::App;
+use crate::lab::{Lab, Turn};
 use crate::runtime::{wait_for_signal, Signal};
 use file::{Action, ClusterKind, Scenario};
 use player::Player;
@@ -194,16 +198,12 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
     let layers = crate::target::Target::layers(c)?;
     let c = prepare(c, &scenario, &layers)?;
     let group = format!("kafka-lab-{}", c.topic);
-    let opened = crate::dashboard::open_for_scenario(&c, layers, &args.source, &group).await?;
-    let crate::dashboard::Opened {
-        mut app,
-        mut session,
-        mut channels,
-        target,
-    } = opened;
-    if !target.is_embedded() {
-        if let Err(e) = check_nodes(&scenario, &session).await {
-            session.shut_down().await;
+    let target = crate::target::Target::with_layers(&c, layers, crate::config::Role::Producer)?;
+    let mut lab = Lab::open(&c, &crate::lab::scenario_args(&args.source, &group), target).await?;
+    lab.keep_said();
+    if !lab.target().is_embedded() {
+        if let Err(e) = check_nodes(&scenario, lab.producer_settings()).await {
+            lab.shut_down().await;
             return Err(e);
         }
     }
@@ -213,31 +213,30 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
         scenario.steps.len(),
         scenario.planned().as_secs_f64() / args.speed,
         args.speed,
-        app.cluster.label,
+        lab.app().cluster().label,
         c.topic
     );
-    let mut player = Player::new(scenario, args.speed, &app);
+    let mut player = Player::new(scenario, args.speed, lab.app());
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     let signal = wait_for_signal();
     tokio::pin!(signal);
     let mut said = 0;
     let mut news = News::default();
     let mut stopped_by: Option<Signal> = None;
+    let mut panicked = None;
     while !player.is_over() {
-        let events = tokio::select! {
-            Some(event) = channels.kafka.recv() => {
-                session.on_kafka_event(&event);
-                vec![crate::dashboard::protocol::Event::Kafka(event)]
-            }
-            Some(outcome) = channels.outcomes.recv() => session.on_outcome(outcome),
+        let turn = tokio::select! {
+            turn = lab.next() => turn,
             s = &mut signal => {
                 stopped_by = Some(s);
                 break;
             }
             _ = tick.tick() => {
-                let mut events = Vec::new();
-                for command in player.tick(&mut app) {
-                    events.extend(session.carry_out(command));
+                let mut turn = Turn::Applied { redraw: false };
+                for event in player.tick(lab.app()) {
+                    if let Turn::Applied { .. } = turn {
+                        turn = lab.apply(event);
+                    }
                 }
                 for d in &player.done[said..] {
                     let result = d.checked.as_ref().map_or(String::new(), |c| {
@@ -246,32 +245,35 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
                     eprintln!("[{:>7.1} s] step {} (line {}): {}{result}", d.at.as_secs_f64(), d.step, d.line, d.text);
                 }
                 said = player.done.len();
-                events
+                turn
             }
         };
-        say_news(&app, &mut news);
-        for event in events {
-            if let crate::dashboard::protocol::Event::Notice(text) = &event {
-                eprintln!("            {text}");
-            }
-            if let crate::dashboard::protocol::Event::Fault { text, .. } = &event {
-                eprintln!("            fault: {text}");
-            }
-            for command in app.update(event) {
-                for e in session.carry_out(command) {
-                    app.update(e);
-                }
+        for text in lab.take_said() {
+            eprintln!("            {text}");
+        }
+        say_news(lab.app(), &mut news);
+        match turn {
+            Turn::Applied { .. } => {}
+            Turn::Quit => break,
+            Turn::Panicked(p) => {
+                panicked = Some(p);
+                break;
             }
         }
     }
-    session.shut_down().await;
-    drop(target);
-    let report = Report::new(&player, &app);
+    let report = Report::new(&player, lab.app());
+    lab.shut_down().await;
     print!("{}", report.markdown);
     let dir = args.report.clone().unwrap_or_else(|| report_dir(&c.topic));
     let written = report.write(&dir)?;
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     eprintln!("scenario: report in {}", names.join(", "));
+    if let Some(panic) = panicked {
+        bail!(
+            "a task of the lab failed, so the scenario stopped: {panic}\n  This is a bug in \
+             kafka-lab; the report covers what ran."
+        );
+    }
     if let Some(signal) = stopped_by {
         eprintln!("scenario: stopped by {signal:?} before its end; the report covers what ran");
         return Ok(ExitCode::from(128 + signal.number()));
@@ -286,14 +288,11 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
 
 /// A cluster kafka-lab knows no more of than its servers: its metadata says how many
 /// brokers it has.
-async fn check_nodes(
-    scenario: &Scenario,
-    session: &crate::dashboard::session::Session,
-) -> Result<()> {
+async fn check_nodes(scenario: &Scenario, settings: &crate::config::ClientSettings) -> Result<()> {
     if scenario.needs.nodes <= 1 {
         return Ok(());
     }
-    let settings = session.producer_settings.clone();
+    let settings = settings.clone();
     let brokers =
         tokio::task::spawn_blocking(move || crate::kafka::cluster::broker_count(&settings))
             .await??;
@@ -317,24 +316,23 @@ struct News {
 
 /// Says, once each, a producer that cannot run with the settings and a run that could not be
 /// read back: the screen would show them; headless, stderr does.
-fn say_news(app: &crate::dashboard::state::App, news: &mut News) {
-    use crate::dashboard::snapshots::ProducerState;
-    if let Some(ProducerState::Error(e)) = app.producer.snapshot.as_ref().map(|s| &s.state) {
+fn say_news(app: &App, news: &mut News) {
+    if let Some(ProducerState::Error(e)) = app.producer().map(|s| &s.state) {
         if news.producer_error.as_ref() != Some(e) {
             eprintln!("            the producer cannot run: {e}");
             news.producer_error = Some(e.clone());
         }
     }
-    for (run, e) in app.read_back_failed.iter().skip(news.read_back_failed) {
+    for (run, e) in app.read_back_failed().iter().skip(news.read_back_failed) {
         eprintln!("            run {run} could not be read back: {e}");
     }
-    news.read_back_failed = app.read_back_failed.len();
+    news.read_back_failed = app.read_back_failed().len();
 }
 
 /// `kafka-lab scenario ...`.
 pub async fn command(c: &Connection, command: &ScenarioCommand) -> Result<ExitCode> {
     match command {
-        ScenarioCommand::Run(args) => run(c, args).await,
+        ScenarioCommand::Run(args) => Box::pin(run(c, args)).await,
         ScenarioCommand::List => {
             for (name, text) in SHIPPED {
                 let s = file::parse(text, name)?;

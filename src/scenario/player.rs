@@ -1,15 +1,17 @@
-//! Plays a scenario against the dashboard's state: each step, when due, becomes the commands
-//! the dashboard would give for it. Shared by `scenario run` (headless) and the dashboard's
-//! `--scenario`, so both carry out a step the same way.
+//! Plays a scenario against the lab's state: each step, when due, becomes the lab's steps
+//! ([`Step`]: what the keys would do). Shared by `scenario run` (headless) and the dashboard's
+//! `--scenario`, so both carry out a step the same way. The player reads the state; only the
+//! lab changes it.
 
-use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::expr::{run_figure, Checked, Figures, Which};
+use super::expr::Checked;
 use super::file::{Action, Members, Scenario, When};
-use crate::dashboard::protocol::Command;
-use crate::dashboard::snapshots::{MemberState, ProducerState};
-use crate::dashboard::state::{App, ScenarioStrip};
+use super::readings::AppFigures;
+use crate::lab::protocol::{Event, ProducerChange, Step};
+use crate::lab::snapshots::ProducerState;
+use crate::lab::state::{App, ScenarioStrip};
 use crate::stats::RunReport;
 
 /// How long the end of a scenario, or an assertion, waits for runs to end and be read back.
@@ -37,7 +39,7 @@ impl Hold {
     /// None when the producer is failing: its error would end the wait at once, and whether
     /// the new settings make a new run cannot be told.
     fn new(app: &App, at: Duration, restart: bool) -> Option<Hold> {
-        let snapshot = app.producer.snapshot.as_ref();
+        let snapshot = app.producer();
         if snapshot.is_some_and(|s| matches!(s.state, ProducerState::Error(_))) {
             return None;
         }
@@ -50,7 +52,7 @@ impl Hold {
     }
 
     fn over(&self, app: &App, now: Instant) -> bool {
-        let Some(s) = app.producer.snapshot.as_ref() else {
+        let Some(s) = app.producer() else {
             return now - self.since >= HOLD;
         };
         let started = s.run > self.before && s.state == ProducerState::Running;
@@ -108,12 +110,18 @@ pub struct Player {
     pub started_at: SystemTime,
     /// The scenario's runs as the app reported them (the app keeps only the latest few).
     runs: Vec<RunReport>,
+    /// Where the report goes once the scenario is over (on the dashboard; headless play
+    /// writes it itself), and whether it was asked for.
+    report_to: Option<PathBuf>,
+    reported: bool,
+    /// The strip as last shown: progress is sent only when it changes.
+    shown: Option<ScenarioStrip>,
 }
 
 impl Player {
     /// `speed` > 1 shortens every wait and offset (not the rates).
     pub fn new(scenario: Scenario, speed: f64, app: &App) -> Player {
-        let first_run = app.runs.iter().map(|r| r.run).max().unwrap_or(0) + 1;
+        let first_run = app.runs().iter().map(|r| r.run).max().unwrap_or(0) + 1;
         Player {
             scenario,
             speed,
@@ -131,7 +139,16 @@ impl Player {
             done: Vec::new(),
             started_at: SystemTime::now(),
             runs: Vec::new(),
+            report_to: None,
+            reported: false,
+            shown: None,
         }
+    }
+
+    /// Once over, the player asks the lab to write its report into `dir`.
+    pub fn report_to(mut self, dir: PathBuf) -> Player {
+        self.report_to = Some(dir);
+        self
     }
 
     /// The scenario's clock: real time since the start, less pauses, times the speed.
@@ -157,7 +174,7 @@ impl Player {
 
     /// Takes the app's news of runs: new ones, and read-backs of known ones.
     fn sync_runs(&mut self, app: &App) {
-        for r in app.runs.iter().filter(|r| r.run >= self.first_run) {
+        for r in app.runs().iter().filter(|r| r.run >= self.first_run) {
             match self.runs.iter_mut().find(|k| k.run == r.run) {
                 Some(known) => known.clone_from(r),
                 None => self.runs.push(r.clone()),
@@ -168,7 +185,9 @@ impl Player {
     /// Every run the steps ended has come back from its read-back (or failed it).
     fn settled(&self, app: &App) -> bool {
         let verified = self.runs.iter().all(|r| {
-            r.accounting.is_some() || app.read_back_failed.contains_key(&r.run) || r.delivered == 0
+            r.accounting.is_some()
+                || app.read_back_failed().contains_key(&r.run)
+                || r.delivered == 0
         });
         if !verified {
             return false;
@@ -176,15 +195,16 @@ impl Player {
         // A producer that could not start with the settings ends no run.
         self.runs.len() >= self.ended as usize
             || matches!(
-                app.producer.snapshot.as_ref().map(|s| &s.state),
+                app.producer().map(|s| &s.state),
                 Some(ProducerState::Error(_))
             )
     }
 
-    /// Carries out what is due; returns the commands for the session.
-    pub fn tick(&mut self, app: &mut App) -> Vec<Command> {
+    /// Carries out what is due; returns the events for the lab: the steps, the strip's
+    /// progress, and once over (on the dashboard) the report.
+    pub fn tick(&mut self, app: &App) -> Vec<Event> {
         let now = Instant::now();
-        let scenario_paused = app.scenario.as_ref().is_some_and(|s| s.paused);
+        let scenario_paused = app.scenario().is_some_and(|s| s.paused);
         match (scenario_paused, self.paused_at) {
             (true, None) => self.paused_at = Some(now),
             (false, Some(p)) => {
@@ -194,10 +214,9 @@ impl Player {
             _ => {}
         }
         self.sync_runs(app);
-        let mut commands = Vec::new();
+        let mut steps = Vec::new();
         if self.paused_at.is_some() {
-            self.show(app, now);
-            return commands;
+            return self.show(steps, now, app);
         }
         while self.phase == Phase::Steps && self.next < self.scenario.steps.len() {
             let step = self.scenario.steps[self.next].clone();
@@ -247,7 +266,7 @@ impl Player {
             } else {
                 due
             };
-            let checked = self.carry_out(&step.action, ran_at, app, &mut commands);
+            let checked = self.carry_out(&step.action, ran_at, app, &mut steps);
             // An assertion names the run it read; other steps the run under way.
             let run = match (&checked, self.runs.last()) {
                 (Some(_), Some(r)) => r.run,
@@ -272,7 +291,7 @@ impl Player {
         if self.phase == Phase::Steps && self.next == self.scenario.steps.len() {
             self.hold = None;
             if self.producing {
-                commands.push(Command::StopProducer);
+                steps.push(Step::Stop);
                 self.producing = false;
                 self.ended += 1;
             }
@@ -283,8 +302,7 @@ impl Player {
                 self.phase = Phase::Over;
             }
         }
-        self.show(app, now);
-        commands
+        self.show(steps, now, app)
     }
 
     fn due(&self, when: &When) -> Duration {
@@ -295,62 +313,66 @@ impl Player {
     }
 
     fn current_run(app: &App) -> u32 {
-        app.producer
-            .snapshot
-            .as_ref()
+        app.producer()
             .map_or(0, |s| s.run)
-            .max(app.runs.iter().map(|r| r.run).max().unwrap_or(0))
+            .max(app.runs().iter().map(|r| r.run).max().unwrap_or(0))
     }
 
     fn carry_out(
         &mut self,
         action: &Action,
         at: Duration,
-        app: &mut App,
-        commands: &mut Vec<Command>,
+        app: &App,
+        steps: &mut Vec<Step>,
     ) -> Option<Checked> {
         // A run under way ends when the producer restarts or stops.
         let restarts = action.restarts();
-        let before = commands.len();
+        let before = steps.len();
         // A producer started by hand (dashboard) ignores a start: no new run comes of it.
         let running = app
-            .producer
-            .snapshot
-            .as_ref()
+            .producer()
             .is_some_and(|s| s.state == ProducerState::Running);
         match action {
-            Action::Producer(set) => {
-                let set: Vec<(String, String)> =
-                    set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                commands.extend(app.scenario_producer(&set));
-            }
-            Action::Rate(r) => commands.extend(app.scenario_rate(*r)),
-            Action::Key(k) => commands.extend(app.scenario_key(*k)),
-            Action::Start if !self.producing => commands.push(Command::StartProducer),
-            Action::Stop if self.producing => commands.push(Command::StopProducer),
+            Action::Producer(set) => steps.push(Step::Producer(ProducerChange {
+                properties: set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                ..ProducerChange::default()
+            })),
+            Action::Rate(r) => steps.push(Step::Producer(ProducerChange {
+                rate: Some(*r),
+                ..ProducerChange::default()
+            })),
+            Action::Key(k) => steps.push(Step::Producer(ProducerChange {
+                key: Some(*k),
+                ..ProducerChange::default()
+            })),
+            Action::Start if !self.producing => steps.push(Step::Start),
+            Action::Stop if self.producing => steps.push(Step::Stop),
             Action::Consumers(m) => {
-                let now = app.in_group.len();
+                let now = app.model.in_group.len();
                 let n = match *m {
                     Members::To(n) => n as usize,
                     Members::Add(n) => now + n as usize,
                     Members::Remove(n) => now.saturating_sub(n as usize),
                 };
-                commands.extend(app.scenario_members(n.min(32)));
+                steps.push(Step::Members(n.min(32)));
             }
             Action::Group {
                 strategies,
                 protocol,
-            } => commands.extend(app.scenario_group(strategies.as_ref(), *protocol)),
+            } => steps.push(Step::Group {
+                strategies: strategies.clone(),
+                protocol: *protocol,
+            }),
             Action::Fault {
                 kind,
                 partition,
                 length,
-            } => commands.extend(app.scenario_fault(
-                *kind,
-                *partition,
-                length.map(|l| l.div_f64(self.speed)),
-            )),
-            Action::Recover => commands.push(Command::RecoverAll),
+            } => steps.push(Step::Fault {
+                kind: *kind,
+                partition: *partition,
+                length: length.map(|l| l.div_f64(self.speed)),
+            }),
+            Action::Recover => steps.push(Step::Recover),
             Action::Start | Action::Stop | Action::Wait(_) | Action::Mark(_) => {}
             Action::Assert(a) => {
                 let checked = a.check(&AppFigures {
@@ -360,28 +382,19 @@ impl Player {
                 return Some(checked);
             }
         }
-        // New settings restart a running producer and wait for a stopped one's start (also
-        // one stopped by hand on the dashboard).
-        for c in &mut commands[before..] {
-            if let Command::ApplySettings(s) = c {
-                *c = Command::SetSettings(s.clone());
-            }
-        }
         if restarts && self.producing {
-            let follows = |c: &Command| {
-                before > 0 && commands.len() == before + 1 && commands[before - 1] == *c
-            };
             // Settings steps due together restart the producer once, with all of them.
-            if before > 0
-                && commands.len() == before + 1
-                && matches!(commands[before - 1], Command::SetSettings(_))
-            {
-                commands.remove(before - 1);
-            } else if follows(&Command::StartProducer) && !running {
+            let together = before > 0 && matches!(steps[before - 1], Step::Producer(_));
+            if together {
+                if let (Some(Step::Producer(later)), Some(Step::Producer(earlier))) =
+                    (steps.pop(), steps.get_mut(before - 1))
+                {
+                    earlier.merge(later);
+                }
+            } else if before > 0 && steps[before - 1] == Step::Start && !running {
                 // Settings due with the start: the stopped producer takes them, then starts
                 // (no run in between).
-                let set = commands.remove(before);
-                commands.insert(before - 1, set);
+                steps.swap(before - 1, before);
             } else {
                 self.ended += 1;
                 self.hold = Hold::new(app, at, true);
@@ -404,19 +417,23 @@ impl Player {
         None
     }
 
-    /// Updates the app's scenario strip.
-    fn show(&self, app: &mut App, now: Instant) {
+    /// `steps` as events, with the strip's progress when it changed, and the report once the
+    /// scenario is over (when the lab writes it).
+    fn show(&mut self, steps: Vec<Step>, now: Instant, app: &App) -> Vec<Event> {
+        let mut events: Vec<Event> = steps.into_iter().map(Event::Script).collect();
+        // Tenths of a second: the strip shows whole seconds.
         let next_in = self.scenario.steps.get(self.next).and_then(|s| {
             self.due(&s.when)
                 .checked_sub(self.clock(now))
-                .map(|left| left.as_secs_f64() / self.speed)
+                .map(|left| (left.as_secs_f64() / self.speed * 10.0).round() / 10.0)
         });
         let checked: Vec<&Checked> = self
             .done
             .iter()
             .filter_map(|d| d.checked.as_ref())
             .collect();
-        let strip = app.scenario.get_or_insert_with(|| ScenarioStrip {
+        let passed = checked.iter().filter(|c| c.passed).count();
+        let strip = ScenarioStrip {
             title: self.scenario.title.clone(),
             steps: self
                 .scenario
@@ -424,16 +441,28 @@ impl Player {
                 .iter()
                 .map(|s| s.action.to_string())
                 .collect(),
-            ..ScenarioStrip::default()
-        });
-        strip.current = self.next.checked_sub(1);
-        strip.next_in = next_in;
-        strip.waiting_for_run = self.hold.is_some();
-        strip.passed = checked.iter().filter(|c| c.passed).count();
-        strip.failed = checked.len() - strip.passed;
-        if self.phase == Phase::Over && strip.done.is_none() {
-            strip.done = Some("finished".into());
+            current: self.next.checked_sub(1),
+            next_in,
+            waiting_for_run: self.hold.is_some(),
+            paused: false,
+            passed,
+            failed: checked.len() - passed,
+            done: None,
+        };
+        if self.shown.as_ref() != Some(&strip) {
+            self.shown = Some(strip.clone());
+            events.push(Event::Script(Step::Progress(strip)));
         }
+        if let (true, false, Some(dir)) = (self.is_over(), self.reported, &self.report_to) {
+            self.reported = true;
+            let report = super::report::Report::new(self, app);
+            events.push(Event::Script(Step::Report {
+                dir: dir.clone(),
+                files: report.files(),
+                passed: report.passed,
+            }));
+        }
+        events
     }
 
     /// Assertions that failed.
@@ -446,77 +475,19 @@ impl Player {
     }
 }
 
-/// The figures an assertion reads, from the app.
-pub struct AppFigures<'a> {
-    pub app: &'a App,
-    pub runs: Vec<&'a RunReport>,
-}
-
-impl Figures for AppFigures<'_> {
-    fn run(&self, which: Which, name: &str) -> Result<f64, String> {
-        let run = match which {
-            Which::Run => self.runs.last().copied(),
-            Which::Previous => self.runs.len().checked_sub(2).map(|i| self.runs[i]),
-            Which::First => self.runs.first().copied(),
-        };
-        let Some(run) = run else {
-            return Err(match which {
-                Which::Previous => "there is no run before the last one".into(),
-                _ => "no run has ended yet".into(),
-            });
-        };
-        run_figure(run, name, self.app.cluster.partitions)
-    }
-
-    fn partitions(&self) -> usize {
-        self.app.cluster.partitions
-    }
-
-    fn group(&self, name: &str) -> f64 {
-        let app = self.app;
-        let last = app.timeline.rebalances.back();
-        match name {
-            "members" => app.active_members() as f64,
-            "idle" => app
-                .members
-                .iter()
-                .filter(|m| {
-                    m.snapshot.state != MemberState::Leaving && m.snapshot.partitions.is_empty()
-                })
-                .count() as f64,
-            "rebalances" => app.timeline.rebalances.len() as f64,
-            "moved" => app
-                .timeline
-                .rebalances
-                .len()
-                .checked_sub(1)
-                .map_or(0.0, |i| app.timeline.moved(i) as f64),
-            "unowned_ms" => last
-                .and_then(|r| r.unowned.iter().map(|(_, d)| *d).max())
-                .map_or(0.0, |d| d.as_secs_f64() * 1000.0),
-            "lag" => app.group_lag.back().map_or(0.0, |(_, lag)| *lag as f64),
-            _ => f64::NAN,
-        }
-    }
-}
-
-/// The distinct partitions each member had at the end (for the report).
-pub fn assignments(app: &App) -> Vec<(String, BTreeSet<i32>)> {
-    app.members
-        .iter()
-        .map(|m| {
-            (
-                m.snapshot.name.clone(),
-                m.snapshot.partitions.iter().map(|p| p.partition).collect(),
-            )
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dashboard::state::tests::{app, producer};
+    use crate::lab::protocol::Command;
+    use crate::lab::state::tests::{app, producer};
+
+    /// The lab's part: the events applied to the state, the commands they give.
+    fn apply(app: &mut App, events: Vec<Event>) -> Vec<Command> {
+        events
+            .into_iter()
+            .flat_map(|e| app.update(e).commands)
+            .collect()
+    }
 
     fn player(steps: &str, app: &App) -> Player {
         let text = format!("title = \"t\"\n{steps}");
@@ -530,7 +501,8 @@ mod tests {
         let mut commands = Vec::new();
         let until = Instant::now() + Duration::from_millis(ms);
         while Instant::now() < until {
-            commands.extend(p.tick(app));
+            let events = p.tick(app);
+            commands.extend(apply(app, events));
             std::thread::sleep(Duration::from_millis(2));
         }
         commands
@@ -541,7 +513,8 @@ mod tests {
         let mut commands = Vec::new();
         let until = Instant::now() + Duration::from_secs(5);
         while self::marks(p).len() < marks && Instant::now() < until {
-            commands.extend(p.tick(app));
+            let events = p.tick(app);
+            commands.extend(apply(app, events));
             std::thread::sleep(Duration::from_millis(2));
         }
         commands

@@ -6,12 +6,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::expr::{shown, skew};
 use super::player::Player;
-use crate::dashboard::state::App;
-use crate::stats::RunReport;
+use crate::lab::state::App;
+use crate::stats::{Figure, RunReport};
+
+/// The figures every report's runs table shows (then the batch and the stages, when known).
+const REPORT_FIGURES: [Figure; 11] = [
+    Figure::WholeSecs,
+    Figure::Delivered,
+    Figure::RecordsPerSec,
+    Figure::P50,
+    Figure::P99,
+    Figure::Max,
+    Figure::Failed,
+    Figure::Missing,
+    Figure::Duplicated,
+    Figure::Skew,
+    Figure::Faults,
+];
 
 /// Settings every run has that say nothing about the experiment.
 const QUIET_SETTINGS: [&str; 3] = ["rtt.ms", "record_size", "topic"];
@@ -55,10 +69,10 @@ impl Report {
                 "topic",
                 format!(
                     "{} ({} partitions)",
-                    app.cluster.topic, app.cluster.partitions
+                    app.model.cluster.topic, app.model.cluster.partitions
                 ),
             ),
-            ("group", app.cluster.group.clone()),
+            ("group", app.model.cluster.group.clone()),
             ("client", crate::kafka::library()),
             ("kafka-lab", env!("CARGO_PKG_VERSION").to_string()),
             ("machine", format!("{cores} cores")),
@@ -99,7 +113,7 @@ impl Report {
             );
         }
 
-        runs_table(&mut md, &runs, app.cluster.partitions);
+        runs_table(&mut md, &runs, app.model.cluster.partitions);
         rebalances(&mut md, app, player);
 
         let checked: Vec<_> = player
@@ -129,29 +143,26 @@ impl Report {
         }
     }
 
-    /// Writes `report.md`, `runs.csv` and `runs.json` into `dir` (made if missing).
+    /// The report's files: `report.md`, `runs.csv` and `runs.json`, with their text.
+    pub fn files(&self) -> Vec<(String, String)> {
+        vec![
+            ("report.md".into(), self.markdown.clone()),
+            ("runs.csv".into(), RunReport::csv(&self.runs)),
+            ("runs.json".into(), RunReport::json(&self.runs)),
+        ]
+    }
+
+    /// Writes the report's files into `dir` (made if missing); returns their paths.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot make the report folder {}", dir.display()))?;
-        let files = [
-            ("report.md", self.markdown.clone()),
-            ("runs.csv", RunReport::csv(&self.runs)),
-            ("runs.json", serde_json::to_string_pretty(&self.runs)?),
-        ];
-        let mut written = Vec::new();
-        for (name, text) in files {
-            let path = dir.join(name);
-            std::fs::write(&path, text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            written.push(path);
-        }
-        Ok(written)
+        let files = self.files();
+        crate::lab::session::write_files(dir, &files)?;
+        Ok(files.iter().map(|(name, _)| dir.join(name)).collect())
     }
 }
 
 /// The cluster, with what kafka-lab knows of its kind and version.
 fn cluster(app: &App) -> String {
-    let c = &app.cluster;
+    let c = &app.model.cluster;
     if c.owned {
         return format!("{} (librdkafka's mock cluster, inside kafka-lab)", c.label);
     }
@@ -200,29 +211,26 @@ fn runs_table(md: &mut String, runs: &[RunReport], partitions: usize) {
         let list: Vec<String> = shared.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let _ = writeln!(md, "Every run: `{}`.\n", list.join(" "));
     }
+    // Where the time went and the batches, when librdkafka's statistics said.
+    let stages = runs.iter().any(|r| r.stages_ms.is_some());
+    let batches = runs.iter().any(|r| r.avg_batch_records.is_some());
+    let figures: Vec<Figure> = REPORT_FIGURES
+        .iter()
+        .copied()
+        .chain(batches.then_some(Figure::BatchRecords))
+        .chain(
+            [Figure::Queue, Figure::Send, Figure::Broker]
+                .into_iter()
+                .filter(|_| stages),
+        )
+        .collect();
     let mut head = vec!["run".to_string()];
     head.extend(varying.iter().map(|k| (*k).clone()));
     head.extend(
-        [
-            "seconds",
-            "delivered",
-            "records/s",
-            "p50 ms",
-            "p99 ms",
-            "max ms",
-            "failed",
-            "missing",
-            "duplicated",
-            "skew",
-            "faults",
-        ]
-        .map(String::from),
+        figures
+            .iter()
+            .map(|f| f.entry().report.unwrap_or_default().to_string()),
     );
-    // Where the time went, when librdkafka's statistics said (p50 of each stage).
-    let stages = runs.iter().any(|r| r.stages_ms.is_some());
-    if stages {
-        head.extend(["queue ms", "send ms", "broker ms"].map(String::from));
-    }
     let _ = writeln!(md, "| {} |", head.join(" | "));
     let _ = writeln!(md, "|{}", " --- |".repeat(head.len()));
     for r in runs {
@@ -232,35 +240,15 @@ fn runs_table(md: &mut String, runs: &[RunReport], partitions: usize) {
                 .iter()
                 .map(|k| r.settings.get(*k).cloned().unwrap_or_default()),
         );
-        let (missing, duplicated) = match &r.accounting {
-            Some(a) if a.unconfirmed => ("- (acks=0)".to_string(), a.duplicated.to_string()),
-            Some(a) if a.unchecked > 0 => (
-                format!(
-                    "{} ({} unchecked: deleted by retention)",
-                    a.missing, a.unchecked
-                ),
-                a.duplicated.to_string(),
-            ),
-            Some(a) => (a.missing.to_string(), a.duplicated.to_string()),
-            None => ("not read back".to_string(), String::new()),
-        };
-        row.extend([
-            format!("{:.1}", r.warmup_s + r.duration_s),
-            r.delivered.to_string(),
-            shown(r.records_per_sec.round()),
-            format!("{:.2}", r.latency_ms.p50),
-            format!("{:.2}", r.latency_ms.p99),
-            format!("{:.2}", r.latency_ms.max),
-            r.failed.to_string(),
-            missing,
-            duplicated,
-            skew(r, partitions).map_or(String::new(), |s| format!("{s:.2}")),
-            r.faults.len().to_string(),
-        ]);
-        if stages {
-            let s = r.stages_ms.unwrap_or_default();
-            row.extend([s.queue.p50, s.send.p50, s.broker.p50].map(|v| format!("{v:.2}")));
-        }
+        row.extend(figures.iter().map(|f| {
+            let cell = f.report_cell(r, partitions);
+            match (f, &r.accounting) {
+                (Figure::Missing, Some(a)) if a.unchecked > 0 && !a.unconfirmed => {
+                    format!("{cell} ({} unchecked: deleted by retention)", a.unchecked)
+                }
+                _ => cell,
+            }
+        }));
         let row: Vec<String> = row.iter().map(|c| cell(c)).collect();
         let _ = writeln!(md, "| {} |", row.join(" | "));
     }
@@ -269,6 +257,7 @@ fn runs_table(md: &mut String, runs: &[RunReport], partitions: usize) {
 /// Each rebalance since the scenario began: its cause, partitions moved, time without owner.
 fn rebalances(md: &mut String, app: &App, player: &Player) {
     let list: Vec<_> = app
+        .model
         .timeline
         .rebalances
         .iter()
@@ -294,7 +283,7 @@ fn rebalances(md: &mut String, app: &App, player: &Player) {
             md,
             "| {at:.1} s | {} | {} | {} |",
             cell(&r.cause),
-            app.timeline.moved(i),
+            app.model.timeline.moved(i),
             longest.map_or("-".to_string(), |d| format!("{} ms", d.as_millis()))
         );
     }

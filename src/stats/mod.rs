@@ -1,16 +1,19 @@
 //! Latency histograms, rates and run summaries. Pure: no Kafka, no screen.
 
+mod accounting;
+pub mod figures;
 mod latency;
 mod report;
+mod stages;
 mod window;
 
 use std::time::Duration;
 
+pub use accounting::{Accounting, PartitionAccount};
+pub use figures::Figure;
 pub use latency::{Latency, LatencySummary};
-pub use report::{
-    Accounting, BatchStats, PartitionAccount, RunReport, RunTotals, StageFigures, StageLatency,
-    StageWindow, STAGES,
-};
+pub use report::{RunReport, RunTotals};
+pub use stages::{BatchStats, StageFigures, StageLatency, StageWindow, STAGES};
 pub use window::{Interval, RunMeter, Window, WindowFigures};
 
 /// 1 MB as the figures count it: 1024 * 1024 bytes of payload.

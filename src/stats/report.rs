@@ -1,10 +1,14 @@
+//! A producer run's totals as it goes, and its report when it ends.
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{per_second, Latency, LatencySummary, RunMeter, MB};
+use super::{
+    per_second, Accounting, BatchStats, Latency, LatencySummary, RunMeter, StageLatency, MB,
+};
 
 /// What one producer run did: counts, bytes, latency, and its settings.
 #[derive(Debug, Clone, Default)]
@@ -58,247 +62,6 @@ impl RunTotals {
             (Some(first), Some(last)) => last.saturating_duration_since(first),
             _ => Duration::ZERO,
         }
-    }
-}
-
-/// Where a record's time goes, by librdkafka's statistics: `queue` (in the producer's queue
-/// until it went into a request: linger.ms and batching), `send` (the request waiting for the
-/// connection) and `broker` (the request's round trip: the broker's work, acks, the network).
-pub const STAGES: [&str; 3] = ["queue", "send", "broker"];
-
-/// One stage over a run, in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct StageFigures {
-    /// Exact: the sum of every value over their count.
-    pub avg: f64,
-    /// The statistics windows' medians, weighted by their counts.
-    pub p50: f64,
-    /// The worst window's 99th percentile.
-    pub p99: f64,
-}
-
-/// The three stages of a run (see [`STAGES`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct StageLatency {
-    pub queue: StageFigures,
-    pub send: StageFigures,
-    pub broker: StageFigures,
-}
-
-impl StageLatency {
-    pub fn stages(&self) -> [StageFigures; 3] {
-        [self.queue, self.send, self.broker]
-    }
-
-    /// `where the time went: queue avg 4.91 ms (p50 4.90, p99 5.80) · send ... · broker ...`
-    pub fn line(&self) -> String {
-        let parts: Vec<String> = STAGES
-            .iter()
-            .zip(self.stages())
-            .map(|(name, f)| {
-                format!(
-                    "{name} avg {:.2} ms (p50 {:.2}, p99 {:.2})",
-                    f.avg, f.p50, f.p99
-                )
-            })
-            .collect();
-        format!(
-            "where the time went (librdkafka statistics): {}",
-            parts.join(" · ")
-        )
-    }
-}
-
-/// A window of one statistic (microseconds), as librdkafka reports it per broker.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StageWindow {
-    pub sum: i64,
-    pub cnt: i64,
-    pub p50: i64,
-    pub p99: i64,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct StageSum {
-    sum_us: i64,
-    cnt: i64,
-    p50_weighted: f64,
-    p99_max_us: i64,
-}
-
-impl StageSum {
-    fn add(&mut self, w: StageWindow) {
-        if w.cnt <= 0 {
-            return;
-        }
-        self.sum_us += w.sum;
-        self.cnt += w.cnt;
-        self.p50_weighted += w.p50 as f64 * w.cnt as f64;
-        self.p99_max_us = self.p99_max_us.max(w.p99);
-    }
-
-    fn figures(&self) -> Option<StageFigures> {
-        (self.cnt > 0).then(|| StageFigures {
-            avg: self.sum_us as f64 / self.cnt as f64 / 1000.0,
-            p50: self.p50_weighted / self.cnt as f64 / 1000.0,
-            p99: self.p99_max_us as f64 / 1000.0,
-        })
-    }
-}
-
-/// Figures from librdkafka's statistics, summed over a run.
-#[derive(Debug, Clone, Default)]
-pub struct BatchStats {
-    /// The stages over the whole run.
-    stages: [StageSum; 3],
-    /// The stages in the latest statistics (all brokers together): the live figures.
-    latest: [StageSum; 3],
-    batch_records: i64,
-    batch_bytes: i64,
-    batches: i64,
-    first_requests: Option<(Instant, i64)>,
-    last_requests: Option<(Instant, i64)>,
-    /// Requests the client sent again (librdkafka's txretries), as of the last statistics.
-    pub retries: Option<u64>,
-}
-
-impl BatchStats {
-    /// One statistics window of the topic: sums and count of its batches.
-    pub fn add_window(&mut self, records_sum: i64, bytes_sum: i64, batches: i64) {
-        self.batch_records += records_sum;
-        self.batch_bytes += bytes_sum;
-        self.batches += batches;
-    }
-
-    /// One statistics report's windows of the three stages ([`STAGES`]), one set per broker.
-    pub fn add_stages(&mut self, brokers: &[[StageWindow; 3]]) {
-        self.latest = Default::default();
-        for windows in brokers {
-            for (i, w) in windows.iter().enumerate() {
-                self.stages[i].add(*w);
-                self.latest[i].add(*w);
-            }
-        }
-    }
-
-    /// The stages over the run so far; None before any statistics with traffic.
-    pub fn stages(&self) -> Option<StageLatency> {
-        Self::latency(&self.stages)
-    }
-
-    /// The stages in the latest statistics window.
-    pub fn latest_stages(&self) -> Option<StageLatency> {
-        Self::latency(&self.latest)
-    }
-
-    fn latency(sums: &[StageSum; 3]) -> Option<StageLatency> {
-        let [queue, send, broker] = sums.map(|s| s.figures());
-        // A window with records queued has requests too; without both there is nothing to say.
-        Some(StageLatency {
-            queue: queue?,
-            send: send.unwrap_or_default(),
-            broker: broker?,
-        })
-    }
-
-    /// The client's total of produce requests so far, at `at`.
-    pub fn requests(&mut self, at: Instant, total: i64) {
-        if self.first_requests.is_none() {
-            self.first_requests = Some((at, total));
-        }
-        self.last_requests = Some((at, total));
-    }
-
-    pub fn avg_batch_records(&self) -> Option<f64> {
-        (self.batches > 0).then(|| self.batch_records as f64 / self.batches as f64)
-    }
-
-    pub fn avg_batch_bytes(&self) -> Option<f64> {
-        (self.batches > 0).then(|| self.batch_bytes as f64 / self.batches as f64)
-    }
-
-    /// Produce requests per second between the first and the last statistics.
-    pub fn requests_per_sec(&self) -> Option<f64> {
-        let ((t0, n0), (t1, n1)) = (self.first_requests?, self.last_requests?);
-        let span = t1.saturating_duration_since(t0);
-        (!span.is_zero()).then(|| per_second((n1 - n0).max(0) as u64, span))
-    }
-}
-
-/// What the consumers got back of a run: by the sequence number in each record's header.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Accounting {
-    /// Acknowledged records found in the topic.
-    pub received: u64,
-    /// Acknowledged records not found.
-    pub missing: u64,
-    /// Extra copies of records found more than once.
-    pub duplicated: u64,
-    /// Records reported failed that are in the topic all the same.
-    pub failed_but_written: u64,
-    /// Acknowledged records that could not be checked: the cluster had already deleted the
-    /// oldest offsets of their partition (retention).
-    pub unchecked: u64,
-    /// The broker confirmed nothing (acks=0): records not found are `not_found`, never
-    /// `missing`, since nothing promised they were written.
-    pub unconfirmed: bool,
-    /// Sent without confirmation and not found (acks=0).
-    pub not_found: u64,
-    pub per_partition: BTreeMap<i32, PartitionAccount>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct PartitionAccount {
-    pub acknowledged: u64,
-    pub received: u64,
-    pub missing: u64,
-    pub duplicated: u64,
-    /// Set when the partition no longer starts at the run's first offset: offsets below this
-    /// were deleted by the cluster, so records not found are unchecked, not missing.
-    pub deleted_below: Option<i64>,
-}
-
-impl Accounting {
-    /// `read back: N received, ...` for a summary.
-    pub fn line(&self) -> String {
-        if self.unconfirmed {
-            return format!(
-                "read back: {} of {} sent found, {} duplicated (acks=0: the cluster confirmed \
-                 nothing, so the {} not found are not counted missing){}.",
-                self.received,
-                self.received + self.not_found,
-                self.duplicated,
-                self.not_found,
-                self.unchecked_note()
-            );
-        }
-        format!(
-            "read back: {} received, {} missing, {} duplicated, {} failed but written{}.",
-            self.received,
-            self.missing,
-            self.duplicated,
-            self.failed_but_written,
-            self.unchecked_note()
-        )
-    }
-
-    /// Says which records could not be checked, if any.
-    pub fn unchecked_note(&self) -> String {
-        if self.unchecked == 0 {
-            return String::new();
-        }
-        let cut: Vec<String> = self
-            .per_partition
-            .iter()
-            .filter(|(_, p)| p.deleted_below.is_some())
-            .map(|(p, _)| p.to_string())
-            .collect();
-        format!(
-            "; {} not checked: the cluster had deleted the oldest records of partitions [{}] \
-             (retention; the embedded cluster keeps at most 5 MB or 100,000 records per partition)",
-            self.unchecked,
-            cut.join(",")
-        )
     }
 }
 
@@ -465,96 +228,15 @@ impl RunReport {
         }
     }
 
-    /// The CSV columns, in order.
-    pub const CSV_HEADER: [&'static str; 29] = [
-        "run",
-        "topic",
-        "started_at",
-        "settings",
-        "warmup_s",
-        "duration_s",
-        "sent",
-        "delivered",
-        "failed",
-        "records",
-        "bytes",
-        "records_per_sec",
-        "mb_per_sec",
-        "latency_avg_ms",
-        "latency_p50_ms",
-        "latency_p95_ms",
-        "latency_p99_ms",
-        "latency_p999_ms",
-        "latency_max_ms",
-        "avg_batch_records",
-        "avg_batch_bytes",
-        "requests_per_sec",
-        "queue_p50_ms",
-        "send_p50_ms",
-        "broker_p50_ms",
-        "received",
-        "missing",
-        "duplicated",
-        "not_found",
-    ];
-
-    /// A CSV file of `runs`: the header, then one row each (quoted by the `csv` crate where a
-    /// value needs it).
+    /// A CSV file of `runs` (the columns of [`super::figures`]).
     pub fn csv(runs: &[RunReport]) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        // Writing to memory cannot fail.
-        let _ = w.write_record(RunReport::CSV_HEADER);
-        for r in runs {
-            let _ = w.write_record(r.csv_row());
-        }
-        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        super::figures::csv(runs)
     }
 
-    /// One CSV row, in the order of [`RunReport::CSV_HEADER`]; settings as `k=v;k=v`.
-    pub fn csv_row(&self) -> Vec<String> {
-        let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
-        let f3 = |v: f64| format!("{v:.3}");
-        let settings: Vec<String> = self
-            .settings
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let acc = self.accounting.as_ref();
-        let count = |f: fn(&Accounting) -> u64| acc.map_or(String::new(), |a| f(a).to_string());
-        let l = &self.latency_ms;
-        vec![
-            self.run.to_string(),
-            self.topic.clone(),
-            self.started_at.clone(),
-            settings.join(";"),
-            f3(self.warmup_s),
-            f3(self.duration_s),
-            self.sent.to_string(),
-            self.delivered.to_string(),
-            self.failed.to_string(),
-            self.records.to_string(),
-            self.bytes.to_string(),
-            f3(self.records_per_sec),
-            format!("{:.6}", self.mb_per_sec),
-            f3(l.avg),
-            f3(l.p50),
-            f3(l.p95),
-            f3(l.p99),
-            f3(l.p999),
-            f3(l.max),
-            opt(self.avg_batch_records),
-            opt(self.avg_batch_bytes),
-            opt(self.requests_per_sec),
-            opt(self.stages_ms.map(|s| s.queue.p50)),
-            opt(self.stages_ms.map(|s| s.send.p50)),
-            opt(self.stages_ms.map(|s| s.broker.p50)),
-            count(|a| a.received),
-            // acks=0: nothing was promised, so nothing is missing; `not_found` counts.
-            acc.filter(|a| !a.unconfirmed)
-                .map_or(String::new(), |a| a.missing.to_string()),
-            count(|a| a.duplicated),
-            count(|a| a.not_found),
-        ]
+    /// `runs` as pretty JSON: what `bench --json` prints for each and the export writes.
+    pub fn json(runs: &[RunReport]) -> String {
+        // A report is plain data: serialising it cannot fail.
+        serde_json::to_string_pretty(runs).unwrap_or_default()
     }
 }
 
@@ -716,7 +398,10 @@ mod tests {
             settings,
             ..RunReport::default()
         };
-        assert_eq!(r.csv_row().len(), RunReport::CSV_HEADER.len());
+        assert_eq!(
+            crate::stats::figures::csv_row(&r).len(),
+            crate::stats::figures::csv_header().len()
+        );
         let mut defaults = BTreeMap::new();
         defaults.insert("acks".to_string(), "all".to_string());
         defaults.insert("linger.ms".to_string(), "5".to_string());
@@ -747,12 +432,12 @@ mod tests {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         assert_eq!(
             reader.headers().unwrap().iter().collect::<Vec<_>>(),
-            RunReport::CSV_HEADER
+            crate::stats::figures::csv_header()
         );
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 2);
         let field = |name: &str| {
-            let i = RunReport::CSV_HEADER
+            let i = crate::stats::figures::csv_header()
                 .iter()
                 .position(|h| *h == name)
                 .unwrap();

@@ -8,10 +8,9 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::dashboard::state::forms::{
-    AdminForm, FaultForm, ADD_ROW, ADMIN_ROWS, FAULT_ROWS, SWITCH_ROW,
-};
-use crate::dashboard::state::App;
+use crate::lab::state::forms::{AdminForm, FaultForm, ADD_ROW, ADMIN_ROWS, FAULT_ROWS, SWITCH_ROW};
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::App;
 
 /// A centred box `width` by `height`, at most the screen.
 fn popup(area: Rect, width: u16, height: u16) -> Rect {
@@ -33,12 +32,24 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
 pub fn render_fault(frame: &mut Frame, area: Rect, app: &App, form: &FaultForm) {
     let popup = popup(area, 72, FAULT_ROWS.len() as u16 + 9);
     frame.render_widget(Clear, popup);
-    let block = pane(popup, " Broker fault (b) ", true);
+    let block = pane(
+        popup,
+        format!(" Broker fault ({}) ", key(Mode::Main, A::BrokerOutage)),
+        true,
+    );
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let nodes = app.cluster.local_nodes.unwrap_or(0);
+    let nodes = app.model.cluster.local_nodes.unwrap_or(0);
     let mut lines = vec![Line::styled(
-        format!("{nodes} kafka-local nodes · ↑↓ row · ← → choose · Enter · Esc closes"),
+        format!(
+            "{nodes} kafka-local nodes · {}{} row · {} {} choose · {} · {} closes",
+            key(Mode::Fault, A::Up),
+            key(Mode::Fault, A::Down),
+            key(Mode::Fault, A::Left),
+            key(Mode::Fault, A::Right),
+            key(Mode::Fault, A::Apply),
+            key(Mode::Fault, A::Close)
+        ),
         theme::muted(),
     )];
     for (i, (label, value)) in FAULT_ROWS.iter().zip(form.values()).enumerate() {
@@ -73,13 +84,22 @@ pub fn render_fault(frame: &mut Frame, area: Rect, app: &App, form: &FaultForm) 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
     let popup = popup(area, 72, ADMIN_ROWS.len() as u16 + 10);
     frame.render_widget(Clear, popup);
-    let block = pane(popup, " Topics (a) ", true);
+    let block = pane(
+        popup,
+        format!(" Topics ({}) ", key(Mode::Main, A::Topics)),
+        true,
+    );
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let mut lines = vec![Line::styled(
         format!(
-            "current: {} ({} partitions) · ↑↓ row · Enter does that row's action · Esc closes",
-            app.cluster.topic, app.cluster.partitions
+            "current: {} ({} partitions) · {}{} row · {} does that row's action · {} closes",
+            app.model.cluster.topic,
+            app.model.cluster.partitions,
+            key(Mode::Topics, A::Up),
+            key(Mode::Topics, A::Down),
+            key(Mode::Topics, A::Apply),
+            key(Mode::Topics, A::Close)
         ),
         theme::muted(),
     )];
@@ -110,11 +130,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
             Span::styled(format!("{value:<20}"), style),
         ]));
     }
-    if let Some(topic) = &app.topic {
+    if let Some(topic) = &app.model.topic {
         if form.selected == SWITCH_ROW && !topic.topics.is_empty() {
             lines.push(Line::styled(
                 format!(
-                    "← → pick one of the cluster's topics: {}",
+                    "{} {} pick one of the cluster's topics: {}",
+                    key(Mode::Topics, A::Left),
+                    key(Mode::Topics, A::Right),
                     topic.topics.join(", ")
                 ),
                 theme::muted(),
@@ -123,7 +145,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        if app.cluster.owned {
+        if app.model.cluster.owned {
             "embedded cluster: topics are made by the cluster itself; it cannot add partitions to an existing topic"
         } else {
             "a real cluster: through the admin API (needs the rights to create and alter topics)"

@@ -8,8 +8,9 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::dashboard::snapshots::RecentRecord;
-use crate::dashboard::state::views::Detail;
+use crate::lab::snapshots::RecentRecord;
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::views::Detail;
 use crate::text::{format_timestamp, printable, shorten};
 
 /// Columns of the record list.
@@ -20,8 +21,15 @@ pub fn render(frame: &mut Frame, area: Rect, detail: &Detail) {
     let block = pane(
         area,
         format!(
-            " {}: latest records · ↑↓ record · j/k PgUp PgDn Home End scroll the value · Esc closes ",
-            detail.member
+            " {}: latest records · {}{} record · {} {} {} {} scroll the value · {} closes ",
+            detail.member,
+            key(Mode::Detail, A::Up),
+            key(Mode::Detail, A::Down),
+            key(Mode::Detail, A::PageUp),
+            key(Mode::Detail, A::PageDown),
+            key(Mode::Detail, A::Top),
+            key(Mode::Detail, A::Bottom),
+            key(Mode::Detail, A::Close)
         ),
         true,
     );
@@ -85,9 +93,11 @@ pub fn render(frame: &mut Frame, area: Rect, detail: &Detail) {
         if max_scroll > 0 {
             frame.render_widget(
                 Paragraph::new(format!(
-                    "lines {}-{} of {total} · j/k PgUp PgDn scroll",
+                    "lines {}-{} of {total} · {} {} scroll",
                     scroll + 1,
-                    (scroll + height).min(total)
+                    (scroll + height).min(total),
+                    key(Mode::Detail, A::PageUp),
+                    key(Mode::Detail, A::PageDown)
                 ))
                 .style(theme::muted()),
                 status,

@@ -6,7 +6,8 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::dashboard::state::App;
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::App;
 use crate::text::time_of_day;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, up: usize) {
@@ -18,20 +19,26 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, up: usize) {
     };
     frame.render_widget(Clear, popup);
     let title = format!(
-        " Events: notices, faults and errors · {} · times UTC · ↑↓ PgUp PgDn scroll · Esc closes ",
-        app.events.len()
+        " Events: notices, faults and errors · {} · times UTC · {}{} {} {} scroll · {} closes ",
+        app.status.events.len(),
+        key(Mode::Events, A::Up),
+        key(Mode::Events, A::Down),
+        key(Mode::Events, A::PageUp),
+        key(Mode::Events, A::PageDown),
+        key(Mode::Events, A::Close)
     );
     let block = pane(popup, title, true);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    if app.events.is_empty() {
+    if app.status.events.is_empty() {
         frame.render_widget(Paragraph::new("nothing yet").style(theme::muted()), inner);
         return;
     }
     let rows = usize::from(inner.height);
-    let end = app.events.len().saturating_sub(up);
+    let end = app.status.events.len().saturating_sub(up);
     let start = end.saturating_sub(rows);
     let lines: Vec<Line> = app
+        .status
         .events
         .iter()
         .skip(start)

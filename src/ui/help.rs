@@ -6,7 +6,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::dashboard::state::keymap::{bindings, Mode};
+use crate::lab::state::keymap::{bindings, Mode};
 
 const KEY_WIDTH: usize = 18;
 

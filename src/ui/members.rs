@@ -9,25 +9,30 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
-use crate::dashboard::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
-use crate::dashboard::state::layout::{member_panes, Panes};
-use crate::dashboard::state::views::{lag_trend, MemberView};
-use crate::dashboard::state::{App, Focus};
+use crate::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::layout::{member_panes, Panes};
+use crate::lab::state::views::{lag_trend, MemberView};
+use crate::lab::state::{App, Focus};
 use crate::text::{printable, shorten, thousands, time_of_day};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    match member_panes(area, app.members.len()) {
+    match member_panes(area, app.model.members.len()) {
         Panes::Tiles(tiles) if tiles.is_empty() => {
             let block = pane(area, " Consumers ", false);
             let inner = block.inner(area);
             frame.render_widget(block, area);
             frame.render_widget(
-                Paragraph::new("no consumer in the group: c adds one").style(theme::muted()),
+                Paragraph::new(format!(
+                    "no consumer in the group: {} adds one",
+                    key(Mode::Main, A::AddConsumer)
+                ))
+                .style(theme::muted()),
                 inner,
             );
         }
         Panes::Tiles(tiles) => {
-            for (i, (m, cell)) in app.members.iter().zip(tiles).enumerate() {
+            for (i, (m, cell)) in app.model.members.iter().zip(tiles).enumerate() {
                 render_pane(frame, cell, app, m, is_focused(app, Focus::Member(i)));
             }
         }
@@ -43,7 +48,10 @@ fn state_text(app: &App, m: &MemberView) -> (&'static str, Option<String>, Style
         MemberState::Idle => ("idle", Some(idle_reason(app)), theme::warn()),
         MemberState::Held => (
             "held",
-            Some("reads nothing, stays in the group; h resumes".to_string()),
+            Some(format!(
+                "reads nothing, stays in the group; {} resumes",
+                key(Mode::Main, A::HoldConsumer)
+            )),
             theme::warn(),
         ),
         MemberState::Rebalancing => ("rebalancing", None, theme::warn()),
@@ -56,7 +64,7 @@ fn state_text(app: &App, m: &MemberView) -> (&'static str, Option<String>, Style
 /// handed it any yet.
 fn idle_reason(app: &App) -> String {
     let members = app.active_members();
-    let partitions = app.cluster.partitions;
+    let partitions = app.model.cluster.partitions;
     if members > partitions {
         format!("{members} members for {partitions} partitions")
     } else {
@@ -105,7 +113,7 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
         lines.push(lag_line(
             lag,
             lag_trend(&m.lag_history),
-            m.time_lag(m.snapshot.at.max(app.now)),
+            m.time_lag(m.snapshot.at.max(app.model.now)),
         ));
     }
     let chart_row = (s.received > 0).then(|| {
@@ -198,10 +206,11 @@ pub fn lag_line(lag: u64, trend: Option<f64>, behind: Option<Duration>) -> Line<
 
 /// The member's latest records in `room` lines: filtered, scrolled.
 fn latest_records(lines: &mut Vec<Line<'_>>, app: &App, s: &MemberSnapshot, room: usize) {
-    let filter = app.filter.as_deref();
+    let filter = app.screen.filter.as_deref();
     let shown: Vec<&RecentRecord> = s.latest.iter().filter(|r| matches(r, filter)).collect();
     if room > 1 && !shown.is_empty() {
         let up = app
+            .screen
             .scroll
             .records
             .get(&s.id)
@@ -211,7 +220,10 @@ fn latest_records(lines: &mut Vec<Line<'_>>, app: &App, s: &MemberSnapshot, room
         let heading = match (filter, up) {
             (Some(f), _) => format!("latest records holding \"{f}\""),
             (None, 0) => "latest records".to_string(),
-            (None, up) => format!("latest records, {up} newer above · End: newest"),
+            (None, up) => format!(
+                "latest records, {up} newer above · {}: newest",
+                key(Mode::Main, A::Bottom)
+            ),
         };
         lines.push(Line::styled(heading, theme::muted()));
         for r in shown.iter().rev().skip(up).take(room - 1) {
@@ -236,19 +248,20 @@ fn render_folded(frame: &mut Frame, area: Rect, app: &App) {
         area,
         format!(
             " Consumers ({}) · one line each: the window is too small for panes ",
-            app.members.len()
+            app.model.members.len()
         ),
-        matches!(app.focus, Focus::Member(_)),
+        matches!(app.screen.focus, Focus::Member(_)),
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = inner.height as usize;
-    let selected = match app.focus {
+    let selected = match app.screen.focus {
         Focus::Member(i) => i,
         Focus::Producer | Focus::View => 0,
     };
     let first = selected.saturating_sub(rows.saturating_sub(1));
     let lines: Vec<Line> = app
+        .model
         .members
         .iter()
         .enumerate()

@@ -34,32 +34,34 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use unicode_width::UnicodeWidthChar;
 
-use crate::dashboard::state::layout::{self, MIN_HEIGHT, MIN_WIDTH};
-use crate::dashboard::state::{App, Focus, Modal, View};
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::layout::{self, MIN_HEIGHT, MIN_WIDTH};
+use crate::lab::state::{App, Focus, Modal, View};
 
 pub fn render(frame: &mut Frame, app: &App) {
     let area = frame.area();
-    let Some(screen) = layout::screen_for(area, app.zoomed, app.scenario.is_some()) else {
+    let Some(screen) = layout::screen_for(area, app.screen.zoomed, app.model.scenario.is_some())
+    else {
         too_small(frame, area);
         return;
     };
-    if !app.zoomed {
+    if !app.screen.zoomed {
         producer::render(frame, screen.producer, app);
     }
     if let Some(settings_area) = screen.settings {
         settings::render(frame, settings_area, app);
     }
-    match app.view {
+    match app.screen.view {
         View::Consumers => members::render(frame, screen.lower, app),
         View::Partitions => partitions::render(frame, screen.lower, app),
         View::Timeline => timeline::render(frame, screen.lower, app),
         View::Runs => runs::render(frame, screen.lower, app),
     }
     status::render(frame, screen.status, app);
-    if let Some(strip) = &app.scenario {
+    if let Some(strip) = &app.model.scenario {
         status::render_strip(frame, screen.strip, strip);
     }
-    match &app.modal {
+    match &app.screen.modal {
         Modal::Detail(d) => detail::render(frame, screen.lower, d),
         Modal::Topics(form) => admin::render(frame, area, app, form),
         Modal::Fault(form) => admin::render_fault(frame, area, app, form),
@@ -129,7 +131,14 @@ pub fn window(
     let below = body.len() - down - rows.min(body.len());
     lines.extend(body.into_iter().skip(down).take(rows));
     lines.push(Line::styled(
-        format!("↑ {down} above · ↓ {below} below · select with Tab, then j/k PgUp PgDn"),
+        format!(
+            "↑ {down} above · ↓ {below} below · select with {}, then {} {} {} {}",
+            key(Mode::Main, A::NextPane),
+            key(Mode::Main, A::Up),
+            key(Mode::Main, A::Down),
+            key(Mode::Main, A::PageUp),
+            key(Mode::Main, A::PageDown)
+        ),
         theme::muted(),
     ));
     lines
@@ -164,7 +173,7 @@ fn pane<'a>(area: Rect, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> 
 
 /// The pane has the keyboard: it is selected and no overlay is open.
 fn is_focused(app: &App, focus: Focus) -> bool {
-    app.focus == focus && matches!(app.modal, Modal::None)
+    app.screen.focus == focus && matches!(app.screen.modal, Modal::None)
 }
 
 #[cfg(test)]

@@ -11,11 +11,12 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{fit_all, is_focused, pane, theme, window};
-use crate::dashboard::snapshots::KeyHash;
-use crate::dashboard::snapshots::PartitionInfo;
-use crate::dashboard::snapshots::PartitionLag;
-use crate::dashboard::state::views::lag_trend;
-use crate::dashboard::state::{App, Focus};
+use crate::lab::snapshots::KeyHash;
+use crate::lab::snapshots::PartitionInfo;
+use crate::lab::snapshots::PartitionLag;
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::views::lag_trend;
+use crate::lab::state::{App, Focus};
 use crate::text::{shorten, thousands};
 
 /// The stream table's widest; narrow screens give it a third.
@@ -43,17 +44,16 @@ fn bar(value: u64, max: u64, width: usize) -> String {
 }
 
 fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
-    let block = pane(
-        area,
-        format!(
-            " Partitions of {} · v consumers · t groups by field ",
-            app.cluster.topic
-        ),
-        is_focused(app, Focus::View),
+    let title = format!(
+        " Partitions of {} · {} consumers · {} groups by field ",
+        app.model.cluster.topic,
+        key(Mode::Main, A::Partitions),
+        key(Mode::Main, A::GroupBy)
     );
+    let block = pane(area, title, is_focused(app, Focus::View));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(topic) = &app.topic else {
+    let Some(topic) = &app.model.topic else {
         frame.render_widget(
             Paragraph::new("waiting for the topic's metadata ...").style(theme::muted()),
             inner,
@@ -128,13 +128,14 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::from(spans));
     }
     // The group's lag, its trend and how far behind in time its slowest member reads.
-    if let Some((_, lag)) = app.group_lag.back() {
+    if let Some((_, lag)) = app.model.group_lag.back() {
         let behind = app
+            .model
             .members
             .iter()
-            .filter_map(|m| m.time_lag(m.snapshot.at.max(app.now)))
+            .filter_map(|m| m.time_lag(m.snapshot.at.max(app.model.now)))
             .max();
-        let mut line = super::members::lag_line(*lag, lag_trend(&app.group_lag), behind);
+        let mut line = super::members::lag_line(*lag, lag_trend(&app.model.group_lag), behind);
         line.spans.insert(0, Span::raw("group "));
         lines.push(line);
     }
@@ -145,13 +146,14 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::raw(""));
         lines.extend(compare);
     }
-    let lines = window(lines, 1, inner.height as usize, app.scroll.view);
+    let lines = window(lines, 1, inner.height as usize, app.screen.scroll.view);
     frame.render_widget(Paragraph::new(fit_all(lines, inner.width as usize)), inner);
 }
 
 /// The keys produced this session, as shares of each partition under each key hash.
 fn would_lines(app: &App) -> Vec<Line<'static>> {
     let Some(would) = app
+        .model
         .producer
         .snapshot
         .as_ref()
@@ -160,7 +162,7 @@ fn would_lines(app: &App) -> Vec<Line<'static>> {
     else {
         return Vec::new();
     };
-    let in_force = app.applied.partitioner.to_string();
+    let in_force = app.model.applied.partitioner.to_string();
     let mut lines = vec![Line::styled(
         if would.sampled_one_in > 1 {
             format!(
@@ -261,8 +263,12 @@ fn isr_text(p: &PartitionInfo) -> String {
 }
 
 fn render_stream(frame: &mut Frame, area: Rect, app: &App) {
-    let field = app.group_by.field();
-    let block = pane(area, format!(" Consumed, by {field} (t) "), false);
+    let field = app.screen.group_by.field();
+    let block = pane(
+        area,
+        format!(" Consumed, by {field} ({}) ", key(Mode::Main, A::GroupBy)),
+        false,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = app.stream_table();

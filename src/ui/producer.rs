@@ -7,14 +7,15 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
-use crate::dashboard::snapshots::{ProducerSnapshot, ProducerState};
-use crate::dashboard::state::views::{HistoryPoint, LogLine};
-use crate::dashboard::state::{App, Focus};
+use crate::lab::snapshots::{ProducerSnapshot, ProducerState};
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::views::{HistoryPoint, LogLine};
+use crate::lab::state::{App, Focus};
 use crate::stats::{StageLatency, STAGES};
 use crate::text::{shorten, thousands, time_of_day};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let view = &app.producer;
+    let view = &app.model.producer;
     let (state, style) = match view.snapshot.as_ref().map(|s| &s.state) {
         None => ("starting", theme::warn()),
         Some(ProducerState::Running) => ("running", theme::ok()),
@@ -28,7 +29,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(format!("● {state}"), style),
         Span::raw(format!(" · run {run} ")),
     ];
-    if app.paused.is_some() {
+    if app.screen.paused.is_some() {
         title.push(Span::styled("· PAUSED ", theme::warn()));
     }
     let block = pane(area, Line::from(title), is_focused(app, Focus::Producer));
@@ -133,7 +134,7 @@ fn figures_line(s: &ProducerSnapshot, width: usize) -> Line<'static> {
 /// The figures above the log: as many lines as there is something to say.
 fn figure_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    let view = &app.producer;
+    let view = &app.model.producer;
     // A stopped producer keeps showing its last run's figures, marked as such.
     let stopped_with_figures = view.snapshot.as_ref().and_then(|s| {
         (s.state != ProducerState::Running && s.report.is_none())
@@ -166,8 +167,9 @@ fn figure_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             if stopped_with_figures.is_some() {
                 lines.push(Line::styled(
                     format!(
-                        "stopped: the figures of run {} as it ended (p starts a new run)",
-                        s.run
+                        "stopped: the figures of run {} as it ended ({} starts a new run)",
+                        s.run,
+                        key(Mode::Main, A::ToggleProducer)
                     ),
                     theme::warn(),
                 ));
@@ -175,10 +177,13 @@ fn figure_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         }
         None => lines.push(Line::from("waiting for the first figures ...")),
     }
-    lines.push(Line::styled(app.applied.describe(), theme::muted()));
-    if let Some((e, _)) = &app.producer.error {
+    lines.push(Line::styled(app.model.applied.describe(), theme::muted()));
+    if let Some((e, _)) = &app.model.producer.error {
         lines.push(Line::styled(
-            format!("error: {e} (l shows it in full)"),
+            format!(
+                "error: {e} ({} shows it in full)",
+                key(Mode::Main, A::Events)
+            ),
             theme::error(),
         ));
     }
@@ -324,8 +329,9 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
         ),
         theme::muted(),
     )];
-    let filter = app.filter.as_deref();
+    let filter = app.screen.filter.as_deref();
     let shown: Vec<&LogLine> = app
+        .model
         .producer
         .log
         .iter()
@@ -335,7 +341,7 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
             _ => true,
         })
         .collect();
-    let up = app.scroll.log.min(shown.len().saturating_sub(rows));
+    let up = app.screen.scroll.log.min(shown.len().saturating_sub(rows));
     let end = shown.len() - up;
     let rows_for_lines = if up > 0 { rows.saturating_sub(1) } else { rows };
     for line in &shown[end.saturating_sub(rows_for_lines)..end] {
@@ -370,7 +376,10 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
     }
     if up > 0 {
         lines.push(Line::styled(
-            format!("↓ {up} newer lines below · End follows the newest"),
+            format!(
+                "↓ {up} newer lines below · {} follows the newest",
+                key(Mode::Main, A::Bottom)
+            ),
             theme::warn(),
         ));
     }

@@ -11,12 +11,12 @@ use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Ta
 use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
-use crate::dashboard::snapshots::WARMUP;
-use crate::dashboard::state::runs::{
-    best_row, compare, first_row, fit_columns, table_height, Column, UNCONFIRMED,
-};
-use crate::dashboard::state::views::HistoryPoint;
-use crate::dashboard::state::{App, Focus};
+use crate::lab::snapshots::WARMUP;
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::runs::{best_row, compare, first_row, fit_columns, table_height, Column};
+use crate::lab::state::views::HistoryPoint;
+use crate::lab::state::{App, Focus};
+use crate::stats::figures::UNKNOWN as UNCONFIRMED;
 use crate::stats::RunReport;
 use crate::text::shorten;
 
@@ -26,8 +26,11 @@ const FAULT: &str = "!";
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = format!(
-        " Runs · the first {} s of each run are left out (warm-up) · m marks two to compare · z zooms · e exports ",
-        WARMUP.as_secs()
+        " Runs · the first {} s of each run are left out (warm-up) · {} marks two to compare · {} zooms · {} exports ",
+        WARMUP.as_secs(),
+        key(Mode::Main, A::Mark),
+        key(Mode::Main, A::Zoom),
+        key(Mode::Main, A::Export)
     );
     let block = pane(area, title, is_focused(app, Focus::View));
     let inner = block.inner(area);
@@ -35,13 +38,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let rows = app.table_rows();
     let notes = footnotes(&rows);
     let marked: Vec<&RunReport> = app
+        .screen
         .marked
         .iter()
         .filter_map(|m| rows.iter().find(|r| r.run == *m))
         .collect();
     let comparison =
         (marked.len() == 2).then(|| compare_lines(marked[0], marked[1], inner.width as usize));
-    let table_h = table_height(rows.len(), inner.height, app.zoomed);
+    let table_h = table_height(rows.len(), inner.height, app.screen.zoomed);
     let compare_h = comparison.as_ref().map_or(0, |c| c.len() as u16);
     let [table_area, notes_area, compare_area, charts_area] = Layout::vertical([
         Constraint::Length(table_h),
@@ -71,8 +75,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
         return;
     }
-    let history: Vec<&HistoryPoint> = app.producer.history.iter().collect();
-    let parts = if app.zoomed && charts_area.width >= 120 {
+    let history: Vec<&HistoryPoint> = app.model.producer.history.iter().collect();
+    let parts = if app.screen.zoomed && charts_area.width >= 120 {
         3
     } else {
         2
@@ -156,13 +160,17 @@ fn compare_lines(a: &RunReport, b: &RunReport, width: usize) -> Vec<Line<'static
 fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
     if rows.is_empty() {
         frame.render_widget(
-            Paragraph::new("no run yet: p starts the producer; each start or restart begins a run")
-                .style(theme::muted()),
+            Paragraph::new(format!(
+                "no run yet: {} starts the producer; each start or restart begins a run",
+                key(Mode::Main, A::ToggleProducer)
+            ))
+            .style(theme::muted()),
             area,
         );
         return;
     }
     let live_run = app
+        .model
         .producer
         .snapshot
         .as_ref()
@@ -170,13 +178,14 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let live = Some(r.run) == live_run && app.runs.back().is_none_or(|e| e.run != r.run);
+            let live =
+                Some(r.run) == live_run && app.model.runs.back().is_none_or(|e| e.run != r.run);
             Column::ALL
                 .iter()
                 .map(|c| {
-                    let mut text = c.cell(r, &app.defaults, live);
+                    let mut text = c.cell(r, &app.model.defaults, live);
                     if *c == Column::Run {
-                        if app.marked.contains(&r.run) {
+                        if app.screen.marked.contains(&r.run) {
                             text.push_str(MARKED);
                         }
                         if !r.faults.is_empty() {
@@ -191,8 +200,8 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
     let columns = fit_columns(&cells, area.width);
     let best: Vec<Option<usize>> = columns.iter().map(|(c, _)| best_row(rows, *c)).collect();
     let visible = (area.height as usize).saturating_sub(1);
-    let selected = app.runs_selected.unwrap_or(rows.len() - 1);
-    let first = first_row(rows.len(), visible, app.runs_selected);
+    let selected = app.screen.runs_selected.unwrap_or(rows.len() - 1);
+    let first = first_row(rows.len(), visible, app.screen.runs_selected);
     let focused = is_focused(app, Focus::View);
     let body: Vec<Row> = rows
         .iter()

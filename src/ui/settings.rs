@@ -7,17 +7,22 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::dashboard::state::forms::{Field, FIELDS};
-use crate::dashboard::state::{App, Modal};
+use crate::lab::state::forms::{Field, FIELDS};
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::{App, Modal};
 
 const LABEL_WIDTH: usize = 19;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let focused = matches!(app.modal, Modal::Settings);
-    let block = pane(area, " Settings (s) ", focused);
+    let focused = matches!(app.screen.modal, Modal::Settings);
+    let block = pane(
+        area,
+        format!(" Settings ({}) ", key(Mode::Main, A::Settings)),
+        focused,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let form = &app.settings;
+    let form = &app.screen.settings;
     let mut lines = Vec::new();
     let mut cursor = None;
     for (i, field) in FIELDS.iter().enumerate().take(form.visible) {
@@ -66,29 +71,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if pending > 0 {
         lines.push(Line::styled(
             format!(
-                "{pending} edit{} pending (*): Enter applies, Esc discards",
-                if pending == 1 { "" } else { "s" }
+                "{pending} edit{} pending (*): {} applies, {} discards",
+                if pending == 1 { "" } else { "s" },
+                key(Mode::Settings, A::Apply),
+                key(Mode::Settings, A::Close)
             ),
             theme::warn(),
         ));
     }
     let field = FIELDS[form.selected];
-    let hint = match field.choices() {
-        Some(choices) if focused => format!("← → choose: {}", choices.join(" · ")),
-        _ if focused => {
-            "type to edit: the first key replaces the value, ← → move in it".to_string()
-        }
-        _ => "s edits; Enter applies: what changed restarts".to_string(),
-    };
-    lines.push(Line::styled(hint, theme::muted()));
-    if focused {
-        lines.push(Line::styled(
-            "↑↓ field · Enter applies (what changed restarts) · Esc leaves",
-            theme::muted(),
-        ));
-    }
+    lines.extend(hints(field, focused));
     // Where it matters: not editing, or choosing acks.
-    if app.cluster.embedded && (!focused || field == Field::Acks) {
+    if app.model.cluster.embedded && (!focused || field == Field::Acks) {
         lines.push(Line::styled(
             "embedded cluster: no replication, so acks=1 and acks=all behave alike here; a real cluster shows the difference",
             theme::warn(),
@@ -98,4 +92,38 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(position) = cursor {
         frame.set_cursor_position(position);
     }
+}
+
+/// What the keys do here: choosing or typing the selected field, moving, applying.
+fn hints(field: Field, focused: bool) -> Vec<Line<'static>> {
+    let arrows = format!(
+        "{} {}",
+        key(Mode::Settings, A::Left),
+        key(Mode::Settings, A::Right)
+    );
+    let hint = match field.choices() {
+        Some(choices) if focused => format!("{arrows} choose: {}", choices.join(" · ")),
+        _ if focused => {
+            format!("type to edit: the first key replaces the value, {arrows} move in it")
+        }
+        _ => format!(
+            "{} edits; {} applies: what changed restarts",
+            key(Mode::Main, A::Settings),
+            key(Mode::Settings, A::Apply)
+        ),
+    };
+    let mut lines = vec![Line::styled(hint, theme::muted())];
+    if focused {
+        lines.push(Line::styled(
+            format!(
+                "{}{} field · {} applies (what changed restarts) · {} leaves",
+                key(Mode::Settings, A::Up),
+                key(Mode::Settings, A::Down),
+                key(Mode::Settings, A::Apply),
+                key(Mode::Settings, A::Close)
+            ),
+            theme::muted(),
+        ));
+    }
+    lines
 }

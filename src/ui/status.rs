@@ -7,11 +7,12 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{fit, theme};
-use crate::dashboard::state::{keymap, App, Modal, ScenarioStrip};
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::{keymap, App, Modal, ScenarioStrip};
 use crate::text::shorten;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let c = &app.cluster;
+    let c = &app.model.cluster;
     let width = area.width as usize;
     let connection = match app.connection_problem() {
         Some(e) => Span::styled(
@@ -29,35 +30,42 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(" · ", theme::muted()),
         connection,
     ]);
-    if app.paused.is_some() {
+    if app.screen.paused.is_some() {
         first.push_span(Span::styled(" · ", theme::muted()));
-        first.push_span(Span::styled("PAUSED (Space resumes)", theme::warn()));
+        first.push_span(Span::styled(paused(), theme::warn()));
     }
-    if let Some(filter) = &app.filter {
+    if let Some(filter) = &app.screen.filter {
         first.push_span(Span::styled(" · ", theme::muted()));
         first.push_span(Span::styled(
             format!("filter “{}”", shorten(filter, 20)),
             theme::accent(),
         ));
     }
-    if let Some(path) = &app.sink {
+    if let Some(path) = &app.model.sink {
         first.push_span(Span::styled(" · ", theme::muted()));
         first.push_span(Span::styled(
             format!("sink {}", shorten(path, 40)),
             theme::accent(),
         ));
     }
-    let second = if let Modal::Filter(input) = &app.modal {
+    let second = if let Modal::Filter(input) = &app.screen.modal {
         let prompt = "filter (key or value holds): ";
         let x = area.x + (prompt.len() + input.visual_cursor()).min(width.saturating_sub(1)) as u16;
         frame.set_cursor_position((x, area.y + 1));
         Line::from(vec![
             Span::styled(prompt, theme::accent()),
             Span::raw(input.value().to_string()),
-            Span::styled("   Enter keeps it · Esc: no filter", theme::muted()),
+            Span::styled(
+                format!(
+                    "   {} keeps it · {}: no filter",
+                    key(Mode::Filter, A::Apply),
+                    key(Mode::Filter, A::Close)
+                ),
+                theme::muted(),
+            ),
         ])
     } else {
-        match &app.message {
+        match &app.status.message {
             Some(m) => Line::styled(m.clone(), theme::accent()),
             None => Line::styled(keymap::hints(), theme::muted()),
         }
@@ -79,7 +87,7 @@ pub fn render_strip(frame: &mut Frame, area: Rect, strip: &ScenarioStrip) {
     let state = if let Some(done) = &strip.done {
         Span::styled(format!("{done} "), theme::ok())
     } else if strip.paused {
-        Span::styled("PAUSED (Space resumes) ", theme::warn())
+        Span::styled(format!("{} ", paused()), theme::warn())
     } else if strip.waiting_for_run {
         Span::styled("waiting for the new run ", theme::muted())
     } else {
@@ -119,4 +127,9 @@ pub fn render_strip(frame: &mut Frame, area: Rect, strip: &ScenarioStrip) {
         }
     }
     frame.render_widget(Paragraph::new(fit(line, width)), area);
+}
+
+/// `PAUSED (Space resumes)`.
+fn paused() -> String {
+    format!("PAUSED ({} resumes)", key(Mode::Main, A::Pause))
 }

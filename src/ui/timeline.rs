@@ -8,7 +8,8 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{fit_all, is_focused, pane, theme, window};
-use crate::dashboard::state::{App, Focus};
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::{App, Focus};
 use crate::text::time_of_day;
 
 /// Rebalances shown as columns of the assignment map.
@@ -30,17 +31,24 @@ fn list(parts: &[i32]) -> String {
 fn render_events(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane(
         area,
-        " Rebalances, newest first (UTC) · g consumers ",
+        format!(
+            " Rebalances, newest first (UTC) · {} consumers ",
+            key(Mode::Main, A::Timeline)
+        ),
         is_focused(app, Focus::View),
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-    let rebalances = &app.timeline.rebalances;
+    let rebalances = &app.model.timeline.rebalances;
     if rebalances.is_empty() {
         frame.render_widget(
-            Paragraph::new("no rebalance yet: c adds a consumer, x removes one")
-                .style(theme::muted()),
+            Paragraph::new(format!(
+                "no rebalance yet: {} adds a consumer, {} removes one",
+                key(Mode::Main, A::AddConsumer),
+                key(Mode::Main, A::RemoveConsumer)
+            ))
+            .style(theme::muted()),
             inner,
         );
         return;
@@ -85,7 +93,7 @@ fn render_events(frame: &mut Frame, area: Rect, app: &App) {
             ));
         }
     }
-    let lines = window(lines, 0, inner.height as usize, app.scroll.view);
+    let lines = window(lines, 0, inner.height as usize, app.screen.scroll.view);
     frame.render_widget(Paragraph::new(fit_all(lines, width)), inner);
 }
 
@@ -93,7 +101,7 @@ fn render_map(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane(area, " Owner after each rebalance ", false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let rebalances: Vec<_> = app.timeline.rebalances.iter().collect();
+    let rebalances: Vec<_> = app.model.timeline.rebalances.iter().collect();
     let shown = &rebalances[rebalances.len().saturating_sub(MAP_COLUMNS)..];
     let mut header = vec![Span::styled("part ", theme::muted())];
     for (i, _) in shown.iter().enumerate() {
@@ -101,7 +109,7 @@ fn render_map(frame: &mut Frame, area: Rect, app: &App) {
         header.push(Span::styled(format!("{n:>4}"), theme::muted()));
     }
     let mut lines = vec![Line::from(header)];
-    for p in 0..app.cluster.partitions as i32 {
+    for p in 0..app.model.cluster.partitions as i32 {
         let mut spans = vec![Span::raw(format!("{p:>4} "))];
         for r in shown {
             // consumer-3 shows as 3; no owner as a dot.
@@ -117,6 +125,6 @@ fn render_map(frame: &mut Frame, area: Rect, app: &App) {
         "columns: rebalance number (left list)",
         theme::muted(),
     ));
-    let lines = window(lines, 1, inner.height as usize, app.scroll.view);
+    let lines = window(lines, 1, inner.height as usize, app.screen.scroll.view);
     frame.render_widget(Paragraph::new(fit_all(lines, inner.width as usize)), inner);
 }

@@ -4,11 +4,6 @@
 use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use kafka_lab::dashboard::protocol::{Event, KafkaEvent};
-use kafka_lab::dashboard::settings::{GroupSettings, ProducerSettings};
-use kafka_lab::dashboard::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
-use kafka_lab::dashboard::snapshots::{ProducerSnapshot, ProducerState};
-use kafka_lab::dashboard::state::{App, ClusterInfo};
 use kafka_lab::data::source::KeyField;
 use kafka_lab::kafka::consumer::ConsumedRecord;
 use kafka_lab::kafka::partitioners::WouldGo;
@@ -16,6 +11,11 @@ use kafka_lab::kafka::producer::Delivery;
 use kafka_lab::kafka::settings::{
     Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy,
 };
+use kafka_lab::lab::protocol::{Event, KafkaEvent, Step};
+use kafka_lab::lab::settings::{GroupSettings, ProducerSettings};
+use kafka_lab::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
+use kafka_lab::lab::snapshots::{ProducerSnapshot, ProducerState};
+use kafka_lab::lab::state::{App, ClusterInfo};
 use kafka_lab::stats::{LatencySummary, StageFigures, StageLatency, WindowFigures};
 
 /// 2026-11-25 12:00:00 UTC.
@@ -38,17 +38,26 @@ pub fn settings() -> ProducerSettings {
     }
 }
 
+/// The embedded cluster of the screen tests.
+pub fn embedded() -> ClusterInfo {
+    ClusterInfo {
+        label: "embedded cluster 127.0.0.1:40001,127.0.0.1:40002,127.0.0.1:40003".into(),
+        embedded: true,
+        owned: true,
+        local_nodes: None,
+        topic: "breweries".into(),
+        partitions: 6,
+        group: "kafka-lab".into(),
+    }
+}
+
 pub fn app() -> App {
+    app_on(embedded())
+}
+
+pub fn app_on(cluster: ClusterInfo) -> App {
     App::new(
-        ClusterInfo {
-            label: "embedded cluster 127.0.0.1:40001,127.0.0.1:40002,127.0.0.1:40003".into(),
-            embedded: true,
-            owned: true,
-            local_nodes: None,
-            topic: "breweries".into(),
-            partitions: 6,
-            group: "kafka-lab".into(),
-        },
+        cluster,
         settings(),
         GroupSettings {
             strategies: Strategies(vec![Strategy::Range, Strategy::RoundRobin]),
@@ -58,7 +67,12 @@ pub fn app() -> App {
 }
 
 pub fn key(app: &mut App, code: KeyCode) {
-    app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let _ = app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+/// The group of the screen tests goes to `n` members, as the dashboard's start asks.
+pub fn members(app: &mut App, n: usize) {
+    let _ = app.update(Event::Script(Step::Members(n)));
 }
 
 /// Run `run` of the producer, running, with `deliveries` delivered (the first six listed).

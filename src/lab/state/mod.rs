@@ -1,32 +1,34 @@
-//! The dashboard's state, and `App::update`: the only place it changes.
+//! The lab's state, and `App::update`: the only place it changes.
 //!
-//! Events (keys, Kafka snapshots) go in; commands for the Kafka side come out. Nothing here
-//! talks to Kafka or draws. At most one overlay has the keyboard, by construction: [`Modal`].
+//! Events (keys, Kafka snapshots, a script's steps) go in; commands for the Kafka side come
+//! out, and whether the screen needs drawing. Nothing here talks to Kafka or draws. At most
+//! one overlay has the keyboard, by construction: [`Modal`].
 
 mod fold;
 pub mod forms;
 mod input;
 pub mod keymap;
 pub mod layout;
+mod mouse;
+mod panel;
 pub mod runs;
-mod scenario;
-pub use scenario::ScenarioStrip;
+mod script;
+pub use script::ScenarioStrip;
 pub mod timeline;
 pub mod views;
 
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::SystemTime;
 
 use crossterm::event::KeyEventKind;
 
-use crate::dashboard::protocol::{Command, Event, KafkaEvent};
-use crate::dashboard::settings::{GroupSettings, ProducerSettings};
-use crate::dashboard::snapshots::MemberState;
-use crate::dashboard::snapshots::ProducerState;
-use crate::dashboard::snapshots::TopicSnapshot;
 use crate::data::counts::Counts;
+use crate::lab::protocol::{Command, Event, KafkaEvent};
+use crate::lab::settings::{GroupSettings, ProducerSettings};
+use crate::lab::snapshots::{MemberState, ProducerSnapshot, ProducerState, TopicSnapshot};
 use crate::stats::RunReport;
 use forms::{AdminForm, FaultForm, SettingsForm};
 use keymap::Mode;
@@ -147,59 +149,72 @@ pub enum View {
     Runs,
 }
 
+/// The lab's state. Its three parts are written by [`App::update`] alone; the front ends
+/// (`dashboard`, `ui`, `scenario`) read them.
 pub struct App {
+    /// What the lab knows: the cluster, the clients' figures, the runs, the group.
+    pub(crate) model: Model,
+    /// What the screen shows, and where the user is on it.
+    pub(crate) screen: ScreenState,
+    /// What the lab tells the user.
+    pub(crate) status: Status,
+}
+
+/// What the lab knows, folded from the Kafka side's snapshots and the steps carried out.
+pub(crate) struct Model {
     pub cluster: ClusterInfo,
     /// Where consumed records are written, while `w` has it on.
     pub sink: Option<String>,
-    pub modal: Modal,
     pub producer: ProducerView,
     /// Ended runs, oldest first (the last `RUNS` of them).
     pub runs: VecDeque<RunReport>,
     /// The settings of the first run: the runs table shows what differs from them.
     pub defaults: BTreeMap<String, String>,
-    pub view: View,
     /// The topic as the broker last described it.
     pub topic: Option<TopicSnapshot>,
     /// Records delivered per partition by the runs before the current one.
     pub produced_before: BTreeMap<i32, u64>,
     /// Runs before this one wrote to another topic.
-    first_run_on_topic: u32,
+    pub first_run_on_topic: u32,
     /// What members that have left had counted.
     pub counts_departed: Counts,
-    /// The field the stream table groups by.
-    pub group_by: GroupBy,
     /// The group's rebalances.
     pub timeline: Timeline,
     pub members: Vec<MemberView>,
     /// Members the user asked to hold (`h`): what the next `h` undoes, whatever the panes
     /// show yet.
-    pub held: std::collections::BTreeSet<u32>,
-    pub focus: Focus,
-    pub settings: SettingsForm,
+    pub held: BTreeSet<u32>,
+    /// Members asked to join and not asked to leave, by id (a member that rejoins keeps its
+    /// id).
+    pub in_group: BTreeSet<u32>,
+    next_member: u32,
     /// The settings in force (or being applied).
     pub applied: ProducerSettings,
     pub applied_group: GroupSettings,
-    pub quitting: bool,
-    /// Something to tell the user, in the status bar, and how many producer snapshots ago
-    /// (about four a second) it was said: it goes after a few seconds.
-    pub message: Option<String>,
-    message_age: u32,
     /// Faults injected during the current run.
-    run_faults: Vec<String>,
-    /// What happened, newest last: notices, faults and errors, with the time they were seen
-    /// (the `l` overlay).
-    pub events: VecDeque<(std::time::SystemTime, String)>,
+    pub run_faults: Vec<String>,
     /// The latest wall-clock time the snapshots brought.
-    pub now: std::time::SystemTime,
+    pub now: SystemTime,
     /// The group's total lag over the last two minutes.
-    pub group_lag: std::collections::VecDeque<(std::time::SystemTime, u64)>,
-    next_member: u32,
-    /// Something changed since the last frame.
-    pub dirty: bool,
+    pub group_lag: VecDeque<(SystemTime, u64)>,
+    /// Runs whose read-back failed, and why.
+    pub read_back_failed: BTreeMap<u32, String>,
+    /// The scenario being played, as its strip shows it.
+    pub scenario: Option<ScenarioStrip>,
+}
+
+/// What the screen shows and where the user is on it.
+pub(crate) struct ScreenState {
+    pub modal: Modal,
+    pub view: View,
+    /// The field the stream table groups by.
+    pub group_by: GroupBy,
+    pub focus: Focus,
+    pub settings: SettingsForm,
     /// The terminal's size (columns, rows): mouse clicks find their pane by it.
     pub size: (u16, u16),
     pub scroll: Scroll,
-    /// The screen is paused: snapshots wait here until it resumes.
+    /// The screen is frozen: snapshots wait here until it resumes.
     pub paused: Option<VecDeque<KafkaEvent>>,
     /// Only records and deliveries whose key or value holds this text are listed.
     pub filter: Option<String>,
@@ -209,75 +224,109 @@ pub struct App {
     pub marked: Vec<u32>,
     /// The lower half takes the whole screen.
     pub zoomed: bool,
-    /// Members asked to join and not asked to leave, by id (a member that rejoins keeps its
-    /// id).
-    pub in_group: std::collections::BTreeSet<u32>,
-    /// Runs whose read-back failed, and why.
-    pub read_back_failed: BTreeMap<u32, String>,
-    /// The scenario being played, as its strip shows it.
-    pub scenario: Option<ScenarioStrip>,
+}
+
+/// What the lab tells the user.
+pub(crate) struct Status {
+    pub quitting: bool,
+    /// Something to tell the user, in the status bar, and how many producer snapshots ago
+    /// (about four a second) it was said: it goes after a few seconds.
+    pub message: Option<String>,
+    pub message_age: u32,
+    /// What happened, newest last: notices, faults and errors, with the time they were seen
+    /// (the `l` overlay).
+    pub events: VecDeque<(SystemTime, String)>,
+}
+
+/// What [`App::update`] made of an event.
+#[derive(Debug, Default, PartialEq)]
+pub struct Update {
+    /// What the Kafka side must do.
+    pub commands: Vec<Command>,
+    /// The screen shows something new.
+    pub redraw: bool,
+}
+
+impl Update {
+    fn redraw(commands: Vec<Command>) -> Update {
+        Update {
+            commands,
+            redraw: true,
+        }
+    }
 }
 
 impl App {
     pub fn new(cluster: ClusterInfo, settings: ProducerSettings, group: GroupSettings) -> App {
+        let form = SettingsForm::new(&settings, &group);
         App {
-            cluster,
-            sink: None,
-            modal: Modal::None,
-            producer: ProducerView::default(),
-            runs: VecDeque::new(),
-            defaults: settings.report_settings(),
-            view: View::Consumers,
-            topic: None,
-            produced_before: BTreeMap::new(),
-            first_run_on_topic: 0,
-            counts_departed: Counts::default(),
-            group_by: GroupBy::Type,
-            timeline: Timeline::default(),
-            members: Vec::new(),
-            held: std::collections::BTreeSet::new(),
-            focus: Focus::Producer,
-            settings: SettingsForm::new(&settings, &group),
-            applied: settings,
-            applied_group: group,
-            quitting: false,
-            message: None,
-            message_age: 0,
-            run_faults: Vec::new(),
-            events: VecDeque::new(),
-            now: std::time::SystemTime::UNIX_EPOCH,
-            group_lag: std::collections::VecDeque::new(),
-            next_member: 1,
-            dirty: true,
-            size: (0, 0),
-            scroll: Scroll::default(),
-            paused: None,
-            filter: None,
-            runs_selected: None,
-            marked: Vec::new(),
-            zoomed: false,
-            in_group: std::collections::BTreeSet::new(),
-            read_back_failed: BTreeMap::new(),
-            scenario: None,
+            model: Model {
+                cluster,
+                sink: None,
+                producer: ProducerView::default(),
+                runs: VecDeque::new(),
+                defaults: settings.report_settings(),
+                topic: None,
+                produced_before: BTreeMap::new(),
+                first_run_on_topic: 0,
+                counts_departed: Counts::default(),
+                timeline: Timeline::default(),
+                members: Vec::new(),
+                held: BTreeSet::new(),
+                in_group: BTreeSet::new(),
+                next_member: 1,
+                applied: settings,
+                applied_group: group,
+                run_faults: Vec::new(),
+                now: SystemTime::UNIX_EPOCH,
+                group_lag: VecDeque::new(),
+                read_back_failed: BTreeMap::new(),
+                scenario: None,
+            },
+            screen: ScreenState {
+                modal: Modal::None,
+                view: View::Consumers,
+                group_by: GroupBy::Type,
+                focus: Focus::Producer,
+                settings: form,
+                size: (0, 0),
+                scroll: Scroll::default(),
+                paused: None,
+                filter: None,
+                runs_selected: None,
+                marked: Vec::new(),
+                zoomed: false,
+            },
+            status: Status {
+                quitting: false,
+                message: None,
+                message_age: 0,
+                events: VecDeque::new(),
+            },
         }
     }
 
     /// The id the next added consumer gets; the next rebalance is put down to its joining.
-    pub fn reserve_member(&mut self) -> u32 {
-        let id = self.next_member;
-        self.next_member += 1;
-        self.in_group.insert(id);
-        self.timeline.expect(format!("consumer-{id} joined"));
+    fn reserve_member(&mut self) -> u32 {
+        let id = self.model.next_member;
+        self.model.next_member += 1;
+        self.model.in_group.insert(id);
+        self.model.timeline.expect(format!("consumer-{id} joined"));
         id
     }
 
-    pub fn update(&mut self, event: Event) -> Vec<Command> {
-        self.dirty = true;
-        match event {
-            Event::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
-            Event::Key(_) => Vec::new(),
+    /// Folds `event` into the state: the one place the state changes.
+    pub fn update(&mut self, event: Event) -> Update {
+        let commands = match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => {
+                let Some(action) = keymap::action(self.screen.modal.mode(), &key) else {
+                    return Update::default();
+                };
+                self.key(action, key)
+            }
+            Event::Key(_) => return Update::default(),
             Event::Resize(width, height) => {
-                self.size = (width, height);
+                self.screen.size = (width, height);
                 Vec::new()
             }
             Event::Mouse(mouse) => {
@@ -288,70 +337,125 @@ impl App {
                 self.say(text);
                 Vec::new()
             }
+            Event::Stopping(text) => {
+                self.status.message = Some(text);
+                Vec::new()
+            }
             Event::Fault { text, started } => {
-                push_log(
-                    &mut self.producer.log,
-                    LogLine::Mark(format!("fault: {text}")),
-                );
-                if started {
-                    let run = self.producer.snapshot.as_ref().map_or(0, |s| s.run);
-                    // What, where (the text names the broker) and when, for the export.
-                    self.run_faults.push(format!(
-                        "{text} (run {run}, at {} UTC)",
-                        crate::text::time_of_day(self.now)
-                    ));
-                }
-                self.say(text);
+                self.fault(text, started);
                 Vec::new()
             }
             Event::SinkChanged(path) => {
-                self.sink = path;
+                self.model.sink = path;
                 Vec::new()
             }
             Event::TopicSwitched { topic, partitions } => {
                 self.topic_switched(topic, partitions);
                 Vec::new()
             }
+            Event::Script(step) => self.step(step),
+            Event::ReportWritten(result) => {
+                self.report_written(result);
+                Vec::new()
+            }
             Event::Kafka(event) => {
-                match &mut self.paused {
-                    // Snapshots wait while the screen is paused; news of runs does not.
-                    Some(waiting)
-                        if matches!(
-                            event,
-                            KafkaEvent::Producer(_) | KafkaEvent::Member(_) | KafkaEvent::Topic(_)
-                        ) =>
-                    {
-                        if waiting.len() == PAUSE_QUEUE {
-                            if let Some(oldest) = waiting.pop_front() {
-                                self.kafka(oldest);
-                            }
+                // Snapshots wait while the screen is frozen; news of runs does not.
+                let snapshot = matches!(
+                    event,
+                    KafkaEvent::Producer(_) | KafkaEvent::Member(_) | KafkaEvent::Topic(_)
+                );
+                match &mut self.screen.paused {
+                    Some(waiting) if snapshot => {
+                        let oldest = (waiting.len() == PAUSE_QUEUE)
+                            .then(|| waiting.pop_front())
+                            .flatten();
+                        waiting.push_back(event);
+                        if let Some(oldest) = oldest {
+                            self.kafka(oldest);
                         }
-                        if let Some(waiting) = &mut self.paused {
-                            waiting.push_back(event);
-                        }
+                        return Update::default();
                     }
                     _ => self.kafka(event),
                 }
                 Vec::new()
             }
+        };
+        Update::redraw(commands)
+    }
+
+    /// A fault was injected (`started`) or is over: marked in the send log, kept with the run.
+    fn fault(&mut self, text: String, started: bool) {
+        push_log(
+            &mut self.model.producer.log,
+            LogLine::Mark(format!("fault: {text}")),
+        );
+        if started {
+            let run = self.model.producer.snapshot.as_ref().map_or(0, |s| s.run);
+            // What, where (the text names the broker) and when, for the export.
+            self.model.run_faults.push(format!(
+                "{text} (run {run}, at {} UTC)",
+                crate::text::time_of_day(self.model.now)
+            ));
         }
+        self.say(text);
+    }
+
+    /// The scenario being played, as its strip shows it.
+    pub fn scenario(&self) -> Option<&ScenarioStrip> {
+        self.model.scenario.as_ref()
+    }
+
+    /// The screen is frozen (Space): snapshots wait.
+    pub fn frozen(&self) -> bool {
+        self.screen.paused.is_some()
+    }
+
+    /// The cluster the lab works on.
+    pub fn cluster(&self) -> &ClusterInfo {
+        &self.model.cluster
+    }
+
+    /// The latest producer snapshot.
+    pub fn producer(&self) -> Option<&ProducerSnapshot> {
+        self.model.producer.snapshot.as_ref()
+    }
+
+    /// Ended runs, oldest first.
+    pub fn runs(&self) -> &VecDeque<RunReport> {
+        &self.model.runs
+    }
+
+    /// Runs whose read-back failed, and why.
+    pub fn read_back_failed(&self) -> &BTreeMap<u32, String> {
+        &self.model.read_back_failed
+    }
+
+    /// What the lower half shows.
+    pub fn view(&self) -> View {
+        self.screen.view
     }
 
     /// Records delivered to `partition` in this session.
     pub fn produced(&self, partition: i32) -> u64 {
         let current = self
+            .model
             .producer
             .snapshot
             .as_ref()
             .and_then(|s| s.by_partition.get(&partition))
             .copied()
             .unwrap_or(0);
-        self.produced_before.get(&partition).copied().unwrap_or(0) + current
+        self.model
+            .produced_before
+            .get(&partition)
+            .copied()
+            .unwrap_or(0)
+            + current
     }
 
     /// The member that owns `partition`, by the members' own assignments.
     pub fn owner(&self, partition: i32) -> Option<&MemberView> {
-        self.members.iter().find(|m| {
+        self.model.members.iter().find(|m| {
             m.snapshot
                 .partitions
                 .iter()
@@ -361,11 +465,11 @@ impl App {
 
     /// The group's consumed breweries counted by the chosen field, largest first.
     pub fn stream_table(&self) -> Vec<(String, u64)> {
-        let mut total = self.counts_departed.clone();
-        for m in &self.members {
+        let mut total = self.model.counts_departed.clone();
+        for m in &self.model.members {
             total.merge(&m.snapshot.counts);
         }
-        let map = match self.group_by {
+        let map = match self.screen.group_by {
             GroupBy::Type => total.by_type,
             GroupBy::State => total.by_state,
             GroupBy::Country => total.by_country,
@@ -377,8 +481,8 @@ impl App {
 
     /// The runs table: ended runs, then the current one (live).
     pub fn table_rows(&self) -> Vec<RunReport> {
-        let mut rows: Vec<RunReport> = self.runs.iter().cloned().collect();
-        if let Some(s) = &self.producer.snapshot {
+        let mut rows: Vec<RunReport> = self.model.runs.iter().cloned().collect();
+        if let Some(s) = &self.model.producer.snapshot {
             if let Some(current) = &s.report {
                 if s.state == ProducerState::Running
                     && rows.last().is_none_or(|r| r.run != current.run)
@@ -391,7 +495,8 @@ impl App {
     }
 
     pub fn producer_running(&self) -> bool {
-        self.producer
+        self.model
+            .producer
             .snapshot
             .as_ref()
             .is_some_and(|s| s.state == ProducerState::Running)
@@ -399,7 +504,8 @@ impl App {
 
     /// Members in the group, not counting those on their way out.
     pub fn active_members(&self) -> usize {
-        self.members
+        self.model
+            .members
             .iter()
             .filter(|m| m.snapshot.state != MemberState::Leaving)
             .count()
@@ -407,10 +513,11 @@ impl App {
 
     /// The cluster looks unwell: an error was seen lately by the producer or a member.
     pub fn connection_problem(&self) -> Option<&str> {
-        self.producer
+        self.model
+            .producer
             .error
             .iter()
-            .chain(self.members.iter().filter_map(|m| m.error.as_ref()))
+            .chain(self.model.members.iter().filter_map(|m| m.error.as_ref()))
             .map(|(e, _)| e.as_str())
             .next()
     }

@@ -7,10 +7,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::forms::{Field, FIELDS};
 use super::views::{LogLine, ERROR_SHOWN_FOR, HISTORY, LOG_LINES};
 use super::*;
-use crate::dashboard::snapshots::ProducerSnapshot;
-use crate::dashboard::snapshots::{MemberSnapshot, PartitionLag};
 use crate::data::source::KeyField;
 use crate::kafka::settings::{Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy};
+use crate::lab::snapshots::ProducerSnapshot;
+use crate::lab::snapshots::{MemberSnapshot, PartitionLag};
 
 pub fn settings() -> ProducerSettings {
     ProducerSettings {
@@ -48,6 +48,7 @@ pub(crate) fn app() -> App {
 
 fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
     app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+        .commands
 }
 
 pub(crate) fn producer(run: u32, state: ProducerState) -> Event {
@@ -102,12 +103,12 @@ fn h_holds_the_selected_consumer_and_resumes_it_once_held() {
     // h needs a selected consumer.
     assert_eq!(key(&mut a, KeyCode::Char('h')), vec![]);
     key(&mut a, KeyCode::Tab);
-    assert_eq!(a.focus, Focus::Member(0));
+    assert_eq!(a.screen.focus, Focus::Member(0));
     assert_eq!(
         key(&mut a, KeyCode::Char('h')),
         vec![Command::HoldMember { id: 1, held: true }]
     );
-    let mut held = a.members[0].snapshot.clone();
+    let mut held = a.model.members[0].snapshot.clone();
     held.state = MemberState::Held;
     a.update(Event::Kafka(KafkaEvent::Member(Box::new(held))));
     assert_eq!(
@@ -123,12 +124,12 @@ fn c_adds_members_with_new_ids_and_x_removes_the_selected_one() {
     a.update(member(1, &[0, 1, 2, 3, 4, 5]));
     assert_eq!(key(&mut a, KeyCode::Char('c')), vec![Command::AddMember(2)]);
     a.update(member(2, &[3, 4, 5]));
-    assert_eq!(a.members.len(), 2);
+    assert_eq!(a.model.members.len(), 2);
     // x needs a selected consumer.
     assert_eq!(key(&mut a, KeyCode::Char('x')), vec![]);
     key(&mut a, KeyCode::Tab);
     key(&mut a, KeyCode::Tab);
-    assert_eq!(a.focus, Focus::Member(1));
+    assert_eq!(a.screen.focus, Focus::Member(1));
     assert_eq!(
         key(&mut a, KeyCode::Char('x')),
         vec![Command::RemoveMember(2)]
@@ -137,9 +138,9 @@ fn c_adds_members_with_new_ids_and_x_removes_the_selected_one() {
         id: 2,
         at: SystemTime::UNIX_EPOCH,
     }));
-    assert_eq!(a.members.len(), 1);
+    assert_eq!(a.model.members.len(), 1);
     assert_eq!(
-        a.focus,
+        a.screen.focus,
         Focus::Member(0),
         "focus moves to a pane that exists"
     );
@@ -149,33 +150,34 @@ fn c_adds_members_with_new_ids_and_x_removes_the_selected_one() {
 fn tab_and_arrows_cycle_through_panes() {
     let mut a = app();
     a.update(member(1, &[0]));
-    assert_eq!(a.focus, Focus::Producer);
+    assert_eq!(a.screen.focus, Focus::Producer);
     key(&mut a, KeyCode::Tab);
-    assert_eq!(a.focus, Focus::Member(0));
+    assert_eq!(a.screen.focus, Focus::Member(0));
     key(&mut a, KeyCode::Right);
-    assert_eq!(a.focus, Focus::Producer);
+    assert_eq!(a.screen.focus, Focus::Producer);
     key(&mut a, KeyCode::Left);
-    assert_eq!(a.focus, Focus::Member(0));
+    assert_eq!(a.screen.focus, Focus::Member(0));
     key(&mut a, KeyCode::BackTab);
-    assert_eq!(a.focus, Focus::Producer);
+    assert_eq!(a.screen.focus, Focus::Producer);
 }
 
 #[test]
 fn settings_edit_validate_and_apply() {
     let mut a = app();
     key(&mut a, KeyCode::Char('s'));
-    assert!(matches!(a.modal, Modal::Settings));
+    assert!(matches!(a.screen.modal, Modal::Settings));
     // q is text here, not quit.
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Down);
-    assert_eq!(FIELDS[a.settings.selected], Field::LingerMs);
+    assert_eq!(FIELDS[a.screen.settings.selected], Field::LingerMs);
     key(&mut a, KeyCode::Backspace);
     for c in "-3".chars() {
         key(&mut a, KeyCode::Char(c));
     }
     assert!(a
+        .screen
         .settings
-        .error(a.settings.selected)
+        .error(a.screen.settings.selected)
         .unwrap()
         .contains("range"));
     assert_eq!(
@@ -184,6 +186,7 @@ fn settings_edit_validate_and_apply() {
         "an invalid form is not applied"
     );
     assert!(a
+        .screen
         .settings
         .form_error
         .as_ref()
@@ -194,16 +197,16 @@ fn settings_edit_validate_and_apply() {
     for c in "20".chars() {
         key(&mut a, KeyCode::Char(c));
     }
-    assert_eq!(a.settings.error(a.settings.selected), None);
+    assert_eq!(a.screen.settings.error(a.screen.settings.selected), None);
     let mut want = settings();
     want.linger_ms = "20".into();
     assert_eq!(
         key(&mut a, KeyCode::Enter),
         vec![Command::ApplySettings(want.clone())]
     );
-    assert_eq!(a.applied, want);
+    assert_eq!(a.model.applied, want);
     assert!(
-        matches!(a.modal, Modal::None),
+        matches!(a.screen.modal, Modal::None),
         "applied: the settings close"
     );
 }
@@ -213,42 +216,63 @@ fn group_settings_restart_only_the_consumers() {
     let mut a = app();
     key(&mut a, KeyCode::Char('s'));
     assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
-    assert_eq!(a.message.as_deref(), Some("nothing changed"));
-    assert!(matches!(a.modal, Modal::None), "Enter closes the settings");
+    assert_eq!(a.status.message.as_deref(), Some("nothing changed"));
+    assert!(
+        matches!(a.screen.modal, Modal::None),
+        "Enter closes the settings"
+    );
     key(&mut a, KeyCode::Char('s'));
     let i = FIELDS.iter().position(|f| *f == Field::Assignment).unwrap();
     for _ in 0..FIELDS.len() {
-        if a.settings.selected == i {
+        if a.screen.settings.selected == i {
             break;
         }
         key(&mut a, KeyCode::Down);
     }
-    assert_eq!(a.settings.selected, i, "↓ reaches the group assignment");
+    assert_eq!(
+        a.screen.settings.selected, i,
+        "↓ reaches the group assignment"
+    );
     // A field of fixed choices: ← → move through them, letters do not type.
     key(&mut a, KeyCode::Char('x'));
-    assert_eq!(a.settings.value(Field::Assignment), "range,roundrobin");
-    assert!(a.settings.form_error.as_ref().unwrap().contains("← →"));
+    assert_eq!(
+        a.screen.settings.value(Field::Assignment),
+        "range,roundrobin"
+    );
+    assert!(a
+        .screen
+        .settings
+        .form_error
+        .as_ref()
+        .unwrap()
+        .contains("← →"));
     for _ in 0..8 {
-        if a.settings.value(Field::Assignment) == "cooperative-sticky" {
+        if a.screen.settings.value(Field::Assignment) == "cooperative-sticky" {
             break;
         }
         key(&mut a, KeyCode::Right);
     }
-    assert_eq!(a.settings.value(Field::Assignment), "cooperative-sticky");
-    assert!(a.settings.pending(i), "an edit shows pending until Enter");
+    assert_eq!(
+        a.screen.settings.value(Field::Assignment),
+        "cooperative-sticky"
+    );
+    assert!(
+        a.screen.settings.pending(i),
+        "an edit shows pending until Enter"
+    );
     let want = GroupSettings {
         strategies: Strategies(vec![Strategy::CooperativeSticky]),
         protocol: GroupProtocol::Classic,
     };
     assert_eq!(key(&mut a, KeyCode::Enter), vec![Command::Regroup(want)]);
-    assert!(!a.settings.any_pending());
+    assert!(!a.screen.settings.any_pending());
 }
 
 #[test]
 fn topic_form_checks_values_and_issues_one_command() {
     let mut a = app();
     key(&mut a, KeyCode::Char('a'));
-    assert!(matches!(a.modal, Modal::Topics(_)));
+    assert!(matches!(a.screen.modal, Modal::Topics(_)));
     for c in "bad name".chars() {
         key(&mut a, KeyCode::Char(c));
     }
@@ -266,10 +290,10 @@ fn topic_form_checks_values_and_issues_one_command() {
         replication: 1,
     };
     assert_eq!(key(&mut a, KeyCode::Enter), vec![create]);
-    assert!(matches!(a.modal, Modal::None));
+    assert!(matches!(a.screen.modal, Modal::None));
     // Partitions only grow, on a cluster that can add them.
-    a.cluster.embedded = false;
-    a.cluster.owned = false;
+    a.model.cluster.embedded = false;
+    a.model.cluster.owned = false;
     key(&mut a, KeyCode::Char('a'));
     for _ in 0..3 {
         key(&mut a, KeyCode::Down);
@@ -297,7 +321,7 @@ fn topic_form_checks_values_and_issues_one_command() {
         topic: "beers".into(),
         partitions: 6,
     });
-    assert_eq!(a.cluster.topic, "beers");
+    assert_eq!(a.model.cluster.topic, "beers");
 }
 
 #[test]
@@ -305,46 +329,52 @@ fn idempotence_needs_acks_all() {
     let mut a = app();
     key(&mut a, KeyCode::Char('s'));
     for _ in 0..Acks::ALL.len() {
-        if a.settings.value(Field::Acks) == "1" {
+        if a.screen.settings.value(Field::Acks) == "1" {
             break;
         }
         key(&mut a, KeyCode::Left);
     }
-    assert_eq!(a.settings.value(Field::Acks), "1");
+    assert_eq!(a.screen.settings.value(Field::Acks), "1");
     let i = FIELDS
         .iter()
         .position(|f| *f == Field::Idempotence)
         .unwrap();
     for _ in 0..FIELDS.len() {
-        if a.settings.selected == i {
+        if a.screen.settings.selected == i {
             break;
         }
         key(&mut a, KeyCode::Down);
     }
-    assert_eq!(a.settings.selected, i, "↓ reaches idempotence");
+    assert_eq!(a.screen.settings.selected, i, "↓ reaches idempotence");
     key(&mut a, KeyCode::Right);
-    assert_eq!(a.settings.value(Field::Idempotence), "true");
+    assert_eq!(a.screen.settings.value(Field::Idempotence), "true");
     assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
-    assert!(a.settings.form_error.as_ref().unwrap().contains("acks=all"));
+    assert!(a
+        .screen
+        .settings
+        .form_error
+        .as_ref()
+        .unwrap()
+        .contains("acks=all"));
 }
 
 #[test]
 fn help_and_quit() {
     let mut a = app();
     key(&mut a, KeyCode::Char('?'));
-    assert!(matches!(a.modal, Modal::Help));
+    assert!(matches!(a.screen.modal, Modal::Help));
     assert_eq!(
         key(&mut a, KeyCode::Char('c')),
         vec![],
         "a key closes the help first"
     );
-    assert!(matches!(a.modal, Modal::None));
+    assert!(matches!(a.screen.modal, Modal::None));
     assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Command::Quit]);
     let mut a = app();
     key(&mut a, KeyCode::Char('s'));
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-    assert_eq!(a.update(Event::Key(ctrl_c)), vec![Command::Quit]);
-    assert!(a.quitting);
+    assert_eq!(a.update(Event::Key(ctrl_c)).commands, vec![Command::Quit]);
+    assert!(a.status.quitting);
 }
 
 #[test]
@@ -353,7 +383,7 @@ fn snapshots_fill_a_bounded_log_and_history_and_mark_restarts() {
     for _ in 0..(HISTORY + 50) {
         a.update(producer(1, ProducerState::Running));
     }
-    assert_eq!(a.producer.history.len(), HISTORY);
+    assert_eq!(a.model.producer.history.len(), HISTORY);
     let Event::Kafka(KafkaEvent::Producer(mut s)) = producer(1, ProducerState::Restarting) else {
         unreachable!()
     };
@@ -361,7 +391,7 @@ fn snapshots_fill_a_bounded_log_and_history_and_mark_restarts() {
     s.skipped = 5000;
     a.update(Event::Kafka(KafkaEvent::Producer(s)));
     a.update(producer(2, ProducerState::Running));
-    let marks: Vec<&LogLine> = a.producer.log.iter().collect();
+    let marks: Vec<&LogLine> = a.model.producer.log.iter().collect();
     assert!(marks.contains(&&LogLine::Mark("run 1 ended: 10 sent".into())));
     assert!(marks.contains(&&LogLine::Skipped(5000)));
     assert!(matches!(marks.last(), Some(LogLine::Mark(m)) if m.starts_with("run 2 started")));
@@ -373,7 +403,7 @@ fn snapshots_fill_a_bounded_log_and_history_and_mark_restarts() {
         s.skipped = 1;
         a.update(Event::Kafka(KafkaEvent::Producer(s)));
     }
-    assert_eq!(a.producer.log.len(), LOG_LINES);
+    assert_eq!(a.model.producer.log.len(), LOG_LINES);
 }
 
 #[test]
@@ -392,7 +422,7 @@ fn errors_show_for_a_while_then_clear() {
 }
 
 fn topic_error(a: &App) -> String {
-    match &a.modal {
+    match &a.screen.modal {
         Modal::Topics(form) => form.error.clone().unwrap_or_default(),
         other => panic!("the topic dialog is not open: {other:?}"),
     }
@@ -403,16 +433,16 @@ fn one_overlay_at_a_time() {
     let mut a = app();
     a.update(member(1, &[0]));
     key(&mut a, KeyCode::Char('a'));
-    assert!(matches!(a.modal, Modal::Topics(_)));
+    assert!(matches!(a.screen.modal, Modal::Topics(_)));
     // Keys go to the dialog: `?` is text there, not the help.
     key(&mut a, KeyCode::Char('?'));
-    assert!(matches!(a.modal, Modal::Topics(_)));
+    assert!(matches!(a.screen.modal, Modal::Topics(_)));
     key(&mut a, KeyCode::Esc);
     key(&mut a, KeyCode::Char('?'));
-    assert!(matches!(a.modal, Modal::Help));
+    assert!(matches!(a.screen.modal, Modal::Help));
     // In the help, s closes it instead of opening the settings.
     key(&mut a, KeyCode::Char('s'));
-    assert!(matches!(a.modal, Modal::None));
+    assert!(matches!(a.screen.modal, Modal::None));
 }
 
 fn delivery(seq: u64, key: &str) -> crate::kafka::producer::Delivery {
@@ -468,8 +498,10 @@ fn a_client_error_clears_once_records_flow_again() {
     m.received = 9;
     a.update(Event::Kafka(KafkaEvent::Member(Box::new(m))));
     assert_eq!(a.connection_problem(), None);
-    assert_eq!(a.events.len(), 2);
-    assert!(a.events[0].1.contains("Connect to ipv4#127.0.0.1:1 failed"));
+    assert_eq!(a.status.events.len(), 2);
+    assert!(a.status.events[0]
+        .1
+        .contains("Connect to ipv4#127.0.0.1:1 failed"));
 }
 
 #[test]
@@ -485,6 +517,7 @@ fn a_fault_is_marked_in_the_log_and_on_its_run() {
         started: false,
     });
     assert!(a
+        .model
         .producer
         .log
         .contains(&LogLine::Mark("fault: broker 1 down for 5 s".into())));
@@ -493,10 +526,10 @@ fn a_fault_is_marked_in_the_log_and_on_its_run() {
         ..RunReport::default()
     }))));
     assert_eq!(
-        a.runs[0].faults,
+        a.model.runs[0].faults,
         vec![format!(
             "broker 1 down for 5 s (run 1, at {} UTC)",
-            crate::text::time_of_day(a.now)
+            crate::text::time_of_day(a.model.now)
         )]
     );
     // The next run starts clean.
@@ -504,7 +537,7 @@ fn a_fault_is_marked_in_the_log_and_on_its_run() {
         run: 2,
         ..RunReport::default()
     }))));
-    assert!(a.runs[1].faults.is_empty());
+    assert!(a.model.runs[1].faults.is_empty());
 }
 
 #[test]
@@ -522,11 +555,12 @@ fn a_run_ends_after_its_last_deliveries_and_a_stopped_producer_keeps_its_figures
     last.latest = (10..16).map(|i| delivery(i, "k")).collect();
     last.run_ended = Some("run 1 ended: 16 delivered".into());
     send(&mut a, last);
-    let tail: Vec<&LogLine> = a.producer.log.iter().rev().take(2).collect();
+    let tail: Vec<&LogLine> = a.model.producer.log.iter().rev().take(2).collect();
     assert_eq!(tail[0], &LogLine::Mark("run 1 ended: 16 delivered".into()));
     assert!(matches!(tail[1], LogLine::Delivery(d) if d.seq == 15));
     assert_eq!(
-        a.producer
+        a.model
+            .producer
             .last_figures
             .as_ref()
             .and_then(|s| s.report.as_ref())
@@ -544,17 +578,22 @@ fn messages_go_after_a_while_and_a_finished_restart_clears_its_own() {
     for _ in 0..(MESSAGE_SHOWN_FOR - 1) {
         send(&mut a, snapshot(1, 1));
     }
-    assert!(a.message.is_some());
+    assert!(a.status.message.is_some());
     send(&mut a, snapshot(1, 1));
-    assert_eq!(a.message, None, "the key hints come back");
+    assert_eq!(a.status.message, None, "the key hints come back");
     key(&mut a, KeyCode::Char('s'));
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Char('7'));
     assert!(!key(&mut a, KeyCode::Enter).is_empty());
-    assert!(a.message.as_deref().unwrap_or("").contains("restarting"));
+    assert!(a
+        .status
+        .message
+        .as_deref()
+        .unwrap_or("")
+        .contains("restarting"));
     send(&mut a, snapshot(2, 1));
-    assert_eq!(a.message, None, "the restart is done");
+    assert_eq!(a.status.message, None, "the restart is done");
 }
 
 #[test]
@@ -569,7 +608,7 @@ fn idle_counts_only_members_that_stay() {
     leaving.state = MemberState::Leaving;
     a.update(Event::Kafka(KafkaEvent::Member(leaving)));
     a.update(member(7, &[]));
-    assert_eq!(a.members.len(), 7);
+    assert_eq!(a.model.members.len(), 7);
     assert_eq!(a.active_members(), 6, "the leaving member is not counted");
 }
 
@@ -582,22 +621,22 @@ fn esc_discards_unapplied_edits_and_typing_replaces_a_selected_value() {
     // linger.ms is 5; typing 50 gives 50, not 550.
     key(&mut a, KeyCode::Char('5'));
     key(&mut a, KeyCode::Char('0'));
-    assert_eq!(a.settings.value(Field::LingerMs), "50");
-    assert!(a.settings.any_pending());
+    assert_eq!(a.screen.settings.value(Field::LingerMs), "50");
+    assert!(a.screen.settings.any_pending());
     key(&mut a, KeyCode::Esc);
     assert_eq!(
-        a.settings.value(Field::LingerMs),
+        a.screen.settings.value(Field::LingerMs),
         "5",
         "back to the value in force"
     );
-    assert!(!a.settings.any_pending());
+    assert!(!a.screen.settings.any_pending());
     // An arrow moves into the value instead (the same field is still selected).
     key(&mut a, KeyCode::Char('s'));
-    assert_eq!(FIELDS[a.settings.selected], Field::LingerMs);
+    assert_eq!(FIELDS[a.screen.settings.selected], Field::LingerMs);
     key(&mut a, KeyCode::End);
     key(&mut a, KeyCode::Right);
     key(&mut a, KeyCode::Char('0'));
-    assert_eq!(a.settings.value(Field::LingerMs), "50");
+    assert_eq!(a.screen.settings.value(Field::LingerMs), "50");
 }
 
 #[test]
@@ -609,49 +648,51 @@ fn lists_scroll_and_the_record_detail_scrolls_instead_of_closing() {
     send(&mut a, s);
     key(&mut a, KeyCode::Up);
     key(&mut a, KeyCode::Char('k'));
-    assert_eq!(a.scroll.log, 2);
+    assert_eq!(a.screen.scroll.log, 2);
     key(&mut a, KeyCode::PageUp);
-    assert!(a.scroll.log > 2);
+    assert!(a.screen.scroll.log > 2);
     key(&mut a, KeyCode::End);
-    assert_eq!(a.scroll.log, 0, "End follows the newest again");
+    assert_eq!(a.screen.scroll.log, 0, "End follows the newest again");
     let Event::Kafka(KafkaEvent::Member(mut m)) = member(1, &[0]) else {
         unreachable!()
     };
     m.latest = (0..5)
         .map(|i| {
-            crate::dashboard::snapshots::RecentRecord::keep(
-                crate::kafka::consumer::ConsumedRecord {
-                    topic: "t".into(),
-                    partition: 0,
-                    offset: i,
-                    timestamp_ms: None,
-                    timestamp_type: "create",
-                    key: None,
-                    value: Some(vec![b'x'; 10_000]),
-                    headers: Vec::new(),
-                },
-            )
+            crate::lab::snapshots::RecentRecord::keep(crate::kafka::consumer::ConsumedRecord {
+                topic: "t".into(),
+                partition: 0,
+                offset: i,
+                timestamp_ms: None,
+                timestamp_type: "create",
+                key: None,
+                value: Some(vec![b'x'; 10_000]),
+                headers: Vec::new(),
+            })
         })
         .collect();
     a.update(Event::Kafka(KafkaEvent::Member(m)));
     key(&mut a, KeyCode::Tab);
     key(&mut a, KeyCode::Char('j'));
-    assert_eq!(a.scroll.records.get(&1), Some(&0), "already at the newest");
+    assert_eq!(
+        a.screen.scroll.records.get(&1),
+        Some(&0),
+        "already at the newest"
+    );
     key(&mut a, KeyCode::Char('k'));
-    assert_eq!(a.scroll.records.get(&1), Some(&1));
+    assert_eq!(a.screen.scroll.records.get(&1), Some(&1));
     key(&mut a, KeyCode::Enter);
     key(&mut a, KeyCode::PageDown);
-    let Modal::Detail(d) = &a.modal else {
+    let Modal::Detail(d) = &a.screen.modal else {
         panic!("PgDn closed the record detail")
     };
     assert!(d.scroll > 0);
     key(&mut a, KeyCode::Down);
-    let Modal::Detail(d) = &a.modal else {
+    let Modal::Detail(d) = &a.screen.modal else {
         panic!("closed")
     };
     assert_eq!((d.selected, d.scroll), (1, 0));
     key(&mut a, KeyCode::Esc);
-    assert!(matches!(a.modal, Modal::None));
+    assert!(matches!(a.screen.modal, Modal::None));
 }
 
 #[test]
@@ -671,15 +712,15 @@ fn the_mouse_selects_panes_settings_fields_and_run_rows_and_scrolls() {
         tiles[1].x + 3,
         tiles[1].y + 3,
     );
-    assert_eq!(a.focus, Focus::Member(1));
+    assert_eq!(a.screen.focus, Focus::Member(1));
     mouse(&mut a, M::Down(MouseButton::Left), 5, 5);
-    assert_eq!(a.focus, Focus::Producer);
+    assert_eq!(a.screen.focus, Focus::Producer);
     // The wheel scrolls what is under it, without moving the selection.
     let mut s = snapshot(1, 100);
     s.latest = (0..100).map(|i| delivery(i, "k")).collect();
     send(&mut a, s);
     mouse(&mut a, M::ScrollUp, 5, 15);
-    assert_eq!(a.scroll.log, 1);
+    assert_eq!(a.screen.scroll.log, 1);
     // A settings field: the third line of the panel is linger.ms.
     let settings = screen.settings.unwrap();
     mouse(
@@ -688,8 +729,8 @@ fn the_mouse_selects_panes_settings_fields_and_run_rows_and_scrolls() {
         settings.x + 5,
         settings.y + 3,
     );
-    assert!(matches!(a.modal, Modal::Settings));
-    assert_eq!(FIELDS[a.settings.selected], Field::LingerMs);
+    assert!(matches!(a.screen.modal, Modal::Settings));
+    assert_eq!(FIELDS[a.screen.settings.selected], Field::LingerMs);
     key(&mut a, KeyCode::Esc);
     // A row of the runs table.
     for run in 1..=3 {
@@ -701,8 +742,8 @@ fn the_mouse_selects_panes_settings_fields_and_run_rows_and_scrolls() {
     key(&mut a, KeyCode::Char('r'));
     // Rows start two lines below the lower half's top (its border, the header).
     mouse(&mut a, M::Down(MouseButton::Left), 10, screen.lower.y + 2);
-    assert_eq!(a.focus, Focus::View);
-    assert_eq!(a.runs_selected, Some(0));
+    assert_eq!(a.screen.focus, Focus::View);
+    assert_eq!(a.screen.runs_selected, Some(0));
 }
 
 #[test]
@@ -713,29 +754,29 @@ fn space_pauses_the_screen_and_resumes_with_what_came_meanwhile() {
     send(&mut a, snapshot(1, 20));
     a.update(member(1, &[0]));
     assert_eq!(
-        a.producer.snapshot.as_ref().unwrap().delivered,
+        a.model.producer.snapshot.as_ref().unwrap().delivered,
         10,
         "paused"
     );
-    assert!(a.members.is_empty());
+    assert!(a.model.members.is_empty());
     key(&mut a, KeyCode::Char(' '));
-    assert_eq!(a.producer.snapshot.as_ref().unwrap().delivered, 20);
-    assert_eq!(a.members.len(), 1);
+    assert_eq!(a.model.producer.snapshot.as_ref().unwrap().delivered, 20);
+    assert_eq!(a.model.members.len(), 1);
 }
 
 #[test]
 fn slash_filters_by_text_and_esc_clears_it() {
     let mut a = app();
     key(&mut a, KeyCode::Char('/'));
-    assert!(matches!(a.modal, Modal::Filter(_)));
+    assert!(matches!(a.screen.modal, Modal::Filter(_)));
     for c in "brew".chars() {
         key(&mut a, KeyCode::Char(c));
     }
     key(&mut a, KeyCode::Enter);
-    assert_eq!(a.filter.as_deref(), Some("brew"));
+    assert_eq!(a.screen.filter.as_deref(), Some("brew"));
     key(&mut a, KeyCode::Char('/'));
     key(&mut a, KeyCode::Esc);
-    assert_eq!(a.filter, None);
+    assert_eq!(a.screen.filter, None);
 }
 
 #[test]
@@ -765,7 +806,7 @@ fn m_marks_two_runs_and_the_comparison_shows_each_change() {
     }
     key(&mut a, KeyCode::Char('m'));
     assert!(
-        a.message.is_some(),
+        a.status.message.is_some(),
         "m outside the runs view explains itself"
     );
     key(&mut a, KeyCode::Char('r'));
@@ -774,8 +815,8 @@ fn m_marks_two_runs_and_the_comparison_shows_each_change() {
     key(&mut a, KeyCode::Char('m'));
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Char('m'));
-    assert_eq!(a.marked, vec![1, 2]);
-    let c = runs::compare(&a.runs[0], &a.runs[1]);
+    assert_eq!(a.screen.marked, vec![1, 2]);
+    let c = runs::compare(&a.model.runs[0], &a.model.runs[1]);
     assert_eq!(c.settings, vec!["acks: 1 → all".to_string()]);
     assert_eq!(c.figures[0][3], "x1.80");
     assert!(c
@@ -785,7 +826,7 @@ fn m_marks_two_runs_and_the_comparison_shows_each_change() {
     // A third mark lets the oldest go.
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Char('m'));
-    assert_eq!(a.marked, vec![2, 3]);
+    assert_eq!(a.screen.marked, vec![2, 3]);
 }
 
 #[test]
@@ -800,7 +841,7 @@ fn the_topic_dialog_offers_what_the_cluster_can_do() {
     for _ in 0..3 {
         key(&mut a, KeyCode::Down);
     }
-    let Modal::Topics(form) = &a.modal else {
+    let Modal::Topics(form) = &a.screen.modal else {
         panic!("the dialog is open")
     };
     assert_eq!(form.selected, forms::SWITCH_ROW);
@@ -819,18 +860,19 @@ fn b_fails_a_leader_of_a_kafka_local_cluster_through_a_dialog() {
     // The embedded cluster takes its own outage at once.
     assert_eq!(key(&mut a, KeyCode::Char('b')), vec![Command::BrokerOutage]);
     // A cluster kafka-lab does not run: it says why not.
-    a.cluster.owned = false;
+    a.model.cluster.owned = false;
     assert_eq!(key(&mut a, KeyCode::Char('b')), vec![]);
     assert!(a
+        .status
         .message
         .as_deref()
         .unwrap()
         .contains("scripts/kafka-local"));
-    assert!(matches!(a.modal, Modal::None));
+    assert!(matches!(a.screen.modal, Modal::None));
     // One scripts/kafka-local started: a dialog chooses how, which partition, how long.
-    a.cluster.local_nodes = Some(3);
+    a.model.cluster.local_nodes = Some(3);
     key(&mut a, KeyCode::Char('b'));
-    assert!(matches!(a.modal, Modal::Fault(_)));
+    assert!(matches!(a.screen.modal, Modal::Fault(_)));
     key(&mut a, KeyCode::Right);
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Left);
@@ -844,17 +886,17 @@ fn b_fails_a_leader_of_a_kafka_local_cluster_through_a_dialog() {
             back_after: Some(Duration::from_secs(20)),
         }]
     );
-    assert!(matches!(a.modal, Modal::None));
+    assert!(matches!(a.screen.modal, Modal::None));
     key(&mut a, KeyCode::Char('b'));
     assert_eq!(key(&mut a, KeyCode::Esc), vec![]);
-    assert!(matches!(a.modal, Modal::None));
+    assert!(matches!(a.screen.modal, Modal::None));
 }
 
 /// A member reading 50 records a second fewer than are written, whose newest record read was
 /// created 3 s before the screen's clock.
 fn lagging(a: &mut App, id: u32, lag: i64, behind: Duration) {
-    use crate::dashboard::snapshots::RecentRecord;
     use crate::kafka::consumer::ConsumedRecord;
+    use crate::lab::snapshots::RecentRecord;
     let mut m = MemberSnapshot::new(id);
     m.state = MemberState::Assigned;
     m.partitions = vec![PartitionLag {
@@ -862,7 +904,7 @@ fn lagging(a: &mut App, id: u32, lag: i64, behind: Duration) {
         position: Some(1_000),
         high_watermark: Some(1_000 + lag),
     }];
-    let created = a.now - behind;
+    let created = a.model.now - behind;
     let ms = created
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
@@ -886,32 +928,35 @@ fn lag_has_a_history_a_trend_and_a_time_behind() {
     let mut a = app();
     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     for i in 0..=20i64 {
-        a.now = t0 + Duration::from_secs(u64::try_from(i).unwrap());
+        a.model.now = t0 + Duration::from_secs(u64::try_from(i).unwrap());
         lagging(&mut a, 1, 50 * i, Duration::from_secs(3));
         lagging(&mut a, 2, 10, Duration::from_millis(500));
     }
-    let (slow, fast) = (&a.members[0], &a.members[1]);
+    let (slow, fast) = (&a.model.members[0], &a.model.members[1]);
     assert_eq!(slow.lag(), Some(1_000));
     // Over the last 10 s the lag grew by 500: 50 records a second.
     let trend = lag_trend(&slow.lag_history).unwrap();
     assert!((trend - 50.0).abs() < 1e-9, "{trend}");
     assert_eq!(lag_trend(&fast.lag_history), Some(0.0));
     // Behind in time: the age of the newest record read, on the screen's clock.
-    assert_eq!(slow.time_lag(a.now), Some(Duration::from_secs(3)));
-    assert_eq!(fast.time_lag(a.now), Some(Duration::from_millis(500)));
+    assert_eq!(slow.time_lag(a.model.now), Some(Duration::from_secs(3)));
+    assert_eq!(fast.time_lag(a.model.now), Some(Duration::from_millis(500)));
     // The group: both members' lag together, growing as the slow one's does.
-    assert_eq!(a.group_lag.back().map(|(_, l)| *l), Some(1_010));
-    assert!((lag_trend(&a.group_lag).unwrap() - 50.0).abs() < 1e-9);
+    assert_eq!(a.model.group_lag.back().map(|(_, l)| *l), Some(1_010));
+    assert!((lag_trend(&a.model.group_lag).unwrap() - 50.0).abs() < 1e-9);
     // Caught up: no lag, so nothing behind, however old the last record read.
-    a.now += Duration::from_secs(1);
+    a.model.now += Duration::from_secs(1);
     lagging(&mut a, 1, 0, Duration::from_secs(30));
-    assert_eq!(a.members[0].time_lag(a.now), Some(Duration::ZERO));
+    assert_eq!(
+        a.model.members[0].time_lag(a.model.now),
+        Some(Duration::ZERO)
+    );
     // Two minutes are kept, no more.
     for i in 0..200u64 {
-        a.now += Duration::from_secs(1);
+        a.model.now += Duration::from_secs(1);
         lagging(&mut a, 2, i64::try_from(i).unwrap(), Duration::ZERO);
     }
-    let kept = &a.members[1].lag_history;
+    let kept = &a.model.members[1].lag_history;
     let span = kept
         .back()
         .unwrap()

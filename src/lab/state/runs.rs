@@ -2,214 +2,106 @@
 
 use std::collections::BTreeMap;
 
-use crate::stats::RunReport;
-use crate::text::thousands;
+use crate::stats::{Figure, RunReport};
 
-/// A column of the runs table.
+/// A column of the runs table: the run's number, the settings it changed, or a figure (its
+/// header, width and value come from the figures' table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
     Run,
     Changed,
-    Secs,
-    Delivered,
-    Failed,
-    RecordsPerSec,
-    MbPerSec,
-    Avg,
-    P50,
-    P95,
-    P99,
-    P999,
-    Max,
-    AvgBatch,
-    RequestsPerSec,
-    /// A paced run's p99 from the intended send times (no coordinated omission).
-    P99Due,
-    /// The queue stage's median (librdkafka's statistics): linger.ms and batching.
-    Queue,
-    /// The broker stage's median: the produce request's round trip.
-    Broker,
-    Missing,
-    Duplicated,
+    Figure(Figure),
 }
 
+use Figure as F;
+
 impl Column {
+    /// The columns, in table order.
     pub const ALL: [Column; 20] = [
         Column::Run,
         Column::Changed,
-        Column::Secs,
-        Column::Delivered,
-        Column::Failed,
-        Column::RecordsPerSec,
-        Column::MbPerSec,
-        Column::Avg,
-        Column::P50,
-        Column::P95,
-        Column::P99,
-        Column::P999,
-        Column::Max,
-        Column::AvgBatch,
-        Column::RequestsPerSec,
-        Column::P99Due,
-        Column::Queue,
-        Column::Broker,
-        Column::Missing,
-        Column::Duplicated,
+        Column::Figure(F::Secs),
+        Column::Figure(F::Delivered),
+        Column::Figure(F::Failed),
+        Column::Figure(F::RecordsPerSec),
+        Column::Figure(F::MbPerSec),
+        Column::Figure(F::Avg),
+        Column::Figure(F::P50),
+        Column::Figure(F::P95),
+        Column::Figure(F::P99),
+        Column::Figure(F::P999),
+        Column::Figure(F::Max),
+        Column::Figure(F::BatchRecords),
+        Column::Figure(F::RequestsPerSec),
+        Column::Figure(F::P99Due),
+        Column::Figure(F::Queue),
+        Column::Figure(F::Broker),
+        Column::Figure(F::Missing),
+        Column::Figure(F::Duplicated),
     ];
 
     /// The columns in the order they are given up when the table does not fit: the last
     /// goes first.
     pub const PRIORITY: [Column; 20] = [
         Column::Run,
-        Column::RecordsPerSec,
-        Column::P50,
-        Column::P99,
+        Column::Figure(F::RecordsPerSec),
+        Column::Figure(F::P50),
+        Column::Figure(F::P99),
         Column::Changed,
-        Column::Delivered,
-        Column::Missing,
-        Column::Failed,
-        Column::MbPerSec,
-        Column::Max,
-        Column::Duplicated,
-        Column::P95,
-        Column::Avg,
-        Column::Secs,
-        Column::P999,
-        Column::P99Due,
-        Column::Queue,
-        Column::Broker,
-        Column::AvgBatch,
-        Column::RequestsPerSec,
+        Column::Figure(F::Delivered),
+        Column::Figure(F::Missing),
+        Column::Figure(F::Failed),
+        Column::Figure(F::MbPerSec),
+        Column::Figure(F::Max),
+        Column::Figure(F::Duplicated),
+        Column::Figure(F::P95),
+        Column::Figure(F::Avg),
+        Column::Figure(F::Secs),
+        Column::Figure(F::P999),
+        Column::Figure(F::P99Due),
+        Column::Figure(F::Queue),
+        Column::Figure(F::Broker),
+        Column::Figure(F::BatchRecords),
+        Column::Figure(F::RequestsPerSec),
     ];
 
     pub fn header(self) -> &'static str {
         match self {
             Column::Run => "run",
             Column::Changed => "settings",
-            Column::Secs => "secs",
-            Column::Delivered => "delivered",
-            Column::Failed => "failed",
-            Column::RecordsPerSec => "rec/s",
-            Column::MbPerSec => "MB/s",
-            Column::Avg => "avg",
-            Column::P50 => "p50",
-            Column::P95 => "p95",
-            Column::P99 => "p99",
-            Column::P999 => "p99.9",
-            Column::Max => "max",
-            Column::AvgBatch => "batch",
-            Column::RequestsPerSec => "req/s",
-            Column::P99Due => "p99 due",
-            Column::Queue => "queue",
-            Column::Broker => "broker",
-            Column::Missing => "missing",
-            Column::Duplicated => "dup",
+            Column::Figure(f) => f.entry().column.unwrap_or("?"),
         }
-    }
-
-    /// The width the column needs (the changed settings take what is left).
-    pub fn width(self) -> u16 {
-        match self {
-            Column::Run => 4,
-            Column::Changed => 16,
-            Column::Secs | Column::Duplicated => 5,
-            Column::Delivered => 10,
-            Column::Failed | Column::AvgBatch | Column::RequestsPerSec => 6,
-            Column::RecordsPerSec => 8,
-            _ => 7,
-        }
-    }
-
-    /// A count that should be zero: shown as a warning when it is not.
-    pub fn is_alarm(self) -> bool {
-        matches!(self, Column::Failed | Column::Missing | Column::Duplicated)
     }
 
     /// The value a best row is chosen by, and whether higher is better; None for columns
     /// without a best (or a row without a value).
     pub fn value(self, r: &RunReport) -> Option<(f64, bool)> {
-        let l = &r.latency_ms;
-        let has_latency = r.records > 0;
-        let acc = r.accounting.as_ref();
-        match self {
-            Column::RecordsPerSec => Some((r.records_per_sec, true)),
-            Column::MbPerSec => Some((r.mb_per_sec, true)),
-            Column::Avg => has_latency.then_some((l.avg, false)),
-            Column::P50 => has_latency.then_some((l.p50, false)),
-            Column::P95 => has_latency.then_some((l.p95, false)),
-            Column::P99 => has_latency.then_some((l.p99, false)),
-            Column::P999 => has_latency.then_some((l.p999, false)),
-            Column::Max => has_latency.then_some((l.max, false)),
-            Column::AvgBatch => r.avg_batch_records.map(|v| (v, true)),
-            Column::P99Due => r.latency_intended_ms.as_ref().map(|l| (l.p99, false)),
-            Column::Queue => r.stages_ms.map(|s| (s.queue.p50, false)),
-            Column::Broker => r.stages_ms.map(|s| (s.broker.p50, false)),
-            Column::Failed => Some((r.failed as f64, false)),
-            // acks=0: nothing was confirmed, so nothing can be missing.
-            Column::Missing => acc
-                .filter(|a| !a.unconfirmed)
-                .map(|a| (a.missing as f64, false)),
-            Column::Duplicated => acc.map(|a| (a.duplicated as f64, false)),
-            Column::Run
-            | Column::Changed
-            | Column::Secs
-            | Column::Delivered
-            | Column::RequestsPerSec => None,
+        let Column::Figure(f) = self else {
+            return None;
+        };
+        let higher = f.higher_is_better()?;
+        let latency = matches!(f, F::Avg | F::P50 | F::P95 | F::P99 | F::P999 | F::Max);
+        // A run without deliveries has no latency to be best at.
+        if latency && r.records == 0 {
+            return None;
         }
+        f.value(r, 0).ok().map(|v| (v, higher))
     }
 
     /// The cell's text; `live` marks the run in progress, `defaults` are the first run's
     /// settings (the table shows what differs from them).
     pub fn cell(self, r: &RunReport, defaults: &BTreeMap<String, String>, live: bool) -> String {
-        let latency = r.latency_ms.cells();
-        let acc = r.accounting.as_ref();
         match self {
             Column::Run => format!("{}{}", r.run, if live { "▶" } else { "" }),
             Column::Changed => r.settings_diff(defaults),
-            Column::Secs => format!("{:.0}", r.duration_s),
-            Column::Delivered => thousands(r.delivered),
-            Column::Failed => thousands(r.failed),
-            Column::RecordsPerSec => format!("{:.0}", r.records_per_sec),
-            Column::MbPerSec => format!("{:.3}", r.mb_per_sec),
-            Column::Avg => latency[0].clone(),
-            Column::P50 => latency[1].clone(),
-            Column::P95 => latency[2].clone(),
-            Column::P99 => latency[3].clone(),
-            Column::P999 => latency[4].clone(),
-            Column::Max => latency[5].clone(),
-            Column::AvgBatch => r
-                .avg_batch_records
-                .map_or("-".into(), |v| format!("{v:.1}")),
-            Column::RequestsPerSec => r.requests_per_sec.map_or("-".into(), |v| format!("{v:.0}")),
-            Column::P99Due => r
-                .latency_intended_ms
-                .as_ref()
-                .map_or("-".into(), |l| format!("{:.2}", l.p99)),
-            Column::Queue => r
-                .stages_ms
-                .map_or("-".into(), |s| format!("{:.2}", s.queue.p50)),
-            Column::Broker => r
-                .stages_ms
-                .map_or("-".into(), |s| format!("{:.2}", s.broker.p50)),
-            Column::Missing => match acc {
-                None => PENDING.into(),
-                Some(a) if a.unconfirmed => UNCONFIRMED.into(),
-                Some(a) => thousands(a.missing),
-            },
-            Column::Duplicated => acc.map_or(PENDING.into(), |a| thousands(a.duplicated)),
+            Column::Figure(f) => f.cell(r, 0),
         }
     }
-}
 
-/// A read-back that has not answered yet.
-pub const PENDING: &str = "…";
-/// Missing, for an acks=0 run: the cluster promised nothing (a footnote says so).
-pub const UNCONFIRMED: &str = "-";
-
-impl Column {
     /// A count that should be zero and is not.
     pub fn alarms(self, r: &RunReport) -> bool {
-        self.is_alarm() && self.value(r).is_some_and(|(v, _)| v > 0.0)
+        matches!(self, Column::Figure(f) if f.is_alarm())
+            && self.value(r).is_some_and(|(v, _)| v > 0.0)
     }
 }
 
@@ -351,10 +243,11 @@ pub fn compare(a: &RunReport, b: &RunReport) -> Comparison {
         ]);
     }
     let d = BTreeMap::new();
+    let missing = Column::Figure(F::Missing);
     figures.push([
         "missing".to_string(),
-        Column::Missing.cell(a, &d, false),
-        Column::Missing.cell(b, &d, false),
+        missing.cell(a, &d, false),
+        missing.cell(b, &d, false),
         String::new(),
     ]);
     Comparison { settings, figures }
@@ -383,6 +276,7 @@ pub fn best_row(rows: &[RunReport], column: Column) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::figures::{PENDING, UNKNOWN};
     use crate::stats::LatencySummary;
 
     #[test]
@@ -398,14 +292,14 @@ mod tests {
         };
         let rows = [row(100.0, 9.0, 10), row(300.0, 4.0, 10), row(300.0, 2.0, 0)];
         assert_eq!(
-            best_row(&rows, Column::RecordsPerSec),
+            best_row(&rows, Column::Figure(F::RecordsPerSec)),
             Some(1),
             "ties: earlier run"
         );
         // A run without deliveries has no latency to be best at.
-        assert_eq!(best_row(&rows, Column::P99), Some(1));
-        assert_eq!(best_row(&rows, Column::AvgBatch), None);
-        assert_eq!(best_row(&[], Column::Max), None);
+        assert_eq!(best_row(&rows, Column::Figure(F::P99)), Some(1));
+        assert_eq!(best_row(&rows, Column::Figure(F::BatchRecords)), None);
+        assert_eq!(best_row(&[], Column::Figure(F::Max)), None);
     }
 
     #[test]
@@ -429,11 +323,14 @@ mod tests {
         assert!(total(&narrow) <= 60);
         let names: Vec<Column> = narrow.iter().map(|(c, _)| *c).collect();
         assert!(names.starts_with(&[Column::Run]));
-        assert!(names.contains(&Column::P99) && !names.contains(&Column::RequestsPerSec));
+        assert!(
+            names.contains(&Column::Figure(F::P99))
+                && !names.contains(&Column::Figure(F::RequestsPerSec))
+        );
         // Each column is as wide as its widest cell: 1,234,567 whole.
         let delivered = narrow
             .iter()
-            .find(|(c, _)| *c == Column::Delivered)
+            .find(|(c, _)| *c == Column::Figure(F::Delivered))
             .unwrap();
         assert!(delivered.1 as usize >= "1,234,567".len());
     }
@@ -450,11 +347,11 @@ mod tests {
             ..RunReport::default()
         };
         assert_eq!(
-            Column::Missing.cell(&r, &BTreeMap::new(), false),
-            UNCONFIRMED
+            Column::Figure(F::Missing).cell(&r, &BTreeMap::new(), false),
+            UNKNOWN
         );
-        assert!(!Column::Missing.alarms(&r));
-        assert_eq!(Column::Missing.value(&r), None);
+        assert!(!Column::Figure(F::Missing).alarms(&r));
+        assert_eq!(Column::Figure(F::Missing).value(&r), None);
     }
 
     #[test]
@@ -466,8 +363,14 @@ mod tests {
         };
         let d = BTreeMap::new();
         assert_eq!(Column::Run.cell(&r, &d, true), "3▶");
-        assert_eq!(Column::Delivered.cell(&r, &d, false), "12,345");
-        assert_eq!(Column::Missing.cell(&r, &d, false), PENDING);
-        assert!(Column::ALL.iter().filter(|c| c.is_alarm()).count() == 3);
+        assert_eq!(Column::Figure(F::Delivered).cell(&r, &d, false), "12,345");
+        assert_eq!(Column::Figure(F::Missing).cell(&r, &d, false), PENDING);
+        assert!(
+            Column::ALL
+                .iter()
+                .filter(|c| matches!(c, Column::Figure(f) if f.is_alarm()))
+                .count()
+                == 3
+        );
     }
 }

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::config::properties;
 use crate::config::{ClientSettings, Layers};
 use crate::data::source::KeyField;
 use crate::kafka::embedded::{MOCK_FETCH_SETTINGS, MOCK_GROUP_SETTINGS};
 use crate::kafka::producer::LabProducer;
-use crate::kafka::properties;
 use crate::kafka::settings::{
     parse_bool, Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy,
 };

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::time::{Duration, SystemTime};
 
-use crate::dashboard::settings::ProducerSettings;
 use crate::data::counts::Counts;
 pub use crate::kafka::consumer::ConsumedRecord;
 pub use crate::kafka::partitioners::{KeyHash, WouldGo};
 pub use crate::kafka::producer::Delivery;
+use crate::lab::settings::ProducerSettings;
 use crate::stats::{LatencySummary, RunReport, StageLatency, WindowFigures};
 
 /// The first seconds of each run are shown but left out of its figures.

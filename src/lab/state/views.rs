@@ -4,9 +4,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
-use crate::dashboard::snapshots::ProducerSnapshot;
-use crate::dashboard::snapshots::{MemberSnapshot, PartitionLag, RecentRecord};
 use crate::kafka::producer::Delivery;
+use crate::lab::snapshots::ProducerSnapshot;
+use crate::lab::snapshots::{MemberSnapshot, PartitionLag, RecentRecord};
 
 /// Lines kept in the send log.
 pub const LOG_LINES: usize = 200;

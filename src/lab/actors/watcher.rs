@@ -10,8 +10,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use tokio::sync::mpsc::Sender;
 
 use crate::config::ClientSettings;
-use crate::dashboard::protocol::KafkaEvent;
-use crate::dashboard::snapshots::{PartitionInfo, TopicSnapshot};
+use crate::lab::protocol::KafkaEvent;
+use crate::lab::snapshots::{PartitionInfo, TopicSnapshot};
 
 const EVERY: Duration = Duration::from_secs(2);
 

@@ -12,11 +12,11 @@ use rdkafka::Message;
 use tokio::sync::mpsc::Sender;
 
 use crate::config::{Layers, Role};
-use crate::dashboard::actors::TICK;
-use crate::dashboard::protocol::KafkaEvent;
-use crate::dashboard::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::data::sink::{RecordJson, SharedSink};
 use crate::kafka::consumer::{timestamp, GroupEvent, LabConsumer};
+use crate::lab::actors::TICK;
+use crate::lab::protocol::KafkaEvent;
+use crate::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::runtime::StopFlag;
 use crate::stats::{Interval, Window};
 
@@ -33,6 +33,11 @@ impl MemberHandle {
     /// Stops the member's reading (it stays in the group), or resumes it.
     pub fn hold(&self, held: bool) {
         self.held.store(held, Ordering::Relaxed);
+    }
+
+    /// The member is held (it reads nothing).
+    pub fn held(&self) -> bool {
+        self.held.load(Ordering::Relaxed)
     }
 
     /// Asks the member to leave the group; it reports `MemberLeft` when it has.

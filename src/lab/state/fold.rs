@@ -6,93 +6,101 @@ use super::views::{
     age, push_bounded, push_lag, push_log, HistoryPoint, LogLine, MemberView, HISTORY,
 };
 use super::{App, Focus, EVENTS, MESSAGE_SHOWN_FOR, RUNS};
-use crate::dashboard::protocol::KafkaEvent;
-use crate::dashboard::snapshots::{MemberSnapshot, MemberState};
-use crate::dashboard::snapshots::{ProducerSnapshot, ProducerState};
+use crate::lab::protocol::KafkaEvent;
+use crate::lab::snapshots::{MemberSnapshot, MemberState};
+use crate::lab::snapshots::{ProducerSnapshot, ProducerState};
 
 impl App {
     pub(super) fn kafka(&mut self, event: KafkaEvent) {
         match event {
             KafkaEvent::Topic(t) => {
-                if self.topic.is_some() && t.partitions.len() > self.cluster.partitions {
-                    self.timeline.expect(format!(
+                if self.model.topic.is_some() && t.partitions.len() > self.model.cluster.partitions
+                {
+                    self.model.timeline.expect(format!(
                         "partitions added ({} → {})",
-                        self.cluster.partitions,
+                        self.model.cluster.partitions,
                         t.partitions.len()
                     ));
                 }
-                self.cluster.partitions = t.partitions.len();
-                self.topic = Some(t);
+                self.model.cluster.partitions = t.partitions.len();
+                self.model.topic = Some(t);
             }
             KafkaEvent::RunEnded(report) => {
                 let mut report = *report;
-                report.faults = std::mem::take(&mut self.run_faults);
-                push_bounded(&mut self.runs, report, RUNS);
+                report.faults = std::mem::take(&mut self.model.run_faults);
+                push_bounded(&mut self.model.runs, report, RUNS);
             }
             KafkaEvent::RunVerified { run, result } => match result {
                 Ok(accounting) => {
-                    if let Some(r) = self.runs.iter_mut().find(|r| r.run == run) {
+                    if let Some(r) = self.model.runs.iter_mut().find(|r| r.run == run) {
                         r.accounting = Some(accounting);
                     }
                 }
                 Err(e) => {
-                    self.message = Some(format!("run {run} could not be read back: {e}"));
-                    self.read_back_failed.insert(run, e);
+                    self.status.message = Some(format!("run {run} could not be read back: {e}"));
+                    self.model.read_back_failed.insert(run, e);
                 }
             },
             KafkaEvent::Producer(s) => self.producer_snapshot(*s),
             KafkaEvent::Member(m) => self.member_snapshot(*m),
             KafkaEvent::MemberLeft { id, at } => {
-                if let Some(m) = self.members.iter().find(|m| m.snapshot.id == id) {
-                    self.counts_departed.merge(&m.snapshot.counts);
-                    self.timeline.left(&m.snapshot.name, at);
+                if let Some(m) = self.model.members.iter().find(|m| m.snapshot.id == id) {
+                    self.model.counts_departed.merge(&m.snapshot.counts);
+                    self.model.timeline.left(&m.snapshot.name, at);
                 }
-                self.members.retain(|m| m.snapshot.id != id);
+                self.model.members.retain(|m| m.snapshot.id != id);
                 self.clamp_focus();
             }
         }
     }
 
     pub(super) fn topic_switched(&mut self, topic: String, partitions: usize) {
-        self.message = Some(format!("now on topic {topic} ({partitions} partitions)"));
+        self.status.message = Some(format!("now on topic {topic} ({partitions} partitions)"));
         push_log(
-            &mut self.producer.log,
+            &mut self.model.producer.log,
             LogLine::Mark(format!("switched to topic {topic}")),
         );
-        self.cluster.topic = topic;
-        self.cluster.partitions = partitions;
-        self.topic = None;
-        self.produced_before.clear();
-        self.first_run_on_topic = self.producer.snapshot.as_ref().map_or(0, |s| s.run) + 1;
-        self.timeline
-            .new_topic(format!("consumers moved to topic {}", self.cluster.topic));
+        self.model.cluster.topic = topic;
+        self.model.cluster.partitions = partitions;
+        self.model.topic = None;
+        self.model.produced_before.clear();
+        self.model.first_run_on_topic =
+            self.model.producer.snapshot.as_ref().map_or(0, |s| s.run) + 1;
+        self.model.timeline.new_topic(format!(
+            "consumers moved to topic {}",
+            self.model.cluster.topic
+        ));
     }
 
     /// Tells the user something in the status bar (for a few seconds) and in the events log.
     pub(super) fn say(&mut self, text: String) {
-        push_bounded(&mut self.events, (self.now, text.clone()), EVENTS);
-        self.message = Some(text);
-        self.message_age = 0;
+        push_bounded(
+            &mut self.status.events,
+            (self.model.now, text.clone()),
+            EVENTS,
+        );
+        self.status.message = Some(text);
+        self.status.message_age = 0;
     }
 
     fn producer_snapshot(&mut self, s: ProducerSnapshot) {
-        if s.at > self.now {
-            self.now = s.at;
+        if s.at > self.model.now {
+            self.model.now = s.at;
         }
-        self.message_age += 1;
-        if self.message_age >= MESSAGE_SHOWN_FOR {
-            self.message = None;
+        self.status.message_age += 1;
+        if self.status.message_age >= MESSAGE_SHOWN_FOR {
+            self.status.message = None;
         }
-        let view = &mut self.producer;
+        let view = &mut self.model.producer;
         let new_run = view.snapshot.as_ref().is_some_and(|old| old.run != s.run);
         if new_run {
             // The previous run's last snapshot holds its final counts (if it wrote to this topic).
             let this_topic = view
                 .snapshot
                 .as_ref()
-                .filter(|old| old.run >= self.first_run_on_topic);
+                .filter(|old| old.run >= self.model.first_run_on_topic);
             for (p, n) in this_topic.iter().flat_map(|old| &old.by_partition) {
-                *self.produced_before.entry(*p).or_insert(0) += n;
+                *self.model.produced_before.entry(*p).or_insert(0) += n;
             }
         }
         let started = new_run || (view.snapshot.is_none() && s.run > 0);
@@ -146,14 +154,18 @@ impl App {
             view.error = Some((e.clone(), 0));
         }
         if let Some(e) = &s.last_error {
-            push_bounded(&mut self.events, (s.at, format!("producer: {e}")), EVENTS);
+            push_bounded(
+                &mut self.status.events,
+                (s.at, format!("producer: {e}")),
+                EVENTS,
+            );
         }
         if s.report.is_some() {
             view.last_figures = Some(s.clone());
         }
         if started {
             // The restart is done: the message about it has had its time.
-            self.message = None;
+            self.status.message = None;
         }
         view.snapshot = Some(s);
     }
@@ -166,17 +178,24 @@ impl App {
         ) {
             if let Some(at) = m.last_rebalance {
                 let parts: Vec<i32> = m.partitions.iter().map(|p| p.partition).collect();
-                self.timeline.report(&m.name, &parts, at, m.last_revoke);
+                self.model
+                    .timeline
+                    .report(&m.name, &parts, at, m.last_revoke);
             }
         }
         if let Some(e) = &m.last_error {
             push_bounded(
-                &mut self.events,
-                (self.now, format!("{}: {e}", m.name)),
+                &mut self.status.events,
+                (self.model.now, format!("{}: {e}", m.name)),
                 EVENTS,
             );
         }
-        if let Some(view) = self.members.iter_mut().find(|v| v.snapshot.id == m.id) {
+        if let Some(view) = self
+            .model
+            .members
+            .iter_mut()
+            .find(|v| v.snapshot.id == m.id)
+        {
             // Records flowing again mean the member is well: its error goes.
             if m.received > view.snapshot.received && m.last_error.is_none() {
                 view.error = None;
@@ -187,28 +206,33 @@ impl App {
             }
             // Timed by the member's own clock: the screen's moves only with the producer's
             // snapshots, which stop while the producer waits (a full queue, a fault).
-            let at = m.at.max(self.now);
+            let at = m.at.max(self.model.now);
             view.snapshot = m;
             if let Some(lag) = view.lag() {
                 push_lag(&mut view.lag_history, at, lag);
             }
-            let group: Vec<u64> = self.members.iter().filter_map(MemberView::lag).collect();
+            let group: Vec<u64> = self
+                .model
+                .members
+                .iter()
+                .filter_map(MemberView::lag)
+                .collect();
             if !group.is_empty() {
-                push_lag(&mut self.group_lag, at, group.iter().sum());
+                push_lag(&mut self.model.group_lag, at, group.iter().sum());
             }
         } else {
             let error = m.last_error.clone().map(|e| (e, 0));
-            let at = self.members.partition_point(|v| v.snapshot.id < m.id);
+            let at = self.model.members.partition_point(|v| v.snapshot.id < m.id);
             let view = MemberView {
                 snapshot: m,
                 error,
                 e2e_history: VecDeque::new(),
                 lag_history: VecDeque::new(),
             };
-            self.members.insert(at, view);
-            if let Focus::Member(i) = self.focus {
+            self.model.members.insert(at, view);
+            if let Focus::Member(i) = self.screen.focus {
                 if i >= at {
-                    self.focus = Focus::Member(i + 1);
+                    self.screen.focus = Focus::Member(i + 1);
                 }
             }
         }

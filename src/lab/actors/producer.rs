@@ -9,15 +9,15 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc::Sender;
 
 use crate::config::{ClientSettings, Layers, Role};
-use crate::dashboard::actors::TICK;
-use crate::dashboard::protocol::KafkaEvent;
-use crate::dashboard::settings::ProducerSettings;
-use crate::dashboard::snapshots::{ProducerSnapshot, ProducerState, WARMUP};
 use crate::data::source::{Dataset, KeyField};
 use crate::data::wire::Wire;
 use crate::kafka::partitioners::WouldGo;
 use crate::kafka::producer::{LabProducer, Live, Reports};
 use crate::kafka::verify::{self, Ledger};
+use crate::lab::actors::TICK;
+use crate::lab::protocol::KafkaEvent;
+use crate::lab::settings::ProducerSettings;
+use crate::lab::snapshots::{ProducerSnapshot, ProducerState, WARMUP};
 use crate::runtime::Pacer;
 use crate::stats::{BatchStats, Interval, RunMeter, RunReport, RunTotals, Window};
 

@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use tui_input::Input;
 
-use crate::dashboard::protocol::Command;
-use crate::dashboard::settings::{rate_text, GroupSettings, ProducerSettings};
+use crate::config::properties;
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
-use crate::kafka::properties;
 use crate::kafka::settings::{
     parse_bool, topic_name, Acks, Compression, GroupProtocol, Partitioner, Strategies,
 };
+use crate::lab::protocol::Command;
+use crate::lab::settings::{rate_text, GroupSettings, ProducerSettings};
 
 /// The settings the panel edits, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,184 @@
+//! What flows through the lab: events into `App::update`, commands out of it, the steps a
+//! script (a scenario) gives, and what the Kafka tasks report.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::KeyEvent;
+
+use crate::data::source::KeyField;
+use crate::kafka::local::FaultKind;
+use crate::kafka::settings::{GroupProtocol, Strategies};
+use crate::lab::settings::{GroupSettings, ProducerSettings};
+use crate::lab::snapshots::{MemberSnapshot, ProducerSnapshot, TopicSnapshot};
+use crate::lab::state::ScenarioStrip;
+use crate::stats::{Accounting, RunReport};
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(KeyEvent),
+    Kafka(KafkaEvent),
+    /// The terminal's size (columns, rows): at the start and whenever it changes.
+    Resize(u16, u16),
+    Mouse(crossterm::event::MouseEvent),
+    /// Something the session did on a command (an export, a broker outage) has news.
+    Notice(String),
+    /// The consumers' sink was opened (its path) or closed.
+    SinkChanged(Option<String>),
+    /// A fault was injected into the cluster (`started`), or it is over.
+    Fault {
+        text: String,
+        started: bool,
+    },
+    /// The producer and the consumers now work on another topic.
+    TopicSwitched {
+        topic: String,
+        partitions: usize,
+    },
+    /// What a script asks for: the same changes the keys make.
+    Script(Step),
+    /// A script's report was written (where), or could not be (why).
+    ReportWritten(Result<PathBuf, String>),
+    /// The lab is shutting down: what it waits for.
+    Stopping(String),
+}
+
+/// A step of a script (a scenario, or the dashboard's own start): the lab carries it out as
+/// the keys would, so the panes, the timeline and the runs table follow it the same way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The producer's next run takes these changes; a running producer restarts with them.
+    Producer(ProducerChange),
+    Start,
+    Stop,
+    /// The group goes to this many members (the newest leave first).
+    Members(usize),
+    /// Every member rejoins with these group settings (unchanged where None).
+    Group {
+        strategies: Option<Strategies>,
+        protocol: Option<GroupProtocol>,
+    },
+    /// The leader of `partition` fails as `kind` says, for `length` (until recovered: None).
+    Fault {
+        kind: FaultKind,
+        partition: i32,
+        length: Option<Duration>,
+    },
+    /// Bring back every broker or node kafka-lab failed.
+    Recover,
+    /// How the script goes, for its strip (the strip's pause and end are the app's own).
+    Progress(ScenarioStrip),
+    /// The script is over: its report's files, to be written into `dir`.
+    Report {
+        dir: PathBuf,
+        files: Vec<(String, String)>,
+        passed: bool,
+    },
+}
+
+/// Changes to the producer's settings, as a script gives them: librdkafka properties, the
+/// rate, the key. Changes due together are merged into one (one restart).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProducerChange {
+    pub properties: Vec<(String, String)>,
+    /// Records per second; `Some(None)`: as fast as possible.
+    pub rate: Option<Option<f64>>,
+    pub key: Option<KeyField>,
+}
+
+impl ProducerChange {
+    /// `later` on top of these changes.
+    pub fn merge(&mut self, later: ProducerChange) {
+        self.properties.extend(later.properties);
+        if later.rate.is_some() {
+            self.rate = later.rate;
+        }
+        if later.key.is_some() {
+            self.key = later.key;
+        }
+    }
+
+    /// `settings` with these changes.
+    pub fn applied_to(&self, settings: &ProducerSettings) -> ProducerSettings {
+        let mut s = settings.clone();
+        for (key, value) in &self.properties {
+            s.set(key, value);
+        }
+        if let Some(rate) = self.rate {
+            s.rate = rate;
+        }
+        if let Some(key) = self.key {
+            s.key = key;
+        }
+        s
+    }
+}
+
+/// What the Kafka side must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    StartProducer,
+    StopProducer,
+    ApplySettings(ProducerSettings),
+    /// Settings for the producer's next start; restarts it only when it runs.
+    SetSettings(ProducerSettings),
+    AddMember(u32),
+    RemoveMember(u32),
+    /// Stop (or resume) this member's reading; it stays in the group.
+    HoldMember {
+        id: u32,
+        held: bool,
+    },
+    /// Restart every consumer with this assignment strategy and group protocol.
+    Regroup(GroupSettings),
+    CreateTopic {
+        name: String,
+        partitions: i32,
+        replication: i32,
+    },
+    AddPartitions {
+        total: i32,
+    },
+    SwitchTopic(String),
+    /// Start or stop writing consumed records to a JSON-lines file.
+    ToggleSink,
+    /// Write these runs to CSV and JSON files.
+    Export(Vec<RunReport>),
+    /// Write a script's report: these files (name, text) into `dir`.
+    WriteReport {
+        dir: PathBuf,
+        files: Vec<(String, String)>,
+    },
+    /// Take a partition leader of the embedded cluster down for a few seconds.
+    BrokerOutage,
+    /// On a cluster `scripts/kafka-local` started: the partition's leader fails as `kind`
+    /// says, and comes back after `back_after` (never when `None`).
+    NodeFault {
+        kind: FaultKind,
+        partition: i32,
+        back_after: Option<Duration>,
+    },
+    /// Bring back every broker or node kafka-lab failed (a scenario's `recover`).
+    RecoverAll,
+    Quit,
+}
+
+/// What the Kafka side tells the dashboard: compact snapshots, a few per second.
+#[derive(Debug, Clone)]
+pub enum KafkaEvent {
+    Producer(Box<ProducerSnapshot>),
+    Member(Box<MemberSnapshot>),
+    MemberLeft {
+        id: u32,
+        at: SystemTime,
+    },
+    /// A producer run ended: its final figures.
+    RunEnded(Box<RunReport>),
+    /// The topic's partitions, leaders and watermarks, every couple of seconds.
+    Topic(TopicSnapshot),
+    /// What the read-back of a run found.
+    RunVerified {
+        run: u32,
+        result: Result<Accounting, String>,
+    },
+}

@@ -1,0 +1,235 @@
+//! Faults kafka-lab injects into the cluster: an embedded broker taken down, a node of a
+//! `scripts/kafka-local` cluster paused or killed, and each brought back.
+
+use std::time::Duration;
+
+use super::{Outcome, Session, OUTAGE};
+use crate::kafka::cluster;
+use crate::kafka::local::FaultKind;
+use crate::lab::protocol::Event;
+
+impl Session {
+    /// `b` on the embedded cluster: the next partition's leader goes down for a few seconds.
+    pub(super) fn broker_outage(&self) -> Vec<Event> {
+        if self.cluster.embedded.is_none() {
+            return vec![Event::Notice(
+                "only the embedded cluster's brokers can be taken down here".to_string(),
+            )];
+        }
+        self.find_leaders(None, Some(OUTAGE));
+        Vec::new()
+    }
+
+    /// Asks the cluster for the partition leaders (off the driver's task), for an outage.
+    fn find_leaders(&self, partition: Option<i32>, length: Option<Duration>) {
+        let (settings, topic) = (
+            self.clients.producer_settings.clone(),
+            self.cluster.topic.clone(),
+        );
+        self.later(move || Outcome::LeadersFound {
+            found: cluster::partition_leaders(&settings, &topic).map_err(|e| e.to_string()),
+            partition,
+            length,
+        });
+    }
+
+    /// Fails the leader of `partition` of a `scripts/kafka-local` cluster (or, killed, of the
+    /// embedded cluster), off the driver's task.
+    pub(super) fn node_fault(
+        &self,
+        kind: FaultKind,
+        partition: i32,
+        back_after: Option<Duration>,
+    ) -> Vec<Event> {
+        let Some(local) = self.cluster.local.clone() else {
+            if self.cluster.embedded.is_some() && kind == FaultKind::Kill {
+                self.find_leaders(Some(partition), back_after);
+                return Vec::new();
+            }
+            return vec![Event::Notice(
+                "this cluster was not started by scripts/kafka-local".into(),
+            )];
+        };
+        let (settings, topic) = (
+            self.clients.producer_settings.clone(),
+            self.cluster.topic.clone(),
+        );
+        self.later(move || {
+            let leader = cluster::partition_leaders(&settings, &topic)
+                .map_err(|e| e.to_string())
+                .and_then(|leaders| {
+                    leaders
+                        .into_iter()
+                        .find(|(p, l)| *p == partition && *l >= 0)
+                        .map(|(_, l)| l)
+                        .ok_or(format!("partition {partition} has no leader now"))
+                });
+            let (node, result) = match leader {
+                Ok(node) => (node, local.fault(node, kind)),
+                Err(e) => (-1, Err(e)),
+            };
+            Outcome::NodeFaulted {
+                node,
+                partition,
+                kind,
+                back_after,
+                result,
+            }
+        });
+        Vec::new()
+    }
+
+    /// Brings back every broker or node kafka-lab failed.
+    pub(super) fn recover_all(&mut self) -> Vec<Event> {
+        if self.down.is_empty() {
+            return vec![Event::Notice(
+                "no broker is down: nothing to bring back".into(),
+            )];
+        }
+        let mut events = Vec::new();
+        for (node, kind) in self.down.clone() {
+            if self.cluster.embedded.is_some() {
+                events.extend(self.on_fault_outcome(Outcome::BrokerBack(node)));
+            } else {
+                events.extend(self.on_fault_outcome(Outcome::NodeRecover { node, kind }));
+            }
+        }
+        events
+    }
+
+    /// Sends `outcome` back to the driver after `after`.
+    fn after(&self, after: Duration, outcome: Outcome) {
+        let outcomes = self.outcome_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let _ = outcomes.send(outcome).await;
+        });
+    }
+
+    /// Acts on the outcome of a fault's background work.
+    pub(super) fn on_fault_outcome(&mut self, outcome: Outcome) -> Vec<Event> {
+        match outcome {
+            Outcome::LeadersFound {
+                found,
+                partition,
+                length,
+            } => self.outage(found, partition, length),
+            Outcome::NodeFaulted {
+                node,
+                partition,
+                kind,
+                back_after,
+                result,
+            } => {
+                let said = match result {
+                    Ok(said) => said,
+                    Err(e) => return vec![Event::Notice(e)],
+                };
+                if kind == FaultKind::Pause {
+                    self.paused.push(node);
+                }
+                self.down.push((node, kind));
+                let back = match back_after {
+                    Some(after) => {
+                        self.after(after, Outcome::NodeRecover { node, kind });
+                        format!("back in {} s", after.as_secs())
+                    }
+                    None => format!(
+                        "it stays down: scripts/kafka-local {} {node} brings it back",
+                        if kind == FaultKind::Pause {
+                            "resume"
+                        } else {
+                            "start-node"
+                        }
+                    ),
+                };
+                vec![Event::Fault {
+                    text: format!("{said} (leader of partition {partition}); {back}"),
+                    started: true,
+                }]
+            }
+            Outcome::NodeRecover { node, kind } => {
+                if !self.down.iter().any(|(n, _)| *n == node) {
+                    return Vec::new();
+                }
+                if let Some(local) = self.cluster.local.clone() {
+                    self.later(move || Outcome::NodeRecovered {
+                        node,
+                        result: local.recover(node, kind),
+                    });
+                }
+                Vec::new()
+            }
+            Outcome::NodeRecovered { node, result } => match result {
+                Ok(said) => {
+                    // Only now: a resume that failed leaves it for the shutdown to try again.
+                    self.paused.retain(|n| *n != node);
+                    self.down.retain(|(n, _)| *n != node);
+                    vec![Event::Fault {
+                        text: format!("node {node}: {said}"),
+                        started: false,
+                    }]
+                }
+                Err(e) => vec![Event::Notice(e)],
+            },
+            Outcome::BrokerBack(broker) => {
+                // Brought back already (a scenario's `recover`).
+                if !self.down.iter().any(|(b, _)| *b == broker) {
+                    return Vec::new();
+                }
+                self.down.retain(|(b, _)| *b != broker);
+                if let Some(cluster) = &self.cluster.embedded {
+                    cluster.broker_up(broker);
+                }
+                vec![Event::Fault {
+                    text: format!("broker {broker} is back up"),
+                    started: false,
+                }]
+            }
+            Outcome::Notice(_)
+            | Outcome::TopicFound { .. }
+            | Outcome::SinkToggled { .. }
+            | Outcome::ReportWritten(_) => Vec::new(),
+        }
+    }
+
+    /// Takes down the leader of the next partition (in turn) for a few seconds.
+    fn outage(
+        &mut self,
+        leaders: Result<Vec<(i32, i32)>, String>,
+        partition: Option<i32>,
+        length: Option<Duration>,
+    ) -> Vec<Event> {
+        let (leaders, cluster) = match (leaders, &self.cluster.embedded) {
+            (Ok(l), Some(c)) if !l.is_empty() => (l, c),
+            (Ok(_), _) => return vec![Event::Notice("no partition leader found".to_string())],
+            (Err(e), _) => return vec![Event::Notice(e)],
+        };
+        let chosen = match partition {
+            None => Some(leaders[self.outages % leaders.len()]),
+            Some(p) => leaders.iter().copied().find(|(q, l)| *q == p && *l >= 0),
+        };
+        let Some((partition, broker)) = chosen else {
+            return vec![Event::Notice(format!(
+                "partition {} has no leader now: no broker taken down",
+                partition.unwrap_or(0)
+            ))];
+        };
+        self.outages += 1;
+        cluster.broker_down(broker);
+        self.down.push((broker, FaultKind::Kill));
+        let how_long = match length {
+            Some(length) => {
+                self.after(length, Outcome::BrokerBack(broker));
+                format!("for {}", crate::text::seconds(length))
+            }
+            None => "until brought back".to_string(),
+        };
+        vec![Event::Fault {
+            text: format!(
+                "broker {broker} (leader of partition {partition}) down {how_long}: records to it wait in flight and are sent again when it is back"
+            ),
+            started: true,
+        }]
+    }
+}

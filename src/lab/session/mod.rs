@@ -1,0 +1,446 @@
+//! The Kafka side of a lab: the producer, the group's members, the topic watcher, the sink,
+//! and the cluster when kafka-lab serves it. It carries out every [`Command`] the same way:
+//! what is a message to an actor happens at once; what asks the cluster or touches a file
+//! runs in the background and answers later with an [`Outcome`]. The driver therefore never
+//! waits for the cluster or a disk.
+
+mod faults;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc;
+
+use crate::config::{ClientSettings, Layers};
+use crate::data::sink::{SharedSink, Sink};
+use crate::kafka::cluster::{self, TopicInfo};
+use crate::kafka::embedded::EmbeddedControl;
+use crate::kafka::local::{FaultKind, LocalCluster};
+use crate::lab::actors::member::{self, MemberHandle};
+use crate::lab::actors::producer::{ProducerCommand, ProducerHandle};
+use crate::lab::actors::watcher::{self, Watcher};
+use crate::lab::protocol::{Command, Event, KafkaEvent};
+use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::stats::RunReport;
+
+/// How long quitting waits for consumers to leave the group.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `b` keeps a broker down.
+pub const OUTAGE: Duration = Duration::from_secs(5);
+
+/// News from work the session started in the background.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Something to tell the user.
+    Notice(String),
+    /// The topic to switch to, as the cluster describes it.
+    TopicFound {
+        name: String,
+        found: Result<TopicInfo, String>,
+    },
+    /// The sink was opened (its path) or closed, and what to say of it.
+    SinkToggled { path: Option<String>, said: String },
+    /// A script's report was written (its folder), or could not be.
+    ReportWritten(Result<PathBuf, String>),
+    /// The partition leaders, for an outage of the embedded cluster: of `partition` (the
+    /// next one in turn when `None`), for `length` (until brought back when `None`).
+    LeadersFound {
+        found: Result<Vec<(i32, i32)>, String>,
+        partition: Option<i32>,
+        length: Option<Duration>,
+    },
+    /// An embedded broker's outage is over.
+    BrokerBack(i32),
+    /// A node of a `scripts/kafka-local` cluster was taken down (or could not be).
+    NodeFaulted {
+        node: i32,
+        partition: i32,
+        kind: FaultKind,
+        back_after: Option<Duration>,
+        result: Result<String, String>,
+    },
+    /// Time to bring a node back.
+    NodeRecover { node: i32, kind: FaultKind },
+    NodeRecovered {
+        node: i32,
+        result: Result<String, String>,
+    },
+}
+
+/// The clients the session runs, and the settings they were made from.
+pub struct Clients {
+    pub producer: ProducerHandle,
+    pub watcher: Watcher,
+    pub producer_settings: ClientSettings,
+    pub consumer_settings: ClientSettings,
+    /// The members' settings without the panel's group settings.
+    pub base_layers: Layers,
+    pub member_layers: Layers,
+}
+
+/// The cluster the session works on, and what kafka-lab did to it.
+pub struct Cluster {
+    /// The topic the producer and the members work on now.
+    pub topic: String,
+    /// The embedded cluster's controls, when kafka-lab serves it.
+    pub embedded: Option<EmbeddedControl>,
+    /// librdkafka's mock cluster (served here or by `kafka-lab cluster`).
+    pub mock: bool,
+    /// The embedded brokers' simulated round trip in force.
+    pub rtt: Option<u64>,
+    /// The `scripts/kafka-local` cluster this is, when it is one.
+    pub local: Option<Arc<LocalCluster>>,
+}
+
+pub struct Session {
+    pub clients: Clients,
+    cluster: Cluster,
+    members: Vec<MemberHandle>,
+    /// Members to start again (new group settings or topic) once they have left, and whether
+    /// each was held.
+    rejoining: Vec<(u32, bool)>,
+    sink: SharedSink,
+    /// Outages of the embedded cluster so far: the next takes the next partition's leader.
+    outages: usize,
+    /// Nodes of a kafka-local cluster kafka-lab paused: resumed when the lab stops, whatever
+    /// happens.
+    paused: Vec<i32>,
+    /// Brokers (embedded) or nodes (kafka-local) kafka-lab has failed and not brought back.
+    down: Vec<(i32, FaultKind)>,
+    kafka_tx: mpsc::Sender<KafkaEvent>,
+    outcome_tx: mpsc::Sender<Outcome>,
+}
+
+impl Session {
+    pub fn new(
+        clients: Clients,
+        cluster: Cluster,
+        kafka_tx: mpsc::Sender<KafkaEvent>,
+        outcome_tx: mpsc::Sender<Outcome>,
+    ) -> Session {
+        Session {
+            clients,
+            cluster,
+            members: Vec::new(),
+            rejoining: Vec::new(),
+            sink: SharedSink::default(),
+            outages: 0,
+            paused: Vec::new(),
+            down: Vec::new(),
+            kafka_tx,
+            outcome_tx,
+        }
+    }
+
+    fn add_member(&mut self, id: u32, held: bool) {
+        let member = member::spawn(
+            id,
+            &self.clients.member_layers,
+            &self.cluster.topic,
+            self.kafka_tx.clone(),
+            self.sink.clone(),
+        );
+        member.hold(held);
+        self.members.push(member);
+    }
+
+    /// Every member leaves, and joins again (with the settings and topic in force, held if it
+    /// was) once gone.
+    fn rejoin_all(&mut self) {
+        for m in &mut self.members {
+            self.rejoining.push((m.id, m.held()));
+            m.leave();
+        }
+    }
+
+    pub fn on_kafka_event(&mut self, event: &KafkaEvent) {
+        if let KafkaEvent::MemberLeft { id, .. } = event {
+            self.members.retain(|m| m.id != *id);
+            if let Some(i) = self.rejoining.iter().position(|(r, _)| r == id) {
+                let (id, held) = self.rejoining.remove(i);
+                self.add_member(id, held);
+            }
+        }
+    }
+
+    /// Runs `work` off the driver's task; its outcome comes back through the driver.
+    fn later<F>(&self, work: F)
+    where
+        F: FnOnce() -> Outcome + Send + 'static,
+    {
+        let outcomes = self.outcome_tx.clone();
+        tokio::spawn(async move {
+            if let Ok(outcome) = tokio::task::spawn_blocking(work).await {
+                let _ = outcomes.send(outcome).await;
+            }
+        });
+    }
+
+    /// Does what a command asks without waiting for the cluster or a disk; returns what the
+    /// screen should hear now.
+    pub fn carry_out(&mut self, command: Command) -> Vec<Event> {
+        match command {
+            Command::Quit => {}
+            Command::StartProducer => self.clients.producer.send(ProducerCommand::Start),
+            Command::StopProducer => self.clients.producer.send(ProducerCommand::Stop),
+            Command::ApplySettings(s) => {
+                self.set_rtt(s.rtt_ms);
+                self.clients.producer.send(ProducerCommand::Apply(s));
+            }
+            Command::SetSettings(s) => {
+                self.set_rtt(s.rtt_ms);
+                self.clients.producer.send(ProducerCommand::Set(s));
+            }
+            Command::Regroup(group) => {
+                self.clients.member_layers =
+                    group.layers(&self.clients.base_layers, self.cluster.mock);
+                self.rejoin_all();
+            }
+            Command::AddMember(id) => self.add_member(id, false),
+            Command::RemoveMember(id) => {
+                // Leaving for good: not back when its rejoin (new group settings) completes.
+                self.rejoining.retain(|(r, _)| *r != id);
+                if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
+                    m.leave();
+                }
+            }
+            Command::HoldMember { id, held } => {
+                if let Some(m) = self.members.iter().find(|m| m.id == id) {
+                    m.hold(held);
+                }
+                // A member rejoining comes back as asked now.
+                for (r, h) in &mut self.rejoining {
+                    if *r == id {
+                        *h = held;
+                    }
+                }
+            }
+            Command::CreateTopic {
+                name,
+                partitions,
+                replication,
+            } => self.create_topic(name, partitions, replication),
+            Command::AddPartitions { total } => return self.add_partitions(total),
+            Command::SwitchTopic(name) => {
+                let settings = self.clients.producer_settings.clone();
+                self.later(move || {
+                    let found = cluster::probe(&settings, &name, Duration::from_secs(5))
+                        .map_err(|e| e.to_string());
+                    Outcome::TopicFound { name, found }
+                });
+            }
+            Command::Export(rows) => self.later(move || {
+                Outcome::Notice(match export(&rows) {
+                    Ok(paths) => format!("exported {} runs to {paths}", rows.len()),
+                    Err(e) => format!("export failed: {e:#}"),
+                })
+            }),
+            Command::WriteReport { dir, files } => self.later(move || {
+                Outcome::ReportWritten(write_files(&dir, &files).map_err(|e| format!("{e:#}")))
+            }),
+            Command::ToggleSink => {
+                let sink = self.sink.clone();
+                self.later(move || toggle_sink(&sink));
+            }
+            Command::BrokerOutage => return self.broker_outage(),
+            Command::NodeFault {
+                kind,
+                partition,
+                back_after,
+            } => return self.node_fault(kind, partition, back_after),
+            Command::RecoverAll => return self.recover_all(),
+        }
+        Vec::new()
+    }
+
+    /// The embedded brokers' simulated round trip, when it changes.
+    fn set_rtt(&mut self, rtt: Option<u64>) {
+        if let (Some(cluster), Some(rtt)) = (&self.cluster.embedded, rtt) {
+            if self.cluster.rtt != Some(rtt) {
+                cluster.set_rtt(Duration::from_millis(rtt));
+                self.cluster.rtt = Some(rtt);
+            }
+        }
+    }
+
+    fn create_topic(&self, name: String, partitions: i32, replication: i32) {
+        let embedded = self.cluster.embedded.clone();
+        let settings = self.clients.producer_settings.clone();
+        self.later(move || {
+            let result = match embedded {
+                Some(c) => c.create_topic(&name, partitions),
+                None => block_on(cluster::create_topic(
+                    &settings,
+                    &name,
+                    partitions,
+                    replication,
+                    Duration::from_secs(30),
+                )),
+            };
+            Outcome::Notice(match result {
+                Ok(()) => format!(
+                    "created topic {name} with {partitions} partitions ({}, then switch, moves to it)",
+                    key(Mode::Main, A::Topics)
+                ),
+                Err(e) => e.to_string(),
+            })
+        });
+    }
+
+    fn add_partitions(&self, total: i32) -> Vec<Event> {
+        if self.cluster.embedded.is_some() {
+            return vec![Event::Notice(format!(
+                "the embedded cluster cannot add partitions to an existing topic: \
+                     create a topic with more ({}) and switch to it",
+                key(Mode::Main, A::Topics)
+            ))];
+        }
+        let (settings, name) = (
+            self.clients.producer_settings.clone(),
+            self.cluster.topic.clone(),
+        );
+        self.later(move || {
+            Outcome::Notice(
+                match block_on(cluster::add_partitions(&settings, &name, total as usize)) {
+                    Ok(()) => format!(
+                        "topic {name} now has {total} partitions: watch the group rebalance ({})",
+                        key(Mode::Main, A::Timeline)
+                    ),
+                    Err(e) => e.to_string(),
+                },
+            )
+        });
+        Vec::new()
+    }
+
+    /// Acts on the outcome of background work; returns what the screen should hear.
+    pub fn on_outcome(&mut self, outcome: Outcome) -> Vec<Event> {
+        match outcome {
+            Outcome::Notice(text) => vec![Event::Notice(text)],
+            Outcome::SinkToggled { path, said } => {
+                vec![Event::SinkChanged(path), Event::Notice(said)]
+            }
+            Outcome::ReportWritten(result) => vec![Event::ReportWritten(result)],
+            Outcome::TopicFound { name, found } => match found {
+                Ok(info) => {
+                    self.clients
+                        .producer
+                        .send(ProducerCommand::SwitchTopic(name.clone()));
+                    self.cluster.topic.clone_from(&name);
+                    self.clients.watcher = watcher::spawn(
+                        &self.clients.consumer_settings,
+                        &self.cluster.topic,
+                        self.kafka_tx.clone(),
+                    );
+                    self.rejoin_all();
+                    vec![Event::TopicSwitched {
+                        topic: name,
+                        partitions: info.partitions.len(),
+                    }]
+                }
+                Err(e) => vec![Event::Notice(e)],
+            },
+            fault => self.on_fault_outcome(fault),
+        }
+    }
+
+    /// Flushes the producer and has every member leave (bounded); returns how the last run
+    /// ended.
+    pub async fn shut_down(self) -> Option<String> {
+        // A node left paused would hang the cluster for everyone after kafka-lab is gone.
+        if let Some(local) = self.cluster.local.clone() {
+            for node in self.paused.clone() {
+                let local = local.clone();
+                let _ = tokio::task::spawn_blocking(move || local.recover(node, FaultKind::Pause))
+                    .await;
+            }
+        }
+        let producer = self.clients.producer;
+        let flushing = tokio::task::spawn_blocking(move || producer.shutdown());
+        let leaving: Vec<_> = self
+            .members
+            .into_iter()
+            .map(|m| tokio::spawn(m.leave_and_wait(LEAVE_TIMEOUT)))
+            .collect();
+        for l in leaving {
+            let _ = l.await;
+        }
+        if let Ok(mut open) = self.sink.lock() {
+            if let Some(mut s) = open.take() {
+                let _ = s.flush();
+            }
+        }
+        flushing.await.ok().flatten()
+    }
+}
+
+/// Runs an async admin call to its end on a blocking thread of the runtime.
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Handle::current().block_on(future)
+}
+
+/// A time for a file name, in UTC: `2026-11-25T22-05-03Z` (no colons, which some systems
+/// refuse in names).
+fn file_stamp(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t)
+        .to_string()
+        .replace(':', "-")
+}
+
+/// Writes the runs to `kafka-lab-runs-<UTC time>.csv` and `.json` in the current folder.
+fn export(rows: &[RunReport]) -> Result<String> {
+    let stamp = file_stamp(std::time::SystemTime::now());
+    let csv_path = format!("kafka-lab-runs-{stamp}.csv");
+    let json_path = format!("kafka-lab-runs-{stamp}.json");
+    std::fs::write(&csv_path, RunReport::csv(rows))
+        .with_context(|| format!("cannot write {csv_path}"))?;
+    std::fs::write(&json_path, RunReport::json(rows))
+        .with_context(|| format!("cannot write {json_path}"))?;
+    let dir = std::env::current_dir().unwrap_or_default();
+    Ok(format!("{}/{{{csv_path}, {json_path}}}", dir.display()))
+}
+
+/// Writes `files` (name, text) into `dir`, made if missing; returns `dir`.
+pub fn write_files(dir: &std::path::Path, files: &[(String, String)]) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot make the folder {}", dir.display()))?;
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(dir.to_path_buf())
+}
+
+/// Closes the sink when open, opens a new one in the current folder when closed.
+fn toggle_sink(sink: &SharedSink) -> Outcome {
+    let Ok(mut open) = sink.lock() else {
+        return Outcome::Notice("the sink is unusable after a failure".into());
+    };
+    if let Some(mut s) = open.take() {
+        let _ = s.flush();
+        return Outcome::SinkToggled {
+            path: None,
+            said: format!(
+                "stopped writing: {} records in {}",
+                s.written,
+                s.path().display()
+            ),
+        };
+    }
+    let path = std::env::current_dir().unwrap_or_default().join(format!(
+        "kafka-lab-sink-{}.jsonl",
+        file_stamp(std::time::SystemTime::now())
+    ));
+    match Sink::open(&path) {
+        Ok(s) => {
+            *open = Some(s);
+            Outcome::SinkToggled {
+                path: Some(path.display().to_string()),
+                said: format!("writing consumed records to {}", path.display()),
+            }
+        }
+        Err(e) => Outcome::Notice(format!("cannot open {}: {e}", path.display())),
+    }
+}

@@ -1,0 +1,108 @@
+//! The mouse: the wheel scrolls what is under it, a click selects a pane, a settings field or
+//! a run.
+
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+
+use super::keymap::Action;
+use super::layout;
+use super::{App, Focus, Modal, View};
+
+impl App {
+    /// A mouse event: the wheel scrolls what is under it, a click selects it.
+    pub(super) fn mouse(&mut self, mouse: MouseEvent) {
+        let area = ratatui::layout::Rect::new(0, 0, self.screen.size.0, self.screen.size.1);
+        let Some(screen) =
+            layout::screen_for(area, self.screen.zoomed, self.model.scenario.is_some())
+        else {
+            return;
+        };
+        let (x, y) = (mouse.column, mouse.row);
+        if mouse.kind == MouseEventKind::Down(MouseButton::Left)
+            && self.click_settings(&screen, x, y)
+        {
+            return;
+        }
+        let Some(target) = self.pane_at(&screen, x, y) else {
+            return;
+        };
+        match mouse.kind {
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                if matches!(self.screen.modal, Modal::None) {
+                    let before = self.screen.focus;
+                    self.screen.focus = target;
+                    self.scroll_focused(if mouse.kind == MouseEventKind::ScrollUp {
+                        Action::Up
+                    } else {
+                        Action::Down
+                    });
+                    self.screen.focus = before;
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) => self.click(&screen, target, y),
+            _ => {}
+        }
+    }
+
+    /// The pane under a point of the main screen.
+    fn pane_at(&self, screen: &layout::Screen, x: u16, y: u16) -> Option<Focus> {
+        if layout::contains(screen.producer, x, y) {
+            return Some(Focus::Producer);
+        }
+        if !layout::contains(screen.lower, x, y) {
+            return None;
+        }
+        if self.screen.view != View::Consumers {
+            return Some(Focus::View);
+        }
+        match layout::member_panes(screen.lower, self.model.members.len()) {
+            layout::Panes::Tiles(tiles) => tiles
+                .iter()
+                .position(|t| layout::contains(*t, x, y))
+                .map(Focus::Member),
+            layout::Panes::Folded(area) => {
+                // One line each below the frame's top border.
+                let row = usize::from(y.saturating_sub(area.y + 1));
+                (row < self.model.members.len()).then_some(Focus::Member(row))
+            }
+        }
+    }
+
+    /// A click on the settings panel (beside the producer) selects the field clicked; true
+    /// when the click landed there.
+    fn click_settings(&mut self, screen: &layout::Screen, x: u16, y: u16) -> bool {
+        let (Some(settings), Modal::None | Modal::Settings) = (screen.settings, &self.screen.modal)
+        else {
+            return false;
+        };
+        if !layout::contains(settings, x, y) {
+            return false;
+        }
+        // A field per line below the border (an error line follows a bad value).
+        let line = usize::from(y.saturating_sub(settings.y + 1));
+        if let Some(field) = self.screen.settings.field_at_line(line) {
+            self.screen.settings.selected = field;
+            self.screen.settings.fresh = true;
+            self.screen.modal = Modal::Settings;
+        }
+        true
+    }
+
+    fn click(&mut self, screen: &layout::Screen, target: Focus, y: u16) {
+        if !matches!(self.screen.modal, Modal::None) {
+            return;
+        }
+        self.screen.focus = target;
+        if target == Focus::View && self.screen.view == View::Runs {
+            // Rows start below the border and the header, the oldest shown first.
+            let rows = self.table_rows().len();
+            let inner = screen.lower.height.saturating_sub(2);
+            let visible =
+                usize::from(super::runs::table_height(rows, inner, self.screen.zoomed) - 1);
+            let first = super::runs::first_row(rows, visible, self.screen.runs_selected);
+            let row = usize::from(y.saturating_sub(screen.lower.y + 2));
+            if first + row < rows {
+                self.screen.runs_selected = Some(first + row);
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The lab's driver without a terminal: a scenario played through `Lab` (no screen, no binary),
+//! its runs checked against the broker's own offsets. On the embedded cluster always, and on
+//! the real broker when `KAFKA_LAB_BOOTSTRAP` is set.
+
+mod common;
+
+use std::time::Duration;
+
+use clap::Parser;
+use kafka_lab::cli::Cli;
+use kafka_lab::config::Role;
+use kafka_lab::lab::protocol::Event;
+use kafka_lab::lab::{scenario_args, Lab, Turn};
+use kafka_lab::scenario::player::Player;
+use kafka_lab::target::Target;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+
+const SCENARIO: &str = r#"
+title = "Driver"
+[topic]
+partitions = 3
+
+[[step]]
+consumers = 1
+[[step]]
+rate = 300
+[[step]]
+start = "producer"
+[[step]]
+wait = "4s"
+[[step]]
+producer = { "linger.ms" = "20" }
+[[step]]
+wait = "4s"
+[[step]]
+assert = "delivered > 0"
+[[step]]
+assert = "missing == 0"
+[[step]]
+assert = "members == 1"
+within = "30s"
+"#;
+
+/// Plays the scenario through the driver on the cluster `args` name; returns the player
+/// once over, and the topic's records by the broker's high watermarks.
+async fn play(args: &[&str]) -> (Player, u64, Vec<u32>) {
+    let cli = Cli::parse_from(args);
+    let scenario = kafka_lab::scenario::file::parse(SCENARIO, "driver.toml").unwrap();
+    let layers = Target::layers(&cli.connection).unwrap();
+    let c = kafka_lab::scenario::prepare(&cli.connection, &scenario, &layers).unwrap();
+    let target = Target::with_layers(&c, layers, Role::Producer).unwrap();
+    let group = format!("kafka-lab-{}", c.topic);
+    let mut lab = Lab::open(&c, &scenario_args(&cli.dashboard.source, &group), target)
+        .await
+        .unwrap();
+    let mut player = Player::new(scenario, 2.0, lab.app());
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while !player.is_over() {
+        assert!(tokio::time::Instant::now() < deadline, "the scenario ends");
+        let turn = tokio::select! {
+            turn = lab.next() => turn,
+            _ = tick.tick() => {
+                let events: Vec<Event> = player.tick(lab.app());
+                let mut turn = Turn::Applied { redraw: false };
+                for event in events {
+                    match lab.apply(event) {
+                        Turn::Applied { .. } => {}
+                        end => turn = end,
+                    }
+                }
+                turn
+            }
+        };
+        assert!(matches!(turn, Turn::Applied { .. }), "{turn:?}");
+    }
+    let runs: Vec<u32> = lab.app().runs().iter().map(|r| r.run).collect();
+    // The broker's count of the topic's records: the sum of its partitions' high watermarks.
+    // Asked before the lab shuts down: it owns the embedded cluster.
+    let settings = lab.producer_settings().clone();
+    let topic = c.topic.clone();
+    let high = tokio::task::spawn_blocking(move || high_watermarks(&settings, &topic))
+        .await
+        .unwrap();
+    lab.shut_down().await;
+    (player, high, runs)
+}
+
+fn high_watermarks(settings: &kafka_lab::config::ClientSettings, topic: &str) -> u64 {
+    let mut config = settings.client_config();
+    config.set("group.id", "kafka-lab-test-watermarks");
+    let consumer: BaseConsumer = config.create().unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    metadata.topics()[0]
+        .partitions()
+        .iter()
+        .map(|p| {
+            let (low, high) = consumer
+                .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+                .unwrap();
+            u64::try_from(high - low).unwrap()
+        })
+        .sum()
+}
+
+fn check(player: &Player, high: u64, ended: &[u32]) {
+    let failures: Vec<String> = player
+        .failures()
+        .iter()
+        .map(|c| format!("{} ({})", c.text, c.values))
+        .collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    let runs = player.runs();
+    assert_eq!(runs.len(), 2, "a start and a restart: two runs ({ended:?})");
+    assert_eq!(runs[1].settings["linger.ms"], "20");
+    assert_ne!(runs[0].settings["linger.ms"], "20");
+    let delivered: u64 = runs.iter().map(|r| r.delivered).sum();
+    assert!(delivered > 0);
+    assert_eq!(
+        delivered, high,
+        "every delivered record is in the topic, by the broker's offsets"
+    );
+    for r in &runs {
+        let a = r.accounting.as_ref().expect("read back");
+        assert_eq!((a.received, a.missing, a.duplicated), (r.delivered, 0, 0));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_scenario_plays_through_the_driver_on_the_embedded_cluster() {
+    let (player, high, runs) = play(&["kafka-lab"]).await;
+    check(&player, high, &runs);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_scenario_plays_through_the_driver_on_a_real_broker() {
+    let Some(bootstrap) = common::real_bootstrap() else {
+        eprintln!(
+            "SKIPPED lab::real_broker: {} is not set",
+            common::BOOTSTRAP_VAR
+        );
+        return;
+    };
+    let (player, high, runs) = play(&["kafka-lab", "-b", &bootstrap]).await;
+    check(&player, high, &runs);
+}
