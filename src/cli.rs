@@ -37,6 +37,26 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// The dashboard's own options given on the command line (`--rate`), when a subcommand runs:
+/// they would do nothing there, so they are refused rather than ignored.
+pub fn dashboard_options_before(matches: &clap::ArgMatches) -> Vec<String> {
+    if matches.subcommand().is_none() {
+        return Vec::new();
+    }
+    let dashboard = DashboardArgs::augment_args(clap::Command::new("dashboard"));
+    dashboard
+        .get_arguments()
+        .filter(|a| {
+            matches.value_source(a.get_id().as_str())
+                == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|a| {
+            a.get_long()
+                .map_or_else(|| a.get_id().to_string(), |l| format!("--{l}"))
+        })
+        .collect()
+}
+
 /// Options of the dashboard (the default command).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Dashboard")]
@@ -356,9 +376,14 @@ pub struct BenchArgs {
     #[arg(long, value_name = "KEY=V1,V2,...")]
     pub sweep: Vec<String>,
 
-    /// Also write the runs as CSV rows to this file.
+    /// Also write the runs as CSV rows to this file (checked before anything runs; an
+    /// existing file is replaced only with --force).
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
+
+    /// Replace the --csv file when it exists.
+    #[arg(long, requires = "csv")]
+    pub force: bool,
 
     /// Skip reading the records back afterwards (received, missing, duplicated).
     #[arg(long)]

@@ -291,6 +291,11 @@ impl Layers {
             .chain(self.flags.iter())
             .chain(self.overrides.iter());
         for setting in layers {
+            // Whatever happens next, no text shows a secret again (librdkafka echoes values).
+            if is_secret(&setting.key) {
+                crate::text::secrets::keep(&setting.value);
+            }
+            crate::text::secrets::keep_url_userinfo(&setting.value);
             let Some(info) = properties::lookup(&setting.key) else {
                 return Err(ConfigError::Unknown {
                     origin: Box::new(setting.origin.clone()),
@@ -529,6 +534,16 @@ mod tests {
             .to_string();
         assert!(err.contains("config.ini:3 [default]"), "{err}");
         assert!(err.contains("CC_SECRET"), "{err}");
+        // `$${` writes a literal `${`, even around a variable.
+        for (value, expanded) in [
+            ("Pa$$w0rd$${X}tail", "Pa$$w0rd${X}tail"),
+            ("$${CC_KEY}", "${CC_KEY}"),
+            ("a$${b}${CC_KEY}", "a${b}key-from-env"),
+            ("$$", "$$"),
+        ] {
+            let f = parse(&format!("[default]\nsasl.password = {value}\n")).unwrap();
+            assert_eq!(f.entries[0].1.value, expanded, "{value}");
+        }
     }
 
     #[test]

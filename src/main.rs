@@ -21,11 +21,24 @@ fn main() -> ExitCode {
         .color(color.clap())
         .get_matches_from(args);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let misplaced = kafka_lab::cli::dashboard_options_before(&matches);
+    if let Some((name, _)) = matches.subcommand() {
+        if !misplaced.is_empty() {
+            kafka_lab::errln!(
+                "error: {} before `{name}` {} the dashboard's; `{name}` would ignore {}. Put \
+                 the subcommand's own options after it (kafka-lab {name} --help lists them).",
+                misplaced.join(", "),
+                if misplaced.len() == 1 { "is" } else { "are" },
+                if misplaced.len() == 1 { "it" } else { "them" }
+            );
+            return ExitCode::from(2);
+        }
+    }
     kafka_lab::ui::theme::set_color(cli.color.enabled());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            kafka_lab::errln!("error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -50,7 +63,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            kafka_lab::errln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }

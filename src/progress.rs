@@ -72,7 +72,7 @@ impl Progress {
                     message(true)
                 ));
             }
-            None if self.lines => eprintln!("{}", message(false)),
+            None if self.lines => crate::errln!("{}", message(false)),
             None => {}
         }
     }

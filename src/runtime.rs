@@ -2,39 +2,75 @@
 //! loading the brewery records, and `--print-config`.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+
+pub mod out;
+pub mod places;
 
 use crate::cli::SourceArgs;
 use crate::config::Role;
 use crate::data::source::{self, Dataset, FetchOptions, Progress, Source};
 use crate::target::Target;
 
-/// Set by Ctrl-C, SIGTERM or SIGHUP; long loops check it.
+/// Set by Ctrl-C, SIGTERM or SIGHUP; long loops check it. A second signal asks to stop at
+/// once: the waits of an orderly stop (a flush, leaving the group) end early.
 #[derive(Clone, Default)]
-pub struct StopFlag(Arc<AtomicBool>);
+pub struct StopFlag(Arc<Raised>);
+
+#[derive(Default)]
+pub struct Raised {
+    /// How many times it was raised.
+    times: AtomicU8,
+    /// The first signal that raised it, as its number (0: none).
+    signal: AtomicU8,
+}
 
 impl StopFlag {
-    /// A flag that Ctrl-C, SIGTERM and SIGHUP raise.
+    /// A flag that Ctrl-C, SIGTERM and SIGHUP raise, each time they come.
     pub fn on_signals() -> StopFlag {
         let flag = StopFlag::default();
         let f = flag.clone();
         tokio::spawn(async move {
-            wait_for_signal().await;
-            f.raise();
+            loop {
+                let signal = wait_for_signal().await;
+                let _ = f.0.signal.compare_exchange(
+                    0,
+                    signal.number(),
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                );
+                f.raise();
+            }
         });
         flag
     }
 
     pub fn raise(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        let _ = self
+            .0
+            .times
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_add(1))
+            });
     }
 
+    /// Raised, or the standard output's reader is gone (`| head`): both stop a command.
     pub fn raised(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.times.load(Ordering::SeqCst) > 0 || out::stdout_gone()
+    }
+
+    /// Raised a second time: stop at once, without the waits of an orderly stop.
+    pub fn urgent(&self) -> bool {
+        self.0.times.load(Ordering::SeqCst) > 1
+    }
+
+    /// The signal that raised it first, if one did.
+    pub fn signal(&self) -> Option<Signal> {
+        Signal::of_number(self.0.signal.load(Ordering::SeqCst))
     }
 
     /// Sleeps up to `d`, waking early when the flag is raised.
@@ -51,11 +87,28 @@ impl StopFlag {
         }
     }
 
+    /// Resolves once the flag is raised a second time (checks every 50 ms).
+    pub async fn urgent_async(&self) {
+        while !self.urgent() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Resolves once the flag is raised (checks every 50 ms).
     pub async fn raised_async(&self) {
         while !self.raised() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// Why a command stopped early, in words: `interrupted (SIGINT)`, `the output was closed`.
+pub fn stopped_by(stop: &StopFlag) -> String {
+    match stop.signal() {
+        Some(s) if stop.urgent() => format!("stopped at once by a second signal ({s:?})"),
+        Some(s) => format!("interrupted ({s:?})"),
+        None if out::stdout_gone() => "the output was closed".to_string(),
+        None => "stopped".to_string(),
     }
 }
 
@@ -68,6 +121,17 @@ pub enum Signal {
 }
 
 impl Signal {
+    fn of_number(n: u8) -> Option<Signal> {
+        [Signal::Hangup, Signal::Interrupt, Signal::Terminate]
+            .into_iter()
+            .find(|s| s.number() == n)
+    }
+
+    /// The conventional exit code of a process the signal stopped: 128 + its number.
+    pub fn exit_code(self) -> std::process::ExitCode {
+        std::process::ExitCode::from(128 + self.number())
+    }
+
     /// The signal's number, for the conventional exit code 128 + n.
     pub fn number(self) -> u8 {
         match self {
@@ -137,7 +201,7 @@ pub fn failpoint(name: &str) -> bool {
 /// Prints each role's merged settings (secrets masked, with their origins).
 pub fn print_config(target: &Target, roles: &[Role]) -> Result<ExitCode> {
     for role in roles {
-        print!("{}", target.settings(*role)?.describe());
+        crate::out!("{}", target.settings(*role)?.describe());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -148,18 +212,18 @@ pub async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
         Source::Bundled => source::bundled(),
         Source::File(path) => source::from_file(&path)?,
         Source::OpenBreweryDb { base_url } => {
-            eprintln!("fetching breweries from {base_url} ...");
+            crate::errln!("fetching breweries from {base_url} ...");
             let say = |progress| match progress {
-                Progress::Page { page, total } => eprintln!("  page {page}: {total} records"),
+                Progress::Page { page, total } => crate::errln!("  page {page}: {total} records"),
                 Progress::Waiting { page, waited } => {
-                    eprintln!(
+                    crate::errln!(
                         "  still waiting for page {page} ({} s so far)",
                         waited.as_secs()
                     );
                 }
             };
             let records = source::fetch_api(&base_url, &FetchOptions::default(), say).await?;
-            eprintln!("fetched {} breweries", records.len());
+            crate::errln!("fetched {} breweries", records.len());
             records
         }
     };

@@ -50,13 +50,13 @@ impl Target {
         let file = match &c.config {
             Some(path) => Some(ConfigFile::load(path)?),
             None if Path::new("config.ini").exists() => {
-                eprintln!("using ./config.ini");
+                crate::errln!("using ./config.ini");
                 Some(ConfigFile::load(Path::new("config.ini"))?)
             }
             None => None,
         };
         for warning in file.iter().flat_map(|f| &f.warnings) {
-            eprintln!("warning: {warning}");
+            crate::errln!("warning: {warning}");
         }
         let mut layers = Layers {
             file,
@@ -77,7 +77,7 @@ impl Target {
     pub fn with_layers(c: &Connection, mut layers: Layers, role: Role) -> Result<Target> {
         let embedded = if layers.user_bootstrap(role).is_some() {
             if c.rtt_ms > 0 {
-                eprintln!("warning: --rtt-ms only applies to the embedded cluster; ignored");
+                crate::errln!("warning: --rtt-ms only applies to the embedded cluster; ignored");
             }
             None
         } else if let Some(file) = &layers.file {
@@ -94,7 +94,7 @@ impl Target {
                 rtt: Duration::ZERO,
                 ..options.clone()
             })?;
-            eprintln!(
+            crate::errln!(
                 "embedded cluster: {}, at {}. It does not replicate, so acks=1 and acks=all \
                  behave alike here.",
                 options.describe(),
@@ -135,7 +135,7 @@ impl Target {
     pub fn settings(&self, role: Role) -> Result<ClientSettings> {
         let settings = self.layers.resolve(role)?;
         for warning in &settings.warnings {
-            eprintln!("warning: {warning}");
+            crate::errln!("warning: {warning}");
         }
         Ok(settings)
     }
@@ -175,7 +175,7 @@ impl Target {
                     self.connect_timeout,
                 )
                 .await?;
-                eprintln!(
+                crate::errln!(
                     "created topic `{}` with {partitions} partitions",
                     self.topic
                 );

@@ -1,15 +1,111 @@
 //! Turning bytes, values and times into text for a terminal or a log line.
 
+pub mod secrets;
+
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
-/// A value as a logfmt field: quoted when it holds spaces, quotes or `=`.
+/// A value as a logfmt field: quoted (as a JSON string) when it holds spaces, quotes, `=` or
+/// a character a terminal would act on, which is escaped: a terminal never gets a raw escape
+/// sequence from a value.
 pub fn logfmt(value: &str) -> String {
-    if value.is_empty() || value.contains([' ', '"', '=', '\t', '\n']) {
-        serde_json::to_string(value).unwrap_or_default()
-    } else {
-        value.to_string()
+    if !value.is_empty() && !value.contains([' ', '"', '=']) && !value.chars().any(unsafe_char) {
+        return value.to_string();
     }
+    let json = serde_json::to_string(value).unwrap_or_default();
+    // JSON escapes C0 controls only: DEL, C1 and the bidirectional overrides too.
+    if !json.chars().any(unsafe_char) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Text from a file, a record or a server, safe for a terminal or a report: control
+/// characters (C0, DEL, C1: escape sequences, bells, carriage returns) and the characters that
+/// reorder text (bidirectional overrides) escaped as `\u{1b}`.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`escape`], keeping line breaks and tabs: for text of many lines (a report, a description).
+pub fn escape_lines(text: &str) -> Cow<'_, str> {
+    let unsafe_here = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\t');
+    if !text.chars().any(unsafe_here) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_here(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A character a terminal acts on (or that reorders what it shows) rather than prints.
+pub(crate) fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Reads a text file of at most `limit` bytes: a device, a folder or a pipe (`/dev/zero`)
+/// is refused at once, and a larger file is refused without reading it all into memory.
+/// A byte-order mark at the start (editors on Windows write one) is dropped.
+pub fn read_text_file(path: &std::path::Path, limit: u64) -> std::io::Result<String> {
+    use std::io::{Error, Read};
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::other("it is not a regular file"));
+    }
+    if meta.len() > limit {
+        return Err(Error::other(format!(
+            "it is {} bytes, more than the {} this kind of file may have",
+            thousands(meta.len()),
+            thousands(limit)
+        )));
+    }
+    let mut bytes = Vec::new();
+    // A file that grows while it is read still stops at the limit.
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::other(format!(
+            "it holds more than {} bytes",
+            thousands(limit)
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::other(format!(
+            "it is not UTF-8 text (at byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC.
@@ -26,15 +122,7 @@ pub fn timestamp_display(ms: i64) -> humantime::Rfc3339Timestamp {
 /// Bytes as text for a terminal: UTF-8 with control characters escaped, or hex.
 pub fn printable(bytes: &[u8]) -> String {
     if let Ok(s) = std::str::from_utf8(bytes) {
-        let mut out = String::with_capacity(s.len());
-        for c in s.chars() {
-            if c.is_control() {
-                out.extend(c.escape_default());
-            } else {
-                out.push(c);
-            }
-        }
-        out
+        escape(s).into_owned()
     } else {
         let mut hex = String::with_capacity(2 + 2 * bytes.len());
         hex.push_str("0x");
@@ -58,7 +146,7 @@ pub fn write_logfmt_bytes(out: &mut impl std::io::Write, bytes: &[u8]) -> std::i
             if !s.is_empty()
                 && !s
                     .chars()
-                    .any(|c| c.is_control() || matches!(c, ' ' | '"' | '=')) =>
+                    .any(|c| unsafe_char(c) || matches!(c, ' ' | '"' | '=')) =>
         {
             out.write_all(bytes)
         }
@@ -85,7 +173,7 @@ pub fn write_printable_cut(
         out.write_all(&bytes[..max - 1])?;
         return out.write_all("…".as_bytes());
     }
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(unsafe_char) {
         if s.char_indices().nth(max).is_none() {
             return out.write_all(bytes);
         }

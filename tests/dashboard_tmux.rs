@@ -474,3 +474,83 @@ fn the_dashboard_plays_a_scenario_with_a_strip_and_space_pauses_it() {
     let md = std::fs::read_to_string(reports[0].path().join("report.md")).unwrap();
     assert!(md.contains("| result | passed (4 assertions) |"), "{md}");
 }
+
+/// An interactive shell in tmux, with job control, for Ctrl-Z and fg.
+fn shell(dir: &std::path::Path) -> Option<Tmux> {
+    let tmux = Tmux::start("bash --norc --noprofile -i", 120, 40)?;
+    tmux.keys(&[&format!("cd {} && PS1='PROMPT$ '", dir.display()), "Enter"]);
+    Some(tmux)
+}
+
+/// Ctrl-Z gives the terminal back to the shell (no alternate screen, no raw mode while
+/// stopped); `fg` takes it again, draws it whole, and keys work as before.
+#[test]
+fn ctrl_z_suspends_and_fg_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(tmux) = shell(dir.path()) else {
+        return;
+    };
+    tmux.keys(&[BIN, "Enter"]);
+    tmux.wait("the dashboard to run", Duration::from_secs(40), |s| {
+        s.contains("● running").then_some(())
+    });
+    tmux.keys(&["C-z"]);
+    let stopped = tmux.wait("the job to stop", Duration::from_secs(20), |s| {
+        s.contains("Stopped").then(|| s.to_string())
+    });
+    assert!(!tmux.alternate_screen(), "{stopped}");
+    assert!(
+        stopped.contains("PROMPT$"),
+        "the shell has the terminal: {stopped}"
+    );
+    tmux.keys(&["fg", "Enter"]);
+    tmux.wait("the dashboard again", Duration::from_secs(20), |s| {
+        s.contains("● running").then_some(())
+    });
+    assert!(tmux.alternate_screen());
+    // Raw mode again: one key, no Enter, opens the runs table.
+    tmux.keys(&["r"]);
+    tmux.wait("the runs table", Duration::from_secs(10), |s| {
+        s.contains(" Runs ·").then_some(())
+    });
+    tmux.keys(&["q"]);
+    tmux.wait("a clean exit", Duration::from_secs(40), |s| {
+        s.contains("kafka-lab: run 1 ended").then_some(())
+    });
+    tmux.keys(&["echo EXITED:$?", "Enter"]);
+    let after = tmux.wait("the exit code", Duration::from_secs(10), |s| {
+        s.contains("EXITED:").then(|| s.to_string())
+    });
+    assert!(after.contains("EXITED:0"), "{after}");
+}
+
+/// Quitting says what it waits for; a second `q` stops at once and says what was left.
+#[test]
+fn a_second_quit_stops_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every round trip takes 3 s: flushing and leaving the group take seconds.
+    let command = format!(
+        "cd {} && {BIN} --rtt-ms 3000 2>err.txt; echo EXITED:$?; cat err.txt; sleep 120",
+        dir.path().display()
+    );
+    let Some(tmux) = Tmux::start(&command, 120, 40) else {
+        return;
+    };
+    tmux.wait("the dashboard to run", Duration::from_secs(60), |s| {
+        (s.contains("● running") && s.contains("delivered")).then_some(())
+    });
+    tmux.keys(&["q"]);
+    let stopping = tmux.wait("the wait to be said", Duration::from_secs(20), |s| {
+        s.contains("stopping:").then(|| s.to_string())
+    });
+    assert!(stopping.contains("q again: stop at once"), "{stopping}");
+    tmux.keys(&["q"]);
+    let after = tmux.wait("the exit", Duration::from_secs(20), |s| {
+        s.contains("EXITED:").then(|| s.to_string())
+    });
+    assert!(after.contains("stopped at once"), "{after}");
+    assert!(
+        after.contains("records were still without a delivery report"),
+        "{after}"
+    );
+}

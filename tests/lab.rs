@@ -146,3 +146,58 @@ async fn a_scenario_plays_through_the_driver_on_a_real_broker() {
     let (player, high, runs) = play(&["kafka-lab", "-b", &bootstrap]).await;
     check(&player, high, &runs);
 }
+
+/// A node the lab killed (`b`, "never back") is brought back when the lab shuts down: a
+/// cluster is not left short of a node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_the_lab_killed_is_back_after_it_stops() {
+    let Some(bootstrap) = std::env::var("KAFKA_LAB_REPLICATED_BOOTSTRAP").ok() else {
+        eprintln!("SKIPPED lab::replicated: KAFKA_LAB_REPLICATED_BOOTSTRAP is not set");
+        return;
+    };
+    let topic = common::unique_topic("lab-node");
+    let cli = Cli::parse_from([
+        "kafka-lab",
+        "-b",
+        &bootstrap,
+        "-t",
+        &topic,
+        "--partitions",
+        "1",
+        "--replication-factor",
+        "3",
+    ]);
+    let c = &cli.connection;
+    let target = Target::connect(c, Role::Producer).unwrap();
+    let mut lab = Lab::open(c, &scenario_args(&cli.dashboard.source, &topic), target)
+        .await
+        .unwrap();
+    lab.keep_said();
+    lab.apply(Event::Script(kafka_lab::lab::protocol::Step::Fault {
+        kind: kafka_lab::kafka::local::FaultKind::Kill,
+        partition: 0,
+        length: None,
+    }));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut said = Vec::new();
+    while !said.iter().any(|s: &String| s.contains("killed")) {
+        assert!(tokio::time::Instant::now() < deadline, "no kill: {said:?}");
+        lab.next().await;
+        said.extend(lab.take_said());
+    }
+    let ended = lab.shut_down().await;
+    assert!(
+        ended.said.iter().any(|s| s.contains("is back")),
+        "{:?}",
+        ended.said
+    );
+    let status = std::process::Command::new(kafka_lab::runtime::in_repo("scripts/kafka-local"))
+        .args(["--nodes", "3", "status"])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "every node up: {}",
+        common::stdout(&status)
+    );
+}

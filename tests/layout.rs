@@ -89,10 +89,14 @@ fn modules_use_only_what_lib_rs_allows() {
         for path in module_files(module) {
             for (n, line) in code(&path) {
                 for (at, _) in line.match_indices("crate::") {
-                    let used: String = line[at + 7..]
+                    let mut used: String = line[at + 7..]
                         .chars()
                         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                         .collect();
+                    // `crate::errln!`: the macros of `runtime::out`, exported at the root.
+                    if line[at + 7 + used.len()..].starts_with('!') {
+                        used = "runtime".to_string();
+                    }
                     if used != *module && !may.contains(used.as_str()) {
                         broken.push(format!("{}:{n}: {module} uses {used}", path.display()));
                     }
@@ -276,4 +280,32 @@ fn code_lines(path: &Path) -> usize {
         .lines()
         .take_while(|l| !l.starts_with("#[cfg(test)]"))
         .count()
+}
+
+/// Every line for a person goes through `runtime::out` (`outln!`, `errln!`): scrubbed of
+/// secrets, escaped, and no panic when the reader is gone. The bare macros would skip all
+/// three.
+#[test]
+fn every_line_goes_through_runtime_out() {
+    let mut found = Vec::new();
+    for path in files(&src()) {
+        if path.ends_with("runtime/out.rs") {
+            continue;
+        }
+        for (n, line) in code(&path) {
+            for bare in ["println!", "eprintln!", "print!(", "eprint!("] {
+                let at = line
+                    .match_indices(bare)
+                    .any(|(i, _)| !line[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+                if at {
+                    found.push(format!("{}:{n}: {}", path.display(), line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "use outln!/out!/errln!:\n{}",
+        found.join("\n")
+    );
 }

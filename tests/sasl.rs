@@ -111,11 +111,26 @@ fn sasl_ssl_wrong_password_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let wrong = "not-the-password-123";
     write_config(dir.path(), &s, wrong);
-    let started = Instant::now();
-    let out = run(dir.path(), &["produce", "--count", "1"]);
-    assert_clean_failure(&out, &["authentication", &s.bootstrap]);
-    // A guard against a hang (twice the connect timeout), not a speed goal.
-    assert!(started.elapsed() < Duration::from_secs(20), "no hang");
-    assert_not_shown(&out, wrong);
-    assert_not_shown(&out, &s.password);
+    // With librdkafka's debug log on too: it is shown, and the reason stays the same.
+    for debug in [&[][..], &["-X", "debug=security,broker"][..]] {
+        let started = Instant::now();
+        let args: Vec<&str> = ["produce", "--count", "1"]
+            .iter()
+            .chain(debug)
+            .copied()
+            .collect();
+        let out = run(dir.path(), &args);
+        assert_clean_failure(&out, &["authentication", &s.bootstrap]);
+        // A guard against a hang (twice the connect timeout), not a speed goal.
+        assert!(started.elapsed() < Duration::from_secs(20), "no hang");
+        assert_not_shown(&out, wrong);
+        assert_not_shown(&out, &s.password);
+        if !debug.is_empty() {
+            assert!(
+                stderr(&out).contains("DEBUG librdkafka"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
 }

@@ -116,6 +116,9 @@ struct Outcome {
     run_tag: String,
 }
 
+/// How long a run's end waits for its last delivery reports.
+const BENCH_FLUSH: Duration = Duration::from_secs(10);
+
 /// One timed run with a fresh producer.
 fn run_one(
     producer_settings: &ClientSettings,
@@ -164,7 +167,14 @@ fn run_one(
     }
     progress.finish();
     let run_tag = producer.run_tag().to_string();
-    let closed = producer.close(Duration::from_secs(10));
+    let waiting = producer.in_flight();
+    if stop.raised() && waiting > 0 && !stop.urgent() {
+        crate::errln!(
+            "stopping: waiting up to {} s for {waiting} records' delivery reports; Ctrl-C again stops at once",
+            BENCH_FLUSH.as_secs()
+        );
+    }
+    let closed = producer.close(BENCH_FLUSH, &|| stop.urgent());
     let totals = &closed.totals;
     let mut settings = LabProducer::effective_settings(producer_settings);
     for s in &producer_settings.settings {
@@ -203,8 +213,9 @@ fn progress_line(producer: &LabProducer, input: &RunInput, short: bool) -> Strin
         t.delivered,
         per_second(t.delivered, elapsed),
         t.latency.summary().p99,
+        // A progress line comes every few seconds: an error older than two of them is old news.
         producer
-            .last_error()
+            .recent_error(Duration::from_secs(10))
             .map(|e| format!(", last error: {e}"))
             .unwrap_or_default()
     )
@@ -212,11 +223,17 @@ fn progress_line(producer: &LabProducer, input: &RunInput, short: bool) -> Strin
 
 pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     let sweeps = Sweep::parse_all(&args.sweep).map_err(anyhow::Error::msg)?;
+    if let Some(path) = &args.csv {
+        crate::runtime::places::file(path, "--csv", args.force)?;
+    }
     let target = connect(c, args)?;
     if c.print_config {
         return print_config(&target, &[Role::Producer]);
     }
     let base = target.settings(Role::Producer)?;
+    if let Some(said) = crate::runtime::out::library_log(&base, None) {
+        crate::errln!("{said}");
+    }
     let consumer_settings = target.layers.resolve(Role::Consumer)?;
     let dataset = Arc::new(load_dataset(&args.source).await?);
     target.ensure_topic(&base).await?;
@@ -239,7 +256,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         let settings = layers.resolve(Role::Producer)?;
         let label = if total > 1 {
             let shown: Vec<String> = combo.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            eprintln!("run {}/{total}: {}", i + 1, shown.join(" "));
+            crate::errln!("run {}/{total}: {}", i + 1, shown.join(" "));
             format!(" [{}/{total}]", i + 1)
         } else {
             String::new()
@@ -263,30 +280,33 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
         if verify && report.delivered > 0 {
             match target.read_back(&consumer_settings, run_tag, ledger).await {
                 Ok(accounting) => report.accounting = Some(accounting),
-                Err(e) => eprintln!("warning: could not read the run back: {e}"),
+                Err(e) => crate::errln!("warning: could not read the run back: {e}"),
             }
         }
         report.run = i as u32 + 1;
         report.settings.extend(extra.clone());
         failed_any |= report.failed > 0 || undelivered > 0;
         if !args.json && total == 1 {
-            println!("{}", report.perf_test_line());
+            crate::outln!("{}", report.perf_test_line());
             if let Some(a) = &report.accounting {
-                println!("{}", a.line());
+                crate::outln!("{}", a.line());
             }
             if let Some(stages) = &report.stages_ms {
-                println!("{}", stages.line());
+                crate::outln!("{}", stages.line());
             }
             if let Some(line) = report.intended_line() {
-                println!("{line}");
+                crate::outln!("{line}");
             }
         }
         for (error, n) in &report.errors {
-            eprintln!("  {n} failed: {error}");
+            crate::errln!("  {n} failed: {error}");
         }
         reports.push(report);
         if stop.raised() {
-            eprintln!("interrupted; {undelivered} records undelivered");
+            crate::errln!(
+                "{}; {undelivered} records were left without a delivery report (undelivered)",
+                crate::runtime::stopped_by(&stop)
+            );
             break;
         }
     }
@@ -382,19 +402,20 @@ fn run_description(
 
 /// `--json`, the sweep table, and `--csv`.
 fn print_results(args: &BenchArgs, sweeps: &[Sweep], reports: &[RunReport]) -> Result<()> {
-    if args.json {
-        match reports {
-            [one] if sweeps.is_empty() => println!("{}", serde_json::to_string(one)?),
-            _ => println!("{}", serde_json::to_string(reports)?),
-        }
-    } else if reports.len() > 1 || !sweeps.is_empty() {
-        let keys: Vec<&str> = sweeps.iter().map(|s| s.key.as_str()).collect();
-        print!("{}", sweep_table(&keys, reports));
-    }
+    // The file first: a reader of the output that has gone must not cost the results.
     if let Some(path) = &args.csv {
         std::fs::write(path, RunReport::csv(reports))
             .with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("wrote {} rows to {}", reports.len(), path.display());
+        crate::errln!("wrote {} rows to {}", reports.len(), path.display());
+    }
+    if args.json {
+        match reports {
+            [one] if sweeps.is_empty() => crate::outln!("{}", serde_json::to_string(one)?),
+            _ => crate::outln!("{}", serde_json::to_string(reports)?),
+        }
+    } else if reports.len() > 1 || !sweeps.is_empty() {
+        let keys: Vec<&str> = sweeps.iter().map(|s| s.key.as_str()).collect();
+        crate::out!("{}", sweep_table(&keys, reports));
     }
     Ok(())
 }

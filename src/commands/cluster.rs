@@ -1,6 +1,5 @@
 //! `kafka-lab cluster`: serve the embedded cluster to other processes until a signal.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -16,11 +15,11 @@ pub async fn cluster(c: &Connection) -> Result<ExitCode> {
     }
     let options = embedded_options(c);
     let cluster = EmbeddedCluster::start(&options)?;
-    println!("bootstrap.servers={}", cluster.bootstrap_servers());
-    std::io::stdout().flush()?;
-    eprintln!("embedded cluster: {}; Ctrl-C stops it", options.describe());
-    runtime::wait_for_signal().await;
+    crate::outln!("bootstrap.servers={}", cluster.bootstrap_servers());
+    crate::errln!("embedded cluster: {}; Ctrl-C stops it", options.describe());
+    let signal = runtime::wait_for_signal().await;
     drop(cluster);
-    eprintln!("embedded cluster stopped");
-    Ok(ExitCode::SUCCESS)
+    crate::errln!("embedded cluster stopped ({signal:?})");
+    // As every other command: stopped by a signal, it says which in its exit code.
+    Ok(signal.exit_code())
 }

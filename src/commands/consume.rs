@@ -45,6 +45,9 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
         return runtime::print_config(&target, &[Role::Consumer]);
     }
     let mut settings = target.settings(Role::Consumer)?;
+    if let Some(said) = crate::runtime::out::library_log(&settings, None) {
+        crate::errln!("{said}");
+    }
     if target.ensure_topic(&settings).await?.is_mock {
         for (key, value) in MOCK_GROUP_SETTINGS.into_iter().chain(MOCK_FETCH_SETTINGS) {
             target.layers.builtin(key, value, "embedded cluster");
@@ -62,50 +65,93 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
         for event in events {
             match event {
                 GroupEvent::Assigned(p) => {
-                    eprintln!("group {event_group}: assigned partitions {p:?}");
+                    crate::errln!("group {event_group}: assigned partitions {p:?}");
                 }
                 GroupEvent::Revoked(p) => {
-                    eprintln!("group {event_group}: revoked partitions {p:?}");
+                    crate::errln!("group {event_group}: revoked partitions {p:?}");
                 }
-                GroupEvent::Error(e) => eprintln!("warning: {e}"),
+                GroupEvent::Error(e) => crate::errln!("warning: {e}"),
             }
         }
     });
-    let sink = match &args.sink {
-        Some(path) => Some(
-            Sink::open(path).with_context(|| format!("cannot open the sink {}", path.display()))?,
-        ),
-        None => None,
-    };
+    let sink = open_sink(args)?;
+    let urgent = stop.clone();
     let reader = Reader {
         topic: target.topic.clone(),
+        group: group.clone(),
+        session_timeout: settings.get("session.timeout.ms").map_or_else(
+            || "45000 (librdkafka's default)".to_string(),
+            str::to_string,
+        ),
         count: args.count,
         output: args.output,
         stop,
         sink,
+        assigned_once: false,
     };
     let (consumer, read) = tokio::task::spawn_blocking(move || {
+        let mut reader = reader;
         let read = reader.run(&consumer);
-        (consumer, read)
+        (consumer, read.map(|n| (n, reader.assigned_once)))
     })
     .await?;
-    let n = read?;
+    let (n, assigned_once) = read?;
 
+    leave(consumer, n, assigned_once, &group, &urgent).await
+}
+
+/// The sink of `--sink`, saying what reopening it found.
+fn open_sink(args: &ConsumeArgs) -> Result<Option<Sink>> {
+    let Some(path) = &args.sink else {
+        return Ok(None);
+    };
+    let sink =
+        Sink::open(path).with_context(|| format!("cannot open the sink {}", path.display()))?;
+    if let Some(said) = sink.opened.said(path) {
+        crate::errln!("{said}");
+    }
+    Ok(Some(sink))
+}
+
+/// Commits and leaves the group after `n` records (bounded; a second signal ends it at once).
+async fn leave(
+    consumer: LabConsumer,
+    n: u64,
+    assigned_once: bool,
+    group: &str,
+    urgent: &StopFlag,
+) -> Result<ExitCode> {
     // Closing commits and leaves the group; with the cluster gone it could wait long.
     let closing = tokio::task::spawn_blocking(move || consumer.close());
-    let why = match tokio::time::timeout(CLOSE_TIMEOUT, closing).await {
+    let closed = tokio::select! {
+        closed = tokio::time::timeout(CLOSE_TIMEOUT, closing) => closed,
+        () = urgent.urgent_async() => {
+            crate::errln!(
+                "consumed {n} records; stopped at once by a second signal: offsets not committed, \
+                 the group not left (this member's partitions wait out its session timeout)"
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let why = match closed {
         Ok(Ok(Ok(()))) => {
-            eprintln!("consumed {n} records; committed and left group {group}");
+            crate::errln!("consumed {n} records; committed and left group {group}");
             return Ok(ExitCode::SUCCESS);
         }
         Ok(Ok(Err(e))) => e.to_string(),
         Ok(Err(e)) => e.to_string(),
+        // Blame the right party: a group still rebalancing holds a leave back too.
+        Err(_) if !assigned_once => format!(
+            "leaving was not confirmed within {} s: the group never assigned this member a \
+             partition (it is rebalancing, waiting for members to rejoin or time out)",
+            CLOSE_TIMEOUT.as_secs()
+        ),
         Err(_) => format!(
             "the cluster did not answer within {} s",
             CLOSE_TIMEOUT.as_secs()
         ),
     };
-    eprintln!(
+    crate::errln!(
         "warning: consumed {n} records, but could not commit them and leave group {group}: {why}.\n  \
          The next start of this group resumes from its last committed offsets, so some of these \
          records will be read again."
@@ -133,16 +179,24 @@ fn coarse_ms() -> u64 {
 /// Reads records and writes them out; offsets are stored only once their lines are out.
 struct Reader {
     topic: String,
+    group: String,
+    /// The member's session timeout, for what a wait to join is waiting for.
+    session_timeout: String,
     count: Option<u64>,
     output: Output,
     stop: StopFlag,
     sink: Option<Sink>,
+    /// The group assigned this member partitions at some point.
+    assigned_once: bool,
 }
+
+/// A wait without records is explained this often.
+const SAY_WAIT_EVERY: Duration = Duration::from_secs(5);
 
 impl Reader {
     /// Reads until the count, a signal, or a closed output; returns how many records were
     /// written.
-    fn run(mut self, consumer: &LabConsumer) -> Result<u64> {
+    fn run(&mut self, consumer: &LabConsumer) -> Result<u64> {
         let stdout = std::io::stdout();
         let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
         let topic_field = logfmt(&self.topic);
@@ -151,6 +205,9 @@ impl Reader {
         let mut next_flush = coarse_ms() + FLUSH_EVERY_MS;
         let mut line: Vec<u8> = Vec::with_capacity(1024);
         let mut n = 0u64;
+        // Since the last record, and since the wait was last explained.
+        let mut waited = std::time::Instant::now();
+        let mut quiet_since = waited;
         let mut progress = self
             .count
             .map(|c| Progress::new("consume", c, "records", true));
@@ -163,8 +220,15 @@ impl Reader {
                     return Ok(n);
                 }
                 next_flush = coarse_ms() + FLUSH_EVERY_MS;
+                if quiet_since.elapsed() >= SAY_WAIT_EVERY {
+                    self.say_wait(consumer, waited.elapsed());
+                    quiet_since = std::time::Instant::now();
+                }
                 continue;
             };
+            quiet_since = std::time::Instant::now();
+            waited = quiet_since;
+            self.assigned_once = true;
             let m = match received {
                 Ok(m) => m,
                 // The client's own error (printed by the group's thread) says why.
@@ -173,7 +237,7 @@ impl Reader {
                 )) => continue,
                 Err(e) => {
                     let _ = out.flush();
-                    eprintln!("warning: {e}");
+                    crate::errln!("warning: {e}");
                     continue;
                 }
             };
@@ -209,9 +273,31 @@ impl Reader {
         self.flush(&mut out, &mut pending, consumer)?;
         if let Some(mut s) = self.sink.take() {
             s.flush()?;
-            eprintln!("wrote {} records to {}", s.written, s.path().display());
+            crate::errln!("{}", s.summary());
         }
         Ok(n)
+    }
+
+    /// Says what a wait without records waits for: to join the group, or new records.
+    fn say_wait(&mut self, consumer: &LabConsumer, waited: Duration) {
+        let assigned = consumer.assignment().unwrap_or_default();
+        self.assigned_once |= !assigned.is_empty();
+        let secs = waited.as_secs();
+        if assigned.is_empty() {
+            crate::errln!(
+                "consume: waiting to join group {} ({secs} s): no partition assigned yet. The \
+                 group is rebalancing; a member that stopped without leaving (a crash) keeps its \
+                 partitions until its session times out (session.timeout.ms = {})",
+                self.group,
+                self.session_timeout
+            );
+        } else {
+            crate::errln!(
+                "consume: no record in {secs} s from partitions {assigned:?} of {}: they are at \
+                 their end. Is a producer writing to it? (--from-beginning reads what is there)",
+                self.topic
+            );
+        }
     }
 
     /// Writes out what is buffered, then marks those records handled. False when the reader

@@ -27,6 +27,9 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
         return runtime::print_config(&target, &[Role::Producer]);
     }
     let settings = target.settings(Role::Producer)?;
+    if let Some(said) = crate::runtime::out::library_log(&settings, None) {
+        crate::errln!("{said}");
+    }
     let dataset = load_dataset(&args.source).await?;
     target.ensure_topic(&settings).await?;
 
@@ -75,38 +78,34 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
         }
         drop(progress.take());
         let run_tag = producer.run_tag().to_string();
-        (producer.close(flush_timeout), error, run_tag)
+        let waiting = producer.in_flight();
+        if send_stop.raised() && waiting > 0 && !send_stop.urgent() {
+            crate::errln!(
+                "stopping: waiting up to {} s for {waiting} records' delivery reports; Ctrl-C again stops at once",
+                flush_timeout.as_secs()
+            );
+        }
+        let closed = producer.close(flush_timeout, &|| send_stop.urgent());
+        (closed, error, run_tag)
     })
     .await?;
     done.raise();
     let _ = watchdog.join();
     // The printer ends once the producer (and its channel) is gone.
     let _ = printer.join();
+    summarize(&closed.totals);
     let totals = &closed.totals;
-    println!(
-        "summary: sent={} delivered={} failed={} undelivered={}",
-        totals.sent, totals.delivered, totals.failed, totals.undelivered
-    );
-    if totals.undelivered_in_flight > 0 {
-        eprintln!(
-            "  {} of the undelivered records had been sent without an answer: the cluster may \
-             have written them (--verify reads the topic back)",
-            totals.undelivered_in_flight
-        );
-    }
     if args.verify && totals.delivered > 0 {
         let consumer = target.layers.resolve(Role::Consumer)?;
         match target.read_back(&consumer, run_tag, closed.ledger).await {
-            Ok(a) => println!("{}", a.line()),
-            Err(e) => eprintln!("warning: could not read the records back: {e}"),
+            Ok(a) => crate::outln!("{}", a.line()),
+            Err(e) => crate::errln!("warning: could not read the records back: {e}"),
         }
     }
-    for (error, n) in &totals.errors {
-        eprintln!("  {n} failed: {error}");
-    }
     if stop.raised() {
-        eprintln!(
-            "interrupted: flushed for up to {} s; {} records were still undelivered",
+        crate::errln!(
+            "{}: flushed for up to {} s; {} records were left without a delivery report (undelivered)",
+            runtime::stopped_by(&stop),
             flush_timeout.as_secs(),
             totals.undelivered
         );
@@ -121,6 +120,28 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     })
 }
 
+/// The summary line, and what the counts hold back: failures by reason, records sent without
+/// an answer.
+fn summarize(totals: &crate::stats::RunTotals) {
+    crate::outln!(
+        "summary: sent={} delivered={} failed={} undelivered={}",
+        totals.sent,
+        totals.delivered,
+        totals.failed,
+        totals.undelivered
+    );
+    if totals.undelivered_in_flight > 0 {
+        crate::errln!(
+            "  {} of the undelivered records had been sent without an answer: the cluster may \
+             have written them (--verify reads the topic back)",
+            totals.undelivered_in_flight
+        );
+    }
+    for (error, n) in &totals.errors {
+        crate::errln!("  {n} failed: {error}");
+    }
+}
+
 /// Prints one line per delivery report until the producer is gone.
 fn spawn_printer(
     topic: String,
@@ -130,12 +151,19 @@ fn spawn_printer(
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
         let topic = logfmt(&topic);
+        // Once the reader is gone (`| head`) the reports are still taken, so that the
+        // producer never waits for them, and the command stops (see `runtime::out`).
+        let wrote = |r: std::io::Result<()>| {
+            if let Err(e) = r {
+                crate::runtime::out::closed(&e);
+            }
+        };
         loop {
             // Written in bursts, flushed whenever the reports pause.
             let d = match reports.try_recv() {
                 Ok(d) => d,
                 Err(std::sync::mpsc::TryRecvError::Empty) => {
-                    let _ = out.flush();
+                    wrote(out.flush());
                     match reports.recv() {
                         Ok(d) => d,
                         Err(_) => break,
@@ -143,10 +171,13 @@ fn spawn_printer(
                 }
                 Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
             };
+            if crate::runtime::out::stdout_gone() {
+                continue;
+            }
             let key = d.key.as_deref().map_or("-".to_string(), logfmt);
             let latency = d.latency.as_secs_f64() * 1000.0;
             let offset = d.offset.map_or("-".to_string(), |o| o.to_string());
-            let _ = match &d.error {
+            let written = match &d.error {
                 None => writeln!(
                     out,
                     "seq={} topic={topic} partition={} offset={offset} key={key} latency_ms={latency:.3}",
@@ -157,11 +188,12 @@ fn spawn_printer(
                     "seq={} topic={topic} partition={} key={key} error={} latency_ms={latency:.3}",
                     d.seq,
                     d.partition,
-                    logfmt(e)
+                    logfmt(&crate::text::secrets::scrub(e))
                 ),
             };
+            wrote(written);
         }
-        let _ = out.flush();
+        wrote(out.flush());
     })
 }
 
@@ -174,7 +206,7 @@ fn spawn_watchdog(watch: ProducerWatch, done: StopFlag) -> std::thread::JoinHand
                 break;
             }
             if let Some(stalled) = watch.stalled(QUIET) {
-                eprintln!("warning: {stalled}");
+                crate::errln!("warning: {stalled}");
             }
         }
     })

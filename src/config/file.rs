@@ -16,12 +16,16 @@ pub struct ConfigFile {
     pub warnings: Vec<String>,
 }
 
+/// A config file is a few dozen lines; anything past this is no config file.
+pub const MAX_BYTES: u64 = 1 << 20;
+
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
+        let text =
+            crate::text::read_text_file(path, MAX_BYTES).map_err(|error| ConfigError::Read {
+                path: path.to_path_buf(),
+                error,
+            })?;
         Self::parse(path, &text, |name| std::env::var(name).ok())
     }
 
@@ -98,7 +102,7 @@ impl ConfigFile {
                     EnvError::Unclosed => ConfigError::BadEnv {
                         origin: Box::new(origin.clone()),
                         key: key.to_string(),
-                        what: "a `${` without its closing `}`",
+                        what: "a `${` without its closing `}` (write `$${` for a literal `${`)",
                     },
                 })?;
                 entries.push((
@@ -220,6 +224,13 @@ fn expand_env(value: &str, env: impl Fn(&str) -> Option<String>) -> Result<Strin
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(start) = rest.find("${") {
+        // `$${` is a literal `${` (a password may hold one).
+        if rest[..start].ends_with('$') {
+            out.push_str(&rest[..start - 1]);
+            out.push_str("${");
+            rest = &rest[start + 2..];
+            continue;
+        }
         let Some(len) = rest[start + 2..].find('}') else {
             return Err(EnvError::Unclosed);
         };

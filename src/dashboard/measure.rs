@@ -57,7 +57,7 @@ pub async fn measure(
     let target = Target::connect(c, Role::Producer)?;
     let mut lab = Lab::open(c, args, target).await?;
     lab.apply(Event::Script(Step::Members(args.consumers as usize)));
-    let (key_tx, key_rx) = mpsc::channel(64);
+    let (key_tx, mut key_rx) = mpsc::channel(64);
     let pressed: Arc<Mutex<Option<Instant>>> = Arc::default();
     let keyboard = {
         let pressed = pressed.clone();
@@ -81,7 +81,7 @@ pub async fn measure(
     let mut last_view = lab.app().view();
     let mut next_sample = began + Duration::from_secs(1);
     let mut delivered = 0;
-    let end = event_loop(&mut terminal, &mut lab, key_rx, None, |app, drawn| {
+    let end = event_loop(&mut terminal, &mut lab, &mut key_rx, None, |app, drawn| {
         frames += 1;
         frame_times.record(drawn);
         if app.view() != last_view {
@@ -105,6 +105,7 @@ pub async fn measure(
         .and_then(|s| s.report.as_ref())
         .map_or(0.0, |r| r.records_per_sec);
     let _ = lab.shut_down().await;
+    drop(lab);
     if let End::Panic(p) = end {
         anyhow::bail!("the dashboard failed: {p}");
     }

@@ -60,27 +60,29 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         None => (c.clone(), args.clone()),
     };
     let (c, args) = (&c, &args);
+    // The screen needs a terminal: a file or a pipe would fill with escape codes.
+    if !c.print_config && !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        anyhow::bail!(
+            "the dashboard draws on a terminal, and standard output is not one (a file or a \
+             pipe). Run it in a terminal, or use a headless subcommand: produce, consume, bench, \
+             scenario run (kafka-lab --help lists them)"
+        );
+    }
     let target = Target::with_layers(c, layers, Role::Producer)?;
     if c.print_config {
-        let (producer_layers, base_layers) = client_layers(&target, args);
-        for settings in [
-            producer_layers.resolve(Role::Producer)?,
-            base_layers.resolve(Role::Consumer)?,
-        ] {
-            for warning in &settings.warnings {
-                eprintln!("warning: {warning}");
-            }
-            print!("{}", settings.describe());
-        }
-        return Ok(ExitCode::SUCCESS);
+        return print_config(&target, args);
     }
     let mut lab = Lab::open(c, args, target).await?;
+    let debug_log = std::path::Path::new("kafka-lab-debug.log");
+    if let Some(said) = crate::runtime::out::library_log(lab.producer_settings(), Some(debug_log)) {
+        lab.apply(Event::Notice(said));
+    }
     lab.apply(Event::Script(Step::Members(args.consumers as usize)));
     let report_dir = crate::scenario::report_dir(&c.topic);
     let mut player =
         scenario.map(|s| Player::new(s, args.speed, lab.app()).report_to(report_dir.clone()));
 
-    let (key_tx, key_rx) = mpsc::channel(64);
+    let (key_tx, mut key_rx) = mpsc::channel(64);
     let reading = Arc::new(AtomicBool::new(true));
     let input = spawn_input(key_tx, reading.clone());
     let mut terminal = ratatui::init();
@@ -91,54 +93,138 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     give_back_the_mouse_on_panic();
     // Again on top of the terminal's hooks, which restore it for the loop's own panics.
     lab.watch_panics_again();
-    let outcome = event_loop(&mut terminal, &mut lab, key_rx, player.as_mut(), |_, _| {
-        true
-    })
+    let outcome = event_loop(
+        &mut terminal,
+        &mut lab,
+        &mut key_rx,
+        player.as_mut(),
+        |_, _| true,
+    )
     .await;
 
-    // Show that shutdown is under way, then flush and leave the group.
-    if !matches!(outcome, Ok(End::Quit)) {
-        lab.apply(Event::Stopping(
-            "stopping: flushing the producer, leaving the group ...".into(),
-        ));
-    }
-    let _ = terminal.draw(|f| crate::ui::render(f, lab.app()));
-    reading.store(false, Ordering::SeqCst);
     // A scenario left before its end still leaves its report (which says it stopped).
     let stopped_report = player
         .as_ref()
         .filter(|_| lab.app().scenario().is_some_and(|s| s.done.is_none()))
         .map(|p| crate::scenario::report::Report::new(p, lab.app()));
-    let last_run = lab.shut_down().await;
+    let ended = shut_down(&mut terminal, &mut lab, &mut key_rx).await;
+    reading.store(false, Ordering::SeqCst);
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     // Not joined: when the terminal is gone (a closed window, SIGHUP) crossterm's read may
     // never return; the thread ends with the process.
     drop(input);
-    if let Some(ended) = &last_run {
-        println!("kafka-lab: {ended}");
-    }
+    say_how_it_ended(&lab, ended.as_ref());
     if let Some(report) = stopped_report {
         match report.write(&report_dir) {
-            Ok(_) => println!(
+            Ok(_) => crate::outln!(
                 "kafka-lab: the scenario stopped before its end; its report is in {}/",
                 report_dir.display()
             ),
-            Err(e) => eprintln!("kafka-lab: the scenario's report could not be written: {e:#}"),
+            Err(e) => crate::errln!("kafka-lab: the scenario's report could not be written: {e:#}"),
         }
     }
+    let done = if ended.is_some() {
+        "the producer was flushed and the consumers left the group"
+    } else {
+        "it did not wait for the producer and the consumers"
+    };
     match outcome? {
         End::Quit => Ok(ExitCode::SUCCESS),
         End::Signal(signal) => {
-            eprintln!(
-                "kafka-lab: stopped by {signal:?}; the producer was flushed and the consumers left the group"
-            );
-            Ok(ExitCode::from(128 + signal.number()))
+            crate::errln!("kafka-lab: stopped by {signal:?}; {done}");
+            Ok(signal.exit_code())
         }
         End::Panic(panic) => anyhow::bail!(
             "a task of the dashboard failed, so it stopped: {panic}\n  This is a bug in kafka-lab; \
-             the producer was flushed and the consumers left the group."
+             {done}."
         ),
+    }
+}
+
+/// How long the screen says shutting down may take: the producer's flush, then the members'
+/// leave, which run side by side.
+const SHUTDOWN_BOUND: Duration = Duration::from_secs(15);
+
+/// Shuts the lab down, saying on screen what it waits for and for how long; a second `q`,
+/// Ctrl-C or signal stops at once (None).
+async fn shut_down<B: ratatui::backend::Backend>(
+    terminal: &mut ratatui::Terminal<B>,
+    lab: &mut Lab,
+    keys: &mut mpsc::Receiver<crossterm::event::Event>,
+) -> Option<crate::lab::session::ShutDown> {
+    let in_flight = lab.app().producer().map_or(0, |s| s.in_flight);
+    let members = lab.app().active_members();
+    let ending = lab.shut_down();
+    tokio::pin!(ending);
+    let signal = wait_for_signal();
+    tokio::pin!(signal);
+    let began = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            ended = &mut ending => return Some(ended),
+            _ = &mut signal => return None,
+            Some(input) = keys.recv() => {
+                if let crossterm::event::Event::Key(key) = input {
+                    let action = crate::lab::state::keymap::action(
+                        crate::lab::state::keymap::Mode::Main,
+                        &key,
+                    );
+                    if action == Some(crate::lab::state::keymap::Action::Quit) {
+                        return None;
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                let left = SHUTDOWN_BOUND.saturating_sub(began.elapsed()).as_secs();
+                lab.apply(Event::Stopping(format!(
+                    "stopping: flushing {in_flight} records, {members} consumer{} leaving the \
+                     group (at most {left} s more) · {} again: stop at once",
+                    if members == 1 { "" } else { "s" },
+                    crate::lab::state::keymap::key(
+                        crate::lab::state::keymap::Mode::Main,
+                        crate::lab::state::keymap::Action::Quit
+                    )
+                )));
+                let _ = terminal.draw(|f| crate::ui::render(f, lab.app()));
+            }
+        }
+    }
+}
+
+/// `--print-config`: both clients' settings, and where each came from.
+fn print_config(target: &Target, args: &DashboardArgs) -> Result<ExitCode> {
+    let (producer_layers, base_layers) = client_layers(target, args);
+    for settings in [
+        producer_layers.resolve(Role::Producer)?,
+        base_layers.resolve(Role::Consumer)?,
+    ] {
+        for warning in &settings.warnings {
+            crate::errln!("warning: {warning}");
+        }
+        crate::out!("{}", settings.describe());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the shutdown did, said once the terminal is back: how the last run ended, the nodes
+/// brought back; or, stopped at once, what was left.
+fn say_how_it_ended(lab: &Lab, ended: Option<&crate::lab::session::ShutDown>) {
+    let Some(ended) = ended else {
+        let in_flight = lab.app().producer().map_or(0, |s| s.in_flight);
+        crate::errln!(
+            "kafka-lab: stopped at once: {in_flight} records were still without a delivery \
+             report (not known to be written), and the consumers did not leave the group \
+             (their partitions wait out its session timeout)"
+        );
+        return;
+    };
+    if let Some(run) = &ended.last_run {
+        crate::outln!("kafka-lab: {run}");
+    }
+    for line in &ended.said {
+        crate::outln!("kafka-lab: {line}");
     }
 }
 
@@ -147,7 +233,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
 async fn event_loop<B: ratatui::backend::Backend>(
     terminal: &mut ratatui::Terminal<B>,
     lab: &mut Lab,
-    mut keys: mpsc::Receiver<crossterm::event::Event>,
+    keys: &mut mpsc::Receiver<crossterm::event::Event>,
     mut player: Option<&mut Player>,
     mut on_frame: impl FnMut(&crate::lab::state::App, Duration) -> bool,
 ) -> Result<End>
@@ -158,12 +244,23 @@ where
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let signal = wait_for_signal();
     tokio::pin!(signal);
+    // Stopped from outside (kill -TSTP): the terminal is given back first, as Ctrl-Z does.
+    let mut stop_signal =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGTSTP)).ok();
     let mut last_draw = Instant::now();
     let mut dirty = true;
     loop {
         let turn = tokio::select! {
             turn = lab.next() => turn,
+            Some(()) = async { stop_signal.as_mut()?.recv().await } => {
+                suspend(terminal)?;
+                Turn::Applied { redraw: true }
+            }
             Some(input) = keys.recv() => match input {
+                crossterm::event::Event::Key(key) if is_suspend(&key) => {
+                    suspend(terminal)?;
+                    Turn::Applied { redraw: true }
+                }
                 crossterm::event::Event::Key(key) => lab.apply(Event::Key(key)),
                 crossterm::event::Event::Resize(w, h) => lab.apply(Event::Resize(w, h)),
                 crossterm::event::Event::Mouse(m) => lab.apply(Event::Mouse(m)),
@@ -197,6 +294,38 @@ where
             Turn::Panicked(panic) => return Ok(End::Panic(panic)),
         }
     }
+}
+
+fn is_suspend(key: &crossterm::event::KeyEvent) -> bool {
+    use crate::lab::state::keymap::{action, Action, Mode};
+    key.kind != crossterm::event::KeyEventKind::Release
+        && action(Mode::Main, key) == Some(Action::Suspend)
+}
+
+/// Gives the terminal back to the shell and stops the process, as a program that has not
+/// taken the terminal over stops on Ctrl-Z; on `fg` takes it again and draws it whole.
+fn suspend<B: ratatui::backend::Backend>(terminal: &mut ratatui::Terminal<B>) -> Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let mut out = std::io::stdout();
+    let _ = crossterm::execute!(out, crossterm::event::DisableMouseCapture);
+    ratatui::restore();
+    // SIGSTOP, which no handler takes: the shell sees the job stopped, as after Ctrl-Z.
+    // SAFETY: raise only sends a signal to this process.
+    unsafe {
+        libc::raise(libc::SIGSTOP);
+    }
+    // Continued (`fg`).
+    crossterm::terminal::enable_raw_mode().context("taking the terminal back")?;
+    crossterm::execute!(
+        out,
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::event::EnableMouseCapture
+    )
+    .context("taking the terminal back")?;
+    terminal.clear().context("drawing")?;
+    Ok(())
 }
 
 /// Two turns as one: the first that ends the lab, or whether either needs a redraw.

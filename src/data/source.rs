@@ -32,6 +32,9 @@ pub struct Brewery {
     pub website_url: Option<String>,
     pub state: Option<String>,
     pub street: Option<String>,
+    /// Fields this shape does not name, kept as they came: a record is sent as it was read.
+    #[serde(flatten, default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Older API versions sent coordinates as strings; accept both.
@@ -79,7 +82,10 @@ impl Source {
         match arg {
             "bundled" => Source::Bundled,
             "openbrewerydb" => Source::OpenBreweryDb {
-                base_url: api_url.trim_end_matches('/').to_string(),
+                base_url: {
+                    crate::text::secrets::keep_url_userinfo(api_url);
+                    api_url.trim_end_matches('/').to_string()
+                },
             },
             path => Source::File(PathBuf::from(path)),
         }
@@ -106,12 +112,18 @@ pub fn bundled() -> Vec<Brewery> {
     serde_json::from_str(BUNDLED).expect("assets/breweries.json is valid (checked by a test)")
 }
 
+/// A source file's size limit: the whole Open Brewery DB is about 10 MB.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+/// An API page's size limit: a page of 200 records is about 100 KB.
+pub const MAX_PAGE_BYTES: usize = 8 << 20;
+
 /// Reads a JSON array, or JSON lines, of breweries.
 pub fn from_file(path: &Path) -> Result<Vec<Brewery>, SourceError> {
-    let text = std::fs::read_to_string(path).map_err(|error| SourceError::Read {
-        path: path.to_path_buf(),
-        error,
-    })?;
+    let text =
+        crate::text::read_text_file(path, MAX_FILE_BYTES).map_err(|error| SourceError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
     let records = parse_records(&text).map_err(|detail| SourceError::Format {
         path: path.to_path_buf(),
         detail,
@@ -239,16 +251,7 @@ async fn fetch_page(
             Ok(response) => {
                 let status = response.status();
                 if status.is_success() {
-                    let body = response.bytes().await.map_err(|e| {
-                        fail(if e.is_timeout() {
-                            format!(
-                                "the answer stopped coming (the whole page took over {} s)",
-                                options.timeout.as_secs()
-                            )
-                        } else {
-                            error_chain(&e)
-                        })
-                    })?;
+                    let body = read_capped(response, MAX_PAGE_BYTES, options, &fail).await?;
                     return serde_json::from_slice(&body)
                         .map_err(|e| fail(format!("the answer is not a list of breweries: {e}")));
                 }
@@ -268,6 +271,41 @@ async fn fetch_page(
         }
         tokio::time::sleep(backoff).await;
         backoff *= 2;
+    }
+}
+
+/// A page's body, refused once it grows past `limit` (a server streaming without end).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    options: &FetchOptions,
+    fail: &impl Fn(String) -> SourceError,
+) -> Result<Vec<u8>, SourceError> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(fail(format!(
+                        "the page is larger than {} MB (a page of 200 breweries is about 100 KB): \
+                         this is not the Open Brewery DB API",
+                        limit >> 20
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(fail(if e.is_timeout() {
+                    format!(
+                        "the answer stopped coming (the whole page took over {} s)",
+                        options.timeout.as_secs()
+                    )
+                } else {
+                    error_chain(&e)
+                }))
+            }
+        }
     }
 }
 
@@ -323,6 +361,24 @@ impl Dataset {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    /// A file of JSON lines may start with a byte-order mark, as config.ini may; fields the
+    /// shape does not name are kept and sent as they came.
+    #[test]
+    fn a_bom_is_dropped_and_unknown_fields_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.jsonl");
+        std::fs::write(
+            &path,
+            "\u{feff}{\"id\":\"a\",\"name\":\"A\",\"taproom\":true,\"beers\":[\"ipa\"]}\n",
+        )
+        .unwrap();
+        let records = from_file(&path).unwrap();
+        assert_eq!(records[0].id, "a");
+        assert_eq!(records[0].extra["taproom"], serde_json::json!(true));
+        let sent = serde_json::to_value(&records[0]).unwrap();
+        assert_eq!(sent["beers"], serde_json::json!(["ipa"]));
+    }
 
     #[test]
     fn bundled_sample_is_large_varied_and_in_api_shape() {

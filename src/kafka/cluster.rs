@@ -58,7 +58,14 @@ pub enum ClusterError {
 /// Keeps the most recent client-level error that librdkafka reported, so that a timeout can
 /// say why (connection refused, authentication failed, ...).
 #[derive(Debug, Default, Clone)]
-pub struct ErrorLatch(Arc<Mutex<Option<(RDKafkaErrorCode, String)>>>);
+pub struct ErrorLatch(Arc<Mutex<Option<Latched>>>, Arc<Mutex<Option<String>>>);
+
+#[derive(Debug, Clone)]
+struct Latched {
+    code: RDKafkaErrorCode,
+    reason: String,
+    at: std::time::Instant,
+}
 
 impl ErrorLatch {
     pub fn set(&self, error: &KafkaError, reason: &str) {
@@ -70,17 +77,58 @@ impl ErrorLatch {
         if code == RDKafkaErrorCode::AllBrokersDown && latest.is_some() {
             return;
         }
-        *latest = Some((code, reason.to_string()));
+        if is_authentication(code, reason) {
+            // Kept apart: whatever comes after it (all brokers down, a debug line's error),
+            // a refused credential is the reason a client cannot connect.
+            *self.1.lock().unwrap() = Some(crate::text::secrets::scrub(reason).into_owned());
+        }
+        let reason = if code == RDKafkaErrorCode::AllBrokersDown {
+            // librdkafka counts the brokers each client knows ("2/2", "0/2"): two clients on
+            // one screen would count one outage two ways. Said once, the same way.
+            "no broker of the cluster answers this client (librdkafka: all brokers are down)"
+                .to_string()
+        } else {
+            crate::text::secrets::scrub(reason).into_owned()
+        };
+        *latest = Some(Latched {
+            code,
+            reason,
+            at: std::time::Instant::now(),
+        });
     }
 
     pub fn get(&self) -> Option<(RDKafkaErrorCode, String)> {
-        self.0.lock().unwrap().clone()
+        self.0
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|l| (l.code, l.reason.clone()))
+    }
+
+    /// The latest error with how long ago it came (`... (12 s ago)`): an old one is no news.
+    pub fn latest_aged(&self) -> Option<(String, std::time::Duration)> {
+        self.0.lock().unwrap().as_ref().map(|l| {
+            let age = l.at.elapsed();
+            (format!("{} ({} s ago)", l.reason, age.as_secs()), age)
+        })
+    }
+
+    /// A credential the cluster refused, if it refused one.
+    pub fn authentication(&self) -> Option<String> {
+        self.1.lock().unwrap().clone()
     }
 
     /// The error reported since the last take, if any.
     pub fn take(&self) -> Option<String> {
-        self.0.lock().unwrap().take().map(|(_, reason)| reason)
+        self.0.lock().unwrap().take().map(|l| l.reason)
     }
+}
+
+/// An error that means the cluster refused the client's credentials.
+fn is_authentication(code: RDKafkaErrorCode, reason: &str) -> bool {
+    code == RDKafkaErrorCode::Authentication
+        || reason.contains("SASL")
+        || reason.contains("authentication")
 }
 
 /// A client context that only remembers errors.
@@ -153,18 +201,14 @@ pub fn probe(
                 .saturating_duration_since(Instant::now())
                 .max(Duration::from_millis(100)),
         );
-        // Serves the error callbacks.
-        client.poll(Duration::ZERO);
-        if let Some((code, reason)) = context.errors.get() {
-            if code == RDKafkaErrorCode::Authentication
-                || reason.contains("SASL")
-                || reason.contains("authentication")
-            {
-                return Err(ClusterError::Authentication {
-                    servers,
-                    detail: reason,
-                });
-            }
+        // Serves the error callbacks: every event queued, for a while (with `debug` set,
+        // hundreds of log events can stand before the error that says why).
+        client.poll(Duration::from_millis(20));
+        if let Some(reason) = context.errors.authentication() {
+            return Err(ClusterError::Authentication {
+                servers,
+                detail: reason,
+            });
         }
         match attempt {
             Ok(metadata) => {
@@ -226,7 +270,8 @@ pub fn probe(
                 format!("no metadata for `{topic}` within {} s", timeout.as_secs()),
             ));
         }
-        std::thread::sleep(Duration::from_millis(100));
+        // Waiting serves events too.
+        client.poll(Duration::from_millis(100));
     }
 }
 

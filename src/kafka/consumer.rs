@@ -109,7 +109,9 @@ fn partitions(list: &TopicPartitionList) -> Vec<i32> {
 impl ClientContext for GroupContext {
     fn error(&self, error: KafkaError, reason: &str) {
         self.errors.set(&error, reason);
-        self.emit(GroupEvent::Error(reason.to_string()));
+        self.emit(GroupEvent::Error(
+            crate::text::secrets::scrub(reason).into_owned(),
+        ));
     }
 }
 

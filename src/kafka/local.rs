@@ -27,10 +27,19 @@ impl FaultKind {
         }
     }
 
-    fn verb(self) -> &'static str {
+    /// `killed`, `paused`.
+    pub fn past(self) -> &'static str {
         match self {
             FaultKind::Kill => "killed",
             FaultKind::Pause => "paused",
+        }
+    }
+
+    /// The script's subcommand that brings a node back from this fault.
+    pub fn recovery(self) -> &'static str {
+        match self {
+            FaultKind::Kill => "start-node",
+            FaultKind::Pause => "resume",
         }
     }
 }
@@ -90,16 +99,12 @@ impl LocalCluster {
             FaultKind::Pause => "pause",
         };
         self.script(action, node)?;
-        Ok(format!("node {node} {}", kind.verb()))
+        Ok(format!("node {node} {}", kind.past()))
     }
 
     /// Brings back a node that `kind` took down: resumes it, or starts it again.
     pub fn recover(&self, node: i32, kind: FaultKind) -> Result<String, String> {
-        let action = match kind {
-            FaultKind::Kill => "start-node",
-            FaultKind::Pause => "resume",
-        };
-        self.script(action, node)
+        self.script(kind.recovery(), node)
     }
 
     fn script(&self, action: &str, node: i32) -> Result<String, String> {

@@ -62,7 +62,7 @@ impl ProducerWatch {
     }
 
     pub fn last_error(&self) -> Option<String> {
-        self.0.errors.get().map(|(_, reason)| reason)
+        self.0.errors.latest_aged().map(|(reason, _)| reason)
     }
 
     /// Records are waiting and no report came for `quiet`: say so, with the cluster's last
@@ -348,11 +348,18 @@ impl LabProducer {
         self.in_flight()
     }
 
-    /// Flushes for up to `timeout`, then gives up on what is left: those records are purged
-    /// and counted undelivered (never as delivered or failed). Every report that arrived is
-    /// in the result.
-    pub fn close(self, timeout: Duration) -> Closed {
-        let _ = self.inner.flush(timeout);
+    /// Flushes for up to `timeout` (less when `give_up` says so: a second Ctrl-C), then gives
+    /// up on what is left: those records are purged and counted undelivered (never as
+    /// delivered or failed). Every report that arrived is in the result.
+    pub fn close(self, timeout: Duration, give_up: &dyn Fn() -> bool) -> Closed {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let step = left.min(Duration::from_millis(100));
+            if self.inner.flush(step).is_ok() || left.is_zero() || give_up() {
+                break;
+            }
+        }
         if self.in_flight() > 0 {
             self.inner.purge(PurgeConfig::default().queue().inflight());
             // The purged records' reports come at once, but serving them can wait for a reader

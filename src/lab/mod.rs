@@ -29,7 +29,7 @@ use crate::cli::{Connection, DashboardArgs};
 use crate::config::ClientSettings;
 use crate::target::Target;
 use protocol::{Command, Event, KafkaEvent};
-use session::{Outcome, Session};
+use session::{Outcome, Session, ShutDown};
 use state::App;
 
 /// How often the driver looks whether a task panicked.
@@ -57,7 +57,8 @@ pub enum Turn {
 pub struct Lab {
     /// Boxed: the state is large, and the lab moves (into and out of futures).
     app: Box<App>,
-    session: Session,
+    /// Taken when the lab shuts down.
+    session: Option<Session>,
     channels: Channels,
     panicked: Arc<Mutex<Option<String>>>,
     check: tokio::time::Interval,
@@ -80,7 +81,7 @@ impl Lab {
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         Ok(Lab {
             app: Box::new(app),
-            session,
+            session: Some(session),
             channels,
             panicked,
             check,
@@ -100,7 +101,13 @@ impl Lab {
     /// The producer's client settings (bootstrap servers, security): for a question to the
     /// cluster of the front end's own.
     pub fn producer_settings(&self) -> &ClientSettings {
-        &self.session.clients.producer_settings
+        &self.session().clients.producer_settings
+    }
+
+    fn session(&self) -> &Session {
+        self.session
+            .as_ref()
+            .expect("the lab runs until it is shut down")
     }
 
     /// Keep the notices and faults said from now on, for [`Lab::take_said`].
@@ -123,11 +130,16 @@ impl Lab {
     pub async fn next(&mut self) -> Turn {
         tokio::select! {
             Some(event) = self.channels.kafka.recv() => {
-                self.session.on_kafka_event(&event);
+                if let Some(session) = self.session.as_mut() {
+                    session.on_kafka_event(&event);
+                }
                 self.apply(Event::Kafka(event))
             }
             Some(outcome) = self.channels.outcomes.recv() => {
-                let events = self.session.on_outcome(outcome);
+                let events = match self.session.as_mut() {
+                    Some(session) => session.on_outcome(outcome),
+                    None => Vec::new(),
+                };
                 self.apply_all(events)
             }
             _ = self.check.tick() => self.panic_check(),
@@ -165,18 +177,25 @@ impl Lab {
                 if command == Command::Quit {
                     return Turn::Quit;
                 }
-                queue.extend(self.session.carry_out(command));
+                if let Some(session) = self.session.as_mut() {
+                    queue.extend(session.carry_out(command));
+                }
             }
         }
         Turn::Applied { redraw }
     }
 
-    /// Flushes the producer and has every member leave (bounded); returns how the last run
-    /// ended. The embedded cluster, when kafka-lab serves it, goes last.
-    pub async fn shut_down(self) -> Option<String> {
-        let ended = self.session.shut_down().await;
-        drop(self.target);
-        ended
+    /// Starts shutting down: the producer flushes, the members leave, nodes kafka-lab failed
+    /// come back (all bounded). The state stays readable (a screen can show the wait), and the
+    /// embedded cluster, when kafka-lab serves it, lives until the lab is dropped.
+    pub fn shut_down(&mut self) -> impl std::future::Future<Output = ShutDown> + Send + 'static {
+        let session = self.session.take();
+        async move {
+            match session {
+                Some(session) => session.shut_down().await,
+                None => ShutDown::default(),
+            }
+        }
     }
 }
 

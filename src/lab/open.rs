@@ -75,7 +75,7 @@ pub(super) async fn open(
     let (producer_layers, base_layers) = client_layers(target, args);
     let producer_settings = producer_layers.resolve(Role::Producer)?;
     for warning in &producer_settings.warnings {
-        eprintln!("warning: {warning}");
+        crate::errln!("warning: {warning}");
     }
     let dataset = Arc::new(load_dataset(&args.source).await?);
     let topic = target.ensure_topic(&producer_settings).await?;

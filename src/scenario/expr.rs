@@ -98,7 +98,7 @@ pub struct Assertion {
 
 impl fmt::Display for Assertion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(&crate::text::escape(&self.text))
     }
 }
 
@@ -224,22 +224,21 @@ fn term(s: &str) -> Result<Term, String> {
             Err(format!("`{s}` is not a number"))
         };
     }
-    let parts: Vec<&str> = s
-        .split(|c: char| c == '*' || c.is_whitespace())
-        .filter(|p| !p.is_empty() && *p != "x")
-        .collect();
-    match parts.as_slice() {
-        [figure] => figure_term(1.0, figure),
-        [a, b] => match (a.parse::<f64>(), b.parse::<f64>()) {
-            (Ok(f), Err(_)) if f.is_finite() => figure_term(f, b),
-            (Err(_), Ok(f)) if f.is_finite() => figure_term(f, a),
-            _ => Err(format!(
-                "`{s}`: a side is a number, a figure, or a number times a figure (2 x p99)"
-            )),
-        },
-        _ => Err(format!(
-            "`{s}`: a side is a number, a figure, or a number times a figure (2 x p99)"
-        )),
+    // `2 x p99`, `2*p99`, `p99 x 2`: a number and a figure with one `x` or `*` between them
+    // (or none), nothing more.
+    let spaced = s.replace('*', " * ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    let usage =
+        || format!("`{s}`: a side is a number, a figure, or a number times a figure (2 x p99)");
+    let pair = match words.as_slice() {
+        [figure] => return figure_term(1.0, figure),
+        [a, b] | [a, "x" | "*", b] => (*a, *b),
+        _ => return Err(usage()),
+    };
+    match (pair.0.parse::<f64>(), pair.1.parse::<f64>()) {
+        (Ok(f), Err(_)) if f.is_finite() => figure_term(f, pair.1),
+        (Err(_), Ok(f)) if f.is_finite() => figure_term(f, pair.0),
+        _ => Err(usage()),
     }
 }
 
@@ -352,5 +351,30 @@ mod tests {
         assert!(err("previous.idle < 3").contains("figure of the group"));
         assert!(err(" < 3").contains("on each side"));
         assert!(err("p99 < 2 x 3").contains("a number times a figure"));
+        // One `x` between a number and a figure; nothing else on a side.
+        for bad in [
+            "p99 x x x < 5",
+            "p99 x < 5",
+            "x p99 < 5",
+            "2 x x p99 < 5",
+            "2 3 p99 < 1",
+            "p99 p95 < 1",
+        ] {
+            assert!(
+                err(bad).contains("a number times a figure")
+                    || err(bad).contains("is not a figure"),
+                "{bad}: {}",
+                err(bad)
+            );
+        }
+        for good in [
+            "2 x p99 > 1",
+            "2*p99 > 1",
+            "p99 * 2 > 1",
+            "2 p99 > 1",
+            "p99 x 2 > 1",
+        ] {
+            assert!(good.parse::<Assertion>().is_ok(), "{good}");
+        }
     }
 }

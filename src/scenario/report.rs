@@ -137,7 +137,8 @@ impl Report {
             }
         }
         Report {
-            markdown: md,
+            // No escape sequence of a file's or a server's reaches whoever reads it.
+            markdown: crate::text::escape_lines(&md).into_owned(),
             runs,
             passed: failures.is_empty() && player.is_over(),
         }

@@ -35,20 +35,23 @@ impl StageLatency {
         [self.queue, self.send, self.broker]
     }
 
-    /// `where the time went: queue avg 4.91 ms (p50 4.90, p99 5.80) · send ... · broker ...`
+    /// `where the time went (...): queue mean 4.91 ms (windows' median 4.90, worst window's
+    /// p99 5.80) · send ... · broker ...`. librdkafka gives percentiles per statistics window,
+    /// not the values: the mean is exact, the other two describe the windows, and a few records
+    /// that waited long can put the mean above every window's p99; the words say which is which.
     pub fn line(&self) -> String {
         let parts: Vec<String> = STAGES
             .iter()
             .zip(self.stages())
             .map(|(name, f)| {
                 format!(
-                    "{name} avg {:.2} ms (p50 {:.2}, p99 {:.2})",
+                    "{name} mean {:.2} ms (windows' median {:.2}, worst window's p99 {:.2})",
                     f.avg, f.p50, f.p99
                 )
             })
             .collect();
         format!(
-            "where the time went (librdkafka statistics): {}",
+            "where the time went (librdkafka statistics, by window): {}",
             parts.join(" · ")
         )
     }

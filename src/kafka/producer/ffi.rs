@@ -117,7 +117,9 @@ impl MainQueue {
 
     /// Serves the next event, waiting up to `timeout_ms` for one; false when none came.
     pub(super) fn serve_one(&self, context: &DeliveryContext, timeout_ms: i32) -> bool {
-        use rdkafka_sys::{RD_KAFKA_EVENT_DR, RD_KAFKA_EVENT_ERROR, RD_KAFKA_EVENT_STATS};
+        use rdkafka_sys::{
+            RD_KAFKA_EVENT_DR, RD_KAFKA_EVENT_ERROR, RD_KAFKA_EVENT_LOG, RD_KAFKA_EVENT_STATS,
+        };
         /// Destroys the event however serving it ends.
         struct Event(*mut rdkafka_sys::rd_kafka_event_t);
         impl Drop for Event {
@@ -167,8 +169,27 @@ impl MainQueue {
                     };
                     context.error(KafkaError::Global(code.into()), reason.trim());
                 }
-                // Nothing else that comes here needs an answer (logs would go to the `log`
-                // crate, which nothing here prints).
+                // librdkafka's log (`-X debug=...`), to the `log` crate as rdkafka's poll does.
+                RD_KAFKA_EVENT_LOG => {
+                    let (mut fac, mut text, mut level) = (std::ptr::null(), std::ptr::null(), 0);
+                    if rdkafka_sys::rd_kafka_event_log(
+                        event,
+                        &raw mut fac,
+                        &raw mut text,
+                        &raw mut level,
+                    ) == 0
+                    {
+                        let read = |p: *const std::ffi::c_char| {
+                            if p.is_null() {
+                                String::new()
+                            } else {
+                                CStr::from_ptr(p).to_string_lossy().into_owned()
+                            }
+                        };
+                        context.log(log_level(level), &read(fac), &read(text));
+                    }
+                }
+                // Nothing else that comes here needs an answer.
                 _ => {}
             }
             true
@@ -180,5 +201,20 @@ impl Drop for MainQueue {
     fn drop(&mut self) {
         // SAFETY: the reference taken in `new`, released once, before the client.
         unsafe { rdkafka_sys::rd_kafka_queue_destroy(self.0) };
+    }
+}
+
+/// librdkafka's syslog level as rdkafka names it.
+fn log_level(level: std::ffi::c_int) -> rdkafka::config::RDKafkaLogLevel {
+    use rdkafka::config::RDKafkaLogLevel as L;
+    match level {
+        ..=0 => L::Emerg,
+        1 => L::Alert,
+        2 => L::Critical,
+        3 => L::Error,
+        4 => L::Warning,
+        5 => L::Notice,
+        6 => L::Info,
+        _ => L::Debug,
     }
 }

@@ -106,10 +106,22 @@ impl LabProducer {
     }
 
     pub fn last_error(&self) -> Option<String> {
-        self.context().errors.get().map(|(_, reason)| reason)
+        self.context()
+            .errors
+            .latest_aged()
+            .map(|(reason, _)| reason)
     }
 
     /// The client-level error reported since the last call, if any.
+    /// The latest error if it came within `max_age`, with its age.
+    pub fn recent_error(&self, max_age: std::time::Duration) -> Option<String> {
+        self.context()
+            .errors
+            .latest_aged()
+            .filter(|(_, age)| *age <= max_age)
+            .map(|(reason, _)| reason)
+    }
+
     pub fn take_error(&self) -> Option<String> {
         self.context().errors.take()
     }

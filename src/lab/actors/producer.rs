@@ -204,7 +204,7 @@ impl Task {
             let live = p.take_live(self.next_interval.take().unwrap_or_default());
             let error = p.take_error();
             let run_tag = p.run_tag().to_string();
-            let closed = p.close(Duration::ZERO);
+            let closed = p.close(Duration::ZERO, &|| false);
             let t = &closed.totals;
             let ended = format!(
                 "run {} ended: {} sent, {} delivered, {} failed, {} undelivered",

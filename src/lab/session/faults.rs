@@ -135,12 +135,8 @@ impl Session {
                         format!("back in {} s", after.as_secs())
                     }
                     None => format!(
-                        "it stays down: scripts/kafka-local {} {node} brings it back",
-                        if kind == FaultKind::Pause {
-                            "resume"
-                        } else {
-                            "start-node"
-                        }
+                        "it stays down until kafka-lab quits (or scripts/kafka-local {} {node})",
+                        kind.recovery()
                     ),
                 };
                 vec![Event::Fault {

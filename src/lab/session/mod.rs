@@ -346,17 +346,23 @@ impl Session {
         }
     }
 
-    /// Flushes the producer and has every member leave (bounded); returns how the last run
-    /// ended.
-    pub async fn shut_down(self) -> Option<String> {
-        // A node left paused would hang the cluster for everyone after kafka-lab is gone.
-        if let Some(local) = self.cluster.local.clone() {
-            for node in self.paused.clone() {
-                let local = local.clone();
-                let _ = tokio::task::spawn_blocking(move || local.recover(node, FaultKind::Pause))
-                    .await;
-            }
-        }
+    /// Flushes the producer and has every member leave (bounded), and brings back the nodes
+    /// of a kafka-local cluster it paused or killed (a cluster left hanging or short of a node
+    /// would surprise whoever uses it next); says how the last run ended and what it did.
+    pub async fn shut_down(self) -> ShutDown {
+        let mut said = Vec::new();
+        let recovering: Vec<_> = match self.cluster.local.clone() {
+            Some(local) => self
+                .down
+                .iter()
+                .copied()
+                .map(|(node, kind)| {
+                    let local = local.clone();
+                    tokio::task::spawn_blocking(move || (node, kind, local.recover(node, kind)))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let producer = self.clients.producer;
         let flushing = tokio::task::spawn_blocking(move || producer.shutdown());
         let leaving: Vec<_> = self
@@ -370,10 +376,35 @@ impl Session {
         if let Ok(mut open) = self.sink.lock() {
             if let Some(mut s) = open.take() {
                 let _ = s.flush();
+                said.push(s.summary());
             }
         }
-        flushing.await.ok().flatten()
+        for r in recovering {
+            if let Ok((node, kind, result)) = r.await {
+                said.push(match result {
+                    Ok(done) => format!("node {node} that kafka-lab had {} is back: {done}", kind.past()),
+                    Err(e) => format!(
+                        "node {node} that kafka-lab had {} could not be brought back ({e}): scripts/kafka-local {} {node}",
+                        kind.past(),
+                        kind.recovery()
+                    ),
+                });
+            }
+        }
+        ShutDown {
+            last_run: flushing.await.ok().flatten(),
+            said,
+        }
     }
+}
+
+/// How a session ended.
+#[derive(Debug, Default)]
+pub struct ShutDown {
+    /// How the last producer run ended (its flush).
+    pub last_run: Option<String>,
+    /// What else the shutdown did (nodes brought back, the sink closed).
+    pub said: Vec<String>,
 }
 
 /// Runs an async admin call to its end on a blocking thread of the runtime.
@@ -422,11 +453,7 @@ fn toggle_sink(sink: &SharedSink) -> Outcome {
         let _ = s.flush();
         return Outcome::SinkToggled {
             path: None,
-            said: format!(
-                "stopped writing: {} records in {}",
-                s.written,
-                s.path().display()
-            ),
+            said: format!("stopped writing: {}", s.summary()),
         };
     }
     let path = std::env::current_dir().unwrap_or_default().join(format!(
@@ -435,10 +462,14 @@ fn toggle_sink(sink: &SharedSink) -> Outcome {
     ));
     match Sink::open(&path) {
         Ok(s) => {
+            let said = s.opened.said(&path).map_or_else(
+                || format!("writing consumed records to {}", path.display()),
+                |found| format!("writing consumed records: {found}"),
+            );
             *open = Some(s);
             Outcome::SinkToggled {
                 path: Some(path.display().to_string()),
-                said: format!("writing consumed records to {}", path.display()),
+                said,
             }
         }
         Err(e) => Outcome::Notice(format!("cannot open {}: {e}", path.display())),

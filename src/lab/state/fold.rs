@@ -36,7 +36,8 @@ impl App {
                         r.accounting = Some(accounting);
                     }
                 }
-                Err(e) => {
+                Err(mut e) => {
+                    hide_secrets(&mut e);
                     self.status.message = Some(format!("run {run} could not be read back: {e}"));
                     self.model.read_back_failed.insert(run, e);
                 }
@@ -73,7 +74,8 @@ impl App {
     }
 
     /// Tells the user something in the status bar (for a few seconds) and in the events log.
-    pub(super) fn say(&mut self, text: String) {
+    pub(super) fn say(&mut self, mut text: String) {
+        hide_secrets(&mut text);
         push_bounded(
             &mut self.status.events,
             (self.model.now, text.clone()),
@@ -83,7 +85,13 @@ impl App {
         self.status.message_age = 0;
     }
 
-    fn producer_snapshot(&mut self, s: ProducerSnapshot) {
+    fn producer_snapshot(&mut self, mut s: ProducerSnapshot) {
+        for text in s.last_error.iter_mut().chain(s.run_ended.iter_mut()) {
+            hide_secrets(text);
+        }
+        if let ProducerState::Error(e) = &mut s.state {
+            hide_secrets(e);
+        }
         if s.at > self.model.now {
             self.model.now = s.at;
         }
@@ -170,7 +178,13 @@ impl App {
         view.snapshot = Some(s);
     }
 
-    fn member_snapshot(&mut self, m: MemberSnapshot) {
+    fn member_snapshot(&mut self, mut m: MemberSnapshot) {
+        if let Some(text) = &mut m.last_error {
+            hide_secrets(text);
+        }
+        if let MemberState::Error(e) = &mut m.state {
+            hide_secrets(e);
+        }
         // Only settled assignments count: mid-rebalance a member's list is in flux.
         if matches!(
             m.state,
@@ -236,5 +250,14 @@ impl App {
                 }
             }
         }
+    }
+}
+
+/// What the clients report can carry librdkafka's words and a server's: they can echo a
+/// secret, or hold an escape sequence. The screen, the events log and the exports get neither.
+fn hide_secrets(text: &mut String) {
+    let clean = crate::text::escape(&crate::text::secrets::scrub(text)).into_owned();
+    if clean != *text {
+        *text = clean;
     }
 }

@@ -221,6 +221,7 @@ impl App {
             | Action::Top
             | Action::Bottom => self.scroll_focused(action),
             Action::Quit
+            | Action::Suspend
             | Action::Left
             | Action::Right
             | Action::Apply

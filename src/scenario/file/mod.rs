@@ -120,7 +120,10 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::Producer(p) => {
-                let set: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let set: Vec<String> = p
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", crate::text::escape(v)))
+                    .collect();
                 write!(f, "producer {}", set.join(" "))
             }
             Action::Rate(r) => write!(f, "rate {}", crate::lab::settings::rate_text(*r)),
@@ -161,7 +164,7 @@ impl fmt::Display for Action {
             ),
             Action::Recover => f.write_str("recover: bring back every broker failed"),
             Action::Wait(d) => write!(f, "wait {}", humantime::format_duration(*d)),
-            Action::Mark(label) => write!(f, "mark: {label}"),
+            Action::Mark(label) => write!(f, "mark: {}", crate::text::escape(label)),
             Action::Assert(a) => write!(f, "assert {a}"),
         }
     }
@@ -269,6 +272,9 @@ const ACTIONS: [&str; 12] = [
 ];
 
 /// Reads scenario `text`; `file` names it in errors.
+/// A scenario file is a few hundred lines; anything past this is no scenario.
+pub const MAX_BYTES: u64 = 1 << 20;
+
 pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
     let error = |line: usize, step: String, message: String| ScenarioError {
@@ -348,8 +354,9 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     }
     let scenario = Scenario {
         file: file.to_string(),
-        title: raw.title,
-        description: raw.description.trim().to_string(),
+        // Shown on terminals and in reports: no escape sequence of the file's reaches them.
+        title: crate::text::escape(&raw.title).into_owned(),
+        description: crate::text::escape_lines(raw.description.trim()).into_owned(),
         needs,
         cluster_line: raw.cluster.as_ref().map_or(1, |v| line_of(v.span().start)),
         partitions,

@@ -297,6 +297,9 @@ fn group(v: &Value) -> Result<Action, String> {
     })
 }
 
+/// The shortest fault: a broker down for less is no lesson.
+const SHORTEST_FAULT: Duration = Duration::from_millis(100);
+
 fn fault(v: &Value) -> Result<Action, String> {
     let usage = "write fault = { kind = \"down\" (or \"pause\"), partition = 0, for = \"10s\" (or \"never\": until a recover step) }";
     let table = v.as_table().ok_or(usage)?;
@@ -325,11 +328,13 @@ fn fault(v: &Value) -> Result<Action, String> {
         Some(Value::String(s)) if s == "never" => None,
         Some(v) => Some(duration(v, "for")?),
     };
-    if length.is_some_and(|l| l.is_zero()) {
-        return Err(
-            "for = 0: a fault lasts a while; give e.g. \"10s\", or \"never\" (until a recover step)"
-                .into(),
-        );
+    // Shorter than this no client can see it: refused as 0 is.
+    if length.is_some_and(|l| l < SHORTEST_FAULT) {
+        return Err(format!(
+            "for = {}: a fault lasts a while (at least {} ms); give e.g. \"10s\", or \"never\" (until a recover step)",
+            table.get("for").map_or(String::new(), ToString::to_string),
+            SHORTEST_FAULT.as_millis()
+        ));
     }
     Ok(Action::Fault {
         kind,

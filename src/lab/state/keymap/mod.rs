@@ -35,6 +35,8 @@ impl Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Quit,
+    /// Give the terminal back to the shell (the front end stops the process until `fg`).
+    Suspend,
     Help,
     ToggleProducer,
     AddConsumer,

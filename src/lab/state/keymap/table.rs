@@ -238,6 +238,14 @@ pub const KEYMAP: &[Binding] = &[
         help: "quit from anywhere",
         hint: None,
     },
+    Binding {
+        mode: None,
+        keys: Keys::Ctrl('z'),
+        label: "Ctrl-Z",
+        action: A::Suspend,
+        help: "suspend: the shell gets the terminal back, the clients stop too (fg resumes)",
+        hint: None,
+    },
     on(
         Mode::Settings,
         Keys::Codes(&[K::Up, K::BackTab]),

@@ -1,0 +1,145 @@
+//! Every line a command writes goes through here: scrubbed of secrets (see
+//! [`crate::text::secrets`]), with any character a terminal would act on escaped (text from a
+//! file, a record or a server can hold escape sequences), and never a panic when the reader
+//! is gone. A closed standard
+//! output (`| head -1`) is a stop, as Ctrl-C is: long loops see it through
+//! [`crate::runtime::StopFlag::raised`].
+
+use std::fmt;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::text::escape_lines;
+use crate::text::secrets::scrub;
+
+static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
+
+/// The standard output's reader has gone (a closed pipe): nothing more is written to it, and
+/// the command stops.
+pub fn stdout_gone() -> bool {
+    STDOUT_GONE.load(Ordering::Relaxed)
+}
+
+/// Notes that writing to the standard output failed with `e`; true when the reader is gone.
+pub fn closed(e: &std::io::Error) -> bool {
+    let gone = e.kind() == std::io::ErrorKind::BrokenPipe;
+    if gone {
+        STDOUT_GONE.store(true, Ordering::Relaxed);
+    }
+    gone
+}
+
+/// Writes to the standard output, scrubbed; false once its reader is gone.
+pub fn stdout(args: fmt::Arguments<'_>) -> bool {
+    if stdout_gone() {
+        return false;
+    }
+    let text = args.to_string();
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(escape_lines(&scrub(&text)).as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Ok(()) => true,
+        Err(e) => {
+            closed(&e);
+            false
+        }
+    }
+}
+
+/// Writes to the standard error, scrubbed; a closed standard error is no reason to stop.
+pub fn stderr(args: fmt::Arguments<'_>) {
+    let text = args.to_string();
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(escape_lines(&scrub(&text)).as_bytes());
+}
+
+/// `println!`, scrubbed of secrets, and a stop instead of a panic when the reader is gone.
+#[macro_export]
+macro_rules! outln {
+    () => {{ let _ = $crate::runtime::out::stdout(format_args!("\n")); }};
+    ($($arg:tt)*) => {{ let _ = $crate::runtime::out::stdout(format_args!("{}\n", format_args!($($arg)*))); }};
+}
+
+/// `print!`, scrubbed of secrets, and a stop instead of a panic when the reader is gone.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{ let _ = $crate::runtime::out::stdout(format_args!($($arg)*)); }};
+}
+
+/// `eprintln!`, scrubbed of secrets, never a panic.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::runtime::out::stderr(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// librdkafka's own log (its `debug` contexts, asked for with `-X debug=...`), where the user
+/// can read it: standard error, or a file (the dashboard's screen is no place for it).
+struct LibraryLog {
+    file: Option<std::sync::Mutex<std::fs::File>>,
+}
+
+impl log::Log for LibraryLog {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target().starts_with("librdkafka")
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let line = format!("{} {}\n", record.level(), record.args());
+        let line = escape_lines(&scrub(&line)).into_owned();
+        match &self.file {
+            Some(file) => {
+                if let Ok(mut f) = file.lock() {
+                    let _ = f.write_all(line.as_bytes());
+                }
+            }
+            None => {
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            }
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// With `debug` among `settings`, librdkafka's log goes to standard error (`to` None) or to
+/// the file `to`; says where, when it was asked for.
+pub fn library_log(
+    settings: &crate::config::ClientSettings,
+    to: Option<&std::path::Path>,
+) -> Option<String> {
+    let contexts = settings.get("debug")?;
+    let file = match to {
+        Some(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            Ok(f) => Some(std::sync::Mutex::new(f)),
+            Err(e) => {
+                return Some(format!(
+                    "librdkafka's debug log ({contexts}) cannot go to {}: {e}",
+                    path.display()
+                ))
+            }
+        },
+        None => None,
+    };
+    let logger: &'static LibraryLog = Box::leak(Box::new(LibraryLog { file }));
+    // One logger per process: a second call (another client) keeps the first.
+    if log::set_logger(logger).is_ok() {
+        log::set_max_level(log::LevelFilter::Trace);
+    }
+    Some(match to {
+        Some(path) => format!(
+            "librdkafka's debug log ({contexts}) goes to {}",
+            path.display()
+        ),
+        None => format!("librdkafka's debug log ({contexts}) follows on standard error"),
+    })
+}
