@@ -143,6 +143,10 @@ const SECRET_KEYS: [&str; 9] = [
     "ssl_key",
 ];
 
+/// Families of properties that hold credentials, keys or where to find them: every one is a
+/// secret (`sasl.oauthbearer.scope` and `ssl.key.location` too).
+const SECRET_PREFIXES: [&str; 4] = ["sasl.oauthbearer.", "ssl.key.", "ssl.keystore.", "ssl_key"];
+
 /// Words that make any key (a known one, or a misspelt one) a secret.
 const SECRET_WORDS: [&str; 7] = [
     "pass",
@@ -158,7 +162,8 @@ const SECRET_WORDS: [&str; 7] = [
 /// resembles one (a misspelt `sasl.pasword` holds a password all the same).
 pub fn is_secret(key: &str) -> bool {
     let key = key.trim().to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| key.contains(w))
+    SECRET_PREFIXES.iter().any(|p| key.starts_with(p))
+        || SECRET_WORDS.iter().any(|w| key.contains(w))
         || SECRET_KEYS
             .iter()
             .any(|s| key == *s || edit_distance(s, &key) <= 2)
@@ -642,6 +647,15 @@ mod tests {
 
     #[test]
     fn keys_that_resemble_secrets_are_masked() {
+        for key in [
+            "sasl.oauthbearer.extensions",
+            "sasl.oauthbearer.scope",
+            "sasl.oauthbearer.client.id",
+            "ssl.key.location",
+            "ssl.keystore.location",
+        ] {
+            assert!(is_secret(key), "{key}");
+        }
         for key in [
             "sasl.pasword",
             "ssl.keystore.password",

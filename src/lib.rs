@@ -9,7 +9,9 @@
 //!   commands. Uses `config`, `stats`, `text`.
 //! - `data`: brewery sources, the sink, counts by field (uses `kafka`'s record type).
 //! - `cli`, `target`, `runtime`, `progress`: the command line, which cluster, what every
-//!   command shares, progress bars.
+//!   command shares (signals, output that never shows a secret, output places), progress
+//!   bars. One layer: they may use each other (`target` prints through `runtime`'s macros,
+//!   `runtime` prints a target's settings).
 //! - `commands`: the headless subcommands; each uses the above and never another command.
 //! - `lab`: the lab's core: its state (`App`) and the one place it changes, the Kafka actors
 //!   and session that carry out its commands, the snapshots, and the driver (`Lab`) that joins

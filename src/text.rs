@@ -64,6 +64,31 @@ pub fn escape_lines(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Makes JSON text safe for a terminal without changing what it decodes to: the characters
+/// JSON leaves raw and a terminal acts on (DEL, C1, bidirectional overrides; C0 is escaped
+/// by any JSON writer) become `\uXXXX` escapes, which only occur inside strings.
+pub fn json_safe(json: &mut Vec<u8>) {
+    // Plain ASCII without DEL: nothing to do (the common case, one pass over the bytes).
+    if json.iter().all(|b| *b < 0x7f) {
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(json) else {
+        return;
+    };
+    if !text.chars().any(unsafe_char) {
+        return;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r') {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    *json = out.into_bytes();
+}
+
 /// A character a terminal acts on (or that reorders what it shows) rather than prints.
 pub(crate) fn unsafe_char(c: char) -> bool {
     c.is_control()
@@ -288,6 +313,17 @@ mod tests {
         assert_eq!(printable(b"K\xc3\xb6ln"), "Köln");
         assert_eq!(printable(b"a\nb\x1b[2J"), "a\\nb\\u{1b}[2J");
         assert_eq!(printable(&[0xff, 0x00, 0x10]), "0xff0010");
+    }
+
+    #[test]
+    fn json_stays_json_and_safe() {
+        let value = "a\u{7f}b\u{9b}2J\u{202e}c";
+        let mut json = serde_json::to_vec(&serde_json::json!({ "v": value })).unwrap();
+        json_safe(&mut json);
+        let text = String::from_utf8(json.clone()).unwrap();
+        assert!(!text.contains(['\u{7f}', '\u{9b}', '\u{202e}']), "{text}");
+        let back: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(back["v"], value, "decodes to the same value");
     }
 
     #[test]

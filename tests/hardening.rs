@@ -52,11 +52,15 @@ const SCENARIO: &str = "title = \"s\"\n[[step]]\nstart = \"producer\"\n[[step]]\
 fn library_errors_never_show_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("s.toml"), SCENARIO).unwrap();
+    // A config file names a cluster: an embedded one served by another process.
+    let cluster = Cluster::embedded("secrets", 3);
     std::fs::write(
         dir.path().join("lab.ini"),
         format!(
-            "[default]\nsecurity.protocol = SASL_PLAINTEXT\nsasl.mechanisms = OAUTHBEARER\n\
-             enable.sasl.oauthbearer.unsecure.jwt = true\nsasl.oauthbearer.config = {OAUTH}\n"
+            "[default]\nbootstrap.servers = {}\nsecurity.protocol = SASL_PLAINTEXT\n\
+             sasl.mechanisms = OAUTHBEARER\nenable.sasl.oauthbearer.unsecure.jwt = true\n\
+             sasl.oauthbearer.config = {OAUTH}\n",
+            cluster.bootstrap
         ),
     )
     .unwrap();
@@ -83,6 +87,14 @@ fn library_errors_never_show_a_secret() {
                 assert!(!text.contains(secret), "{args:?} shows {secret}:\n{text}");
             }
             assert!(!text.contains("panicked"), "{args:?}:\n{text}");
+            // The case is the one meant: librdkafka refused the value and said so (or the
+            // settings were printed, masked).
+            let refused = text.contains("Unrecognized sasl.oauthbearer.config beginning at: ***");
+            let printed = command == ["--print-config"] && text.contains("sasl.oauthbearer.config");
+            assert!(
+                refused || printed,
+                "{args:?} did not meet the error:\n{text}"
+            );
         }
     }
 }
@@ -206,22 +218,22 @@ fn a_closed_pipe_is_a_stop_and_files_come_first() {
         format!("{BIN} scenario run s.toml --speed 10 --report rep"),
         format!("{BIN} bench --messages 2000 --json --csv runs.csv"),
     ] {
-        let began = Instant::now();
-        let out = Command::new("bash")
-            .args([
-                "-c",
-                &format!("{command} | head -c 1 >/dev/null; echo \"status=${{PIPESTATUS[0]}}\""),
-            ])
+        // Bounded: a command that never stops fails the test instead of hanging it.
+        let out = Command::new("timeout")
+            .args(["120", "bash", "-c"])
+            .arg(format!(
+                "{command} | head -c 1 >/dev/null; echo \"status=${{PIPESTATUS[0]}}\""
+            ))
             .current_dir(dir.path())
             .output()
             .unwrap();
         let text = all(&out);
+        assert!(
+            out.status.success(),
+            "{command} did not stop within 120 s: {text}"
+        );
         assert!(!text.contains("panicked"), "{command}: {text}");
         assert!(!text.contains("status=101"), "{command}: {text}");
-        assert!(
-            began.elapsed() < Duration::from_secs(120),
-            "{command} stopped"
-        );
     }
     for file in ["rep/report.md", "rep/runs.csv", "rep/runs.json", "runs.csv"] {
         assert!(dir.path().join(file).exists(), "{file} was written");
@@ -432,48 +444,110 @@ fn send(child: &std::process::Child, signal: &str) {
 }
 
 /// The first Ctrl-C says what it waits for; a second ends the wait at once and says what was
-/// left without a delivery report.
+/// left, for every command that waits after a Ctrl-C.
 #[test]
-fn a_second_ctrl_c_ends_the_flush_at_once() {
+fn a_second_ctrl_c_ends_the_wait_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    // Every record waits 5 s for its answer: the flush after Ctrl-C has work to wait for.
+    std::fs::write(
+        dir.path().join("slow.toml"),
+        "title = \"slow\"\n[[step]]\nrate = 200\n[[step]]\nconsumers = 1\n[[step]]\nstart = \"producer\"\n[[step]]\nwait = \"60s\"\n",
+    )
+    .unwrap();
+    // Every round trip takes 5 s: a flush, a leave or an end has work to wait for.
+    let cases: [(&[&str], &str, &str); 3] = [
+        (
+            &[
+                "--rtt-ms",
+                "5000",
+                "produce",
+                "--rate",
+                "200",
+                "--flush-timeout",
+                "60",
+            ],
+            "Ctrl-C again stops at once",
+            "stopped at once by a second signal",
+        ),
+        (
+            &[
+                "--rtt-ms",
+                "5000",
+                "bench",
+                "--messages",
+                "100000",
+                "--rate",
+                "200",
+            ],
+            "Ctrl-C again stops at once",
+            "stopped at once by a second signal",
+        ),
+        (
+            &[
+                "--rtt-ms",
+                "5000",
+                "scenario",
+                "run",
+                "slow.toml",
+                "--report",
+                "rep",
+            ],
+            "Ctrl-C stops at once",
+            "stopped at once",
+        ),
+    ];
+    for (args, first, second) in cases {
+        let child = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut child = KillOnDrop(child);
+        std::thread::sleep(Duration::from_secs(6));
+        send(&child.0, "INT");
+        std::thread::sleep(Duration::from_millis(700));
+        send(&child.0, "INT");
+        let began = Instant::now();
+        while child.0.try_wait().unwrap().is_none() {
+            assert!(
+                began.elapsed() < Duration::from_secs(30),
+                "{args:?}: still waiting 30 s after the second Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(err.contains(first), "{args:?}: {err}");
+        assert!(err.contains(second), "{args:?}: {err}");
+    }
+}
+
+/// `consume` after a second Ctrl-C stops without committing (or had already left), and
+/// says which.
+#[test]
+fn a_second_ctrl_c_stops_consume_at_once() {
+    let dir = tempfile::tempdir().unwrap();
     let child = Command::new(BIN)
-        .args([
-            "--rtt-ms",
-            "5000",
-            "produce",
-            "--rate",
-            "200",
-            "--flush-timeout",
-            "60",
-        ])
+        .args(["--rtt-ms", "3000", "consume"])
         .current_dir(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut child = KillOnDrop(child);
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(8));
     send(&child.0, "INT");
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(300));
     send(&child.0, "INT");
-    let began = Instant::now();
-    let status = loop {
-        if let Some(s) = child.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            began.elapsed() < Duration::from_secs(30),
-            "still flushing 30 s after the second Ctrl-C (its flush would take 60 s)"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    child.0.wait().unwrap();
     let mut err = String::new();
     std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut err).unwrap();
-    assert!(err.contains("Ctrl-C again stops at once"), "{err}");
-    assert!(err.contains("stopped at once by a second signal"), "{err}");
-    assert!(err.contains("were left without a delivery report"), "{err}");
-    assert!(!status.success(), "records were left: {err}");
+    assert!(
+        err.contains("stopped at once by a second signal") || err.contains("committed and left"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }
 
 /// Stopped by a signal, `cluster` says which in its exit code, as the other commands do.

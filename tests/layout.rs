@@ -153,44 +153,53 @@ fn literals(code: &[(usize, String)]) -> Vec<(usize, String)> {
     out
 }
 
+/// The keys the keymap names, split: named keys (`Esc`, `Shift-Tab`) and one-character keys
+/// (`q`, `?`), as the labels write them.
+fn keymap_keys() -> (Vec<String>, Vec<char>) {
+    let mut named = Vec::new();
+    let mut single = Vec::new();
+    for b in kafka_lab::lab::state::keymap::KEYMAP {
+        for key in b.label.split(", ") {
+            let mut chars = key.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) if c.is_ascii_graphic() => single.push(c),
+                // Arrows alone also point at things (`↑ 3 above`, `1 → all`): pairs below.
+                (Some(c), None) if "↑↓←→".contains(c) => {}
+                _ if key.contains(' ') => {} // "typing", "any other key"
+                _ => named.push(key.to_string()),
+            }
+        }
+    }
+    named.sort();
+    named.dedup();
+    single.sort_unstable();
+    single.dedup();
+    (named, single)
+}
+
 /// A key written by hand in `text`, if any.
 fn hand_written_key(text: &str) -> Option<String> {
-    const NAMED: [&str; 10] = [
-        "Esc",
-        "Enter",
-        "Tab",
-        "Space",
-        "PgUp",
-        "PgDn",
-        "Home",
-        "End",
-        "Backspace",
-        "Ctrl-",
-    ];
+    let (named, single) = keymap_keys();
     let words: Vec<&str> = text
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty())
         .collect();
-    if let Some(named) = NAMED.iter().find(|k| {
-        words
-            .iter()
-            .any(|w| w == *k || (k.ends_with('-') && w.starts_with(*k)))
-    }) {
-        return Some((*named).to_string());
+    if let Some(named) = named.iter().find(|k| words.iter().any(|w| w == *k)) {
+        return Some(named.clone());
     }
     for arrows in ["↑↓", "← →", "←→", "j/k"] {
         if text.contains(arrows) {
             return Some(arrows.to_string());
         }
     }
-    // A main-screen key by itself: `s edits`, `(l shows it)`, `Settings (s)`.
+    // A main-screen key by itself: `s edits`, `(l shows it)`, `Settings (s)`, `(q quits)`.
     let chars: Vec<char> = text.chars().collect();
     for (i, c) in chars.iter().enumerate() {
         // A unit after a number (`5 s)`) is no key.
         let after_number =
             i >= 2 && chars[i - 1] == ' ' && (chars[i - 2].is_ascii_digit() || chars[i - 2] == '}');
         let alone_before = (i == 0 || matches!(chars[i - 1], ' ' | '(' | '·')) && !after_number;
-        if !alone_before || !"pcxhsvgrzmtawebl?/".contains(*c) {
+        if !alone_before || !single.contains(c) {
             continue;
         }
         let rest: String = chars[i + 1..].iter().collect();
@@ -198,7 +207,7 @@ fn hand_written_key(text: &str) -> Option<String> {
             .strip_prefix(' ')
             .and_then(|r| r.split(|ch: char| !ch.is_ascii_lowercase()).next())
             .is_some_and(|w| w.len() > 2 && w.ends_with('s'));
-        if rest.starts_with(')') || verb {
+        if rest.starts_with(')') || rest.starts_with(", then") || verb {
             return Some(format!("{c}{}", rest.chars().take(12).collect::<String>()));
         }
     }
@@ -239,6 +248,9 @@ fn the_key_check_finds_what_it_must() {
         "↑↓ row",
         "select with Tab, then j/k PgUp PgDn",
         "m marks two to compare",
+        "Make the window larger (q quits).",
+        "↑, Shift-Tab previous field",
+        "created (a, then switch, moves to it)",
     ] {
         assert!(hand_written_key(text).is_some(), "{text}");
     }

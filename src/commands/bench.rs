@@ -410,8 +410,12 @@ fn print_results(args: &BenchArgs, sweeps: &[Sweep], reports: &[RunReport]) -> R
     }
     if args.json {
         match reports {
-            [one] if sweeps.is_empty() => crate::outln!("{}", serde_json::to_string(one)?),
-            _ => crate::outln!("{}", serde_json::to_string(reports)?),
+            [one] if sweeps.is_empty() => {
+                crate::runtime::out::stdout_json(&serde_json::to_string(one)?);
+            }
+            _ => {
+                crate::runtime::out::stdout_json(&serde_json::to_string(reports)?);
+            }
         }
     } else if reports.len() > 1 || !sweeps.is_empty() {
         let keys: Vec<&str> = sweeps.iter().map(|s| s.key.as_str()).collect();

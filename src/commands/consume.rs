@@ -251,6 +251,7 @@ impl Reader {
                 Output::Text => write_text(&mut line, &m, &topic_field)?,
                 Output::Json => {
                     serde_json::to_writer(&mut line, &RecordJson::of_message(&m))?;
+                    crate::text::json_safe(&mut line);
                     line.push(b'\n');
                 }
             }

@@ -56,7 +56,9 @@ pub async fn measure(
 ) -> Result<Measured> {
     let target = Target::connect(c, Role::Producer)?;
     let mut lab = Lab::open(c, args, target).await?;
-    lab.apply(Event::Script(Step::Members(args.consumers as usize)));
+    lab.apply(Event::Script(Step::Members(
+        crate::lab::protocol::Members::To(args.consumers),
+    )));
     let (key_tx, mut key_rx) = mpsc::channel(64);
     let pressed: Arc<Mutex<Option<Instant>>> = Arc::default();
     let keyboard = {

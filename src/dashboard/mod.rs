@@ -47,18 +47,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
         .map(crate::scenario::load)
         .transpose()?;
     let layers = Target::layers(c)?;
-    let (c, args) = match &scenario {
-        Some(s) => {
-            let c = crate::scenario::prepare(c, s, &layers)?;
-            let group = format!("kafka-lab-{}", c.topic);
-            let args = DashboardArgs {
-                speed: args.speed,
-                ..scenario_args(&args.source, &group)
-            };
-            (c, args)
-        }
-        None => (c.clone(), args.clone()),
-    };
+    let (c, args) = with_scenario(c, args, scenario.as_ref(), &layers)?;
     let (c, args) = (&c, &args);
     // The screen needs a terminal: a file or a pipe would fill with escape codes.
     if !c.print_config && !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
@@ -68,17 +57,28 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
              scenario run (kafka-lab --help lists them)"
         );
     }
+    let report_dir = crate::scenario::report_dir(&c.topic);
+    if scenario.is_some() && !c.print_config {
+        // Where the report goes, checked before anything connects.
+        crate::runtime::places::folder(&report_dir, "the scenario's report")?;
+    }
     let target = Target::with_layers(c, layers, Role::Producer)?;
     if c.print_config {
         return print_config(&target, args);
     }
-    let mut lab = Lab::open(c, args, target).await?;
+    // Before the clients start: librdkafka's lines about connecting are the telling ones.
     let debug_log = std::path::Path::new("kafka-lab-debug.log");
-    if let Some(said) = crate::runtime::out::library_log(lab.producer_settings(), Some(debug_log)) {
+    let debug_said = crate::runtime::out::library_log(
+        &client_layers(&target, args).0.resolve(Role::Producer)?,
+        Some(debug_log),
+    );
+    let mut lab = Lab::open(c, args, target).await?;
+    if let Some(said) = debug_said {
         lab.apply(Event::Notice(said));
     }
-    lab.apply(Event::Script(Step::Members(args.consumers as usize)));
-    let report_dir = crate::scenario::report_dir(&c.topic);
+    lab.apply(Event::Script(Step::Members(
+        crate::lab::protocol::Members::To(args.consumers),
+    )));
     let mut player =
         scenario.map(|s| Player::new(s, args.speed, lab.app()).report_to(report_dir.clone()));
 
@@ -114,7 +114,7 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
     // Not joined: when the terminal is gone (a closed window, SIGHUP) crossterm's read may
     // never return; the thread ends with the process.
     drop(input);
-    say_how_it_ended(&lab, ended.as_ref());
+    say_how_it_ended(&ended);
     if let Some(report) = stopped_report {
         match report.write(&report_dir) {
             Ok(_) => crate::outln!(
@@ -124,13 +124,16 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
             Err(e) => crate::errln!("kafka-lab: the scenario's report could not be written: {e:#}"),
         }
     }
-    let done = if ended.is_some() {
+    let done = if ended.is_ok() {
         "the producer was flushed and the consumers left the group"
     } else {
         "it did not wait for the producer and the consumers"
     };
+    // Stopped at once with records unaccounted for: not a clean end.
+    let clean = ended.as_ref().err().is_none_or(|left| left.in_flight == 0);
     match outcome? {
-        End::Quit => Ok(ExitCode::SUCCESS),
+        End::Quit if clean => Ok(ExitCode::SUCCESS),
+        End::Quit => Ok(ExitCode::FAILURE),
         End::Signal(signal) => {
             crate::errln!("kafka-lab: stopped by {signal:?}; {done}");
             Ok(signal.exit_code())
@@ -140,6 +143,12 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
              {done}."
         ),
     }
+}
+
+/// What a stop at once left: records without a delivery report, nodes still down.
+struct AtOnce {
+    in_flight: u64,
+    recoveries: Vec<String>,
 }
 
 /// How long the screen says shutting down may take: the producer's flush, then the members'
@@ -152,9 +161,13 @@ async fn shut_down<B: ratatui::backend::Backend>(
     terminal: &mut ratatui::Terminal<B>,
     lab: &mut Lab,
     keys: &mut mpsc::Receiver<crossterm::event::Event>,
-) -> Option<crate::lab::session::ShutDown> {
+) -> Result<crate::lab::session::ShutDown, AtOnce> {
     let in_flight = lab.app().producer().map_or(0, |s| s.in_flight);
     let members = lab.app().active_members();
+    let at_once = AtOnce {
+        in_flight,
+        recoveries: lab.recoveries(),
+    };
     let ending = lab.shut_down();
     tokio::pin!(ending);
     let signal = wait_for_signal();
@@ -163,8 +176,8 @@ async fn shut_down<B: ratatui::backend::Backend>(
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
-            ended = &mut ending => return Some(ended),
-            _ = &mut signal => return None,
+            ended = &mut ending => return Ok(ended),
+            _ = &mut signal => return Err(at_once),
             Some(input) = keys.recv() => {
                 if let crossterm::event::Event::Key(key) = input {
                     let action = crate::lab::state::keymap::action(
@@ -172,7 +185,7 @@ async fn shut_down<B: ratatui::backend::Backend>(
                         &key,
                     );
                     if action == Some(crate::lab::state::keymap::Action::Quit) {
-                        return None;
+                        return Err(at_once);
                     }
                 }
             }
@@ -193,6 +206,26 @@ async fn shut_down<B: ratatui::backend::Backend>(
     }
 }
 
+/// The connection and options a dashboard runs with: a scenario brings its own topic, group,
+/// rate and consumers.
+fn with_scenario(
+    c: &Connection,
+    args: &DashboardArgs,
+    scenario: Option<&crate::scenario::file::Scenario>,
+    layers: &crate::config::Layers,
+) -> Result<(Connection, DashboardArgs)> {
+    let Some(s) = scenario else {
+        return Ok((c.clone(), args.clone()));
+    };
+    let c = crate::scenario::prepare(c, s, layers)?;
+    let group = format!("kafka-lab-{}", c.topic);
+    let args = DashboardArgs {
+        speed: args.speed,
+        ..scenario_args(&args.source, &group)
+    };
+    Ok((c, args))
+}
+
 /// `--print-config`: both clients' settings, and where each came from.
 fn print_config(target: &Target, args: &DashboardArgs) -> Result<ExitCode> {
     let (producer_layers, base_layers) = client_layers(target, args);
@@ -210,21 +243,27 @@ fn print_config(target: &Target, args: &DashboardArgs) -> Result<ExitCode> {
 
 /// What the shutdown did, said once the terminal is back: how the last run ended, the nodes
 /// brought back; or, stopped at once, what was left.
-fn say_how_it_ended(lab: &Lab, ended: Option<&crate::lab::session::ShutDown>) {
-    let Some(ended) = ended else {
-        let in_flight = lab.app().producer().map_or(0, |s| s.in_flight);
-        crate::errln!(
-            "kafka-lab: stopped at once: {in_flight} records were still without a delivery \
-             report (not known to be written), and the consumers did not leave the group \
-             (their partitions wait out its session timeout)"
-        );
-        return;
-    };
-    if let Some(run) = &ended.last_run {
-        crate::outln!("kafka-lab: {run}");
-    }
-    for line in &ended.said {
-        crate::outln!("kafka-lab: {line}");
+fn say_how_it_ended(ended: &Result<crate::lab::session::ShutDown, AtOnce>) {
+    match ended {
+        Ok(ended) => {
+            if let Some(run) = &ended.last_run {
+                crate::outln!("kafka-lab: {run}");
+            }
+            for line in &ended.said {
+                crate::outln!("kafka-lab: {line}");
+            }
+        }
+        Err(left) => {
+            crate::errln!(
+                "kafka-lab: stopped at once: {} records were still without a delivery report \
+                 (not known to be written), and the consumers did not leave the group (their \
+                 partitions wait out its session timeout)",
+                left.in_flight
+            );
+            for line in &left.recoveries {
+                crate::errln!("kafka-lab: {line}");
+            }
+        }
     }
 }
 

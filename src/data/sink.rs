@@ -126,7 +126,7 @@ pub struct Sink {
     line: Vec<u8>,
     pub written: u64,
     /// Records (by run and sequence number) in the file, to count those written again.
-    seen: Option<HashSet<(u64, u64)>>,
+    seen: Option<HashSet<u64>>,
     /// Of those written, records already in the file (delivered again after a crash).
     pub repeated: u64,
     /// What opening found: a fragment cut off, records already there and repeated.
@@ -166,8 +166,9 @@ impl Opened {
     }
 }
 
-/// Records remembered to count repeats: beyond this the file is not read for them (memory).
-const REMEMBERED: u64 = 20_000_000;
+/// Records remembered to count repeats (8 bytes each, about 16 MB at most): beyond this
+/// repeats are not counted, and the summary says so.
+const REMEMBERED: u64 = 1_000_000;
 /// Lines read when reopening: a line longer than this is no record of kafka-lab's.
 const LONGEST_LINE: usize = 16 << 20;
 
@@ -266,7 +267,7 @@ impl Sink {
 }
 
 /// A record's run tag and sequence number (kafka-lab's headers), hashed: its identity.
-fn record_id(headers: &[(&str, Option<&[u8]>)]) -> Option<(u64, u64)> {
+fn record_id(headers: &[(&str, Option<&[u8]>)]) -> Option<u64> {
     let value = |name: &str| {
         headers
             .iter()
@@ -277,8 +278,8 @@ fn record_id(headers: &[(&str, Option<&[u8]>)]) -> Option<(u64, u64)> {
     let run = value(RUN_HEADER)?;
     let seq: u64 = std::str::from_utf8(value(SEQ_HEADER)?).ok()?.parse().ok()?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    run.hash(&mut h);
-    Some((h.finish(), seq))
+    (run, seq).hash(&mut h);
+    Some(h.finish())
 }
 
 /// Reads the file's lines, counting records already seen; returns the length of its whole
@@ -286,7 +287,7 @@ fn record_id(headers: &[(&str, Option<&[u8]>)]) -> Option<(u64, u64)> {
 fn read_lines(
     file: &mut File,
     opened: &mut Opened,
-    seen: &mut HashSet<(u64, u64)>,
+    seen: &mut HashSet<u64>,
 ) -> std::io::Result<u64> {
     use std::io::{BufRead, BufReader, Seek, SeekFrom};
     file.seek(SeekFrom::Start(0))?;

@@ -102,6 +102,17 @@ impl LocalCluster {
         Ok(format!("node {node} {}", kind.past()))
     }
 
+    /// The command that brings back `node` after `kind`, for a person to run.
+    pub fn recovery_command(&self, node: i32, kind: FaultKind) -> String {
+        format!(
+            "KAFKA_LOCAL_DIR={} {} --nodes {} {} {node}",
+            self.state_dir.display(),
+            self.script.display(),
+            self.nodes_arg,
+            kind.recovery()
+        )
+    }
+
     /// Brings back a node that `kind` took down: resumes it, or starts it again.
     pub fn recover(&self, node: i32, kind: FaultKind) -> Result<String, String> {
         self.script(kind.recovery(), node)

@@ -67,6 +67,8 @@ pub struct Lab {
     said: Option<Vec<String>>,
     /// Owns the embedded cluster, when kafka-lab serves it: dropped last.
     target: Target,
+    /// The producer's client settings (kept: the session goes at shutdown).
+    producer_settings: ClientSettings,
 }
 
 impl Lab {
@@ -77,6 +79,7 @@ impl Lab {
         let panicked: Arc<Mutex<Option<String>>> = Arc::default();
         watch_panics(&panicked);
         let (app, session, channels) = open::open(c, args, &target).await?;
+        let producer_settings = session.clients.producer_settings.clone();
         let mut check = tokio::time::interval(PANIC_CHECK);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         Ok(Lab {
@@ -87,6 +90,7 @@ impl Lab {
             check,
             said: None,
             target,
+            producer_settings,
         })
     }
 
@@ -101,13 +105,7 @@ impl Lab {
     /// The producer's client settings (bootstrap servers, security): for a question to the
     /// cluster of the front end's own.
     pub fn producer_settings(&self) -> &ClientSettings {
-        &self.session().clients.producer_settings
-    }
-
-    fn session(&self) -> &Session {
-        self.session
-            .as_ref()
-            .expect("the lab runs until it is shut down")
+        &self.producer_settings
     }
 
     /// Keep the notices and faults said from now on, for [`Lab::take_said`].
@@ -185,11 +183,24 @@ impl Lab {
         Turn::Applied { redraw }
     }
 
+    /// The nodes kafka-lab failed and has not brought back, each with the command that does:
+    /// what a stop at once leaves behind.
+    pub fn recoveries(&self) -> Vec<String> {
+        self.session
+            .as_ref()
+            .map(Session::recoveries)
+            .unwrap_or_default()
+    }
+
     /// Starts shutting down: the producer flushes, the members leave, nodes kafka-lab failed
     /// come back (all bounded). The state stays readable (a screen can show the wait), and the
     /// embedded cluster, when kafka-lab serves it, lives until the lab is dropped.
     pub fn shut_down(&mut self) -> impl std::future::Future<Output = ShutDown> + Send + 'static {
         let session = self.session.take();
+        // Nobody reads what the clients report from now on: their sends must fail, not wait
+        // for room (a producer blocked on a full channel would never finish its flush).
+        self.channels.kafka.close();
+        self.channels.outcomes.close();
         async move {
             match session {
                 Some(session) => session.shut_down().await,

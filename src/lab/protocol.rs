@@ -51,8 +51,9 @@ pub enum Step {
     Producer(ProducerChange),
     Start,
     Stop,
-    /// The group goes to this many members (the newest leave first).
-    Members(usize),
+    /// The group grows or shrinks (the newest leave first), from its size when the step is
+    /// carried out: steps due together add up.
+    Members(Members),
     /// Every member rejoins with these group settings (unchanged where None).
     Group {
         strategies: Option<Strategies>,
@@ -74,6 +75,26 @@ pub enum Step {
         files: Vec<(String, String)>,
         passed: bool,
     },
+}
+
+/// How many consumers a step wants: so many, or so many more or fewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Members {
+    To(u32),
+    Add(u32),
+    Remove(u32),
+}
+
+impl Members {
+    /// The group's size after the step, from `now` members; at most `most`.
+    pub fn after(self, now: usize, most: usize) -> usize {
+        match self {
+            Members::To(n) => n as usize,
+            Members::Add(n) => now + n as usize,
+            Members::Remove(n) => now.saturating_sub(n as usize),
+        }
+        .min(most)
+    }
 }
 
 /// Changes to the producer's settings, as a script gives them: librdkafka properties, the

@@ -48,6 +48,25 @@ pub fn stdout(args: fmt::Arguments<'_>) -> bool {
     }
 }
 
+/// Writes JSON to the standard output, scrubbed and safe for a terminal (see
+/// [`crate::text::json_safe`]: it stays valid JSON); false once its reader is gone.
+pub fn stdout_json(json: &str) -> bool {
+    if stdout_gone() {
+        return false;
+    }
+    let mut bytes = scrub(json).into_owned().into_bytes();
+    crate::text::json_safe(&mut bytes);
+    bytes.push(b'\n');
+    let mut out = std::io::stdout().lock();
+    match out.write_all(&bytes).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) => {
+            closed(&e);
+            false
+        }
+    }
+}
+
 /// Writes to the standard error, scrubbed; a closed standard error is no reason to stop.
 pub fn stderr(args: fmt::Arguments<'_>) {
     let text = args.to_string();

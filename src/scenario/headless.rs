@@ -26,11 +26,16 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
     crate::runtime::places::folder(&dir, "--report")?;
     let group = format!("kafka-lab-{}", c.topic);
     let target = crate::target::Target::with_layers(&c, layers, crate::config::Role::Producer)?;
-    let mut lab = Lab::open(&c, &crate::lab::scenario_args(&args.source, &group), target).await?;
-    lab.keep_said();
-    if let Some(said) = crate::runtime::out::library_log(lab.producer_settings(), None) {
+    let lab_args = crate::lab::scenario_args(&args.source, &group);
+    // Before the clients start: librdkafka's lines about connecting are the telling ones.
+    let producer_settings = crate::lab::client_layers(&target, &lab_args)
+        .0
+        .resolve(crate::config::Role::Producer)?;
+    if let Some(said) = crate::runtime::out::library_log(&producer_settings, None) {
         crate::errln!("{said}");
     }
+    let mut lab = Lab::open(&c, &lab_args, target).await?;
+    lab.keep_said();
     if !lab.target().is_embedded() {
         if let Err(e) = check_nodes(&scenario, lab.producer_settings()).await {
             lab.shut_down().await;
@@ -49,16 +54,18 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
     let mut player = Player::new(scenario, args.speed, lab.app());
     let (stopped_by, panicked) = play(&mut lab, &mut player).await;
     let report = Report::new(&player, lab.app());
-    if stopped_by.is_some() {
-        crate::errln!(
-            "scenario: stopping: flushing the producer, the consumers leaving the group; Ctrl-C again stops at once"
-        );
-    }
+    crate::errln!(
+        "scenario: stopping: flushing the producer, the consumers leaving the group; Ctrl-C stops at once"
+    );
+    let recoveries = lab.recoveries();
     let ending = lab.shut_down();
     tokio::select! {
         _ = ending => {}
-        _ = wait_for_signal(), if stopped_by.is_some() => {
+        _ = wait_for_signal() => {
             crate::errln!("scenario: stopped at once: the producer was not flushed, the consumers did not leave the group");
+            for line in recoveries {
+                crate::errln!("scenario: {line}");
+            }
         }
     }
     // Written before it is printed: a reader that has gone must not cost the report.

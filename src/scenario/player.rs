@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::expr::Checked;
-use super::file::{Action, Members, Scenario, When};
+use super::file::{Action, Scenario, When};
 use super::readings::AppFigures;
 use crate::lab::protocol::{Event, ProducerChange, Step};
 use crate::lab::snapshots::ProducerState;
@@ -347,15 +347,7 @@ impl Player {
             })),
             Action::Start if !self.producing => steps.push(Step::Start),
             Action::Stop if self.producing => steps.push(Step::Stop),
-            Action::Consumers(m) => {
-                let now = app.model.in_group.len();
-                let n = match *m {
-                    Members::To(n) => n as usize,
-                    Members::Add(n) => now + n as usize,
-                    Members::Remove(n) => now.saturating_sub(n as usize),
-                };
-                steps.push(Step::Members(n.min(32)));
-            }
+            Action::Consumers(m) => steps.push(Step::Members(*m)),
             Action::Group {
                 strategies,
                 protocol,
@@ -448,6 +440,7 @@ impl Player {
             passed,
             failed: checked.len() - passed,
             done: None,
+            passed_all: None,
         };
         if self.shown.as_ref() != Some(&strip) {
             self.shown = Some(strip.clone());

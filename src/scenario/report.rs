@@ -27,6 +27,15 @@ const REPORT_FIGURES: [Figure; 11] = [
     Figure::Faults,
 ];
 
+/// Figures the report shows when any run has them: the batches, and the stages by
+/// librdkafka's statistics.
+const WHEN_KNOWN: [Figure; 4] = [
+    Figure::BatchRecords,
+    Figure::Queue,
+    Figure::Send,
+    Figure::Broker,
+];
+
 /// Settings every run has that say nothing about the experiment.
 const QUIET_SETTINGS: [&str; 3] = ["rtt.ms", "record_size", "topic"];
 
@@ -137,8 +146,9 @@ impl Report {
             }
         }
         Report {
-            // No escape sequence of a file's or a server's reaches whoever reads it.
-            markdown: crate::text::escape_lines(&md).into_owned(),
+            // No secret, nor any escape sequence of a file's or a server's, reaches whoever
+            // reads it.
+            markdown: crate::text::escape_lines(&crate::text::secrets::scrub(&md)).into_owned(),
             runs,
             passed: failures.is_empty() && player.is_over(),
         }
@@ -218,12 +228,10 @@ fn runs_table(md: &mut String, runs: &[RunReport], partitions: usize) {
     let figures: Vec<Figure> = REPORT_FIGURES
         .iter()
         .copied()
-        .chain(batches.then_some(Figure::BatchRecords))
-        .chain(
-            [Figure::Queue, Figure::Send, Figure::Broker]
-                .into_iter()
-                .filter(|_| stages),
-        )
+        .chain(WHEN_KNOWN.into_iter().filter(|f| match f {
+            Figure::BatchRecords => batches,
+            _ => stages,
+        }))
         .collect();
     let mut head = vec!["run".to_string()];
     head.extend(varying.iter().map(|k| (*k).clone()));
@@ -286,6 +294,29 @@ fn rebalances(md: &mut String, app: &App, player: &Player) {
             cell(&r.cause),
             app.model.timeline.moved(i),
             longest.map_or("-".to_string(), |d| format!("{} ms", d.as_millis()))
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report's columns are the figures whose entry has a report column: the fixed ones,
+    /// then those shown when known (batches, stages).
+    #[test]
+    fn the_report_shows_the_figures_with_a_report_column() {
+        let shown: BTreeSet<Figure> = REPORT_FIGURES.iter().copied().chain(WHEN_KNOWN).collect();
+        let wanted: BTreeSet<Figure> = crate::stats::figures::FIGURES
+            .iter()
+            .filter(|e| e.report.is_some())
+            .map(|e| e.figure)
+            .collect();
+        assert_eq!(shown, wanted);
+        assert_eq!(
+            REPORT_FIGURES.len() + WHEN_KNOWN.len(),
+            wanted.len(),
+            "each once"
         );
     }
 }

@@ -236,15 +236,18 @@ impl RunReport {
         }
     }
 
-    /// A CSV file of `runs` (the columns of [`super::figures`]).
+    /// A CSV file of `runs` (the columns of [`super::figures`]), without any secret (an
+    /// error kept by text can quote one).
     pub fn csv(runs: &[RunReport]) -> String {
-        super::figures::csv(runs)
+        crate::text::secrets::scrub(&super::figures::csv(runs)).into_owned()
     }
 
-    /// `runs` as pretty JSON: what `bench --json` prints for each and the export writes.
+    /// `runs` as pretty JSON: what `bench --json` prints for each and the export writes;
+    /// without any secret.
     pub fn json(runs: &[RunReport]) -> String {
         // A report is plain data: serialising it cannot fail.
-        serde_json::to_string_pretty(runs).unwrap_or_default()
+        let json = serde_json::to_string_pretty(runs).unwrap_or_default();
+        crate::text::secrets::scrub(&json).into_owned()
     }
 }
 

@@ -110,7 +110,11 @@ pub fn render(frame: &mut Frame, area: Rect, detail: &Detail) {
 pub fn show_value(value: &[u8]) -> Vec<String> {
     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(value) {
         if let Ok(pretty) = serde_json::to_string_pretty(&json) {
-            return pretty.lines().map(str::to_string).collect();
+            // JSON leaves DEL, C1 and the bidirectional overrides as they are: escaped here.
+            return pretty
+                .lines()
+                .map(|l| crate::text::escape(l).into_owned())
+                .collect();
         }
     }
     vec![printable(value)]
@@ -176,5 +180,8 @@ mod tests {
             ["{", "  \"name\": \"x\",", "  \"id\": 1", "}"]
         );
         assert_eq!(show_value(&[0xde, 0xad, 0xbe, 0xef]), ["0xdeadbeef"]);
+        // What JSON leaves raw and a terminal acts on: escaped.
+        let shown = show_value("{\"a\":\"x\u{202e}y\u{9b}2J\"}".as_bytes()).join("\n");
+        assert!(!shown.contains(['\u{202e}', '\u{9b}']), "{shown}");
     }
 }

@@ -146,8 +146,10 @@ pub fn window(
 
 fn too_small(frame: &mut Frame, area: Rect) {
     let text = format!(
-        "kafka-lab needs a window of at least {MIN_WIDTH} x {MIN_HEIGHT}; this one is {} x {}.\nMake the window larger (q quits).",
-        area.width, area.height
+        "kafka-lab needs a window of at least {MIN_WIDTH} x {MIN_HEIGHT}; this one is {} x {}.\nMake the window larger ({} quits).",
+        area.width,
+        area.height,
+        key(Mode::Main, A::Quit)
     );
     frame.render_widget(
         Paragraph::new(text)

@@ -72,7 +72,9 @@ pub fn key(app: &mut App, code: KeyCode) {
 
 /// The group of the screen tests goes to `n` members, as the dashboard's start asks.
 pub fn members(app: &mut App, n: usize) {
-    let _ = app.update(Event::Script(Step::Members(n)));
+    let _ = app.update(Event::Script(Step::Members(
+        kafka_lab::lab::protocol::Members::To(n as u32),
+    )));
 }
 
 /// Run `run` of the producer, running, with `deliveries` delivered (the first six listed).

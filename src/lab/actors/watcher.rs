@@ -21,11 +21,12 @@ pub struct Watcher {
 }
 
 impl Drop for Watcher {
+    /// Asks the thread to end, without waiting for it: it may be inside a metadata request
+    /// (seconds against a cluster that is gone), and the one who drops it is the lab's loop.
+    /// It ends at its next look, and sends nothing more.
     fn drop(&mut self) {
         self.running.store(false, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        drop(self.thread.take());
     }
 }
 

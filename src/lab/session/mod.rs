@@ -346,6 +346,23 @@ impl Session {
         }
     }
 
+    /// For each node kafka-lab failed and has not brought back: the command that does.
+    pub fn recoveries(&self) -> Vec<String> {
+        let Some(local) = &self.cluster.local else {
+            return Vec::new();
+        };
+        self.down
+            .iter()
+            .map(|(node, kind)| {
+                format!(
+                    "node {node} is {}: {}",
+                    kind.past(),
+                    local.recovery_command(*node, *kind)
+                )
+            })
+            .collect()
+    }
+
     /// Flushes the producer and has every member leave (bounded), and brings back the nodes
     /// of a kafka-local cluster it paused or killed (a cluster left hanging or short of a node
     /// would surprise whoever uses it next); says how the last run ended and what it did.

@@ -28,6 +28,13 @@ impl App {
             KafkaEvent::RunEnded(report) => {
                 let mut report = *report;
                 report.faults = std::mem::take(&mut self.model.run_faults);
+                report.errors = std::mem::take(&mut report.errors)
+                    .into_iter()
+                    .map(|(mut e, n)| {
+                        hide_secrets(&mut e);
+                        (e, n)
+                    })
+                    .collect();
                 push_bounded(&mut self.model.runs, report, RUNS);
             }
             KafkaEvent::RunVerified { run, result } => match result {
@@ -91,6 +98,14 @@ impl App {
         }
         if let ProducerState::Error(e) = &mut s.state {
             hide_secrets(e);
+        }
+        for d in &mut s.latest {
+            if let Some(e) = d.error.as_mut() {
+                hide_secrets(e);
+            }
+            if let Some(k) = d.key.as_mut() {
+                hide_secrets(k);
+            }
         }
         if s.at > self.model.now {
             self.model.now = s.at;

@@ -279,6 +279,36 @@ mod tests {
     use crate::stats::figures::{PENDING, UNKNOWN};
     use crate::stats::LatencySummary;
 
+    /// The table's columns are the figures whose entry has a column, each once, in both
+    /// orders: a new figure with a column cannot be left out.
+    #[test]
+    fn the_columns_are_the_figures_with_a_column() {
+        use crate::stats::figures::FIGURES;
+        let wanted: std::collections::BTreeSet<Figure> = FIGURES
+            .iter()
+            .filter(|e| e.column.is_some())
+            .map(|e| e.figure)
+            .collect();
+        for order in [Column::ALL, Column::PRIORITY] {
+            let figures: Vec<Figure> = order
+                .iter()
+                .filter_map(|c| match c {
+                    Column::Figure(f) => Some(*f),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(figures.len(), wanted.len(), "each once");
+            assert_eq!(
+                figures
+                    .into_iter()
+                    .collect::<std::collections::BTreeSet<_>>(),
+                wanted
+            );
+            assert!(order.contains(&Column::Run) && order.contains(&Column::Changed));
+        }
+        assert!(Column::ALL.iter().all(|c| c.header() != "?"));
+    }
+
     #[test]
     fn best_values_per_column() {
         let row = |rate: f64, p99: f64, records: u64| RunReport {

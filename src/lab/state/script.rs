@@ -9,6 +9,9 @@ use super::App;
 use crate::lab::protocol::{Command, ProducerChange, Step};
 use crate::lab::settings::{GroupSettings, ProducerSettings};
 
+/// The most members a step can ask for.
+pub const MOST_MEMBERS: usize = 32;
+
 /// What the scenario strip shows: the steps, the one under way, and how it goes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScenarioStrip {
@@ -28,6 +31,8 @@ pub struct ScenarioStrip {
     pub failed: usize,
     /// Set once every step ran: what the scenario left (the report's place).
     pub done: Option<String>,
+    /// Whether every assertion held, once the scenario is over.
+    pub passed_all: Option<bool>,
 }
 
 impl App {
@@ -36,7 +41,14 @@ impl App {
             Step::Producer(change) => self.change_producer(&change),
             Step::Start => vec![Command::StartProducer],
             Step::Stop => vec![Command::StopProducer],
-            Step::Members(n) => self.members_to(n),
+            Step::Members(m) => {
+                let n = m.after(self.model.in_group.len(), MOST_MEMBERS);
+                self.status.message = Some(format!(
+                    "the group goes to {n} consumer{}",
+                    if n == 1 { "" } else { "s" }
+                ));
+                self.members_to(n)
+            }
             Step::Group {
                 strategies,
                 protocol,
@@ -71,6 +83,7 @@ impl App {
                 *strip = ScenarioStrip {
                     paused: strip.paused,
                     done: strip.done.take().or(progress.done),
+                    passed_all: strip.passed_all.or(progress.passed_all),
                     ..progress
                 };
                 Vec::new()
@@ -80,6 +93,7 @@ impl App {
                 self.status.message = Some(format!("scenario {said}: writing its report ..."));
                 if let Some(strip) = self.model.scenario.as_mut() {
                     strip.done = Some(format!("{said}: writing the report"));
+                    strip.passed_all = Some(passed);
                 }
                 vec![Command::WriteReport { dir, files }]
             }
@@ -129,8 +143,8 @@ impl App {
             .model
             .scenario
             .as_ref()
-            .and_then(|s| s.done.as_deref())
-            .is_none_or(|d| d.starts_with("passed"));
+            .and_then(|s| s.passed_all)
+            .unwrap_or(true);
         let said = match result {
             Ok(dir) => format!(
                 "{}: report in {}/ (report.md, runs.csv, runs.json)",
@@ -143,5 +157,76 @@ impl App {
         if let Some(strip) = self.model.scenario.as_mut() {
             strip.done = Some(said);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::protocol::{Event, Members};
+    use crate::lab::state::tests::app;
+
+    fn step(a: &mut App, step: Step) -> Vec<Command> {
+        a.update(Event::Script(step)).commands
+    }
+
+    /// Steps due in one tick come one after the other: a relative step counts from the group
+    /// the step before made, not from the group before the tick.
+    #[test]
+    fn relative_member_steps_add_up() {
+        let mut a = app();
+        let mut commands = step(&mut a, Step::Members(Members::To(2)));
+        commands.extend(step(&mut a, Step::Members(Members::Add(1))));
+        assert_eq!(
+            commands,
+            [1, 2, 3].map(Command::AddMember).to_vec(),
+            "2, then one more"
+        );
+        assert_eq!(
+            step(&mut a, Step::Members(Members::Remove(2))),
+            vec![Command::RemoveMember(3), Command::RemoveMember(2)],
+            "the newest leave first"
+        );
+        assert_eq!(a.model.in_group.len(), 1);
+        assert_eq!(
+            step(&mut a, Step::Members(Members::Add(99))).len(),
+            31,
+            "at most 32"
+        );
+    }
+
+    /// The strip's pause is the user's (Space) and its end the lab's: progress from the player
+    /// changes neither.
+    #[test]
+    fn progress_keeps_the_pause_and_the_end() {
+        let mut a = app();
+        let shown = |current| ScenarioStrip {
+            title: "t".into(),
+            steps: vec!["a".into(), "b".into()],
+            current,
+            ..ScenarioStrip::default()
+        };
+        step(&mut a, Step::Progress(shown(Some(0))));
+        a.model.scenario.as_mut().unwrap().paused = true;
+        step(&mut a, Step::Progress(shown(Some(1))));
+        let strip = a.scenario().unwrap();
+        assert_eq!((strip.current, strip.paused), (Some(1), true));
+        let commands = step(
+            &mut a,
+            Step::Report {
+                dir: PathBuf::from("rep"),
+                files: vec![("report.md".into(), "x".into())],
+                passed: false,
+            },
+        );
+        assert!(matches!(commands.as_slice(), [Command::WriteReport { .. }]));
+        step(&mut a, Step::Progress(shown(Some(1))));
+        assert!(a.scenario().unwrap().done.is_some(), "the end stays");
+        let _ = a.update(Event::ReportWritten(Ok(PathBuf::from("rep"))));
+        let done = a.scenario().unwrap().done.clone().unwrap();
+        assert!(done.starts_with("FAILED: report in rep/"), "{done}");
+        let _ = a.update(Event::ReportWritten(Err("disk full".into())));
+        let done = a.scenario().unwrap().done.clone().unwrap();
+        assert!(done.contains("could not be written: disk full"), "{done}");
     }
 }

@@ -70,13 +70,7 @@ impl fmt::Display for Needs {
     }
 }
 
-/// How many consumers a step wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Members {
-    To(u32),
-    Add(u32),
-    Remove(u32),
-}
+pub use crate::lab::protocol::Members;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
