@@ -239,6 +239,8 @@ pub struct Layers {
     pub bootstrap: Option<Setting>,
     pub flags: Vec<Setting>,
     pub overrides: Vec<Setting>,
+    /// Set at run time: over everything else.
+    pub live: Vec<Setting>,
 }
 
 impl Layers {
@@ -255,12 +257,23 @@ impl Layers {
         self.set_by(key, value, format!("command line {flag}"));
     }
 
-    /// A setting made by the user at run time, e.g. in the dashboard's settings panel.
-    pub fn set_by(&mut self, key: &str, value: impl Into<String>, origin: String) {
+    /// A setting of a command-line flag, by the flag's description.
+    fn set_by(&mut self, key: &str, value: impl Into<String>, origin: String) {
         self.flags.push(Setting {
             key: key.to_string(),
             value: value.into(),
             origin: Origin::Flag(origin),
+        });
+    }
+
+    /// A setting made at run time (the dashboard's settings panel, a scenario's step): it wins
+    /// over every other layer, `-X` included, so that what the screen shows is what runs.
+    pub fn set_live(&mut self, key: &str, value: impl Into<String>, origin: &str) {
+        self.live.retain(|s| s.key != key);
+        self.live.push(Setting {
+            key: key.to_string(),
+            value: value.into(),
+            origin: Origin::Flag(origin.to_string()),
         });
     }
 
@@ -294,7 +307,8 @@ impl Layers {
             .chain(file_own)
             .chain(self.bootstrap.iter())
             .chain(self.flags.iter())
-            .chain(self.overrides.iter());
+            .chain(self.overrides.iter())
+            .chain(self.live.iter());
         for setting in layers {
             // Whatever happens next, no text shows a secret again (librdkafka echoes values).
             if is_secret(&setting.key) {
@@ -528,6 +542,22 @@ mod tests {
         assert_eq!(p.get("bootstrap.servers"), Some("x:3"));
         assert_eq!(p.get("linger.ms"), Some("7"));
         assert_eq!(l.user_bootstrap(Role::Producer).as_deref(), Some("x:3"));
+    }
+
+    /// What the settings panel sets runs, whatever -X said at the start: the screen shows
+    /// what runs.
+    #[test]
+    fn live_settings_win_over_the_command_line() {
+        let mut l = Layers::default();
+        l.flag("bootstrap.servers", "h:1", "-b");
+        l.overrides.push(parse_pair("acks=1", "-X").unwrap());
+        assert_eq!(l.resolve(Role::Producer).unwrap().get("acks"), Some("1"));
+        l.set_live("acks", "all", "settings panel");
+        let s = l.resolve(Role::Producer).unwrap();
+        assert_eq!(s.get("acks"), Some("all"));
+        assert!(s.describe().contains("settings panel"), "{}", s.describe());
+        l.set_live("acks", "0", "settings panel");
+        assert_eq!(l.resolve(Role::Producer).unwrap().get("acks"), Some("0"));
     }
 
     #[test]

@@ -133,6 +133,9 @@ impl ProducerSettings {
     }
 }
 
+/// Where the panel's values say they came from.
+const PANEL: &str = "settings panel";
+
 /// How the group shares partitions: the assignment strategy and the group protocol.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupSettings {
@@ -171,21 +174,20 @@ impl GroupSettings {
                 layers.builtin(key, value, "embedded cluster");
             }
         }
-        let panel = || "settings panel".to_string();
-        layers.set_by("group.protocol", self.protocol.as_str(), panel());
+        layers.set_live("group.protocol", self.protocol.as_str(), PANEL);
         match self.protocol {
             GroupProtocol::Consumer => {
                 let assignor = match self.strategies.0.as_slice() {
                     [Strategy::Range] => "range",
                     _ => "uniform",
                 };
-                layers.set_by("group.remote.assignor", assignor, panel());
+                layers.set_live("group.remote.assignor", assignor, PANEL);
             }
             GroupProtocol::Classic => {
-                layers.set_by(
+                layers.set_live(
                     "partition.assignment.strategy",
                     self.strategies.to_string(),
-                    panel(),
+                    PANEL,
                 );
                 if mock {
                     for (key, value) in MOCK_GROUP_SETTINGS {

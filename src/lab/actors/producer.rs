@@ -157,7 +157,7 @@ impl Task {
     fn client_settings(&self) -> Result<ClientSettings, String> {
         let mut layers = self.layers.clone();
         for (key, value) in self.settings.properties() {
-            layers.set_by(&key, value, "settings panel".to_string());
+            layers.set_live(&key, value, "settings panel");
         }
         layers.resolve(Role::Producer).map_err(|e| e.to_string())
     }
