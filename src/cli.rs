@@ -204,6 +204,10 @@ pub struct ScenarioRunArgs {
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
 
+    /// Replace a report already in the --report folder.
+    #[arg(long)]
+    pub force: bool,
+
     #[command(flatten)]
     pub source: SourceArgs,
 }
@@ -228,7 +232,13 @@ pub struct SourceArgs {
     pub source: String,
 
     /// Base URL of the Open Brewery DB API, for --source openbrewerydb.
-    #[arg(long, default_value = DEFAULT_API_URL, env = "KAFKA_LAB_API_URL", value_name = "URL")]
+    #[arg(
+        long,
+        default_value = DEFAULT_API_URL,
+        env = "KAFKA_LAB_API_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub api_url: String,
 
     /// The record key: a brewery's id, state or city, or none.

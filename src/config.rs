@@ -17,6 +17,8 @@ use properties::Applies;
 mod file;
 pub mod properties;
 
+pub use properties::suggestion;
+
 use file::is_property_name;
 pub use file::ConfigFile;
 
@@ -158,6 +160,18 @@ const SECRET_WORDS: [&str; 7] = [
     "private",
 ];
 
+/// Properties of the connection, not of a client's behaviour: what config.ini and -X set,
+/// never a scenario's step or a sweep (they are shared, printed and reported).
+pub fn belongs_to_connection(key: &str) -> bool {
+    is_secret(key)
+        || key.starts_with("sasl.")
+        || key.starts_with("ssl.")
+        || matches!(
+            key,
+            "security.protocol" | "bootstrap.servers" | "transactional.id" | "client.id"
+        )
+}
+
 /// Keys whose values are never printed: credentials and private keys, and any key that
 /// resembles one (a misspelt `sasl.pasword` holds a password all the same).
 pub fn is_secret(key: &str) -> bool {
@@ -166,7 +180,7 @@ pub fn is_secret(key: &str) -> bool {
         || SECRET_WORDS.iter().any(|w| key.contains(w))
         || SECRET_KEYS
             .iter()
-            .any(|s| key == *s || edit_distance(s, &key) <= 2)
+            .any(|s| key == *s || properties::edit_distance(s, &key) <= 2)
 }
 
 /// The value as it may be shown: secrets become `********`.
@@ -241,6 +255,9 @@ pub struct Layers {
     pub overrides: Vec<Setting>,
     /// Set at run time: over everything else.
     pub live: Vec<Setting>,
+    /// Keys dropped at run time from every layer below `live` (a property the chosen group
+    /// protocol refuses, set in config.ini for the other one).
+    pub dropped: Vec<String>,
 }
 
 impl Layers {
@@ -277,6 +294,13 @@ impl Layers {
         });
     }
 
+    /// Drops `key` from every layer but `live`: librdkafka will not see it unless set live.
+    pub fn drop_unless_live(&mut self, key: &str) {
+        if !self.dropped.iter().any(|k| k == key) {
+            self.dropped.push(key.to_string());
+        }
+    }
+
     /// The bootstrap servers the user gave, by any route, for `role`.
     pub fn user_bootstrap(&self, role: Role) -> Option<String> {
         let from_x = self
@@ -296,7 +320,10 @@ impl Layers {
 
     /// Merges and checks the properties of one client.
     pub fn resolve(&self, role: Role) -> Result<ClientSettings, ConfigError> {
-        let mut merged: Vec<Setting> = Vec::new();
+        // The last of each key wins, in the order they came; a slot per setting and an index
+        // by key keep it linear however often a key repeats.
+        let mut merged: Vec<Option<Setting>> = Vec::new();
+        let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         let mut warnings = Vec::new();
         let file_default = self.file.iter().flat_map(|f| f.section("default"));
         let file_own = self.file.iter().flat_map(|f| f.section(role.section()));
@@ -319,7 +346,7 @@ impl Layers {
                 return Err(ConfigError::Unknown {
                     origin: Box::new(setting.origin.clone()),
                     key: shown_key(&setting.key),
-                    hint: suggestion(&setting.key),
+                    hint: properties::suggestion(&setting.key),
                 });
             };
             properties::check_value(&setting.key, &setting.value).map_err(|reason| {
@@ -358,9 +385,14 @@ impl Layers {
                 }
                 continue;
             }
-            merged.retain(|s| s.key != setting.key);
-            merged.push(setting.clone());
+            if let Some(old) = at.insert(&setting.key, merged.len()) {
+                merged[old] = None;
+            }
+            merged.push(Some(setting.clone()));
         }
+        let mut merged: Vec<Setting> = merged.into_iter().flatten().collect();
+        merged
+            .retain(|s| !self.dropped.contains(&s.key) || self.live.iter().any(|l| l.key == s.key));
         Ok(ClientSettings {
             role,
             settings: merged,
@@ -369,12 +401,30 @@ impl Layers {
     }
 }
 
+/// Every `HOST:PORT` of a bootstrap list (`SCHEME://` allowed) has a port librdkafka can use,
+/// where one is given.
+fn ports_valid(list: &str) -> bool {
+    list.split(',').all(|server| {
+        let server = server.trim();
+        let server = server.split_once("://").map_or(server, |(_, rest)| rest);
+        // `[::1]:9092`, `host:9092`, `host`: the port is after the last `:` outside brackets.
+        let after_host = server.rsplit_once(']').map_or(server, |(_, rest)| rest);
+        match after_host.rsplit_once(':') {
+            Some((_, port)) => port.parse::<u16>().is_ok_and(|p| p > 0),
+            None => true,
+        }
+    })
+}
+
 /// Why kafka-lab cannot run with a setting that librdkafka itself would take.
 fn refusal(setting: &Setting) -> Option<&'static str> {
     match setting.key.as_str() {
         "bootstrap.servers" if setting.value.trim().is_empty() => {
             Some("is empty: give the cluster's HOST:PORT list")
         }
+        "bootstrap.servers" if !ports_valid(&setting.value) => Some(
+            "names a port that is not a number from 1 to 65535: give the cluster's HOST:PORT list",
+        ),
         "group.id" if setting.value.trim().is_empty() => {
             Some("is empty: a consumer group needs a name")
         }
@@ -397,46 +447,15 @@ fn misplaced_warning_due(setting: &Setting, role: Role) -> bool {
     }
 }
 
-/// The property closest to `key`, and how far it is.
-fn nearest(key: &str) -> Option<(usize, &'static String)> {
-    properties::table()
-        .keys()
-        .map(|k| (edit_distance(k, key), k))
-        .min()
-}
-
 /// A key as an error may name it: an unknown key that looks like a secret and is no mere
 /// typo of a property may hold the secret itself (`sasl.passwordHunter2`), so it is not shown.
 pub fn shown_key(key: &str) -> String {
-    let typo = nearest(key).is_some_and(|(d, _)| d <= 3);
+    let typo = properties::nearest(key).is_some_and(|(d, _)| d <= 3);
     if properties::lookup(key).is_none() && is_secret(key) && !typo {
         "(not shown: it looks like a secret)".to_string()
     } else {
         format!("`{key}`")
     }
-}
-
-/// ` (did you mean ...?)` for an unknown property.
-pub fn suggestion(key: &str) -> String {
-    match nearest(key) {
-        Some((d, k)) if d <= 3 => format!(" (did you mean `{k}`?)"),
-        _ => " (see librdkafka's CONFIGURATION.md for the names)".to_string(),
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// The merged, checked properties of one client.
@@ -448,6 +467,14 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
+    /// Where `key`'s value came from, when it is set.
+    pub fn origin(&self, key: &str) -> Option<&Origin> {
+        self.settings
+            .iter()
+            .find(|s| s.key == key)
+            .map(|s| &s.origin)
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.settings
             .iter()
@@ -715,6 +742,9 @@ mod tests {
         for (line, needle) in [
             ("transactional.id=abc", "transactional"),
             ("bootstrap.servers=", "is empty"),
+            ("bootstrap.servers=h:99999", "1 to 65535"),
+            ("bootstrap.servers=a:9092,b:0", "1 to 65535"),
+            ("bootstrap.servers=SASL_SSL://h:x", "1 to 65535"),
         ] {
             let err = layers(&format!("[producer]\n{line}\n"))
                 .resolve(Role::Producer)
@@ -730,6 +760,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("group.id") && err.contains("empty"), "{err}");
+        for fine in [
+            "h:9092",
+            "a:1,b:65535",
+            "[::1]:9092",
+            "PLAINTEXT://h:9092",
+            "h",
+        ] {
+            assert!(ports_valid(fine), "{fine}");
+        }
     }
 
     #[test]

@@ -16,11 +16,18 @@ fn main() -> ExitCode {
     let long_version: &'static str = Box::leak(long_version.into_boxed_str());
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let color = ColorWhen::from_args(&args);
-    let matches = Cli::command()
+    let matches = match Cli::command()
         .long_version(long_version)
         .color(color.clap())
-        .get_matches_from(args);
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        .try_get_matches_from(args)
+    {
+        Ok(m) => m,
+        Err(e) => return clap_error(&e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(&e),
+    };
     let misplaced = kafka_lab::cli::dashboard_options_before(&matches);
     if let Some((name, _)) = matches.subcommand() {
         if !misplaced.is_empty() {
@@ -60,28 +67,49 @@ fn main() -> ExitCode {
     });
     // Background tasks (signal watchers) must not keep the process alive.
     runtime.shutdown_background();
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
             kafka_lab::errln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    };
+    // What could not be written is a failure, even when the work itself went well.
+    if let Some(e) = kafka_lab::runtime::out::stdout_failed() {
+        kafka_lab::errln!(
+            "error: writing to the standard output failed: {e}; the output is incomplete"
+        );
+        return ExitCode::FAILURE;
     }
+    code
+}
+
+/// A command line clap refused (or `--help`, `--version`): help and version as clap prints
+/// them; an error as plain text, its arguments escaped (they may hold terminal escapes).
+fn clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+        }
+        _ => kafka_lab::errln!("{}", e.render().to_string().trim_end()),
+    }
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 /// The completion script for `shell`, from the same definitions as `--help`.
 fn print_completions(shell: clap_complete::Shell) {
-    clap_complete::generate(
-        shell,
-        &mut Cli::command(),
-        "kafka-lab",
-        &mut std::io::stdout(),
-    );
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "kafka-lab", &mut script);
+    kafka_lab::runtime::out::stdout_raw(&script);
 }
 
 /// The manual page: the top-level page, then one section per subcommand.
 fn print_man_page() -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
+    // Rendered whole, then written: a reader that goes (`| head`) is no error.
+    let mut out = Vec::new();
     let mut command = Cli::command();
     // Built, so that each subcommand carries the global options.
     command.build();
@@ -93,5 +121,6 @@ fn print_man_page() -> anyhow::Result<ExitCode> {
             .title(name)
             .render(&mut out)?;
     }
+    kafka_lab::runtime::out::stdout_raw(&out);
     Ok(ExitCode::SUCCESS)
 }

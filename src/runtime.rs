@@ -102,6 +102,12 @@ impl StopFlag {
     }
 }
 
+/// A command's exit code: `code`, unless a signal stopped it (128 + its number, as a shell
+/// expects of an interrupted command; a closed output is no failure).
+pub fn exit_code(stop: &StopFlag, code: std::process::ExitCode) -> std::process::ExitCode {
+    stop.signal().map_or(code, Signal::exit_code)
+}
+
 /// Why a command stopped early, in words: `interrupted (SIGINT)`, `the output was closed`.
 pub fn stopped_by(stop: &StopFlag) -> String {
     match stop.signal() {

@@ -100,6 +100,10 @@ pub(crate) fn unsafe_char(c: char) -> bool {
 /// A byte-order mark at the start (editors on Windows write one) is dropped.
 pub fn read_text_file(path: &std::path::Path, limit: u64) -> std::io::Result<String> {
     use std::io::{Error, Read};
+    // Looked at before it is opened: opening a FIFO waits for a writer, for ever.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(Error::other("it is not a regular file"));
+    }
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -244,6 +248,15 @@ pub fn seconds(d: std::time::Duration) -> String {
 pub fn time_of_day(t: SystemTime) -> String {
     let stamp = humantime::format_rfc3339_millis(t).to_string();
     stamp[11..23].to_string()
+}
+
+/// `1 row`, `2 rows`, `1,000 records`: a count and its noun, singular for one.
+pub fn count(n: u64, singular: &str, plural: &str) -> String {
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { singular } else { plural }
+    )
 }
 
 /// A count with thousands separators: 1,234,567.

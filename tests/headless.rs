@@ -280,7 +280,8 @@ cluster_test!(
         let status = child.wait().unwrap();
         let out = seen.join("\n");
         let (sent, delivered, failed, undelivered) = summary(&out);
-        assert!(status.success(), "{out}");
+        // Interrupted, as a shell expects: 128 + SIGINT.
+        assert_eq!(status.code(), Some(130), "{out}");
         assert_eq!(sent, delivered + failed + undelivered);
         assert_eq!(failed, 0);
         assert_eq!(deliveries(&out).len() as u64, delivered);
@@ -589,11 +590,7 @@ cluster_test!(
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let _guard = rt.enter();
         let member = kafka_lab::lab::actors::member::spawn(
-            1,
-            &layers,
-            &cluster.topic,
-            tx,
-            kafka_lab::data::sink::SharedSink::default(),
+            kafka_lab::lab::actors::member::Start::new(1, layers, &cluster.topic, tx),
         );
         let snapshot = rt.block_on(async {
             tokio::time::timeout(Duration::from_secs(60), async {

@@ -38,6 +38,12 @@ impl Sweep {
                 "--sweep `{key}`: it holds a secret, and secrets are neither swept nor shown"
             ));
         }
+        if crate::config::belongs_to_connection(&key) {
+            return Err(format!(
+                "--sweep `{key}`: it belongs to the connection (config.ini, -b, -X); bench \
+                 sweeps the producer's settings on one cluster"
+            ));
+        }
         let values: Vec<String> = values
             .split(',')
             .map(|v| v.trim().to_string())
@@ -170,8 +176,9 @@ fn run_one(
     let waiting = producer.in_flight();
     if stop.raised() && waiting > 0 && !stop.urgent() {
         crate::errln!(
-            "stopping: waiting up to {} s for {waiting} records' delivery reports; Ctrl-C again stops at once",
-            BENCH_FLUSH.as_secs()
+            "stopping: waiting up to {} s for the delivery reports of {}; Ctrl-C again stops at once",
+            BENCH_FLUSH.as_secs(),
+            crate::text::count(waiting, "record", "records")
         );
     }
     let closed = producer.close(BENCH_FLUSH, &|| stop.urgent());
@@ -314,11 +321,12 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     if reports.is_empty() {
         bail!("no run completed");
     }
-    Ok(if failed_any {
+    let code = if failed_any {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    Ok(crate::runtime::exit_code(&stop, code))
 }
 
 /// A record above `message.max.bytes` would be refused record by record: refuse it at once.
@@ -406,7 +414,11 @@ fn print_results(args: &BenchArgs, sweeps: &[Sweep], reports: &[RunReport]) -> R
     if let Some(path) = &args.csv {
         std::fs::write(path, RunReport::csv(reports))
             .with_context(|| format!("cannot write {}", path.display()))?;
-        crate::errln!("wrote {} rows to {}", reports.len(), path.display());
+        crate::errln!(
+            "wrote {} to {}",
+            crate::text::count(reports.len() as u64, "row", "rows"),
+            path.display()
+        );
     }
     if args.json {
         match reports {

@@ -45,6 +45,8 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
         return runtime::print_config(&target, &[Role::Consumer]);
     }
     let mut settings = target.settings(Role::Consumer)?;
+    // Before connecting: a sink that cannot be written must not wait for the cluster.
+    let sink = open_sink(args)?;
     if let Some(said) = crate::runtime::out::library_log(&settings, None) {
         crate::errln!("{said}");
     }
@@ -74,7 +76,6 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
             }
         }
     });
-    let sink = open_sink(args)?;
     let urgent = stop.clone();
     let reader = Reader {
         topic: target.topic.clone(),
@@ -97,7 +98,8 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
     .await?;
     let (n, assigned_once) = read?;
 
-    leave(consumer, n, assigned_once, &group, &urgent).await
+    let code = leave(consumer, n, assigned_once, &group, &urgent).await?;
+    Ok(crate::runtime::exit_code(&urgent, code))
 }
 
 /// The sink of `--sink`, saying what reopening it found.

@@ -81,8 +81,9 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
         let waiting = producer.in_flight();
         if send_stop.raised() && waiting > 0 && !send_stop.urgent() {
             crate::errln!(
-                "stopping: waiting up to {} s for {waiting} records' delivery reports; Ctrl-C again stops at once",
-                flush_timeout.as_secs()
+                "stopping: waiting up to {} s for the delivery reports of {}; Ctrl-C again stops at once",
+                flush_timeout.as_secs(),
+                crate::text::count(waiting, "record", "records")
             );
         }
         let closed = producer.close(flush_timeout, &|| send_stop.urgent());
@@ -113,11 +114,12 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     if let Some(e) = send_error {
         bail!("the producer refused a record: {e}");
     }
-    Ok(if totals.failed == 0 && totals.undelivered == 0 {
+    let code = if totals.failed == 0 && totals.undelivered == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
+    };
+    Ok(runtime::exit_code(&stop, code))
 }
 
 /// The summary line, and what the counts hold back: failures by reason, records sent without

@@ -1,11 +1,15 @@
 //! Reading `config.ini`: sections, `${ENV}` values, and lines that are not `key = value` (each
 //! named by its line, its value never shown).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use ini::{Ini, ParseOption};
 
 use super::{ConfigError, Origin, Role, Setting};
+
+/// Keys set again that are named one by one; the rest are counted.
+const MOST_REPEAT_WARNINGS: usize = 10;
 
 /// A parsed `config.ini`.
 #[derive(Debug, Clone)]
@@ -51,9 +55,19 @@ impl ConfigFile {
             message: "rust-ini cannot read this line".to_string(),
         })?;
         let lines = key_lines(text);
+        // The lines each (section, key) is set on, in order: looked up, not searched (a file
+        // may repeat a key many times).
+        let mut lines_of: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (s, k, line) in &lines {
+            lines_of
+                .entry((s.as_str(), k.as_str()))
+                .or_default()
+                .push(*line);
+        }
         let mut entries = Vec::new();
         let mut warnings = Vec::new();
-        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        let mut repeats = 0usize;
         for (section, props) in &ini {
             let section = section.unwrap_or("default").to_string();
             if !matches!(section.as_str(), "default" | "producer" | "consumer") {
@@ -69,19 +83,20 @@ impl ConfigFile {
             }
             for (key, raw) in props {
                 // The n-th occurrence of (section, key) in the text is the n-th one rust-ini gives.
-                let nth = seen
-                    .iter()
-                    .filter(|(s, k)| *s == section && k == key)
-                    .count();
-                seen.push((section.clone(), key.to_string()));
-                let mut same = lines.iter().filter(|(s, k, _)| *s == section && k == key);
-                let first = same.clone().next().map_or(0, |l| l.2);
-                let line = same.nth(nth).map_or(0, |l| l.2);
+                let count = seen.entry((section.clone(), key.to_string())).or_insert(0);
+                let nth = *count;
+                *count += 1;
+                let same = lines_of.get(&(section.as_str(), key)).map(Vec::as_slice);
+                let first = same.and_then(|l| l.first()).copied().unwrap_or(0);
+                let line = same.and_then(|l| l.get(nth)).copied().unwrap_or(0);
                 if nth > 0 {
-                    warnings.push(format!(
-                        "{}:{line}: `{key}` is set again in [{section}] (first at line {first}); the last one counts",
-                        path.display()
-                    ));
+                    repeats += 1;
+                    if repeats <= MOST_REPEAT_WARNINGS {
+                        warnings.push(format!(
+                            "{}:{line}: `{key}` is set again in [{section}] (first at line {first}); the last one counts",
+                            path.display()
+                        ));
+                    }
                 }
                 let origin = Origin::File {
                     path: path.to_path_buf(),
@@ -114,6 +129,13 @@ impl ConfigFile {
                     },
                 ));
             }
+        }
+        if repeats > MOST_REPEAT_WARNINGS {
+            warnings.push(format!(
+                "{}: {} more keys are set again (the last of each counts)",
+                path.display(),
+                repeats - MOST_REPEAT_WARNINGS
+            ));
         }
         Ok(ConfigFile {
             path: path.to_path_buf(),

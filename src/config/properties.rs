@@ -152,6 +152,34 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
     }
 }
 
+/// The property closest to `key`, and how far it is.
+pub(crate) fn nearest(key: &str) -> Option<(usize, &'static String)> {
+    table().keys().map(|k| (edit_distance(k, key), k)).min()
+}
+
+/// ` (did you mean ...?)` for an unknown property.
+pub fn suggestion(key: &str) -> String {
+    match nearest(key) {
+        Some((d, k)) if d <= 3 => format!(" (did you mean `{k}`?)"),
+        _ => " (see librdkafka's CONFIGURATION.md for the names)".to_string(),
+    }
+}
+
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

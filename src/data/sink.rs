@@ -144,6 +144,8 @@ pub struct Opened {
     pub repeated: u64,
     /// The file was too large to remember every record: repeats are not counted.
     pub uncounted: bool,
+    /// Its first line (or the start of a half-written one) is a JSON record.
+    pub records_first: bool,
 }
 
 impl Opened {
@@ -189,6 +191,14 @@ impl Sink {
         let mut seen = HashSet::new();
         let whole = read_lines(&mut file, &mut opened, &mut seen)?;
         let len = file.metadata()?.len();
+        // Only a sink's own file is appended to (and its half-written line cut): another
+        // file given by mistake is left as it is.
+        if len > 0 && !opened.records_first {
+            return Err(std::io::Error::other(
+                "it is not a sink's file (its first line is not a JSON record): give a new \
+                 file, or one kafka-lab wrote",
+            ));
+        }
         if whole < len {
             opened.fragment_cut = len - whole;
             file.set_len(whole)?;
@@ -299,6 +309,14 @@ fn read_lines(
         let n = (&mut reader)
             .take(LONGEST_LINE as u64)
             .read_until(b'\n', &mut line)?;
+        if whole == 0 {
+            // A record's line, or what a crash left of the first one.
+            opened.records_first = if line.last() == Some(&b'\n') {
+                serde_json::from_slice::<StoredRecord>(&line).is_ok()
+            } else {
+                line.starts_with(b"{")
+            };
+        }
         if n == 0 || line.last() != Some(&b'\n') {
             break;
         }

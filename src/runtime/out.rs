@@ -20,13 +20,47 @@ pub fn stdout_gone() -> bool {
     STDOUT_GONE.load(Ordering::Relaxed)
 }
 
-/// Notes that writing to the standard output failed with `e`; true when the reader is gone.
+/// Why writing to the standard output failed, when it was not its reader going away (a full
+/// disk, a file system error): the command's result is then incomplete.
+static STDOUT_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Notes that writing to the standard output failed with `e`: nothing more is written to it.
+/// True when its reader is gone (a closed pipe, no failure); any other error is kept for
+/// [`stdout_failed`].
 pub fn closed(e: &std::io::Error) -> bool {
+    STDOUT_GONE.store(true, Ordering::Relaxed);
     let gone = e.kind() == std::io::ErrorKind::BrokenPipe;
-    if gone {
-        STDOUT_GONE.store(true, Ordering::Relaxed);
+    if !gone {
+        let mut failed = STDOUT_FAILED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        failed.get_or_insert_with(|| e.to_string());
     }
     gone
+}
+
+/// The error that stopped writing to the standard output, other than a closed pipe.
+pub fn stdout_failed() -> Option<String> {
+    STDOUT_FAILED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
+/// Writes `bytes` as they are (a manual page, a completion script); false once the reader
+/// is gone or writing failed.
+pub fn stdout_raw(bytes: &[u8]) -> bool {
+    if stdout_gone() {
+        return false;
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) => {
+            closed(&e);
+            false
+        }
+    }
 }
 
 /// Writes to the standard output, scrubbed; false once its reader is gone.

@@ -41,6 +41,22 @@ pub fn folder(dir: &Path, flag: &str) -> Result<()> {
     takes_files(dir).with_context(|| format!("{flag} {}", dir.display()))
 }
 
+/// `dir` is (or is made) a folder for a report of `files`: none of them is there already,
+/// unless `force` (a report is not overwritten by accident).
+pub fn report_folder(dir: &Path, flag: &str, files: &[&str], force: bool) -> Result<()> {
+    folder(dir, flag)?;
+    if !force {
+        if let Some(there) = files.iter().find(|f| dir.join(f).exists()) {
+            bail!(
+                "{flag} {}: it holds a report already ({there}); add --force to replace it, or \
+                 give another folder",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A file can be made in `dir` (tried with one, then removed).
 fn takes_files(dir: &Path) -> Result<()> {
     let meta = std::fs::metadata(dir).with_context(|| format!("the folder {}", dir.display()))?;

@@ -23,7 +23,7 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
     let c = prepare(c, &scenario, &layers)?;
     // The report's folder is made before anything connects: a run must not end unwritten.
     let dir = args.report.clone().unwrap_or_else(|| report_dir(&c.topic));
-    crate::runtime::places::folder(&dir, "--report")?;
+    crate::runtime::places::report_folder(&dir, "--report", &super::report::FILES, args.force)?;
     let group = format!("kafka-lab-{}", c.topic);
     let target = crate::target::Target::with_layers(&c, layers, crate::config::Role::Producer)?;
     let lab_args = crate::lab::scenario_args(&args.source, &group);

@@ -148,7 +148,14 @@ pub fn prepare(
             );
         }
     }
-    c.topic = format!("scenario-{}-{}", slug(&scenario.title), stamp());
+    // Two runs started in the same second (or by two shells) must not share a topic or a
+    // report folder: the process id tells them apart.
+    c.topic = format!(
+        "scenario-{}-{}-{}",
+        slug(&scenario.title),
+        stamp(),
+        std::process::id()
+    );
     c.partitions = Some(scenario.partitions);
     c.replication_factor = scenario.replication;
     Ok(c)
@@ -175,7 +182,13 @@ pub fn slug(title: &str) -> String {
         })
         .collect();
     let parts: Vec<&str> = s.split('-').filter(|p| !p.is_empty()).collect();
-    parts.join("-").chars().take(40).collect()
+    let slug: String = parts.join("-").chars().take(40).collect();
+    // A title of symbols or of other scripts leaves nothing: a name all the same.
+    if slug.is_empty() {
+        "untitled".to_string()
+    } else {
+        slug
+    }
 }
 
 fn stamp() -> String {
@@ -254,5 +267,18 @@ pub async fn command(c: &Connection, command: &ScenarioCommand) -> Result<ExitCo
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn every_title_gives_a_name() {
+        assert_eq!(slug("Group scaling"), "group-scaling");
+        assert_eq!(slug("  !!! "), "untitled");
+        assert_eq!(slug("Лаборатория"), "untitled");
+        assert_eq!(slug(&"a".repeat(100)).len(), 40);
     }
 }

@@ -45,6 +45,9 @@ pub struct Report {
     pub passed: bool,
 }
 
+/// The files of a report, by name.
+pub const FILES: [&str; 3] = ["report.md", "runs.csv", "runs.json"];
+
 impl Report {
     pub fn new(player: &Player, app: &App) -> Report {
         let speed = player.speed();
@@ -156,10 +159,11 @@ impl Report {
 
     /// The report's files: `report.md`, `runs.csv` and `runs.json`, with their text.
     pub fn files(&self) -> Vec<(String, String)> {
+        let [md, csv, json] = FILES;
         vec![
-            ("report.md".into(), self.markdown.clone()),
-            ("runs.csv".into(), RunReport::csv(&self.runs)),
-            ("runs.json".into(), RunReport::json(&self.runs)),
+            (md.into(), self.markdown.clone()),
+            (csv.into(), RunReport::csv(&self.runs)),
+            (json.into(), RunReport::json(&self.runs)),
         ]
     }
 

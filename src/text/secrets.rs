@@ -115,21 +115,21 @@ pub fn redact_urls(text: &str) -> Option<String> {
 }
 
 /// The user information of a URL in `value`, to keep as a secret (a password in a URL is one).
+/// Everything before the last `@` counts, from the scheme's `://` (or the start): a password
+/// may hold `/`, `?`, `#` or spaces that no URL parser would take, and must stay hidden all the
+/// same.
 pub fn keep_url_userinfo(value: &str) {
-    let mut rest = value;
-    while let Some(at) = rest.find("://") {
-        let start = at + 3;
-        let end = rest[start..]
-            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
-            .map_or(rest.len(), |e| start + e);
-        if let Some(userinfo_end) = rest[start..end].rfind('@') {
-            let userinfo = &rest[start..start + userinfo_end];
-            keep(userinfo);
-            if let Some((_, password)) = userinfo.split_once(':') {
-                keep(password);
-            }
-        }
-        rest = &rest[end..];
+    let Some(userinfo_end) = value.rfind('@') else {
+        return;
+    };
+    let start = value[..userinfo_end].find("://").map_or(0, |at| at + 3);
+    let userinfo = value[start..userinfo_end].trim();
+    if userinfo.is_empty() {
+        return;
+    }
+    keep(userinfo);
+    if let Some((_, password)) = userinfo.split_once(':') {
+        keep(password);
     }
 }
 
@@ -174,5 +174,16 @@ mod tests {
         assert_eq!(redact_urls("https://api.openbrewerydb.org/v1"), None);
         keep_url_userinfo("http://usr:PassWord9@h/");
         assert_eq!(scrub("auth PassWord9 refused"), "auth *** refused");
+        // Passwords no URL parser takes are secrets all the same.
+        for (url, password) in [
+            ("http://bob:SEC/RET1@h", "SEC/RET1"),
+            ("http://bob:S3C R3T@h/v1", "S3C R3T"),
+            ("bob:N0SLASHES@h", "N0SLASHES"),
+        ] {
+            keep_url_userinfo(url);
+            let text = format!("could not reach {url}: refused");
+            let said = scrub(&text);
+            assert!(!said.contains(password), "{said}");
+        }
     }
 }

@@ -196,11 +196,7 @@ fn check_producer_property(key: &str, value: &str) -> Result<(), String> {
     };
     // A scenario file is shared and its steps are printed and reported: no credentials, and
     // nothing of the connection (that is config.ini's and -X's).
-    if crate::config::is_secret(key)
-        || key.starts_with("sasl.")
-        || key.starts_with("ssl.")
-        || key == "security.protocol"
-    {
+    if crate::config::belongs_to_connection(key) && !NOT_BY_STEP.contains(&key) {
         return Err(format!(
             "`{key}` belongs to the connection: set it in config.ini or with -X, not in a scenario"
         ));
