@@ -311,21 +311,20 @@ cluster_test!(
         let mut base = kafka_lab::config::Layers::default();
         base.flag("bootstrap.servers", &cluster.bootstrap, "test");
         base.flag("group.id", unique_topic("dash-group"), "test");
-        let group = kafka_lab::lab::settings::GroupSettings {
+        let mock = !cluster.is_real();
+        let consumer = kafka_lab::lab::settings::ConsumerSettings {
             strategies: "range".parse().unwrap(),
-            protocol: kafka_lab::kafka::settings::GroupProtocol::Classic,
+            ..kafka_lab::lab::settings::ConsumerSettings::starting(&base, mock).0
         };
-        let layers = group.layers(&base, !cluster.is_real());
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
         let members: Vec<_> = (1..=4)
             .map(|id| {
-                kafka_lab::lab::actors::member::spawn(
+                kafka_lab::lab::actors::member::spawn(kafka_lab::lab::actors::member::Start::new(
                     id,
-                    &layers,
+                    consumer.layers(&base, mock, id),
                     &cluster.topic,
                     tx.clone(),
-                    kafka_lab::data::sink::SharedSink::default(),
-                )
+                ))
             })
             .collect();
         // What the panes would show: each member's latest snapshot, until they settle.
@@ -427,11 +426,7 @@ cluster_test!(
         }
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
         let member = kafka_lab::lab::actors::member::spawn(
-            1,
-            &layers,
-            &cluster.topic,
-            tx,
-            kafka_lab::data::sink::SharedSink::default(),
+            kafka_lab::lab::actors::member::Start::new(1, layers, &cluster.topic, tx),
         );
         let producer = KillOnDrop(
             cluster

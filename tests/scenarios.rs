@@ -113,11 +113,11 @@ fn rebalance_protocols_on_the_embedded_cluster() {
     passed(&out, &md);
     runs_check_out(&runs);
     assert!(
-        md.contains("consumers rejoined: cooperative-sticky · classic"),
+        md.contains("consumers rejoined: partition.assignment.strategy range → cooperative-sticky"),
         "{md}"
     );
     assert!(
-        md.contains("consumers rejoined: cooperative-sticky · consumer"),
+        md.contains("consumers rejoined: group.protocol classic → consumer"),
         "{md}"
     );
 }

@@ -81,6 +81,23 @@ fn help_overlay() {
     a.update(Event::Kafka(producer(1, 6)));
     key(&mut a, KeyCode::Char('?'));
     insta::assert_snapshot!(draw(&a, 120, 36));
+    // It scrolls to its last line, and no further.
+    for _ in 0..5 {
+        key(&mut a, KeyCode::PageDown);
+    }
+    let end = draw(&a, 120, 36);
+    assert!(end.contains("other key close"), "{end}");
+    assert!(end.contains("Ctrl-Z"), "{end}");
+    key(&mut a, KeyCode::Up);
+    assert!(
+        draw(&a, 120, 36).contains("Keys: lines"),
+        "scrolled up a line"
+    );
+    key(&mut a, KeyCode::Char('x'));
+    assert!(
+        !draw(&a, 120, 36).contains("Keys"),
+        "any other key closes it"
+    );
 }
 
 #[test]

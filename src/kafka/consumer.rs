@@ -86,6 +86,9 @@ pub enum GroupEvent {
 pub struct GroupContext {
     events: SyncSender<GroupEvent>,
     pub errors: ErrorLatch,
+    /// Offsets are committed by the application (no auto-commit): what it stored is committed
+    /// when partitions are taken away, so that the next owner does not read them again.
+    manual_commit: bool,
 }
 
 impl GroupContext {
@@ -116,8 +119,12 @@ impl ClientContext for GroupContext {
 }
 
 impl ConsumerContext for GroupContext {
-    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance {
+            if self.manual_commit {
+                // Nothing stored since the last commit is no error.
+                let _ = consumer.commit_consumer_state(CommitMode::Sync);
+            }
             self.emit(GroupEvent::Revoked(partitions(list)));
         }
     }
@@ -143,12 +150,19 @@ impl LabConsumer {
         topic: &str,
     ) -> Result<(LabConsumer, Receiver<GroupEvent>), KafkaError> {
         let (events, receiver) = std::sync::mpsc::sync_channel(256);
+        let manual_commit = settings
+            .get("enable.auto.commit")
+            .is_some_and(|v| v.trim() == "false");
         let context = GroupContext {
             events,
             errors: ErrorLatch::default(),
+            manual_commit,
         };
         let mut config = settings.client_config();
-        config.set("enable.auto.offset.store", "false");
+        // Unless told otherwise, an offset is stored when its record was handled.
+        if settings.get("enable.auto.offset.store").is_none() {
+            config.set("enable.auto.offset.store", "false");
+        }
         let inner: BaseConsumer<GroupContext> = config.create_with_context(context)?;
         inner.subscribe(&[topic])?;
         Ok((LabConsumer { inner }, receiver))
@@ -169,6 +183,41 @@ impl LabConsumer {
         self.inner.store_offset(topic, partition, offset)
     }
 
+    /// Commits `offsets` (partition, next offset to read) of `topic` now and waits for the
+    /// answer: what an application that commits before its work does.
+    pub fn commit_offsets(&self, topic: &str, offsets: &[(i32, i64)]) -> Result<(), KafkaError> {
+        let mut list = TopicPartitionList::new();
+        for (partition, offset) in offsets {
+            list.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+        }
+        self.inner.commit(&list, CommitMode::Sync)
+    }
+
+    /// Commits the stored offsets without waiting for the answer.
+    pub fn commit_async(&self) -> Result<(), KafkaError> {
+        match self.inner.commit_consumer_state(CommitMode::Async) {
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Stops as a crashed process does: the client is destroyed without leaving the group or
+    /// committing (librdkafka's `RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`). The group learns of it
+    /// only when the member's session times out (or a static member comes back).
+    pub fn crash(self) {
+        let client = self.inner.client().native_ptr();
+        // SAFETY: the live client of `inner`, destroyed once: `inner` is forgotten, so its own
+        // drop (which would close the consumer, then destroy the client again) never runs.
+        // What the context holds stays allocated: a crash is rare and on purpose.
+        unsafe {
+            rdkafka_sys::rd_kafka_destroy_flags(
+                client,
+                rdkafka_sys::RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
+            );
+        }
+        std::mem::forget(self.inner);
+    }
+
     /// Commits the stored offsets now and waits for the answer.
     pub fn commit(&self) -> Result<(), KafkaError> {
         match self.inner.commit_consumer_state(CommitMode::Sync) {
@@ -184,6 +233,31 @@ impl LabConsumer {
 
     /// The next offset this member will read per assigned partition (None before the first
     /// fetch of that partition).
+    /// The group's committed offset of each of `partitions` (None where there is none).
+    pub fn committed(
+        &self,
+        topic: &str,
+        partitions: &[i32],
+        timeout: Duration,
+    ) -> Result<Vec<(i32, Option<i64>)>, KafkaError> {
+        let mut list = TopicPartitionList::new();
+        for p in partitions {
+            list.add_partition(topic, *p);
+        }
+        let list = self.inner.committed_offsets(list, timeout)?;
+        Ok(list
+            .elements()
+            .iter()
+            .map(|e| {
+                let at = match e.offset() {
+                    Offset::Offset(o) => Some(o),
+                    _ => None,
+                };
+                (e.partition(), at)
+            })
+            .collect())
+    }
+
     pub fn positions(&self) -> Result<Vec<(i32, Option<i64>)>, KafkaError> {
         let list = self.inner.position()?;
         let mut out: Vec<(i32, Option<i64>)> = list
@@ -224,6 +298,14 @@ impl LabConsumer {
             .fetch_watermarks(topic, partition, timeout)
             .ok()
             .map(|(_, high)| high)
+    }
+
+    /// The partition's log start offset (its low watermark), asked of its leader.
+    pub fn ask_low_watermark(&self, topic: &str, partition: i32, timeout: Duration) -> Option<i64> {
+        self.inner
+            .fetch_watermarks(topic, partition, timeout)
+            .ok()
+            .map(|(low, _)| low)
     }
 
     /// The client-level error reported since the last call, if any.

@@ -9,6 +9,7 @@
 //! or that the lab must stop (a quit, a panic in any of its tasks).
 
 pub mod actors;
+pub mod ledger;
 mod open;
 pub mod protocol;
 pub mod session;

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use super::actors;
 use super::session::Session;
-use super::settings::{GroupSettings, ProducerSettings};
+use super::settings::{ConsumerSettings, ProducerSettings};
 use super::state::{App, ClusterInfo};
 use super::Channels;
 use crate::cli::{Connection, DashboardArgs, Rate, SourceArgs};
@@ -80,11 +80,14 @@ pub(super) async fn open(
     let dataset = Arc::new(load_dataset(&args.source).await?);
     let topic = target.ensure_topic(&producer_settings).await?;
 
-    // The panel's group settings go on top (with quick group changes on the mock).
+    // The panel's consumer settings go on top (with quick group changes on the mock);
+    // librdkafka must take them before anything starts.
     let consumer_settings = base_layers.resolve(Role::Consumer)?;
-    let group_settings = GroupSettings::effective(&consumer_settings);
-    let member_layers = group_settings.layers(&base_layers, topic.is_mock);
-    member_layers.resolve(Role::Consumer)?;
+    let (consumer, origins) = ConsumerSettings::starting(&base_layers, topic.is_mock);
+    consumer.check().map_err(anyhow::Error::msg)?;
+    consumer
+        .layers(&base_layers, topic.is_mock, 0)
+        .resolve(Role::Consumer)?;
     let servers = producer_settings
         .get("bootstrap.servers")
         .unwrap_or_default();
@@ -115,7 +118,7 @@ pub(super) async fn open(
     if target.is_embedded() {
         initial.rtt_ms = Some(c.rtt_ms);
     }
-    let app = App::new(cluster, initial.clone(), group_settings);
+    let app = App::new(cluster, initial.clone(), consumer.clone(), origins);
 
     let (kafka_tx, kafka) = mpsc::channel(256);
     let (outcome_tx, outcomes) = mpsc::channel(16);
@@ -135,7 +138,7 @@ pub(super) async fn open(
             producer_settings,
             consumer_settings,
             base_layers,
-            member_layers,
+            consumer,
         },
         super::session::Cluster {
             topic: target.topic.clone(),

@@ -9,7 +9,7 @@ use crossterm::event::KeyEvent;
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
 use crate::kafka::settings::{GroupProtocol, Strategies};
-use crate::lab::settings::{GroupSettings, ProducerSettings};
+use crate::lab::settings::{ConsumerSettings, ProducerSettings};
 use crate::lab::snapshots::{MemberSnapshot, ProducerSnapshot, TopicSnapshot};
 use crate::lab::state::ScenarioStrip;
 use crate::stats::{Accounting, RunReport};
@@ -150,8 +150,18 @@ pub enum Command {
         id: u32,
         held: bool,
     },
-    /// Restart every consumer with this assignment strategy and group protocol.
-    Regroup(GroupSettings),
+    /// The consumers' settings: members rejoin when their client properties change; the
+    /// commit mode and the work per record apply as they run.
+    Consumers(ConsumerSettings),
+    /// This member's own work per record (None: the one every member has).
+    Work {
+        id: u32,
+        per_record: Option<Duration>,
+    },
+    /// The member stops as a crashed process does: no `LeaveGroup`, no final commit.
+    Crash(u32),
+    /// A crashed member starts again (with the same `group.instance.id`, when static).
+    Restart(u32),
     CreateTopic {
         name: String,
         partitions: i32,
@@ -190,6 +200,11 @@ pub enum KafkaEvent {
     Producer(Box<ProducerSnapshot>),
     Member(Box<MemberSnapshot>),
     MemberLeft {
+        id: u32,
+        at: SystemTime,
+    },
+    /// The member crashed at `at` (on purpose): it said nothing to the group.
+    MemberCrashed {
         id: u32,
         at: SystemTime,
     },

@@ -10,7 +10,8 @@ use crate::data::counts::Counts;
 pub use crate::kafka::consumer::ConsumedRecord;
 pub use crate::kafka::partitioners::{KeyHash, WouldGo};
 pub use crate::kafka::producer::Delivery;
-use crate::lab::settings::ProducerSettings;
+pub use crate::lab::ledger::Counts as LedgerCounts;
+use crate::lab::settings::{Commit, ProducerSettings};
 use crate::stats::{LatencySummary, RunReport, StageLatency, WindowFigures};
 
 /// The first seconds of each run are shown but left out of its figures.
@@ -97,6 +98,9 @@ pub enum MemberState {
     Rebalancing,
     Error(String),
     Leaving,
+    /// Stopped as a crashed process does (on purpose), at this time: no `LeaveGroup`, no final
+    /// commit; its partitions wait for the group to notice.
+    Crashed(SystemTime),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +171,15 @@ pub struct MemberSnapshot {
     pub counts: Counts,
     /// When the snapshot was taken (the wall clock: lag is timed by it).
     pub at: SystemTime,
+    /// How it commits, and its work per record in force.
+    pub commit: Commit,
+    pub work: Duration,
+    /// Times librdkafka took it out of the group for exceeding `max.poll.interval.ms`, and
+    /// when last.
+    pub kicked: u64,
+    pub last_kicked: Option<SystemTime>,
+    /// The group's ledger as this member last saw it: each member's reprocessed and skipped.
+    pub ledger: BTreeMap<u32, LedgerCounts>,
 }
 
 impl MemberSnapshot {
@@ -187,6 +200,11 @@ impl MemberSnapshot {
             last_error: None,
             counts: Counts::default(),
             at: SystemTime::UNIX_EPOCH,
+            commit: Commit::Auto,
+            work: Duration::ZERO,
+            kicked: 0,
+            last_kicked: None,
+            ledger: BTreeMap::new(),
         }
     }
 }

@@ -6,7 +6,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{pane, theme};
-use crate::lab::state::keymap::{bindings, Mode};
+use crate::lab::state::keymap::{bindings, key, Action, Mode};
 
 const KEY_WIDTH: usize = 18;
 
@@ -41,7 +41,9 @@ fn lines() -> Vec<Line<'static>> {
 
 const WIDTH: u16 = 96;
 
-pub fn render(frame: &mut Frame, area: Rect) {
+/// The help over `area`, from line `scroll` when it does not fit (the last line stays at the
+/// bottom).
+pub fn render(frame: &mut Frame, area: Rect, scroll: usize) {
     let lines = lines();
     // Rows the lines take once wrapped to the popup's inner width.
     let inner_width = WIDTH.min(area.width).saturating_sub(2).max(1) as usize;
@@ -62,11 +64,28 @@ pub fn render(frame: &mut Frame, area: Rect) {
     ])
     .areas(middle);
     frame.render_widget(Clear, popup);
-    let block = pane(popup, " Keys ", true);
+    let shown = usize::from(popup.height.saturating_sub(2));
+    let scroll = scroll.min(rows.saturating_sub(shown));
+    let title = if rows > shown {
+        format!(
+            " Keys: lines {}-{} of {rows} ({}{} {} {} scroll) ",
+            scroll + 1,
+            scroll + shown,
+            key(Mode::Help, Action::Up),
+            key(Mode::Help, Action::Down),
+            key(Mode::Help, Action::PageUp),
+            key(Mode::Help, Action::PageDown)
+        )
+    } else {
+        " Keys ".to_string()
+    };
+    let block = pane(popup, title, true);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     frame.render_widget(
-        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .scroll((scroll as u16, 0)),
         inner,
     );
 }

@@ -10,6 +10,7 @@ use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
 use crate::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
+use crate::lab::state::forms::work_text;
 use crate::lab::state::keymap::{key, Action as A, Mode};
 use crate::lab::state::layout::{member_panes, Panes};
 use crate::lab::state::views::{lag_trend, MemberView};
@@ -57,6 +58,15 @@ fn state_text(app: &App, m: &MemberView) -> (&'static str, Option<String>, Style
         MemberState::Rebalancing => ("rebalancing", None, theme::warn()),
         MemberState::Error(e) => ("error", Some(e.clone()), theme::error()),
         MemberState::Leaving => ("leaving", None, theme::warn()),
+        MemberState::Crashed(at) => (
+            "crashed",
+            Some(format!(
+                "at {} UTC: no leave, no commit; {} restarts it",
+                time_of_day(*at),
+                key(Mode::Main, A::CrashConsumer)
+            )),
+            theme::error(),
+        ),
     }
 }
 
@@ -103,11 +113,14 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
     let mut lines = vec![
         Line::styled(state, style),
         Line::from(format!(
-            "{:.1} rec/s  received {}",
+            "{:.1} rec/s  received {}  commit {} · work {}",
             s.per_sec,
             thousands(s.received),
+            s.commit,
+            work_text(s.work)
         )),
     ];
+    lines.extend(ledger_line(s));
     let lag_row = m.lag().map(|_| lines.len());
     if let Some(lag) = m.lag() {
         lines.push(lag_line(
@@ -158,6 +171,46 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
         let points: Vec<u64> = m.e2e_history.iter().map(|v| (v * 1000.0) as u64).collect();
         sparkline_after(frame, inner, row, &points, theme::latency());
     }
+}
+
+/// `reprocessed 120 · skipped 0 · kicked 1× (max.poll.interval.ms)`: what the group's ledger
+/// counts against the member, when it counts anything.
+fn ledger_line(s: &MemberSnapshot) -> Option<Line<'static>> {
+    let c = s.ledger.get(&s.id).copied().unwrap_or_default();
+    if c.reprocessed == 0 && c.skipped == 0 && s.kicked == 0 {
+        return None;
+    }
+    let mut spans = vec![
+        Span::styled(
+            format!("reprocessed {}", thousands(c.reprocessed)),
+            if c.reprocessed > c.rewound {
+                theme::warn()
+            } else {
+                Style::default()
+            },
+        ),
+        Span::styled(
+            format!(" · skipped {}", thousands(c.skipped)),
+            if c.skipped > 0 {
+                theme::error()
+            } else {
+                Style::default()
+            },
+        ),
+    ];
+    if c.rewound > 0 {
+        spans.push(Span::raw(format!(
+            " ({} by a rewind)",
+            thousands(c.rewound)
+        )));
+    }
+    if s.kicked > 0 {
+        spans.push(Span::styled(
+            format!(" · kicked {}× (max.poll.interval.ms)", s.kicked),
+            theme::error(),
+        ));
+    }
+    Some(Line::from(spans))
 }
 
 /// The latest of `points` that fit, as a sparkline from column 40 of `row`.

@@ -8,11 +8,9 @@ use kafka_lab::data::source::KeyField;
 use kafka_lab::kafka::consumer::ConsumedRecord;
 use kafka_lab::kafka::partitioners::WouldGo;
 use kafka_lab::kafka::producer::Delivery;
-use kafka_lab::kafka::settings::{
-    Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy,
-};
+use kafka_lab::kafka::settings::{Acks, Compression, Partitioner};
 use kafka_lab::lab::protocol::{Event, KafkaEvent, Step};
-use kafka_lab::lab::settings::{GroupSettings, ProducerSettings};
+use kafka_lab::lab::settings::{ConsumerSettings, ProducerSettings};
 use kafka_lab::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use kafka_lab::lab::snapshots::{ProducerSnapshot, ProducerState};
 use kafka_lab::lab::state::{App, ClusterInfo};
@@ -59,10 +57,8 @@ pub fn app_on(cluster: ClusterInfo) -> App {
     App::new(
         cluster,
         settings(),
-        GroupSettings {
-            strategies: Strategies(vec![Strategy::Range, Strategy::RoundRobin]),
-            protocol: GroupProtocol::Classic,
-        },
+        ConsumerSettings::effective(None),
+        std::collections::BTreeMap::new(),
     )
 }
 

@@ -5,6 +5,7 @@
 //! waits for the cluster or a disk.
 
 mod faults;
+mod members;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,10 +19,12 @@ use crate::data::sink::{SharedSink, Sink};
 use crate::kafka::cluster::{self, TopicInfo};
 use crate::kafka::embedded::EmbeddedControl;
 use crate::kafka::local::{FaultKind, LocalCluster};
-use crate::lab::actors::member::{self, MemberHandle};
+use crate::lab::actors::member::{Keeps, MemberHandle};
 use crate::lab::actors::producer::{ProducerCommand, ProducerHandle};
 use crate::lab::actors::watcher::{self, Watcher};
+use crate::lab::ledger::SharedLedger;
 use crate::lab::protocol::{Command, Event, KafkaEvent};
+use crate::lab::settings::ConsumerSettings;
 use crate::lab::state::keymap::{key, Action as A, Mode};
 use crate::stats::RunReport;
 
@@ -75,9 +78,10 @@ pub struct Clients {
     pub watcher: Watcher,
     pub producer_settings: ClientSettings,
     pub consumer_settings: ClientSettings,
-    /// The members' settings without the panel's group settings.
+    /// The members' settings without the panel's consumer settings.
     pub base_layers: Layers,
-    pub member_layers: Layers,
+    /// The panel's consumer settings, on top of `base_layers` for each member.
+    pub consumer: ConsumerSettings,
 }
 
 /// The cluster the session works on, and what kafka-lab did to it.
@@ -98,9 +102,11 @@ pub struct Session {
     pub clients: Clients,
     cluster: Cluster,
     members: Vec<MemberHandle>,
-    /// Members to start again (new group settings or topic) once they have left, and whether
-    /// each was held.
-    rejoining: Vec<(u32, bool)>,
+    /// Members to start again (new consumer settings or topic) once they have left, with what
+    /// they keep of themselves (held, their own work per record).
+    rejoining: Vec<(u32, Keeps)>,
+    /// The group's ledger of records finished: reprocessed and skipped.
+    ledger: SharedLedger,
     sink: SharedSink,
     /// Outages of the embedded cluster so far: the next takes the next partition's leader.
     outages: usize,
@@ -125,43 +131,13 @@ impl Session {
             cluster,
             members: Vec::new(),
             rejoining: Vec::new(),
+            ledger: SharedLedger::default(),
             sink: SharedSink::default(),
             outages: 0,
             paused: Vec::new(),
             down: Vec::new(),
             kafka_tx,
             outcome_tx,
-        }
-    }
-
-    fn add_member(&mut self, id: u32, held: bool) {
-        let member = member::spawn(
-            id,
-            &self.clients.member_layers,
-            &self.cluster.topic,
-            self.kafka_tx.clone(),
-            self.sink.clone(),
-        );
-        member.hold(held);
-        self.members.push(member);
-    }
-
-    /// Every member leaves, and joins again (with the settings and topic in force, held if it
-    /// was) once gone.
-    fn rejoin_all(&mut self) {
-        for m in &mut self.members {
-            self.rejoining.push((m.id, m.held()));
-            m.leave();
-        }
-    }
-
-    pub fn on_kafka_event(&mut self, event: &KafkaEvent) {
-        if let KafkaEvent::MemberLeft { id, .. } = event {
-            self.members.retain(|m| m.id != *id);
-            if let Some(i) = self.rejoining.iter().position(|(r, _)| r == id) {
-                let (id, held) = self.rejoining.remove(i);
-                self.add_member(id, held);
-            }
         }
     }
 
@@ -193,30 +169,13 @@ impl Session {
                 self.set_rtt(s.rtt_ms);
                 self.clients.producer.send(ProducerCommand::Set(s));
             }
-            Command::Regroup(group) => {
-                self.clients.member_layers =
-                    group.layers(&self.clients.base_layers, self.cluster.mock);
-                self.rejoin_all();
-            }
-            Command::AddMember(id) => self.add_member(id, false),
-            Command::RemoveMember(id) => {
-                // Leaving for good: not back when its rejoin (new group settings) completes.
-                self.rejoining.retain(|(r, _)| *r != id);
-                if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
-                    m.leave();
-                }
-            }
-            Command::HoldMember { id, held } => {
-                if let Some(m) = self.members.iter().find(|m| m.id == id) {
-                    m.hold(held);
-                }
-                // A member rejoining comes back as asked now.
-                for (r, h) in &mut self.rejoining {
-                    if *r == id {
-                        *h = held;
-                    }
-                }
-            }
+            Command::Consumers(_)
+            | Command::Work { .. }
+            | Command::Crash(_)
+            | Command::Restart(_)
+            | Command::AddMember(_)
+            | Command::RemoveMember(_)
+            | Command::HoldMember { .. } => self.member_command(command),
             Command::CreateTopic {
                 name,
                 partitions,

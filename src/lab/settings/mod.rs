@@ -1,16 +1,11 @@
-//! The settings the dashboard edits, typed: the producer's, and how the group shares
-//! partitions.
+//! The settings the lab edits, typed: the producer's here, the consumers' in [`consumer`].
 
 use std::collections::BTreeMap;
 
-use crate::config::properties;
-use crate::config::{ClientSettings, Layers};
+use crate::config::ClientSettings;
 use crate::data::source::KeyField;
-use crate::kafka::embedded::{MOCK_FETCH_SETTINGS, MOCK_GROUP_SETTINGS};
 use crate::kafka::producer::LabProducer;
-use crate::kafka::settings::{
-    parse_bool, Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy,
-};
+use crate::kafka::settings::{parse_bool, Acks, Compression, Partitioner};
 
 /// The producer settings the dashboard edits.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,109 +128,13 @@ impl ProducerSettings {
     }
 }
 
-/// Where the panel's values say they came from.
-const PANEL: &str = "settings panel";
-
-/// How the group shares partitions: the assignment strategy and the group protocol.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupSettings {
-    /// `partition.assignment.strategy` (classic protocol).
-    pub strategies: Strategies,
-    pub protocol: GroupProtocol,
-}
-
-impl GroupSettings {
-    /// The values in force for consumer `settings` (librdkafka's defaults where unset).
-    pub fn effective(settings: &ClientSettings) -> GroupSettings {
-        let get = |key: &str| {
-            settings
-                .get(key)
-                .map(str::to_string)
-                .or_else(|| properties::lookup(key).map(|p| p.default.clone()))
-                .unwrap_or_default()
-        };
-        GroupSettings {
-            strategies: get("partition.assignment.strategy")
-                .parse()
-                .unwrap_or(Strategies(vec![Strategy::Range, Strategy::RoundRobin])),
-            protocol: get("group.protocol")
-                .parse()
-                .unwrap_or(GroupProtocol::Classic),
-        }
-    }
-
-    /// Member settings: `base` with these on top. With the consumer protocol the broker
-    /// assigns (`group.remote.assignor`: range for range, uniform otherwise) and librdkafka
-    /// refuses the classic protocol's strategy and timing settings.
-    pub fn layers(&self, base: &Layers, mock: bool) -> Layers {
-        let mut layers = base.clone();
-        if mock {
-            for (key, value) in MOCK_FETCH_SETTINGS {
-                layers.builtin(key, value, "embedded cluster");
-            }
-        }
-        layers.set_live("group.protocol", self.protocol.as_str(), PANEL);
-        match self.protocol {
-            GroupProtocol::Consumer => {
-                let assignor = match self.strategies.0.as_slice() {
-                    [Strategy::Range] => "range",
-                    _ => "uniform",
-                };
-                layers.set_live("group.remote.assignor", assignor, PANEL);
-            }
-            GroupProtocol::Classic => {
-                layers.set_live(
-                    "partition.assignment.strategy",
-                    self.strategies.to_string(),
-                    PANEL,
-                );
-                if mock {
-                    for (key, value) in MOCK_GROUP_SETTINGS {
-                        layers.builtin(key, value, "embedded cluster");
-                    }
-                }
-            }
-        }
-        layers
-    }
-}
+mod consumer;
+pub use consumer::{Commit, ConsumerSettings, Isolation, OffsetReset, LONGEST_WORK};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Role;
-
-    #[test]
-    fn group_settings_fit_the_protocol() {
-        let mut base = Layers::default();
-        base.flag("bootstrap.servers", "h:1", "test");
-        base.flag("group.id", "g", "test");
-        let classic = GroupSettings {
-            strategies: Strategies(vec![Strategy::CooperativeSticky]),
-            protocol: GroupProtocol::Classic,
-        };
-        let c = classic.layers(&base, true).resolve(Role::Consumer).unwrap();
-        assert_eq!(
-            c.get("partition.assignment.strategy"),
-            Some("cooperative-sticky")
-        );
-        assert_eq!(c.get("session.timeout.ms"), Some("2000"));
-        let kip848 = GroupSettings {
-            strategies: Strategies(vec![Strategy::CooperativeSticky]),
-            protocol: GroupProtocol::Consumer,
-        };
-        let k = kip848.layers(&base, true).resolve(Role::Consumer).unwrap();
-        assert_eq!(k.get("group.protocol"), Some("consumer"));
-        assert_eq!(k.get("group.remote.assignor"), Some("uniform"));
-        assert_eq!(k.get("partition.assignment.strategy"), None);
-        assert_eq!(k.get("session.timeout.ms"), None);
-        // librdkafka accepts the result.
-        k.client_config().create_native_config().unwrap();
-        assert_eq!(
-            GroupSettings::effective(&c).strategies,
-            Strategies(vec![Strategy::CooperativeSticky])
-        );
-    }
+    use crate::config::{Layers, Role};
 
     #[test]
     fn effective_producer_settings_read_librdkafkas_defaults() {

@@ -59,7 +59,33 @@ impl App {
                 self.model.members.retain(|m| m.snapshot.id != id);
                 self.clamp_focus();
             }
+            KafkaEvent::MemberCrashed { id, at } => self.member_crashed(id, at),
         }
+    }
+
+    /// The member stays on screen, crashed, until restarted (`X`) or removed: what it read
+    /// counts as departed (a restarted member counts afresh).
+    fn member_crashed(&mut self, id: u32, at: std::time::SystemTime) {
+        self.model.in_group.remove(&id);
+        self.model.held.remove(&id);
+        let Some(m) = self.model.members.iter_mut().find(|m| m.snapshot.id == id) else {
+            return;
+        };
+        self.model.counts_departed.merge(&m.snapshot.counts);
+        m.snapshot.counts = crate::data::counts::Counts::default();
+        m.snapshot.state = MemberState::Crashed(at);
+        m.snapshot.per_sec = 0.0;
+        let name = m.snapshot.name.clone();
+        self.model.timeline.crashed(&name, at);
+        let session = &self.model.applied_consumer.session_timeout_ms;
+        let restart = super::keymap::key(
+            super::keymap::Mode::Main,
+            super::keymap::Action::CrashConsumer,
+        );
+        self.say(format!(
+            "{name} crashed: no leave, no commit; the group notices when session.timeout.ms \
+             ({session} ms) passes without a heartbeat ({restart} restarts it)"
+        ));
     }
 
     pub(super) fn topic_switched(&mut self, topic: String, partitions: usize) {
@@ -218,6 +244,24 @@ impl App {
                 (self.model.now, format!("{}: {e}", m.name)),
                 EVENTS,
             );
+        }
+        let kicked_before = self
+            .model
+            .members
+            .iter()
+            .find(|v| v.snapshot.id == m.id)
+            .map_or(0, |v| v.snapshot.kicked);
+        if m.kicked > kicked_before {
+            let limit = &self.model.applied_consumer.max_poll_interval_ms;
+            let limit = limit.parse::<u64>().map_or_else(
+                |_| format!("{limit} ms"),
+                |ms| crate::text::seconds(std::time::Duration::from_millis(ms)),
+            );
+            let why = format!("{} exceeded max.poll.interval.ms = {limit}", m.name);
+            self.model.timeline.expect(why.clone());
+            self.say(format!(
+                "{why}: librdkafka took it out of the group; it rejoins at its next read"
+            ));
         }
         if let Some(view) = self
             .model

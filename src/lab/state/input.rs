@@ -18,7 +18,19 @@ impl App {
         let page = self.page();
         match &mut self.screen.modal {
             Modal::None => return self.main_action(action),
-            Modal::Help => self.screen.modal = Modal::None,
+            Modal::Help => match action {
+                Action::Up | Action::PageUp => {
+                    let by = if action == Action::Up { 1 } else { page };
+                    self.screen.scroll.help = self.screen.scroll.help.saturating_sub(by);
+                }
+                // The help shows its last line at most (it knows how many it has wrapped).
+                Action::Down | Action::PageDown => {
+                    let by = if action == Action::Down { 1 } else { page };
+                    self.screen.scroll.help =
+                        (self.screen.scroll.help + by).min(keymap::KEYMAP.len());
+                }
+                _ => self.screen.modal = Modal::None,
+            },
             Modal::Detail(detail) => match action {
                 Action::Up => detail.up(),
                 Action::Down => detail.down(),
@@ -103,49 +115,12 @@ impl App {
     fn page(&self) -> usize {
         usize::from(self.screen.size.1 / 3).max(5)
     }
-    /// `x` and `h`: on the selected consumer.
-    fn member_action(&mut self, action: Action) -> Vec<Command> {
-        match action {
-            Action::RemoveConsumer => {
-                if let Focus::Member(i) = self.screen.focus {
-                    let m = &self.model.members[i].snapshot;
-                    self.status.message = Some(format!(
-                        "{} leaves group {}",
-                        m.name, self.model.cluster.group
-                    ));
-                    self.model.timeline.expect(format!("{} left", m.name));
-                    let id = m.id;
-                    self.model.in_group.remove(&id);
-                    return vec![Command::RemoveMember(id)];
-                }
-                self.status.message = Some(select_first(Action::RemoveConsumer, "removes it"));
-            }
-            Action::HoldConsumer => {
-                if let Focus::Member(i) = self.screen.focus {
-                    let m = &self.model.members[i].snapshot;
-                    let held = !self.model.held.contains(&m.id);
-                    if held {
-                        self.model.held.insert(m.id);
-                    } else {
-                        self.model.held.remove(&m.id);
-                    }
-                    self.status.message = Some(if held {
-                        format!("{} holds: it reads nothing, stays in the group", m.name)
-                    } else {
-                        format!("{} reads again", m.name)
-                    });
-                    return vec![Command::HoldMember { id: m.id, held }];
-                }
-                self.status.message = Some(select_first(Action::HoldConsumer, "holds it"));
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
     fn main_action(&mut self, action: Action) -> Vec<Command> {
         match action {
-            Action::Help => self.screen.modal = Modal::Help,
+            Action::Help => {
+                self.screen.scroll.help = 0;
+                self.screen.modal = Modal::Help;
+            }
             Action::ToggleProducer => {
                 return vec![if self.producer_running() {
                     Command::StopProducer
@@ -161,7 +136,10 @@ impl App {
                 ));
                 return vec![Command::AddMember(id)];
             }
-            Action::RemoveConsumer | Action::HoldConsumer => return self.member_action(action),
+            Action::RemoveConsumer
+            | Action::HoldConsumer
+            | Action::CrashConsumer
+            | Action::WorkConsumer => return self.member_action(action),
             Action::Settings => {
                 self.screen.settings.fresh = true;
                 self.screen.modal = Modal::Settings;
@@ -407,7 +385,7 @@ impl App {
 }
 
 /// `select a consumer pane first (Tab), then x removes it`.
-fn select_first(action: Action, does: &str) -> String {
+pub(super) fn select_first(action: Action, does: &str) -> String {
     format!(
         "select a consumer pane first ({}), then {} {does}",
         keymap::key(Mode::Main, Action::NextPane),

@@ -9,6 +9,7 @@ pub mod forms;
 mod input;
 pub mod keymap;
 pub mod layout;
+mod members;
 mod mouse;
 mod panel;
 pub mod runs;
@@ -21,13 +22,13 @@ pub mod views;
 pub(crate) mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crossterm::event::KeyEventKind;
 
 use crate::data::counts::Counts;
 use crate::lab::protocol::{Command, Event, KafkaEvent};
-use crate::lab::settings::{GroupSettings, ProducerSettings};
+use crate::lab::settings::{ConsumerSettings, ProducerSettings};
 use crate::lab::snapshots::{MemberState, ProducerSnapshot, ProducerState, TopicSnapshot};
 use crate::stats::RunReport;
 use forms::{AdminForm, FaultForm, SettingsForm};
@@ -79,6 +80,8 @@ pub struct Scroll {
     pub records: BTreeMap<u32, usize>,
     /// The partition view and the rebalance timeline, from the top.
     pub view: usize,
+    /// The help, lines from the top.
+    pub help: usize,
 }
 
 /// What has the keyboard besides the main screen: one overlay at a time.
@@ -190,7 +193,9 @@ pub(crate) struct Model {
     next_member: u32,
     /// The settings in force (or being applied).
     pub applied: ProducerSettings,
-    pub applied_group: GroupSettings,
+    pub applied_consumer: ConsumerSettings,
+    /// Members given their own work per record (`W`), overriding the panel's.
+    pub work: BTreeMap<u32, Duration>,
     /// Faults injected during the current run.
     pub run_faults: Vec<String>,
     /// The latest wall-clock time the snapshots brought.
@@ -257,8 +262,13 @@ impl Update {
 }
 
 impl App {
-    pub fn new(cluster: ClusterInfo, settings: ProducerSettings, group: GroupSettings) -> App {
-        let form = SettingsForm::new(&settings, &group);
+    pub fn new(
+        cluster: ClusterInfo,
+        settings: ProducerSettings,
+        consumer: ConsumerSettings,
+        origins: BTreeMap<String, String>,
+    ) -> App {
+        let form = SettingsForm::new(&settings, &consumer, origins);
         App {
             model: Model {
                 cluster,
@@ -276,7 +286,8 @@ impl App {
                 in_group: BTreeSet::new(),
                 next_member: 1,
                 applied: settings,
-                applied_group: group,
+                applied_consumer: consumer,
+                work: BTreeMap::new(),
                 run_faults: Vec::new(),
                 now: SystemTime::UNIX_EPOCH,
                 group_lag: VecDeque::new(),

@@ -3,6 +3,7 @@
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
+use super::forms::SettingsForm;
 use super::keymap::Action;
 use super::layout;
 use super::{App, Focus, Modal, View};
@@ -77,9 +78,15 @@ impl App {
         if !layout::contains(settings, x, y) {
             return false;
         }
-        // A field per line below the border (an error line follows a bad value).
+        // Rows below the border, scrolled to keep the selected field in view.
         let line = usize::from(y.saturating_sub(settings.y + 1));
-        if let Some(field) = self.screen.settings.field_at_line(line) {
+        let height = SettingsForm::rows_height(usize::from(settings.height.saturating_sub(2)));
+        if let Some(field) = self
+            .screen
+            .settings
+            .field_at_line(line, height)
+            .filter(|_| line < height)
+        {
             self.screen.settings.selected = field;
             self.screen.settings.fresh = true;
             self.screen.modal = Modal::Settings;

@@ -8,7 +8,7 @@ use super::forms::FIELDS;
 use super::keymap::{self, Action, Mode};
 use super::{App, Modal};
 use crate::lab::protocol::Command;
-use crate::lab::settings::{GroupSettings, ProducerSettings};
+use crate::lab::settings::{ConsumerSettings, ProducerSettings};
 
 impl App {
     pub(super) fn settings_action(&mut self, action: Action, key: KeyEvent) -> Vec<Command> {
@@ -30,7 +30,7 @@ impl App {
                 form.cycle(if action == Action::Right { 1 } else { -1 });
             }
             Action::Apply => match form.parse() {
-                Ok((mut settings, group)) => {
+                Ok((mut settings, consumer)) => {
                     // The panel does not edit a scenario's other properties: they stay.
                     settings.extra.clone_from(&self.model.applied.extra);
                     form.form_error = None;
@@ -38,7 +38,7 @@ impl App {
                     // Applied: the screen is the user's again (narrow screens show the
                     // settings over the producer).
                     self.screen.modal = Modal::None;
-                    return self.apply_settings(settings, group);
+                    return self.apply_settings(settings, consumer);
                 }
                 Err(e) => form.form_error = Some(format!("not applied: {e}")),
             },
@@ -75,23 +75,22 @@ impl App {
         Vec::new()
     }
 
-    /// Restarts what the new settings change: the producer, the consumers, or both.
-    fn apply_settings(&mut self, settings: ProducerSettings, group: GroupSettings) -> Vec<Command> {
+    /// Restarts what the new settings change: the producer, the consumers, or both. The
+    /// commit mode and the work per record reach running members without a restart.
+    fn apply_settings(
+        &mut self,
+        settings: ProducerSettings,
+        consumer: ConsumerSettings,
+    ) -> Vec<Command> {
         let mut commands = Vec::new();
         let mut said = Vec::new();
         if settings != self.model.applied {
             self.model.applied = settings.clone();
-            said.push("restarting the producer");
+            said.push("restarting the producer".to_string());
             commands.push(Command::ApplySettings(settings));
         }
-        if group != self.model.applied_group {
-            self.model.timeline.expect(format!(
-                "consumers rejoined: {} · {}",
-                group.strategies, group.protocol
-            ));
-            self.model.applied_group = group.clone();
-            said.push("restarting the consumers");
-            commands.push(Command::Regroup(group));
+        if consumer != self.model.applied_consumer {
+            said.push(self.change_consumers(consumer, &mut commands));
         }
         self.status.message = Some(if said.is_empty() {
             "nothing changed".to_string()
@@ -99,5 +98,28 @@ impl App {
             format!("{} with the new settings", said.join(" and "))
         });
         commands
+    }
+
+    /// The consumers take `consumer`: what to say of it.
+    pub(super) fn change_consumers(
+        &mut self,
+        consumer: ConsumerSettings,
+        commands: &mut Vec<Command>,
+    ) -> String {
+        let rejoin = consumer.needs_rejoin(&self.model.applied_consumer);
+        let changes = consumer.changes(&self.model.applied_consumer).join(", ");
+        let members = !self.model.in_group.is_empty();
+        if rejoin && members {
+            self.model
+                .timeline
+                .expect(format!("consumers rejoined: {changes}"));
+        }
+        self.model.applied_consumer = consumer.clone();
+        commands.push(Command::Consumers(consumer));
+        match (rejoin, members) {
+            (true, true) => "restarting the consumers".to_string(),
+            (false, true) => format!("the consumers go on ({changes})"),
+            (_, false) => "the next consumers take it".to_string(),
+        }
     }
 }

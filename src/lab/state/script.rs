@@ -4,10 +4,9 @@
 
 use std::path::PathBuf;
 
-use super::forms::SettingsForm;
 use super::App;
 use crate::lab::protocol::{Command, ProducerChange, Step};
-use crate::lab::settings::{GroupSettings, ProducerSettings};
+use crate::lab::settings::{ConsumerSettings, ProducerSettings};
 
 /// The most members a step can ask for.
 pub const MOST_MEMBERS: usize = 32;
@@ -53,20 +52,16 @@ impl App {
                 strategies,
                 protocol,
             } => {
-                let applied = &self.model.applied_group;
-                let group = GroupSettings {
+                let applied = &self.model.applied_consumer;
+                let consumer = ConsumerSettings {
                     strategies: strategies.unwrap_or_else(|| applied.strategies.clone()),
                     protocol: protocol.unwrap_or(applied.protocol),
+                    ..applied.clone()
                 };
-                self.screen.settings = SettingsForm::new(&self.model.applied, &group);
-                if !self.model.in_group.is_empty() {
-                    self.model.timeline.expect(format!(
-                        "consumers rejoined: {} · {}",
-                        group.strategies, group.protocol
-                    ));
-                }
-                self.model.applied_group = group.clone();
-                vec![Command::Regroup(group)]
+                self.screen.settings = self.screen.settings.renew(&self.model.applied, &consumer);
+                let mut commands = Vec::new();
+                self.change_consumers(consumer, &mut commands);
+                commands
             }
             Step::Fault {
                 kind,
@@ -104,7 +99,10 @@ impl App {
     /// a stopped producer takes them for its next start.
     fn change_producer(&mut self, change: &ProducerChange) -> Vec<Command> {
         let settings: ProducerSettings = change.applied_to(&self.model.applied);
-        self.screen.settings = SettingsForm::new(&settings, &self.model.applied_group);
+        self.screen.settings = self
+            .screen
+            .settings
+            .renew(&settings, &self.model.applied_consumer);
         self.model.applied = settings.clone();
         self.status.message = Some(format!(
             "scenario: producer restarts with {}",

@@ -8,7 +8,7 @@ use super::forms::{Field, FIELDS};
 use super::views::{LogLine, ERROR_SHOWN_FOR, HISTORY, LOG_LINES};
 use super::*;
 use crate::data::source::KeyField;
-use crate::kafka::settings::{Acks, Compression, GroupProtocol, Partitioner, Strategies, Strategy};
+use crate::kafka::settings::{Acks, Compression, Partitioner, Strategies, Strategy};
 use crate::lab::snapshots::ProducerSnapshot;
 use crate::lab::snapshots::{MemberSnapshot, PartitionLag};
 
@@ -39,10 +39,8 @@ pub(crate) fn app() -> App {
             group: "kafka-lab".into(),
         },
         settings(),
-        GroupSettings {
-            strategies: Strategies(vec![Strategy::Range, Strategy::RoundRobin]),
-            protocol: GroupProtocol::Classic,
-        },
+        ConsumerSettings::effective(None),
+        std::collections::BTreeMap::new(),
     )
 }
 
@@ -260,11 +258,11 @@ fn group_settings_restart_only_the_consumers() {
         a.screen.settings.pending(i),
         "an edit shows pending until Enter"
     );
-    let want = GroupSettings {
+    let want = ConsumerSettings {
         strategies: Strategies(vec![Strategy::CooperativeSticky]),
-        protocol: GroupProtocol::Classic,
+        ..ConsumerSettings::effective(None)
     };
-    assert_eq!(key(&mut a, KeyCode::Enter), vec![Command::Regroup(want)]);
+    assert_eq!(key(&mut a, KeyCode::Enter), vec![Command::Consumers(want)]);
     assert!(!a.screen.settings.any_pending());
 }
 
@@ -721,13 +719,14 @@ fn the_mouse_selects_panes_settings_fields_and_run_rows_and_scrolls() {
     send(&mut a, s);
     mouse(&mut a, M::ScrollUp, 5, 15);
     assert_eq!(a.screen.scroll.log, 1);
-    // A settings field: the third line of the panel is linger.ms.
+    // A settings field: below the border and the producer's heading, the third line is
+    // linger.ms.
     let settings = screen.settings.unwrap();
     mouse(
         &mut a,
         M::Down(MouseButton::Left),
         settings.x + 5,
-        settings.y + 3,
+        settings.y + 4,
     );
     assert!(matches!(a.screen.modal, Modal::Settings));
     assert_eq!(FIELDS[a.screen.settings.selected], Field::LingerMs);
@@ -963,4 +962,59 @@ fn lag_has_a_history_a_trend_and_a_time_behind() {
         .0
         .duration_since(kept.front().unwrap().0);
     assert!(span.unwrap() <= Duration::from_secs(120));
+}
+
+#[test]
+fn a_crash_keeps_the_pane_and_x_restarts_it_and_a_kick_is_named() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('c'));
+    a.update(member(1, &[0, 1, 2]));
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(key(&mut a, KeyCode::Char('X')), vec![Command::Crash(1)]);
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(10);
+    a.update(Event::Kafka(KafkaEvent::MemberCrashed { id: 1, at }));
+    assert_eq!(a.model.members.len(), 1, "the crashed pane stays");
+    assert!(matches!(
+        a.model.members[0].snapshot.state,
+        MemberState::Crashed(_)
+    ));
+    assert!(a.model.in_group.is_empty(), "not in the group any more");
+    assert!(a
+        .status
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("session.timeout.ms"));
+    // `W` steps its own work; `X` again restarts it with that work.
+    assert_eq!(
+        key(&mut a, KeyCode::Char('W')),
+        vec![Command::Work {
+            id: 1,
+            per_record: Some(Duration::from_millis(1))
+        }]
+    );
+    assert_eq!(
+        key(&mut a, KeyCode::Char('X')),
+        vec![
+            Command::Restart(1),
+            Command::Work {
+                id: 1,
+                per_record: Some(Duration::from_millis(1))
+            }
+        ]
+    );
+    assert!(a.model.in_group.contains(&1));
+    // librdkafka took it out for max.poll.interval.ms: said, and the next rebalance's cause.
+    let mut m = MemberSnapshot::new(1);
+    m.kicked = 1;
+    a.update(Event::Kafka(KafkaEvent::Member(Box::new(m))));
+    assert!(
+        a.status
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("consumer-1 exceeded max.poll.interval.ms = 300 s"),
+        "{:?}",
+        a.status.message
+    );
 }

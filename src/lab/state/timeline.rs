@@ -38,6 +38,9 @@ pub struct Timeline {
     /// Why the next rebalance happens, when kafka-lab knows (it added or removed members):
     /// every cause since the last one, in order.
     pending_causes: Vec<String>,
+    /// Members that crashed, and when: the group notices later (a session timeout), and the
+    /// rebalance it then makes says how much later.
+    crashed: Vec<(String, SystemTime, Vec<i32>)>,
 }
 
 impl Timeline {
@@ -77,6 +80,24 @@ impl Timeline {
         revoked_at: Option<SystemTime>,
     ) {
         let new: BTreeSet<i32> = partitions.iter().copied().collect();
+        if let Some(i) = self.crashed.iter().position(|(m, ..)| m == member) {
+            // Back before the group noticed: static membership gives it its partitions
+            // again without a rebalance; otherwise it joins as a new member.
+            let (_, crashed_at, held) = self.crashed.remove(i);
+            let later = crate::text::seconds(at.duration_since(crashed_at).unwrap_or_default());
+            let same = held.iter().copied().collect::<BTreeSet<i32>>() == new;
+            self.pending_causes.insert(
+                0,
+                if same {
+                    format!(
+                        "{member} crashed and was back {later} later with the same partitions \
+                         (static membership: no rebalance)"
+                    )
+                } else {
+                    format!("{member} crashed and was back {later} later")
+                },
+            );
+        }
         let joined = !self.held.contains_key(member);
         let old = self.held.get(member).cloned().unwrap_or_default();
         if new == old && !joined {
@@ -137,12 +158,36 @@ impl Timeline {
             .collect()
     }
 
+    /// A member crashed at `at`: its partitions have no owner from then on, but nothing
+    /// happens in the group until it notices the member gone (or the member comes back).
+    pub fn crashed(&mut self, member: &str, at: SystemTime) {
+        let held: Vec<i32> = self
+            .held
+            .remove(member)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        for p in &held {
+            self.lost_at.insert(*p, at);
+        }
+        self.crashed.push((member.to_string(), at, held));
+    }
+
+    /// A crashed member was started again: when the group has not noticed the crash yet,
+    /// what it reports next tells whether it got its partitions back.
+    pub fn restarted(&mut self, member: &str) {
+        if !self.crashed.iter().any(|(m, ..)| m == member) {
+            self.pending_causes.push(format!("{member} restarted"));
+        }
+    }
+
     /// The rebalance that a change at `at` belongs to: the latest one if it began just
     /// before, else a new one.
     fn current(&mut self, at: SystemTime) -> &mut Rebalance {
         // A known cause (a member added or removed) starts a new rebalance; otherwise changes
         // close together are one.
         let fresh = !self.pending_causes.is_empty()
+            || !self.crashed.is_empty()
             || self
                 .rebalances
                 .back()
@@ -151,14 +196,32 @@ impl Timeline {
             if self.rebalances.len() == KEEP {
                 self.rebalances.pop_front();
             }
+            // What happened first comes first: the crashes, then kafka-lab's own doings.
+            let mut causes = Vec::new();
+            let mut changes = Vec::new();
+            for (member, crashed_at, held) in self.crashed.drain(..) {
+                let later = at.duration_since(crashed_at).unwrap_or_default();
+                causes.push(format!(
+                    "{member} crashed (no heartbeat for {})",
+                    crate::text::seconds(later)
+                ));
+                if !held.is_empty() {
+                    changes.push(MemberChange {
+                        member,
+                        revoked: held,
+                        assigned: Vec::new(),
+                    });
+                }
+            }
+            causes.append(&mut self.pending_causes);
             self.rebalances.push_back(Rebalance {
                 at,
-                cause: if self.pending_causes.is_empty() {
+                cause: if causes.is_empty() {
                     "group change".to_string()
                 } else {
-                    std::mem::take(&mut self.pending_causes).join(", ")
+                    causes.join(", ")
                 },
-                changes: Vec::new(),
+                changes,
                 unowned: Vec::new(),
                 owners: BTreeMap::new(),
             });
@@ -252,5 +315,59 @@ mod tests {
         tl.expect("consumer-1 left".into());
         tl.left("consumer-1", t(20_000));
         assert_eq!(tl.rebalances[2].cause, "consumer-3 joined, consumer-1 left");
+    }
+
+    #[test]
+    fn a_crash_is_a_rebalance_when_the_group_notices_it() {
+        let mut tl = Timeline::default();
+        tl.report("consumer-1", &[0, 1], t(0), None);
+        tl.report("consumer-2", &[2, 3], t(0), None);
+        tl.crashed("consumer-2", t(10_000));
+        assert_eq!(tl.rebalances.len(), 1, "the crash itself moves nothing yet");
+        // The session times out 6.5 s later: consumer-1 gets everything.
+        tl.report("consumer-1", &[0, 1, 2, 3], t(16_500), Some(t(16_400)));
+        let r = &tl.rebalances[1];
+        assert_eq!(r.cause, "consumer-2 crashed (no heartbeat for 6.5 s)");
+        assert_eq!(r.changes[0].member, "consumer-2");
+        assert_eq!(r.changes[0].revoked, [2, 3]);
+        assert_eq!(
+            r.unowned,
+            [
+                (2, Duration::from_millis(6_500)),
+                (3, Duration::from_millis(6_500))
+            ],
+            "unowned from the crash, not from the rebalance"
+        );
+    }
+
+    #[test]
+    fn a_static_member_back_in_time_keeps_its_partitions() {
+        let mut tl = Timeline::default();
+        tl.report("consumer-1", &[0, 1], t(0), None);
+        tl.report("consumer-2", &[2, 3], t(0), None);
+        tl.crashed("consumer-2", t(10_000));
+        tl.restarted("consumer-2");
+        tl.report("consumer-2", &[2, 3], t(12_500), None);
+        let r = &tl.rebalances[1];
+        assert_eq!(
+            r.cause,
+            "consumer-2 crashed and was back 2.5 s later with the same partitions (static \
+             membership: no rebalance)"
+        );
+        assert_eq!(r.changes.len(), 1, "only its own: {:?}", r.changes);
+        assert_eq!(r.changes[0].assigned, [2, 3]);
+        assert_eq!(
+            r.unowned,
+            [
+                (2, Duration::from_millis(2_500)),
+                (3, Duration::from_millis(2_500))
+            ]
+        );
+        // Restarted after the group noticed: a join like any other.
+        tl.crashed("consumer-2", t(20_000));
+        tl.report("consumer-1", &[0, 1, 2, 3], t(26_000), None);
+        tl.restarted("consumer-2");
+        tl.report("consumer-2", &[2, 3], t(40_000), None);
+        assert_eq!(tl.rebalances[3].cause, "consumer-2 restarted");
     }
 }

@@ -1,146 +1,111 @@
-//! One consumer-group member of the dashboard: a thread that receives records and, each tick,
-//! reports its state, assignment, positions, lag and latest records.
+//! The member's loop: read a batch, work on it as its commit mode says, report each tick.
+//!
+//! Per record only what each record needs: the offset stored (when the member commits
+//! itself), the ledger's entry, the counts, the sink when open, the latency. The clock is read
+//! once per poll, and the latest records are held as librdkafka gave them and copied only
+//! when reported: nothing here slows the producer it shares the machine with.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::Message;
 use tokio::sync::mpsc::Sender;
 
-use crate::config::{Layers, Role};
+use super::report::{apply, end_to_end, lags, AskedMarks, WallClock, ASK_AFTER_RESUME};
+use super::{Controls, LATEST};
 use crate::data::sink::{RecordJson, SharedSink};
 use crate::kafka::consumer::{timestamp, GroupEvent, LabConsumer};
 use crate::lab::actors::TICK;
+use crate::lab::ledger::SharedLedger;
 use crate::lab::protocol::KafkaEvent;
-use crate::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
-use crate::runtime::StopFlag;
+use crate::lab::settings::Commit;
+use crate::lab::snapshots::{MemberSnapshot, MemberState, RecentRecord};
 use crate::stats::{Interval, Window};
 
-/// Records kept per member for its pane.
-const LATEST: usize = 8;
-pub struct MemberHandle {
-    pub id: u32,
-    stop: StopFlag,
-    held: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+/// Records taken from librdkafka at once before the work on them begins (what it has fetched
+/// already: no wait for more).
+const BATCH: usize = 500;
+/// A member that commits after its work commits at most this often (and when it loses
+/// partitions, and when it leaves).
+const COMMIT_EVERY: Duration = Duration::from_millis(250);
+/// How long a member waits for its group's committed offsets after an assignment.
+const COMMITTED_WAIT: Duration = Duration::from_secs(2);
 
-impl MemberHandle {
-    /// Stops the member's reading (it stays in the group), or resumes it.
-    pub fn hold(&self, held: bool) {
-        self.held.store(held, Ordering::Relaxed);
-    }
-
-    /// The member is held (it reads nothing).
-    pub fn held(&self) -> bool {
-        self.held.load(Ordering::Relaxed)
-    }
-
-    /// Asks the member to leave the group; it reports `MemberLeft` when it has.
-    pub fn leave(&mut self) {
-        self.stop.raise();
-    }
-
-    /// Leaves and waits until it has (bounded).
-    pub async fn leave_and_wait(mut self, timeout: Duration) {
-        self.leave();
-        if let Some(thread) = self.thread.take() {
-            let joined = tokio::task::spawn_blocking(move || thread.join());
-            let _ = tokio::time::timeout(timeout, joined).await;
-        }
-    }
-}
-
-/// Starts member `id` (named consumer-`id`) in the group of `layers`, on a thread of its own.
-pub fn spawn(
-    id: u32,
-    layers: &Layers,
-    topic: &str,
-    events: Sender<KafkaEvent>,
+pub(super) struct Member {
+    pub(super) m: MemberSnapshot,
+    pub(super) controls: Arc<Controls>,
+    pub(super) topic: String,
+    pub(super) events: Sender<KafkaEvent>,
     sink: SharedSink,
-) -> MemberHandle {
-    let mut layers = layers.clone();
-    layers.builtin("client.id", format!("kafka-lab-consumer-{id}"), "dashboard");
-    let stop = StopFlag::default();
-    let held = Arc::new(AtomicBool::new(false));
-    let member = Member {
-        held: held.clone(),
-        m: MemberSnapshot::new(id),
-        topic: topic.to_string(),
-        events,
-        sink,
-        stop: stop.clone(),
-    };
-    let thread = std::thread::Builder::new()
-        .name(format!("consumer-{id}"))
-        .spawn(move || {
-            assert!(
-                !crate::runtime::failpoint("member-panic"),
-                "failpoint member-panic"
-            );
-            member.run(&layers);
-        })
-        .expect("spawn a consumer thread");
-    MemberHandle {
-        id,
-        stop,
-        held,
-        thread: Some(thread),
-    }
+    ledger: SharedLedger,
+    /// Partitions this member has read since their last assignment: the first record of a
+    /// partition after an assignment tells the ledger where it starts.
+    started: BTreeMap<i32, i64>,
+    /// The next offset to work on in each partition, past the last record done: the lag is
+    /// counted from it, not from what librdkafka has handed over (a batch being worked on is
+    /// still behind).
+    next: BTreeMap<i32, i64>,
+    /// `auto.offset.reset` is earliest: without a committed offset the member starts at the
+    /// log's start.
+    pub(super) from_earliest: bool,
 }
 
-struct Member {
-    m: MemberSnapshot,
-    held: Arc<AtomicBool>,
-    topic: String,
-    events: Sender<KafkaEvent>,
-    sink: SharedSink,
-    stop: StopFlag,
+/// What the loop carries from one record to the next.
+struct Pace {
+    window: Window,
+    interval: Interval,
+    last_tick: Instant,
+    clock: WallClock,
+    /// Offsets stored since the last commit (after: its records were worked on).
+    uncommitted: bool,
+    last_commit: Instant,
 }
 
 impl Member {
-    fn run(mut self, layers: &Layers) {
-        let joined = layers
-            .resolve(Role::Consumer)
-            .map_err(|e| e.to_string())
-            .and_then(|s| {
-                self.m.client_id = s.get("client.id").unwrap_or_default().to_string();
-                LabConsumer::subscribe(&s, &self.topic).map_err(|e| e.to_string())
-            });
-        match joined {
-            Ok((consumer, group_events)) => {
-                self.consume(&consumer, &group_events);
-                self.m.state = MemberState::Leaving;
-                let _ = self
-                    .events
-                    .try_send(KafkaEvent::Member(Box::new(self.m.clone())));
-                // Commits and leaves the group.
-                let _ = consumer.close();
-            }
-            Err(e) => {
-                self.m.state = MemberState::Error(e);
-                let _ = self
-                    .events
-                    .blocking_send(KafkaEvent::Member(Box::new(self.m.clone())));
-                while !self.stop.raised() {
-                    self.stop.sleep(TICK);
-                }
-            }
+    pub(super) fn new(
+        m: MemberSnapshot,
+        controls: Arc<Controls>,
+        topic: String,
+        events: Sender<KafkaEvent>,
+        sink: SharedSink,
+        ledger: SharedLedger,
+    ) -> Member {
+        Member {
+            m,
+            controls,
+            topic,
+            events,
+            sink,
+            ledger,
+            started: BTreeMap::new(),
+            next: BTreeMap::new(),
+            from_earliest: false,
         }
-        let _ = self.events.blocking_send(KafkaEvent::MemberLeft {
-            id: self.m.id,
-            at: SystemTime::now(),
-        });
     }
 
-    /// Receives records until asked to leave; reports every tick. A held member's partitions
-    /// are not fetched, so their cached high watermarks stand still: a second thread asks the
-    /// leaders meanwhile (and for a few seconds after), without stalling this one.
-    fn consume(&mut self, consumer: &LabConsumer, group_events: &Receiver<GroupEvent>) {
+    /// The member's snapshot as it stops in `state`: its final counts and the group's ledger.
+    pub(super) fn last_word(&mut self, state: MemberState) -> MemberSnapshot {
+        self.m.state = state;
+        self.m.per_sec = 0.0;
+        self.m.ledger = self.ledger.lock().unwrap().members().clone();
+        self.m.at = SystemTime::now();
+        self.m.clone()
+    }
+
+    fn ended(&self) -> bool {
+        self.controls.stop.raised() || self.controls.crash.load(Ordering::Relaxed)
+    }
+
+    /// Receives records until asked to leave or crash; reports every tick. A held member's
+    /// partitions are not fetched, so their cached high watermarks stand still: a second
+    /// thread asks the leaders meanwhile (and for a few seconds after), without stalling this
+    /// one.
+    pub(super) fn consume(&mut self, consumer: &LabConsumer, group_events: &Receiver<GroupEvent>) {
         let asked = AskedMarks::default();
         let topic = self.topic.clone();
         std::thread::scope(|scope| {
@@ -151,11 +116,6 @@ impl Member {
     }
 
     /// The loop of [`Member::consume`].
-    ///
-    /// Per record only what each record needs: the offset stored, the counts, the sink when
-    /// open, the latency. The clock is read once per poll (the wall clock derived from it, per
-    /// tick), and the latest records are held as librdkafka gave them and copied only when
-    /// reported: nothing here slows the producer it shares the machine with.
     fn read(
         &mut self,
         consumer: &LabConsumer,
@@ -163,235 +123,317 @@ impl Member {
         asked: &AskedMarks,
     ) {
         let mut latest: VecDeque<BorrowedMessage<'_>> = VecDeque::with_capacity(LATEST + 1);
-        let mut window = Window::new(20);
-        let mut interval = Interval::default();
-        let mut last_tick = Instant::now();
-        let mut clock = WallClock::now();
-        let mut now = last_tick;
+        let mut pace = Pace {
+            window: Window::new(20),
+            interval: Interval::default(),
+            last_tick: Instant::now(),
+            clock: WallClock::now(),
+            uncommitted: false,
+            last_commit: Instant::now(),
+        };
         let mut was_held = false;
         // When the member was resumed: its partitions are asked for a little longer.
         let mut resumed: Option<Instant> = None;
-        while !self.stop.raised() {
-            let held = self.held.load(Ordering::Relaxed);
+        let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(BATCH);
+        while !self.ended() {
+            let held = self.controls.held.load(Ordering::Relaxed);
             if held != was_held {
                 let _ = consumer.hold(held);
                 was_held = held;
                 asked.active.store(true, Ordering::Relaxed);
                 resumed = (!held).then(Instant::now);
             }
-            let wait = (last_tick + TICK).saturating_duration_since(now);
-            let received = consumer.poll(wait.min(Duration::from_millis(50)));
-            now = Instant::now();
-            if held {
-                // Partitions a rebalance assigned meanwhile are held at once, before their
-                // first fetch.
-                let mut assigned = false;
-                for event in group_events.try_iter() {
-                    assigned |= matches!(event, GroupEvent::Assigned(_));
-                    apply(&mut self.m, event);
-                }
-                if assigned || matches!(received, Some(Ok(_))) {
-                    let _ = consumer.hold(true);
+            let now = Instant::now();
+            let wait = (pace.last_tick + TICK).saturating_duration_since(now);
+            let assigned = self.take_batch(
+                consumer,
+                &mut batch,
+                group_events,
+                wait.min(Duration::from_millis(50)),
+            );
+            // Partitions a rebalance assigned meanwhile are held at once, before their first
+            // fetch.
+            if held && (assigned || !batch.is_empty()) {
+                let _ = consumer.hold(true);
+            }
+            if !batch.is_empty() {
+                self.work_on(
+                    consumer,
+                    &mut batch,
+                    &mut latest,
+                    &mut pace,
+                    group_events,
+                    asked,
+                );
+            }
+            if pace.last_tick.elapsed() >= TICK {
+                self.tick(consumer, group_events, asked, &latest, &mut pace);
+                if resumed.is_some_and(|at| at.elapsed() > ASK_AFTER_RESUME) {
+                    resumed = None;
+                    asked.stop();
                 }
             }
-            match received {
-                Some(Ok(r)) => {
-                    let _ = consumer.done(&r);
-                    self.m.received += 1;
-                    interval.count += 1;
-                    self.m.counts.add(r.payload());
-                    if let Some(s) = self.sink.lock().unwrap().as_mut() {
-                        if let Err(e) = s.write(&RecordJson::of_message(&r)) {
-                            self.m.last_error = Some(format!("sink {}: {e}", s.path().display()));
-                        }
-                    }
-                    if let (Some(created), "create") = timestamp(&r) {
-                        interval.latency.record(end_to_end(created, clock.at(now)));
-                    }
-                    if latest.len() == LATEST {
-                        latest.pop_front();
-                    }
-                    latest.push_back(r);
+        }
+        // A polite leave commits what was worked on; a crash commits nothing.
+        if !self.controls.crash.load(Ordering::Relaxed) && pace.uncommitted {
+            let _ = consumer.commit();
+        }
+    }
+
+    /// Takes what librdkafka has ready, up to a batch, waiting up to `wait` for the first. A
+    /// rebalance ends the batch: what it changed is settled before any record after it is
+    /// worked on. True when partitions were assigned.
+    fn take_batch<'c>(
+        &mut self,
+        consumer: &'c LabConsumer,
+        batch: &mut Vec<BorrowedMessage<'c>>,
+        group_events: &Receiver<GroupEvent>,
+        wait: Duration,
+    ) -> bool {
+        let mut timeout = wait;
+        while batch.len() < BATCH {
+            let polled = consumer.poll(timeout);
+            let mut rebalanced = false;
+            let mut assigned = false;
+            for event in group_events.try_iter() {
+                rebalanced = true;
+                assigned |= self.group_event(consumer, event);
+            }
+            if rebalanced {
+                if let Some(Ok(r)) = polled {
+                    batch.push(r);
+                }
+                return assigned;
+            }
+            match polled {
+                Some(Ok(r)) => batch.push(r),
+                Some(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::PollExceeded))) => {
+                    // librdkafka took it out of the group: it rejoins at its next poll, as an
+                    // application that keeps polling does.
+                    self.m.kicked += 1;
+                    self.m.last_kicked = Some(SystemTime::now());
+                    self.m.state = MemberState::Rebalancing;
+                    self.started.clear();
+                    self.next.clear();
                 }
                 Some(Err(e)) => self.m.last_error = Some(e.to_string()),
-                None => {}
+                None => break,
             }
-            if now - last_tick < TICK {
-                continue;
-            }
-            for event in group_events.try_iter() {
-                apply(&mut self.m, event);
-            }
-            if resumed.is_some_and(|at| at.elapsed() > ASK_AFTER_RESUME) {
-                resumed = None;
-                asked.stop();
-            }
-            if let Some(s) = self.sink.lock().unwrap().as_mut() {
-                let _ = s.flush_if_due();
-            }
-            interval.duration = now - last_tick;
-            last_tick = now;
-            clock = WallClock::now();
-            interval = window.push(interval);
-            let figures = window.figures();
-            let m = &mut self.m;
-            m.per_sec = figures.per_sec;
-            m.e2e = figures.latency;
-            m.partitions = lags(consumer, &self.topic, asked);
-            // Cooperative rebalances assign increments: the assignment itself says idle.
-            if matches!(
-                m.state,
-                MemberState::Assigned | MemberState::Idle | MemberState::Held
-            ) {
-                m.state = if held {
-                    MemberState::Held
-                } else if m.partitions.is_empty() {
-                    MemberState::Idle
-                } else {
-                    MemberState::Assigned
-                };
-            }
-            // Oldest first; values cut to what a pane shows.
-            m.latest = latest.iter().map(RecentRecord::of_message).collect();
-            if let Some(e) = consumer.take_error() {
-                m.last_error = Some(e);
-            }
-            m.at = clock.at(Instant::now());
-            let _ = self
-                .events
-                .try_send(KafkaEvent::Member(Box::new(m.clone())));
-            // An error is news once: the screen keeps it until the member is well again.
-            m.last_error = None;
+            timeout = Duration::ZERO;
         }
+        false
     }
-}
 
-/// How long a resumed member's partitions are still asked for their high watermarks: until
-/// fetching has brought the cached ones up to date.
-const ASK_AFTER_RESUME: Duration = Duration::from_secs(5);
-
-/// High watermarks asked of the partitions' leaders, by a thread of their own, while `active`.
-#[derive(Default)]
-struct AskedMarks {
-    active: AtomicBool,
-    done: AtomicBool,
-    marks: Mutex<BTreeMap<i32, i64>>,
-}
-
-impl AskedMarks {
-    /// Asks every assigned partition in turn while active, until done.
-    fn run(&self, consumer: &LabConsumer, topic: &str) {
-        while !self.done.load(Ordering::Relaxed) {
-            if self.active.load(Ordering::Relaxed) {
-                for (partition, _) in consumer.positions().unwrap_or_default() {
-                    if self.done.load(Ordering::Relaxed) || !self.active.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    if let Some(high) =
-                        consumer.ask_high_watermark(topic, partition, Duration::from_secs(2))
-                    {
-                        self.marks.lock().unwrap().insert(partition, high);
-                    }
+    /// Works on `batch` as the commit mode says: `before` commits it first (a crash loses
+    /// what was not yet worked on), `after` stores each offset once its record is done (a
+    /// crash repeats what was not yet committed), `auto` leaves it to librdkafka (which
+    /// stored each offset as it handed the record over).
+    fn work_on<'c>(
+        &mut self,
+        consumer: &'c LabConsumer,
+        batch: &mut Vec<BorrowedMessage<'c>>,
+        latest: &mut VecDeque<BorrowedMessage<'c>>,
+        pace: &mut Pace,
+        group_events: &Receiver<GroupEvent>,
+        asked: &AskedMarks,
+    ) {
+        let commit = self.controls.commit();
+        if commit == Commit::Before {
+            let mut upto: BTreeMap<i32, i64> = BTreeMap::new();
+            for r in batch.iter() {
+                let next = upto.entry(r.partition()).or_default();
+                *next = (*next).max(r.offset() + 1);
+            }
+            let list: Vec<(i32, i64)> = upto.into_iter().collect();
+            if let Err(e) = consumer.commit_offsets(&self.topic, &list) {
+                self.m.last_error = Some(format!("commit before the work: {e}"));
+            }
+        }
+        for r in batch.drain(..) {
+            if self.controls.crash.load(Ordering::Relaxed) {
+                // Mid-batch: the rest is never worked on.
+                return;
+            }
+            let work = self.controls.work();
+            if !work.is_zero() {
+                self.work(work);
+                if self.controls.crash.load(Ordering::Relaxed) {
+                    return;
                 }
             }
-            std::thread::sleep(Duration::from_millis(100));
+            self.finish(&r);
+            if commit == Commit::After {
+                let _ = consumer.done(&r);
+                pace.uncommitted = true;
+            }
+            let now = Instant::now();
+            pace.interval.count += 1;
+            if let (Some(created), "create") = timestamp(&r) {
+                pace.interval
+                    .latency
+                    .record(end_to_end(created, pace.clock.at(now)));
+            }
+            if latest.len() == LATEST {
+                latest.pop_front();
+            }
+            latest.push_back(r);
+            // A long batch of work still reports on time.
+            if now - pace.last_tick >= TICK {
+                self.tick(consumer, group_events, asked, latest, pace);
+            }
+        }
+        if commit == Commit::After && pace.uncommitted && pace.last_commit.elapsed() >= COMMIT_EVERY
+        {
+            if consumer.commit_async().is_ok() {
+                pace.uncommitted = false;
+            }
+            pace.last_commit = Instant::now();
         }
     }
 
-    fn stop(&self) {
-        self.active.store(false, Ordering::Relaxed);
-        self.marks.lock().unwrap().clear();
-    }
-
-    fn get(&self, partition: i32) -> Option<i64> {
-        self.marks.lock().unwrap().get(&partition).copied()
-    }
-}
-
-/// The wall clock read once and carried forward by the monotonic clock: a record's receive
-/// time without a second clock read per record (`CreateTime` has millisecond resolution; the
-/// two clocks drift apart by far less between ticks).
-struct WallClock {
-    wall: SystemTime,
-    instant: Instant,
-}
-
-impl WallClock {
-    /// Both clocks, read together.
-    fn now() -> WallClock {
-        WallClock {
-            instant: Instant::now(),
-            wall: SystemTime::now(),
+    /// Simulated processing: sleeps `work`, waking for a crash or a leave.
+    fn work(&self, work: Duration) {
+        let end = Instant::now() + work;
+        while !self.ended() {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(20)));
         }
     }
 
-    fn at(&self, instant: Instant) -> SystemTime {
-        self.wall + instant.saturating_duration_since(self.instant)
+    /// Tells the ledger where the member starts in each of the `partitions` just assigned: a
+    /// request to the group's coordinator, and to a leader where nothing was committed. (A
+    /// partition committed to its end has no record to say it.)
+    fn start_from_commits(&mut self, consumer: &LabConsumer, partitions: &[i32]) {
+        if partitions.is_empty() {
+            return;
+        }
+        let Ok(committed) = consumer.committed(&self.topic, partitions, COMMITTED_WAIT) else {
+            // Unknown: the first record read says where the member starts.
+            return;
+        };
+        let mut ledger = self.ledger.lock().unwrap();
+        for (partition, offset) in committed {
+            // Without a commit: the log's start for earliest; for latest the first record
+            // read says (the end moves on until the member's first fetch).
+            let offset = offset.or_else(|| {
+                self.from_earliest
+                    .then(|| consumer.ask_low_watermark(&self.topic, partition, COMMITTED_WAIT))
+                    .flatten()
+            });
+            if let (Some(offset), std::collections::btree_map::Entry::Vacant(e)) =
+                (offset, self.started.entry(partition))
+            {
+                e.insert(offset);
+                ledger.start(self.m.id, partition, offset);
+            }
+        }
     }
-}
 
-/// Receive time minus creation time; zero when the clocks disagree the other way.
-fn end_to_end(created_ms: i64, received: SystemTime) -> Duration {
-    let created = SystemTime::UNIX_EPOCH + Duration::from_millis(created_ms.max(0) as u64);
-    received.duration_since(created).unwrap_or(Duration::ZERO)
-}
+    /// The record is done: in the counts, the sink, the ledger.
+    fn finish(&mut self, r: &BorrowedMessage<'_>) {
+        self.m.received += 1;
+        self.m.counts.add(r.payload());
+        if let Some(s) = self.sink.lock().unwrap().as_mut() {
+            if let Err(e) = s.write(&RecordJson::of_message(r)) {
+                self.m.last_error = Some(format!("sink {}: {e}", s.path().display()));
+            }
+        }
+        let (partition, offset) = (r.partition(), r.offset());
+        let mut ledger = self.ledger.lock().unwrap();
+        if let std::collections::btree_map::Entry::Vacant(e) = self.started.entry(partition) {
+            e.insert(offset);
+            ledger.start(self.m.id, partition, offset);
+        }
+        ledger.finish(self.m.id, partition, offset);
+        let next = self.next.entry(partition).or_insert(offset + 1);
+        *next = (*next).max(offset + 1);
+    }
 
-fn apply(m: &mut MemberSnapshot, event: GroupEvent) {
-    match event {
-        GroupEvent::Assigned(partitions) => {
-            m.last_rebalance = Some(SystemTime::now());
-            m.state = if partitions.is_empty() {
+    /// Settles a rebalance: a fresh assignment starts where the group committed. True when
+    /// partitions were assigned.
+    fn group_event(&mut self, consumer: &LabConsumer, event: GroupEvent) -> bool {
+        let mut assigned = false;
+        match &event {
+            GroupEvent::Assigned(partitions) => {
+                self.started.clear();
+                self.next.clear();
+                // Asked before any record is worked on (and before this member commits).
+                self.start_from_commits(consumer, partitions);
+                assigned = true;
+            }
+            GroupEvent::Revoked(_) => {
+                self.started.clear();
+                self.next.clear();
+            }
+            GroupEvent::Error(_) => {}
+        }
+        apply(&mut self.m, event);
+        assigned
+    }
+
+    /// Reports the member four times a second.
+    fn tick(
+        &mut self,
+        consumer: &LabConsumer,
+        group_events: &Receiver<GroupEvent>,
+        asked: &AskedMarks,
+        latest: &VecDeque<BorrowedMessage<'_>>,
+        pace: &mut Pace,
+    ) {
+        let now = Instant::now();
+        for event in group_events.try_iter() {
+            self.group_event(consumer, event);
+        }
+        if let Some(s) = self.sink.lock().unwrap().as_mut() {
+            let _ = s.flush_if_due();
+        }
+        let held = self.controls.held.load(Ordering::Relaxed);
+        pace.interval.duration = now - pace.last_tick;
+        pace.last_tick = now;
+        pace.clock = WallClock::now();
+        pace.interval = pace.window.push(std::mem::take(&mut pace.interval));
+        let figures = pace.window.figures();
+        let m = &mut self.m;
+        m.per_sec = figures.per_sec;
+        m.e2e = figures.latency;
+        m.partitions = lags(consumer, &self.topic, asked);
+        for p in &mut self.m.partitions {
+            p.position = self
+                .next
+                .get(&p.partition)
+                .or_else(|| self.started.get(&p.partition))
+                .copied();
+        }
+        let m = &mut self.m;
+        m.commit = self.controls.commit();
+        m.work = self.controls.work();
+        m.ledger = self.ledger.lock().unwrap().members().clone();
+        // Cooperative rebalances assign increments: the assignment itself says idle.
+        if matches!(
+            m.state,
+            MemberState::Assigned | MemberState::Idle | MemberState::Held
+        ) {
+            m.state = if held {
+                MemberState::Held
+            } else if m.partitions.is_empty() {
                 MemberState::Idle
             } else {
                 MemberState::Assigned
             };
         }
-        GroupEvent::Revoked(_) => {
-            m.last_revoke = Some(SystemTime::now());
-            m.state = MemberState::Rebalancing;
+        // Oldest first; values cut to what a pane shows.
+        m.latest = latest.iter().map(RecentRecord::of_message).collect();
+        if let Some(e) = consumer.take_error() {
+            m.last_error = Some(e);
         }
-        GroupEvent::Error(e) => m.last_error = Some(e),
-    }
-}
-
-/// Position and high watermark of each assigned partition: the latest fetch's, or the one
-/// asked of the leader when that is newer (a held partition is not fetched).
-fn lags(consumer: &LabConsumer, topic: &str, asked: &AskedMarks) -> Vec<PartitionLag> {
-    consumer
-        .positions()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(partition, position)| PartitionLag {
-            partition,
-            position,
-            high_watermark: consumer
-                .cached_high_watermark(topic, partition)
-                .max(asked.get(partition)),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn end_to_end_latency_uses_the_create_time() {
-        let received = SystemTime::UNIX_EPOCH + Duration::from_millis(10_250);
-        assert_eq!(end_to_end(10_000, received), Duration::from_millis(250));
-        // A record from a clock ahead of ours: no negative latency.
-        assert_eq!(end_to_end(11_000, received), Duration::ZERO);
-    }
-
-    #[test]
-    fn group_events_set_the_state() {
-        let mut m = MemberSnapshot::new(1);
-        apply(&mut m, GroupEvent::Assigned(vec![0, 1]));
-        assert_eq!(m.state, MemberState::Assigned);
-        assert!(m.last_rebalance.is_some());
-        apply(&mut m, GroupEvent::Revoked(vec![0, 1]));
-        assert_eq!(m.state, MemberState::Rebalancing);
-        apply(&mut m, GroupEvent::Assigned(vec![]));
-        assert_eq!(m.state, MemberState::Idle);
+        m.at = pace.clock.at(Instant::now());
+        let _ = self
+            .events
+            .try_send(KafkaEvent::Member(Box::new(m.clone())));
+        // An error is news once: the screen keeps it until the member is well again.
+        m.last_error = None;
     }
 }

@@ -42,6 +42,10 @@ pub enum Action {
     AddConsumer,
     RemoveConsumer,
     HoldConsumer,
+    /// Crash the selected consumer, or restart a crashed one.
+    CrashConsumer,
+    /// The selected consumer's own work per record, in steps.
+    WorkConsumer,
     NextPane,
     PrevPane,
     Settings,

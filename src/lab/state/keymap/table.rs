@@ -92,6 +92,22 @@ pub const KEYMAP: &[Binding] = &[
         None,
     ),
     main(
+        &[K::Char('X')],
+        "X",
+        A::CrashConsumer,
+        "crash the selected consumer (no leave, no commit: the group notices after \
+         session.timeout.ms); on a crashed one, restart it",
+        Some("crash"),
+    ),
+    main(
+        &[K::Char('W')],
+        "W",
+        A::WorkConsumer,
+        "slow the selected consumer: its work per record steps 1 ms, 10 ms, 100 ms, 1 s, \
+         then back to the panel's",
+        None,
+    ),
+    main(
         &[K::Tab, K::Right],
         "Tab, →",
         A::NextPane,
@@ -497,6 +513,28 @@ pub const KEYMAP: &[Binding] = &[
         "q",
         A::Quit,
         "quit",
+    ),
+    on(Mode::Help, Keys::Codes(&[K::Up]), "↑", A::Up, "up a line"),
+    on(
+        Mode::Help,
+        Keys::Codes(&[K::Down]),
+        "↓",
+        A::Down,
+        "down a line",
+    ),
+    on(
+        Mode::Help,
+        Keys::Codes(&[K::PageUp]),
+        "PgUp",
+        A::PageUp,
+        "up a page",
+    ),
+    on(
+        Mode::Help,
+        Keys::Codes(&[K::PageDown]),
+        "PgDn",
+        A::PageDown,
+        "down a page",
     ),
     on(Mode::Help, Keys::Other, "any other key", A::Close, "close"),
 ];

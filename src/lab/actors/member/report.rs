@@ -1,0 +1,142 @@
+//! The parts of a member's report besides its records: its partitions' lag (high watermarks
+//! asked of the leaders while it is held), the clock of end-to-end latency, and its state as
+//! the group's events set it.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::kafka::consumer::{GroupEvent, LabConsumer};
+use crate::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag};
+
+/// How long a resumed member's partitions are still asked for their high watermarks: until
+/// fetching has brought the cached ones up to date.
+pub(super) const ASK_AFTER_RESUME: Duration = Duration::from_secs(5);
+
+/// High watermarks asked of the partitions' leaders, by a thread of their own, while `active`.
+#[derive(Default)]
+pub(super) struct AskedMarks {
+    pub(super) active: AtomicBool,
+    pub(super) done: AtomicBool,
+    marks: Mutex<BTreeMap<i32, i64>>,
+}
+
+impl AskedMarks {
+    /// Asks every assigned partition in turn while active, until done.
+    pub(super) fn run(&self, consumer: &LabConsumer, topic: &str) {
+        while !self.done.load(Ordering::Relaxed) {
+            if self.active.load(Ordering::Relaxed) {
+                for (partition, _) in consumer.positions().unwrap_or_default() {
+                    if self.done.load(Ordering::Relaxed) || !self.active.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if let Some(high) =
+                        consumer.ask_high_watermark(topic, partition, Duration::from_secs(2))
+                    {
+                        self.marks.lock().unwrap().insert(partition, high);
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub(super) fn stop(&self) {
+        self.active.store(false, Ordering::Relaxed);
+        self.marks.lock().unwrap().clear();
+    }
+
+    pub(super) fn get(&self, partition: i32) -> Option<i64> {
+        self.marks.lock().unwrap().get(&partition).copied()
+    }
+}
+
+/// The wall clock read once and carried forward by the monotonic clock: a record's receive
+/// time without a second clock read per record (`CreateTime` has millisecond resolution; the
+/// two clocks drift apart by far less between ticks).
+pub(super) struct WallClock {
+    wall: SystemTime,
+    instant: Instant,
+}
+
+impl WallClock {
+    /// Both clocks, read together.
+    pub(super) fn now() -> WallClock {
+        WallClock {
+            instant: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+
+    pub(super) fn at(&self, instant: Instant) -> SystemTime {
+        self.wall + instant.saturating_duration_since(self.instant)
+    }
+}
+
+/// Receive time minus creation time; zero when the clocks disagree the other way.
+pub(super) fn end_to_end(created_ms: i64, received: SystemTime) -> Duration {
+    let created = SystemTime::UNIX_EPOCH + Duration::from_millis(created_ms.max(0) as u64);
+    received.duration_since(created).unwrap_or(Duration::ZERO)
+}
+
+pub(super) fn apply(m: &mut MemberSnapshot, event: GroupEvent) {
+    match event {
+        GroupEvent::Assigned(partitions) => {
+            m.last_rebalance = Some(SystemTime::now());
+            m.state = if partitions.is_empty() {
+                MemberState::Idle
+            } else {
+                MemberState::Assigned
+            };
+        }
+        GroupEvent::Revoked(_) => {
+            m.last_revoke = Some(SystemTime::now());
+            m.state = MemberState::Rebalancing;
+        }
+        GroupEvent::Error(e) => m.last_error = Some(e),
+    }
+}
+
+/// Each assigned partition with its high watermark: the latest fetch's, or the one asked of
+/// the leader when that is newer (a held partition is not fetched). The position here is
+/// librdkafka's (what it handed over); the member puts its own (what it worked on) instead.
+pub(super) fn lags(consumer: &LabConsumer, topic: &str, asked: &AskedMarks) -> Vec<PartitionLag> {
+    consumer
+        .positions()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(partition, position)| PartitionLag {
+            partition,
+            position,
+            high_watermark: consumer
+                .cached_high_watermark(topic, partition)
+                .max(asked.get(partition)),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_to_end_latency_uses_the_create_time() {
+        let received = SystemTime::UNIX_EPOCH + Duration::from_millis(10_250);
+        assert_eq!(end_to_end(10_000, received), Duration::from_millis(250));
+        // A record from a clock ahead of ours: no negative latency.
+        assert_eq!(end_to_end(11_000, received), Duration::ZERO);
+    }
+
+    #[test]
+    fn group_events_set_the_state() {
+        let mut m = MemberSnapshot::new(1);
+        apply(&mut m, GroupEvent::Assigned(vec![0, 1]));
+        assert_eq!(m.state, MemberState::Assigned);
+        assert!(m.last_rebalance.is_some());
+        apply(&mut m, GroupEvent::Revoked(vec![0, 1]));
+        assert_eq!(m.state, MemberState::Rebalancing);
+        apply(&mut m, GroupEvent::Assigned(vec![]));
+        assert_eq!(m.state, MemberState::Idle);
+    }
+}

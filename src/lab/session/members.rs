@@ -1,0 +1,110 @@
+//! The group's members: started, crashed, restarted, held, slowed and rejoined as the
+//! commands ask.
+
+use super::Session;
+use crate::lab::actors::member::{self, Keeps};
+use crate::lab::protocol::{Command, KafkaEvent};
+use crate::lab::settings::ConsumerSettings;
+
+impl Session {
+    fn add_member(&mut self, id: u32, keeps: Keeps) {
+        let c = &self.clients.consumer;
+        let member = member::spawn(member::Start {
+            id,
+            layers: c.layers(&self.clients.base_layers, self.cluster.mock, id),
+            topic: self.cluster.topic.clone(),
+            events: self.kafka_tx.clone(),
+            sink: self.sink.clone(),
+            ledger: self.ledger.clone(),
+            commit: c.commit,
+            work: keeps.work.unwrap_or(c.work),
+        });
+        member.hold(keeps.held);
+        member.keep_work(keeps.work);
+        self.members.push(member);
+    }
+
+    /// Every member leaves, and joins again (with the settings and topic in force, held if it
+    /// was) once gone.
+    pub(super) fn rejoin_all(&mut self) {
+        for m in &mut self.members {
+            self.rejoining.push((m.id, m.keeps()));
+            m.leave();
+        }
+    }
+
+    pub fn on_kafka_event(&mut self, event: &KafkaEvent) {
+        if let KafkaEvent::MemberLeft { id, .. } | KafkaEvent::MemberCrashed { id, .. } = event {
+            self.members.retain(|m| m.id != *id);
+            if let Some(i) = self.rejoining.iter().position(|(r, _)| r == id) {
+                let (id, keeps) = self.rejoining.remove(i);
+                self.add_member(id, keeps);
+            }
+        }
+    }
+
+    /// New consumer settings: members rejoin when their client properties change; the commit
+    /// mode and the work per record apply to them as they run.
+    fn consumers(&mut self, settings: ConsumerSettings) {
+        let rejoin = self.clients.consumer.needs_rejoin(&settings);
+        self.clients.consumer = settings;
+        if rejoin {
+            self.rejoin_all();
+            return;
+        }
+        let c = &self.clients.consumer;
+        for m in &self.members {
+            m.set_commit(c.commit);
+            m.set_work(m.own_work().unwrap_or(c.work));
+        }
+    }
+
+    /// Carries out a command on the members.
+    pub(super) fn member_command(&mut self, command: Command) {
+        match command {
+            Command::Consumers(settings) => self.consumers(settings),
+            Command::Work { id, per_record } => {
+                let group = self.clients.consumer.work;
+                if let Some(m) = self.members.iter().find(|m| m.id == id) {
+                    m.keep_work(per_record);
+                    m.set_work(per_record.unwrap_or(group));
+                }
+                for (r, keeps) in &mut self.rejoining {
+                    if *r == id {
+                        keeps.work = per_record;
+                    }
+                }
+            }
+            Command::Crash(id) => {
+                // Crashed, it does not come back from a rejoin under way.
+                self.rejoining.retain(|(r, _)| *r != id);
+                if let Some(m) = self.members.iter().find(|m| m.id == id) {
+                    m.crash();
+                }
+            }
+            Command::Restart(id) if !self.members.iter().any(|m| m.id == id) => {
+                self.add_member(id, Keeps::default());
+            }
+            Command::AddMember(id) => self.add_member(id, Keeps::default()),
+            Command::RemoveMember(id) => {
+                // Leaving for good: not back when its rejoin (new group settings) completes.
+                self.rejoining.retain(|(r, _)| *r != id);
+                if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
+                    m.leave();
+                }
+            }
+            Command::HoldMember { id, held } => {
+                if let Some(m) = self.members.iter().find(|m| m.id == id) {
+                    m.hold(held);
+                }
+                // A member rejoining comes back as asked now.
+                for (r, keeps) in &mut self.rejoining {
+                    if *r == id {
+                        keeps.held = held;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}

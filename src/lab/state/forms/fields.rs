@@ -1,0 +1,297 @@
+//! The settings panel's fields: what each sets, how its value is checked and read, and the
+//! choices of those with fixed ones.
+
+use std::time::Duration;
+
+use crate::config::properties;
+use crate::data::source::KeyField;
+use crate::kafka::settings::{
+    parse_bool, Acks, Compression, GroupProtocol, Partitioner, Strategies,
+};
+use crate::lab::settings::{
+    rate_text, Commit, ConsumerSettings, Isolation, OffsetReset, ProducerSettings,
+};
+
+/// The settings the panel edits, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Acks,
+    BatchSize,
+    LingerMs,
+    Compression,
+    Idempotence,
+    Rate,
+    Key,
+    Partitioner,
+    /// The consumers' partition.assignment.strategy.
+    Assignment,
+    /// The consumers' group.protocol.
+    Protocol,
+    FetchMinBytes,
+    FetchWaitMaxMs,
+    MaxPartitionFetchBytes,
+    SessionTimeoutMs,
+    HeartbeatIntervalMs,
+    MaxPollIntervalMs,
+    AutoOffsetReset,
+    Isolation,
+    StaticMembership,
+    /// kafka-lab's own: when a member commits.
+    Commit,
+    /// kafka-lab's own: simulated processing time per record, every member.
+    Work,
+    /// The embedded cluster's simulated round trip (only when kafka-lab serves it).
+    Rtt,
+}
+
+pub const FIELDS: [Field; 22] = [
+    Field::Acks,
+    Field::BatchSize,
+    Field::LingerMs,
+    Field::Compression,
+    Field::Idempotence,
+    Field::Rate,
+    Field::Key,
+    Field::Partitioner,
+    Field::Assignment,
+    Field::Protocol,
+    Field::FetchMinBytes,
+    Field::FetchWaitMaxMs,
+    Field::MaxPartitionFetchBytes,
+    Field::SessionTimeoutMs,
+    Field::HeartbeatIntervalMs,
+    Field::MaxPollIntervalMs,
+    Field::AutoOffsetReset,
+    Field::Isolation,
+    Field::StaticMembership,
+    Field::Commit,
+    Field::Work,
+    Field::Rtt,
+];
+
+/// The simulated round trip the settings accept, in milliseconds.
+pub const RTT_MAX_MS: u64 = 10_000;
+
+impl Field {
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Acks => "acks",
+            Field::BatchSize => "batch.size",
+            Field::LingerMs => "linger.ms",
+            Field::Compression => "compression.type",
+            Field::Idempotence => "enable.idempotence",
+            Field::Rate => "rate (records/s)",
+            Field::Key => "key",
+            Field::Partitioner => "partitioner",
+            Field::Assignment => "group assignment",
+            Field::Protocol => "group.protocol",
+            Field::FetchMinBytes => "fetch.min.bytes",
+            Field::FetchWaitMaxMs => "fetch.wait.max.ms",
+            Field::MaxPartitionFetchBytes => "part. fetch bytes",
+            Field::SessionTimeoutMs => "session.timeout.ms",
+            Field::HeartbeatIntervalMs => "heartbeat ms",
+            Field::MaxPollIntervalMs => "poll interval ms",
+            Field::AutoOffsetReset => "auto.offset.reset",
+            Field::Isolation => "isolation.level",
+            Field::StaticMembership => "static membership",
+            Field::Commit => "commit",
+            Field::Work => "work per record",
+            Field::Rtt => "simulated rtt ms",
+        }
+    }
+
+    /// The librdkafka property the field sets, when it sets one.
+    pub fn property(self) -> Option<&'static str> {
+        Some(match self {
+            Field::Assignment => "partition.assignment.strategy",
+            Field::Protocol => "group.protocol",
+            Field::FetchMinBytes => "fetch.min.bytes",
+            Field::FetchWaitMaxMs => "fetch.wait.max.ms",
+            Field::MaxPartitionFetchBytes => "max.partition.fetch.bytes",
+            Field::SessionTimeoutMs => "session.timeout.ms",
+            Field::HeartbeatIntervalMs => "heartbeat.interval.ms",
+            Field::MaxPollIntervalMs => "max.poll.interval.ms",
+            Field::AutoOffsetReset => "auto.offset.reset",
+            Field::Isolation => "isolation.level",
+            Field::StaticMembership => "group.instance.id",
+            _ => return None,
+        })
+    }
+
+    /// Checks a typed value; the error says what is allowed.
+    pub fn validate(self, text: &str) -> Result<(), String> {
+        let t = text.trim();
+        match self {
+            Field::Acks => t.parse::<Acks>().map(drop),
+            Field::BatchSize => properties::check_value("batch.size", t),
+            Field::LingerMs => properties::check_value("linger.ms", t),
+            Field::Compression => t.parse::<Compression>().map(drop),
+            Field::Idempotence | Field::StaticMembership => parse_bool(t).map(drop),
+            Field::Rate => parse_rate(t).map(drop),
+            Field::Key => t.parse::<KeyField>().map(drop),
+            Field::Partitioner => t.parse::<Partitioner>().map(drop),
+            Field::Assignment => t.parse::<Strategies>().map(drop),
+            Field::Protocol => t.parse::<GroupProtocol>().map(drop),
+            Field::AutoOffsetReset => t.parse::<OffsetReset>().map(drop),
+            Field::Isolation => t.parse::<Isolation>().map(drop),
+            Field::Commit => t.parse::<Commit>().map(drop),
+            Field::Work => parse_work(t).map(drop),
+            Field::FetchMinBytes
+            | Field::FetchWaitMaxMs
+            | Field::MaxPartitionFetchBytes
+            | Field::SessionTimeoutMs
+            | Field::HeartbeatIntervalMs
+            | Field::MaxPollIntervalMs => {
+                properties::check_value(self.property().unwrap_or_default(), t)
+            }
+            Field::Rtt => match t.parse::<u64>() {
+                Ok(ms) if ms <= RTT_MAX_MS => Ok(()),
+                _ => Err(format!("milliseconds, 0 to {RTT_MAX_MS}")),
+            },
+        }
+    }
+
+    /// The values a field with a fixed set of them offers, in order; None for free text.
+    pub fn choices(self) -> Option<Vec<String>> {
+        fn all<T: ToString>(items: &[T]) -> Vec<String> {
+            items.iter().map(ToString::to_string).collect()
+        }
+        Some(match self {
+            Field::Acks => all(Acks::ALL),
+            Field::Compression => all(Compression::ALL),
+            Field::Idempotence | Field::StaticMembership => all(&[false, true]),
+            Field::Key => all(KeyField::ALL),
+            Field::Partitioner => all(Partitioner::ALL),
+            Field::Assignment => all(&Strategies::choices()),
+            Field::Protocol => all(GroupProtocol::ALL),
+            Field::AutoOffsetReset => all(OffsetReset::ALL),
+            Field::Isolation => all(Isolation::ALL),
+            Field::Commit => all(Commit::ALL),
+            Field::BatchSize
+            | Field::LingerMs
+            | Field::Rate
+            | Field::Rtt
+            | Field::FetchMinBytes
+            | Field::FetchWaitMaxMs
+            | Field::MaxPartitionFetchBytes
+            | Field::SessionTimeoutMs
+            | Field::HeartbeatIntervalMs
+            | Field::MaxPollIntervalMs
+            | Field::Work => return None,
+        })
+    }
+
+    pub(super) fn value_of(self, s: &ProducerSettings, c: &ConsumerSettings) -> String {
+        match self {
+            Field::Acks => s.acks.to_string(),
+            Field::BatchSize => s.batch_size.clone(),
+            Field::LingerMs => s.linger_ms.clone(),
+            Field::Compression => s.compression.to_string(),
+            Field::Idempotence => s.idempotence.to_string(),
+            Field::Rate => rate_text(s.rate),
+            Field::Key => s.key.to_string(),
+            Field::Partitioner => s.partitioner.to_string(),
+            Field::Assignment => c.strategies.to_string(),
+            Field::Protocol => c.protocol.to_string(),
+            Field::FetchMinBytes => c.fetch_min_bytes.clone(),
+            Field::FetchWaitMaxMs => c.fetch_wait_max_ms.clone(),
+            Field::MaxPartitionFetchBytes => c.max_partition_fetch_bytes.clone(),
+            Field::SessionTimeoutMs => c.session_timeout_ms.clone(),
+            Field::HeartbeatIntervalMs => c.heartbeat_interval_ms.clone(),
+            Field::MaxPollIntervalMs => c.max_poll_interval_ms.clone(),
+            Field::AutoOffsetReset => c.auto_offset_reset.to_string(),
+            Field::Isolation => c.isolation.to_string(),
+            Field::StaticMembership => c.static_membership.to_string(),
+            Field::Commit => c.commit.to_string(),
+            Field::Work => work_text(c.work),
+            Field::Rtt => s.rtt_ms.unwrap_or(0).to_string(),
+        }
+    }
+}
+
+/// A rate as the settings panel takes it: records per second above 0, or `max` (None).
+pub fn parse_rate(t: &str) -> Result<Option<f64>, String> {
+    if t == "max" {
+        return Ok(None);
+    }
+    crate::cli::parse_rate(t).map(crate::cli::Rate::per_second)
+}
+
+/// Work per record as the panel takes it: `0`, `20ms`, `1.5s` (a number alone is ms).
+pub fn parse_work(t: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!(
+            "a time per record, 0 to {} (e.g. 0, 20ms, 1s; a number alone is ms)",
+            crate::text::seconds(crate::lab::settings::LONGEST_WORK)
+        )
+    };
+    let d = match t.parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms >= 0.0 => Duration::from_secs_f64(ms / 1000.0),
+        Ok(_) => return Err(bad()),
+        Err(_) => humantime::parse_duration(t).map_err(|_| bad())?,
+    };
+    if d > crate::lab::settings::LONGEST_WORK {
+        return Err(bad());
+    }
+    Ok(d)
+}
+
+/// `0`, `20ms`, `1s`.
+pub fn work_text(d: Duration) -> String {
+    if d.is_zero() {
+        "0".to_string()
+    } else {
+        humantime::format_duration(d).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_fit_the_panel_and_properties_are_librdkafkas() {
+        for f in FIELDS {
+            assert!(f.label().chars().count() <= 18, "{:?}: {}", f, f.label());
+            if let Some(p) = f.property() {
+                assert!(properties::lookup(p).is_some(), "{p}");
+            }
+        }
+    }
+
+    #[test]
+    fn field_validation() {
+        assert!(Field::Acks.validate("all").is_ok());
+        assert!(Field::Acks.validate("2").is_err());
+        assert!(Field::BatchSize.validate("abc").is_err());
+        assert!(Field::Rate.validate("max").is_ok());
+        assert!(Field::Rate.validate("0").is_err());
+        assert!(
+            Field::Rate.validate("1e-300").is_err(),
+            "a rate too small to pace"
+        );
+        assert!(Field::Compression.validate("zstd").is_ok());
+        assert!(Field::Partitioner.validate("murmur2_random").is_ok());
+        assert!(Field::Key.validate("country").is_err());
+        assert!(Field::Assignment.validate("range,roundrobin").is_ok());
+        assert!(Field::Assignment.validate("range,").is_err());
+        assert!(Field::SessionTimeoutMs.validate("6000").is_ok());
+        assert!(Field::SessionTimeoutMs.validate("-5").is_err());
+        assert!(Field::FetchWaitMaxMs.validate("abc").is_err());
+        assert!(Field::Commit.validate("sometimes").is_err());
+        for (work, ok) in [
+            ("0", true),
+            ("20ms", true),
+            ("1.5", true),
+            ("2s", true),
+            ("-5ms", false),
+            ("-5", false),
+            ("11m", false),
+            ("soon", false),
+        ] {
+            assert_eq!(Field::Work.validate(work).is_ok(), ok, "{work}");
+        }
+        assert_eq!(parse_work("20").unwrap(), Duration::from_millis(20));
+        assert_eq!(work_text(Duration::from_millis(20)), "20ms");
+    }
+}

@@ -1,0 +1,113 @@
+//! Keys on the selected consumer: remove, hold, crash or restart, slow down.
+
+use std::time::Duration;
+
+use super::forms::work_text;
+use super::input::select_first;
+use super::keymap::{self, Action, Mode};
+use super::{App, Focus};
+use crate::lab::protocol::Command;
+use crate::lab::snapshots::MemberState;
+
+impl App {
+    /// `x`, `h`, `X` and `W`: on the selected consumer.
+    pub(super) fn member_action(&mut self, action: Action) -> Vec<Command> {
+        let Focus::Member(i) = self.screen.focus else {
+            let does = match action {
+                Action::RemoveConsumer => "removes it",
+                Action::HoldConsumer => "holds it",
+                Action::CrashConsumer => "crashes it",
+                _ => "slows it",
+            };
+            self.status.message = Some(select_first(action, does));
+            return Vec::new();
+        };
+        let m = &self.model.members[i].snapshot;
+        let (id, name) = (m.id, m.name.clone());
+        let crashed = matches!(m.state, MemberState::Crashed(_));
+        match action {
+            Action::RemoveConsumer if crashed => {
+                // Nothing runs: only its pane goes.
+                self.model.members.remove(i);
+                self.clamp_focus();
+                self.status.message = Some(format!("{name} (crashed) removed"));
+            }
+            Action::RemoveConsumer => {
+                self.status.message =
+                    Some(format!("{name} leaves group {}", self.model.cluster.group));
+                self.model.timeline.expect(format!("{name} left"));
+                self.model.in_group.remove(&id);
+                return vec![Command::RemoveMember(id)];
+            }
+            Action::HoldConsumer if crashed => {
+                self.status.message = Some(format!(
+                    "{name} crashed: {} restarts it",
+                    keymap::key(Mode::Main, Action::CrashConsumer)
+                ));
+            }
+            Action::HoldConsumer => {
+                let held = !self.model.held.contains(&id);
+                if held {
+                    self.model.held.insert(id);
+                } else {
+                    self.model.held.remove(&id);
+                }
+                self.status.message = Some(if held {
+                    format!("{name} holds: it reads nothing, stays in the group")
+                } else {
+                    format!("{name} reads again")
+                });
+                return vec![Command::HoldMember { id, held }];
+            }
+            Action::CrashConsumer if crashed => {
+                self.model.in_group.insert(id);
+                self.model.members[i].snapshot.state = MemberState::Joining;
+                self.model.timeline.restarted(&name);
+                self.status.message = Some(format!("{name} restarts"));
+                let mut commands = vec![Command::Restart(id)];
+                if let Some(work) = self.model.work.get(&id) {
+                    commands.push(Command::Work {
+                        id,
+                        per_record: Some(*work),
+                    });
+                }
+                return commands;
+            }
+            Action::CrashConsumer => {
+                self.status.message = Some(format!("{name} crashes"));
+                return vec![Command::Crash(id)];
+            }
+            Action::WorkConsumer => {
+                let per_record = next_work(self.model.work.get(&id).copied());
+                self.status.message = Some(if let Some(d) = per_record {
+                    self.model.work.insert(id, d);
+                    format!("{name} works {} per record", work_text(d))
+                } else {
+                    self.model.work.remove(&id);
+                    format!(
+                        "{name} works as the panel says ({} per record)",
+                        work_text(self.model.applied_consumer.work)
+                    )
+                });
+                return vec![Command::Work { id, per_record }];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+/// The steps of `W`: a member's own work per record, then none (the panel's again).
+const WORK_STEPS: [Duration; 4] = [
+    Duration::from_millis(1),
+    Duration::from_millis(10),
+    Duration::from_millis(100),
+    Duration::from_secs(1),
+];
+
+fn next_work(now: Option<Duration>) -> Option<Duration> {
+    match now {
+        None => Some(WORK_STEPS[0]),
+        Some(d) => WORK_STEPS.iter().copied().find(|s| *s > d),
+    }
+}
