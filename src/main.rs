@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -22,11 +23,11 @@ fn main() -> ExitCode {
         .try_get_matches_from(args)
     {
         Ok(m) => m,
-        Err(e) => return clap_error(&e),
+        Err(e) => return clap_error(&e, color),
     };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => return clap_error(&e),
+        Err(e) => return clap_error(&e, color),
     };
     let misplaced = kafka_lab::cli::dashboard_options_before(&matches);
     if let Some((name, _)) = matches.subcommand() {
@@ -86,17 +87,32 @@ fn main() -> ExitCode {
 
 /// A command line clap refused (or `--help`, `--version`): help and version as clap prints
 /// them; an error as plain text, its arguments escaped (they may hold terminal escapes).
-fn clap_error(e: &clap::Error) -> ExitCode {
+fn clap_error(e: &clap::Error, color: ColorWhen) -> ExitCode {
     use clap::error::ErrorKind;
+    let code = ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
     match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let styled = e.render();
+            // As clap would: styles only for a terminal (or when asked for).
+            let in_colour =
+                color.enabled() && (color == ColorWhen::Always || std::io::stdout().is_terminal());
+            let text = if in_colour {
+                styled.ansi().to_string()
+            } else {
+                styled.to_string()
+            };
+            kafka_lab::runtime::out::stdout_raw(text.as_bytes());
+            if let Some(failed) = kafka_lab::runtime::out::stdout_failed() {
+                kafka_lab::errln!("error: writing to the standard output failed: {failed}");
+                return ExitCode::FAILURE;
+            }
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
         }
         _ => kafka_lab::errln!("{}", e.render().to_string().trim_end()),
     }
-    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+    code
 }
 
 /// The completion script for `shell`, from the same definitions as `--help`.

@@ -72,7 +72,7 @@ pub async fn consume(c: &Connection, args: &ConsumeArgs) -> Result<ExitCode> {
                 GroupEvent::Revoked(p) => {
                     crate::errln!("group {event_group}: revoked partitions {p:?}");
                 }
-                GroupEvent::Error(e) => crate::errln!("warning: {e}"),
+                GroupEvent::Error(e) | GroupEvent::Kicked(e) => crate::errln!("warning: {e}"),
             }
         }
     });

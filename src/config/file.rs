@@ -132,7 +132,7 @@ impl ConfigFile {
         }
         if repeats > MOST_REPEAT_WARNINGS {
             warnings.push(format!(
-                "{}: {} more keys are set again (the last of each counts)",
+                "{}: {} more lines set a key again (the last of each counts)",
                 path.display(),
                 repeats - MOST_REPEAT_WARNINGS
             ));

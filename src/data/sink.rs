@@ -144,7 +144,7 @@ pub struct Opened {
     pub repeated: u64,
     /// The file was too large to remember every record: repeats are not counted.
     pub uncounted: bool,
-    /// Its first line (or the start of a half-written one) is a JSON record.
+    /// Its first line is a whole record line, as a sink writes it.
     pub records_first: bool,
 }
 
@@ -195,8 +195,8 @@ impl Sink {
         // file given by mistake is left as it is.
         if len > 0 && !opened.records_first {
             return Err(std::io::Error::other(
-                "it is not a sink's file (its first line is not a JSON record): give a new \
-                 file, or one kafka-lab wrote",
+                "it is not a sink's file (its first line is not a record as a sink writes it, \
+                 with topic, partition and offset): give a new file, or one kafka-lab wrote",
             ));
         }
         if whole < len {
@@ -310,12 +310,11 @@ fn read_lines(
             .take(LONGEST_LINE as u64)
             .read_until(b'\n', &mut line)?;
         if whole == 0 {
-            // A record's line, or what a crash left of the first one.
-            opened.records_first = if line.last() == Some(&b'\n') {
-                serde_json::from_slice::<StoredRecord>(&line).is_ok()
-            } else {
-                line.starts_with(b"{")
-            };
+            // A record's line as a sink writes it: a file without one whole line of it is not
+            // a sink's (a crash before the first line ended leaves a file too short to matter,
+            // but it is not cut either).
+            opened.records_first =
+                line.last() == Some(&b'\n') && serde_json::from_slice::<SinkLine>(&line).is_ok();
         }
         if n == 0 || line.last() != Some(&b'\n') {
             break;
@@ -345,6 +344,17 @@ fn read_lines(
     Ok(whole)
 }
 
+/// What every line a sink writes has: a record's place (`topic`, `partition`, `offset`).
+#[derive(serde::Deserialize)]
+struct SinkLine {
+    #[allow(dead_code)]
+    topic: String,
+    #[allow(dead_code)]
+    partition: i32,
+    #[allow(dead_code)]
+    offset: i64,
+}
+
 /// The part of a stored line that names its record.
 #[derive(serde::Deserialize)]
 struct StoredRecord {
@@ -367,15 +377,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.jsonl");
         let mut sink = Sink::open(&path).unwrap();
-        sink.write_line(&serde_json::json!({"offset": 1})).unwrap();
+        let line =
+            |offset: i64| serde_json::json!({"topic": "t", "partition": 0, "offset": offset});
+        sink.write_line(&line(1)).unwrap();
         // Buffered until a second has passed since the last flush.
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
         sink.last_flush -= FLUSH_EVERY;
         sink.flush_if_due().unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"offset\":1}\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"topic\":\"t\",\"partition\":0,\"offset\":1}\n"
+        );
         drop(sink);
         let mut again = Sink::open(&path).unwrap();
-        again.write_line(&serde_json::json!({"offset": 2})).unwrap();
+        again.write_line(&line(2)).unwrap();
         drop(again);
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
     }

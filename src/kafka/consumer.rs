@@ -80,6 +80,9 @@ impl ConsumedRecord {
 pub enum GroupEvent {
     Assigned(Vec<i32>),
     Revoked(Vec<i32>),
+    /// librdkafka took the member out of the group: the application did not poll within
+    /// `max.poll.interval.ms` (it rejoins at its next poll).
+    Kicked(String),
     Error(String),
 }
 
@@ -111,10 +114,13 @@ fn partitions(list: &TopicPartitionList) -> Vec<i32> {
 
 impl ClientContext for GroupContext {
     fn error(&self, error: KafkaError, reason: &str) {
-        self.errors.set(&error, reason);
-        self.emit(GroupEvent::Error(
-            crate::text::secrets::scrub(reason).into_owned(),
-        ));
+        let reason = crate::text::secrets::scrub(reason).into_owned();
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::PollExceeded) {
+            self.emit(GroupEvent::Kicked(reason));
+            return;
+        }
+        self.errors.set(&error, &reason);
+        self.emit(GroupEvent::Error(reason));
     }
 }
 
@@ -231,8 +237,6 @@ impl LabConsumer {
         Ok(partitions(&self.inner.assignment()?))
     }
 
-    /// The next offset this member will read per assigned partition (None before the first
-    /// fetch of that partition).
     /// The group's committed offset of each of `partitions` (None where there is none).
     pub fn committed(
         &self,
@@ -258,6 +262,8 @@ impl LabConsumer {
             .collect())
     }
 
+    /// The next offset this member will read per assigned partition (None before the first
+    /// fetch of that partition).
     pub fn positions(&self) -> Result<Vec<(i32, Option<i64>)>, KafkaError> {
         let list = self.inner.position()?;
         let mut out: Vec<(i32, Option<i64>)> = list

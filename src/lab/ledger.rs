@@ -19,8 +19,6 @@ pub struct Counts {
     pub reprocessed: u64,
     /// Records committed that nobody finished.
     pub skipped: u64,
-    /// Of `reprocessed`, those read again because the group was rewound on purpose.
-    pub rewound: u64,
 }
 
 impl Counts {
@@ -28,7 +26,6 @@ impl Counts {
         self.finished += other.finished;
         self.reprocessed += other.reprocessed;
         self.skipped += other.skipped;
-        self.rewound += other.rewound;
     }
 }
 
@@ -65,6 +62,29 @@ impl Ranges {
             }
             Some((start, _)) if start == offset + 1 => self.0[i].0 = offset,
             _ => self.0.insert(i, (offset, offset + 1)),
+        }
+        true
+    }
+
+    /// Takes `offset` out; false when it was not there.
+    fn remove(&mut self, offset: i64) -> bool {
+        let i = self.0.partition_point(|(_, end)| *end <= offset);
+        let Some(&(start, end)) = self.0.get(i) else {
+            return false;
+        };
+        if offset < start {
+            return false;
+        }
+        match (start == offset, end == offset + 1) {
+            (true, true) => {
+                self.0.remove(i);
+            }
+            (true, false) => self.0[i].0 = offset + 1,
+            (false, true) => self.0[i].1 = offset,
+            (false, false) => {
+                self.0[i].1 = offset;
+                self.0.insert(i + 1, (offset + 1, end));
+            }
         }
         true
     }
@@ -129,8 +149,10 @@ impl Ranges {
 struct Partition {
     /// Offsets finished at least once.
     finished: Ranges,
-    /// Offsets counted as skipped already (never counted twice).
+    /// Offsets counted as skipped (never counted twice).
     skipped: Ranges,
+    /// How many of them each member was blamed for.
+    skipped_by: BTreeMap<u32, u64>,
     /// The lowest offset any member started from: nothing below it was ever the group's.
     low: Option<i64>,
     /// The member that finished a record of it last: the one a skip is put down to.
@@ -140,42 +162,64 @@ struct Partition {
 /// The group's ledger. Shared by its members (see [`SharedLedger`]).
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
-    partitions: BTreeMap<i32, Partition>,
+    /// By topic and partition: the group may move to another topic.
+    partitions: BTreeMap<String, BTreeMap<i32, Partition>>,
     members: BTreeMap<u32, Counts>,
-    /// From this offset on (per partition), records read again were asked for: a rewind.
-    rewound_below: BTreeMap<i32, i64>,
 }
 
 /// The ledger as the members hold it.
 pub type SharedLedger = Arc<Mutex<Ledger>>;
 
 impl Ledger {
+    fn partition(&mut self, topic: &str, partition: i32) -> &mut Partition {
+        // Looked up by reference: a String is made once per topic, not per record.
+        if !self.partitions.contains_key(topic) {
+            self.partitions.insert(topic.to_string(), BTreeMap::new());
+        }
+        self.partitions
+            .get_mut(topic)
+            .expect("just inserted")
+            .entry(partition)
+            .or_default()
+    }
+
     /// `member` finished the record at `offset` of `partition`; true when it had been finished
     /// before (reprocessed).
-    pub fn finish(&mut self, member: u32, partition: i32, offset: i64) -> bool {
-        let p = self.partitions.entry(partition).or_default();
+    pub fn finish(&mut self, member: u32, topic: &str, partition: i32, offset: i64) -> bool {
+        let p = self.partition(topic, partition);
         p.last = Some(member);
         let first_time = p.finished.insert(offset);
+        // Counted as skipped when another member started past it, and finished after all (a
+        // member out of the group for max.poll.interval.ms finishing its batch): not lost.
+        let unskipped = first_time && p.skipped.remove(offset);
+        let blamed = unskipped
+            .then(|| {
+                let blamed = if p.skipped_by.get(&member).is_some_and(|n| *n > 0) {
+                    member
+                } else {
+                    *p.skipped_by.iter().find(|(_, n)| **n > 0)?.0
+                };
+                *p.skipped_by.get_mut(&blamed)? -= 1;
+                Some(blamed)
+            })
+            .flatten();
+        if let Some(b) = blamed {
+            let c = self.members.entry(b).or_default();
+            c.skipped = c.skipped.saturating_sub(1);
+        }
         let counts = self.members.entry(member).or_default();
         counts.finished += 1;
         if !first_time {
             counts.reprocessed += 1;
-            if self
-                .rewound_below
-                .get(&partition)
-                .is_some_and(|b| offset < *b)
-            {
-                counts.rewound += 1;
-            }
         }
         !first_time
     }
 
-    /// `member` starts reading `partition` at `offset` (its first record after an
-    /// assignment): the offsets below it nobody finished are skipped, put down to the member
+    /// `member` starts reading `partition` at `offset` (where the group committed, or its
+    /// first record): the offsets below it nobody finished are skipped, put down to the member
     /// that had the partition before. Returns how many.
-    pub fn start(&mut self, member: u32, partition: i32, offset: i64) -> u64 {
-        let p = self.partitions.entry(partition).or_default();
+    pub fn start(&mut self, member: u32, topic: &str, partition: i32, offset: i64) -> u64 {
+        let p = self.partition(topic, partition);
         let low = *p.low.get_or_insert(offset);
         if offset < low {
             p.low = Some(offset);
@@ -189,17 +233,10 @@ impl Ledger {
         }
         if new > 0 {
             let blamed = p.last.unwrap_or(member);
+            *p.skipped_by.entry(blamed).or_default() += new;
             self.members.entry(blamed).or_default().skipped += new;
         }
         new
-    }
-
-    /// The group was rewound on purpose: what is read again below the offsets it was at is a
-    /// rewind's doing, not a fault's.
-    pub fn rewound(&mut self, at: &BTreeMap<i32, i64>) {
-        for (p, o) in at {
-            self.rewound_below.insert(*p, *o);
-        }
     }
 
     /// Each member's counts.
@@ -245,13 +282,13 @@ mod tests {
     #[test]
     fn at_least_once_reprocesses() {
         let mut l = Ledger::default();
-        assert_eq!(l.start(1, 0, 100), 0);
+        assert_eq!(l.start(1, "t", 0, 100), 0);
         for o in 100..150 {
-            assert!(!l.finish(1, 0, o));
+            assert!(!l.finish(1, "t", 0, o));
         }
         // Member 1 committed 140 and crashed; member 2 starts there.
-        assert_eq!(l.start(2, 0, 140), 0);
-        let again = (140..160).filter(|o| l.finish(2, 0, *o)).count();
+        assert_eq!(l.start(2, "t", 0, 140), 0);
+        let again = (140..160).filter(|o| l.finish(2, "t", 0, *o)).count();
         assert_eq!(again, 10);
         assert_eq!(l.members()[&2].reprocessed, 10);
         assert_eq!(l.total().skipped, 0);
@@ -262,36 +299,49 @@ mod tests {
     #[test]
     fn at_most_once_skips() {
         let mut l = Ledger::default();
-        l.start(1, 3, 0);
+        l.start(1, "t", 3, 0);
         for o in 0..20 {
-            l.finish(1, 3, o);
+            l.finish(1, "t", 3, o);
         }
         // It committed up to 30, finished only 20: records 20-29 are lost.
-        assert_eq!(l.start(2, 3, 30), 10);
+        assert_eq!(l.start(2, "t", 3, 30), 10);
         assert_eq!(l.members()[&1].skipped, 10);
-        assert_eq!(l.start(2, 3, 30), 0, "counted once");
+        assert_eq!(l.start(2, "t", 3, 30), 0, "counted once");
         for o in 30..40 {
-            assert!(!l.finish(2, 3, o));
+            assert!(!l.finish(2, "t", 3, o));
         }
         assert_eq!(l.total().reprocessed, 0);
         // Another crash further on: only the new gap counts.
-        assert_eq!(l.start(3, 3, 45), 5);
+        assert_eq!(l.start(3, "t", 3, 45), 5);
         assert_eq!(l.total().skipped, 15);
     }
 
+    /// A member out of the group for max.poll.interval.ms finishes the batch it committed
+    /// before its work, after another member started past it: skipped, then not lost.
     #[test]
-    fn a_rewind_is_counted_apart() {
+    fn a_skip_finished_after_all_is_taken_back() {
         let mut l = Ledger::default();
-        l.start(1, 0, 0);
+        l.start(1, "t", 0, 0);
         for o in 0..10 {
-            l.finish(1, 0, o);
+            l.finish(1, "t", 0, o);
         }
-        l.rewound(&BTreeMap::from([(0, 10)]));
-        l.start(1, 0, 0);
-        for o in 0..12 {
-            l.finish(1, 0, o);
+        assert_eq!(l.start(2, "t", 0, 30), 20);
+        for o in 10..30 {
+            l.finish(1, "t", 0, o);
         }
-        let c = l.members()[&1];
-        assert_eq!((c.reprocessed, c.rewound, c.skipped), (10, 10, 0));
+        assert_eq!(l.total().skipped, 0);
+        assert_eq!(l.total().reprocessed, 0);
+        // Another topic's partition 0 is another partition.
+        assert_eq!(l.start(2, "other", 0, 500), 0);
+        assert!(!l.finish(2, "other", 0, 5));
+    }
+
+    #[test]
+    fn ranges_take_offsets_out() {
+        let mut r = Ranges::default();
+        r.insert_range(0, 10);
+        assert!(r.remove(5) && !r.remove(5) && !r.remove(10));
+        assert!(r.remove(0) && r.remove(9));
+        assert_eq!(r.0, vec![(1, 5), (6, 9)]);
     }
 }

@@ -8,8 +8,7 @@ use crossterm::event::KeyEvent;
 
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
-use crate::kafka::settings::{GroupProtocol, Strategies};
-use crate::lab::settings::{ConsumerSettings, ProducerSettings};
+use crate::lab::settings::{ConsumerChange, ConsumerSettings, ProducerSettings};
 use crate::lab::snapshots::{MemberSnapshot, ProducerSnapshot, TopicSnapshot};
 use crate::lab::state::ScenarioStrip;
 use crate::stats::{Accounting, RunReport};
@@ -54,11 +53,18 @@ pub enum Step {
     /// The group grows or shrinks (the newest leave first), from its size when the step is
     /// carried out: steps due together add up.
     Members(Members),
-    /// Every member rejoins with these group settings (unchanged where None).
-    Group {
-        strategies: Option<Strategies>,
-        protocol: Option<GroupProtocol>,
+    /// The consumers' settings change as named: members rejoin when a client property
+    /// changed; the commit mode and the work per record reach them as they run.
+    Consumer(ConsumerChange),
+    /// Member `member`'s own work per record (None: the one every member has).
+    Work {
+        member: u32,
+        per_record: Option<Duration>,
     },
+    /// Member `member` crashes (no leave, no commit).
+    Crash(u32),
+    /// A crashed member starts again.
+    Restart(u32),
     /// The leader of `partition` fails as `kind` says, for `length` (until recovered: None).
     Fault {
         kind: FaultKind,

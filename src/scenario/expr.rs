@@ -10,7 +10,7 @@ use crate::stats::figures::FIGURES;
 use crate::stats::{Figure, RunReport};
 
 /// Figures of the group, now.
-pub const GROUP_FIGURES: [(&str, &str); 6] = [
+pub const GROUP_FIGURES: [(&str, &str); 12] = [
     ("members", "consumers in the group"),
     ("idle", "members with no partition"),
     ("rebalances", "rebalances so far"),
@@ -23,6 +23,27 @@ pub const GROUP_FIGURES: [(&str, &str); 6] = [
         "longest time a partition was without owner in the last rebalance, ms",
     ),
     ("lag", "records the group has not read yet"),
+    (
+        "reprocessed",
+        "records the group worked on a second time, since the last mark",
+    ),
+    (
+        "skipped",
+        "records committed that no member worked on, since the last mark",
+    ),
+    (
+        "kicked",
+        "times a member was taken out for max.poll.interval.ms",
+    ),
+    ("crashed", "members crashed and not restarted"),
+    (
+        "e2e_p50",
+        "end-to-end latency p50 of the slowest member now, ms",
+    ),
+    (
+        "e2e_p99",
+        "end-to-end latency p99 of the slowest member now, ms",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use crate::kafka::local::{FaultKind, LocalCluster};
 use file::{Action, ClusterKind, Scenario};
 
 /// The scenarios shipped with kafka-lab: name, file.
-pub const SHIPPED: [(&str, &str); 5] = [
+pub const SHIPPED: [(&str, &str); 7] = [
     (
         "partitions-and-keys",
         include_str!("../../assets/scenarios/partitions-and-keys.toml"),
@@ -40,6 +40,14 @@ pub const SHIPPED: [(&str, &str); 5] = [
     (
         "durability",
         include_str!("../../assets/scenarios/durability.toml"),
+    ),
+    (
+        "delivery-semantics",
+        include_str!("../../assets/scenarios/delivery-semantics.toml"),
+    ),
+    (
+        "failure-detection",
+        include_str!("../../assets/scenarios/failure-detection.toml"),
     ),
 ];
 

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::expr::Checked;
 use super::file::{Action, Scenario, When};
-use super::readings::AppFigures;
+use super::readings::{AppFigures, Ledgered};
 use crate::lab::protocol::{Event, ProducerChange, Step};
+use crate::lab::settings::ConsumerChange;
 use crate::lab::snapshots::ProducerState;
 use crate::lab::state::{App, ScenarioStrip};
 use crate::stats::RunReport;
@@ -116,6 +117,10 @@ pub struct Player {
     reported: bool,
     /// The strip as last shown: progress is sent only when it changes.
     shown: Option<ScenarioStrip>,
+    /// The group's ledger totals at the last `mark`: its figures count from there.
+    marked: Ledgered,
+    /// Each mark's label and the ledger's totals then, for the report's delivery table.
+    pub marks: Vec<(String, Ledgered)>,
 }
 
 impl Player {
@@ -141,6 +146,8 @@ impl Player {
             runs: Vec::new(),
             report_to: None,
             reported: false,
+            marked: Ledgered::default(),
+            marks: Vec::new(),
             shown: None,
         }
     }
@@ -250,6 +257,7 @@ impl Player {
                         .check(&AppFigures {
                             app,
                             runs: self.runs(),
+                            since: self.marked,
                         })
                         .passed;
                     if !holds && clock < due + within {
@@ -351,10 +359,27 @@ impl Player {
             Action::Group {
                 strategies,
                 protocol,
-            } => steps.push(Step::Group {
-                strategies: strategies.clone(),
-                protocol: *protocol,
+            } => {
+                let mut change = ConsumerChange::default();
+                if let Some(s) = strategies {
+                    change
+                        .properties
+                        .insert("partition.assignment.strategy".into(), s.to_string());
+                }
+                if let Some(p) = protocol {
+                    change
+                        .properties
+                        .insert("group.protocol".into(), p.as_str().to_string());
+                }
+                steps.push(Step::Consumer(change));
+            }
+            Action::Consumer(change) => steps.push(Step::Consumer(change.clone())),
+            Action::MemberWork { member, per_record } => steps.push(Step::Work {
+                member: *member,
+                per_record: Some(*per_record),
             }),
+            Action::Crash(m) => steps.push(Step::Crash(*m)),
+            Action::Restart(m) => steps.push(Step::Restart(*m)),
             Action::Fault {
                 kind,
                 partition,
@@ -365,11 +390,16 @@ impl Player {
                 length: length.map(|l| l.div_f64(self.speed)),
             }),
             Action::Recover => steps.push(Step::Recover),
-            Action::Start | Action::Stop | Action::Wait(_) | Action::Mark(_) => {}
+            Action::Mark(label) => {
+                self.marked = Ledgered::of(app);
+                self.marks.push((label.clone(), self.marked));
+            }
+            Action::Start | Action::Stop | Action::Wait(_) => {}
             Action::Assert(a) => {
                 let checked = a.check(&AppFigures {
                     app,
                     runs: self.runs(),
+                    since: self.marked,
                 });
                 return Some(checked);
             }

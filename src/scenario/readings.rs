@@ -9,6 +9,32 @@ use crate::stats::{Figure, RunReport};
 pub struct AppFigures<'a> {
     pub app: &'a App,
     pub runs: Vec<&'a RunReport>,
+    /// The ledger's totals at the last `mark`: reprocessed and skipped count from there.
+    pub since: Ledgered,
+}
+
+/// The group's ledger totals: records reprocessed and skipped so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ledgered {
+    pub reprocessed: u64,
+    pub skipped: u64,
+}
+
+impl Ledgered {
+    /// As the newest member snapshot has them (each carries the whole group's ledger).
+    pub fn of(app: &App) -> Ledgered {
+        let ledger = app
+            .model
+            .members
+            .iter()
+            .map(|m| &m.snapshot)
+            .max_by_key(|m| m.at)
+            .map(|m| &m.ledger);
+        ledger.map_or_else(Ledgered::default, |l| Ledgered {
+            reprocessed: l.values().map(|c| c.reprocessed).sum(),
+            skipped: l.values().map(|c| c.skipped).sum(),
+        })
+    }
 }
 
 impl Figures for AppFigures<'_> {
@@ -60,6 +86,35 @@ impl Figures for AppFigures<'_> {
                 .group_lag
                 .back()
                 .map_or(0.0, |(_, lag)| *lag as f64),
+            "reprocessed" => Ledgered::of(app)
+                .reprocessed
+                .saturating_sub(self.since.reprocessed) as f64,
+            "skipped" => Ledgered::of(app).skipped.saturating_sub(self.since.skipped) as f64,
+            "kicked" => app
+                .model
+                .members
+                .iter()
+                .map(|m| m.snapshot.kicked)
+                .sum::<u64>() as f64,
+            "crashed" => app
+                .model
+                .members
+                .iter()
+                .filter(|m| matches!(m.snapshot.state, MemberState::Crashed(_)))
+                .count() as f64,
+            "e2e_p50" | "e2e_p99" => app
+                .model
+                .members
+                .iter()
+                .filter(|m| m.snapshot.received > 0)
+                .map(|m| {
+                    if name == "e2e_p50" {
+                        m.snapshot.e2e.p50
+                    } else {
+                        m.snapshot.e2e.p99
+                    }
+                })
+                .fold(0.0, f64::max),
             _ => f64::NAN,
         }
     }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::player::Player;
+use super::readings::Ledgered;
 use crate::lab::state::App;
 use crate::stats::{Figure, RunReport};
 
@@ -127,27 +128,9 @@ impl Report {
 
         runs_table(&mut md, &runs, app.model.cluster.partitions);
         rebalances(&mut md, app, player);
+        delivery(&mut md, app, player);
 
-        let checked: Vec<_> = player
-            .done
-            .iter()
-            .filter_map(|d| d.checked.as_ref())
-            .collect();
-        if !checked.is_empty() {
-            let _ = writeln!(
-                md,
-                "\n## Assertions\n\n| assertion | values | result |\n| --- | --- | --- |"
-            );
-            for c in checked {
-                let _ = writeln!(
-                    md,
-                    "| `{}` | {} | {} |",
-                    c.text,
-                    cell(&c.values),
-                    if c.passed { "pass" } else { "**FAIL**" }
-                );
-            }
-        }
+        assertions(&mut md, player);
         Report {
             // No secret, nor any escape sequence of a file's or a server's, reaches whoever
             // reads it.
@@ -298,6 +281,55 @@ fn rebalances(md: &mut String, app: &App, player: &Player) {
             cell(&r.cause),
             app.model.timeline.moved(i),
             longest.map_or("-".to_string(), |d| format!("{} ms", d.as_millis()))
+        );
+    }
+}
+
+/// Each assertion with the values it compared.
+fn assertions(md: &mut String, player: &Player) {
+    let checked: Vec<_> = player
+        .done
+        .iter()
+        .filter_map(|d| d.checked.as_ref())
+        .collect();
+    if checked.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n## Assertions\n\n| assertion | values | result |\n| --- | --- | --- |"
+    );
+    for c in checked {
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} |",
+            c.text,
+            cell(&c.values),
+            if c.passed { "pass" } else { "**FAIL**" }
+        );
+    }
+}
+
+/// What the group worked on twice or never, from each mark to the next: shown once a member
+/// reprocessed or skipped anything.
+fn delivery(md: &mut String, app: &App, player: &Player) {
+    let end = Ledgered::of(app);
+    if end == Ledgered::default() || player.marks.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n## Delivery\n\nRecords the group worked on a second time (reprocessed) and records committed that no member worked on (skipped), from each mark to the next.\n\n| from the mark | reprocessed | skipped |\n| --- | ---: | ---: |"
+    );
+    let mut marks = player.marks.iter().peekable();
+    while let Some((label, at)) = marks.next() {
+        let until = marks.peek().map_or(end, |(_, next)| *next);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            cell(label),
+            until.reprocessed.saturating_sub(at.reprocessed),
+            until.skipped.saturating_sub(at.skipped)
         );
     }
 }

@@ -114,22 +114,46 @@ pub fn redact_urls(text: &str) -> Option<String> {
     changed.then_some(out)
 }
 
-/// The user information of a URL in `value`, to keep as a secret (a password in a URL is one).
-/// Everything before the last `@` counts, from the scheme's `://` (or the start): a password
-/// may hold `/`, `?`, `#` or spaces that no URL parser would take, and must stay hidden all the
-/// same.
+/// The user information of each URL in `value`, to keep as a secret (a password in a URL is
+/// one). A URL runs from its `://` (or the value's start) to the next URL; its user information
+/// ends at its last `@` when what comes before holds a `user:password` (whatever else it holds:
+/// a password may have `/`, `?`, `#` or spaces no URL parser takes) or no `/` (a token). So
+/// `alice@corp` (no password) and `http://h/p@x` (an `@` in a path) keep nothing.
 pub fn keep_url_userinfo(value: &str) {
-    let Some(userinfo_end) = value.rfind('@') else {
-        return;
+    let starts: Vec<usize> = value.match_indices("://").map(|(at, _)| at + 3).collect();
+    let segments: Vec<(usize, usize)> = if starts.is_empty() {
+        vec![(0, value.len())]
+    } else {
+        starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let end = starts.get(i + 1).map_or(value.len(), |next| {
+                    // The next URL's scheme is not part of this one.
+                    value[..next - 3]
+                        .rfind(|c: char| c.is_whitespace() || c == ',')
+                        .filter(|&at| at >= start)
+                        .unwrap_or(next - 3)
+                });
+                (start, end)
+            })
+            .collect()
     };
-    let start = value[..userinfo_end].find("://").map_or(0, |at| at + 3);
-    let userinfo = value[start..userinfo_end].trim();
-    if userinfo.is_empty() {
-        return;
-    }
-    keep(userinfo);
-    if let Some((_, password)) = userinfo.split_once(':') {
-        keep(password);
+    for (start, end) in segments {
+        let segment = &value[start..end];
+        let Some(at) = segment.rfind('@') else {
+            continue;
+        };
+        let userinfo = segment[..at].trim();
+        let with_password = userinfo.contains(':');
+        let token = !starts.is_empty() && !userinfo.contains('/');
+        if userinfo.is_empty() || !(with_password || token) {
+            continue;
+        }
+        keep(userinfo);
+        if let Some((_, password)) = userinfo.split_once(':') {
+            keep(password);
+        }
     }
 }
 
@@ -174,6 +198,21 @@ mod tests {
         assert_eq!(redact_urls("https://api.openbrewerydb.org/v1"), None);
         keep_url_userinfo("http://usr:PassWord9@h/");
         assert_eq!(scrub("auth PassWord9 refused"), "auth *** refused");
+        // What is no user information stays readable.
+        for value in ["orders@corp", "http://h/path@x", "alice@corp.example"] {
+            keep_url_userinfo(value);
+        }
+        assert_eq!(
+            scrub("orders corp alice h path"),
+            "orders corp alice h path"
+        );
+        // Every URL of a value.
+        keep_url_userinfo("http://u1:PWfirst1@a, http://u2:PWsecond2@b");
+        let said = scrub("PWfirst1 PWsecond2 u1 a b");
+        assert!(
+            !said.contains("PWfirst1") && !said.contains("PWsecond2"),
+            "{said}"
+        );
         // Passwords no URL parser takes are secrets all the same.
         for (url, password) in [
             ("http://bob:SEC/RET1@h", "SEC/RET1"),

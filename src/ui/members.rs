@@ -183,7 +183,7 @@ fn ledger_line(s: &MemberSnapshot) -> Option<Line<'static>> {
     let mut spans = vec![
         Span::styled(
             format!("reprocessed {}", thousands(c.reprocessed)),
-            if c.reprocessed > c.rewound {
+            if c.reprocessed > 0 {
                 theme::warn()
             } else {
                 Style::default()
@@ -198,12 +198,6 @@ fn ledger_line(s: &MemberSnapshot) -> Option<Line<'static>> {
             },
         ),
     ];
-    if c.rewound > 0 {
-        spans.push(Span::raw(format!(
-            " ({} by a rewind)",
-            thousands(c.rewound)
-        )));
-    }
     if s.kicked > 0 {
         spans.push(Span::styled(
             format!(" · kicked {}× (max.poll.interval.ms)", s.kicked),

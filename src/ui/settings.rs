@@ -154,6 +154,13 @@ fn footer_lines(app: &App, focused: bool) -> Vec<Line<'static>> {
     }
     let field = FIELDS[form.selected];
     if focused {
+        // The selected field's error in full (its line above is cut to the panel's width).
+        if let Some(e) = form.error(form.selected) {
+            lines.push(Line::styled(
+                format!("{}: {e}", field.label()),
+                theme::error(),
+            ));
+        }
         if let Some(why) = form.inactive(form.selected) {
             lines.push(Line::styled(why.to_string(), theme::warn()));
         } else if let (Some(p), Some(from)) = (field.property(), form.origin(form.selected)) {

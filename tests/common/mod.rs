@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod play;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

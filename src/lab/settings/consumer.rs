@@ -79,9 +79,108 @@ pub const PROPERTIES: [(&str, &str); 8] = [
     ("isolation.level", "read_committed"),
 ];
 
-/// What a short session timeout can be: below it no heartbeat comes in time (and brokers
-/// refuse it: their `group.min.session.timeout.ms` is 6000 by default).
+/// The librdkafka properties a scenario's `consumer` step may set, besides `static`.
+pub const STEP_PROPERTIES: [&str; 10] = [
+    "partition.assignment.strategy",
+    "group.protocol",
+    "fetch.min.bytes",
+    "fetch.wait.max.ms",
+    "max.partition.fetch.bytes",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "auto.offset.reset",
+    "isolation.level",
+];
+
+/// A change to the consumers' settings (a scenario's step): what it names, the rest as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConsumerChange {
+    /// Of [`STEP_PROPERTIES`].
+    pub properties: BTreeMap<String, String>,
+    pub static_membership: Option<bool>,
+    pub commit: Option<Commit>,
+    pub work: Option<Duration>,
+}
+
+impl ConsumerChange {
+    /// Checks one property as a step gives it.
+    pub fn check_property(key: &str, value: &str) -> Result<(), String> {
+        if !STEP_PROPERTIES.contains(&key) {
+            return Err(format!(
+                "`{key}`: a consumer step sets {} or static (other consumer properties go in \
+                 config.ini or -X)",
+                STEP_PROPERTIES.join(", ")
+            ));
+        }
+        let probe = ConsumerChange {
+            properties: BTreeMap::from([(key.to_string(), value.to_string())]),
+            ..ConsumerChange::default()
+        };
+        probe
+            .applied_to(&ConsumerSettings::effective(None))
+            .map(drop)
+    }
+
+    /// `settings` with this change; an error names the value that cannot be taken.
+    pub fn applied_to(&self, settings: &ConsumerSettings) -> Result<ConsumerSettings, String> {
+        let mut c = settings.clone();
+        for (key, value) in &self.properties {
+            let v = value.trim().to_string();
+            let number = |what: &str| -> Result<String, String> {
+                crate::config::properties::check_value(key, &v)
+                    .map(|()| v.clone())
+                    .map_err(|e| format!("{key} = {v}: {e} ({what})"))
+            };
+            match key.as_str() {
+                "partition.assignment.strategy" => c.strategies = v.parse()?,
+                "group.protocol" => {
+                    c.protocol = v.parse().map_err(|_| {
+                        format!("group.protocol must be one of {}", GroupProtocol::listed())
+                    })?;
+                }
+                "fetch.min.bytes" => c.fetch_min_bytes = number("bytes")?,
+                "fetch.wait.max.ms" => c.fetch_wait_max_ms = number("milliseconds")?,
+                "max.partition.fetch.bytes" => c.max_partition_fetch_bytes = number("bytes")?,
+                "session.timeout.ms" => c.session_timeout_ms = number("milliseconds")?,
+                "heartbeat.interval.ms" => c.heartbeat_interval_ms = number("milliseconds")?,
+                "max.poll.interval.ms" => c.max_poll_interval_ms = number("milliseconds")?,
+                "auto.offset.reset" => {
+                    c.auto_offset_reset = match v.as_str() {
+                        "smallest" | "beginning" => OffsetReset::Earliest,
+                        "largest" | "end" => OffsetReset::Latest,
+                        other => other.parse().map_err(|_| {
+                            format!("auto.offset.reset must be one of {}", OffsetReset::listed())
+                        })?,
+                    };
+                }
+                "isolation.level" => {
+                    c.isolation = v.parse().map_err(|_| {
+                        format!("isolation.level must be one of {}", Isolation::listed())
+                    })?;
+                }
+                other => return Err(format!("`{other}` is not a consumer step's property")),
+            }
+        }
+        if let Some(s) = self.static_membership {
+            c.static_membership = s;
+        }
+        if let Some(commit) = self.commit {
+            c.commit = commit;
+        }
+        if let Some(work) = self.work {
+            c.work = work;
+        }
+        Ok(c)
+    }
+}
+
+/// The shortest session timeout kafka-lab offers: below it no heartbeat comes in time. The
+/// embedded cluster and `scripts/kafka-local` take it; other brokers refuse less than their
+/// `group.min.session.timeout.ms`, 6000 by default ([`BROKER_SESSION_FLOOR_MS`]).
 pub const SHORTEST_SESSION_MS: u64 = 1000;
+/// Apache Kafka's `group.min.session.timeout.ms` by default.
+pub const BROKER_SESSION_FLOOR_MS: u64 = 6000;
 /// The longest work per record the panel takes.
 pub const LONGEST_WORK: Duration = Duration::from_secs(600);
 
@@ -168,6 +267,11 @@ impl ConsumerSettings {
     /// Whether the values fit together, as librdkafka and the brokers check them; the error
     /// says which and why, before anything restarts.
     pub fn check(&self) -> Result<(), String> {
+        self.check_on(SHORTEST_SESSION_MS)
+    }
+
+    /// [`ConsumerSettings::check`] for a cluster whose groups take sessions from `floor` ms.
+    pub fn check_on(&self, floor: u64) -> Result<(), String> {
         let ms = |name: &str, v: &str| -> Result<u64, String> {
             v.trim()
                 .parse::<u64>()
@@ -180,17 +284,20 @@ impl ConsumerSettings {
         let session = ms("session.timeout.ms", &self.session_timeout_ms)?;
         let heartbeat = ms("heartbeat.interval.ms", &self.heartbeat_interval_ms)?;
         let poll = ms("max.poll.interval.ms", &self.max_poll_interval_ms)?;
-        if session < SHORTEST_SESSION_MS {
-            return Err(format!(
-                "session.timeout.ms = {session}: at least {SHORTEST_SESSION_MS} (a heartbeat \
-                 must come in time; brokers refuse less than their group.min.session.timeout.ms, \
-                 6000 by default)"
-            ));
+        if session < floor {
+            return Err(if floor > SHORTEST_SESSION_MS {
+                format!(
+                    "session.timeout.ms = {session}: this cluster's brokers take at least \
+                     {floor} (group.min.session.timeout.ms)"
+                )
+            } else {
+                format!("session.timeout.ms = {session}: at least {floor}")
+            });
         }
         if heartbeat >= session {
             return Err(format!(
                 "heartbeat.interval.ms = {heartbeat} must be below session.timeout.ms = {session} \
-                 (librdkafka refuses it; a third of it is usual)"
+                 (a third of it is usual)"
             ));
         }
         if poll < session {

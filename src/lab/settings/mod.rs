@@ -129,7 +129,10 @@ impl ProducerSettings {
 }
 
 mod consumer;
-pub use consumer::{Commit, ConsumerSettings, Isolation, OffsetReset, LONGEST_WORK};
+pub use consumer::{
+    Commit, ConsumerChange, ConsumerSettings, Isolation, OffsetReset, BROKER_SESSION_FLOOR_MS,
+    LONGEST_WORK, SHORTEST_SESSION_MS, STEP_PROPERTIES,
+};
 
 #[cfg(test)]
 mod tests {

@@ -75,6 +75,10 @@ impl App {
         m.snapshot.counts = crate::data::counts::Counts::default();
         m.snapshot.state = MemberState::Crashed(at);
         m.snapshot.per_sec = 0.0;
+        // Nobody reads its partitions now: no position, no lag to show.
+        for p in &mut m.snapshot.partitions {
+            p.position = None;
+        }
         let name = m.snapshot.name.clone();
         self.model.timeline.crashed(&name, at);
         let session = &self.model.applied_consumer.session_timeout_ms;
@@ -243,6 +247,16 @@ impl App {
                 &mut self.status.events,
                 (self.model.now, format!("{}: {e}", m.name)),
                 EVENTS,
+            );
+        }
+        let reprocessed: u64 = m.ledger.values().map(|c| c.reprocessed).sum();
+        if reprocessed > 0 && self.model.cluster.embedded && !self.model.said_embedded_repeats {
+            self.model.said_embedded_repeats = true;
+            self.say(
+                "embedded cluster: records read again after a rebalance can be its own doing: its \
+                 group coordinator refuses commits while the group rebalances, which a real \
+                 broker takes"
+                    .to_string(),
             );
         }
         let kicked_before = self

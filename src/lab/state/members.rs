@@ -10,6 +10,71 @@ use crate::lab::protocol::Command;
 use crate::lab::snapshots::MemberState;
 
 impl App {
+    /// Member `i` (of the panes) crashes.
+    fn crash(&mut self, i: usize) -> Vec<Command> {
+        let m = &self.model.members[i].snapshot;
+        self.status.message = Some(format!("{} crashes", m.name));
+        vec![Command::Crash(m.id)]
+    }
+
+    /// Crashed member `i` (of the panes) starts again, with its own work per record.
+    fn restart(&mut self, i: usize) -> Vec<Command> {
+        let m = &mut self.model.members[i].snapshot;
+        let (id, name) = (m.id, m.name.clone());
+        m.state = MemberState::Joining;
+        self.model.in_group.insert(id);
+        // The embedded cluster takes a group.instance.id but does not honour it.
+        let as_static =
+            self.model.applied_consumer.static_membership && !self.model.cluster.embedded;
+        self.model.timeline.restarted(&name, as_static);
+        self.status.message = Some(format!("{name} restarts"));
+        let mut commands = vec![Command::Restart(id)];
+        if let Some(work) = self.model.work.get(&id) {
+            commands.push(Command::Work {
+                id,
+                per_record: Some(*work),
+            });
+        }
+        commands
+    }
+
+    /// A scenario's `crash` step: member `id` crashes, if it is in the group.
+    pub(super) fn script_crash(&mut self, id: u32) -> Vec<Command> {
+        match self.pane_of(id) {
+            Some(i) if !self.crashed(i) && self.model.in_group.contains(&id) => self.crash(i),
+            _ => {
+                self.say(format!(
+                    "scenario: no consumer-{id} in the group to crash; the step does nothing"
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// A scenario's `restart` step: crashed member `id` starts again.
+    pub(super) fn script_restart(&mut self, id: u32) -> Vec<Command> {
+        match self.pane_of(id) {
+            Some(i) if self.crashed(i) => self.restart(i),
+            _ => {
+                self.say(format!(
+                    "scenario: consumer-{id} has not crashed; the restart step does nothing"
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    fn pane_of(&self, id: u32) -> Option<usize> {
+        self.model.members.iter().position(|m| m.snapshot.id == id)
+    }
+
+    fn crashed(&self, i: usize) -> bool {
+        matches!(
+            self.model.members[i].snapshot.state,
+            MemberState::Crashed(_)
+        )
+    }
+
     /// `x`, `h`, `X` and `W`: on the selected consumer.
     pub(super) fn member_action(&mut self, action: Action) -> Vec<Command> {
         let Focus::Member(i) = self.screen.focus else {
@@ -59,24 +124,14 @@ impl App {
                 });
                 return vec![Command::HoldMember { id, held }];
             }
-            Action::CrashConsumer if crashed => {
-                self.model.in_group.insert(id);
-                self.model.members[i].snapshot.state = MemberState::Joining;
-                self.model.timeline.restarted(&name);
-                self.status.message = Some(format!("{name} restarts"));
-                let mut commands = vec![Command::Restart(id)];
-                if let Some(work) = self.model.work.get(&id) {
-                    commands.push(Command::Work {
-                        id,
-                        per_record: Some(*work),
-                    });
-                }
-                return commands;
+            Action::CrashConsumer if crashed => return self.restart(i),
+            Action::CrashConsumer if !self.model.in_group.contains(&id) => {
+                self.status.message = Some(format!(
+                    "{name} is not running in the group: nothing to crash ({} removes its pane)",
+                    keymap::key(Mode::Main, Action::RemoveConsumer)
+                ));
             }
-            Action::CrashConsumer => {
-                self.status.message = Some(format!("{name} crashes"));
-                return vec![Command::Crash(id)];
-            }
+            Action::CrashConsumer => return self.crash(i),
             Action::WorkConsumer => {
                 let per_record = next_work(self.model.work.get(&id).copied());
                 self.status.message = Some(if let Some(d) = per_record {

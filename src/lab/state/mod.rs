@@ -196,6 +196,8 @@ pub(crate) struct Model {
     pub applied_consumer: ConsumerSettings,
     /// Members given their own work per record (`W`), overriding the panel's.
     pub work: BTreeMap<u32, Duration>,
+    /// The embedded cluster's own re-reads were explained once.
+    pub said_embedded_repeats: bool,
     /// Faults injected during the current run.
     pub run_faults: Vec<String>,
     /// The latest wall-clock time the snapshots brought.
@@ -268,7 +270,13 @@ impl App {
         consumer: ConsumerSettings,
         origins: BTreeMap<String, String>,
     ) -> App {
-        let form = SettingsForm::new(&settings, &consumer, origins);
+        let mut form = SettingsForm::new(&settings, &consumer, origins);
+        // The embedded cluster and kafka-local's brokers take short sessions; others 6 s.
+        form.session_floor = if cluster.embedded || cluster.local_nodes.is_some() {
+            crate::lab::settings::SHORTEST_SESSION_MS
+        } else {
+            crate::lab::settings::BROKER_SESSION_FLOOR_MS
+        };
         App {
             model: Model {
                 cluster,
@@ -288,6 +296,7 @@ impl App {
                 applied: settings,
                 applied_consumer: consumer,
                 work: BTreeMap::new(),
+                said_embedded_repeats: false,
                 run_faults: Vec::new(),
                 now: SystemTime::UNIX_EPOCH,
                 group_lag: VecDeque::new(),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::App;
 use crate::lab::protocol::{Command, ProducerChange, Step};
-use crate::lab::settings::{ConsumerSettings, ProducerSettings};
+use crate::lab::settings::ProducerSettings;
 
 /// The most members a step can ask for.
 pub const MOST_MEMBERS: usize = 32;
@@ -48,21 +48,35 @@ impl App {
                 ));
                 self.members_to(n)
             }
-            Step::Group {
-                strategies,
-                protocol,
-            } => {
-                let applied = &self.model.applied_consumer;
-                let consumer = ConsumerSettings {
-                    strategies: strategies.unwrap_or_else(|| applied.strategies.clone()),
-                    protocol: protocol.unwrap_or(applied.protocol),
-                    ..applied.clone()
+            Step::Consumer(change) => match change
+                .applied_to(&self.model.applied_consumer)
+                .and_then(|c| c.check_on(self.screen.settings.session_floor).map(|()| c))
+            {
+                Ok(consumer) => {
+                    self.screen.settings =
+                        self.screen.settings.renew(&self.model.applied, &consumer);
+                    let mut commands = Vec::new();
+                    let said = self.change_consumers(consumer, &mut commands);
+                    self.status.message = Some(format!("scenario: {said}"));
+                    commands
+                }
+                Err(e) => {
+                    self.say(format!("scenario: the consumer step is refused: {e}"));
+                    Vec::new()
+                }
+            },
+            Step::Work { member, per_record } => {
+                match per_record {
+                    Some(d) => self.model.work.insert(member, d),
+                    None => self.model.work.remove(&member),
                 };
-                self.screen.settings = self.screen.settings.renew(&self.model.applied, &consumer);
-                let mut commands = Vec::new();
-                self.change_consumers(consumer, &mut commands);
-                commands
+                vec![Command::Work {
+                    id: member,
+                    per_record,
+                }]
             }
+            Step::Crash(id) => self.script_crash(id),
+            Step::Restart(id) => self.script_restart(id),
             Step::Fault {
                 kind,
                 partition,

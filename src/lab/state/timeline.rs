@@ -41,6 +41,9 @@ pub struct Timeline {
     /// Members that crashed, and when: the group notices later (a session timeout), and the
     /// rebalance it then makes says how much later.
     crashed: Vec<(String, SystemTime, Vec<i32>)>,
+    /// Crashed members restarted before the group noticed, and whether as static members
+    /// (the broker then gives them their partitions back with no rebalance).
+    back: Vec<(String, bool)>,
 }
 
 impl Timeline {
@@ -86,15 +89,22 @@ impl Timeline {
             let (_, crashed_at, held) = self.crashed.remove(i);
             let later = crate::text::seconds(at.duration_since(crashed_at).unwrap_or_default());
             let same = held.iter().copied().collect::<BTreeSet<i32>>() == new;
+            let as_static = self
+                .back
+                .iter()
+                .position(|(m, _)| m == member)
+                .is_some_and(|j| self.back.remove(j).1);
             self.pending_causes.insert(
                 0,
-                if same {
-                    format!(
+                match (as_static, same) {
+                    (true, true) => format!(
                         "{member} crashed and was back {later} later with the same partitions \
                          (static membership: no rebalance)"
-                    )
-                } else {
-                    format!("{member} crashed and was back {later} later")
+                    ),
+                    (true, false) => format!("{member} crashed and was back {later} later"),
+                    (false, _) => {
+                        format!("{member} crashed and was back {later} later, as a new member")
+                    }
                 },
             );
         }
@@ -175,8 +185,11 @@ impl Timeline {
 
     /// A crashed member was started again: when the group has not noticed the crash yet,
     /// what it reports next tells whether it got its partitions back.
-    pub fn restarted(&mut self, member: &str) {
-        if !self.crashed.iter().any(|(m, ..)| m == member) {
+    pub fn restarted(&mut self, member: &str, as_static: bool) {
+        if self.crashed.iter().any(|(m, ..)| m == member) {
+            self.back.retain(|(m, _)| m != member);
+            self.back.push((member.to_string(), as_static));
+        } else {
             self.pending_causes.push(format!("{member} restarted"));
         }
     }
@@ -346,7 +359,7 @@ mod tests {
         tl.report("consumer-1", &[0, 1], t(0), None);
         tl.report("consumer-2", &[2, 3], t(0), None);
         tl.crashed("consumer-2", t(10_000));
-        tl.restarted("consumer-2");
+        tl.restarted("consumer-2", true);
         tl.report("consumer-2", &[2, 3], t(12_500), None);
         let r = &tl.rebalances[1];
         assert_eq!(
@@ -366,8 +379,16 @@ mod tests {
         // Restarted after the group noticed: a join like any other.
         tl.crashed("consumer-2", t(20_000));
         tl.report("consumer-1", &[0, 1, 2, 3], t(26_000), None);
-        tl.restarted("consumer-2");
+        tl.restarted("consumer-2", true);
         tl.report("consumer-2", &[2, 3], t(40_000), None);
         assert_eq!(tl.rebalances[3].cause, "consumer-2 restarted");
+        // Back in time but not static: the broker takes it as a new member, whatever it gets.
+        tl.crashed("consumer-2", t(50_000));
+        tl.restarted("consumer-2", false);
+        tl.report("consumer-2", &[2, 3], t(53_000), None);
+        assert_eq!(
+            tl.rebalances[4].cause,
+            "consumer-2 crashed and was back 3 s later, as a new member"
+        );
     }
 }

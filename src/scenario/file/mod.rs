@@ -10,12 +10,14 @@ use toml::{Spanned, Table, Value};
 
 use steps::{check_together, read_step};
 
+mod show;
 mod steps;
 
 use super::expr::Assertion;
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
 use crate::kafka::settings::{GroupProtocol, Strategies};
+use crate::lab::settings::ConsumerChange;
 
 /// A scenario file that cannot be run: where, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +99,17 @@ pub enum Action {
     },
     /// Every broker the scenario failed comes back (up, or resumed).
     Recover,
+    /// The consumers' settings (`consumer`, `commit`, `work` for every member).
+    Consumer(ConsumerChange),
+    /// One member's own work per record.
+    MemberWork {
+        member: u32,
+        per_record: Duration,
+    },
+    /// A member crashes (no leave, no commit).
+    Crash(u32),
+    /// A crashed member starts again.
+    Restart(u32),
     /// Nothing: the next step comes this much later.
     Wait(Duration),
     Mark(String),
@@ -107,60 +120,6 @@ impl Action {
     /// Settings that end the run under way and start the next.
     pub fn restarts(&self) -> bool {
         matches!(self, Action::Producer(_) | Action::Rate(_) | Action::Key(_))
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Action::Producer(p) => {
-                let set: Vec<String> = p
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", crate::text::escape(v)))
-                    .collect();
-                write!(f, "producer {}", set.join(" "))
-            }
-            Action::Rate(r) => write!(f, "rate {}", crate::lab::settings::rate_text(*r)),
-            Action::Key(k) => write!(f, "key {k}"),
-            Action::Start => f.write_str("start the producer"),
-            Action::Stop => f.write_str("stop the producer"),
-            Action::Consumers(Members::To(n)) => write!(f, "consumers: {n}"),
-            Action::Consumers(Members::Add(n)) => write!(f, "consumers: add {n}"),
-            Action::Consumers(Members::Remove(n)) => write!(f, "consumers: remove {n}"),
-            Action::Group {
-                strategies,
-                protocol,
-            } => {
-                f.write_str("group")?;
-                if let Some(s) = strategies {
-                    write!(f, " partition.assignment.strategy={s}")?;
-                }
-                if let Some(p) = protocol {
-                    write!(f, " group.protocol={p}")?;
-                }
-                Ok(())
-            }
-            Action::Fault {
-                kind,
-                partition,
-                length,
-            } => write!(
-                f,
-                "fault: {} the leader of partition {partition} {}",
-                match kind {
-                    FaultKind::Kill => "take down",
-                    FaultKind::Pause => "pause",
-                },
-                length.map_or("until a recover step".to_string(), |l| format!(
-                    "for {}",
-                    humantime::format_duration(l)
-                ))
-            ),
-            Action::Recover => f.write_str("recover: bring back every broker failed"),
-            Action::Wait(d) => write!(f, "wait {}", humantime::format_duration(*d)),
-            Action::Mark(label) => write!(f, "mark: {}", crate::text::escape(label)),
-            Action::Assert(a) => write!(f, "assert {a}"),
-        }
     }
 }
 
@@ -250,7 +209,7 @@ fn six() -> i32 {
 }
 
 /// The actions a step may take; one per step.
-const ACTIONS: [&str; 12] = [
+const ACTIONS: [&str; 17] = [
     "producer",
     "rate",
     "key",
@@ -258,6 +217,11 @@ const ACTIONS: [&str; 12] = [
     "stop",
     "consumers",
     "group",
+    "consumer",
+    "commit",
+    "work",
+    "crash",
+    "restart",
     "fault",
     "recover",
     "wait",
@@ -380,6 +344,10 @@ fn step_name(step: &Step) -> String {
         Action::Recover => "recover",
         Action::Consumers(_) => "consumers",
         Action::Group { .. } => "group",
+        Action::Consumer(_) => "consumer",
+        Action::MemberWork { .. } => "work",
+        Action::Crash(_) => "crash",
+        Action::Restart(_) => "restart",
         _ => "",
     };
     if action.is_empty() {
@@ -630,6 +598,65 @@ mod tests {
         );
         let e = err("title = \"t\"\n[topic]\npartitions = 0\n[[step]]\nwait = 1\n");
         assert!(e.contains("partitions = 0 is out of range"), "{e}");
+    }
+
+    #[test]
+    fn consumer_steps_read_and_their_bad_values_are_refused() {
+        let s = parse(
+            &format!(
+                "{HEAD}[[step]]\nconsumer = {{ \"session.timeout.ms\" = 6000, static = true }}\n\
+                 [[step]]\ncommit = \"before\"\n[[step]]\nwork = \"20ms\"\n\
+                 [[step]]\nwork = {{ member = \"consumer-2\", per_record = \"1s\" }}\n\
+                 [[step]]\ncrash = \"consumer-2\"\n[[step]]\nrestart = \"consumer-2\"\n"
+            ),
+            "lab.toml",
+        )
+        .unwrap();
+        let Action::Consumer(c) = &s.steps[0].action else {
+            panic!("{:?}", s.steps[0].action)
+        };
+        assert_eq!(c.properties["session.timeout.ms"], "6000");
+        assert_eq!(c.static_membership, Some(true));
+        assert_eq!(
+            s.steps[1].action,
+            Action::Consumer(ConsumerChange {
+                commit: Some(crate::lab::settings::Commit::Before),
+                ..ConsumerChange::default()
+            })
+        );
+        assert_eq!(
+            s.steps[3].action,
+            Action::MemberWork {
+                member: 2,
+                per_record: Duration::from_secs(1)
+            }
+        );
+        assert_eq!(s.steps[4].action, Action::Crash(2));
+        assert_eq!(s.steps[5].action, Action::Restart(2));
+        for (step, needle) in [
+            ("work = \"-5ms\"", "work = \"-5ms\": 0 to"),
+            ("crash = \"consumer-x\"", "name a member as the panes do"),
+            ("crash = \"bob\"", "name a member as the panes do"),
+            ("consumer = { \"session.timeout.ms\" = 1 }", "at least 1000"),
+            (
+                "consumer = { \"session.timeout.ms\" = 6000, \"heartbeat.interval.ms\" = 7000 }",
+                "must be below session.timeout.ms",
+            ),
+            ("commit = \"sometimes\"", "commit must be one of"),
+            (
+                "consumer = { \"enable.auto.commit\" = false }",
+                "a consumer step sets",
+            ),
+            (
+                "consumer = { static = \"yes\" }",
+                "static takes true or false",
+            ),
+            ("work = { member = \"consumer-1\" }", "write work ="),
+        ] {
+            let e = err(&format!("{HEAD}[[step]]\n{step}\n"));
+            assert!(e.starts_with("lab.toml:4: step 1"), "{step}: {e}");
+            assert!(e.contains(needle), "{step}: {e}");
+        }
     }
 
     #[test]

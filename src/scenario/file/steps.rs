@@ -11,6 +11,8 @@ use crate::config::properties::{self, Applies};
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
 use crate::kafka::settings::{GroupProtocol, Strategies};
+use crate::lab::settings::{Commit, ConsumerChange, ConsumerSettings};
+use crate::lab::state::forms::parse_work;
 
 /// One `[[step]]`; the error carries ` (action)` when the action is known.
 pub(super) fn read_step(t: &Table, number: usize, line: usize) -> Result<Step, (String, String)> {
@@ -160,6 +162,18 @@ fn read_action(name: &str, v: &Value) -> Result<Action, String> {
         }
         "consumers" => Action::Consumers(members(v)?),
         "group" => group(v)?,
+        "consumer" => consumer(v)?,
+        "commit" => Action::Consumer(ConsumerChange {
+            commit: Some(
+                text_of(v, "commit")?
+                    .parse()
+                    .map_err(|_| format!("commit must be one of {}", Commit::listed()))?,
+            ),
+            ..ConsumerChange::default()
+        }),
+        "work" => work(v)?,
+        "crash" => Action::Crash(member_named(v, "crash")?),
+        "restart" => Action::Restart(member_named(v, "restart")?),
         "fault" => fault(v)?,
         "recover" => {
             if v.as_str() != Some("all") {
@@ -291,6 +305,89 @@ fn group(v: &Value) -> Result<Action, String> {
         strategies,
         protocol,
     })
+}
+
+/// `consumer = { "session.timeout.ms" = 6000, static = true }`: the consumers' properties.
+fn consumer(v: &Value) -> Result<Action, String> {
+    let table = v.as_table().ok_or(
+        "consumer takes a table, e.g. consumer = { \"session.timeout.ms\" = 6000, static = true }",
+    )?;
+    if table.is_empty() {
+        return Err("consumer = {} sets nothing: name some properties".into());
+    }
+    let mut change = ConsumerChange::default();
+    for (key, value) in table {
+        if key == "static" {
+            change.static_membership = Some(
+                value
+                    .as_bool()
+                    .ok_or("static takes true or false (a group.instance.id per member)")?,
+            );
+            continue;
+        }
+        let value =
+            property_value(value).ok_or(format!("{key}: give a string, number or true/false"))?;
+        ConsumerChange::check_property(key, &value)?;
+        change.properties.insert(key.clone(), value);
+    }
+    // Values that cannot go together in one step are refused here, before anything runs.
+    change
+        .applied_to(&ConsumerSettings::effective(None))
+        .and_then(|c| {
+            let names = |k: &str| change.properties.contains_key(k);
+            if names("session.timeout.ms")
+                || names("heartbeat.interval.ms")
+                || names("max.poll.interval.ms")
+            {
+                c.check()
+            } else {
+                Ok(())
+            }
+        })?;
+    Ok(Action::Consumer(change))
+}
+
+/// `work = "20ms"` (every member) or `work = { member = "consumer-2", per_record = "20ms" }`.
+fn work(v: &Value) -> Result<Action, String> {
+    let usage = "write work = \"20ms\" (every member) or work = { member = \"consumer-2\", per_record = \"20ms\" }";
+    match v {
+        Value::String(s) => Ok(Action::Consumer(ConsumerChange {
+            work: Some(parse_work(s).map_err(|e| format!("work = {s:?}: {e}"))?),
+            ..ConsumerChange::default()
+        })),
+        Value::Table(t) => {
+            if let Some(k) = t
+                .keys()
+                .find(|k| !matches!(k.as_str(), "member" | "per_record"))
+            {
+                return Err(format!("`{k}` is not part of work: {usage}"));
+            }
+            let (Some(member), Some(per_record)) = (t.get("member"), t.get("per_record")) else {
+                return Err(usage.into());
+            };
+            let per_record = text_of(per_record, "per_record")?;
+            Ok(Action::MemberWork {
+                member: member_named(member, "member")?,
+                per_record: parse_work(per_record)
+                    .map_err(|e| format!("per_record = {per_record:?}: {e}"))?,
+            })
+        }
+        _ => Err(usage.into()),
+    }
+}
+
+/// `"consumer-2"` → 2.
+fn member_named(v: &Value, what: &str) -> Result<u32, String> {
+    let name = text_of(v, what)?.trim();
+    name.strip_prefix("consumer-")
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| (1..=1000).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "{what} = {:?}: name a member as the panes do, e.g. \"consumer-2\"",
+                crate::text::escape(name)
+            )
+        })
 }
 
 /// The shortest fault: a broker down for less is no lesson.

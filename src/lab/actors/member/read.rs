@@ -135,6 +135,7 @@ impl Member {
         // When the member was resumed: its partitions are asked for a little longer.
         let mut resumed: Option<Instant> = None;
         let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(BATCH);
+        let mut was_slow = false;
         while !self.ended() {
             let held = self.controls.held.load(Ordering::Relaxed);
             if held != was_held {
@@ -142,6 +143,17 @@ impl Member {
                 was_held = held;
                 asked.active.store(true, Ordering::Relaxed);
                 resumed = (!held).then(Instant::now);
+            }
+            // A member slower than the producer stops fetching once librdkafka's queue is
+            // full, and its cached high watermarks stand still: they are asked meanwhile.
+            let slow = !self.controls.work().is_zero();
+            if slow != was_slow {
+                was_slow = slow;
+                if slow {
+                    asked.active.store(true, Ordering::Relaxed);
+                } else {
+                    resumed = Some(Instant::now());
+                }
             }
             let now = Instant::now();
             let wait = (pace.last_tick + TICK).saturating_duration_since(now);
@@ -170,7 +182,9 @@ impl Member {
                 self.tick(consumer, group_events, asked, &latest, &mut pace);
                 if resumed.is_some_and(|at| at.elapsed() > ASK_AFTER_RESUME) {
                     resumed = None;
-                    asked.stop();
+                    if !held && !slow {
+                        asked.stop();
+                    }
                 }
             }
         }
@@ -196,25 +210,22 @@ impl Member {
             let mut rebalanced = false;
             let mut assigned = false;
             for event in group_events.try_iter() {
-                rebalanced = true;
+                rebalanced |= !matches!(event, GroupEvent::Error(_));
                 assigned |= self.group_event(consumer, event);
             }
             if rebalanced {
-                if let Some(Ok(r)) = polled {
-                    batch.push(r);
+                match polled {
+                    Some(Ok(r)) => batch.push(r),
+                    Some(Err(e)) => self.m.last_error = Some(e.to_string()),
+                    None => {}
                 }
                 return assigned;
             }
             match polled {
                 Some(Ok(r)) => batch.push(r),
                 Some(Err(KafkaError::MessageConsumption(RDKafkaErrorCode::PollExceeded))) => {
-                    // librdkafka took it out of the group: it rejoins at its next poll, as an
-                    // application that keeps polling does.
-                    self.m.kicked += 1;
-                    self.m.last_kicked = Some(SystemTime::now());
-                    self.m.state = MemberState::Rebalancing;
-                    self.started.clear();
-                    self.next.clear();
+                    // Said by the client's error callback too (a kick, counted there): it
+                    // rejoins at this poll, as an application that keeps polling does.
                 }
                 Some(Err(e)) => self.m.last_error = Some(e.to_string()),
                 None => break,
@@ -282,13 +293,7 @@ impl Member {
                 self.tick(consumer, group_events, asked, latest, pace);
             }
         }
-        if commit == Commit::After && pace.uncommitted && pace.last_commit.elapsed() >= COMMIT_EVERY
-        {
-            if consumer.commit_async().is_ok() {
-                pace.uncommitted = false;
-            }
-            pace.last_commit = Instant::now();
-        }
+        commit_due(consumer, commit, pace);
     }
 
     /// Simulated processing: sleeps `work`, waking for a crash or a leave.
@@ -327,7 +332,7 @@ impl Member {
                 (offset, self.started.entry(partition))
             {
                 e.insert(offset);
-                ledger.start(self.m.id, partition, offset);
+                ledger.start(self.m.id, &self.topic, partition, offset);
             }
         }
     }
@@ -345,9 +350,9 @@ impl Member {
         let mut ledger = self.ledger.lock().unwrap();
         if let std::collections::btree_map::Entry::Vacant(e) = self.started.entry(partition) {
             e.insert(offset);
-            ledger.start(self.m.id, partition, offset);
+            ledger.start(self.m.id, &self.topic, partition, offset);
         }
-        ledger.finish(self.m.id, partition, offset);
+        ledger.finish(self.m.id, &self.topic, partition, offset);
         let next = self.next.entry(partition).or_insert(offset + 1);
         *next = (*next).max(offset + 1);
     }
@@ -356,15 +361,17 @@ impl Member {
     /// partitions were assigned.
     fn group_event(&mut self, consumer: &LabConsumer, event: GroupEvent) -> bool {
         let mut assigned = false;
+        // Only the partitions named change hands: a cooperative rebalance keeps the rest.
         match &event {
             GroupEvent::Assigned(partitions) => {
-                self.started.clear();
-                self.next.clear();
+                self.forget(partitions);
                 // Asked before any record is worked on (and before this member commits).
                 self.start_from_commits(consumer, partitions);
                 assigned = true;
             }
-            GroupEvent::Revoked(_) => {
+            GroupEvent::Revoked(partitions) => self.forget(partitions),
+            GroupEvent::Kicked(_) => {
+                // Out of the group: what it had is the group's again.
                 self.started.clear();
                 self.next.clear();
             }
@@ -372,6 +379,14 @@ impl Member {
         }
         apply(&mut self.m, event);
         assigned
+    }
+
+    /// Where the member stands in `partitions` no longer holds.
+    fn forget(&mut self, partitions: &[i32]) {
+        for p in partitions {
+            self.started.remove(p);
+            self.next.remove(p);
+        }
     }
 
     /// Reports the member four times a second.
@@ -387,6 +402,8 @@ impl Member {
         for event in group_events.try_iter() {
             self.group_event(consumer, event);
         }
+        // A member with nothing new to read still commits what it finished.
+        commit_due(consumer, self.controls.commit(), pace);
         if let Some(s) = self.sink.lock().unwrap().as_mut() {
             let _ = s.flush_if_due();
         }
@@ -435,5 +452,16 @@ impl Member {
             .try_send(KafkaEvent::Member(Box::new(m.clone())));
         // An error is news once: the screen keeps it until the member is well again.
         m.last_error = None;
+    }
+}
+
+/// Commits what was worked on, at most every [`COMMIT_EVERY`], when the member commits after
+/// its work.
+fn commit_due(consumer: &LabConsumer, commit: Commit, pace: &mut Pace) {
+    if commit == Commit::After && pace.uncommitted && pace.last_commit.elapsed() >= COMMIT_EVERY {
+        if consumer.commit_async().is_ok() {
+            pace.uncommitted = false;
+        }
+        pace.last_commit = Instant::now();
     }
 }

@@ -94,6 +94,11 @@ pub(super) fn apply(m: &mut MemberSnapshot, event: GroupEvent) {
             m.last_revoke = Some(SystemTime::now());
             m.state = MemberState::Rebalancing;
         }
+        GroupEvent::Kicked(_) => {
+            m.kicked += 1;
+            m.last_kicked = Some(SystemTime::now());
+            m.state = MemberState::Rebalancing;
+        }
         GroupEvent::Error(e) => m.last_error = Some(e),
     }
 }

@@ -219,14 +219,18 @@ pub fn parse_rate(t: &str) -> Result<Option<f64>, String> {
 
 /// Work per record as the panel takes it: `0`, `20ms`, `1.5s` (a number alone is ms).
 pub fn parse_work(t: &str) -> Result<Duration, String> {
+    const LONGEST: Duration = crate::lab::settings::LONGEST_WORK;
     let bad = || {
         format!(
-            "a time per record, 0 to {} (e.g. 0, 20ms, 1s; a number alone is ms)",
+            "0 to {} per record (20ms, 1s; a number is ms)",
             crate::text::seconds(crate::lab::settings::LONGEST_WORK)
         )
     };
     let d = match t.parse::<f64>() {
-        Ok(ms) if ms.is_finite() && ms >= 0.0 => Duration::from_secs_f64(ms / 1000.0),
+        // Bounded before it becomes a Duration (which panics past its range).
+        Ok(ms) if (0.0..=LONGEST.as_secs_f64() * 1000.0).contains(&ms) => {
+            Duration::from_secs_f64(ms / 1000.0)
+        }
         Ok(_) => return Err(bad()),
         Err(_) => humantime::parse_duration(t).map_err(|_| bad())?,
     };

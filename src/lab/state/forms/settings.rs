@@ -41,6 +41,8 @@ pub struct SettingsForm {
     /// Where each consumer property's starting value came from (config.ini:14, -X, librdkafka's
     /// default, ...), by property.
     pub origins: BTreeMap<String, String>,
+    /// The shortest session timeout the cluster's brokers take, ms.
+    pub session_floor: u64,
 }
 
 impl SettingsForm {
@@ -62,13 +64,17 @@ impl SettingsForm {
             selected: 0,
             form_error: None,
             origins,
+            session_floor: crate::lab::settings::SHORTEST_SESSION_MS,
         }
     }
 
     /// The form again after settings were applied elsewhere (a scenario's step): its origins
     /// stay.
     pub fn renew(&self, s: &ProducerSettings, c: &ConsumerSettings) -> Self {
-        Self::new(s, c, self.origins.clone())
+        Self {
+            session_floor: self.session_floor,
+            ..Self::new(s, c, self.origins.clone())
+        }
     }
 
     pub fn error(&self, i: usize) -> Option<String> {
@@ -89,10 +95,10 @@ impl SettingsForm {
         let consumer = self.value(Field::Protocol) == GroupProtocol::Consumer.as_str();
         match FIELDS[i] {
             Field::SessionTimeoutMs if consumer => {
-                Some("the broker's with group.protocol=consumer: group.consumer.session.timeout.ms")
+                Some("the broker's with group.protocol=consumer: group.consumer.session.timeout.ms (45 s by default, 10 s on scripts/kafka-local)")
             }
             Field::HeartbeatIntervalMs if consumer => Some(
-                "the broker's with group.protocol=consumer: group.consumer.heartbeat.interval.ms",
+                "the broker's with group.protocol=consumer: group.consumer.heartbeat.interval.ms (5 s by default, 2 s on scripts/kafka-local)",
             ),
             _ => None,
         }
@@ -250,7 +256,7 @@ impl SettingsForm {
             commit: v(Field::Commit).parse()?,
             work: parse_work(v(Field::Work))?,
         };
-        consumer.check()?;
+        consumer.check_on(self.session_floor)?;
         let producer = ProducerSettings {
             acks,
             batch_size: v(Field::BatchSize).to_string(),
