@@ -9,24 +9,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::*;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::ClientConfig;
-
-/// High watermarks per partition, asked of the broker directly (not through kafka-lab).
-fn high_watermarks(cluster: &Cluster) -> Vec<i64> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &cluster.bootstrap)
-        .create()
-        .unwrap();
-    (0..cluster.partitions)
-        .map(|p| {
-            consumer
-                .fetch_watermarks(&cluster.topic, p, Duration::from_secs(10))
-                .unwrap()
-                .1
-        })
-        .collect()
-}
 
 cluster_test!(
     a_flush_cut_short_accounts_for_every_record_in_lines_and_summary,

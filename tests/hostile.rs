@@ -13,17 +13,7 @@ use std::time::{Duration, Instant};
 use common::*;
 
 fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn all(out: &Output) -> String {
-    format!("{}{}", stdout(out), stderr(out))
+    run_with_env(dir, args, env)
 }
 
 /// `bash -c script` in `dir`, bounded by `timeout`.

@@ -112,6 +112,20 @@ fn partitions(list: &TopicPartitionList) -> Vec<i32> {
     ids
 }
 
+/// Each partition of `list` with its offset, where it has a real one.
+fn offsets(list: &TopicPartitionList) -> Vec<(i32, Option<i64>)> {
+    list.elements()
+        .iter()
+        .map(|e| {
+            let at = match e.offset() {
+                Offset::Offset(o) => Some(o),
+                _ => None,
+            };
+            (e.partition(), at)
+        })
+        .collect()
+}
+
 impl ClientContext for GroupContext {
     fn error(&self, error: KafkaError, reason: &str) {
         let reason = crate::text::secrets::scrub(reason).into_owned();
@@ -248,35 +262,13 @@ impl LabConsumer {
         for p in partitions {
             list.add_partition(topic, *p);
         }
-        let list = self.inner.committed_offsets(list, timeout)?;
-        Ok(list
-            .elements()
-            .iter()
-            .map(|e| {
-                let at = match e.offset() {
-                    Offset::Offset(o) => Some(o),
-                    _ => None,
-                };
-                (e.partition(), at)
-            })
-            .collect())
+        Ok(offsets(&self.inner.committed_offsets(list, timeout)?))
     }
 
     /// The next offset this member will read per assigned partition (None before the first
     /// fetch of that partition).
     pub fn positions(&self) -> Result<Vec<(i32, Option<i64>)>, KafkaError> {
-        let list = self.inner.position()?;
-        let mut out: Vec<(i32, Option<i64>)> = list
-            .elements()
-            .iter()
-            .map(|e| {
-                let pos = match e.offset() {
-                    Offset::Offset(o) => Some(o),
-                    _ => None,
-                };
-                (e.partition(), pos)
-            })
-            .collect();
+        let mut out = offsets(&self.inner.position()?);
         out.sort_unstable();
         Ok(out)
     }

@@ -382,3 +382,36 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// High watermarks per partition, asked of the broker directly (not through kafka-lab).
+pub fn high_watermarks(cluster: &Cluster) -> Vec<i64> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &cluster.bootstrap)
+        .create()
+        .unwrap();
+    (0..cluster.partitions)
+        .map(|p| {
+            consumer
+                .fetch_watermarks(&cluster.topic, p, Duration::from_secs(10))
+                .unwrap()
+                .1
+        })
+        .collect()
+}
+
+/// Runs the binary in `dir` with `args` and extra environment.
+pub fn run_with_env(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Every byte of `out`, stdout and stderr.
+pub fn all(out: &Output) -> String {
+    format!("{}{}", stdout(out), stderr(out))
+}
