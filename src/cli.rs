@@ -199,7 +199,7 @@ pub struct ScenarioRunArgs {
     #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_speed)]
     pub speed: f64,
 
-    /// Folder for report.md, runs.csv and runs.json (default:
+    /// Folder for report.md, runs.csv, runs.json and consumer-runs.csv (default:
     /// kafka-lab-report-<title>-<UTC time> in the current folder).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,

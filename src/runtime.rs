@@ -150,22 +150,40 @@ impl Signal {
 
 /// Waits for Ctrl-C (SIGINT), SIGTERM or SIGHUP.
 pub async fn wait_for_signal() -> Signal {
-    use tokio::signal::unix::{signal, SignalKind};
-    /// The next delivery of a signal that could be watched; never, if it could not.
-    async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
-        match s.as_mut() {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending().await,
-        }
+    Signals::watch().next().await
+}
+
+/// SIGINT, SIGTERM and SIGHUP, watched from their creation on: one that comes before
+/// [`Signals::next`] is awaited waits for it (instead of ending the process its default way).
+pub struct Signals([Option<tokio::signal::unix::Signal>; 3]);
+
+impl Signals {
+    pub fn watch() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        Signals([
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::hangup()).ok(),
+        ])
     }
-    let mut term = signal(SignalKind::terminate()).ok();
-    let mut hup = signal(SignalKind::hangup()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => Signal::Interrupt,
-        () = next(&mut term) => Signal::Terminate,
-        () = next(&mut hup) => Signal::Hangup,
+
+    /// The next signal.
+    pub async fn next(&mut self) -> Signal {
+        /// The next delivery of a signal that could be watched; never, if it could not.
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        let [int, term, hup] = &mut self.0;
+        tokio::select! {
+            () = next(int) => Signal::Interrupt,
+            () = next(term) => Signal::Terminate,
+            () = next(hup) => Signal::Hangup,
+        }
     }
 }
 

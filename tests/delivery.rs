@@ -14,8 +14,6 @@ use kafka_lab::lab::ledger::SharedLedger;
 use kafka_lab::lab::protocol::KafkaEvent;
 use kafka_lab::lab::settings::{Commit, ConsumerSettings};
 use kafka_lab::lab::snapshots::{MemberSnapshot, MemberState};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::mpsc::Receiver;
 
 const RECORDS: i64 = 600;
@@ -54,27 +52,9 @@ fn snapshot_where(
 /// The group's committed offset of each partition, as the broker has it (0 where none: the
 /// members start from the earliest record then).
 fn committed(cluster: &Cluster, group: &str) -> BTreeMap<i32, i64> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &cluster.bootstrap)
-        .set("group.id", group)
-        .create()
-        .unwrap();
-    let mut list = TopicPartitionList::new();
-    for p in 0..cluster.partitions {
-        list.add_partition(&cluster.topic, p);
-    }
-    let list = consumer
-        .committed_offsets(list, Duration::from_secs(10))
-        .unwrap();
-    list.elements()
-        .iter()
-        .map(|e| {
-            let at = match e.offset() {
-                Offset::Offset(o) => o,
-                _ => 0,
-            };
-            (e.partition(), at)
-        })
+    committed_offsets(cluster, group)
+        .into_iter()
+        .map(|(p, o)| (p, o.unwrap_or(0)))
         .collect()
 }
 
@@ -228,5 +208,49 @@ cluster_test!(
             "committed, never done"
         );
         assert_eq!(o.distinct() + o.skipped, RECORDS as u64);
+    }
+);
+
+cluster_test!(
+    a_polite_leave_with_auto_commit_commits_only_what_was_done,
+    |cluster: &Cluster| {
+        // librdkafka stores an offset as it hands a record over (auto-commit's way); closing
+        // serves the queue, and must not hand over (and so commit) records nobody processed.
+        // Enough records that it leaves with many still fetched and not processed.
+        let records = 10 * RECORDS;
+        let out = cluster.run(&["produce", "--count", &records.to_string(), "--rate", "max"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let _guard = rt.enter();
+        let group = unique_topic("leave");
+        let mut base = Layers::default();
+        base.flag("bootstrap.servers", &cluster.bootstrap, "test");
+        base.flag("group.id", &group, "test");
+        let mock = !cluster.is_real();
+        let consumer = ConsumerSettings {
+            commit: Commit::Auto,
+            work: Duration::from_millis(2),
+            auto_offset_reset: "earliest".parse().unwrap(),
+            ..ConsumerSettings::starting(&base, mock).0
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        let member = member::spawn(Start {
+            commit: consumer.commit,
+            work: consumer.work,
+            ..Start::new(1, consumer.layers(&base, mock, 1), &cluster.topic, tx)
+        });
+        snapshot_where(&rt, &mut rx, 1, "200 records are done", |m| {
+            m.received >= 200
+        });
+        rt.block_on(member.leave_and_wait(Duration::from_secs(20)));
+        let last = snapshot_where(&rt, &mut rx, 1, "it left", |m| {
+            m.state == MemberState::Leaving
+        });
+        assert!(last.received < records as u64, "{}", last.received);
+        let committed: i64 = committed(cluster, &group).values().sum();
+        assert_eq!(
+            committed as u64, last.received,
+            "committed exactly what it processed"
+        );
     }
 );

@@ -25,13 +25,21 @@ struct Member {
 
 impl Member {
     fn join(cluster: &Cluster, group: &str, n: usize) -> Member {
+        Member::join_with(cluster, group, n, &[])
+    }
+
+    /// [`Member::join`] with more properties (on a real broker; the embedded cluster's
+    /// session settings are kafka-lab's own there).
+    fn join_with(cluster: &Cluster, group: &str, n: usize, more: &[(&str, &str)]) -> Member {
         let client_id = format!("member-{n}");
         let mut extra = vec![
             ("group.id", group),
             ("client.id", client_id.as_str()),
             ("auto.offset.reset", "earliest"),
         ];
-        if !cluster.is_real() {
+        if cluster.is_real() {
+            extra.extend_from_slice(more);
+        } else {
             extra.extend(MOCK_GROUP_SETTINGS);
         }
         let settings = client_settings(&cluster.bootstrap, Role::Consumer, &extra);
@@ -59,6 +67,13 @@ impl Member {
         // The thread lets go of its handle; then close (LeaveGroup).
         self.thread.join().unwrap();
         Arc::into_inner(self.consumer).unwrap().close().unwrap();
+    }
+
+    /// Stops as a killed process: no `LeaveGroup`, no commit.
+    fn crash(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.join().unwrap();
+        Arc::into_inner(self.consumer).unwrap().crash();
     }
 }
 
@@ -197,6 +212,52 @@ cluster_test!(
             members.pop().unwrap().leave();
         }
         settled(&members, 6, &[3, 3]);
+        for m in members {
+            m.leave();
+        }
+    }
+);
+
+cluster_test!(
+    a_crashed_members_partitions_move_when_its_session_ends,
+    |cluster: &Cluster| {
+        let out = cluster.run(&["produce", "--count", "60", "--rate", "max"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let group = unique_topic("crash");
+        let session = [
+            ("session.timeout.ms", "10000"),
+            ("heartbeat.interval.ms", "1000"),
+        ];
+        let mut members: Vec<Member> = (0..3)
+            .map(|i| Member::join_with(cluster, &group, i, &session))
+            .collect();
+        let sets = settled(&members, 6, &[2, 2, 2]);
+        same_as_kafka(cluster, &group, &members, &sets);
+        let crashed = members.remove(0);
+        let (name, mut held) = (crashed.client_id.clone(), sets[0].clone());
+        held.sort_unstable();
+        let at = std::time::Instant::now();
+        crashed.crash();
+        // No LeaveGroup: the broker still counts it, with its partitions, until its session
+        // ends (Kafka's own tool says so).
+        if let Some(described) = described_by_kafka(cluster, &group) {
+            assert!(
+                at.elapsed() < Duration::from_secs(10),
+                "asked within the session"
+            );
+            assert!(
+                described.contains(&(name.clone(), held.clone())),
+                "{name} still holds {held:?}: {described:?}"
+            );
+            assert_eq!(described.len(), 3);
+        }
+        // Then the survivors share its partitions.
+        let sets = settled(&members, 6, &[3, 3]);
+        eprintln!(
+            "the group noticed the crash {:.1} s later",
+            at.elapsed().as_secs_f64()
+        );
+        same_as_kafka(cluster, &group, &members, &sets);
         for m in members {
             m.leave();
         }

@@ -377,7 +377,12 @@ fn every_view_at_every_size() {
         // The producer's figures stay whole at every width.
         assert!(main.contains("delivered 3,495"), "{w}x{h}:\n{main}");
         frames.push(main);
-        for (view, name) in [('v', "partitions"), ('g', "rebalances"), ('r', "runs")] {
+        for (view, name) in [
+            ('v', "partitions"),
+            ('g', "rebalances"),
+            ('r', "runs"),
+            ('R', "consumer runs"),
+        ] {
             key(&mut a, KeyCode::Char(view));
             let frame = draw(&a, w, h);
             frames.push(format!("{name}:\n{frame}"));
@@ -522,4 +527,60 @@ fn a_scenario_strip() {
     assert!(paused.contains("PAUSED (Space resumes)"), "{paused}");
     assert!(a.scenario().unwrap().paused);
     assert!(!a.frozen(), "Space pauses the scenario, not the screen");
+}
+
+/// Member 1's snapshot at `ms`, on all six partitions, with `records` finished since its last
+/// one at `e2e_ms` each and `fetches` sent.
+fn working(ms: u64, records: u64, e2e_ms: u64, fetches: u64) -> KafkaEvent {
+    let KafkaEvent::Member(mut m) = assigned(1, &[0, 1, 2, 3, 4, 5], 100, None) else {
+        unreachable!()
+    };
+    m.at = clock(ms);
+    m.fresh = kafka_lab::lab::snapshots::Fresh {
+        records,
+        e2e: vec![(e2e_ms * 1000, records)],
+        fetches: Some(fetches),
+        kicks: 0,
+    };
+    KafkaEvent::Member(m)
+}
+
+#[test]
+fn consumer_runs_compared() {
+    let mut a = app();
+    a.update(Event::Resize(120, 40));
+    for i in 1..=60 {
+        a.update(Event::Kafka(working(i * 250, 5, 8, 5)));
+    }
+    let change = kafka_lab::lab::settings::ConsumerChange {
+        properties: [
+            ("fetch.min.bytes".to_string(), "1000000".to_string()),
+            ("fetch.wait.max.ms".to_string(), "500".to_string()),
+        ]
+        .into(),
+        ..Default::default()
+    };
+    a.update(Event::Script(Step::Consumer(change)));
+    let KafkaEvent::Member(mut again) = working(15_100, 0, 0, 0) else {
+        unreachable!()
+    };
+    again.last_rebalance = Some(clock(15_100));
+    a.update(Event::Kafka(KafkaEvent::Member(again)));
+    for i in 61..=120 {
+        a.update(Event::Kafka(working(
+            i * 250,
+            5,
+            250,
+            u64::from(i % 2 == 0),
+        )));
+    }
+    key(&mut a, KeyCode::Char('R'));
+    // From the producer, the next pane is the view.
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Char('m'));
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::Char('m'));
+    let frame = draw(&a, 120, 40);
+    assert!(frame.contains("fetch.min.bytes=1000000"), "{frame}");
+    insta::assert_snapshot!(frame);
 }

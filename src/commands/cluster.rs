@@ -14,10 +14,12 @@ pub async fn cluster(c: &Connection) -> Result<ExitCode> {
         bail!("`cluster` serves the embedded cluster; it takes no --config or -b");
     }
     let options = embedded_options(c);
+    // Watched before the address is out: whoever reads it may signal at once.
+    let mut signals = runtime::Signals::watch();
     let cluster = EmbeddedCluster::start(&options)?;
     crate::outln!("bootstrap.servers={}", cluster.bootstrap_servers());
     crate::errln!("embedded cluster: {}; Ctrl-C stops it", options.describe());
-    let signal = runtime::wait_for_signal().await;
+    let signal = signals.next().await;
     drop(cluster);
     crate::errln!("embedded cluster stopped ({signal:?})");
     // As every other command: stopped by a signal, it says which in its exit code.

@@ -4,6 +4,7 @@
 //! A `BaseConsumer` polled by the thread that handles the records: no async runtime and no
 //! copy of a record unless the caller keeps it ([`ConsumedRecord::from_message`]).
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::Duration;
 
@@ -92,7 +93,13 @@ pub struct GroupContext {
     /// Offsets are committed by the application (no auto-commit): what it stored is committed
     /// when partitions are taken away, so that the next owner does not read them again.
     manual_commit: bool,
+    /// Fetch requests sent so far, by librdkafka's statistics (-1 until the first).
+    fetches: AtomicI64,
 }
+
+/// How often librdkafka reports its statistics to a consumer (the fetch requests it sent),
+/// unless `statistics.interval.ms` is set.
+const STATISTICS_MS: &str = "1000";
 
 impl GroupContext {
     fn emit(&self, event: GroupEvent) {
@@ -127,6 +134,15 @@ fn offsets(list: &TopicPartitionList) -> Vec<(i32, Option<i64>)> {
 }
 
 impl ClientContext for GroupContext {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let fetches: i64 = statistics
+            .brokers
+            .values()
+            .filter_map(|b| b.req.get("Fetch"))
+            .sum();
+        self.fetches.store(fetches, Ordering::Relaxed);
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         let reason = crate::text::secrets::scrub(reason).into_owned();
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::PollExceeded) {
@@ -177,8 +193,12 @@ impl LabConsumer {
             events,
             errors: ErrorLatch::default(),
             manual_commit,
+            fetches: AtomicI64::new(-1),
         };
         let mut config = settings.client_config();
+        if settings.get("statistics.interval.ms").is_none() {
+            config.set("statistics.interval.ms", STATISTICS_MS);
+        }
         // Unless told otherwise, an offset is stored when its record was handled.
         if settings.get("enable.auto.offset.store").is_none() {
             config.set("enable.auto.offset.store", "false");
@@ -306,6 +326,12 @@ impl LabConsumer {
             .map(|(low, _)| low)
     }
 
+    /// Fetch requests sent so far, by librdkafka's latest statistics (None before the first,
+    /// or with `statistics.interval.ms` = 0).
+    pub fn fetch_requests(&self) -> Option<u64> {
+        u64::try_from(self.inner.context().fetches.load(Ordering::Relaxed)).ok()
+    }
+
     /// The client-level error reported since the last call, if any.
     pub fn take_error(&self) -> Option<String> {
         self.inner.context().errors.take()
@@ -336,6 +362,13 @@ impl LabConsumer {
 
     /// Commits what was handled and leaves the group (librdkafka's close on drop).
     pub fn close(self) -> Result<(), KafkaError> {
+        // Closing serves the consumer's queue (the revocation comes through it), which would
+        // hand over records already fetched: with `enable.auto.offset.store` their offsets
+        // are stored as they are handed over, and the close's commit would commit records
+        // nobody processed. Paused partitions hand over nothing more.
+        if let Ok(assigned) = self.inner.assignment() {
+            let _ = self.inner.pause(&assigned);
+        }
         let result = match self.commit() {
             // Mid-rebalance the group refuses commits; librdkafka's close commits the stored
             // offsets itself once the rebalance lets it (with enable.auto.commit, the default).

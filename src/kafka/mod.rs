@@ -6,6 +6,7 @@ pub mod embedded;
 pub mod local;
 pub mod partitioners;
 pub mod producer;
+pub mod rewind;
 pub mod settings;
 pub mod verify;
 

@@ -4,6 +4,10 @@
 //! finished is *skipped* (committed, never processed: lost to the application). Offsets, not
 //! record contents: every record of a partition has one, and the ledger needs no copy of any.
 //!
+//! A rewind (the group's offsets reset on purpose) is said apart: the records it makes the
+//! group read again are *re-read*, not reprocessed, and the records it moves the group past
+//! are not skipped.
+//!
 //! Memory stays small: a partition's finished offsets are kept as ranges, which merge as the
 //! members go along (one range per partition in a run without faults).
 
@@ -19,6 +23,8 @@ pub struct Counts {
     pub reprocessed: u64,
     /// Records committed that nobody finished.
     pub skipped: u64,
+    /// Records finished again because a rewind moved the group back to them.
+    pub reread: u64,
 }
 
 impl Counts {
@@ -26,6 +32,7 @@ impl Counts {
         self.finished += other.finished;
         self.reprocessed += other.reprocessed;
         self.skipped += other.skipped;
+        self.reread += other.reread;
     }
 }
 
@@ -157,6 +164,11 @@ struct Partition {
     low: Option<i64>,
     /// The member that finished a record of it last: the one a skip is put down to.
     last: Option<u32>,
+    /// Offsets a rewind moved the group back over: each may be finished once more as a
+    /// re-read.
+    rewound: Ranges,
+    /// Offsets a rewind moved the group past: never skipped.
+    passed: Ranges,
 }
 
 /// The group's ledger. Shared by its members (see [`SharedLedger`]).
@@ -192,6 +204,7 @@ impl Ledger {
         // Counted as skipped when another member started past it, and finished after all (a
         // member out of the group for max.poll.interval.ms finishing its batch): not lost.
         let unskipped = first_time && p.skipped.remove(offset);
+        let reread = !first_time && p.rewound.remove(offset);
         let blamed = unskipped
             .then(|| {
                 let blamed = if p.skipped_by.get(&member).is_some_and(|n| *n > 0) {
@@ -209,10 +222,26 @@ impl Ledger {
         }
         let counts = self.members.entry(member).or_default();
         counts.finished += 1;
-        if !first_time {
+        if reread {
+            counts.reread += 1;
+        } else if !first_time {
             counts.reprocessed += 1;
         }
-        !first_time
+        !first_time && !reread
+    }
+
+    /// The group's committed offset of `partition` was reset to `to` on purpose: what it
+    /// finished from there on may be read once more as a re-read, and nothing below `to` it
+    /// did not finish counts as skipped.
+    pub fn rewind(&mut self, topic: &str, partition: i32, to: i64) {
+        let p = self.partition(topic, partition);
+        for &(start, end) in &p.finished.0 {
+            if end > to {
+                p.rewound.insert_range(start.max(to), end);
+            }
+        }
+        let from = p.low.unwrap_or(to).min(to);
+        p.passed.insert_range(from, to);
     }
 
     /// `member` starts reading `partition` at `offset` (where the group committed, or its
@@ -225,11 +254,13 @@ impl Ledger {
             p.low = Some(offset);
             return 0;
         }
-        // Offsets nobody finished and not counted before: each gap once.
+        // Offsets nobody finished, nor a rewind passed, and not counted before: each gap once.
         let mut new = 0;
         for (from, to) in p.finished.gaps(low, offset) {
-            new += p.skipped.missing(from, to);
-            p.skipped.insert_range(from, to);
+            for (from, to) in p.passed.gaps(from, to) {
+                new += p.skipped.missing(from, to);
+                p.skipped.insert_range(from, to);
+            }
         }
         if new > 0 {
             let blamed = p.last.unwrap_or(member);
@@ -334,6 +365,35 @@ mod tests {
         // Another topic's partition 0 is another partition.
         assert_eq!(l.start(2, "other", 0, 500), 0);
         assert!(!l.finish(2, "other", 0, 5));
+    }
+
+    /// A rewind's re-reads are said apart from reprocessing, once each; the records a rewind
+    /// moves the group past are not skipped.
+    #[test]
+    fn rewinds_are_not_faults() {
+        let mut l = Ledger::default();
+        l.start(1, "t", 0, 0);
+        for o in 0..100 {
+            l.finish(1, "t", 0, o);
+        }
+        // Back to 40: 40..100 are read again, by design.
+        l.rewind("t", 0, 40);
+        assert_eq!(l.start(2, "t", 0, 40), 0);
+        let again = (40..120).filter(|o| l.finish(2, "t", 0, *o)).count();
+        assert_eq!(again, 0, "no reprocessing");
+        assert_eq!(l.members()[&2].reread, 60);
+        assert_eq!(l.total().reprocessed, 0);
+        // A crash that makes a member read some of them a third time: that is reprocessing.
+        assert_eq!(l.start(3, "t", 0, 110), 0);
+        assert!(l.finish(3, "t", 0, 110));
+        assert_eq!(l.total().reprocessed, 1);
+        // Forward to 500: 120..500 were never read, on purpose.
+        l.rewind("t", 0, 500);
+        assert_eq!(l.start(2, "t", 0, 500), 0);
+        assert_eq!(l.total().skipped, 0);
+        // Later, a real skip still counts.
+        l.finish(2, "t", 0, 500);
+        assert_eq!(l.start(3, "t", 0, 510), 9);
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub enum Step {
     Crash(u32),
     /// A crashed member starts again.
     Restart(u32),
+    /// The group's committed offsets are reset as a rewind says.
+    Rewind(crate::lab::settings::Rewind),
     /// The leader of `partition` fails as `kind` says, for `length` (until recovered: None).
     Fault {
         kind: FaultKind,
@@ -168,6 +170,9 @@ pub enum Command {
     Crash(u32),
     /// A crashed member starts again (with the same `group.instance.id`, when static).
     Restart(u32),
+    /// Reset the group's committed offsets: the members leave, the offsets move, they join
+    /// again.
+    Rewind(crate::lab::settings::Rewind),
     CreateTopic {
         name: String,
         partitions: i32,
@@ -179,8 +184,8 @@ pub enum Command {
     SwitchTopic(String),
     /// Start or stop writing consumed records to a JSON-lines file.
     ToggleSink,
-    /// Write these runs to CSV and JSON files.
-    Export(Vec<RunReport>),
+    /// Write the producer runs and the consumer runs to CSV and JSON files.
+    Export(Vec<RunReport>, Vec<crate::stats::ConsumerRunReport>),
     /// Write a script's report: these files (name, text) into `dir`.
     WriteReport {
         dir: PathBuf,

@@ -180,6 +180,22 @@ pub struct MemberSnapshot {
     pub last_kicked: Option<SystemTime>,
     /// The group's ledger as this member last saw it: each member's reprocessed and skipped.
     pub ledger: BTreeMap<u32, LedgerCounts>,
+    /// What happened since the member's last snapshot that reached the lab (one dropped on a
+    /// full channel is carried into the next): the consumer runs add these up.
+    pub fresh: Fresh,
+}
+
+/// A member's work between two of its snapshots that reached the lab.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fresh {
+    /// Records finished.
+    pub records: u64,
+    /// Their end-to-end latencies, as (microseconds, count) buckets.
+    pub e2e: Vec<(u64, u64)>,
+    /// Fetch requests sent, by librdkafka's statistics (None: it has not reported any yet).
+    pub fetches: Option<u64>,
+    /// Times it was taken out of the group for exceeding `max.poll.interval.ms`.
+    pub kicks: u64,
 }
 
 impl MemberSnapshot {
@@ -205,6 +221,7 @@ impl MemberSnapshot {
             kicked: 0,
             last_kicked: None,
             ledger: BTreeMap::new(),
+            fresh: Fresh::default(),
         }
     }
 }

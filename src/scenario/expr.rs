@@ -10,7 +10,7 @@ use crate::stats::figures::FIGURES;
 use crate::stats::{Figure, RunReport};
 
 /// Figures of the group, now.
-pub const GROUP_FIGURES: [(&str, &str); 12] = [
+pub const GROUP_FIGURES: [(&str, &str); 14] = [
     ("members", "consumers in the group"),
     ("idle", "members with no partition"),
     ("rebalances", "rebalances so far"),
@@ -32,6 +32,10 @@ pub const GROUP_FIGURES: [(&str, &str); 12] = [
         "records committed that no member worked on, since the last mark",
     ),
     (
+        "reread",
+        "records a rewind made the group read again, since the last mark",
+    ),
+    (
         "kicked",
         "times a member was taken out for max.poll.interval.ms",
     ),
@@ -43,6 +47,10 @@ pub const GROUP_FIGURES: [(&str, &str); 12] = [
     (
         "e2e_p99",
         "end-to-end latency p99 of the slowest member now, ms",
+    ),
+    (
+        "fetch_requests_per_sec",
+        "the group's fetch requests per second in the consumer run going on",
     ),
 ];
 

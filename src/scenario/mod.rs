@@ -6,6 +6,7 @@
 pub mod expr;
 pub mod file;
 mod headless;
+mod hold;
 pub mod player;
 mod readings;
 pub mod report;
@@ -20,7 +21,7 @@ use crate::kafka::local::{FaultKind, LocalCluster};
 use file::{Action, ClusterKind, Scenario};
 
 /// The scenarios shipped with kafka-lab: name, file.
-pub const SHIPPED: [(&str, &str); 7] = [
+pub const SHIPPED: [(&str, &str); 8] = [
     (
         "partitions-and-keys",
         include_str!("../../assets/scenarios/partitions-and-keys.toml"),
@@ -48,6 +49,10 @@ pub const SHIPPED: [(&str, &str); 7] = [
     (
         "failure-detection",
         include_str!("../../assets/scenarios/failure-detection.toml"),
+    ),
+    (
+        "consumer-fetching",
+        include_str!("../../assets/scenarios/consumer-fetching.toml"),
     ),
 ];
 

@@ -8,61 +8,17 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::expr::Checked;
 use super::file::{Action, Scenario, When};
-use super::readings::{AppFigures, Ledgered};
+use super::hold::Hold;
+use super::readings::AppFigures;
 use crate::lab::protocol::{Event, ProducerChange, Step};
 use crate::lab::settings::ConsumerChange;
 use crate::lab::snapshots::ProducerState;
+use crate::lab::state::Ledgered;
 use crate::lab::state::{App, ScenarioStrip};
 use crate::stats::RunReport;
 
 /// How long the end of a scenario, or an assertion, waits for runs to end and be read back.
 const SETTLE: Duration = Duration::from_secs(120);
-
-/// How long the steps after a start or restart wait for the producer's new run.
-const HOLD: Duration = Duration::from_secs(30);
-
-/// A step started a run: the next steps wait until the producer runs it, so that their times
-/// count from the run's start and not from the command (ending a run flushes for up to 5 s, and
-/// a fault meant for the next run would otherwise land in the one ending).
-#[derive(Debug, Clone, Copy)]
-struct Hold {
-    /// When the step ran, on the scenario's clock: settings steps due by then join its
-    /// restart.
-    at: Duration,
-    /// The producer's run when the step ran.
-    before: u32,
-    /// A restart (not a start): a producer stopped by hand ends the wait.
-    restart: bool,
-    since: Instant,
-}
-
-impl Hold {
-    /// None when the producer is failing: its error would end the wait at once, and whether
-    /// the new settings make a new run cannot be told.
-    fn new(app: &App, at: Duration, restart: bool) -> Option<Hold> {
-        let snapshot = app.producer();
-        if snapshot.is_some_and(|s| matches!(s.state, ProducerState::Error(_))) {
-            return None;
-        }
-        Some(Hold {
-            at,
-            before: snapshot.map_or(0, |s| s.run),
-            restart,
-            since: Instant::now(),
-        })
-    }
-
-    fn over(&self, app: &App, now: Instant) -> bool {
-        let Some(s) = app.producer() else {
-            return now - self.since >= HOLD;
-        };
-        let started = s.run > self.before && s.state == ProducerState::Running;
-        started
-            || matches!(s.state, ProducerState::Error(_))
-            || (self.restart && s.state == ProducerState::Stopped)
-            || now - self.since >= HOLD
-    }
-}
 
 /// A step carried out, as the report lists it.
 #[derive(Debug, Clone)]
@@ -380,6 +336,7 @@ impl Player {
             }),
             Action::Crash(m) => steps.push(Step::Crash(*m)),
             Action::Restart(m) => steps.push(Step::Restart(*m)),
+            Action::Rewind(r) => steps.push(Step::Rewind(r.on_clock(self.speed))),
             Action::Fault {
                 kind,
                 partition,

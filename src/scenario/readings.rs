@@ -2,7 +2,7 @@
 
 use super::expr::{run_figure, Figures, Which};
 use crate::lab::snapshots::MemberState;
-use crate::lab::state::App;
+use crate::lab::state::{App, Ledgered};
 use crate::stats::{Figure, RunReport};
 
 /// The figures an assertion reads, from the app.
@@ -11,30 +11,6 @@ pub struct AppFigures<'a> {
     pub runs: Vec<&'a RunReport>,
     /// The ledger's totals at the last `mark`: reprocessed and skipped count from there.
     pub since: Ledgered,
-}
-
-/// The group's ledger totals: records reprocessed and skipped so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Ledgered {
-    pub reprocessed: u64,
-    pub skipped: u64,
-}
-
-impl Ledgered {
-    /// As the newest member snapshot has them (each carries the whole group's ledger).
-    pub fn of(app: &App) -> Ledgered {
-        let ledger = app
-            .model
-            .members
-            .iter()
-            .map(|m| &m.snapshot)
-            .max_by_key(|m| m.at)
-            .map(|m| &m.ledger);
-        ledger.map_or_else(Ledgered::default, |l| Ledgered {
-            reprocessed: l.values().map(|c| c.reprocessed).sum(),
-            skipped: l.values().map(|c| c.skipped).sum(),
-        })
-    }
 }
 
 impl Figures for AppFigures<'_> {
@@ -90,6 +66,7 @@ impl Figures for AppFigures<'_> {
                 .reprocessed
                 .saturating_sub(self.since.reprocessed) as f64,
             "skipped" => Ledgered::of(app).skipped.saturating_sub(self.since.skipped) as f64,
+            "reread" => Ledgered::of(app).reread.saturating_sub(self.since.reread) as f64,
             "kicked" => app
                 .model
                 .members
@@ -115,6 +92,13 @@ impl Figures for AppFigures<'_> {
                     }
                 })
                 .fold(0.0, f64::max),
+            // Unknown (no statistics yet, or the run has not begun counting): not a number,
+            // which no comparison passes.
+            "fetch_requests_per_sec" => app
+                .consumer_rows()
+                .last()
+                .and_then(|r| r.fetch_requests_per_sec)
+                .unwrap_or(f64::NAN),
             _ => f64::NAN,
         }
     }

@@ -9,9 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::player::Player;
-use super::readings::Ledgered;
-use crate::lab::state::App;
-use crate::stats::{Figure, RunReport};
+use crate::lab::state::{App, Ledgered};
+use crate::stats::{ConsumerColumn, ConsumerRunReport, Figure, RunReport};
 
 /// The figures every report's runs table shows (then the batch and the stages, when known).
 const REPORT_FIGURES: [Figure; 11] = [
@@ -43,11 +42,12 @@ const QUIET_SETTINGS: [&str; 3] = ["rtt.ms", "record_size", "topic"];
 pub struct Report {
     pub markdown: String,
     pub runs: Vec<RunReport>,
+    pub consumer_runs: Vec<ConsumerRunReport>,
     pub passed: bool,
 }
 
 /// The files of a report, by name.
-pub const FILES: [&str; 3] = ["report.md", "runs.csv", "runs.json"];
+pub const FILES: [&str; 4] = ["report.md", "runs.csv", "runs.json", "consumer-runs.csv"];
 
 impl Report {
     pub fn new(player: &Player, app: &App) -> Report {
@@ -129,6 +129,8 @@ impl Report {
         runs_table(&mut md, &runs, app.model.cluster.partitions);
         rebalances(&mut md, app, player);
         delivery(&mut md, app, player);
+        let consumer_runs = app.consumer_rows();
+        consumer_runs_table(&mut md, &consumer_runs);
 
         assertions(&mut md, player);
         Report {
@@ -136,17 +138,23 @@ impl Report {
             // reads it.
             markdown: crate::text::escape_lines(&crate::text::secrets::scrub(&md)).into_owned(),
             runs,
+            consumer_runs,
             passed: failures.is_empty() && player.is_over(),
         }
     }
 
-    /// The report's files: `report.md`, `runs.csv` and `runs.json`, with their text.
+    /// The report's files: `report.md`, `runs.csv`, `runs.json` and `consumer-runs.csv`, with
+    /// their text.
     pub fn files(&self) -> Vec<(String, String)> {
-        let [md, csv, json] = FILES;
+        let [md, csv, json, consumer_csv] = FILES;
         vec![
             (md.into(), self.markdown.clone()),
             (csv.into(), RunReport::csv(&self.runs)),
             (json.into(), RunReport::json(&self.runs)),
+            (
+                consumer_csv.into(),
+                ConsumerRunReport::csv(&self.consumer_runs),
+            ),
         ]
     }
 
@@ -330,6 +338,46 @@ fn delivery(md: &mut String, app: &App, player: &Player) {
             cell(label),
             until.reprocessed.saturating_sub(at.reprocessed),
             until.skipped.saturating_sub(at.skipped)
+        );
+    }
+}
+
+/// The consumer runs (a run per consumer settings step): the settings that differ from the
+/// first run's, and the group's figures.
+fn consumer_runs_table(md: &mut String, runs: &[ConsumerRunReport]) {
+    let Some(first) = runs.first() else {
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "\n## Consumer runs\n\nA run per change of the consumer settings; figures count from 2 s after the members settled.\n"
+    );
+    let columns: Vec<ConsumerColumn> = ConsumerColumn::ALL
+        .into_iter()
+        .filter(|c| !matches!(c, ConsumerColumn::Run | ConsumerColumn::Changed))
+        .collect();
+    let head: Vec<&str> = ["run", "settings"]
+        .into_iter()
+        .chain(columns.iter().map(|c| c.header()))
+        .collect();
+    let _ = writeln!(md, "| {} |", head.join(" | "));
+    let _ = writeln!(md, "| ---: | --- |{}", " ---: |".repeat(columns.len()));
+    for r in runs {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| c.cell(r, &first.settings, false))
+            .collect();
+        let changed = if r.run == first.run {
+            "first".to_string()
+        } else {
+            crate::stats::settings_diff(&r.settings, &first.settings)
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            r.run,
+            cell(&changed),
+            cells.join(" | ")
         );
     }
 }

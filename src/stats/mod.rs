@@ -1,6 +1,7 @@
 //! Latency histograms, rates and run summaries. Pure: no Kafka, no screen.
 
 mod accounting;
+mod consumer_run;
 pub mod figures;
 mod latency;
 mod report;
@@ -10,6 +11,7 @@ mod window;
 use std::time::Duration;
 
 pub use accounting::{Accounting, PartitionAccount};
+pub use consumer_run::{settings_diff, ConsumerColumn, ConsumerRunReport};
 pub use figures::Figure;
 pub use latency::{Latency, LatencySummary};
 pub use report::{RunReport, RunTotals};

@@ -223,17 +223,7 @@ impl RunReport {
 
     /// The settings that differ from `defaults`, as `k=v` pairs.
     pub fn settings_diff(&self, defaults: &BTreeMap<String, String>) -> String {
-        let diff: Vec<String> = self
-            .settings
-            .iter()
-            .filter(|(k, v)| defaults.get(*k) != Some(*v))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        if diff.is_empty() {
-            "defaults".to_string()
-        } else {
-            diff.join(" ")
-        }
+        super::settings_diff(&self.settings, defaults)
     }
 
     /// A CSV file of `runs` (the columns of [`super::figures`]), without any secret (an

@@ -177,7 +177,7 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
 /// counts against the member, when it counts anything.
 fn ledger_line(s: &MemberSnapshot) -> Option<Line<'static>> {
     let c = s.ledger.get(&s.id).copied().unwrap_or_default();
-    if c.reprocessed == 0 && c.skipped == 0 && s.kicked == 0 {
+    if c.reprocessed == 0 && c.skipped == 0 && s.kicked == 0 && c.reread == 0 {
         return None;
     }
     let mut spans = vec![
@@ -198,6 +198,12 @@ fn ledger_line(s: &MemberSnapshot) -> Option<Line<'static>> {
             },
         ),
     ];
+    if c.reread > 0 {
+        spans.push(Span::styled(
+            format!(" · re-read {} (rewind)", thousands(c.reread)),
+            theme::accent(),
+        ));
+    }
     if s.kicked > 0 {
         spans.push(Span::styled(
             format!(" · kicked {}× (max.poll.interval.ms)", s.kicked),

@@ -16,6 +16,7 @@
 //! larger window.
 
 mod admin;
+mod consumer_runs;
 mod detail;
 mod events;
 mod help;
@@ -56,6 +57,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         View::Partitions => partitions::render(frame, screen.lower, app),
         View::Timeline => timeline::render(frame, screen.lower, app),
         View::Runs => runs::render(frame, screen.lower, app),
+        View::ConsumerRuns => consumer_runs::render(frame, screen.lower, app),
     }
     status::render(frame, screen.status, app);
     if let Some(strip) = &app.model.scenario {
@@ -73,7 +75,7 @@ pub fn render(frame: &mut Frame, app: &App) {
             frame.render_widget(Clear, overlay);
             settings::render(frame, overlay, app);
         }
-        Modal::None | Modal::Settings | Modal::Filter(_) => {}
+        Modal::None | Modal::Settings | Modal::Filter(_) | Modal::Rewind(..) => {}
     }
 }
 

@@ -13,7 +13,9 @@ use ratatui::Frame;
 use super::{fit, fit_all, is_focused, pane, theme};
 use crate::lab::snapshots::WARMUP;
 use crate::lab::state::keymap::{key, Action as A, Mode};
-use crate::lab::state::runs::{best_row, compare, first_row, fit_columns, table_height, Column};
+use crate::lab::state::runs::{
+    best_row, compare, first_row, fit_columns, table_height, Column, Comparison,
+};
 use crate::lab::state::views::HistoryPoint;
 use crate::lab::state::{App, Focus};
 use crate::stats::figures::UNKNOWN as UNCONFIRMED;
@@ -21,7 +23,7 @@ use crate::stats::RunReport;
 use crate::text::shorten;
 
 /// Beside a run's number (after ▶, the run going on): marked for comparison, had a fault.
-const MARKED: &str = "◆";
+pub(super) const MARKED: &str = "◆";
 const FAULT: &str = "!";
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -127,12 +129,14 @@ fn footnotes(rows: &[RunReport]) -> Vec<Line<'static>> {
 
 fn compare_lines(a: &RunReport, b: &RunReport, width: usize) -> Vec<Line<'static>> {
     let (a, b) = if a.run <= b.run { (a, b) } else { (b, a) };
-    let c = compare(a, b);
+    comparison_lines(a.run, b.run, &compare(a, b), width)
+}
+
+/// Run `a` → run `b`: the settings that differ, then the figures, as many to a line as fit.
+pub(super) fn comparison_lines(a: u32, b: u32, c: &Comparison, width: usize) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(
         format!(
-            "{MARKED} run {} → run {}: {}",
-            a.run,
-            b.run,
+            "{MARKED} run {a} → run {b}: {}",
             if c.settings.is_empty() {
                 "the same settings".to_string()
             } else {
@@ -198,46 +202,84 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
         })
         .collect();
     let columns = fit_columns(&cells, area.width);
-    let best: Vec<Option<usize>> = columns.iter().map(|(c, _)| best_row(rows, *c)).collect();
-    let visible = (area.height as usize).saturating_sub(1);
-    let selected = app.screen.runs_selected.unwrap_or(rows.len() - 1);
-    let first = first_row(rows.len(), visible, app.screen.runs_selected);
-    let focused = is_focused(app, Focus::View);
-    let body: Vec<Row> = rows
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(visible)
-        .map(|(i, r)| {
-            let row = Row::new(columns.iter().zip(&best).map(|((column, width), best)| {
-                let at = Column::ALL.iter().position(|c| c == column).unwrap_or(0);
-                let text = shorten(&cells[i][at], *width as usize);
-                let style = if *best == Some(i) && rows.len() > 1 {
-                    theme::best()
-                } else if column.alarms(r) {
-                    theme::error()
+    let index = |c: Column| Column::ALL.iter().position(|a| *a == c).unwrap_or(0);
+    let grid = Grid {
+        headers: Column::ALL.iter().map(|c| c.header()).collect(),
+        cells: &cells,
+        best: columns.iter().map(|(c, _)| best_row(rows, *c)).collect(),
+        columns: columns.iter().map(|(c, w)| (index(*c), *w)).collect(),
+        selected: app.screen.runs_selected,
+        focused: is_focused(app, Focus::View),
+    };
+    grid.render(frame, area, |row, column| {
+        Column::ALL[column].alarms(&rows[row])
+    });
+}
+
+/// A runs table's text and where the user is in it.
+pub(super) struct Grid<'a> {
+    pub headers: Vec<&'a str>,
+    /// Every cell of every row, by column.
+    pub cells: &'a [Vec<String>],
+    /// The columns shown, as indexes of `headers`, and their widths.
+    pub columns: Vec<(usize, u16)>,
+    /// The best row of each column shown.
+    pub best: Vec<Option<usize>>,
+    /// The selected row (None: the last).
+    pub selected: Option<usize>,
+    pub focused: bool,
+}
+
+impl Grid<'_> {
+    /// Draws the rows that fit (the newest, unless the selection is above them), each best
+    /// cell highlighted, `alarms(row, column)` in red, the selected row when focused.
+    pub(super) fn render(
+        self,
+        frame: &mut Frame,
+        area: Rect,
+        alarms: impl Fn(usize, usize) -> bool,
+    ) {
+        let rows = self.cells.len();
+        let visible = (area.height as usize).saturating_sub(1);
+        let selected = self.selected.unwrap_or(rows.saturating_sub(1));
+        let first = first_row(rows, visible, self.selected);
+        let body: Vec<Row> = (first..rows.min(first + visible))
+            .map(|i| {
+                let row = Row::new(self.columns.iter().zip(&self.best).map(
+                    |((column, width), best)| {
+                        let style = if *best == Some(i) && rows > 1 {
+                            theme::best()
+                        } else if alarms(i, *column) {
+                            theme::error()
+                        } else {
+                            Style::new()
+                        };
+                        Cell::from(shorten(&self.cells[i][*column], *width as usize)).style(style)
+                    },
+                ));
+                if self.focused && i == selected {
+                    row.style(theme::selected())
                 } else {
-                    Style::new()
-                };
-                Cell::from(text).style(style)
-            }));
-            if focused && i == selected {
-                row.style(theme::selected())
-            } else {
-                row
-            }
-        })
-        .collect();
-    let widths: Vec<Constraint> = columns
-        .iter()
-        .map(|(_, w)| Constraint::Length(*w))
-        .collect();
-    let header =
-        Row::new(columns.iter().map(|(c, _)| Cell::from(c.header()))).style(theme::muted());
-    frame.render_widget(
-        Table::new(body, widths).header(header).column_spacing(1),
-        area,
-    );
+                    row
+                }
+            })
+            .collect();
+        let widths: Vec<Constraint> = self
+            .columns
+            .iter()
+            .map(|(_, w)| Constraint::Length(*w))
+            .collect();
+        let header = Row::new(
+            self.columns
+                .iter()
+                .map(|(c, _)| Cell::from(self.headers[*c])),
+        )
+        .style(theme::muted());
+        frame.render_widget(
+            Table::new(body, widths).header(header).column_spacing(1),
+            area,
+        );
+    }
 }
 
 /// 1, 10, 100, 1k, ... for an axis of powers of ten.

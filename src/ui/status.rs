@@ -2,6 +2,7 @@
 //! or the keys.
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -48,22 +49,34 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             theme::accent(),
         ));
     }
-    let second = if let Modal::Filter(input) = &app.screen.modal {
-        let prompt = "filter (key or value holds): ";
-        let x = area.x + (prompt.len() + input.visual_cursor()).min(width.saturating_sub(1)) as u16;
-        frame.set_cursor_position((x, area.y + 1));
-        Line::from(vec![
-            Span::styled(prompt, theme::accent()),
-            Span::raw(input.value().to_string()),
-            Span::styled(
-                format!(
-                    "   {} keeps it · {}: no filter",
-                    key(Mode::Filter, A::Apply),
-                    key(Mode::Filter, A::Close)
-                ),
-                theme::muted(),
-            ),
-        ])
+    let second = if let Modal::Rewind(input, error) = &app.screen.modal {
+        let tail = format!(
+            "   {} · {} rewinds · {}: nothing",
+            error
+                .as_deref()
+                .unwrap_or(crate::lab::settings::REWIND_FORMS),
+            key(Mode::Rewind, A::Apply),
+            key(Mode::Rewind, A::Close)
+        );
+        let style = if error.is_some() {
+            theme::error()
+        } else {
+            theme::muted()
+        };
+        prompt(frame, area, "rewind the group to: ", input, (tail, style))
+    } else if let Modal::Filter(input) = &app.screen.modal {
+        let tail = format!(
+            "   {} keeps it · {}: no filter",
+            key(Mode::Filter, A::Apply),
+            key(Mode::Filter, A::Close)
+        );
+        prompt(
+            frame,
+            area,
+            "filter (key or value holds): ",
+            input,
+            (tail, theme::muted()),
+        )
     } else {
         match &app.status.message {
             Some(m) => Line::styled(m.clone(), theme::accent()),
@@ -132,4 +145,22 @@ pub fn render_strip(frame: &mut Frame, area: Rect, strip: &ScenarioStrip) {
 /// `PAUSED (Space resumes)`.
 fn paused() -> String {
     format!("PAUSED ({} resumes)", key(Mode::Main, A::Pause))
+}
+
+/// A one-line prompt on the status bar's second line, with the cursor in it.
+fn prompt(
+    frame: &mut Frame,
+    area: Rect,
+    prompt: &'static str,
+    input: &tui_input::Input,
+    (tail, style): (String, Style),
+) -> Line<'static> {
+    let width = area.width as usize;
+    let x = area.x + (prompt.len() + input.visual_cursor()).min(width.saturating_sub(1)) as u16;
+    frame.set_cursor_position((x, area.y + 1));
+    Line::from(vec![
+        Span::styled(prompt, theme::accent()),
+        Span::raw(input.value().to_string()),
+        Span::styled(tail, style),
+    ])
 }

@@ -400,6 +400,66 @@ pub fn high_watermarks(cluster: &Cluster) -> Vec<i64> {
         .collect()
 }
 
+/// The group's committed offset of each partition, as the broker has it (None: none).
+pub fn committed_offsets(
+    cluster: &Cluster,
+    group: &str,
+) -> std::collections::BTreeMap<i32, Option<i64>> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &cluster.bootstrap)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut list = rdkafka::TopicPartitionList::new();
+    for p in 0..cluster.partitions {
+        list.add_partition(&cluster.topic, p);
+    }
+    let list = consumer
+        .committed_offsets(list, Duration::from_secs(10))
+        .unwrap();
+    list.elements()
+        .iter()
+        .map(|e| {
+            let at = match e.offset() {
+                rdkafka::Offset::Offset(o) => Some(o),
+                _ => None,
+            };
+            (e.partition(), at)
+        })
+        .collect()
+}
+
+/// A plain member of `group` (with `extra` properties) that has joined and been given
+/// partitions; it must be polled to stay in the group.
+pub fn joined_member(
+    cluster: &Cluster,
+    group: &str,
+    extra: &[(&str, &str)],
+) -> rdkafka::consumer::BaseConsumer {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let mut config = rdkafka::ClientConfig::new();
+    config
+        .set("bootstrap.servers", &cluster.bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false");
+    for (k, v) in extra {
+        config.set(*k, *v);
+    }
+    let member: BaseConsumer = config.create().unwrap();
+    member.subscribe(&[&cluster.topic]).unwrap();
+    let joined = wait_for(Duration::from_secs(60), || {
+        let _ = member.poll(Duration::from_millis(100));
+        member
+            .assignment()
+            .ok()
+            .filter(|a| a.count() == cluster.partitions as usize)
+            .map(|_| ())
+    });
+    assert!(joined.is_some(), "the member joined group {group}");
+    member
+}
+
 /// Runs the binary in `dir` with `args` and extra environment.
 pub fn run_with_env(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(BIN)

@@ -18,20 +18,29 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
 /// Plays `name` in a fresh folder; returns the output, report.md, and runs.json.
 pub fn play(name: &str, speed: &str, extra: &[&str]) -> (Output, String, Vec<Value>) {
     let dir = tempfile::tempdir().unwrap();
+    play_in(dir.path(), name, speed, extra)
+}
+
+/// [`play`] in `dir`, which keeps the report's files (`out/`).
+pub fn play_in(
+    dir: &Path,
+    name: &str,
+    speed: &str,
+    extra: &[&str],
+) -> (Output, String, Vec<Value>) {
     let mut args = vec!["scenario", "run", name, "--speed", speed, "--report", "out"];
     args.extend_from_slice(extra);
-    let out = run_in(dir.path(), &args);
-    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap_or_else(|e| {
+    let out = run_in(dir, &args);
+    let md = std::fs::read_to_string(dir.join("out/report.md")).unwrap_or_else(|e| {
         panic!(
             "no report ({e}); stderr:\n{}",
             String::from_utf8_lossy(&out.stderr)
         )
     });
     let json: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/runs.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/runs.json")).unwrap()).unwrap();
     // The CSV holds the same runs.
-    let mut csv = csv::Reader::from_path(dir.path().join("out/runs.csv")).unwrap();
+    let mut csv = csv::Reader::from_path(dir.join("out/runs.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(
         rows.len(),

@@ -185,7 +185,8 @@ impl Session {
             Outcome::Notice(_)
             | Outcome::TopicFound { .. }
             | Outcome::SinkToggled { .. }
-            | Outcome::ReportWritten(_) => Vec::new(),
+            | Outcome::ReportWritten(_)
+            | Outcome::Rewound { .. } => Vec::new(),
         }
     }
 

@@ -7,7 +7,7 @@ use crate::lab::protocol::{Command, KafkaEvent};
 use crate::lab::settings::ConsumerSettings;
 
 impl Session {
-    fn add_member(&mut self, id: u32, keeps: Keeps) {
+    pub(super) fn add_member(&mut self, id: u32, keeps: Keeps) {
         let c = &self.clients.consumer;
         let member = member::spawn(member::Start {
             id,
@@ -27,6 +27,10 @@ impl Session {
     /// Every member leaves, and joins again (with the settings and topic in force, held if it
     /// was) once gone.
     pub(super) fn rejoin_all(&mut self) {
+        // A rewind under way has them leave already, and starts them with what is in force.
+        if self.rewinding.is_some() {
+            return;
+        }
         for m in &mut self.members {
             self.rejoining.push((m.id, m.keeps()));
             m.leave();
@@ -36,10 +40,28 @@ impl Session {
     pub fn on_kafka_event(&mut self, event: &KafkaEvent) {
         if let KafkaEvent::MemberLeft { id, .. } | KafkaEvent::MemberCrashed { id, .. } = event {
             self.members.retain(|m| m.id != *id);
+            self.rewind_member_left(*id);
             if let Some(i) = self.rejoining.iter().position(|(r, _)| r == id) {
                 let (id, keeps) = self.rejoining.remove(i);
                 self.add_member(id, keeps);
             }
+        }
+    }
+
+    /// What member `id` keeps when it starts again after a rejoin or a rewind under way.
+    fn coming_back(&mut self, id: u32) -> Option<&mut Keeps> {
+        self.rejoining
+            .iter_mut()
+            .chain(self.rewinding.iter_mut().flat_map(|r| r.back.iter_mut()))
+            .find(|(r, _)| *r == id)
+            .map(|(_, keeps)| keeps)
+    }
+
+    /// Member `id` does not start again after a rejoin or a rewind under way.
+    fn not_coming_back(&mut self, id: u32) {
+        self.rejoining.retain(|(r, _)| *r != id);
+        if let Some(r) = self.rewinding.as_mut() {
+            r.back.retain(|(r, _)| *r != id);
         }
     }
 
@@ -60,35 +82,40 @@ impl Session {
     }
 
     /// Carries out a command on the members.
-    pub(super) fn member_command(&mut self, command: Command) {
+    pub(super) fn member_command(&mut self, command: Command) -> Vec<crate::lab::protocol::Event> {
         match command {
             Command::Consumers(settings) => self.consumers(settings),
+            Command::Rewind(rewind) => return self.rewind(rewind),
             Command::Work { id, per_record } => {
                 let group = self.clients.consumer.work;
                 if let Some(m) = self.members.iter().find(|m| m.id == id) {
                     m.keep_work(per_record);
                     m.set_work(per_record.unwrap_or(group));
                 }
-                for (r, keeps) in &mut self.rejoining {
-                    if *r == id {
-                        keeps.work = per_record;
-                    }
+                if let Some(keeps) = self.coming_back(id) {
+                    keeps.work = per_record;
                 }
             }
             Command::Crash(id) => {
-                // Crashed, it does not come back from a rejoin under way.
-                self.rejoining.retain(|(r, _)| *r != id);
+                // Crashed, it does not come back from a rejoin or a rewind under way.
+                self.not_coming_back(id);
                 if let Some(m) = self.members.iter().find(|m| m.id == id) {
                     m.crash();
                 }
             }
-            Command::Restart(id) if !self.members.iter().any(|m| m.id == id) => {
-                self.add_member(id, Keeps::default());
+            Command::Restart(id) | Command::AddMember(id)
+                if !self.members.iter().any(|m| m.id == id) =>
+            {
+                match self.rewinding.as_mut() {
+                    // The group must stay empty until its offsets are reset.
+                    Some(r) => r.back.push((id, Keeps::default())),
+                    None => self.add_member(id, Keeps::default()),
+                }
             }
-            Command::AddMember(id) => self.add_member(id, Keeps::default()),
             Command::RemoveMember(id) => {
-                // Leaving for good: not back when its rejoin (new group settings) completes.
-                self.rejoining.retain(|(r, _)| *r != id);
+                // Leaving for good: not back when its rejoin (new group settings) or a rewind
+                // completes.
+                self.not_coming_back(id);
                 if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
                     m.leave();
                 }
@@ -98,13 +125,12 @@ impl Session {
                     m.hold(held);
                 }
                 // A member rejoining comes back as asked now.
-                for (r, keeps) in &mut self.rejoining {
-                    if *r == id {
-                        keeps.held = held;
-                    }
+                if let Some(keeps) = self.coming_back(id) {
+                    keeps.held = held;
                 }
             }
             _ => {}
         }
+        Vec::new()
     }
 }

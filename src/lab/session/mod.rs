@@ -6,6 +6,7 @@
 
 mod faults;
 mod members;
+mod rewind;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use crate::lab::ledger::SharedLedger;
 use crate::lab::protocol::{Command, Event, KafkaEvent};
 use crate::lab::settings::ConsumerSettings;
 use crate::lab::state::keymap::{key, Action as A, Mode};
-use crate::stats::RunReport;
+use crate::stats::{ConsumerRunReport, RunReport};
 
 /// How long quitting waits for consumers to leave the group.
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -56,6 +57,11 @@ pub enum Outcome {
     },
     /// An embedded broker's outage is over.
     BrokerBack(i32),
+    /// The group's offsets were reset (or could not be).
+    Rewound {
+        rewind: crate::lab::settings::Rewind,
+        result: Result<crate::kafka::rewind::Reset, String>,
+    },
     /// A node of a `scripts/kafka-local` cluster was taken down (or could not be).
     NodeFaulted {
         node: i32,
@@ -105,6 +111,8 @@ pub struct Session {
     /// Members to start again (new consumer settings or topic) once they have left, with what
     /// they keep of themselves (held, their own work per record).
     rejoining: Vec<(u32, Keeps)>,
+    /// A rewind under way.
+    rewinding: Option<rewind::Rewinding>,
     /// The group's ledger of records finished: reprocessed and skipped.
     ledger: SharedLedger,
     sink: SharedSink,
@@ -131,6 +139,7 @@ impl Session {
             cluster,
             members: Vec::new(),
             rejoining: Vec::new(),
+            rewinding: None,
             ledger: SharedLedger::default(),
             sink: SharedSink::default(),
             outages: 0,
@@ -175,7 +184,8 @@ impl Session {
             | Command::Restart(_)
             | Command::AddMember(_)
             | Command::RemoveMember(_)
-            | Command::HoldMember { .. } => self.member_command(command),
+            | Command::HoldMember { .. }
+            | Command::Rewind(_) => return self.member_command(command),
             Command::CreateTopic {
                 name,
                 partitions,
@@ -190,9 +200,17 @@ impl Session {
                     Outcome::TopicFound { name, found }
                 });
             }
-            Command::Export(rows) => self.later(move || {
-                Outcome::Notice(match export(&rows) {
-                    Ok(paths) => format!("exported {} runs to {paths}", rows.len()),
+            Command::Export(rows, consumer_rows) => self.later(move || {
+                Outcome::Notice(match export(&rows, &consumer_rows) {
+                    Ok(paths) => format!(
+                        "exported {} and {} to {paths}",
+                        crate::text::count(rows.len() as u64, "run", "runs"),
+                        crate::text::count(
+                            consumer_rows.len() as u64,
+                            "consumer run",
+                            "consumer runs"
+                        )
+                    ),
                     Err(e) => format!("export failed: {e:#}"),
                 })
             }),
@@ -301,6 +319,7 @@ impl Session {
                 }
                 Err(e) => vec![Event::Notice(e)],
             },
+            Outcome::Rewound { rewind, result } => self.rewound(rewind, result),
             fault => self.on_fault_outcome(fault),
         }
     }
@@ -396,17 +415,33 @@ fn file_stamp(t: std::time::SystemTime) -> String {
         .replace(':', "-")
 }
 
-/// Writes the runs to `kafka-lab-runs-<UTC time>.csv` and `.json` in the current folder.
-fn export(rows: &[RunReport]) -> Result<String> {
+/// Writes the runs to `kafka-lab-runs-<UTC time>.csv` and `.json` in the current folder, and
+/// the consumer runs (when there are any) to `kafka-lab-consumer-runs-<UTC time>.csv` and
+/// `.json`.
+fn export(rows: &[RunReport], consumer_rows: &[ConsumerRunReport]) -> Result<String> {
     let stamp = file_stamp(std::time::SystemTime::now());
-    let csv_path = format!("kafka-lab-runs-{stamp}.csv");
-    let json_path = format!("kafka-lab-runs-{stamp}.json");
-    std::fs::write(&csv_path, RunReport::csv(rows))
-        .with_context(|| format!("cannot write {csv_path}"))?;
-    std::fs::write(&json_path, RunReport::json(rows))
-        .with_context(|| format!("cannot write {json_path}"))?;
+    let mut files = Vec::new();
+    if !rows.is_empty() {
+        files.push((format!("kafka-lab-runs-{stamp}.csv"), RunReport::csv(rows)));
+        files.push((
+            format!("kafka-lab-runs-{stamp}.json"),
+            RunReport::json(rows),
+        ));
+    }
+    if !consumer_rows.is_empty() {
+        let name = format!("kafka-lab-consumer-runs-{stamp}");
+        files.push((format!("{name}.csv"), ConsumerRunReport::csv(consumer_rows)));
+        files.push((
+            format!("{name}.json"),
+            ConsumerRunReport::json(consumer_rows),
+        ));
+    }
+    for (path, text) in &files {
+        std::fs::write(path, text).with_context(|| format!("cannot write {path}"))?;
+    }
     let dir = std::env::current_dir().unwrap_or_default();
-    Ok(format!("{}/{{{csv_path}, {json_path}}}", dir.display()))
+    let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    Ok(format!("{}/{{{}}}", dir.display(), names.join(", ")))
 }
 
 /// Writes `files` (name, text) into `dir`, made if missing; returns `dir`.

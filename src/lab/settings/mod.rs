@@ -129,6 +129,7 @@ impl ProducerSettings {
 }
 
 mod consumer;
+pub use crate::kafka::rewind::{Rewind, RewindTo, REWIND_FORMS};
 pub use consumer::{
     Commit, ConsumerChange, ConsumerSettings, Isolation, OffsetReset, BROKER_SESSION_FLOOR_MS,
     LONGEST_WORK, SHORTEST_SESSION_MS, STEP_PROPERTIES,

@@ -108,6 +108,7 @@ impl App {
             "consumers moved to topic {}",
             self.model.cluster.topic
         ));
+        self.next_consumer_run(true, None);
     }
 
     /// Tells the user something in the status bar (for a few seconds) and in the events log.
@@ -223,7 +224,17 @@ impl App {
         view.snapshot = Some(s);
     }
 
+    /// The group's ledger totals, as the newest member snapshot has them.
+    fn keep_ledger(&mut self, m: &MemberSnapshot) {
+        if m.at >= self.model.ledger.0 {
+            self.model.ledger = (m.at, super::Ledgered::sum(&m.ledger));
+        }
+    }
+
     fn member_snapshot(&mut self, mut m: MemberSnapshot) {
+        let fresh = std::mem::take(&mut m.fresh);
+        let (id, at_time) = (m.id, m.at);
+        self.keep_ledger(&m);
         if let Some(text) = &mut m.last_error {
             hide_secrets(text);
         }
@@ -307,6 +318,7 @@ impl App {
             if !group.is_empty() {
                 push_lag(&mut self.model.group_lag, at, group.iter().sum());
             }
+            self.meter_member(id, &fresh, at_time.max(self.model.now));
         } else {
             let error = m.last_error.clone().map(|e| (e, 0));
             let at = self.model.members.partition_point(|v| v.snapshot.id < m.id);
@@ -322,6 +334,7 @@ impl App {
                     self.screen.focus = Focus::Member(i + 1);
                 }
             }
+            self.meter_member(id, &fresh, at_time);
         }
     }
 }

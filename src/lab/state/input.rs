@@ -48,20 +48,7 @@ impl App {
                     *up = scrolled(*up, action, page, self.status.events.len());
                 }
             }
-            Modal::Filter(input) => match action {
-                Action::Apply => {
-                    let text = input.value().trim().to_string();
-                    self.screen.filter = (!text.is_empty()).then_some(text);
-                    self.screen.modal = Modal::None;
-                }
-                Action::Close => {
-                    self.screen.filter = None;
-                    self.screen.modal = Modal::None;
-                }
-                _ => {
-                    input.handle_event(&TermEvent::Key(key));
-                }
-            },
+            Modal::Filter(..) | Modal::Rewind(..) => return self.prompt_key(action, key),
             Modal::Topics(form) => match action {
                 Action::Up => form.up(),
                 Action::Down => form.down(),
@@ -160,6 +147,7 @@ impl App {
                 }
             },
             Action::Runs => self.toggle_view(View::Runs),
+            Action::ConsumerRuns => self.toggle_view(View::ConsumerRuns),
             Action::Partitions => self.toggle_view(View::Partitions),
             Action::Timeline => self.toggle_view(View::Timeline),
             Action::GroupBy => {
@@ -174,11 +162,11 @@ impl App {
                 )));
             }
             Action::Export => {
-                let rows = self.table_rows();
-                if rows.is_empty() {
+                let (rows, consumer_rows) = (self.table_rows(), self.consumer_rows());
+                if rows.is_empty() && consumer_rows.is_empty() {
                     self.status.message = Some("no run to export yet".into());
                 } else {
-                    return vec![Command::Export(rows)];
+                    return vec![Command::Export(rows, consumer_rows)];
                 }
             }
             Action::BrokerOutage => return self.broker_outage(),
@@ -188,6 +176,9 @@ impl App {
                 self.screen.modal = Modal::Filter(tui_input::Input::new(current));
             }
             Action::Mark => self.mark(),
+            Action::Rewind => {
+                self.screen.modal = Modal::Rewind(tui_input::Input::default(), None);
+            }
             Action::Zoom => self.screen.zoomed = !self.screen.zoomed,
             Action::Events => self.screen.modal = Modal::Events(0),
             Action::NextPane => self.cycle(1),
@@ -206,6 +197,41 @@ impl App {
             | Action::Close
             | Action::Edit
             | Action::Ignore => {}
+        }
+        Vec::new()
+    }
+
+    /// A key in a one-line prompt (the filter, the rewind).
+    fn prompt_key(&mut self, action: Action, key: KeyEvent) -> Vec<Command> {
+        match &mut self.screen.modal {
+            Modal::Filter(input) => match action {
+                Action::Apply => {
+                    let text = input.value().trim().to_string();
+                    self.screen.filter = (!text.is_empty()).then_some(text);
+                    self.screen.modal = Modal::None;
+                }
+                Action::Close => {
+                    self.screen.filter = None;
+                    self.screen.modal = Modal::None;
+                }
+                _ => {
+                    input.handle_event(&TermEvent::Key(key));
+                }
+            },
+            Modal::Rewind(input, error) => match action {
+                Action::Apply => match crate::lab::settings::Rewind::parse(input.value()) {
+                    Ok(rewind) => {
+                        self.screen.modal = Modal::None;
+                        return self.rewind(rewind);
+                    }
+                    Err(e) => *error = Some(e),
+                },
+                Action::Close => self.screen.modal = Modal::None,
+                _ => {
+                    input.handle_event(&TermEvent::Key(key));
+                }
+            },
+            _ => {}
         }
         Vec::new()
     }
@@ -236,33 +262,49 @@ impl App {
         }
     }
 
+    /// The runs table shown (the producer's or the consumers'): its rows' run numbers, its
+    /// selected row and its marked runs.
+    pub(super) fn shown_table(&mut self) -> Option<(Vec<u32>, &mut Option<usize>, &mut Vec<u32>)> {
+        match self.screen.view {
+            View::Runs => Some((
+                self.table_rows().iter().map(|r| r.run).collect(),
+                &mut self.screen.runs_selected,
+                &mut self.screen.marked,
+            )),
+            View::ConsumerRuns => Some((
+                self.consumer_rows().iter().map(|r| r.run).collect(),
+                &mut self.screen.consumer_selected,
+                &mut self.screen.consumer_marked,
+            )),
+            _ => None,
+        }
+    }
+
     /// Marks (or unmarks) the selected run for comparison; two at most, the older goes.
     fn mark(&mut self) {
-        if self.screen.view != View::Runs {
+        let Some((runs, selected, marked)) = self.shown_table() else {
             self.status.message = Some(format!(
-                "{} marks a run in the runs table ({})",
+                "{} marks one of the runs: show the producer runs ({}) or the consumer runs ({}) first",
                 keymap::key(Mode::Main, Action::Mark),
-                keymap::key(Mode::Main, Action::Runs)
+                keymap::key(Mode::Main, Action::Runs),
+                keymap::key(Mode::Main, Action::ConsumerRuns)
             ));
             return;
-        }
-        let rows = self.table_rows();
-        let Some(run) = self
-            .screen
-            .runs_selected
-            .or_else(|| rows.len().checked_sub(1))
-            .and_then(|i| rows.get(i))
-            .map(|r| r.run)
+        };
+        let Some(run) = selected
+            .or_else(|| runs.len().checked_sub(1))
+            .and_then(|i| runs.get(i))
+            .copied()
         else {
             return;
         };
-        if let Some(at) = self.screen.marked.iter().position(|m| *m == run) {
-            self.screen.marked.remove(at);
+        if let Some(at) = marked.iter().position(|m| *m == run) {
+            marked.remove(at);
         } else {
-            if self.screen.marked.len() == 2 {
-                self.screen.marked.remove(0);
+            if marked.len() == 2 {
+                marked.remove(0);
             }
-            self.screen.marked.push(run);
+            marked.push(run);
         }
     }
 
@@ -284,9 +326,12 @@ impl App {
                 let up = self.screen.scroll.records.entry(m.id).or_insert(0);
                 *up = scrolled(*up, action, page, len);
             }
-            Focus::View if self.screen.view == View::Runs => {
-                let last = self.table_rows().len().saturating_sub(1);
-                let at = self.screen.runs_selected.unwrap_or(last);
+            Focus::View if matches!(self.screen.view, View::Runs | View::ConsumerRuns) => {
+                let Some((runs, selected, _)) = self.shown_table() else {
+                    return;
+                };
+                let last = runs.len().saturating_sub(1);
+                let at = selected.unwrap_or(last);
                 // Down the table is towards the newest run.
                 let moved = match action {
                     Action::Up => at.saturating_sub(1),
@@ -296,7 +341,7 @@ impl App {
                     Action::Top => 0,
                     _ => last,
                 };
-                self.screen.runs_selected = (moved != last).then_some(moved);
+                *selected = (moved != last).then_some(moved);
             }
             Focus::View => {
                 // Read from the top: down shows later lines.

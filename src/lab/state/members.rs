@@ -7,9 +7,41 @@ use super::input::select_first;
 use super::keymap::{self, Action, Mode};
 use super::{App, Focus};
 use crate::lab::protocol::Command;
+use crate::lab::settings::{Rewind, RewindTo};
 use crate::lab::snapshots::MemberState;
 
 impl App {
+    /// The group's committed offsets move as `rewind` says: the members leave, the offsets
+    /// are reset, they join again and read from there.
+    pub(super) fn rewind(&mut self, rewind: Rewind) -> Vec<Command> {
+        let partitions = self.model.cluster.partitions;
+        if let Some(p) = rewind.partition.filter(|p| *p as usize >= partitions) {
+            self.say(format!(
+                "topic {} has {partitions} partitions: there is no partition {p} to rewind",
+                self.model.cluster.topic
+            ));
+            return Vec::new();
+        }
+        if self.model.cluster.embedded && matches!(rewind.to, RewindTo::Ago(_) | RewindTo::At(_)) {
+            self.say(
+                "the embedded cluster cannot look offsets up by time (librdkafka's mock brokers \
+                 answer none): rewind to earliest, latest or an offset here, or by time on a \
+                 real broker"
+                    .to_string(),
+            );
+            return Vec::new();
+        }
+        if !self.model.in_group.is_empty() {
+            self.model.timeline.expect(format!(
+                "group rewound to {}: the members left and joined again",
+                rewind.describe()
+            ));
+        }
+        self.next_consumer_run(!self.model.in_group.is_empty(), Some(rewind.describe()));
+        self.status.message = Some(format!("rewinding the group to {} ...", rewind.describe()));
+        vec![Command::Rewind(rewind)]
+    }
+
     /// Member `i` (of the panes) crashes.
     fn crash(&mut self, i: usize) -> Vec<Command> {
         let m = &self.model.members[i].snapshot;
@@ -144,6 +176,7 @@ impl App {
                         work_text(self.model.applied_consumer.work)
                     )
                 });
+                self.next_consumer_run(false, None);
                 return vec![Command::Work { id, per_record }];
             }
             _ => {}

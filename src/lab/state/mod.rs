@@ -4,6 +4,8 @@
 //! out, and whether the screen needs drawing. Nothing here talks to Kafka or draws. At most
 //! one overlay has the keyboard, by construction: [`Modal`].
 
+mod consumer_runs;
+pub use consumer_runs::{compare_consumers, Ledgered};
 mod fold;
 pub mod forms;
 mod input;
@@ -99,6 +101,8 @@ pub enum Modal {
     Events(usize),
     /// Typing the text to look for in keys and values.
     Filter(tui_input::Input),
+    /// Typing where to rewind the group to; what was wrong with the last try.
+    Rewind(tui_input::Input, Option<String>),
     Help,
 }
 
@@ -112,6 +116,7 @@ impl Modal {
             Modal::Detail(_) => Mode::Detail,
             Modal::Events(_) => Mode::Events,
             Modal::Filter(_) => Mode::Filter,
+            Modal::Rewind(..) => Mode::Rewind,
             Modal::Help => Mode::Help,
         }
     }
@@ -150,6 +155,8 @@ pub enum View {
     Partitions,
     Timeline,
     Runs,
+    /// The consumer runs table: a run per change of consumer settings.
+    ConsumerRuns,
 }
 
 /// The lab's state. Its three parts are written by [`App::update`] alone; the front ends
@@ -171,6 +178,11 @@ pub(crate) struct Model {
     pub producer: ProducerView,
     /// Ended runs, oldest first (the last `RUNS` of them).
     pub runs: VecDeque<RunReport>,
+    /// Ended consumer runs, oldest first, and the one going on (from the first member on).
+    pub consumer_runs: VecDeque<crate::stats::ConsumerRunReport>,
+    pub consumer_run: Option<consumer_runs::ConsumerMeter>,
+    /// The group's ledger totals as the newest member snapshot had them, and its time.
+    pub ledger: (SystemTime, Ledgered),
     /// The settings of the first run: the runs table shows what differs from them.
     pub defaults: BTreeMap<String, String>,
     /// The topic as the broker last described it.
@@ -229,6 +241,9 @@ pub(crate) struct ScreenState {
     pub runs_selected: Option<usize>,
     /// Runs marked for comparison (at most two).
     pub marked: Vec<u32>,
+    /// The same for the consumer runs table.
+    pub consumer_selected: Option<usize>,
+    pub consumer_marked: Vec<u32>,
     /// The lower half takes the whole screen.
     pub zoomed: bool,
 }
@@ -283,6 +298,9 @@ impl App {
                 sink: None,
                 producer: ProducerView::default(),
                 runs: VecDeque::new(),
+                consumer_runs: VecDeque::new(),
+                consumer_run: None,
+                ledger: (SystemTime::UNIX_EPOCH, Ledgered::default()),
                 defaults: settings.report_settings(),
                 topic: None,
                 produced_before: BTreeMap::new(),
@@ -315,6 +333,8 @@ impl App {
                 filter: None,
                 runs_selected: None,
                 marked: Vec::new(),
+                consumer_selected: None,
+                consumer_marked: Vec::new(),
                 zoomed: false,
             },
             status: Status {

@@ -99,16 +99,19 @@ impl App {
             return;
         }
         self.screen.focus = target;
-        if target == Focus::View && self.screen.view == View::Runs {
+        let zoomed = self.screen.zoomed;
+        if target != Focus::View {
+            return;
+        }
+        if let Some((runs, selected, _)) = self.shown_table() {
             // Rows start below the border and the header, the oldest shown first.
-            let rows = self.table_rows().len();
+            let rows = runs.len();
             let inner = screen.lower.height.saturating_sub(2);
-            let visible =
-                usize::from(super::runs::table_height(rows, inner, self.screen.zoomed) - 1);
-            let first = super::runs::first_row(rows, visible, self.screen.runs_selected);
+            let visible = usize::from(super::runs::table_height(rows, inner, zoomed) - 1);
+            let first = super::runs::first_row(rows, visible, *selected);
             let row = usize::from(y.saturating_sub(screen.lower.y + 2));
             if first + row < rows {
-                self.screen.runs_selected = Some(first + row);
+                *selected = Some(first + row);
             }
         }
     }

@@ -115,6 +115,7 @@ impl App {
                 .expect(format!("consumers rejoined: {changes}"));
         }
         self.model.applied_consumer = consumer.clone();
+        self.next_consumer_run(rejoin && members, None);
         commands.push(Command::Consumers(consumer));
         match (rejoin, members) {
             (true, true) => "restarting the consumers".to_string(),

@@ -109,41 +109,59 @@ impl Column {
 /// wide as its header and its widest cell; the changed settings take what is left (at
 /// least `CHANGED_MIN`), cut with a mark. Columns are given up from the end of [`Column::PRIORITY`].
 pub fn fit_columns(cells: &[Vec<String>], width: u16) -> Vec<(Column, u16)> {
+    let index = |c: Column| Column::ALL.iter().position(|a| *a == c).unwrap_or(0);
+    let headers: Vec<&str> = Column::ALL.iter().map(|c| c.header()).collect();
+    let priority: Vec<usize> = Column::PRIORITY.iter().map(|c| index(*c)).collect();
+    fit_widths(&headers, &priority, index(Column::Changed), cells, width)
+        .into_iter()
+        .map(|(i, w)| (Column::ALL[i], w))
+        .collect()
+}
+
+/// The columns (by index into `headers` and each row of `cells`) that fit in `width`, in
+/// table order, with their widths: each as wide as its header and widest cell, except the
+/// `flexible` one, which takes what is left (at least `CHANGED_MIN`). Columns are given up
+/// from the end of `priority`.
+pub fn fit_widths(
+    headers: &[&str],
+    priority: &[usize],
+    flexible: usize,
+    cells: &[Vec<String>],
+    width: u16,
+) -> Vec<(usize, u16)> {
     const CHANGED_MIN: u16 = 12;
-    let needed = |i: usize, c: Column| -> u16 {
+    let needed = |i: usize| -> u16 {
         let widest = cells
             .iter()
             .map(|row| unicode_width::UnicodeWidthStr::width(row[i].as_str()))
             .max()
             .unwrap_or(0);
-        (widest.max(c.header().len()) as u16).max(1)
+        (widest.max(headers[i].len()) as u16).max(1)
     };
-    let index = |c: Column| Column::ALL.iter().position(|a| *a == c).unwrap_or(0);
-    let mut chosen: Vec<Column> = Vec::new();
+    let mut chosen: Vec<usize> = Vec::new();
     let mut used: u16 = 0;
-    for c in Column::PRIORITY {
-        let w = if c == Column::Changed {
+    for &i in priority {
+        let w = if i == flexible {
             CHANGED_MIN
         } else {
-            needed(index(c), c)
+            needed(i)
         };
         let spacing = u16::from(!chosen.is_empty());
         if used + spacing + w <= width {
             used += spacing + w;
-            chosen.push(c);
+            chosen.push(i);
         }
     }
     let spare = width - used;
-    Column::ALL
-        .iter()
-        .filter(|c| chosen.contains(c))
-        .map(|&c| {
-            let w = if c == Column::Changed {
-                (CHANGED_MIN + spare).min(needed(index(c), c).max(CHANGED_MIN))
+    (0..headers.len())
+        .filter(|i| chosen.contains(i))
+        .map(|i| {
+            let w = if i == flexible {
+                (CHANGED_MIN + spare).min(needed(i).max(CHANGED_MIN))
             } else {
-                needed(index(c), c)
+                needed(i)
             };
-            (c, w)
+            (i, w)
         })
         .collect()
 }

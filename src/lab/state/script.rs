@@ -70,6 +70,7 @@ impl App {
                     Some(d) => self.model.work.insert(member, d),
                     None => self.model.work.remove(&member),
                 };
+                self.next_consumer_run(false, None);
                 vec![Command::Work {
                     id: member,
                     per_record,
@@ -77,6 +78,7 @@ impl App {
             }
             Step::Crash(id) => self.script_crash(id),
             Step::Restart(id) => self.script_restart(id),
+            Step::Rewind(rewind) => self.rewind(rewind),
             Step::Fault {
                 kind,
                 partition,

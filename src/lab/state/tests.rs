@@ -1018,3 +1018,120 @@ fn a_crash_keeps_the_pane_and_x_restarts_it_and_a_kick_is_named() {
         a.status.message
     );
 }
+
+/// Member `id`'s snapshot at `ms` after a start, settled on all six partitions, with
+/// `records` finished since its last one (each 5 ms end to end) and `fetches` sent.
+fn member_at(id: u32, ms: u64, records: u64, fetches: u64) -> Event {
+    let Event::Kafka(KafkaEvent::Member(mut m)) = member(id, &[0, 1, 2, 3, 4, 5]) else {
+        unreachable!()
+    };
+    m.at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000) + Duration::from_millis(ms);
+    m.fresh = crate::lab::snapshots::Fresh {
+        records,
+        e2e: vec![(5_000, records)],
+        fetches: Some(fetches),
+        kicks: 0,
+    };
+    Event::Kafka(KafkaEvent::Member(m))
+}
+
+#[test]
+fn each_consumer_settings_change_begins_a_consumer_run_marked_and_exported_beside_the_runs() {
+    let mut a = app();
+    assert!(a.consumer_rows().is_empty(), "no member, no run");
+    // Four snapshots a second for 10 s, 25 records and one fetch in each.
+    for i in 0..40 {
+        a.update(member_at(1, i * 250, 25, 1));
+    }
+    let rows = a.consumer_rows();
+    assert_eq!(rows.len(), 1);
+    let first = &rows[0];
+    // Settled at once: 2 s of warm-up, the first snapshot after it starts the count.
+    assert!((first.warmup_s - 2.0).abs() < 1e-9, "{first:?}");
+    assert_eq!(first.records, 25 * 31);
+    assert!((first.records_per_sec - 100.0).abs() < 1e-6, "{first:?}");
+    assert!((first.fetch_requests_per_sec.unwrap() - 4.0).abs() < 1e-6);
+    assert!((first.e2e_ms.unwrap().p50 - 5.0).abs() < 0.01);
+    // A consumer step ends it; the next run's settings say what changed.
+    let change = crate::lab::settings::ConsumerChange {
+        properties: [("fetch.wait.max.ms".to_string(), "100".to_string())].into(),
+        ..Default::default()
+    };
+    a.update(Event::Script(crate::lab::protocol::Step::Consumer(change)));
+    for i in 40..60 {
+        a.update(member_at(1, i * 250, 5, 1));
+    }
+    let rows = a.consumer_rows();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0], *first, "an ended run keeps its figures");
+    let defaults = a.consumer_defaults();
+    assert_eq!(
+        crate::stats::ConsumerColumn::Changed.cell(&rows[1], &defaults, true),
+        "fetch.wait.max.ms=100"
+    );
+    // R shows them; m marks the selected run (the newest), ↑ m the one before.
+    key(&mut a, KeyCode::Char('R'));
+    assert_eq!(a.view(), View::ConsumerRuns);
+    key(&mut a, KeyCode::Tab);
+    while a.screen.focus != Focus::View {
+        key(&mut a, KeyCode::Tab);
+    }
+    key(&mut a, KeyCode::Char('m'));
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::Char('m'));
+    assert_eq!(a.screen.consumer_marked, vec![2, 1]);
+    assert!(
+        a.screen.marked.is_empty(),
+        "the producer runs keep their own marks"
+    );
+    let commands = key(&mut a, KeyCode::Char('e'));
+    let [Command::Export(runs, consumer_runs)] = commands.as_slice() else {
+        panic!("{commands:?}")
+    };
+    assert!(runs.is_empty());
+    assert_eq!(consumer_runs.len(), 2);
+}
+
+#[test]
+fn o_rewinds_the_group_and_says_what_is_wrong_with_a_target() {
+    use crate::lab::settings::{Rewind, RewindTo};
+    let mut a = app();
+    let rewind = |a: &mut App, text: &str| {
+        key(a, KeyCode::Char('O'));
+        assert!(matches!(a.screen.modal, Modal::Rewind(..)));
+        for c in text.chars() {
+            key(a, KeyCode::Char(c));
+        }
+        key(a, KeyCode::Enter)
+    };
+    assert!(rewind(&mut a, "sometimes").is_empty());
+    let Modal::Rewind(_, Some(e)) = &a.screen.modal else {
+        panic!("the prompt stays, with the reason")
+    };
+    assert!(e.contains("`sometimes` is not a place to rewind to"), "{e}");
+    key(&mut a, KeyCode::Esc);
+    assert!(matches!(a.screen.modal, Modal::None));
+    // The embedded cluster cannot look offsets up by time.
+    assert!(rewind(&mut a, "-30s").is_empty());
+    assert!(a
+        .status
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("cannot look offsets up by time"));
+    assert!(rewind(&mut a, "earliest p9").is_empty());
+    assert!(a
+        .status
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("no partition 9"));
+    assert_eq!(
+        rewind(&mut a, "earliest p2"),
+        vec![Command::Rewind(Rewind {
+            to: RewindTo::Earliest,
+            partition: Some(2)
+        })]
+    );
+    assert!(matches!(a.screen.modal, Modal::None));
+}

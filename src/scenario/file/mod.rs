@@ -110,6 +110,8 @@ pub enum Action {
     Crash(u32),
     /// A crashed member starts again.
     Restart(u32),
+    /// The group's committed offsets are reset (its members leave and join again).
+    Rewind(crate::lab::settings::Rewind),
     /// Nothing: the next step comes this much later.
     Wait(Duration),
     Mark(String),
@@ -209,7 +211,7 @@ fn six() -> i32 {
 }
 
 /// The actions a step may take; one per step.
-const ACTIONS: [&str; 17] = [
+const ACTIONS: [&str; 18] = [
     "producer",
     "rate",
     "key",
@@ -222,6 +224,7 @@ const ACTIONS: [&str; 17] = [
     "work",
     "crash",
     "restart",
+    "rewind",
     "fault",
     "recover",
     "wait",
@@ -348,6 +351,7 @@ fn step_name(step: &Step) -> String {
         Action::MemberWork { .. } => "work",
         Action::Crash(_) => "crash",
         Action::Restart(_) => "restart",
+        Action::Rewind(_) => "rewind",
         _ => "",
     };
     if action.is_empty() {
@@ -652,6 +656,55 @@ mod tests {
                 "static takes true or false",
             ),
             ("work = { member = \"consumer-1\" }", "write work ="),
+        ] {
+            let e = err(&format!("{HEAD}[[step]]\n{step}\n"));
+            assert!(e.starts_with("lab.toml:4: step 1"), "{step}: {e}");
+            assert!(e.contains(needle), "{step}: {e}");
+        }
+    }
+
+    #[test]
+    fn rewind_steps_read_and_their_bad_values_are_refused() {
+        use crate::lab::settings::{Rewind, RewindTo};
+        let s = parse(
+            &format!(
+                "{HEAD}[[step]]\nrewind = \"earliest\"\n[[step]]\nrewind = {{ to = \"-30s\", partition = 3 }}\n\
+                 [[step]]\nrewind = {{ to = 1200 }}\n"
+            ),
+            "lab.toml",
+        )
+        .unwrap();
+        let actions: Vec<&Action> = s.steps.iter().map(|s| &s.action).collect();
+        assert_eq!(
+            actions,
+            [
+                &Action::Rewind(Rewind {
+                    to: RewindTo::Earliest,
+                    partition: None
+                }),
+                &Action::Rewind(Rewind {
+                    to: RewindTo::Ago(Duration::from_secs(30)),
+                    partition: Some(3)
+                }),
+                &Action::Rewind(Rewind {
+                    to: RewindTo::Offset(1200),
+                    partition: None
+                }),
+            ]
+        );
+        for (step, needle) in [
+            ("rewind = \"sometimes\"", "is not a place to rewind to"),
+            ("rewind = { to = \"-5\" }", "is not a place to rewind to"),
+            ("rewind = { partition = 1 }", "rewind needs `to`"),
+            (
+                "rewind = { to = \"latest\", partition = -1 }",
+                "not a partition number",
+            ),
+            (
+                "rewind = { to = \"latest\", when = 1 }",
+                "`when` is not part of rewind",
+            ),
+            ("rewind = 5", "write rewind ="),
         ] {
             let e = err(&format!("{HEAD}[[step]]\n{step}\n"));
             assert!(e.starts_with("lab.toml:4: step 1"), "{step}: {e}");

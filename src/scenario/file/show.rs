@@ -58,6 +58,7 @@ impl fmt::Display for Action {
             ),
             Action::Crash(m) => write!(f, "consumer-{m} crashes"),
             Action::Restart(m) => write!(f, "consumer-{m} restarts"),
+            Action::Rewind(r) => write!(f, "rewind the group to {}", r.describe()),
             Action::Fault {
                 kind,
                 partition,

@@ -11,7 +11,7 @@ use crate::config::properties::{self, Applies};
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
 use crate::kafka::settings::{GroupProtocol, Strategies};
-use crate::lab::settings::{Commit, ConsumerChange, ConsumerSettings};
+use crate::lab::settings::{Commit, ConsumerChange, ConsumerSettings, Rewind, RewindTo};
 use crate::lab::state::forms::parse_work;
 
 /// One `[[step]]`; the error carries ` (action)` when the action is known.
@@ -174,6 +174,7 @@ fn read_action(name: &str, v: &Value) -> Result<Action, String> {
         "work" => work(v)?,
         "crash" => Action::Crash(member_named(v, "crash")?),
         "restart" => Action::Restart(member_named(v, "restart")?),
+        "rewind" => rewind(v)?,
         "fault" => fault(v)?,
         "recover" => {
             if v.as_str() != Some("all") {
@@ -377,6 +378,38 @@ fn work(v: &Value) -> Result<Action, String> {
 }
 
 /// `"consumer-2"` → 2.
+/// `rewind = "earliest"` (or `"-30s"`, `"1200 p3"`), or `rewind = { to = "-30s", partition = 3 }`.
+fn rewind(v: &Value) -> Result<Action, String> {
+    let usage = "write rewind = \"earliest\" (or \"latest\", \"-30s\", a UTC time, an offset) or \
+                 rewind = { to = \"-30s\", partition = 3 }";
+    let rewind = match v {
+        Value::String(s) => Rewind::parse(s).map_err(|e| format!("rewind: {e}"))?,
+        Value::Table(t) => {
+            if let Some(k) = t.keys().find(|k| !matches!(k.as_str(), "to" | "partition")) {
+                return Err(format!("`{k}` is not part of rewind: {usage}"));
+            }
+            let to = match t.get("to") {
+                Some(Value::String(s)) => RewindTo::parse(s).map_err(|e| format!("rewind: {e}"))?,
+                Some(Value::Integer(n)) if *n >= 0 => RewindTo::Offset(*n),
+                Some(other) => return Err(format!("rewind's to = {other}: {usage}")),
+                None => return Err(format!("rewind needs `to`: {usage}")),
+            };
+            let partition = match t.get("partition") {
+                None => None,
+                Some(Value::Integer(p)) if (0..=i64::from(i32::MAX)).contains(p) => Some(*p as i32),
+                Some(other) => {
+                    return Err(format!(
+                        "rewind's partition = {other} is not a partition number"
+                    ))
+                }
+            };
+            Rewind { to, partition }
+        }
+        other => return Err(format!("rewind = {other}: {usage}")),
+    };
+    Ok(Action::Rewind(rewind))
+}
+
 fn member_named(v: &Value, what: &str) -> Result<u32, String> {
     let name = text_of(v, what)?.trim();
     name.strip_prefix("consumer-")

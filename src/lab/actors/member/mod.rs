@@ -71,6 +71,11 @@ impl MemberHandle {
         self.controls.held.store(held, Ordering::Relaxed);
     }
 
+    /// The member was asked to leave or to crash: it is on its way out.
+    pub fn stopping(&self) -> bool {
+        self.controls.stop.raised() || self.controls.crash.load(Ordering::Relaxed)
+    }
+
     /// The member is held (it reads nothing).
     pub fn held(&self) -> bool {
         self.controls.held.load(Ordering::Relaxed)

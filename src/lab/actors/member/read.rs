@@ -16,7 +16,7 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::Message;
 use tokio::sync::mpsc::Sender;
 
-use super::report::{apply, end_to_end, lags, AskedMarks, WallClock, ASK_AFTER_RESUME};
+use super::report::{apply, end_to_end, lags, AskedMarks, Unsent, WallClock, ASK_AFTER_RESUME};
 use super::{Controls, LATEST};
 use crate::data::sink::{RecordJson, SharedSink};
 use crate::kafka::consumer::{timestamp, GroupEvent, LabConsumer};
@@ -24,7 +24,7 @@ use crate::lab::actors::TICK;
 use crate::lab::ledger::SharedLedger;
 use crate::lab::protocol::KafkaEvent;
 use crate::lab::settings::Commit;
-use crate::lab::snapshots::{MemberSnapshot, MemberState, RecentRecord};
+use crate::lab::snapshots::{Fresh, MemberSnapshot, MemberState, RecentRecord};
 use crate::stats::{Interval, Window};
 
 /// Records taken from librdkafka at once before the work on them begins (what it has fetched
@@ -53,6 +53,8 @@ pub(super) struct Member {
     /// `auto.offset.reset` is earliest: without a committed offset the member starts at the
     /// log's start.
     pub(super) from_earliest: bool,
+    /// What the lab has not heard yet: work since the last snapshot that reached it.
+    unsent: Unsent,
 }
 
 /// What the loop carries from one record to the next.
@@ -85,6 +87,7 @@ impl Member {
             started: BTreeMap::new(),
             next: BTreeMap::new(),
             from_earliest: false,
+            unsent: Unsent::default(),
         }
     }
 
@@ -94,7 +97,11 @@ impl Member {
         self.m.per_sec = 0.0;
         self.m.ledger = self.ledger.lock().unwrap().members().clone();
         self.m.at = SystemTime::now();
-        self.m.clone()
+        self.m.fresh = self.unsent.fresh(None);
+        let last = self.m.clone();
+        self.unsent.told(None);
+        self.m.fresh = Fresh::default();
+        last
     }
 
     fn ended(&self) -> bool {
@@ -371,6 +378,7 @@ impl Member {
             }
             GroupEvent::Revoked(partitions) => self.forget(partitions),
             GroupEvent::Kicked(_) => {
+                self.unsent.kicks += 1;
                 // Out of the group: what it had is the group's again.
                 self.started.clear();
                 self.next.clear();
@@ -411,6 +419,8 @@ impl Member {
         pace.interval.duration = now - pace.last_tick;
         pace.last_tick = now;
         pace.clock = WallClock::now();
+        self.unsent.records += pace.interval.count;
+        self.unsent.e2e.add(&pace.interval.latency);
         pace.interval = pace.window.push(std::mem::take(&mut pace.interval));
         let figures = pace.window.figures();
         let m = &mut self.m;
@@ -447,9 +457,18 @@ impl Member {
             m.last_error = Some(e);
         }
         m.at = pace.clock.at(Instant::now());
-        let _ = self
+        let fetches = consumer.fetch_requests();
+        m.fresh = self.unsent.fresh(fetches);
+        // A snapshot the channel had no room for is carried by the next one.
+        if self
             .events
-            .try_send(KafkaEvent::Member(Box::new(m.clone())));
+            .try_send(KafkaEvent::Member(Box::new(m.clone())))
+            .is_ok()
+        {
+            self.unsent.told(fetches);
+        }
+        let m = &mut self.m;
+        m.fresh = Fresh::default();
         // An error is news once: the screen keeps it until the member is well again.
         m.last_error = None;
     }

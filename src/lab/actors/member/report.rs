@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::kafka::consumer::{GroupEvent, LabConsumer};
-use crate::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag};
+use crate::lab::snapshots::{Fresh, MemberSnapshot, MemberState, PartitionLag};
+use crate::stats::Latency;
 
 /// How long a resumed member's partitions are still asked for their high watermarks: until
 /// fetching has brought the cached ones up to date.
@@ -49,6 +50,36 @@ impl AskedMarks {
 
     pub(super) fn get(&self, partition: i32) -> Option<i64> {
         self.marks.lock().unwrap().get(&partition).copied()
+    }
+}
+
+/// Work since the member's last snapshot that reached the lab.
+#[derive(Default)]
+pub(super) struct Unsent {
+    pub(super) records: u64,
+    pub(super) e2e: Latency,
+    pub(super) kicks: u64,
+    /// Fetch requests counted when the last snapshot reached the lab.
+    fetches_told: Option<u64>,
+}
+
+impl Unsent {
+    /// What the next snapshot carries, with `fetches` sent so far.
+    pub(super) fn fresh(&self, fetches: Option<u64>) -> Fresh {
+        Fresh {
+            records: self.records,
+            e2e: self.e2e.buckets(),
+            fetches: fetches.map(|n| n.saturating_sub(self.fetches_told.unwrap_or(0))),
+            kicks: self.kicks,
+        }
+    }
+
+    /// The lab has it all, with `fetches` sent so far.
+    pub(super) fn told(&mut self, fetches: Option<u64>) {
+        self.records = 0;
+        self.e2e.reset();
+        self.kicks = 0;
+        self.fetches_told = fetches.or(self.fetches_told);
     }
 }
 

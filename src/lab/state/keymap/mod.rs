@@ -13,6 +13,8 @@ pub enum Mode {
     Detail,
     Events,
     Filter,
+    /// Typing where to rewind the group to.
+    Rewind,
     Help,
 }
 
@@ -27,6 +29,7 @@ impl Mode {
             Mode::Detail => " (in the record detail)",
             Mode::Events => " (in the events log)",
             Mode::Filter => " (in the filter)",
+            Mode::Rewind => " (in the rewind prompt)",
             Mode::Help => " (in the help)",
         }
     }
@@ -51,6 +54,9 @@ pub enum Action {
     Settings,
     Detail,
     Runs,
+    ConsumerRuns,
+    /// Reset the group's committed offsets.
+    Rewind,
     Partitions,
     Timeline,
     GroupBy,

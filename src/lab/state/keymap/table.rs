@@ -108,6 +108,14 @@ pub const KEYMAP: &[Binding] = &[
         None,
     ),
     main(
+        &[K::Char('O')],
+        "O",
+        A::Rewind,
+        "rewind the group: reset its committed offsets (earliest, latest, a time, an offset; \
+         all partitions or one); the members leave, then read again from there",
+        None,
+    ),
+    main(
         &[K::Tab, K::Right],
         "Tab, →",
         A::NextPane,
@@ -163,6 +171,14 @@ pub const KEYMAP: &[Binding] = &[
         Some("runs"),
     ),
     main(
+        &[K::Char('R')],
+        "R",
+        A::ConsumerRuns,
+        "lower half: consumer panes / the consumer runs table (a run per consumer settings \
+         change)",
+        None,
+    ),
+    main(
         &[K::Char('z')],
         "z",
         A::Zoom,
@@ -173,7 +189,7 @@ pub const KEYMAP: &[Binding] = &[
         &[K::Char('m')],
         "m",
         A::Mark,
-        "runs table: mark the selected run; two marked are compared",
+        "runs tables: mark the selected run; two marked are compared",
         None,
     ),
     main(
@@ -201,7 +217,7 @@ pub const KEYMAP: &[Binding] = &[
         &[K::Char('e')],
         "e",
         A::Export,
-        "export the runs table to CSV and JSON files",
+        "export the runs tables (producer and consumer runs) to CSV and JSON files",
         Some("export"),
     ),
     main(
@@ -506,6 +522,27 @@ pub const KEYMAP: &[Binding] = &[
         "Esc",
         A::Close,
         "no filter",
+    ),
+    on(
+        Mode::Rewind,
+        Keys::Typing,
+        "typing",
+        A::Edit,
+        "where to: earliest, latest, -30s, a UTC time, an offset; p3 for one partition",
+    ),
+    on(
+        Mode::Rewind,
+        Keys::Codes(&[K::Enter]),
+        "Enter",
+        A::Apply,
+        "rewind",
+    ),
+    on(
+        Mode::Rewind,
+        Keys::Codes(&[K::Esc]),
+        "Esc",
+        A::Close,
+        "do nothing",
     ),
     on(
         Mode::Help,
