@@ -399,8 +399,51 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_verify: bool,
 
+    /// Records at the start of each run left out of its latency and rate (connecting,
+    /// metadata, a cold broker), as a count or a share of --messages: `5000`, `10%`, `0`.
+    /// They are still counted delivered and read back.
+    #[arg(long, default_value = "10%", value_name = "N|P%", value_parser = parse_warmup)]
+    pub warmup: Warmup,
+
     #[command(flatten)]
     pub source: SourceArgs,
+}
+
+/// The warm-up of a bench run: a count of records, or a share of the run's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Warmup {
+    Records(u64),
+    Percent(f64),
+}
+
+impl Warmup {
+    /// The records left out of a run of `messages` (never all of them).
+    pub fn records(self, messages: u64) -> u64 {
+        let n = match self {
+            Warmup::Records(n) => n,
+            Warmup::Percent(p) => (messages as f64 * p / 100.0).round() as u64,
+        };
+        n.min(messages.saturating_sub(1))
+    }
+}
+
+fn parse_warmup(text: &str) -> Result<Warmup, String> {
+    let t = text.trim();
+    let wrong = || {
+        format!(
+            "`{t}` is not a warm-up: give a count of records (5000) or a share below 100% (10%)"
+        )
+    };
+    match t.strip_suffix('%') {
+        Some(p) => p
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|p| (0.0..100.0).contains(p))
+            .map(Warmup::Percent)
+            .ok_or_else(wrong),
+        None => t.parse::<u64>().map(Warmup::Records).map_err(|_| wrong()),
+    }
 }
 
 /// A target send rate.
@@ -447,6 +490,23 @@ mod tests {
     #[test]
     fn command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_warm_up_is_a_count_or_a_share_and_never_the_whole_run() {
+        assert_eq!(parse_warmup("10%"), Ok(Warmup::Percent(10.0)));
+        assert_eq!(parse_warmup(" 5000 "), Ok(Warmup::Records(5000)));
+        assert_eq!(Warmup::Percent(10.0).records(1000), 100);
+        assert_eq!(
+            Warmup::Records(5000).records(100),
+            99,
+            "one record is measured"
+        );
+        assert_eq!(Warmup::Records(0).records(100), 0);
+        for bad in ["100%", "-5", "5s", "", "ten"] {
+            let e = parse_warmup(bad).unwrap_err();
+            assert!(e.contains("is not a warm-up"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -344,7 +344,7 @@ fn real_broker_topic_admin_and_acks_all() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let r: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert_eq!(r["records"], 3000);
+    assert_eq!(r["delivered"], 3000);
     assert_eq!(r["settings"]["acks"], "all");
     assert_eq!(r["settings"]["enable.idempotence"], "true");
 }

@@ -85,6 +85,14 @@ fn batching_on_the_embedded_cluster() {
     assert_eq!(linger, ["0", "20", "100", "5", "5"]);
     assert_eq!(runs[3]["settings"]["batch.size"], "2000");
     assert_eq!(runs[4]["settings"]["rate"], "max");
+    // The warm-up is on the scenario's clock, as its waits: 2 s / 3.
+    for r in &runs {
+        let warmup = r["warmup_s"].as_f64().unwrap();
+        assert!((warmup - 2.0 / 3.0).abs() < 1e-6, "{warmup}");
+    }
+    // A report gives records per batch when librdkafka's statistics had them, and says how
+    // much of a run the read-back could check.
+    assert!(md.contains("| records/batch |"), "{md}");
 }
 
 /// The report's runs against the broker's own offsets: every record the runs delivered is in

@@ -35,6 +35,43 @@ fn a_few_records() {
     insta::assert_snapshot!(draw(&a, 120, 36));
 }
 
+/// A member that read nothing lately (held) has no latency to show: `-`, never 0.
+#[test]
+fn a_quiet_member_shows_no_latency_rather_than_zero() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    let KafkaEvent::Member(mut m) = member(1, &[0, 1, 2]) else {
+        unreachable!()
+    };
+    m.per_sec = 0.0;
+    m.e2e = LatencySummary::default();
+    a.update(Event::Kafka(KafkaEvent::Member(m)));
+    let frame = draw(&a, 120, 36);
+    assert!(
+        frame.contains("end-to-end p50 -  p99 - (nothing read in the last 5 s)"),
+        "{frame}"
+    );
+    assert!(!frame.contains("p50 0.0 ms"), "{frame}");
+}
+
+/// An active filter says what it can match in the send log: keys (a delivery report
+/// carries no value).
+#[test]
+fn the_send_log_says_what_the_filter_matches() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    key(&mut a, KeyCode::Char('/'));
+    for c in "Calif".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    let frame = draw(&a, 160, 40);
+    assert!(
+        frame.contains("filter “Calif”: deliveries whose key holds it"),
+        "{frame}"
+    );
+}
+
 #[test]
 fn second_consumer_splits_the_partitions() {
     let mut a = app();

@@ -179,7 +179,15 @@ pub fn kafka_lab_bench(
     extra: &[&str],
 ) -> Result<f64> {
     let mut cmd = lab.kafka_lab(topic);
-    cmd.args(["bench", "--messages", &n.to_string(), "--json"]);
+    // Whole runs, as the bare loop and kcat are timed.
+    cmd.args([
+        "bench",
+        "--messages",
+        &n.to_string(),
+        "--json",
+        "--warmup",
+        "0",
+    ]);
     if values == Values::Sized {
         cmd.args(["--record-size", &RECORD_SIZE.to_string()]);
     }

@@ -141,6 +141,7 @@ impl LabProducer {
             stamps: (0..slots).map(|_| AtomicU64::new(0)).collect(),
             intended: std::sync::OnceLock::new(),
             sent: AtomicU64::new(0),
+            warmup: AtomicU64::new(0),
             served: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             ledger: tagged,
@@ -176,6 +177,12 @@ impl LabProducer {
     /// A handle another thread can read the counts and errors through.
     pub fn watch(&self) -> ProducerWatch {
         ProducerWatch(self.inner.client().context().clone())
+    }
+
+    /// Records `seq` below `records` are the run's warm-up: delivered and counted, left out of
+    /// its latency and rate. Set before the first send.
+    pub fn set_warmup(&self, records: u64) {
+        self.context().warmup.store(records, Ordering::Relaxed);
     }
 
     /// Queues one record of a paced run that was due at `due`: its latency is also measured
@@ -251,6 +258,9 @@ impl LabProducer {
         context.sent.store(sent + 1, Ordering::Relaxed);
         if sent == 0 {
             context.state.lock().unwrap().first_send = slot.load(Ordering::Relaxed);
+        }
+        if seq > 0 && seq == context.warmup.load(Ordering::Relaxed) {
+            context.state.lock().unwrap().measure_from = slot.load(Ordering::Relaxed);
         }
         let unpolled = self.unpolled.get() + 1;
         if unpolled >= POLL_EVERY {

@@ -118,7 +118,10 @@ pub(super) async fn open(
     if target.is_embedded() {
         initial.rtt_ms = Some(c.rtt_ms);
     }
-    let app = App::new(cluster, initial.clone(), consumer.clone(), origins);
+    // A scenario played faster has a shorter warm-up, as its waits are.
+    let warmup = crate::lab::snapshots::WARMUP.div_f64(args.speed.clamp(0.1, 100.0));
+    let mut app = App::new(cluster, initial.clone(), consumer.clone(), origins);
+    app.set_warmup(warmup);
 
     let (kafka_tx, kafka) = mpsc::channel(256);
     let (outcome_tx, outcomes) = mpsc::channel(16);
@@ -129,6 +132,7 @@ pub(super) async fn open(
         initial.clone(),
         !args.paused,
         kafka_tx.clone(),
+        warmup,
     );
     let watcher = actors::watcher::spawn(&consumer_settings, &target.topic, kafka_tx.clone());
     let session = Session::new(

@@ -199,6 +199,11 @@ pub struct Fresh {
 }
 
 impl MemberSnapshot {
+    /// Its end-to-end latency window holds a record (each counts as at least 1 µs).
+    pub fn e2e_known(&self) -> bool {
+        self.e2e.max > 0.0
+    }
+
     /// Member `id`, named consumer-`id`, joining and with nothing received yet.
     pub fn new(id: u32) -> MemberSnapshot {
         MemberSnapshot {

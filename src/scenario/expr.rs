@@ -97,7 +97,11 @@ impl Op {
         (">", Op::Gt),
     ];
 
+    /// Whether `a op b`; never for an unknown value (NaN), whatever the operator.
     fn holds(self, a: f64, b: f64) -> bool {
+        if a.is_nan() || b.is_nan() {
+            return false;
+        }
         match self {
             Op::Eq => (a - b).abs() < 1e-9,
             Op::Ne => (a - b).abs() >= 1e-9,
@@ -202,7 +206,9 @@ impl Assertion {
 
 /// A figure as a report shows it: whole numbers without decimals.
 pub fn shown(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    if v.is_nan() {
+        "unknown".to_string()
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.0}")
     } else if v.abs() >= 100.0 {
         format!("{v:.1}")
@@ -334,10 +340,10 @@ mod tests {
             6
         }
         fn group(&self, name: &str) -> f64 {
-            if name == "idle" {
-                1.0
-            } else {
-                0.0
+            match name {
+                "idle" => 1.0,
+                "e2e_p99" => f64::NAN,
+                _ => 0.0,
             }
         }
     }
@@ -368,6 +374,12 @@ mod tests {
         let c = "first.p99 > 0".parse::<Assertion>().unwrap().check(&Fixed);
         assert!(!c.passed);
         assert_eq!(c.values, "there is no run yet");
+        // An unknown figure passes no comparison, not even `!=`.
+        for text in ["e2e_p99 != 5", "e2e_p99 < 5", "e2e_p99 >= 0"] {
+            let c = text.parse::<Assertion>().unwrap().check(&Fixed);
+            assert!(!c.passed, "{text}");
+            assert_eq!(c.values, "e2e_p99 = unknown");
+        }
     }
 
     #[test]

@@ -26,7 +26,11 @@ pub async fn run(c: &Connection, args: &ScenarioRunArgs) -> Result<ExitCode> {
     crate::runtime::places::report_folder(&dir, "--report", &super::report::FILES, args.force)?;
     let group = format!("kafka-lab-{}", c.topic);
     let target = crate::target::Target::with_layers(&c, layers, crate::config::Role::Producer)?;
-    let lab_args = crate::lab::scenario_args(&args.source, &group);
+    // The warm-up is on the scenario's clock too.
+    let lab_args = crate::cli::DashboardArgs {
+        speed: args.speed,
+        ..crate::lab::scenario_args(&args.source, &group)
+    };
     // Before the clients start: librdkafka's lines about connecting are the telling ones.
     let producer_settings = crate::lab::client_layers(&target, &lab_args)
         .0

@@ -83,7 +83,7 @@ impl Figures for AppFigures<'_> {
                 .model
                 .members
                 .iter()
-                .filter(|m| m.snapshot.received > 0)
+                .filter(|m| m.snapshot.e2e_known())
                 .map(|m| {
                     if name == "e2e_p50" {
                         m.snapshot.e2e.p50
@@ -91,7 +91,8 @@ impl Figures for AppFigures<'_> {
                         m.snapshot.e2e.p99
                     }
                 })
-                .fold(0.0, f64::max),
+                // No member read anything lately: unknown, which no comparison passes.
+                .fold(f64::NAN, f64::max),
             // Unknown (no statistics yet, or the run has not begun counting): not a number,
             // which no comparison passes.
             "fetch_requests_per_sec" => app

@@ -248,7 +248,12 @@ fn runs_table(md: &mut String, runs: &[RunReport], partitions: usize) {
             let cell = f.report_cell(r, partitions);
             match (f, &r.accounting) {
                 (Figure::Missing, Some(a)) if a.unchecked > 0 && !a.unconfirmed => {
-                    format!("{cell} ({} unchecked: deleted by retention)", a.unchecked)
+                    let checked = a.received + a.missing;
+                    format!(
+                        "{cell} ({checked} of {} checked: {} deleted by retention)",
+                        checked + a.unchecked,
+                        a.unchecked
+                    )
                 }
                 _ => cell,
             }
@@ -385,6 +390,34 @@ fn consumer_runs_table(md: &mut String, runs: &[ConsumerRunReport]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run whose records the cluster deleted before the read-back says how many were
+    /// checked; with none checked, missing is not a 0.
+    #[test]
+    fn the_runs_table_says_how_much_was_checked() {
+        let run = |received: u64, unchecked: u64| RunReport {
+            run: 1,
+            records: 10,
+            accounting: Some(crate::stats::Accounting {
+                received,
+                unchecked,
+                ..Default::default()
+            }),
+            ..RunReport::default()
+        };
+        let mut md = String::new();
+        runs_table(&mut md, &[run(9, 1_136_551)], 6);
+        assert!(
+            md.contains("| 0 (9 of 1136560 checked: 1136551 deleted by retention) |"),
+            "{md}"
+        );
+        let mut md = String::new();
+        runs_table(&mut md, &[run(0, 184_576)], 6);
+        assert!(
+            md.contains("| not checked (0 of 184576 checked: 184576 deleted by retention) |"),
+            "{md}"
+        );
+    }
 
     /// The report's columns are the figures whose entry has a report column: the fixed ones,
     /// then those shown when known (batches, stages).

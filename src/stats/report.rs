@@ -27,6 +27,12 @@ pub struct RunTotals {
     pub errors: BTreeMap<String, u64>,
     pub first_send: Option<Instant>,
     pub last_report: Option<Instant>,
+    /// Delivered records (and their bytes) sent within the warm-up: in `delivered`, not in
+    /// the latency histograms.
+    pub warmup_delivered: u64,
+    pub warmup_bytes: u64,
+    /// When the first record after the warm-up was sent.
+    pub measure_from: Option<Instant>,
     /// Delivered records per partition: how the key and partitioner spread them.
     pub by_partition: BTreeMap<i32, u64>,
 }
@@ -46,6 +52,9 @@ impl RunTotals {
         self.errors.clone_from(&other.errors);
         self.first_send = other.first_send;
         self.last_report = other.last_report;
+        self.warmup_delivered = other.warmup_delivered;
+        self.warmup_bytes = other.warmup_bytes;
+        self.measure_from = other.measure_from;
         self.by_partition.clone_from(&other.by_partition);
     }
 
@@ -111,16 +120,36 @@ impl RunReport {
         elapsed: Duration,
         settings: BTreeMap<String, String>,
     ) -> Self {
+        // With a warm-up (bench): from the first record after it to the last report.
+        let (records, bytes, elapsed, warmup) = match (totals.measure_from, totals.first_send) {
+            (Some(from), Some(first)) if totals.warmup_delivered > 0 => (
+                totals.delivered - totals.warmup_delivered,
+                totals.delivered_bytes - totals.warmup_bytes,
+                totals
+                    .last_report
+                    .map_or(Duration::ZERO, |last| last.saturating_duration_since(from)),
+                from.saturating_duration_since(first),
+            ),
+            // Stopped within the warm-up: nothing was measured.
+            _ if totals.warmup_delivered > 0 => (0, 0, Duration::ZERO, elapsed),
+            _ => (
+                totals.delivered,
+                totals.delivered_bytes,
+                elapsed,
+                Duration::ZERO,
+            ),
+        };
         RunReport {
             settings,
+            warmup_s: warmup.as_secs_f64(),
             duration_s: elapsed.as_secs_f64(),
             sent: totals.sent,
             delivered: totals.delivered,
             failed: totals.failed,
-            records: totals.delivered,
-            bytes: totals.delivered_bytes,
-            records_per_sec: per_second(totals.delivered, elapsed),
-            mb_per_sec: per_second(totals.delivered_bytes, elapsed) / MB,
+            records,
+            bytes,
+            records_per_sec: per_second(records, elapsed),
+            mb_per_sec: per_second(bytes, elapsed) / MB,
             latency_ms: totals.latency.summary(),
             latency_intended_ms: (totals.latency_intended.count() > 0)
                 .then(|| totals.latency_intended.summary()),
@@ -204,6 +233,20 @@ impl RunReport {
         )
     }
 
+    /// What the figures above left out at the start of the run, when anything.
+    pub fn warmup_line(&self) -> Option<String> {
+        let left_out = self
+            .delivered
+            .checked_sub(self.records)
+            .filter(|n| *n > 0)?;
+        Some(format!(
+            "warm-up: the first {} ({:.2} s) are left out of the rate and latency above \
+             (--warmup; all are in delivered and the read-back).",
+            crate::text::count(left_out, "record", "records"),
+            self.warmup_s
+        ))
+    }
+
     /// For a paced run: its latency from the intended send times, and how much of it was
     /// waiting behind earlier records (the backlog).
     pub fn intended_line(&self) -> Option<String> {
@@ -258,6 +301,9 @@ mod tests {
             delivered_bytes: 500,
             first_send: Some(Instant::now()),
             last_report: Some(Instant::now()),
+            warmup_delivered: 2,
+            warmup_bytes: 200,
+            measure_from: Some(Instant::now()),
             ..RunTotals::default()
         };
         from.latency.record(Duration::from_millis(7));
@@ -285,6 +331,9 @@ mod tests {
             first_send,
             last_report,
             by_partition,
+            warmup_delivered,
+            warmup_bytes,
+            measure_from,
         } = &to;
         assert_eq!(
             (
@@ -306,6 +355,53 @@ mod tests {
             (from.first_send, from.last_report)
         );
         assert_eq!(by_partition, &from.by_partition);
+        assert_eq!(
+            (*warmup_delivered, *warmup_bytes, *measure_from),
+            (2, 200, from.measure_from)
+        );
+    }
+
+    /// A bench run with a warm-up: its records count as delivered, and the rate and span
+    /// are those after it.
+    #[test]
+    fn a_warm_up_is_left_out_of_the_rate() {
+        let first = Instant::now();
+        let t = RunTotals {
+            sent: 1000,
+            delivered: 1000,
+            delivered_bytes: 100_000,
+            warmup_delivered: 100,
+            warmup_bytes: 10_000,
+            first_send: Some(first),
+            measure_from: Some(first + Duration::from_millis(500)),
+            last_report: Some(first + Duration::from_millis(2_300)),
+            ..RunTotals::default()
+        };
+        let r = RunReport::whole(&t, t.elapsed(), BTreeMap::new());
+        assert_eq!((r.delivered, r.records, r.bytes), (1000, 900, 90_000));
+        assert!((r.warmup_s - 0.5).abs() < 1e-9 && (r.duration_s - 1.8).abs() < 1e-9);
+        assert!((r.records_per_sec - 500.0).abs() < 1e-6);
+        assert!(r
+            .warmup_line()
+            .unwrap()
+            .contains("the first 100 records (0.50 s)"));
+        // Stopped within it: nothing measured.
+        let stopped = RunTotals {
+            measure_from: None,
+            ..t
+        };
+        let r = RunReport::whole(&stopped, stopped.elapsed(), BTreeMap::new());
+        assert_eq!((r.records, r.records_per_sec), (0, 0.0));
+        // Without one: the whole run.
+        let whole = RunTotals {
+            warmup_delivered: 0,
+            warmup_bytes: 0,
+            measure_from: None,
+            ..RunTotals::default()
+        };
+        assert!(RunReport::whole(&whole, Duration::ZERO, BTreeMap::new())
+            .warmup_line()
+            .is_none());
     }
 
     fn interval(ms: u64, count: u64, latency_ms: u64) -> Interval {

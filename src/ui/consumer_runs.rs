@@ -9,7 +9,6 @@ use ratatui::Frame;
 
 use super::runs::{comparison_lines, Grid, MARKED};
 use super::{fit_all, is_focused, pane, theme};
-use crate::lab::snapshots::WARMUP;
 use crate::lab::state::keymap::{key, Action as A, Mode};
 use crate::lab::state::runs::{fit_widths, table_height};
 use crate::lab::state::{compare_consumers, App, Focus};
@@ -17,9 +16,9 @@ use crate::stats::{ConsumerColumn as C, ConsumerRunReport};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = format!(
-        " Consumer runs · one per consumer settings change · from {} s after the members \
+        " Consumer runs · one per consumer settings change · from {} after the members \
          settle · {} marks two · {} exports ",
-        WARMUP.as_secs(),
+        crate::text::seconds(app.warmup()),
         key(Mode::Main, A::Mark),
         key(Mode::Main, A::Export)
     );

@@ -130,10 +130,15 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
         ));
     }
     let chart_row = (s.received > 0).then(|| {
-        lines.push(Line::from(format!(
-            "end-to-end p50 {:.1} ms  p99 {:.1} ms",
-            s.e2e.p50, s.e2e.p99
-        )));
+        // Nothing read in the last seconds (held, or nothing produced): no latency to show.
+        lines.push(Line::from(if s.e2e_known() {
+            format!(
+                "end-to-end p50 {:.1} ms  p99 {:.1} ms",
+                s.e2e.p50, s.e2e.p99
+            )
+        } else {
+            "end-to-end p50 -  p99 - (nothing read in the last 5 s)".to_string()
+        }));
         lines.len() - 1
     });
     if let Some((e, _)) = &m.error {

@@ -220,6 +220,60 @@ fn stages_line(stages: &StageLatency, width: usize) -> Line<'static> {
     Line::from(spans)
 }
 
+/// The right end of `area`, `columns` wide: a sparkline draws from the left, and the newest
+/// point belongs at the right edge.
+fn newest_right(area: Rect, columns: usize) -> Rect {
+    let width = (columns as u16).min(area.width);
+    Rect {
+        x: area.x + area.width - width,
+        width,
+        ..area
+    }
+}
+
+/// The history (its last two minutes) squeezed into at most `width` columns, each the mean
+/// records/s and the highest p99 of its points: the columns, the peaks, and the time covered.
+pub(super) struct Squeezed {
+    pub rate: Vec<u64>,
+    pub p99: Vec<u64>,
+    pub peak_rate: f64,
+    pub peak_p99: f64,
+    pub span: String,
+}
+
+pub(super) fn squeeze(
+    history: &std::collections::VecDeque<HistoryPoint>,
+    width: usize,
+) -> Squeezed {
+    let points: Vec<&HistoryPoint> = history.iter().collect();
+    let per_column = points.len().div_ceil(width.max(1)).max(1);
+    // Whole columns from the newest point back: the oldest column may hold fewer.
+    let chunks: Vec<&[&HistoryPoint]> = points.rchunks(per_column).rev().collect();
+    let rate = chunks
+        .iter()
+        .map(|c| (c.iter().map(|p| p.per_sec).sum::<f64>() / c.len() as f64).round() as u64)
+        .collect();
+    let p99 = chunks
+        .iter()
+        .map(|c| (c.iter().map(|p| p.p99_ms).fold(0.0, f64::max) * 1000.0) as u64)
+        .collect();
+    let span = match (points.first(), points.last()) {
+        (Some(a), Some(b)) => b.t - a.t,
+        _ => 0.0,
+    };
+    Squeezed {
+        rate,
+        p99,
+        peak_rate: points.iter().map(|p| p.per_sec).fold(0.0, f64::max),
+        peak_p99: points.iter().map(|p| p.p99_ms).fold(0.0, f64::max),
+        span: if span >= 119.5 {
+            "2 min".to_string()
+        } else {
+            format!("{span:.0} s")
+        },
+    }
+}
+
 /// The last two minutes of records/s and p99, each in half the height.
 fn render_tall_charts(
     frame: &mut Frame,
@@ -228,25 +282,19 @@ fn render_tall_charts(
 ) {
     let [rate_area, p99_area] =
         Layout::vertical([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(area);
-    let take = area.width as usize;
-    let recent: Vec<&HistoryPoint> = history.iter().rev().take(take).rev().collect();
-    let peak_rate = recent.iter().map(|p| p.per_sec).fold(0.0, f64::max);
-    let peak_p99 = recent.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
+    let s = squeeze(history, area.width as usize);
     for (chart_area, label, style, points) in [
         (
             rate_area,
-            format!("records/s, last 2 min · peak {peak_rate:.0}"),
+            format!("records/s, last {} · peak {:.0}", s.span, s.peak_rate),
             theme::rate(),
-            recent
-                .iter()
-                .map(|p| p.per_sec.round() as u64)
-                .collect::<Vec<u64>>(),
+            s.rate.clone(),
         ),
         (
             p99_area,
-            format!("p99 latency, last 2 min · peak {peak_p99:.1} ms"),
+            format!("p99 latency, last {} · peak {:.1} ms", s.span, s.peak_p99),
             theme::latency(),
-            recent.iter().map(|p| (p.p99_ms * 1000.0) as u64).collect(),
+            s.p99.clone(),
         ),
     ] {
         let [title, chart] =
@@ -258,7 +306,10 @@ fn render_tall_charts(
             )),
             title,
         );
-        frame.render_widget(Sparkline::default().data(&points).style(style), chart);
+        frame.render_widget(
+            Sparkline::default().data(&points).style(style),
+            newest_right(chart, points.len()),
+        );
     }
 }
 
@@ -272,12 +323,13 @@ fn render_charts(
         Layout::horizontal([Constraint::Length(label_width), Constraint::Min(1)]).areas(area);
     let [rate_area, p99_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(charts);
-    let take = charts.width as usize;
-    let recent: Vec<&HistoryPoint> = history.iter().rev().take(take).rev().collect();
-    let rate: Vec<u64> = recent.iter().map(|p| p.per_sec.round() as u64).collect();
-    let p99: Vec<u64> = recent.iter().map(|p| (p.p99_ms * 1000.0) as u64).collect();
-    let peak_rate = recent.iter().map(|p| p.per_sec).fold(0.0, f64::max);
-    let peak_p99 = recent.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
+    let Squeezed {
+        rate,
+        p99,
+        peak_rate,
+        peak_p99,
+        ..
+    } = squeeze(history, charts.width as usize);
     frame.render_widget(
         Paragraph::new(vec![
             fit(
@@ -293,11 +345,11 @@ fn render_charts(
     );
     frame.render_widget(
         Sparkline::default().data(&rate).style(theme::rate()),
-        rate_area,
+        newest_right(rate_area, rate.len()),
     );
     frame.render_widget(
         Sparkline::default().data(&p99).style(theme::latency()),
-        p99_area,
+        newest_right(p99_area, p99.len()),
     );
 }
 
@@ -330,6 +382,21 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
         theme::muted(),
     )];
     let filter = app.screen.filter.as_deref();
+    let mut rows = rows;
+    if let Some(f) = filter {
+        // A delivery report carries the key, not the value: say what the filter can match.
+        lines.insert(
+            0,
+            Line::styled(
+                format!(
+                    "filter “{}”: deliveries whose key holds it (a delivery report carries no value)",
+                    shorten(f, 20)
+                ),
+                theme::accent(),
+            ),
+        );
+        rows = rows.saturating_sub(1);
+    }
     let shown: Vec<&LogLine> = app
         .model
         .producer
@@ -384,4 +451,44 @@ fn render_log(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     frame.render_widget(Paragraph::new(fit_all(lines, width)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(seconds: usize) -> std::collections::VecDeque<HistoryPoint> {
+        (0..seconds * 4)
+            .map(|i| HistoryPoint {
+                t: i as f64 / 4.0,
+                run: 1,
+                per_sec: 100.0,
+                // One slow tick in each second.
+                p99_ms: if i % 4 == 0 { 50.0 } else { 5.0 },
+            })
+            .collect()
+    }
+
+    /// The charts say how long they cover, and a narrow one still covers it all: a column
+    /// holds several points, its highest p99 kept.
+    #[test]
+    fn the_charts_cover_what_they_say() {
+        let two_minutes = history(120);
+        let s = squeeze(&two_minutes, 100);
+        assert_eq!(s.span, "2 min");
+        assert!(
+            s.rate.len() <= 100 && s.rate.len() >= 96,
+            "{}",
+            s.rate.len()
+        );
+        assert!(s.rate.iter().all(|r| *r == 100));
+        assert!(s.p99.iter().all(|p| *p == 50_000), "no peak lost");
+        assert_eq!(s.peak_p99, 50.0);
+        let short = squeeze(&history(10), 200);
+        assert_eq!(short.span, "10 s");
+        assert_eq!(short.rate.len(), 40, "a point per column");
+        assert!(squeeze(&std::collections::VecDeque::new(), 80)
+            .rate
+            .is_empty());
+    }
 }

@@ -11,7 +11,6 @@ use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Ta
 use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
-use crate::lab::snapshots::WARMUP;
 use crate::lab::state::keymap::{key, Action as A, Mode};
 use crate::lab::state::runs::{
     best_row, compare, first_row, fit_columns, table_height, Column, Comparison,
@@ -28,8 +27,8 @@ const FAULT: &str = "!";
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = format!(
-        " Runs · the first {} s of each run are left out (warm-up) · {} marks two to compare · {} zooms · {} exports ",
-        WARMUP.as_secs(),
+        " Runs · the first {} of each run are left out (warm-up) · {} marks two to compare · {} zooms · {} exports ",
+        crate::text::seconds(app.warmup()),
         key(Mode::Main, A::Mark),
         key(Mode::Main, A::Zoom),
         key(Mode::Main, A::Export)

@@ -161,6 +161,12 @@ fn footer_lines(app: &App, focused: bool) -> Vec<Line<'static>> {
                 theme::error(),
             ));
         }
+        // What it does, what to watch, and librdkafka's default.
+        let help = match field.default_value() {
+            Some(d) => format!("{}: {} (default {d})", field.label(), field.help()),
+            None => format!("{}: {}", field.label(), field.help()),
+        };
+        lines.push(Line::styled(help, theme::accent()));
         if let Some(why) = form.inactive(form.selected) {
             lines.push(Line::styled(why.to_string(), theme::warn()));
         } else if let (Some(p), Some(from)) = (field.property(), form.origin(form.selected)) {

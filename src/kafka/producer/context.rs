@@ -24,6 +24,8 @@ pub(super) struct State {
     pub(super) last_report: u64,
     /// The first send's `clock` reading (0: none yet).
     pub(super) first_send: u64,
+    /// The send of the first record after the warm-up (0: none, or no warm-up).
+    pub(super) measure_from: u64,
     pub(super) ledger: Ledger,
     pub(super) interval: Interval,
     pub(super) ring: Ring,
@@ -45,6 +47,9 @@ pub struct DeliveryContext {
     /// slot as its send time; made on the first paced send.
     pub(super) intended: std::sync::OnceLock<Box<[AtomicU64]>>,
     pub(super) sent: AtomicU64,
+    /// Records `seq` below this are the warm-up: delivered and counted, but left out of the
+    /// latency and the rate (0: none).
+    pub(super) warmup: AtomicU64,
     /// Delivery reports handled: tells a paced wait whether a poll found anything.
     pub(super) served: AtomicU64,
     pub(super) state: Mutex<State>,
@@ -131,6 +136,7 @@ impl DeliveryContext {
         totals.sent = self.sent.load(Ordering::Relaxed);
         totals.first_send = self.instant(state.first_send);
         totals.last_report = self.instant(state.last_report);
+        totals.measure_from = self.instant(state.measure_from);
     }
 }
 
@@ -241,9 +247,14 @@ impl DeliveryContext {
                     }
                 }
                 totals.delivered_bytes += bytes;
-                totals.latency.record(latency);
-                if let Some(from_due) = self.since_due(seq, now) {
-                    totals.latency_intended.record(from_due);
+                if seq < self.warmup.load(Ordering::Relaxed) {
+                    totals.warmup_delivered += 1;
+                    totals.warmup_bytes += bytes;
+                } else {
+                    totals.latency.record(latency);
+                    if let Some(from_due) = self.since_due(seq, now) {
+                        totals.latency_intended.record(from_due);
+                    }
                 }
                 // Only a live view takes intervals.
                 if matches!(self.reports, Reports::Latest(_)) {

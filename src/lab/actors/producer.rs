@@ -17,7 +17,7 @@ use crate::kafka::verify::{self, Ledger};
 use crate::lab::actors::TICK;
 use crate::lab::protocol::KafkaEvent;
 use crate::lab::settings::ProducerSettings;
-use crate::lab::snapshots::{ProducerSnapshot, ProducerState, WARMUP};
+use crate::lab::snapshots::{ProducerSnapshot, ProducerState};
 use crate::runtime::Pacer;
 use crate::stats::{BatchStats, Interval, RunMeter, RunReport, RunTotals, Window};
 
@@ -70,6 +70,7 @@ pub fn spawn(
     settings: ProducerSettings,
     running: bool,
     events: Sender<KafkaEvent>,
+    warmup: Duration,
 ) -> ProducerHandle {
     let (commands, rx) = mpsc::channel();
     let mut task = Task {
@@ -86,7 +87,8 @@ pub fn spawn(
         pacer: Pacer::new(None),
         n: 0,
         window: Window::new(WINDOW_TICKS),
-        meter: RunMeter::new(WARMUP),
+        meter: RunMeter::new(warmup),
+        warmup,
         started: Instant::now(),
         state: ProducerState::Stopped,
         run_ended: None,
@@ -135,6 +137,8 @@ struct Task {
     n: u64,
     window: Window,
     meter: RunMeter,
+    /// The first seconds of each run left out of its figures (shorter in a faster scenario).
+    warmup: Duration,
     started: Instant,
     state: ProducerState,
     run_ended: Option<String>,
@@ -184,7 +188,7 @@ impl Task {
                 self.n = 0;
                 self.next_sample = 0;
                 self.window.clear();
-                self.meter = RunMeter::new(WARMUP);
+                self.meter = RunMeter::new(self.warmup);
                 self.state = ProducerState::Running;
             }
             Err(e) => self.state = ProducerState::Error(e),

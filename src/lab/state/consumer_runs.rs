@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use super::runs::Comparison;
 use super::timeline::Timeline;
 use super::App;
-use crate::lab::snapshots::{Fresh, MemberState, WARMUP};
+use crate::lab::snapshots::{Fresh, MemberState};
 use crate::stats::{per_second, ConsumerColumn, ConsumerRunReport, Latency};
 
 /// The group's ledger totals: records reprocessed, skipped and re-read (a rewind's) so far.
@@ -52,6 +52,7 @@ pub struct ConsumerMeter {
     /// The change made the members rejoin: the group has settled once each has been
     /// assigned again since it began.
     rejoin: bool,
+    warmup: std::time::Duration,
     latency: Latency,
     fetches: Option<u64>,
     ledger_at_start: Ledgered,
@@ -65,6 +66,7 @@ impl ConsumerMeter {
         settings: BTreeMap<String, String>,
         ledger: Ledgered,
         rejoin: bool,
+        warmup: std::time::Duration,
     ) -> ConsumerMeter {
         ConsumerMeter {
             report: ConsumerRunReport {
@@ -79,6 +81,7 @@ impl ConsumerMeter {
             until: None,
             counting: BTreeSet::new(),
             rejoin,
+            warmup,
             latency: Latency::default(),
             fetches: None,
             ledger_at_start: ledger,
@@ -103,7 +106,7 @@ impl ConsumerMeter {
             return;
         }
         if self.from.is_none() && settled {
-            self.from = Some(at.max(self.began) + WARMUP);
+            self.from = Some(at.max(self.began) + self.warmup);
         }
         let Some(from) = self.from else {
             return;
@@ -215,6 +218,7 @@ impl App {
             settings,
             Ledgered::of(self),
             rejoin,
+            self.model.warmup,
         ));
     }
 
@@ -236,6 +240,7 @@ impl App {
                 self.consumer_run_settings(),
                 Ledgered::default(),
                 false,
+                self.model.warmup,
             ));
         }
         let Some(meter) = self.model.consumer_run.as_ref() else {
@@ -332,6 +337,7 @@ pub fn compare_consumers(a: &ConsumerRunReport, b: &ConsumerRunReport) -> Compar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::snapshots::WARMUP;
 
     fn fresh(records: u64, micros: u64, fetches: u64) -> Fresh {
         Fresh {
@@ -346,7 +352,15 @@ mod tests {
     fn figures_begin_after_the_group_settled_and_the_warm_up() {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let at = |ms: u64| t0 + Duration::from_millis(ms);
-        let mut m = ConsumerMeter::new(1, t0, "t", BTreeMap::new(), Ledgered::default(), false);
+        let mut m = ConsumerMeter::new(
+            1,
+            t0,
+            "t",
+            BTreeMap::new(),
+            Ledgered::default(),
+            false,
+            WARMUP,
+        );
         // Rejoining: nothing counts.
         m.fold(1, &fresh(100, 90_000, 5), at(250), false);
         // Settled at 500 ms: counting begins 2 s later.
@@ -379,7 +393,7 @@ mod tests {
             skipped: 2,
             reread: 0,
         };
-        let mut m = ConsumerMeter::new(3, t0, "t", BTreeMap::new(), start, false);
+        let mut m = ConsumerMeter::new(3, t0, "t", BTreeMap::new(), start, false, WARMUP);
         m.fold(
             2,
             &Fresh {

@@ -299,7 +299,7 @@ impl App {
                 view.error = None;
             }
             view.error = age(view.error.take(), m.last_error.clone());
-            if m.received > 0 {
+            if m.e2e_known() {
                 push_bounded(&mut view.e2e_history, m.e2e.p99, HISTORY);
             }
             // Timed by the member's own clock: the screen's moves only with the producer's

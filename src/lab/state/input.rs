@@ -189,12 +189,17 @@ impl App {
             | Action::PageDown
             | Action::Top
             | Action::Bottom => self.scroll_focused(action),
+            // Back, a step at a time: out of the zoom, then to the consumer panes.
+            Action::Close if self.screen.zoomed => self.screen.zoomed = false,
+            Action::Close if self.screen.view != View::Consumers => {
+                self.toggle_view(self.screen.view);
+            }
+            Action::Close => self.status.message = Some("nothing to go back from".into()),
             Action::Quit
             | Action::Suspend
             | Action::Left
             | Action::Right
             | Action::Apply
-            | Action::Close
             | Action::Edit
             | Action::Ignore => {}
         }

@@ -220,6 +220,8 @@ pub(crate) struct Model {
     pub read_back_failed: BTreeMap<u32, String>,
     /// The scenario being played, as its strip shows it.
     pub scenario: Option<ScenarioStrip>,
+    /// The first seconds of each run (producer or consumer) left out of its figures.
+    pub warmup: Duration,
 }
 
 /// What the screen shows and where the user is on it.
@@ -320,6 +322,7 @@ impl App {
                 group_lag: VecDeque::new(),
                 read_back_failed: BTreeMap::new(),
                 scenario: None,
+                warmup: crate::lab::snapshots::WARMUP,
             },
             screen: ScreenState {
                 modal: Modal::None,
@@ -438,6 +441,15 @@ impl App {
             ));
         }
         self.say(text);
+    }
+
+    /// The warm-up a run leaves out of its figures: shorter when a scenario plays faster.
+    pub fn set_warmup(&mut self, warmup: Duration) {
+        self.model.warmup = warmup;
+    }
+
+    pub fn warmup(&self) -> Duration {
+        self.model.warmup
     }
 
     /// The scenario being played, as its strip shows it.

@@ -223,19 +223,27 @@ pub fn compare(a: &RunReport, b: &RunReport) -> Comparison {
         }
     };
     let ms = |x: f64, y: f64| format!("{:+.2} ms", y - x);
-    let mut figures = vec![
-        [
-            "rec/s".to_string(),
-            format!("{:.0}", a.records_per_sec),
-            format!("{:.0}", b.records_per_sec),
-            ratio(a.records_per_sec, b.records_per_sec),
-        ],
-        [
-            "MB/s".to_string(),
-            format!("{:.3}", a.mb_per_sec),
-            format!("{:.3}", b.mb_per_sec),
-            ratio(a.mb_per_sec, b.mb_per_sec),
-        ],
+    // Each figure with how much it changed: the most changed come first, so that a narrow
+    // screen shows what the settings did.
+    let mut figures: Vec<(f64, [String; 4])> = vec![
+        (
+            change(a.records_per_sec, b.records_per_sec),
+            [
+                "rec/s".to_string(),
+                format!("{:.0}", a.records_per_sec),
+                format!("{:.0}", b.records_per_sec),
+                ratio(a.records_per_sec, b.records_per_sec),
+            ],
+        ),
+        (
+            change(a.mb_per_sec, b.mb_per_sec),
+            [
+                "MB/s".to_string(),
+                format!("{:.3}", a.mb_per_sec),
+                format!("{:.3}", b.mb_per_sec),
+                ratio(a.mb_per_sec, b.mb_per_sec),
+            ],
+        ),
     ];
     if a.records > 0 && b.records > 0 {
         let (la, lb) = (&a.latency_ms, &b.latency_ms);
@@ -244,31 +252,50 @@ pub fn compare(a: &RunReport, b: &RunReport) -> Comparison {
             ("p99 ms", la.p99, lb.p99),
             ("max ms", la.max, lb.max),
         ] {
-            figures.push([
-                what.to_string(),
-                format!("{x:.2}"),
-                format!("{y:.2}"),
-                ms(x, y),
-            ]);
+            figures.push((
+                change(x, y),
+                [
+                    what.to_string(),
+                    format!("{x:.2}"),
+                    format!("{y:.2}"),
+                    ms(x, y),
+                ],
+            ));
         }
     }
     if let (Some(x), Some(y)) = (a.avg_batch_records, b.avg_batch_records) {
-        figures.push([
-            "batch".to_string(),
-            format!("{x:.1}"),
-            format!("{y:.1}"),
-            ratio(x, y),
-        ]);
+        figures.push((
+            change(x, y),
+            [
+                "batch".to_string(),
+                format!("{x:.1}"),
+                format!("{y:.1}"),
+                ratio(x, y),
+            ],
+        ));
     }
     let d = BTreeMap::new();
     let missing = Column::Figure(F::Missing);
-    figures.push([
-        "missing".to_string(),
-        missing.cell(a, &d, false),
-        missing.cell(b, &d, false),
-        String::new(),
-    ]);
+    let (ma, mb) = (missing.cell(a, &d, false), missing.cell(b, &d, false));
+    // Records lost in one run and not the other: that first of all.
+    let lost = if ma == mb { 0.0 } else { f64::INFINITY };
+    figures.push((lost, ["missing".to_string(), ma, mb, String::new()]));
+    figures.sort_by(|x, y| y.0.total_cmp(&x.0));
+    let figures = figures.into_iter().map(|(_, f)| f).collect();
     Comparison { settings, figures }
+}
+
+/// How much `y` differs from `x`, relative to `x` (from nothing to something: infinitely).
+fn change(x: f64, y: f64) -> f64 {
+    if x.abs() < 1e-9 {
+        if y.abs() < 1e-9 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        ((y - x) / x).abs()
+    }
 }
 
 /// The index of the row with the best value in `column`, if any row has one. Ties go to the

@@ -817,11 +817,11 @@ fn m_marks_two_runs_and_the_comparison_shows_each_change() {
     assert_eq!(a.screen.marked, vec![1, 2]);
     let c = runs::compare(&a.model.runs[0], &a.model.runs[1]);
     assert_eq!(c.settings, vec!["acks: 1 → all".to_string()]);
-    assert_eq!(c.figures[0][3], "x1.80");
-    assert!(c
-        .figures
-        .iter()
-        .any(|f| f[0] == "p50 ms" && f[3] == "+25.00 ms"));
+    // The most changed first: p50 went up 9-fold, the rate 1.8-fold, the rest not at all.
+    let order: Vec<&str> = c.figures.iter().map(|f| f[0].as_str()).collect();
+    assert_eq!(order[..2], ["p50 ms", "rec/s"], "{order:?}");
+    assert_eq!(c.figures[0][3], "+25.00 ms");
+    assert_eq!(c.figures[1][3], "x1.80");
     // A third mark lets the oldest go.
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Char('m'));
@@ -1134,4 +1134,19 @@ fn o_rewinds_the_group_and_says_what_is_wrong_with_a_target() {
         })]
     );
     assert!(matches!(a.screen.modal, Modal::None));
+}
+
+#[test]
+fn esc_goes_back_a_step_at_a_time() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('r'));
+    key(&mut a, KeyCode::Char('z'));
+    assert!(a.screen.zoomed);
+    key(&mut a, KeyCode::Esc);
+    assert!(!a.screen.zoomed, "out of the zoom first");
+    assert_eq!(a.view(), View::Runs);
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.view(), View::Consumers);
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.status.message.as_deref(), Some("nothing to go back from"));
 }

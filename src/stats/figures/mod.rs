@@ -70,6 +70,9 @@ pub enum Unknown {
     NoStatistics,
     /// Only a paced run has intended send times.
     NotPaced,
+    /// The cluster had deleted every record of the run (retention) before the read-back:
+    /// nothing could be checked, so nothing is known to be missing or duplicated.
+    NotChecked,
 }
 
 impl Unknown {
@@ -81,6 +84,9 @@ impl Unknown {
             ),
             Unknown::NoStatistics => format!("run {run} has no such figure in librdkafka's statistics"),
             Unknown::NotPaced => format!("run {run} was not paced (no rate)"),
+            Unknown::NotChecked => format!(
+                "none of run {run}'s records could be checked: the cluster had deleted them (retention) before the read-back"
+            ),
         }
     }
 }
@@ -165,9 +171,9 @@ impl Figure {
                 if a.unconfirmed {
                     return Err(Unknown::Unconfirmed);
                 }
-                a.missing as f64
+                checked(a)?.missing as f64
             }
-            F::Duplicated => accounting()?.duplicated as f64,
+            F::Duplicated => checked(accounting()?)?.duplicated as f64,
             F::NotFound => accounting()?.not_found as f64,
             F::Retries => r.retries.unwrap_or(0) as f64,
             F::P99Due => r
@@ -220,6 +226,7 @@ impl Figure {
             },
             Err(Unknown::NotReadBack) => "not read back".into(),
             Err(Unknown::Unconfirmed) => "- (acks=0)".into(),
+            Err(Unknown::NotChecked) => "not checked".into(),
             Err(_) => String::new(),
         }
     }
@@ -300,6 +307,16 @@ pub fn csv(runs: &[RunReport]) -> String {
         let _ = w.write_record(csv_row(r));
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// `a`, when it checked anything: records all deleted before the read-back leave missing and
+/// duplicated unknown, not 0.
+fn checked(a: &crate::stats::Accounting) -> Result<&crate::stats::Accounting, Unknown> {
+    if a.received + a.missing == 0 && a.unchecked > 0 {
+        Err(Unknown::NotChecked)
+    } else {
+        Ok(a)
+    }
 }
 
 /// The fullest partition's records over the average partition's (1 is even; all in one of 6
@@ -458,6 +475,29 @@ mod tests {
         };
         assert_eq!(Figure::Missing.value(&acks0, 6), Err(Unknown::Unconfirmed));
         assert_eq!(Figure::Missing.csv(&acks0), "");
+        // Every record deleted before the read-back: nothing checked, nothing known.
+        let deleted = RunReport {
+            accounting: Some(Accounting {
+                unchecked: 184_576,
+                ..Accounting::default()
+            }),
+            ..RunReport::default()
+        };
+        for f in [Figure::Missing, Figure::Duplicated] {
+            assert_eq!(f.value(&deleted, 6), Err(Unknown::NotChecked));
+            assert_eq!(f.cell(&deleted, 6), UNKNOWN);
+            assert_eq!(f.report_cell(&deleted, 6), "not checked");
+        }
+        // Some checked: what was checked counts.
+        let some = RunReport {
+            accounting: Some(Accounting {
+                received: 10,
+                unchecked: 5,
+                ..Accounting::default()
+            }),
+            ..RunReport::default()
+        };
+        assert_eq!(Figure::Missing.value(&some, 6), Ok(0.0));
         assert_eq!(Figure::P99.csv(&r), "0.000");
         assert_eq!(Figure::named("latency_p99_ms"), Some(Figure::P99));
         assert_eq!(Figure::P99.name(), "p99");

@@ -433,6 +433,10 @@ impl Member {
                 .get(&p.partition)
                 .or_else(|| self.started.get(&p.partition))
                 .copied();
+            // A high watermark below what the member has read is a stale one: unknown.
+            if p.high_watermark < p.position {
+                p.high_watermark = None;
+            }
         }
         let m = &mut self.m;
         m.commit = self.controls.commit();

@@ -118,6 +118,61 @@ impl Field {
         })
     }
 
+    /// What the field does and what to watch when it changes: a line under the panel.
+    pub fn help(self) -> &'static str {
+        match self {
+            Field::Acks => "replicas that must have a record before the broker answers: 0 none, 1 the leader, all every in-sync one; watch broker ms, missing",
+            Field::BatchSize => "most bytes a batch to one partition holds; a full batch leaves at once; watch records/batch, req/s",
+            Field::LingerMs => "how long a batch waits for more records; at a low rate each record waits all of it; watch queue ms, p50",
+            Field::Compression => "each batch compressed: fewer bytes sent for CPU time; watch MB/s, p99",
+            Field::Idempotence => "the broker drops a retried copy and keeps order (needs acks=all); watch duplicated",
+            Field::Rate => "kafka-lab's: the records per second the producer keeps to, or max",
+            Field::Key => "kafka-lab's: the field each record is keyed by; a key always goes to one partition (none: librdkafka spreads)",
+            Field::Partitioner => "how a key picks its partition: consistent_random is CRC32, murmur2_random is Java's",
+            Field::Assignment => "how the group shares partitions: range, roundrobin (everything revoked at each rebalance) or cooperative-sticky (only what moves)",
+            Field::Protocol => "classic: members assign, and keep their session timing; consumer (KIP-848): the broker does both",
+            Field::FetchMinBytes => "the broker holds a fetch until it has this many bytes, or fetch.wait.max.ms is up; watch e2e, fetch/s in the consumer runs",
+            Field::FetchWaitMaxMs => "the longest the broker holds a fetch short of fetch.min.bytes; watch e2e p50 at a low rate",
+            Field::MaxPartitionFetchBytes => "the most a fetch brings of one partition; watch a member catching up",
+            Field::SessionTimeoutMs => "no heartbeat for this long and the group drops a member: how long a crash goes unnoticed",
+            Field::HeartbeatIntervalMs => "how often a member says it is alive; keep it under a third of the session timeout",
+            Field::MaxPollIntervalMs => "the longest between two reads before librdkafka takes the member out (kicked); watch with work per record",
+            Field::AutoOffsetReset => "where a member starts without a committed offset: earliest (the log's start) or latest (new records only)",
+            Field::Isolation => "read_committed hides records of aborted transactions and waits for open ones",
+            Field::StaticMembership => "a group.instance.id per member: back within its session, it keeps its partitions with no rebalance",
+            Field::Commit => "kafka-lab's: auto (librdkafka's timer), after the work (at least once) or before it (at most once); watch reprocessed, skipped",
+            Field::Work => "kafka-lab's: simulated processing per record; a member then handles at most 1 s / work records a second",
+            Field::Rtt => "kafka-lab's: the embedded brokers' simulated round trip, added to every request",
+        }
+    }
+
+    /// The librdkafka property whose default the help names (the panel's own fields have
+    /// none).
+    pub fn librdkafka_name(self) -> Option<&'static str> {
+        Some(match self {
+            Field::Acks => "acks",
+            Field::BatchSize => "batch.size",
+            Field::LingerMs => "linger.ms",
+            Field::Compression => "compression.type",
+            Field::Idempotence => "enable.idempotence",
+            Field::Partitioner => "partitioner",
+            // kafka-lab's own, and group.instance.id (no default: unset).
+            Field::Rate
+            | Field::Key
+            | Field::Commit
+            | Field::Work
+            | Field::Rtt
+            | Field::StaticMembership => return None,
+            other => other.property()?,
+        })
+    }
+
+    /// librdkafka's default for the field, from its own table of properties.
+    pub fn default_value(self) -> Option<&'static str> {
+        let info = properties::lookup(self.librdkafka_name()?)?;
+        (!info.default.is_empty()).then_some(info.default.as_str())
+    }
+
     /// Checks a typed value; the error says what is allowed.
     pub fn validate(self, text: &str) -> Result<(), String> {
         let t = text.trim();
@@ -260,6 +315,22 @@ mod tests {
             if let Some(p) = f.property() {
                 assert!(properties::lookup(p).is_some(), "{p}");
             }
+        }
+    }
+
+    /// Every field says what it does; those that set a librdkafka property name its default
+    /// as librdkafka's own table has it.
+    #[test]
+    fn every_field_explains_itself() {
+        for f in FIELDS {
+            assert!(!f.help().is_empty() && f.help().len() < 160, "{f:?}");
+        }
+        assert_eq!(Field::LingerMs.default_value(), Some("5"));
+        assert_eq!(Field::SessionTimeoutMs.default_value(), Some("45000"));
+        assert_eq!(Field::FetchWaitMaxMs.default_value(), Some("500"));
+        assert_eq!(Field::Work.default_value(), None);
+        for f in FIELDS.iter().filter(|f| f.librdkafka_name().is_some()) {
+            assert!(f.default_value().is_some(), "{f:?} has a default");
         }
     }
 

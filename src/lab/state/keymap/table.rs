@@ -186,6 +186,13 @@ pub const KEYMAP: &[Binding] = &[
         None,
     ),
     main(
+        &[K::Esc],
+        "Esc",
+        A::Close,
+        "back: out of the zoom, then from a view to the consumer panes",
+        None,
+    ),
+    main(
         &[K::Char('m')],
         "m",
         A::Mark,
@@ -238,7 +245,7 @@ pub const KEYMAP: &[Binding] = &[
         &[K::Char('/')],
         "/",
         A::Filter,
-        "show only records and deliveries whose key or value holds a text",
+        "show only records whose key or value (deliveries: whose key) holds a text",
         None,
     ),
     main(
