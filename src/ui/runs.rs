@@ -157,6 +157,9 @@ pub(super) fn comparison_lines(a: u32, b: u32, c: &Comparison, width: usize) -> 
         line.push_str(&cell);
     }
     lines.push(Line::from(line));
+    for why in &c.why {
+        lines.push(Line::styled(format!("why: {why}"), theme::accent()));
+    }
     lines
 }
 

@@ -331,7 +331,11 @@ pub fn compare_consumers(a: &ConsumerRunReport, b: &ConsumerRunReport) -> Compar
         ]
     })
     .collect();
-    Comparison { settings, figures }
+    Comparison {
+        settings,
+        figures,
+        why: super::why::explain_consumers(a, b),
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod script;
 pub use script::ScenarioStrip;
 pub mod timeline;
 pub mod views;
+mod why;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -199,6 +199,8 @@ pub struct Comparison {
     pub settings: Vec<String>,
     /// What, before, after, change (`x1.80`, `+25.0 ms`).
     pub figures: Vec<[String; 4]>,
+    /// Why, where the runs' own figures show it.
+    pub why: Vec<String>,
 }
 
 pub fn compare(a: &RunReport, b: &RunReport) -> Comparison {
@@ -282,7 +284,11 @@ pub fn compare(a: &RunReport, b: &RunReport) -> Comparison {
     figures.push((lost, ["missing".to_string(), ma, mb, String::new()]));
     figures.sort_by(|x, y| y.0.total_cmp(&x.0));
     let figures = figures.into_iter().map(|(_, f)| f).collect();
-    Comparison { settings, figures }
+    Comparison {
+        settings,
+        figures,
+        why: super::why::explain(a, b),
+    }
 }
 
 /// How much `y` differs from `x`, relative to `x` (from nothing to something: infinitely).
