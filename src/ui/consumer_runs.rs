@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::runs::{comparison_lines, Grid, MARKED};
 use super::{fit_all, is_focused, pane, theme};
 use crate::lab::state::keymap::{key, Action as A, Mode};
-use crate::lab::state::runs::{fit_widths, table_height};
+use crate::lab::state::runs::{best_of, fit_widths, table_height};
 use crate::lab::state::{compare_consumers, App, Focus};
 use crate::stats::{ConsumerColumn as C, ConsumerRunReport};
 
@@ -118,14 +118,9 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[ConsumerRunRep
 /// nothing have no latency or rate to be best at.
 fn best_row(rows: &[ConsumerRunReport], column: C) -> Option<usize> {
     let higher = column.higher_is_better()?;
-    let mut best: Option<(usize, f64)> = None;
-    for (i, r) in rows.iter().enumerate() {
-        let Some(v) = column.value(r).filter(|_| r.records > 0) else {
-            continue;
-        };
-        if best.is_none_or(|(_, b)| if higher { v > b } else { v < b }) {
-            best = Some((i, v));
-        }
-    }
-    best.map(|(i, _)| i)
+    best_of(
+        rows.iter()
+            .map(|r| column.value(r).filter(|_| r.records > 0)),
+        higher,
+    )
 }

@@ -19,6 +19,7 @@ mod admin;
 mod consumer_runs;
 mod detail;
 mod events;
+mod grid;
 mod help;
 mod members;
 mod partitions;

@@ -4,22 +4,19 @@
 //! records/s, one point per run.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
+pub(super) use super::grid::Grid;
 use super::{fit, fit_all, is_focused, pane, theme};
 use crate::lab::state::keymap::{key, Action as A, Mode};
-use crate::lab::state::runs::{
-    best_row, compare, first_row, fit_columns, table_height, Column, Comparison,
-};
+use crate::lab::state::runs::{best_row, compare, fit_columns, table_height, Column, Comparison};
 use crate::lab::state::views::HistoryPoint;
 use crate::lab::state::{App, Focus};
 use crate::stats::figures::UNKNOWN as UNCONFIRMED;
 use crate::stats::RunReport;
-use crate::text::shorten;
 
 /// Beside a run's number (after ▶, the run going on): marked for comparison, had a fault.
 pub(super) const MARKED: &str = "◆";
@@ -37,7 +34,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = app.table_rows();
-    let notes = footnotes(&rows);
+    let mut notes = selected_settings(app, &rows, inner.width as usize);
+    notes.extend(footnotes(&rows));
     let marked: Vec<&RunReport> = app
         .screen
         .marked
@@ -90,6 +88,36 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if parts == 3 {
         render_scatter(frame, areas[2], &rows);
     }
+}
+
+/// The selected run's settings in full (the table's column cuts them), while the view has the
+/// keyboard, wrapped at `width`.
+fn selected_settings(app: &App, rows: &[RunReport], width: usize) -> Vec<Line<'static>> {
+    if !is_focused(app, Focus::View) || width < 20 {
+        return Vec::new();
+    }
+    let Some(r) = app
+        .screen
+        .runs_selected
+        .or_else(|| rows.len().checked_sub(1))
+        .and_then(|i| rows.get(i))
+    else {
+        return Vec::new();
+    };
+    let text = format!("run {}: {}", r.run, r.settings_diff(&app.model.defaults));
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(Line::styled(std::mem::take(&mut line), theme::muted()));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(Line::styled(line, theme::muted()));
+    lines
 }
 
 /// What the marks in the table mean, for the marks it shows.
@@ -216,72 +244,6 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
     grid.render(frame, area, |row, column| {
         Column::ALL[column].alarms(&rows[row])
     });
-}
-
-/// A runs table's text and where the user is in it.
-pub(super) struct Grid<'a> {
-    pub headers: Vec<&'a str>,
-    /// Every cell of every row, by column.
-    pub cells: &'a [Vec<String>],
-    /// The columns shown, as indexes of `headers`, and their widths.
-    pub columns: Vec<(usize, u16)>,
-    /// The best row of each column shown.
-    pub best: Vec<Option<usize>>,
-    /// The selected row (None: the last).
-    pub selected: Option<usize>,
-    pub focused: bool,
-}
-
-impl Grid<'_> {
-    /// Draws the rows that fit (the newest, unless the selection is above them), each best
-    /// cell highlighted, `alarms(row, column)` in red, the selected row when focused.
-    pub(super) fn render(
-        self,
-        frame: &mut Frame,
-        area: Rect,
-        alarms: impl Fn(usize, usize) -> bool,
-    ) {
-        let rows = self.cells.len();
-        let visible = (area.height as usize).saturating_sub(1);
-        let selected = self.selected.unwrap_or(rows.saturating_sub(1));
-        let first = first_row(rows, visible, self.selected);
-        let body: Vec<Row> = (first..rows.min(first + visible))
-            .map(|i| {
-                let row = Row::new(self.columns.iter().zip(&self.best).map(
-                    |((column, width), best)| {
-                        let style = if *best == Some(i) && rows > 1 {
-                            theme::best()
-                        } else if alarms(i, *column) {
-                            theme::error()
-                        } else {
-                            Style::new()
-                        };
-                        Cell::from(shorten(&self.cells[i][*column], *width as usize)).style(style)
-                    },
-                ));
-                if self.focused && i == selected {
-                    row.style(theme::selected())
-                } else {
-                    row
-                }
-            })
-            .collect();
-        let widths: Vec<Constraint> = self
-            .columns
-            .iter()
-            .map(|(_, w)| Constraint::Length(*w))
-            .collect();
-        let header = Row::new(
-            self.columns
-                .iter()
-                .map(|(c, _)| Cell::from(self.headers[*c])),
-        )
-        .style(theme::muted());
-        frame.render_widget(
-            Table::new(body, widths).header(header).column_spacing(1),
-            area,
-        );
-    }
 }
 
 /// 1, 10, 100, 1k, ... for an axis of powers of ten.

@@ -307,21 +307,27 @@ fn change(x: f64, y: f64) -> f64 {
 /// The index of the row with the best value in `column`, if any row has one. Ties go to the
 /// earlier run.
 pub fn best_row(rows: &[RunReport], column: Column) -> Option<usize> {
+    let higher = rows.iter().find_map(|r| column.value(r)).map(|(_, h)| h)?;
+    best_of(rows.iter().map(|r| column.value(r).map(|(v, _)| v)), higher)
+}
+
+/// The index of the one best of `values` (None: no value, or the best shared by two rows:
+/// a tie has no winner to highlight).
+pub fn best_of(values: impl Iterator<Item = Option<f64>>, higher: bool) -> Option<usize> {
     let mut best: Option<(usize, f64)> = None;
-    for (i, r) in rows.iter().enumerate() {
-        let Some((v, higher)) = column.value(r) else {
-            continue;
-        };
-        let better = match best {
-            None => true,
-            Some((_, b)) if higher => v > b,
-            Some((_, b)) => v < b,
-        };
-        if better {
-            best = Some((i, v));
+    let mut tied = false;
+    for (i, v) in values.enumerate() {
+        let Some(v) = v else { continue };
+        match best {
+            Some((_, b)) if (v - b).abs() <= b.abs() * 1e-9 => tied = true,
+            Some((_, b)) if (higher && v < b) || (!higher && v > b) => {}
+            _ => {
+                best = Some((i, v));
+                tied = false;
+            }
         }
     }
-    best.map(|(i, _)| i)
+    best.filter(|_| !tied).map(|(i, _)| i)
 }
 
 #[cfg(test)]
@@ -374,13 +380,22 @@ mod tests {
         let rows = [row(100.0, 9.0, 10), row(300.0, 4.0, 10), row(300.0, 2.0, 0)];
         assert_eq!(
             best_row(&rows, Column::Figure(F::RecordsPerSec)),
-            Some(1),
-            "ties: earlier run"
+            None,
+            "a tie has no best"
         );
         // A run without deliveries has no latency to be best at.
         assert_eq!(best_row(&rows, Column::Figure(F::P99)), Some(1));
         assert_eq!(best_row(&rows, Column::Figure(F::BatchRecords)), None);
         assert_eq!(best_row(&[], Column::Figure(F::Max)), None);
+        // A tie beaten later has a best again.
+        assert_eq!(
+            best_of([Some(3.0), Some(3.0), Some(4.0)].into_iter(), true),
+            Some(2)
+        );
+        assert_eq!(
+            best_of([Some(3.0), None, Some(1.0)].into_iter(), false),
+            Some(2)
+        );
     }
 
     #[test]
