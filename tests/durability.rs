@@ -131,3 +131,34 @@ fn without_retries_the_outage_failures_are_counted_not_hidden() {
     assert_eq!(a.received, totals.delivered, "{a:?}");
     assert_eq!(a.missing, 0, "{a:?}");
 }
+
+/// A read-back past its time that is still reading goes on (a cluster busy with the next
+/// run serves it slowly): with no time at all it still reads every record.
+#[test]
+fn a_read_back_that_is_reading_outlives_its_timeout() {
+    let topic = unique_topic("slow-read-back");
+    let cluster = start(&topic);
+    let settings = client_settings(cluster.bootstrap_servers(), Role::Producer, &[]);
+    let producer = LabProducer::new(&settings, &topic, Reports::None).unwrap();
+    let data = Dataset::new(bundled());
+    let n = 5000;
+    for seq in 0..n {
+        let (record, payload) = data.get(seq);
+        producer
+            .send(seq, record.key(KeyField::Id).map(str::as_bytes), payload)
+            .unwrap();
+        producer.serve(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(60));
+    assert_eq!(producer.totals().delivered, n);
+    let consumer = client_settings(cluster.bootstrap_servers(), Role::Consumer, &[]);
+    let a = verify::read_back(
+        &consumer,
+        &topic,
+        producer.run_tag(),
+        &producer.ledger(),
+        Duration::ZERO,
+    )
+    .unwrap();
+    assert_eq!((a.received, a.missing, a.duplicated), (n, 0, 0), "{a:?}");
+}

@@ -14,10 +14,10 @@ use serde_json::Value;
 
 /// Each run's figures agree: delivered = what the read-back found (or could not check: the
 /// embedded cluster keeps about 90,000 records a partition), nothing missing.
-fn runs_check_out(runs: &[Value]) {
+fn runs_check_out(runs: &[Value], md: &str) {
     for r in runs {
         let a = &r["accounting"];
-        assert!(a.is_object(), "run {} was read back: {r}", r["run"]);
+        assert!(a.is_object(), "run {} was read back: {r}\n{md}", r["run"]);
         assert_eq!(a["missing"], 0, "{r}");
         assert_eq!(
             a["received"].as_u64().unwrap() + a["unchecked"].as_u64().unwrap(),
@@ -39,7 +39,7 @@ fn partitions_and_keys_on_the_embedded_cluster() {
         .map(|r| r["settings"]["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["id", "state", "none"]);
-    runs_check_out(&runs);
+    runs_check_out(&runs, &md);
     // Each step is in the report, with its line in the file.
     assert!(md.contains("| 17 | key id |"), "{md}");
     assert!(md.contains("`skew > 1.8` | skew = "), "{md}");
@@ -50,7 +50,7 @@ fn group_scaling_on_the_embedded_cluster() {
     let (out, md, runs) = play("group-scaling", "3", &[]);
     passed(&out, &md);
     assert_eq!(runs.len(), 1);
-    runs_check_out(&runs);
+    runs_check_out(&runs, &md);
     // Every join and leave is in the rebalances table.
     for cause in ["consumer-1 joined", "consumer-7 joined", "consumer-7 left"] {
         assert!(md.contains(cause), "{cause}: {md}");
@@ -61,7 +61,7 @@ fn group_scaling_on_the_embedded_cluster() {
 fn rebalance_protocols_on_the_embedded_cluster() {
     let (out, md, runs) = play("rebalance-protocols", "3", &[]);
     passed(&out, &md);
-    runs_check_out(&runs);
+    runs_check_out(&runs, &md);
     assert!(
         md.contains("consumers rejoined: partition.assignment.strategy range → cooperative-sticky"),
         "{md}"
@@ -77,7 +77,7 @@ fn batching_on_the_embedded_cluster() {
     let (out, md, runs) = play("batching", "3", &[]);
     passed(&out, &md);
     assert_eq!(runs.len(), 5, "{md}");
-    runs_check_out(&runs);
+    runs_check_out(&runs, &md);
     let linger: Vec<&str> = runs
         .iter()
         .map(|r| r["settings"]["linger.ms"].as_str().unwrap())
@@ -105,7 +105,7 @@ fn a_scenario_on_a_real_broker_matches_the_brokers_offsets() {
     };
     let (out, md, runs) = play("partitions-and-keys", "5", &["-b", &bootstrap]);
     passed(&out, &md);
-    runs_check_out(&runs);
+    runs_check_out(&runs, &md);
     let topic = runs[0]["topic"].as_str().unwrap().to_string();
     assert!(
         md.contains(&format!("| topic | {topic} (6 partitions) |")),
@@ -279,5 +279,5 @@ fn a_broker_down_until_a_recover_step_on_the_embedded_cluster() {
         "{}",
         runs[0]
     );
-    runs_check_out(&runs);
+    runs_check_out(&runs, &err);
 }

@@ -275,6 +275,27 @@ fn settled_ends(
     }
 }
 
+/// How long a read-back may go without reading a record before it gives up.
+const STALL: Duration = Duration::from_secs(30);
+
+/// Where the read-back stood on each partition it had not finished: "0 at 1200 of 1500".
+fn unfinished(consumer: &BaseConsumer, topic: &str, ends: &BTreeMap<i32, i64>) -> String {
+    let at = consumer.position().ok();
+    let parts: Vec<String> = ends
+        .iter()
+        .map(|(p, end)| {
+            let position = at
+                .as_ref()
+                .and_then(|l| l.find_partition(topic, *p))
+                .and_then(|e| e.offset().to_raw())
+                .filter(|o| *o >= 0)
+                .map_or_else(|| "not begun".to_string(), |o| format!("at {o}"));
+            format!("partition {p} {position} of {end}")
+        })
+        .collect();
+    parts.join(", ")
+}
+
 /// How long a read-back of `records` acknowledged records may take.
 pub fn timeout_for(records: u64) -> Duration {
     Duration::from_secs(60) + Duration::from_millis(records / 20)
@@ -324,13 +345,15 @@ pub fn read_back_showing(
         .set("auto.offset.reset", "earliest")
         .set(FAST_FETCH.0, FAST_FETCH.1);
     let consumer: BaseConsumer = config.create().map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + timeout;
+    let started = Instant::now();
+    let settle_by = started + timeout;
+    let mut last_read = started;
     let mut tally = Tally::new(ledger);
     let mut ends: BTreeMap<i32, i64> = BTreeMap::new();
     let mut to_read = 0u64;
     let mut read = 0u64;
     let mut assignment = TopicPartitionList::new();
-    for (p, (low, high)) in settled_ends(&consumer, topic, ledger, deadline)? {
+    for (p, (low, high)) in settled_ends(&consumer, topic, ledger, settle_by)? {
         let range = &ledger.partitions[&p];
         // With acks=0 the producer learns no offsets: read the whole partition.
         let start = if range.first_offset >= 0 {
@@ -352,11 +375,14 @@ pub fn read_back_showing(
     consumer.assign(&assignment).map_err(|e| e.to_string())?;
     let mut last_error = None;
     while !ends.is_empty() {
-        if Instant::now() >= deadline {
+        // A read-back that is reading goes on: a cluster busy with the next run serves it
+        // slowly, not never. It gives up when its time is out and nothing came for a while.
+        if Instant::now() >= settle_by.max(last_read + STALL) {
             return Err(format!(
-                "read-back timed out after {} s with partitions {:?} unfinished{}",
-                timeout.as_secs(),
-                ends.keys().collect::<Vec<_>>(),
+                "read-back gave up after {} s ({read} records read, the last {} s ago): {}{}",
+                started.elapsed().as_secs(),
+                last_read.elapsed().as_secs(),
+                unfinished(&consumer, topic, &ends),
                 last_error
                     .map(|e| format!(" (last error: {e})"))
                     .unwrap_or_default()
@@ -376,6 +402,7 @@ pub fn read_back_showing(
         };
         let (partition, offset) = (m.partition(), m.offset());
         read += 1;
+        last_read = Instant::now();
         if read % 4096 == 0 {
             progress(read, to_read);
         }

@@ -127,6 +127,12 @@ impl Report {
         }
 
         runs_table(&mut md, &runs, app.model.cluster.partitions);
+        // A run the read-back could not finish has no accounting: say why, under the table.
+        for r in &runs {
+            if let Some(e) = app.read_back_failed().get(&r.run) {
+                let _ = writeln!(md, "Run {} could not be read back: {}\n", r.run, cell(e));
+            }
+        }
         rebalances(&mut md, app, player);
         delivery(&mut md, app, player);
         let consumer_runs = app.consumer_rows();
