@@ -185,6 +185,18 @@ async fn a_node_the_lab_killed_is_back_after_it_stops() {
         lab.next().await;
         said.extend(lab.take_said());
     }
+    // The fault was said before it was done (before any client's complaint about the node),
+    // and the screen marks the node from then on.
+    let before = said
+        .iter()
+        .position(|s| s.contains("kill (SIGKILL"))
+        .unwrap_or_else(|| panic!("{said:?}"));
+    let done = said.iter().position(|s| s.contains("killed")).unwrap();
+    assert!(before < done, "{said:?}");
+    assert_eq!(
+        lab.app().nodes_down().values().next().map(|d| d.0),
+        Some("killed")
+    );
     let ended = lab.shut_down().await;
     assert!(
         ended.said.iter().any(|s| s.contains("is back")),

@@ -621,3 +621,54 @@ fn consumer_runs_compared() {
     assert!(frame.contains("fetch.min.bytes=1000000"), "{frame}");
     insta::assert_snapshot!(frame);
 }
+
+/// A node kafka-lab killed is shown at once (its leader cells red and marked, a line saying
+/// since when), while the cluster still names it; once the cluster moved its partitions the
+/// line says so; brought back, nothing is marked.
+#[test]
+fn a_killed_leader_is_shown_before_the_cluster_notices() {
+    let mut a = busy();
+    key(&mut a, KeyCode::Char('v'));
+    a.update(Event::NodeState {
+        node: 1,
+        down: Some("killed"),
+    });
+    let at_once = draw(&a, 120, 40);
+    assert!(
+        at_once.contains("✗ node 1 killed 0 s ago · the cluster still says leader of 0, 3"),
+        "{at_once}"
+    );
+    assert!(at_once.contains("1✗"), "{at_once}");
+    insta::assert_snapshot!(at_once);
+    // The cluster elected others: partitions 0 and 3 led by node 2.
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: (0..6)
+            .map(|p| {
+                let leader = if p % 3 == 0 { 2 } else { p % 3 + 1 };
+                PartitionInfo {
+                    partition: p,
+                    leader,
+                    replicas: (0..3).map(|i| (p + i) % 3 + 1).collect(),
+                    isr: (0..3)
+                        .map(|i| (p + i) % 3 + 1)
+                        .filter(|n| *n != 1)
+                        .collect(),
+                    low_watermark: 0,
+                    high_watermark: 600,
+                }
+            })
+            .collect(),
+        topics: vec!["breweries".into()],
+    })));
+    let moved = draw(&a, 120, 40);
+    assert!(
+        moved.contains("✗ node 1 killed 0 s ago · its partitions have other leaders"),
+        "{moved}"
+    );
+    assert!(!moved.contains("1✗"), "{moved}");
+    a.update(Event::NodeState {
+        node: 1,
+        down: None,
+    });
+    assert!(!draw(&a, 120, 40).contains("✗"));
+}

@@ -149,11 +149,15 @@ pub async fn run(c: &Connection, args: &DashboardArgs) -> Result<ExitCode> {
 struct AtOnce {
     in_flight: u64,
     recoveries: Vec<String>,
+    /// Stopped because the shutdown outran its bound (this long), not by a second quit.
+    out_of_time: Option<Duration>,
 }
 
-/// How long the screen says shutting down may take: the producer's flush, then the members'
-/// leave, which run side by side.
+/// How long shutting down may take: the producer's flush and the members' leave, which run
+/// side by side; past it the dashboard stops as a second quit does.
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(15);
+/// More time when kafka-lab brings back nodes it stopped: a killed node is a broker to start.
+const RECOVERY_BOUND: Duration = Duration::from_secs(30);
 
 /// Shuts the lab down, saying on screen what it waits for and for how long; a second `q`,
 /// Ctrl-C or signal stops at once (None).
@@ -164,20 +168,37 @@ async fn shut_down<B: ratatui::backend::Backend>(
 ) -> Result<crate::lab::session::ShutDown, AtOnce> {
     let in_flight = lab.app().producer().map_or(0, |s| s.in_flight);
     let members = lab.app().active_members();
-    let at_once = AtOnce {
+    let mut at_once = AtOnce {
         in_flight,
         recoveries: lab.recoveries(),
+        out_of_time: None,
+    };
+    let bound = if at_once.recoveries.is_empty() {
+        SHUTDOWN_BOUND
+    } else {
+        SHUTDOWN_BOUND + RECOVERY_BOUND
+    };
+    let nodes = match at_once.recoveries.len() {
+        0 => String::new(),
+        1 => ", bringing back the node kafka-lab stopped".to_string(),
+        n => format!(", bringing back the {n} nodes kafka-lab stopped"),
     };
     let ending = lab.shut_down();
     tokio::pin!(ending);
     let signal = wait_for_signal();
     tokio::pin!(signal);
     let began = Instant::now();
+    let out_of_time = tokio::time::sleep(bound);
+    tokio::pin!(out_of_time);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
             ended = &mut ending => return Ok(ended),
             _ = &mut signal => return Err(at_once),
+            () = &mut out_of_time => {
+                at_once.out_of_time = Some(bound);
+                return Err(at_once);
+            }
             Some(input) = keys.recv() => {
                 if let crossterm::event::Event::Key(key) = input {
                     let action = crate::lab::state::keymap::action(
@@ -190,10 +211,10 @@ async fn shut_down<B: ratatui::backend::Backend>(
                 }
             }
             _ = tick.tick() => {
-                let left = SHUTDOWN_BOUND.saturating_sub(began.elapsed()).as_secs();
+                let left = bound.saturating_sub(began.elapsed()).as_secs();
                 lab.apply(Event::Stopping(format!(
                     "stopping: flushing {in_flight} records, {members} consumer{} leaving the \
-                     group (at most {left} s more) · {} again: stop at once",
+                     group{nodes} (at most {left} s more) · {} again: stop at once",
                     if members == 1 { "" } else { "s" },
                     crate::lab::state::keymap::key(
                         crate::lab::state::keymap::Mode::Main,
@@ -254,12 +275,21 @@ fn say_how_it_ended(ended: &Result<crate::lab::session::ShutDown, AtOnce>) {
             }
         }
         Err(left) => {
-            crate::errln!(
-                "kafka-lab: stopped at once: {} records were still without a delivery report \
-                 (not known to be written), and the consumers did not leave the group (their \
-                 partitions wait out its session timeout)",
-                left.in_flight
-            );
+            match left.out_of_time {
+                None => crate::errln!(
+                    "kafka-lab: stopped at once: {} records were still without a delivery \
+                     report (not known to be written), and the consumers did not leave the group \
+                     (their partitions wait out its session timeout)",
+                    left.in_flight
+                ),
+                Some(bound) => crate::errln!(
+                    "kafka-lab: stopped after {} s, the most quitting may take: of the {} records \
+                     without a delivery report when it began, those still without one are not \
+                     known to be written, and consumers still leaving did not leave the group",
+                    bound.as_secs(),
+                    left.in_flight
+                ),
+            }
             for line in &left.recoveries {
                 crate::errln!("kafka-lab: {line}");
             }

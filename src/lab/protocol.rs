@@ -29,6 +29,12 @@ pub enum Event {
         text: String,
         started: bool,
     },
+    /// kafka-lab stopped a node of the cluster (`down` says how: "paused", "killed", "down")
+    /// or brought it back (`None`): shown at once, before the cluster notices.
+    NodeState {
+        node: i32,
+        down: Option<&'static str>,
+    },
     /// The producer and the consumers now work on another topic.
     TopicSwitched {
         topic: String,

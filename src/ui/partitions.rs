@@ -108,7 +108,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         };
         let mut spans = vec![Span::raw(format!("{:>4} ", p.partition))];
         if full {
-            spans.extend(placement(p, isr_width));
+            spans.extend(placement(p, isr_width, &app.model.nodes_down));
             spans.push(Span::styled(bar(*n, max, bar_width), theme::rate()));
             spans.push(Span::raw(" "));
         }
@@ -127,6 +127,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         )));
         lines.push(Line::from(spans));
     }
+    lines.extend(down_lines(app, &topic.partitions));
     // The group's lag, its trend and how far behind in time its slowest member reads.
     if let Some((_, lag)) = app.model.group_lag.back() {
         let behind = app
@@ -222,18 +223,20 @@ fn header(full: bool, isr_width: usize, bar_width: usize) -> String {
     }
 }
 
-/// The leader (red when there is none) and the in-sync replicas (yellow when fewer than the
-/// replicas).
-fn placement(p: &PartitionInfo, isr_width: usize) -> [Span<'static>; 2] {
-    let leader = if p.leader >= 0 {
-        p.leader.to_string()
-    } else {
-        "none".to_string()
+/// The leader (red when there is none, or when kafka-lab stopped it: marked `✗` before the
+/// cluster notices) and the in-sync replicas (yellow when fewer than the replicas, red while
+/// they name a stopped node).
+fn placement(p: &PartitionInfo, isr_width: usize, down: &NodesDown) -> [Span<'static>; 2] {
+    let stopped = down.contains_key(&p.leader);
+    let leader = match p.leader {
+        l if l < 0 => "none".to_string(),
+        l if stopped => format!("{l}✗"),
+        l => l.to_string(),
     };
     [
         Span::styled(
             format!("{leader:>6} "),
-            if p.leader >= 0 {
+            if p.leader >= 0 && !stopped {
                 Style::default()
             } else {
                 theme::error()
@@ -241,13 +244,48 @@ fn placement(p: &PartitionInfo, isr_width: usize) -> [Span<'static>; 2] {
         ),
         Span::styled(
             format!("{:<isr_width$}  ", isr_text(p)),
-            if p.isr.len() < p.replicas.len() {
+            if p.isr.iter().any(|n| down.contains_key(n)) {
+                theme::error()
+            } else if p.isr.len() < p.replicas.len() {
                 theme::warn()
             } else {
                 Style::default()
             },
         ),
     ]
+}
+
+type NodesDown = std::collections::BTreeMap<i32, (&'static str, std::time::SystemTime)>;
+
+/// One line per node kafka-lab stopped: how, how long ago, and whether the cluster has moved
+/// its partitions yet.
+fn down_lines(app: &App, partitions: &[PartitionInfo]) -> Vec<Line<'static>> {
+    app.model
+        .nodes_down
+        .iter()
+        .map(|(node, (how, since))| {
+            let ago = app
+                .model
+                .now
+                .duration_since(*since)
+                .unwrap_or_default()
+                .as_secs();
+            let led: Vec<String> = partitions
+                .iter()
+                .filter(|p| p.leader == *node)
+                .map(|p| p.partition.to_string())
+                .collect();
+            let cluster = if led.is_empty() {
+                "its partitions have other leaders".to_string()
+            } else {
+                format!("the cluster still says leader of {}", led.join(", "))
+            };
+            Line::styled(
+                format!("✗ node {node} {how} {ago} s ago · {cluster}"),
+                theme::error(),
+            )
+        })
+        .collect()
 }
 
 /// The in-sync replicas, e.g. `1,2,3`; `-` when the metadata names none.

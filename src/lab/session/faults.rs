@@ -54,6 +54,7 @@ impl Session {
             self.clients.producer_settings.clone(),
             self.cluster.topic.clone(),
         );
+        let outcomes = self.outcome_tx.clone();
         self.later(move || {
             let leader = cluster::partition_leaders(&settings, &topic)
                 .map_err(|e| e.to_string())
@@ -65,7 +66,14 @@ impl Session {
                         .ok_or(format!("partition {partition} has no leader now"))
                 });
             let (node, result) = match leader {
-                Ok(node) => (node, local.fault(node, kind)),
+                Ok(node) => {
+                    let _ = outcomes.blocking_send(Outcome::NodeFaulting {
+                        node,
+                        partition,
+                        kind,
+                    });
+                    (node, local.fault(node, kind))
+                }
                 Err(e) => (-1, Err(e)),
             };
             Outcome::NodeFaulted {
@@ -114,36 +122,30 @@ impl Session {
                 partition,
                 length,
             } => self.outage(found, partition, length),
+            Outcome::NodeFaulting {
+                node,
+                partition,
+                kind,
+            } => vec![
+                Event::NodeState {
+                    node,
+                    down: Some(kind.past()),
+                },
+                Event::Fault {
+                    text: format!(
+                        "node {node} (leader of partition {partition}): {}",
+                        kind.describe()
+                    ),
+                    started: true,
+                },
+            ],
             Outcome::NodeFaulted {
                 node,
                 partition,
                 kind,
                 back_after,
                 result,
-            } => {
-                let said = match result {
-                    Ok(said) => said,
-                    Err(e) => return vec![Event::Notice(e)],
-                };
-                if kind == FaultKind::Pause {
-                    self.paused.push(node);
-                }
-                self.down.push((node, kind));
-                let back = match back_after {
-                    Some(after) => {
-                        self.after(after, Outcome::NodeRecover { node, kind });
-                        format!("back in {} s", after.as_secs())
-                    }
-                    None => format!(
-                        "it stays down until kafka-lab quits (or scripts/kafka-local {} {node})",
-                        kind.recovery()
-                    ),
-                };
-                vec![Event::Fault {
-                    text: format!("{said} (leader of partition {partition}); {back}"),
-                    started: true,
-                }]
-            }
+            } => self.node_faulted(node, partition, kind, back_after, result),
             Outcome::NodeRecover { node, kind } => {
                 if !self.down.iter().any(|(n, _)| *n == node) {
                     return Vec::new();
@@ -161,10 +163,13 @@ impl Session {
                     // Only now: a resume that failed leaves it for the shutdown to try again.
                     self.paused.retain(|n| *n != node);
                     self.down.retain(|(n, _)| *n != node);
-                    vec![Event::Fault {
-                        text: format!("node {node}: {said}"),
-                        started: false,
-                    }]
+                    vec![
+                        Event::NodeState { node, down: None },
+                        Event::Fault {
+                            text: format!("node {node}: {said}"),
+                            started: false,
+                        },
+                    ]
                 }
                 Err(e) => vec![Event::Notice(e)],
             },
@@ -177,10 +182,16 @@ impl Session {
                 if let Some(cluster) = &self.cluster.embedded {
                     cluster.broker_up(broker);
                 }
-                vec![Event::Fault {
-                    text: format!("broker {broker} is back up"),
-                    started: false,
-                }]
+                vec![
+                    Event::NodeState {
+                        node: broker,
+                        down: None,
+                    },
+                    Event::Fault {
+                        text: format!("broker {broker} is back up"),
+                        started: false,
+                    },
+                ]
             }
             Outcome::Notice(_)
             | Outcome::TopicFound { .. }
@@ -188,6 +199,44 @@ impl Session {
             | Outcome::ReportWritten(_)
             | Outcome::Rewound { .. } => Vec::new(),
         }
+    }
+
+    /// A node of a `scripts/kafka-local` cluster was taken down (or could not be): it is
+    /// brought back after `back_after`, or at the end.
+    fn node_faulted(
+        &mut self,
+        node: i32,
+        partition: i32,
+        kind: FaultKind,
+        back_after: Option<Duration>,
+        result: Result<String, String>,
+    ) -> Vec<Event> {
+        let said = match result {
+            Ok(said) => said,
+            Err(e) if node >= 0 => {
+                return vec![Event::NodeState { node, down: None }, Event::Notice(e)]
+            }
+            Err(e) => return vec![Event::Notice(e)],
+        };
+        if kind == FaultKind::Pause {
+            self.paused.push(node);
+        }
+        self.down.push((node, kind));
+        let back = match back_after {
+            Some(after) => {
+                self.after(after, Outcome::NodeRecover { node, kind });
+                format!("back in {} s", after.as_secs())
+            }
+            None => format!(
+                "it stays down until kafka-lab quits (or scripts/kafka-local {} {node})",
+                kind.recovery()
+            ),
+        };
+        // The fault was counted when it began; this says how it went.
+        vec![Event::Fault {
+            text: format!("{said} (leader of partition {partition}); {back}"),
+            started: false,
+        }]
     }
 
     /// Takes down the leader of the next partition (in turn) for a few seconds.
@@ -222,11 +271,17 @@ impl Session {
             }
             None => "until brought back".to_string(),
         };
-        vec![Event::Fault {
-            text: format!(
-                "broker {broker} (leader of partition {partition}) down {how_long}: records to it wait in flight and are sent again when it is back"
-            ),
-            started: true,
-        }]
+        vec![
+            Event::NodeState {
+                node: broker,
+                down: Some("down"),
+            },
+            Event::Fault {
+                text: format!(
+                    "broker {broker} (leader of partition {partition}) down {how_long}: records to it wait in flight and are sent again when it is back"
+                ),
+                started: true,
+            },
+        ]
     }
 }

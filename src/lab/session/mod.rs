@@ -62,6 +62,13 @@ pub enum Outcome {
         rewind: crate::lab::settings::Rewind,
         result: Result<crate::kafka::rewind::Reset, String>,
     },
+    /// A node of a `scripts/kafka-local` cluster is about to be taken down: said before the
+    /// clients' complaints about it.
+    NodeFaulting {
+        node: i32,
+        partition: i32,
+        kind: FaultKind,
+    },
     /// A node of a `scripts/kafka-local` cluster was taken down (or could not be).
     NodeFaulted {
         node: i32,

@@ -213,6 +213,9 @@ pub(crate) struct Model {
     pub said_embedded_repeats: bool,
     /// Faults injected during the current run.
     pub run_faults: Vec<String>,
+    /// Nodes kafka-lab has stopped and not brought back: how ("paused", "killed", "down")
+    /// and since when.
+    pub nodes_down: BTreeMap<i32, (&'static str, SystemTime)>,
     /// The latest wall-clock time the snapshots brought.
     pub now: SystemTime,
     /// The group's total lag over the last two minutes.
@@ -319,6 +322,7 @@ impl App {
                 work: BTreeMap::new(),
                 said_embedded_repeats: false,
                 run_faults: Vec::new(),
+                nodes_down: BTreeMap::new(),
                 now: SystemTime::UNIX_EPOCH,
                 group_lag: VecDeque::new(),
                 read_back_failed: BTreeMap::new(),
@@ -387,6 +391,17 @@ impl App {
             }
             Event::Fault { text, started } => {
                 self.fault(text, started);
+                Vec::new()
+            }
+            Event::NodeState { node, down } => {
+                match down {
+                    Some(how) => {
+                        self.model.nodes_down.insert(node, (how, self.model.now));
+                    }
+                    None => {
+                        self.model.nodes_down.remove(&node);
+                    }
+                }
                 Vec::new()
             }
             Event::SinkChanged(path) => {
@@ -461,6 +476,11 @@ impl App {
     /// The screen is frozen (Space): snapshots wait.
     pub fn frozen(&self) -> bool {
         self.screen.paused.is_some()
+    }
+
+    /// The nodes kafka-lab stopped and has not brought back: how, and since when.
+    pub fn nodes_down(&self) -> &BTreeMap<i32, (&'static str, SystemTime)> {
+        &self.model.nodes_down
     }
 
     /// The cluster the lab works on.
