@@ -441,12 +441,13 @@ fn the_dashboard_plays_a_scenario_with_a_strip_and_space_pauses_it() {
     });
     tmux.keys(&["Space"]);
     let paused = tmux.wait("the scenario to pause", Duration::from_secs(5), |s| {
-        s.contains("PAUSED (Space resumes)").then(|| s.to_string())
+        s.contains("scenario paused (Space resumes)")
+            .then(|| s.to_string())
     });
     // Paused for longer than the wait's 5 s (20 s at speed 4): the step after it has not run.
     std::thread::sleep(Duration::from_secs(7));
     let still = tmux.screen();
-    assert!(still.contains("PAUSED (Space resumes)"), "{still}");
+    assert!(still.contains("scenario paused (Space resumes)"), "{still}");
     assert!(
         !still.contains("run 2"),
         "no new run while paused:\n{paused}\n{still}"

@@ -119,7 +119,7 @@ fn help_overlay() {
     key(&mut a, KeyCode::Char('?'));
     insta::assert_snapshot!(draw(&a, 120, 36));
     // It scrolls to its last line, and no further.
-    for _ in 0..5 {
+    for _ in 0..10 {
         key(&mut a, KeyCode::PageDown);
     }
     let end = draw(&a, 120, 36);
@@ -134,6 +134,30 @@ fn help_overlay() {
     assert!(
         !draw(&a, 120, 36).contains("Keys"),
         "any other key closes it"
+    );
+}
+
+/// The help begins with the keys of the pane the user is on: a consumer's, the runs'.
+#[test]
+fn help_begins_with_the_keys_of_the_selected_pane() {
+    let mut a = busy();
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Char('?'));
+    let member = draw(&a, 120, 40);
+    assert!(
+        member.contains("Here, on the selected consumer:"),
+        "{member}"
+    );
+    assert!(member.contains("X                  crash"), "{member}");
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char('r'));
+    key(&mut a, KeyCode::Char('?'));
+    let runs = draw(&a, 120, 40);
+    assert!(runs.contains("Here, on the runs:"), "{runs}");
+    assert!(
+        runs.contains("m                  runs tables: mark"),
+        "{runs}"
     );
 }
 
@@ -561,9 +585,31 @@ fn a_scenario_strip() {
         crossterm::event::KeyModifiers::NONE,
     )));
     let paused = draw(&a, 120, 36);
-    assert!(paused.contains("PAUSED (Space resumes)"), "{paused}");
+    assert!(
+        paused.contains("scenario paused (Space resumes)"),
+        "{paused}"
+    );
+    assert!(!paused.contains("screen frozen"), "{paused}");
     assert!(a.scenario().unwrap().paused);
     assert!(!a.frozen(), "Space pauses the scenario, not the screen");
+}
+
+/// Without a scenario, Space freezes the screen, and the status bar and the producer's title
+/// say so in those words; the hint bar keeps help and quit at every width.
+#[test]
+fn a_frozen_screen_says_so_and_help_and_quit_stay_hinted() {
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        let mut a = app();
+        a.update(Event::Kafka(producer(1, 6)));
+        let screen = draw(&a, w, h);
+        let last = screen.lines().last().unwrap().trim_end_matches(['"', ' ']);
+        assert!(last.ends_with("? help · q quit"), "{w}x{h}: {last}");
+        key(&mut a, KeyCode::Char(' '));
+        let frozen = draw(&a, w, h);
+        assert!(a.frozen());
+        assert!(frozen.contains("screen frozen"), "{w}x{h}:\n{frozen}");
+        assert!(!frozen.contains("PAUSED"), "{w}x{h}:\n{frozen}");
+    }
 }
 
 /// Member 1's snapshot at `ms`, on all six partitions, with `records` finished since its last

@@ -7,15 +7,81 @@ use ratatui::Frame;
 
 use super::{pane, theme};
 use crate::lab::state::keymap::{bindings, key, Action, Mode};
+use crate::lab::state::{App, Focus, View};
 
 const KEY_WIDTH: usize = 18;
 
-/// The lines of the help: each main key, then one line per overlay with its keys.
-fn lines() -> Vec<Line<'static>> {
+/// Where the user is, and the keys that act there, most used first.
+fn here(app: &App) -> (&'static str, &'static [Action]) {
+    use Action as A;
+    match (app.screen.focus, app.screen.view) {
+        (Focus::Member(_), _) => (
+            "the selected consumer",
+            &[
+                A::Detail,
+                A::RemoveConsumer,
+                A::CrashConsumer,
+                A::HoldConsumer,
+                A::WorkConsumer,
+                A::Up,
+                A::Down,
+            ],
+        ),
+        (Focus::Producer, _) => (
+            "the producer",
+            &[
+                A::ToggleProducer,
+                A::Settings,
+                A::Filter,
+                A::Pause,
+                A::Up,
+                A::Down,
+            ],
+        ),
+        (Focus::View, View::Runs | View::ConsumerRuns) => (
+            "the runs",
+            &[A::Up, A::Down, A::Mark, A::Export, A::Zoom, A::Close],
+        ),
+        (Focus::View, View::Partitions) => (
+            "the partition view",
+            &[
+                A::GroupBy,
+                A::BrokerOutage,
+                A::Topics,
+                A::Up,
+                A::Down,
+                A::Close,
+            ],
+        ),
+        (Focus::View, View::Timeline) => (
+            "the rebalance timeline",
+            &[A::AddConsumer, A::Rewind, A::Up, A::Down, A::Close],
+        ),
+        (Focus::View, View::Consumers) => {
+            ("the consumers", &[A::AddConsumer, A::NextPane, A::Detail])
+        }
+    }
+}
+
+/// The lines of the help: the keys for where the user is, then each main key, then one line
+/// per overlay with its keys.
+fn lines(app: &App) -> Vec<Line<'static>> {
+    let (place, actions) = here(app);
     let mut lines = vec![
         Line::styled("kafka-lab: watch producers and consumers", theme::bold()),
         Line::raw(""),
+        Line::styled(format!("Here, on {place}:"), theme::accent()),
     ];
+    for action in actions {
+        if let Some(b) = bindings(Mode::Main).find(|b| b.action == *action) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<KEY_WIDTH$}", b.label), theme::bold()),
+                Span::raw(format!(" {}", b.help)),
+            ]));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Every key:", theme::accent()));
     for b in bindings(Mode::Main) {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<KEY_WIDTH$}", b.label), theme::bold()),
@@ -43,8 +109,9 @@ const WIDTH: u16 = 96;
 
 /// The help over `area`, from line `scroll` when it does not fit (the last line stays at the
 /// bottom).
-pub fn render(frame: &mut Frame, area: Rect, scroll: usize) {
-    let lines = lines();
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let scroll = app.screen.scroll.help;
+    let lines = lines(app);
     // Rows the lines take once wrapped to the popup's inner width.
     let inner_width = WIDTH.min(area.width).saturating_sub(2).max(1) as usize;
     let rows: usize = lines

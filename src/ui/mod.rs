@@ -68,7 +68,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         Modal::Detail(d) => detail::render(frame, screen.lower, d),
         Modal::Topics(form) => admin::render(frame, area, app, form),
         Modal::Fault(form) => admin::render_fault(frame, area, app, form),
-        Modal::Help => help::render(frame, area, app.screen.scroll.help),
+        Modal::Help => help::render(frame, area, app),
         Modal::Events(up) => events::render(frame, area, app, *up),
         Modal::Settings if screen.settings.is_none() => {
             // Narrow screens: the settings come up over the producer.

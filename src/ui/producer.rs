@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::raw(format!(" · run {run} ")),
     ];
     if app.screen.paused.is_some() {
-        title.push(Span::styled("· PAUSED ", theme::warn()));
+        title.push(Span::styled("· screen frozen ", theme::warn()));
     }
     let block = pane(area, Line::from(title), is_focused(app, Focus::Producer));
     let inner = block.inner(area);

@@ -33,7 +33,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     ]);
     if app.screen.paused.is_some() {
         first.push_span(Span::styled(" · ", theme::muted()));
-        first.push_span(Span::styled(paused(), theme::warn()));
+        first.push_span(Span::styled(
+            format!("screen frozen ({} resumes)", key(Mode::Main, A::Pause)),
+            theme::warn(),
+        ));
     }
     if let Some(filter) = &app.screen.filter {
         first.push_span(Span::styled(" · ", theme::muted()));
@@ -80,7 +83,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         match &app.status.message {
             Some(m) => Line::styled(m.clone(), theme::accent()),
-            None => Line::styled(keymap::hints(), theme::muted()),
+            None => Line::styled(keymap::hints(width), theme::muted()),
         }
     };
     frame.render_widget(
@@ -100,7 +103,10 @@ pub fn render_strip(frame: &mut Frame, area: Rect, strip: &ScenarioStrip) {
     let state = if let Some(done) = &strip.done {
         Span::styled(format!("{done} "), theme::ok())
     } else if strip.paused {
-        Span::styled(format!("{} ", paused()), theme::warn())
+        Span::styled(
+            format!("scenario paused ({} resumes) ", key(Mode::Main, A::Pause)),
+            theme::warn(),
+        )
     } else if strip.waiting_for_run {
         Span::styled("waiting for the new run ", theme::muted())
     } else {
@@ -140,11 +146,6 @@ pub fn render_strip(frame: &mut Frame, area: Rect, strip: &ScenarioStrip) {
         }
     }
     frame.render_widget(Paragraph::new(fit(line, width)), area);
-}
-
-/// `PAUSED (Space resumes)`.
-fn paused() -> String {
-    format!("PAUSED ({} resumes)", key(Mode::Main, A::Pause))
 }
 
 /// A one-line prompt on the status bar's second line, with the cursor in it.

@@ -689,6 +689,14 @@ fn lists_scroll_and_the_record_detail_scrolls_instead_of_closing() {
         panic!("closed")
     };
     assert_eq!((d.selected, d.scroll), (1, 0));
+    // j and k mean what they mean in every list: the next line, here the next record.
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('k'));
+    let Modal::Detail(d) = &a.screen.modal else {
+        panic!("closed")
+    };
+    assert_eq!((d.selected, d.scroll), (2, 0));
     key(&mut a, KeyCode::Esc);
     assert!(matches!(a.screen.modal, Modal::None));
 }

@@ -203,8 +203,9 @@ pub fn key(mode: Mode, action: Action) -> &'static str {
         .map_or("?", |b| b.label.split(", ").next().unwrap_or(b.label))
 }
 
-/// `p producer · c add consumer · ...` from the main screen's hints.
-pub fn hints() -> String {
+/// `p producer · c add consumer · ... · ? help · q quit` from the main screen's hints, in
+/// `width` columns: hints give way from the end of the list, but help and quit stay.
+pub fn hints(width: usize) -> String {
     let hints: Vec<String> = KEYMAP
         .iter()
         .filter_map(|b| {
@@ -212,7 +213,30 @@ pub fn hints() -> String {
                 .map(|h| format!("{} {h}", b.label.split(", ").next().unwrap_or(b.label)))
         })
         .collect();
-    hints.join(" · ")
+    let all = hints.join(" · ");
+    if all.chars().count() <= width {
+        return all;
+    }
+    let (head, tail) = hints.split_at(hints.len().saturating_sub(2));
+    let tail = format!(" · … · {}", tail.join(" · "));
+    let room = width.saturating_sub(tail.chars().count());
+    let mut shown = String::new();
+    for h in head {
+        let next = if shown.is_empty() {
+            h.clone()
+        } else {
+            format!("{shown} · {h}")
+        };
+        if next.chars().count() > room {
+            break;
+        }
+        shown = next;
+    }
+    if shown.is_empty() {
+        tail.trim_start_matches(" · … · ").to_string()
+    } else {
+        shown + &tail
+    }
 }
 
 #[cfg(test)]
@@ -267,9 +291,22 @@ mod tests {
 
     #[test]
     fn hints_name_the_main_keys() {
-        let h = hints();
+        let h = hints(500);
         assert!(h.starts_with("p producer · c add consumer"), "{h}");
         assert!(h.ends_with("? help · q quit"), "{h}");
+        assert!(!h.contains('…'), "{h}");
+    }
+
+    /// At any width help and quit stay: the hints before them give way, marked `…`.
+    #[test]
+    fn hints_keep_help_and_quit_at_every_width() {
+        for width in [16, 40, 80, 120, 160] {
+            let h = hints(width);
+            assert!(h.chars().count() <= width, "{width}: {h}");
+            assert!(h.ends_with("? help · q quit"), "{width}: {h}");
+        }
+        assert!(hints(80).starts_with("p producer · c add consumer"));
+        assert!(hints(80).contains(" · … · ? help"));
     }
 }
 
