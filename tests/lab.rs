@@ -213,3 +213,88 @@ async fn a_node_the_lab_killed_is_back_after_it_stops() {
         common::stdout(&status)
     );
 }
+
+/// The fault dialog's acks=1 loss recipe on three nodes: both followers are paused before the
+/// leader is killed, each said before it is done; the followers resume; the quit brings the
+/// leader back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_loss_recipe_pauses_the_followers_kills_the_leader_and_resumes_them() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let Some(bootstrap) = std::env::var("KAFKA_LAB_REPLICATED_BOOTSTRAP").ok() else {
+        eprintln!("SKIPPED lab::replicated: KAFKA_LAB_REPLICATED_BOOTSTRAP is not set");
+        return;
+    };
+    let topic = common::unique_topic("lab-recipe");
+    let cli = Cli::parse_from([
+        "kafka-lab",
+        "-b",
+        &bootstrap,
+        "-t",
+        &topic,
+        "--partitions",
+        "1",
+        "--replication-factor",
+        "3",
+    ]);
+    let c = &cli.connection;
+    let target = Target::connect(c, Role::Producer).unwrap();
+    let mut lab = Lab::open(c, &scenario_args(&cli.dashboard.source, &topic), target)
+        .await
+        .unwrap();
+    lab.keep_said();
+    // b, the fault row two choices on (kill, pause, the recipe), Enter.
+    for code in [
+        KeyCode::Char('b'),
+        KeyCode::Right,
+        KeyCode::Right,
+        KeyCode::Enter,
+    ] {
+        lab.apply(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let mut said = Vec::new();
+    while !said.iter().any(|s: &String| s.contains("killed (leader")) {
+        assert!(tokio::time::Instant::now() < deadline, "no kill: {said:?}");
+        lab.next().await;
+        said.extend(lab.take_said());
+    }
+    let at = |what: &str| {
+        said.iter()
+            .position(|s| s.contains(what))
+            .unwrap_or_else(|| panic!("{what}: {said:?}"))
+    };
+    let pauses: Vec<usize> = said
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.contains("(follower of partition 0): pause"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(pauses.len(), 2, "{said:?}");
+    let kill = at("(leader of partition 0): kill");
+    assert!(pauses.iter().all(|p| *p < kill), "{said:?}");
+    // The followers were resumed; only the leader is down now.
+    assert_eq!(
+        lab.app()
+            .nodes_down()
+            .values()
+            .map(|d| d.0)
+            .collect::<Vec<_>>(),
+        ["killed"],
+        "{said:?}"
+    );
+    let ended = lab.shut_down().await;
+    assert!(
+        ended.said.iter().any(|s| s.contains("is back")),
+        "{:?}",
+        ended.said
+    );
+    let status = std::process::Command::new(kafka_lab::runtime::in_repo("scripts/kafka-local"))
+        .args(["--nodes", "3", "status"])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "every node up: {}",
+        common::stdout(&status)
+    );
+}

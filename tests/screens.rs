@@ -552,6 +552,35 @@ fn the_fault_dialog_of_a_kafka_local_cluster() {
     key(&mut a, KeyCode::Char('b'));
     key(&mut a, KeyCode::Down);
     insta::assert_snapshot!(draw(&a, 100, 30));
+    // With the topic's metadata, the dialog names the partition's leader node; the third
+    // choice is the loss recipe, explained.
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: (0..6)
+            .map(|p| PartitionInfo {
+                partition: p,
+                leader: p % 3 + 1,
+                replicas: (0..3).map(|i| (p + i) % 3 + 1).collect(),
+                isr: (0..3).map(|i| (p + i) % 3 + 1).collect(),
+                low_watermark: 0,
+                high_watermark: 10,
+            })
+            .collect(),
+        topics: vec!["breweries".into()],
+    })));
+    key(&mut a, KeyCode::Right);
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::Right);
+    key(&mut a, KeyCode::Right);
+    let recipe = draw(&a, 100, 30);
+    assert!(
+        recipe.contains("partition 1: leader node 2, replicas 2,3,1, in sync 2,3,1"),
+        "{recipe}"
+    );
+    assert!(
+        recipe.contains("acks=1 loss: pause the followers 2 s"),
+        "{recipe}"
+    );
+    assert!(recipe.contains("The loss, every time"), "{recipe}");
 }
 
 /// A scenario playing: the strip above the status bar, the current step highlighted, the

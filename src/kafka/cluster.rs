@@ -296,6 +296,17 @@ pub fn partition_leaders(
     settings: &ClientSettings,
     topic: &str,
 ) -> Result<Vec<(i32, i32)>, ClusterError> {
+    Ok(partition_replicas(settings, topic)?
+        .into_iter()
+        .map(|(p, leader, _)| (p, leader))
+        .collect())
+}
+
+/// Each partition of `topic` with its leader and its replicas, by partition.
+pub fn partition_replicas(
+    settings: &ClientSettings,
+    topic: &str,
+) -> Result<Vec<(i32, i32, Vec<i32>)>, ClusterError> {
     let client: BaseProducer = common_config(settings)
         .create()
         .map_err(|e: KafkaError| admin_error("look up", topic, e.to_string()))?;
@@ -303,14 +314,18 @@ pub fn partition_leaders(
         .client()
         .fetch_metadata(Some(topic), Duration::from_secs(5))
         .map_err(|e| admin_error("look up", topic, e.to_string()))?;
-    let mut leaders: Vec<(i32, i32)> = metadata
+    let mut placed: Vec<(i32, i32, Vec<i32>)> = metadata
         .topics()
         .iter()
         .filter(|t| t.name() == topic)
-        .flat_map(|t| t.partitions().iter().map(|p| (p.id(), p.leader())))
+        .flat_map(|t| {
+            t.partitions()
+                .iter()
+                .map(|p| (p.id(), p.leader(), p.replicas().to_vec()))
+        })
         .collect();
-    leaders.sort_unstable();
-    Ok(leaders)
+    placed.sort_unstable();
+    Ok(placed)
 }
 
 /// How many brokers the cluster has (as its metadata lists them).

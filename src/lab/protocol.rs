@@ -206,6 +206,13 @@ pub enum Command {
         partition: i32,
         back_after: Option<Duration>,
     },
+    /// On a cluster `scripts/kafka-local` started: the partition's followers hang, its leader
+    /// dies (what it acknowledged alone is lost under acks=1), the followers resume; the
+    /// leader comes back after `back_after`.
+    LossRecipe {
+        partition: i32,
+        back_after: Option<Duration>,
+    },
     /// Bring back every broker or node kafka-lab failed (a scenario's `recover`).
     RecoverAll,
     Quit,

@@ -30,7 +30,7 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 pub fn render_fault(frame: &mut Frame, area: Rect, app: &App, form: &FaultForm) {
-    let popup = popup(area, 72, FAULT_ROWS.len() as u16 + 9);
+    let popup = popup(area, 76, FAULT_ROWS.len() as u16 + 11);
     frame.render_widget(Clear, popup);
     let block = pane(
         popup,
@@ -71,14 +71,46 @@ pub fn render_fault(frame: &mut Frame, area: Rect, app: &App, form: &FaultForm) 
             ),
         ]));
     }
+    // Which node that is now, as the cluster last said.
+    let placed = app
+        .model
+        .topic
+        .as_ref()
+        .and_then(|t| t.partitions.iter().find(|p| p.partition == form.partition));
+    lines.push(Line::styled(
+        match placed {
+            Some(p) if p.leader >= 0 => format!(
+                "partition {}: leader node {}, replicas {}, in sync {}",
+                p.partition,
+                p.leader,
+                ids(&p.replicas),
+                ids(&p.isr)
+            ),
+            Some(p) => format!("partition {}: no leader now", p.partition),
+            None => "the partition's leader: not known yet".to_string(),
+        },
+        theme::accent(),
+    ));
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "The leader of the partition fails; the producer pane, the partition view's isr column \
-         and the run (marked !) show what follows. acks=1 can lose what the leader acknowledged \
-         before its followers had it; acks=all does not.",
+        if form.kind().is_some() {
+            "The leader of the partition fails; the producer pane, the partition view's isr \
+             column and the run (marked !) show what follows. acks=1 can lose what the leader \
+             acknowledged before its followers had it; acks=all does not."
+        } else {
+            "The loss, every time: the followers hang while the leader takes records alone, \
+             then it dies and a follower leads without them. Run the producer with acks=1: the \
+             run's read-back counts them missing. With acks=all they wait, and are not lost."
+        },
         theme::muted(),
     ));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// Broker ids as `1,2,3`.
+fn ids(ids: &[i32]) -> String {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    ids.join(",")
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {

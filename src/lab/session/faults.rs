@@ -69,7 +69,7 @@ impl Session {
                 Ok(node) => {
                     let _ = outcomes.blocking_send(Outcome::NodeFaulting {
                         node,
-                        partition,
+                        role: format!("leader of partition {partition}"),
                         kind,
                     });
                     (node, local.fault(node, kind))
@@ -82,6 +82,87 @@ impl Session {
                 kind,
                 back_after,
                 result,
+            }
+        });
+        Vec::new()
+    }
+
+    /// The acks=1 loss, every time, on a `scripts/kafka-local` cluster: the partition's
+    /// followers hang for a moment while its leader takes records alone, then the leader dies
+    /// and the followers resume; one of them leads without those records. Off the driver's
+    /// task; each node is said before it is touched.
+    pub(super) fn loss_recipe(&self, partition: i32, back_after: Option<Duration>) -> Vec<Event> {
+        let Some(local) = self.cluster.local.clone() else {
+            return vec![Event::Notice(
+                "the loss recipe needs a cluster scripts/kafka-local started".into(),
+            )];
+        };
+        let (settings, topic) = (
+            self.clients.producer_settings.clone(),
+            self.cluster.topic.clone(),
+        );
+        let outcomes = self.outcome_tx.clone();
+        self.later(move || {
+            let placed = cluster::partition_replicas(&settings, &topic)
+                .map_err(|e| e.to_string())
+                .and_then(|all| {
+                    all.into_iter()
+                        .find(|(p, l, _)| *p == partition && *l >= 0)
+                        .ok_or(format!("partition {partition} has no leader now"))
+                });
+            let (leader, replicas) = match placed {
+                Ok((_, leader, replicas)) if replicas.len() > 1 => (leader, replicas),
+                Ok(_) => {
+                    return Outcome::Notice(format!(
+                        "partition {partition} has one replica: no follower to hold back \
+                         (create a topic with replication 3 in the topic dialog)"
+                    ))
+                }
+                Err(e) => return Outcome::Notice(e),
+            };
+            let say = |o: Outcome| {
+                let _ = outcomes.blocking_send(o);
+            };
+            let mut paused = Vec::new();
+            for f in replicas.into_iter().filter(|r| *r != leader) {
+                say(Outcome::NodeFaulting {
+                    node: f,
+                    role: format!("follower of partition {partition}"),
+                    kind: FaultKind::Pause,
+                });
+                let result = local.fault(f, FaultKind::Pause);
+                let ok = result.is_ok();
+                if ok {
+                    paused.push(f);
+                } else {
+                    say(Outcome::NodeFaulted {
+                        node: f,
+                        partition,
+                        kind: FaultKind::Pause,
+                        back_after: Some(Duration::ZERO),
+                        result,
+                    });
+                }
+            }
+            std::thread::sleep(crate::lab::state::forms::RECIPE_PAUSE);
+            say(Outcome::NodeFaulting {
+                node: leader,
+                role: format!("leader of partition {partition}"),
+                kind: FaultKind::Kill,
+            });
+            let killed = local.fault(leader, FaultKind::Kill);
+            for f in paused {
+                say(Outcome::NodeRecovered {
+                    node: f,
+                    result: local.recover(f, FaultKind::Pause),
+                });
+            }
+            Outcome::NodeFaulted {
+                node: leader,
+                partition,
+                kind: FaultKind::Kill,
+                back_after,
+                result: killed,
             }
         });
         Vec::new()
@@ -122,23 +203,22 @@ impl Session {
                 partition,
                 length,
             } => self.outage(found, partition, length),
-            Outcome::NodeFaulting {
-                node,
-                partition,
-                kind,
-            } => vec![
-                Event::NodeState {
-                    node,
-                    down: Some(kind.past()),
-                },
-                Event::Fault {
-                    text: format!(
-                        "node {node} (leader of partition {partition}): {}",
-                        kind.describe()
-                    ),
-                    started: true,
-                },
-            ],
+            Outcome::NodeFaulting { node, role, kind } => {
+                // Known down from now: a quit in the middle brings it back.
+                if !self.down.iter().any(|(n, _)| *n == node) {
+                    self.down.push((node, kind));
+                }
+                vec![
+                    Event::NodeState {
+                        node,
+                        down: Some(kind.past()),
+                    },
+                    Event::Fault {
+                        text: format!("node {node} ({role}): {}", kind.describe()),
+                        started: true,
+                    },
+                ]
+            }
             Outcome::NodeFaulted {
                 node,
                 partition,
@@ -213,15 +293,17 @@ impl Session {
     ) -> Vec<Event> {
         let said = match result {
             Ok(said) => said,
-            Err(e) if node >= 0 => {
-                return vec![Event::NodeState { node, down: None }, Event::Notice(e)]
+            Err(e) => {
+                self.down.retain(|(n, _)| *n != node);
+                return vec![Event::NodeState { node, down: None }, Event::Notice(e)];
             }
-            Err(e) => return vec![Event::Notice(e)],
         };
-        if kind == FaultKind::Pause {
+        if kind == FaultKind::Pause && !self.paused.contains(&node) {
             self.paused.push(node);
         }
-        self.down.push((node, kind));
+        if !self.down.iter().any(|(n, _)| *n == node) {
+            self.down.push((node, kind));
+        }
         let back = match back_after {
             Some(after) => {
                 self.after(after, Outcome::NodeRecover { node, kind });

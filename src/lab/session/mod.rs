@@ -66,7 +66,8 @@ pub enum Outcome {
     /// clients' complaints about it.
     NodeFaulting {
         node: i32,
-        partition: i32,
+        /// What the node is to the partition: "leader of partition 0".
+        role: String,
         kind: FaultKind,
     },
     /// A node of a `scripts/kafka-local` cluster was taken down (or could not be).
@@ -234,6 +235,10 @@ impl Session {
                 partition,
                 back_after,
             } => return self.node_fault(kind, partition, back_after),
+            Command::LossRecipe {
+                partition,
+                back_after,
+            } => return self.loss_recipe(partition, back_after),
             Command::RecoverAll => return self.recover_all(),
         }
         Vec::new()

@@ -85,6 +85,8 @@ impl App {
                 }
                 Action::Apply => {
                     let command = form.command();
+                    // The next `b` opens on this choice.
+                    self.screen.last_fault = Some(form.clone());
                     self.screen.modal = Modal::None;
                     self.status.message =
                         Some("asking the cluster for the partition's leader ...".into());
@@ -370,7 +372,12 @@ impl App {
             return vec![Command::BrokerOutage];
         }
         if self.model.cluster.local_nodes.is_some() {
-            self.screen.modal = Modal::Fault(FaultForm::new(0));
+            let form = self
+                .screen
+                .last_fault
+                .clone()
+                .unwrap_or_else(|| FaultForm::new(0));
+            self.screen.modal = Modal::Fault(form);
         } else {
             self.status.message = Some(format!(
                 "{} takes brokers down on the embedded cluster or on one that \

@@ -252,6 +252,8 @@ pub(crate) struct ScreenState {
     pub consumer_marked: Vec<u32>,
     /// The lower half takes the whole screen.
     pub zoomed: bool,
+    /// The fault dialog as last applied: the next `b` opens on it.
+    pub last_fault: Option<FaultForm>,
 }
 
 /// What the lab tells the user.
@@ -344,6 +346,7 @@ impl App {
                 consumer_selected: None,
                 consumer_marked: Vec::new(),
                 zoomed: false,
+                last_fault: None,
             },
             status: Status {
                 quitting: false,

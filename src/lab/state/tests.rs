@@ -894,6 +894,28 @@ fn b_fails_a_leader_of_a_kafka_local_cluster_through_a_dialog() {
         }]
     );
     assert!(matches!(a.screen.modal, Modal::None));
+    // The dialog remembers: Enter again does the same.
+    key(&mut a, KeyCode::Char('b'));
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Command::NodeFault {
+            kind: FaultKind::Pause,
+            partition: 5,
+            back_after: Some(Duration::from_secs(20)),
+        }]
+    );
+    // The third choice is the acks=1 loss recipe.
+    key(&mut a, KeyCode::Char('b'));
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::Right);
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Command::LossRecipe {
+            partition: 5,
+            back_after: Some(Duration::from_secs(20)),
+        }]
+    );
     key(&mut a, KeyCode::Char('b'));
     assert_eq!(key(&mut a, KeyCode::Esc), vec![]);
     assert!(matches!(a.screen.modal, Modal::None));

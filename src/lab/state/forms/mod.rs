@@ -26,6 +26,12 @@ pub struct FaultForm {
 }
 
 pub const FAULT_ROWS: [&str; 3] = ["fault", "partition (its leader fails)", "back after"];
+/// The fault row's choices after the node faults: the loss recipe, last.
+const RECIPE: usize = FaultKind::ALL.len();
+/// How long the recipe keeps the followers paused before it kills the leader: well within the
+/// 3 s broker session of `scripts/kafka-local`, so the followers stay in the ISR and one of
+/// them leads afterwards, without what the leader took alone.
+pub const RECIPE_PAUSE: Duration = Duration::from_secs(2);
 /// Seconds before the node comes back; `None`: it stays down.
 const BACK_AFTER: [Option<u64>; 5] = [Some(5), Some(10), Some(20), Some(30), None];
 
@@ -52,14 +58,15 @@ impl FaultForm {
         let turn =
             |at: usize, n: usize| (at as isize + step).rem_euclid(n.max(1) as isize) as usize;
         match self.selected {
-            0 => self.kind = turn(self.kind, FaultKind::ALL.len()),
+            0 => self.kind = turn(self.kind, RECIPE + 1),
             1 => self.partition = turn(self.partition.max(0) as usize, partitions) as i32,
             _ => self.back_after = turn(self.back_after, BACK_AFTER.len()),
         }
     }
 
-    pub fn kind(&self) -> FaultKind {
-        FaultKind::ALL[self.kind]
+    /// The node fault chosen; `None`: the loss recipe.
+    pub fn kind(&self) -> Option<FaultKind> {
+        FaultKind::ALL.get(self.kind).copied()
     }
 
     pub fn back_after(&self) -> Option<Duration> {
@@ -69,7 +76,15 @@ impl FaultForm {
     /// Each row's value, as shown.
     pub fn values(&self) -> [String; 3] {
         [
-            self.kind().describe().to_string(),
+            self.kind().map_or_else(
+                || {
+                    format!(
+                        "acks=1 loss: pause the followers {} s, kill the leader, resume them",
+                        RECIPE_PAUSE.as_secs()
+                    )
+                },
+                |k| k.describe().to_string(),
+            ),
             self.partition.to_string(),
             match BACK_AFTER[self.back_after] {
                 Some(s) => format!("{s} s"),
@@ -79,10 +94,16 @@ impl FaultForm {
     }
 
     pub fn command(&self) -> Command {
-        Command::NodeFault {
-            kind: self.kind(),
-            partition: self.partition,
-            back_after: self.back_after(),
+        match self.kind() {
+            Some(kind) => Command::NodeFault {
+                kind,
+                partition: self.partition,
+                back_after: self.back_after(),
+            },
+            None => Command::LossRecipe {
+                partition: self.partition,
+                back_after: self.back_after(),
+            },
         }
     }
 }
