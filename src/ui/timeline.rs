@@ -55,10 +55,18 @@ fn render_events(frame: &mut Frame, area: Rect, app: &App) {
     }
     let mut lines = Vec::new();
     for r in rebalances.iter().rev() {
-        lines.push(Line::from(vec![
+        let mut head = vec![
+            Span::styled(format!("#{:<3} ", r.number), theme::accent()),
             Span::styled(format!("{}  ", time_of_day(r.at)), theme::muted()),
             Span::styled(r.cause.clone(), theme::bold()),
-        ]));
+        ];
+        if r.two_phases {
+            head.push(Span::styled(
+                " · cooperative: revoked first, assigned in a second phase",
+                theme::muted(),
+            ));
+        }
+        lines.push(Line::from(head));
         for c in &r.changes {
             let mut spans = vec![Span::raw(format!("  {:<12}", c.member))];
             if !c.revoked.is_empty() {
@@ -104,9 +112,11 @@ fn render_map(frame: &mut Frame, area: Rect, app: &App) {
     let rebalances: Vec<_> = app.model.timeline.rebalances.iter().collect();
     let shown = &rebalances[rebalances.len().saturating_sub(MAP_COLUMNS)..];
     let mut header = vec![Span::styled("part ", theme::muted())];
-    for (i, _) in shown.iter().enumerate() {
-        let n = rebalances.len() - shown.len() + i + 1;
-        header.push(Span::styled(format!("{n:>4}"), theme::muted()));
+    for r in shown {
+        header.push(Span::styled(
+            format!("{:>4}", format!("#{}", r.number)),
+            theme::muted(),
+        ));
     }
     let mut lines = vec![Line::from(header)];
     for p in 0..app.model.cluster.partitions as i32 {
@@ -122,7 +132,7 @@ fn render_map(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::from(spans));
     }
     lines.push(Line::styled(
-        "columns: rebalance number (left list)",
+        "columns: the rebalances #N of the list",
         theme::muted(),
     ));
     let lines = window(lines, 1, inner.height as usize, app.screen.scroll.view);

@@ -16,11 +16,14 @@ impl App {
             KafkaEvent::Topic(t) => {
                 if self.model.topic.is_some() && t.partitions.len() > self.model.cluster.partitions
                 {
-                    self.model.timeline.expect(format!(
-                        "partitions added ({} → {})",
-                        self.model.cluster.partitions,
-                        t.partitions.len()
-                    ));
+                    self.model.timeline.expect(
+                        format!(
+                            "partitions added ({} → {})",
+                            self.model.cluster.partitions,
+                            t.partitions.len()
+                        ),
+                        self.model.now,
+                    );
                 }
                 self.model.cluster.partitions = t.partitions.len();
                 self.model.topic = Some(t);
@@ -104,10 +107,10 @@ impl App {
         self.model.produced_before.clear();
         self.model.first_run_on_topic =
             self.model.producer.snapshot.as_ref().map_or(0, |s| s.run) + 1;
-        self.model.timeline.new_topic(format!(
-            "consumers moved to topic {}",
-            self.model.cluster.topic
-        ));
+        self.model.timeline.new_topic(
+            format!("consumers moved to topic {}", self.model.cluster.topic),
+            self.model.now,
+        );
         self.next_consumer_run(true, None);
     }
 
@@ -283,7 +286,7 @@ impl App {
                 |ms| crate::text::seconds(std::time::Duration::from_millis(ms)),
             );
             let why = format!("{} exceeded max.poll.interval.ms = {limit}", m.name);
-            self.model.timeline.expect(why.clone());
+            self.model.timeline.expect(why.clone(), self.model.now);
             self.say(format!(
                 "{why}: librdkafka took it out of the group; it rejoins at its next read"
             ));

@@ -32,10 +32,13 @@ impl App {
             return Vec::new();
         }
         if !self.model.in_group.is_empty() {
-            self.model.timeline.expect(format!(
-                "group rewound to {}: the members left and joined again",
-                rewind.describe()
-            ));
+            self.model.timeline.expect(
+                format!(
+                    "group rewound to {}: the members left and joined again",
+                    rewind.describe()
+                ),
+                self.model.now,
+            );
         }
         self.next_consumer_run(!self.model.in_group.is_empty(), Some(rewind.describe()));
         self.status.message = Some(format!("rewinding the group to {} ...", rewind.describe()));
@@ -132,7 +135,9 @@ impl App {
             Action::RemoveConsumer => {
                 self.status.message =
                     Some(format!("{name} leaves group {}", self.model.cluster.group));
-                self.model.timeline.expect(format!("{name} left"));
+                self.model
+                    .timeline
+                    .expect(format!("{name} left"), self.model.now);
                 self.model.in_group.remove(&id);
                 return vec![Command::RemoveMember(id)];
             }

@@ -362,7 +362,9 @@ impl App {
         let id = self.model.next_member;
         self.model.next_member += 1;
         self.model.in_group.insert(id);
-        self.model.timeline.expect(format!("consumer-{id} joined"));
+        self.model
+            .timeline
+            .expect(format!("consumer-{id} joined"), self.model.now);
         id
     }
 

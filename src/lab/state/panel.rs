@@ -110,9 +110,10 @@ impl App {
         let changes = consumer.changes(&self.model.applied_consumer).join(", ");
         let members = !self.model.in_group.is_empty();
         if rejoin && members {
+            let now = self.model.now;
             self.model
                 .timeline
-                .expect(format!("consumers rejoined: {changes}"));
+                .expect(format!("consumers rejoined: {changes}"), now);
         }
         self.model.applied_consumer = consumer.clone();
         self.next_consumer_run(rejoin && members, None);

@@ -145,7 +145,9 @@ impl App {
             .collect();
         for id in leaving {
             self.model.in_group.remove(&id);
-            self.model.timeline.expect(format!("consumer-{id} left"));
+            self.model
+                .timeline
+                .expect(format!("consumer-{id} left"), self.model.now);
             commands.push(Command::RemoveMember(id));
         }
         commands

@@ -19,6 +19,8 @@ pub struct MemberChange {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rebalance {
+    /// Its number in the session, from 1: the list and the map say the same.
+    pub number: u64,
     pub at: SystemTime,
     pub cause: String,
     pub changes: Vec<MemberChange>,
@@ -26,6 +28,9 @@ pub struct Rebalance {
     pub unowned: Vec<(i32, Duration)>,
     /// The owner of each partition once the rebalance was done.
     pub owners: BTreeMap<i32, String>,
+    /// A member reported twice within it: a cooperative rebalance, which first revokes what
+    /// moves and then assigns it.
+    pub two_phases: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -36,8 +41,11 @@ pub struct Timeline {
     /// Partitions without an owner, since when.
     lost_at: BTreeMap<i32, SystemTime>,
     /// Why the next rebalance happens, when kafka-lab knows (it added or removed members):
-    /// every cause since the last one, in order.
-    pending_causes: Vec<String>,
+    /// every cause since the last one, in order, with when it was asked for (a change
+    /// reported later that happened before it belongs to the rebalance before).
+    pending_causes: Vec<(String, SystemTime)>,
+    /// Rebalances so far, kept or not.
+    count: u64,
     /// Members that crashed, and when: the group notices later (a session timeout), and the
     /// rebalance it then makes says how much later.
     crashed: Vec<(String, SystemTime, Vec<i32>)>,
@@ -63,15 +71,16 @@ impl Timeline {
             .count()
     }
 
-    pub fn expect(&mut self, cause: String) {
-        self.pending_causes.push(cause);
+    /// The next rebalance has this cause, asked for at `at`.
+    pub fn expect(&mut self, cause: String, at: SystemTime) {
+        self.pending_causes.push((cause, at));
     }
 
     /// The group moved to another topic: partitions start afresh; the history stays.
-    pub fn new_topic(&mut self, cause: String) {
+    pub fn new_topic(&mut self, cause: String, at: SystemTime) {
         self.held.clear();
         self.lost_at.clear();
-        self.pending_causes.push(cause);
+        self.pending_causes.push((cause, at));
     }
 
     /// A member's partitions as of `at`; `revoked_at` is when it last lost some.
@@ -94,19 +103,17 @@ impl Timeline {
                 .iter()
                 .position(|(m, _)| m == member)
                 .is_some_and(|j| self.back.remove(j).1);
-            self.pending_causes.insert(
-                0,
-                match (as_static, same) {
-                    (true, true) => format!(
-                        "{member} crashed and was back {later} later with the same partitions \
+            let cause = match (as_static, same) {
+                (true, true) => format!(
+                    "{member} crashed and was back {later} later with the same partitions \
                          (static membership: no rebalance)"
-                    ),
-                    (true, false) => format!("{member} crashed and was back {later} later"),
-                    (false, _) => {
-                        format!("{member} crashed and was back {later} later, as a new member")
-                    }
-                },
-            );
+                ),
+                (true, false) => format!("{member} crashed and was back {later} later"),
+                (false, _) => {
+                    format!("{member} crashed and was back {later} later, as a new member")
+                }
+            };
+            self.pending_causes.insert(0, (cause, at));
         }
         let joined = !self.held.contains_key(member);
         let old = self.held.get(member).cloned().unwrap_or_default();
@@ -132,11 +139,30 @@ impl Timeline {
         let owners = self.owners();
         let event = self.current(at);
         event.at = event.at.max(at);
-        event.changes.push(MemberChange {
-            member: member.to_string(),
-            revoked,
-            assigned,
-        });
+        match event.changes.iter_mut().find(|c| c.member == member) {
+            // Its second report in the same rebalance: the second phase of a cooperative one.
+            Some(c) => {
+                event.two_phases = true;
+                c.revoked.extend(revoked);
+                c.assigned.extend(assigned);
+                // Taken and given back within the rebalance: it kept it.
+                let both: BTreeSet<i32> = c
+                    .revoked
+                    .iter()
+                    .filter(|p| c.assigned.contains(p))
+                    .copied()
+                    .collect();
+                c.revoked.retain(|p| !both.contains(p));
+                c.assigned.retain(|p| !both.contains(p));
+                c.revoked.sort_unstable();
+                c.assigned.sort_unstable();
+            }
+            None => event.changes.push(MemberChange {
+                member: member.to_string(),
+                revoked,
+                assigned,
+            }),
+        }
         event.unowned.extend(unowned);
         event.owners = owners;
     }
@@ -190,21 +216,27 @@ impl Timeline {
             self.back.retain(|(m, _)| m != member);
             self.back.push((member.to_string(), as_static));
         } else {
-            self.pending_causes.push(format!("{member} restarted"));
+            let since = self
+                .rebalances
+                .back()
+                .map_or(SystemTime::UNIX_EPOCH, |r| r.at);
+            self.pending_causes
+                .push((format!("{member} restarted"), since));
         }
     }
 
     /// The rebalance that a change at `at` belongs to: the latest one if it began just
     /// before, else a new one.
     fn current(&mut self, at: SystemTime) -> &mut Rebalance {
-        // A known cause (a member added or removed) starts a new rebalance; otherwise changes
-        // close together are one.
-        let fresh = !self.pending_causes.is_empty()
-            || !self.crashed.is_empty()
-            || self
-                .rebalances
-                .back()
-                .is_none_or(|last| at.duration_since(last.at).unwrap_or_default() > SAME_REBALANCE);
+        // A known cause (a member added or removed) starts a new rebalance, for the changes
+        // that happened after it was asked for (a late report of the rebalance before stays
+        // with it); otherwise changes close together are one.
+        let due = self.pending_causes.iter().any(|(_, asked)| *asked <= at);
+        let fresh =
+            due || !self.crashed.is_empty()
+                || self.rebalances.back().is_none_or(|last| {
+                    at.duration_since(last.at).unwrap_or_default() > SAME_REBALANCE
+                });
         if fresh {
             if self.rebalances.len() == KEEP {
                 self.rebalances.pop_front();
@@ -226,8 +258,14 @@ impl Timeline {
                     });
                 }
             }
-            causes.append(&mut self.pending_causes);
+            let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_causes)
+                .into_iter()
+                .partition(|(_, asked)| *asked <= at);
+            self.pending_causes = later;
+            causes.extend(now.into_iter().map(|(cause, _)| cause));
+            self.count += 1;
             self.rebalances.push_back(Rebalance {
+                number: self.count,
                 at,
                 cause: if causes.is_empty() {
                     "group change".to_string()
@@ -237,6 +275,7 @@ impl Timeline {
                 changes,
                 unowned: Vec::new(),
                 owners: BTreeMap::new(),
+                two_phases: false,
             });
         }
         self.rebalances.back_mut().expect("just pushed")
@@ -254,7 +293,7 @@ mod tests {
     #[test]
     fn a_join_then_a_leave() {
         let mut tl = Timeline::default();
-        tl.expect("consumer-1 joined".into());
+        tl.expect("consumer-1 joined".into(), t(0));
         tl.report("consumer-1", &[0, 1, 2, 3], t(0), None);
         assert_eq!(tl.rebalances.len(), 1);
         assert_eq!(tl.rebalances[0].cause, "consumer-1 joined");
@@ -263,7 +302,7 @@ mod tests {
             "never owned before: no gap to measure"
         );
 
-        tl.expect("consumer-2 joined".into());
+        tl.expect("consumer-2 joined".into(), t(9_000));
         // consumer-1 gives up 2 and 3 at 10.0 s; consumer-2 gets them at 10.8 s.
         tl.report("consumer-1", &[0, 1], t(10_900), Some(t(10_000)));
         tl.report("consumer-2", &[2, 3], t(10_800), None);
@@ -283,7 +322,7 @@ mod tests {
         assert_eq!(r.owners[&0], "consumer-1");
 
         // consumer-2 leaves at 20 s; consumer-1 takes everything back at 21.5 s.
-        tl.expect("consumer-2 left".into());
+        tl.expect("consumer-2 left".into(), t(20_000));
         tl.left("consumer-2", t(20_000));
         tl.report("consumer-1", &[0, 1, 2, 3], t(21_500), Some(t(20_000)));
         let r = &tl.rebalances[2];
@@ -315,19 +354,60 @@ mod tests {
     #[test]
     fn an_idle_join_is_recorded_and_quick_causes_are_kept_together() {
         let mut tl = Timeline::default();
-        tl.expect("consumer-1 joined".into());
+        tl.expect("consumer-1 joined".into(), t(0));
         tl.report("consumer-1", &[0], t(0), None);
         // consumer-2 joins with nothing left for it, then consumer-1 leaves.
-        tl.expect("consumer-2 joined".into());
+        tl.expect("consumer-2 joined".into(), t(5_000));
         tl.report("consumer-2", &[], t(5_000), None);
         assert_eq!(tl.rebalances.len(), 2);
         assert_eq!(tl.rebalances[1].cause, "consumer-2 joined");
         assert_eq!(tl.rebalances[1].changes[0].member, "consumer-2");
         // Two causes before one rebalance: both are named.
-        tl.expect("consumer-3 joined".into());
-        tl.expect("consumer-1 left".into());
+        tl.expect("consumer-3 joined".into(), t(19_000));
+        tl.expect("consumer-1 left".into(), t(19_500));
         tl.left("consumer-1", t(20_000));
         assert_eq!(tl.rebalances[2].cause, "consumer-3 joined, consumer-1 left");
+    }
+
+    /// A report that comes after kafka-lab asked for the next rebalance, of a change made
+    /// before, belongs to the rebalance before; the numbers go on past those dropped.
+    #[test]
+    fn a_late_report_stays_with_its_rebalance() {
+        let mut tl = Timeline::default();
+        tl.expect("consumer-1 joined".into(), t(0));
+        tl.report("consumer-1", &[0, 1, 2, 3], t(100), None);
+        tl.expect("consumer-2 joined".into(), t(5_000));
+        tl.report("consumer-1", &[0, 1], t(5_500), Some(t(5_400)));
+        // consumer-3 is asked for before consumer-2's report (of 5.6 s) reaches the lab.
+        tl.expect("consumer-3 joined".into(), t(6_000));
+        tl.report("consumer-2", &[2, 3], t(5_600), None);
+        assert_eq!(tl.rebalances.len(), 2);
+        assert_eq!(tl.rebalances[1].cause, "consumer-2 joined");
+        assert_eq!(tl.rebalances[1].changes.len(), 2);
+        assert_eq!(tl.rebalances[1].number, 2);
+        // Its own change starts the next one.
+        tl.report("consumer-3", &[], t(6_300), None);
+        assert_eq!(tl.rebalances[2].cause, "consumer-3 joined");
+        assert_eq!(tl.rebalances[2].number, 3);
+    }
+
+    /// A cooperative rebalance: the joiner gets nothing in the first phase and the moved
+    /// partitions in the second; one line per member, not "idle", and marked as two phases.
+    #[test]
+    fn a_cooperative_rebalance_is_one_with_two_phases() {
+        let mut tl = Timeline::default();
+        tl.report("consumer-1", &[0, 1, 2, 3], t(0), None);
+        tl.expect("consumer-2 joined".into(), t(10_000));
+        tl.report("consumer-2", &[], t(10_200), None);
+        tl.report("consumer-1", &[0, 1], t(10_250), Some(t(10_250)));
+        tl.report("consumer-2", &[2, 3], t(10_400), None);
+        let r = &tl.rebalances[1];
+        assert!(r.two_phases);
+        assert_eq!(r.changes.len(), 2, "{:?}", r.changes);
+        assert_eq!(r.changes[0].member, "consumer-2");
+        assert_eq!(r.changes[0].assigned, [2, 3]);
+        assert_eq!(r.changes[1].revoked, [2, 3]);
+        assert!(!tl.rebalances[0].two_phases);
     }
 
     #[test]
