@@ -79,6 +79,94 @@ pub fn explain(a: &RunReport, b: &RunReport) -> Vec<String> {
             ));
         }
     }
+    why.extend(compression(a, b));
+    why.extend(idempotence(a, b));
+    why.extend(in_flight(a, b));
+    why
+}
+
+/// What compression did to the bytes sent: the batches' size against the records' own.
+fn compression(a: &RunReport, b: &RunReport) -> Vec<String> {
+    let mut why = Vec::new();
+    if changed(&a.settings, &b.settings, "compression.type").is_none() {
+        return why;
+    }
+    for run in [a, b] {
+        let codec = run
+            .settings
+            .get("compression.type")
+            .map_or("none", String::as_str);
+        let (Some(n), Some(batch)) = (run.avg_batch_records, run.avg_batch_bytes) else {
+            continue;
+        };
+        if codec == "none" || run.records == 0 || n <= 0.0 {
+            continue;
+        }
+        let raw = n * run.bytes as f64 / run.records as f64;
+        let share = batch / raw;
+        if share < 0.7 {
+            why.push(format!(
+                "run {}: compression.type {codec} sent ~{:.0}% of the records' bytes ({raw:.0} → {batch:.0} bytes a batch of {n:.1} records)",
+                run.run,
+                share * 100.0
+            ));
+        } else if n < 2.0 {
+            why.push(format!(
+                "run {}: ~{n:.1} records per batch: compression.type {codec} has little to work on (it compresses a batch, and a batch here is one record)",
+                run.run
+            ));
+        }
+    }
+    why
+}
+
+/// What idempotence did: the broker drops a retry's second copy.
+fn idempotence(a: &RunReport, b: &RunReport) -> Vec<String> {
+    if changed(&a.settings, &b.settings, "enable.idempotence").is_none() {
+        return Vec::new();
+    }
+    let on =
+        |r: &RunReport| r.settings.get("enable.idempotence").map(String::as_str) == Some("true");
+    let (with, without) = if on(b) { (b, a) } else { (a, b) };
+    let dups = |r: &RunReport| r.accounting.as_ref().map(|x| x.duplicated);
+    match (dups(with), dups(without)) {
+        (Some(0), Some(d)) if d > 0 => vec![format!(
+            "run {}: {d} records written twice by retries without idempotence; run {} with it: none (the broker drops a retry's second copy by its sequence number)",
+            without.run, with.run
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// What max.in.flight did: with one request in flight a connection waits for each answer.
+fn in_flight(a: &RunReport, b: &RunReport) -> Vec<String> {
+    let key = ["max.in.flight.requests.per.connection", "max.in.flight"]
+        .into_iter()
+        .find(|k| changed(&a.settings, &b.settings, k).is_some());
+    let Some(key) = key else {
+        return Vec::new();
+    };
+    let mut why = Vec::new();
+    for run in [a, b] {
+        let (Some(1.0), Some(rate), Some(stages)) = (
+            number(run.settings.get(key).map(String::as_str)),
+            run.requests_per_sec,
+            run.stages_ms,
+        ) else {
+            continue;
+        };
+        // The time each request holds its connection: sent, then answered.
+        let per_request = stages.send.p50 + stages.broker.p50;
+        let busy = rate * per_request / 1000.0;
+        if busy >= 0.5 && stages.queue.p50 > per_request {
+            why.push(format!(
+                "run {}: one request in flight per connection, each {per_request:.2} ms: {rate:.0} requests/s kept the connections busy ({:.0}%), so records queued (queue p50 {:.2} ms)",
+                run.run,
+                busy * 100.0,
+                stages.queue.p50
+            ));
+        }
+    }
     why
 }
 
@@ -187,6 +275,92 @@ mod tests {
         // Without the broker's time, no claim.
         b.stages_ms = None;
         assert!(explain(&a, &b).is_empty());
+    }
+
+    #[test]
+    fn compression_is_named_by_the_bytes_it_saved_or_could_not() {
+        let with = |n: u32, codec: &str, records: f64, batch: f64| {
+            let mut r = run(n, &[("compression.type", codec)], records, 5.0);
+            r.bytes = 400_000; // 400 bytes a record
+            r.avg_batch_bytes = Some(batch);
+            r
+        };
+        // 50 records of 400 bytes in 6,000 bytes: 30%.
+        let why = explain(
+            &with(1, "none", 50.0, 21_000.0),
+            &with(2, "lz4", 50.0, 6_000.0),
+        );
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(
+            why[0].starts_with("run 2: compression.type lz4 sent ~30%"),
+            "{why:?}"
+        );
+        // One record a batch: hardly smaller, and said why.
+        let why = explain(&with(1, "none", 1.1, 480.0), &with(2, "zstd", 1.1, 430.0));
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(why[0].contains("little to work on"), "{why:?}");
+        // Many records, little saved (random data): nothing to claim.
+        assert!(explain(
+            &with(1, "none", 50.0, 21_000.0),
+            &with(2, "lz4", 50.0, 20_000.0)
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn idempotence_is_named_when_it_dropped_copies() {
+        let with = |n: u32, on: &str, duplicated: u64| {
+            let mut r = run(n, &[("enable.idempotence", on)], 5.0, 5.0);
+            r.accounting = Some(crate::stats::Accounting {
+                duplicated,
+                ..crate::stats::Accounting::default()
+            });
+            r
+        };
+        let why = explain(&with(1, "false", 10), &with(2, "true", 0));
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(
+            why[0].starts_with("run 1: 10 records written twice"),
+            "{why:?}"
+        );
+        // No copies either way: nothing it did shows.
+        assert!(explain(&with(1, "false", 0), &with(2, "true", 0)).is_empty());
+        // Not read back: no claim.
+        let mut b = with(2, "true", 0);
+        b.accounting = None;
+        assert!(explain(&with(1, "false", 10), &b).is_empty());
+    }
+
+    #[test]
+    fn one_request_in_flight_is_named_when_the_connection_was_busy() {
+        let with = |n: u32, in_flight: &str, rate: f64, queue: f64| {
+            let mut r = run(n, &[("max.in.flight", in_flight)], 5.0, 5.0);
+            r.requests_per_sec = Some(rate);
+            r.stages_ms = Some(StageLatency {
+                queue: StageFigures {
+                    p50: queue,
+                    ..StageFigures::default()
+                },
+                send: StageFigures {
+                    p50: 0.2,
+                    ..StageFigures::default()
+                },
+                broker: StageFigures {
+                    p50: 2.8,
+                    ..StageFigures::default()
+                },
+            });
+            r
+        };
+        // 300 requests/s of 3 ms each: busy 90% of the time, records queued 8 ms.
+        let why = explain(&with(1, "5", 900.0, 1.0), &with(2, "1", 300.0, 8.0));
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(
+            why[0].starts_with("run 2: one request in flight per connection, each 3.00 ms"),
+            "{why:?}"
+        );
+        // A quiet connection: one in flight costs nothing.
+        assert!(explain(&with(1, "5", 50.0, 1.0), &with(2, "1", 50.0, 1.0)).is_empty());
     }
 
     #[test]
