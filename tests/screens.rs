@@ -747,3 +747,33 @@ fn a_killed_leader_is_shown_before_the_cluster_notices() {
     });
     assert!(!draw(&a, 120, 40).contains("✗"));
 }
+
+/// At 80x24: a member with more partitions than rows says how many more; big offsets are
+/// written as every count is (1,234,567); the state chips come first on the status bar.
+#[test]
+fn a_small_screen_says_what_it_leaves_out_and_keeps_the_chips() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 12)));
+    let KafkaEvent::Member(mut m) = member(1, &(0..12).collect::<Vec<_>>()) else {
+        unreachable!()
+    };
+    m.partitions[0].position = Some(1_234_567);
+    m.partitions[0].high_watermark = Some(1_234_600);
+    a.update(Event::Kafka(KafkaEvent::Member(m)));
+    a.update(Event::Resize(80, 24));
+    key(&mut a, KeyCode::Char('/'));
+    for c in "Calif".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char(' '));
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("more partitions"), "{screen}");
+    assert!(screen.contains("1,234,567"), "{screen}");
+    let status = screen.lines().rev().nth(1).unwrap();
+    assert!(
+        status.contains("screen frozen") && status.contains("filter “Calif”"),
+        "{status}"
+    );
+    insta::assert_snapshot!(screen);
+}

@@ -152,15 +152,33 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
             format!("{:>4} {:>9} {:>9} {:>7}", "part", "position", "high", "lag"),
             theme::muted(),
         ));
-        let dash = || "-".to_string();
-        for p in &s.partitions {
+        let count = |v: Option<i64>| {
+            v.map_or_else(
+                || "-".to_string(),
+                |v| thousands(u64::try_from(v).unwrap_or(0)),
+            )
+        };
+        // Rows left for partitions; when they do not all fit, the last says how many more.
+        let room = (inner.height as usize).saturating_sub(lines.len());
+        let fits = if s.partitions.len() > room {
+            room.saturating_sub(1)
+        } else {
+            s.partitions.len()
+        };
+        for p in &s.partitions[..fits] {
             lines.push(Line::from(format!(
                 "{:>4} {:>9} {:>9} {:>7}",
                 p.partition,
-                p.position.map_or_else(dash, |v| v.to_string()),
-                p.high_watermark.map_or_else(dash, |v| v.to_string()),
-                p.lag().map_or_else(dash, |v| v.to_string()),
+                count(p.position),
+                count(p.high_watermark),
+                count(p.lag()),
             )));
+        }
+        if fits < s.partitions.len() {
+            lines.push(Line::styled(
+                format!("   ↓ {} more partitions", s.partitions.len() - fits),
+                theme::muted(),
+            ));
         }
     }
     let room = (inner.height as usize).saturating_sub(lines.len());

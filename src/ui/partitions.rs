@@ -123,23 +123,14 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         });
         spans.push(Span::raw(format!(
             " {:>7}",
-            lag.map_or("-".to_string(), |l| l.to_string())
+            lag.map_or("-".to_string(), |l| thousands(
+                u64::try_from(l).unwrap_or(0)
+            ))
         )));
         lines.push(Line::from(spans));
     }
     lines.extend(down_lines(app, &topic.partitions));
-    // The group's lag, its trend and how far behind in time its slowest member reads.
-    if let Some((_, lag)) = app.model.group_lag.back() {
-        let behind = app
-            .model
-            .members
-            .iter()
-            .filter_map(|m| m.time_lag(m.snapshot.at.max(app.model.now)))
-            .max();
-        let mut line = super::members::lag_line(*lag, lag_trend(&app.model.group_lag), behind);
-        line.spans.insert(0, Span::raw("group "));
-        lines.push(line);
-    }
+    lines.extend(group_lag(app));
     // Below the list, when there is room: where the keys produced would go under each key
     // hash (the one in force is marked).
     let compare = would_lines(app);
@@ -149,6 +140,20 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     }
     let lines = window(lines, 1, inner.height as usize, app.screen.scroll.view);
     frame.render_widget(Paragraph::new(fit_all(lines, inner.width as usize)), inner);
+}
+
+/// The group's lag, its trend and how far behind in time its slowest member reads.
+fn group_lag(app: &App) -> Option<Line<'static>> {
+    let (_, lag) = app.model.group_lag.back()?;
+    let behind = app
+        .model
+        .members
+        .iter()
+        .filter_map(|m| m.time_lag(m.snapshot.at.max(app.model.now)))
+        .max();
+    let mut line = super::members::lag_line(*lag, lag_trend(&app.model.group_lag), behind);
+    line.spans.insert(0, Span::raw("group "));
+    Some(line)
 }
 
 /// The keys produced this session, as shares of each partition under each key hash.
@@ -318,10 +323,12 @@ fn render_stream(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let max = rows.first().map_or(0, |r| r.1);
-    let label_width = 16;
-    let bar_width = (inner.width as usize)
-        .saturating_sub(label_width + 10)
-        .max(3);
+    // The counts first, then the labels; the bars take what is left, or give way.
+    let number_width = thousands(max).len().max(3) + 1;
+    let width = inner.width as usize;
+    let label_width = 16.min(width.saturating_sub(number_width));
+    let bar_width = width.saturating_sub(label_width + number_width + 1);
+    let bar_width = if bar_width >= 3 { bar_width } else { 0 };
     let lines: Vec<Line> = rows
         .iter()
         .take(inner.height as usize)
@@ -329,7 +336,7 @@ fn render_stream(frame: &mut Frame, area: Rect, app: &App) {
             Line::from(vec![
                 Span::raw(format!("{:<label_width$}", shorten(k, label_width))),
                 Span::styled(bar(*n, max, bar_width), theme::bars()),
-                Span::raw(format!(" {:>8}", thousands(*n))),
+                Span::raw(format!(" {:>number_width$}", thousands(*n))),
             ])
         })
         .collect();

@@ -22,36 +22,40 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ),
         None => Span::styled("connected", theme::ok()),
     };
-    let mut first = Line::from(vec![
-        Span::raw(shorten(&c.label, 48)),
-        Span::styled(" · ", theme::muted()),
-        Span::raw(format!("topic {} ({} partitions)", c.topic, c.partitions)),
-        Span::styled(" · ", theme::muted()),
-        Span::raw(format!("group {}", c.group)),
-        Span::styled(" · ", theme::muted()),
-        connection,
-    ]);
+    // The state chips (frozen, filter, sink) first: on a narrow screen the cluster's name
+    // gives way, not they.
+    let mut first = Line::default();
     if app.screen.paused.is_some() {
-        first.push_span(Span::styled(" · ", theme::muted()));
         first.push_span(Span::styled(
             format!("screen frozen ({} resumes)", key(Mode::Main, A::Pause)),
             theme::warn(),
         ));
+        first.push_span(Span::styled(" · ", theme::muted()));
     }
     if let Some(filter) = &app.screen.filter {
-        first.push_span(Span::styled(" · ", theme::muted()));
         first.push_span(Span::styled(
             format!("filter “{}”", shorten(filter, 20)),
             theme::accent(),
         ));
+        first.push_span(Span::styled(" · ", theme::muted()));
     }
     if let Some(path) = &app.model.sink {
-        first.push_span(Span::styled(" · ", theme::muted()));
         first.push_span(Span::styled(
             format!("sink {}", shorten(path, 40)),
             theme::accent(),
         ));
+        first.push_span(Span::styled(" · ", theme::muted()));
     }
+    first.push_span(connection);
+    first.push_span(Span::styled(" · ", theme::muted()));
+    first.push_span(Span::raw(format!(
+        "topic {} ({} partitions)",
+        c.topic, c.partitions
+    )));
+    first.push_span(Span::styled(" · ", theme::muted()));
+    first.push_span(Span::raw(format!("group {}", c.group)));
+    first.push_span(Span::styled(" · ", theme::muted()));
+    first.push_span(Span::raw(shorten(&c.label, 48)));
     let second = if let Modal::Rewind(input, error) = &app.screen.modal {
         let tail = format!(
             "   {} · {} rewinds · {}: nothing",
