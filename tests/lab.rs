@@ -253,7 +253,7 @@ async fn the_loss_recipe_pauses_the_followers_kills_the_leader_and_resumes_them(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     let mut said = Vec::new();
-    while !said.iter().any(|s: &String| s.contains("killed (leader")) {
+    while !said.iter().any(|s: &String| s.contains("loss recipe done")) {
         assert!(tokio::time::Instant::now() < deadline, "no kill: {said:?}");
         lab.next().await;
         said.extend(lab.take_said());
@@ -272,6 +272,16 @@ async fn the_loss_recipe_pauses_the_followers_kills_the_leader_and_resumes_them(
     assert_eq!(pauses.len(), 2, "{said:?}");
     let kill = at("(leader of partition 0): kill");
     assert!(pauses.iter().all(|p| *p < kill), "{said:?}");
+    // Said in the order done: killed, then the followers back.
+    let killed = at("killed (leader of partition 0)");
+    let resumed: Vec<usize> = said
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.contains("resumed"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(resumed.len(), 2, "{said:?}");
+    assert!(resumed.iter().all(|r| *r > killed), "{said:?}");
     // The followers were resumed; only the leader is down now.
     assert_eq!(
         lab.app()

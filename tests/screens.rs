@@ -737,7 +737,7 @@ fn a_killed_leader_is_shown_before_the_cluster_notices() {
     })));
     let moved = draw(&a, 120, 40);
     assert!(
-        moved.contains("✗ node 1 killed 0 s ago · its partitions have other leaders"),
+        moved.contains("✗ node 1 killed 0 s ago · leads nothing, in sync for nothing"),
         "{moved}"
     );
     assert!(!moved.contains("1✗"), "{moved}");
@@ -776,4 +776,31 @@ fn a_small_screen_says_what_it_leaves_out_and_keeps_the_chips() {
         "{status}"
     );
     insta::assert_snapshot!(screen);
+}
+
+/// Under the runs table, a line per faulted run says what was done, without the time stamp
+/// the export carries.
+#[test]
+fn the_runs_table_says_what_each_fault_was() {
+    let mut a = app();
+    for text in [
+        "node 3 (follower of partition 0): pause (SIGSTOP: hangs)",
+        "node 2 (leader of partition 0): kill (SIGKILL: dies at once)",
+    ] {
+        a.update(Event::Fault {
+            text: text.into(),
+            started: true,
+        });
+    }
+    a.update(Event::Kafka(run(1, "5", 2000.0, 9.0, 40.0, 4145)));
+    key(&mut a, KeyCode::Char('r'));
+    let screen = draw(&a, 200, 50);
+    assert!(
+        screen.contains(
+            "! run 1 had a fault: node 3 (follower of partition 0): pause (SIGSTOP: hangs) · node 2 \
+             (leader of partition 0): kill"
+        ),
+        "{screen}"
+    );
+    assert!(!screen.contains("(run 1, at"), "{screen}");
 }

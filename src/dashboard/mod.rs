@@ -213,7 +213,7 @@ async fn shut_down<B: ratatui::backend::Backend>(
             _ = tick.tick() => {
                 let left = bound.saturating_sub(began.elapsed()).as_secs();
                 lab.apply(Event::Stopping(format!(
-                    "stopping: flushing {in_flight} records, {members} consumer{} leaving the \
+                    "stopping: flushing the records in flight (~{in_flight}), {members} consumer{} leaving the \
                      group{nodes} (at most {left} s more) · {} again: stop at once",
                     if members == 1 { "" } else { "s" },
                     crate::lab::state::keymap::key(

@@ -66,7 +66,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     let isr_width = topic
         .partitions
         .iter()
-        .map(|p| isr_text(p).len())
+        .map(|p| isr_text(p, &app.model.nodes_down).chars().count())
         .max()
         .unwrap_or(0)
         .max(3);
@@ -248,7 +248,7 @@ fn placement(p: &PartitionInfo, isr_width: usize, down: &NodesDown) -> [Span<'st
             },
         ),
         Span::styled(
-            format!("{:<isr_width$}  ", isr_text(p)),
+            format!("{:<isr_width$}  ", isr_text(p, down)),
             if p.isr.iter().any(|n| down.contains_key(n)) {
                 theme::error()
             } else if p.isr.len() < p.replicas.len() {
@@ -280,10 +280,20 @@ fn down_lines(app: &App, partitions: &[PartitionInfo]) -> Vec<Line<'static>> {
                 .filter(|p| p.leader == *node)
                 .map(|p| p.partition.to_string())
                 .collect();
-            let cluster = if led.is_empty() {
-                "its partitions have other leaders".to_string()
-            } else {
+            let in_sync: Vec<String> = partitions
+                .iter()
+                .filter(|p| p.isr.contains(node))
+                .map(|p| p.partition.to_string())
+                .collect();
+            let cluster = if !led.is_empty() {
                 format!("the cluster still says leader of {}", led.join(", "))
+            } else if !in_sync.is_empty() {
+                format!(
+                    "leads nothing; the cluster still counts it in sync for {}",
+                    in_sync.join(", ")
+                )
+            } else {
+                "leads nothing, in sync for nothing".to_string()
             };
             Line::styled(
                 format!("✗ node {node} {how} {ago} s ago · {cluster}"),
@@ -293,14 +303,21 @@ fn down_lines(app: &App, partitions: &[PartitionInfo]) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// The in-sync replicas, e.g. `1,2,3`; `-` when the metadata names none.
-fn isr_text(p: &PartitionInfo) -> String {
+/// The in-sync replicas, e.g. `1,2✗,3` (✗: a node kafka-lab stopped); `-` when the metadata
+/// names none.
+fn isr_text(p: &PartitionInfo, down: &NodesDown) -> String {
     if p.isr.is_empty() {
         return "-".to_string();
     }
     p.isr
         .iter()
-        .map(ToString::to_string)
+        .map(|n| {
+            if down.contains_key(n) {
+                format!("{n}✗")
+            } else {
+                n.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join(",")
 }

@@ -140,14 +140,16 @@ fn footnotes(rows: &[RunReport]) -> Vec<Line<'static>> {
             theme::muted(),
         ));
     }
-    let faulted: Vec<String> = rows
-        .iter()
-        .filter(|r| !r.faults.is_empty())
-        .map(|r| format!("run {}: {}", r.run, r.faults.join(", ")))
-        .collect();
-    if !faulted.is_empty() {
+    // A line per faulted run, the latest three: what was done (the export has when, too).
+    let faulted: Vec<&RunReport> = rows.iter().filter(|r| !r.faults.is_empty()).collect();
+    for r in &faulted[faulted.len().saturating_sub(3)..] {
+        let what: Vec<&str> = r
+            .faults
+            .iter()
+            .map(|f| f.rsplit_once(" (run ").map_or(f.as_str(), |(what, _)| what))
+            .collect();
         notes.push(Line::styled(
-            format!("{FAULT} a fault during the run: {}", faulted.join("; ")),
+            format!("{FAULT} run {} had a fault: {}", r.run, what.join(" · ")),
             theme::warn(),
         ));
     }

@@ -218,11 +218,15 @@ impl Task {
             self.run_ended = Some(ended);
             // The final counts go out before the run is gone.
             self.totals.copy_from(&closed.totals);
-            self.snapshot_of(Some(Figures {
+            // The run's final counts must reach the screen: this one waits for room.
+            let last = self.snapshot_with(Some(Figures {
                 live,
                 batches: closed.batches.clone(),
                 error,
             }));
+            let _ = self
+                .events
+                .blocking_send(KafkaEvent::Producer(Box::new(last)));
             let report = self.report(&closed.totals, &closed.batches);
             let _ = self
                 .events
@@ -387,6 +391,15 @@ impl Task {
     }
 
     fn snapshot_of(&mut self, figures: Option<Figures>) {
+        let snapshot = self.snapshot_with(figures);
+        // A full channel means the screen is behind: drop this snapshot, the next one carries
+        // the same totals.
+        let _ = self
+            .events
+            .try_send(KafkaEvent::Producer(Box::new(snapshot)));
+    }
+
+    fn snapshot_with(&mut self, figures: Option<Figures>) -> ProducerSnapshot {
         let now = Instant::now();
         let mut snapshot = ProducerSnapshot {
             run_elapsed: now.saturating_duration_since(self.run_started),
@@ -419,11 +432,7 @@ impl Task {
             snapshot.last_error = error;
         }
         self.last_tick = now;
-        // A full channel means the screen is behind: drop this snapshot, the next one carries
-        // the same totals.
-        let _ = self
-            .events
-            .try_send(KafkaEvent::Producer(Box::new(snapshot)));
+        snapshot
     }
 }
 

@@ -151,19 +151,33 @@ impl Session {
                 kind: FaultKind::Kill,
             });
             let killed = local.fault(leader, FaultKind::Kill);
+            let done = killed.is_ok();
+            // Said in the order done: the kill, then the followers back.
+            say(Outcome::NodeFaulted {
+                node: leader,
+                partition,
+                kind: FaultKind::Kill,
+                back_after,
+                result: killed,
+            });
+            let held: Vec<String> = paused.iter().map(ToString::to_string).collect();
             for f in paused {
                 say(Outcome::NodeRecovered {
                     node: f,
                     result: local.recover(f, FaultKind::Pause),
                 });
             }
-            Outcome::NodeFaulted {
-                node: leader,
-                partition,
-                kind: FaultKind::Kill,
-                back_after,
-                result: killed,
-            }
+            Outcome::Notice(if done {
+                format!(
+                    "loss recipe done on partition {partition}: followers {} held {} s, leader \
+                     {leader} killed; under acks=1 what it took alone is lost (the run's \
+                     read-back counts it when the run ends)",
+                    held.join(", "),
+                    crate::lab::state::forms::RECIPE_PAUSE.as_secs()
+                )
+            } else {
+                format!("loss recipe on partition {partition}: the leader could not be killed")
+            })
         });
         Vec::new()
     }
@@ -246,7 +260,12 @@ impl Session {
                     vec![
                         Event::NodeState { node, down: None },
                         Event::Fault {
-                            text: format!("node {node}: {said}"),
+                            // The script's own words name the node already.
+                            text: if said.starts_with(&format!("node {node} ")) {
+                                said
+                            } else {
+                                format!("node {node}: {said}")
+                            },
                             started: false,
                         },
                     ]

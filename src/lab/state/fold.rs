@@ -150,6 +150,14 @@ impl App {
         }
         let view = &mut self.model.producer;
         let new_run = view.snapshot.as_ref().is_some_and(|old| old.run != s.run);
+        // A run's counts only grow: a snapshot without them (the producer stopped, the run
+        // over) or behind them (one dropped on a full channel) keeps what was known.
+        if let Some(old) = view.snapshot.as_ref().filter(|_| !new_run) {
+            for (p, n) in &old.by_partition {
+                let count = s.by_partition.entry(*p).or_insert(0);
+                *count = (*count).max(*n);
+            }
+        }
         if new_run {
             // The previous run's last snapshot holds its final counts (if it wrote to this topic).
             let this_topic = view

@@ -1180,3 +1180,27 @@ fn esc_goes_back_a_step_at_a_time() {
     key(&mut a, KeyCode::Esc);
     assert_eq!(a.status.message.as_deref(), Some("nothing to go back from"));
 }
+
+/// The partition view's "produced this session" counts every run: a run stopped (its idle
+/// snapshots carry no counts) and one whose last snapshot was dropped still count whole.
+#[test]
+fn produced_this_session_keeps_a_stopped_runs_counts() {
+    let mut a = app();
+    let counted = |run: u32, p0: u64, p1: u64| {
+        let mut s = snapshot(run, p0 + p1);
+        s.by_partition = [(0, p0), (1, p1)].into();
+        s
+    };
+    send(&mut a, counted(1, 300, 364));
+    send(&mut a, counted(1, 400, 500));
+    // Stopped: the producer's ticks say nothing of partitions.
+    let mut stopped = snapshot(1, 900);
+    stopped.state = ProducerState::Stopped;
+    send(&mut a, stopped);
+    assert_eq!((a.produced(0), a.produced(1)), (400, 500));
+    send(&mut a, counted(2, 1000, 2000));
+    // A snapshot behind the one before (they can arrive late): the counts do not go back.
+    send(&mut a, counted(2, 900, 2100));
+    send(&mut a, counted(3, 5, 5));
+    assert_eq!((a.produced(0), a.produced(1)), (1405, 2605));
+}
