@@ -172,6 +172,7 @@ fn dashboard_end_to_end_in_tmux() {
     );
     let names: Vec<&str> = split.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["consumer-1", "consumer-2"]);
+    copies_a_record_to_the_clipboard(&tmux, &split[0].1);
 
     tmux.keys(&["p"]);
     tmux.wait("the producer to stop", Duration::from_secs(20), |s| {
@@ -208,6 +209,34 @@ fn dashboard_end_to_end_in_tmux() {
         .expect(&after);
     assert!(summary.ends_with(", 0 undelivered"), "{summary}");
     assert!(!after.contains("● running"), "{after}");
+}
+
+/// `2` selects consumer-1's pane and `y` copies its latest record: the terminal (tmux here,
+/// told to take OSC 52) gets it as JSON, a record of one of that member's partitions.
+fn copies_a_record_to_the_clipboard(tmux: &Tmux, partitions: &[i32]) {
+    let status = Command::new("tmux")
+        .args(["set-option", "-s", "set-clipboard", "on"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tmux.keys(&["2", "y"]);
+    tmux.wait("the copy's flash", Duration::from_secs(10), |s| {
+        s.contains("copied the record at partition").then_some(())
+    });
+    let out = Command::new("tmux").arg("show-buffer").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let record: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let partition = record["partition"].as_i64().unwrap() as i32;
+    assert!(
+        partitions.contains(&partition),
+        "{partition} not in {partitions:?}"
+    );
+    assert!(record["offset"].as_i64().is_some(), "{text}");
+    assert!(
+        record["value"]["name"].is_string(),
+        "a brewery, as JSON: {text}"
+    );
 }
 
 impl Tmux {

@@ -123,7 +123,7 @@ fn help_overlay() {
         key(&mut a, KeyCode::PageDown);
     }
     let end = draw(&a, 120, 36);
-    assert!(end.contains("other key close"), "{end}");
+    assert!(end.contains("Esc, ? close"), "{end}");
     assert!(end.contains("Ctrl-Z"), "{end}");
     key(&mut a, KeyCode::Up);
     assert!(
@@ -132,9 +132,11 @@ fn help_overlay() {
     );
     key(&mut a, KeyCode::Char('x'));
     assert!(
-        !draw(&a, 120, 36).contains("Keys"),
-        "any other key closes it"
+        draw(&a, 120, 36).contains("Keys"),
+        "a stray key leaves it open"
     );
+    key(&mut a, KeyCode::Esc);
+    assert!(!draw(&a, 120, 36).contains("Keys"), "Esc closes it");
 }
 
 /// The help begins with the keys of the pane the user is on: a consumer's, the runs'.
@@ -803,4 +805,44 @@ fn the_runs_table_says_what_each_fault_was() {
         "{screen}"
     );
     assert!(!screen.contains("(run 1, at"), "{screen}");
+}
+
+/// Sorted by p99, the runs table marks the column (▼) and lists the lowest first; the charts
+/// name the window `+`/`-` chose.
+#[test]
+fn a_sorted_runs_table_and_a_shorter_chart_window_say_so() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    three_runs(
+        &mut a,
+        [5000.0, 5000.0, 4200.0],
+        [4.2, 41.0, 1.1],
+        [0, 0, 3],
+        false,
+        0,
+    );
+    key(&mut a, KeyCode::Char('r'));
+    for _ in 0..20 {
+        key(&mut a, KeyCode::Char('>'));
+        if draw(&a, 140, 40).contains("runs sorted by p99, best first") {
+            break;
+        }
+    }
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Char('+'));
+    }
+    let screen = draw(&a, 140, 40);
+    assert!(screen.contains("p99▼"), "{screen}");
+    let first_cells: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.trim_start_matches('"').strip_prefix('│'))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|cell| ["1", "2", "3"].contains(cell))
+        .collect();
+    assert_eq!(first_cells, ["3", "1", "2"], "lowest p99 first:\n{screen}");
+    assert!(
+        screen.contains("records/s, log scale, last 15 s"),
+        "{screen}"
+    );
+    assert!(screen.contains("p99 ms, log scale, last 15 s"), "{screen}");
 }

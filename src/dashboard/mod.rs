@@ -357,12 +357,25 @@ where
                 turn
             }
         };
+        for text in lab.take_copied() {
+            // A terminal that does not take OSC 52 ignores it; the flash says what was asked.
+            let _ = copy_to_clipboard(&mut std::io::stdout(), &text);
+        }
         match turn {
             Turn::Applied { redraw } => dirty |= redraw,
             Turn::Quit => return Ok(End::Quit),
             Turn::Panicked(panic) => return Ok(End::Panic(panic)),
         }
     }
+}
+
+/// Puts `text` on the clipboard of the terminal (and of the one behind SSH or tmux): the
+/// OSC 52 escape, its text in base64.
+pub fn copy_to_clipboard(out: &mut impl std::io::Write, text: &str) -> std::io::Result<()> {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    write!(out, "\x1b]52;c;{encoded}\x07")?;
+    out.flush()
 }
 
 fn is_suspend(key: &crossterm::event::KeyEvent) -> bool {
@@ -441,4 +454,18 @@ fn spawn_input(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// OSC 52 with the text in standard base64 ("hi" is "aGk="), ended by BEL.
+    #[test]
+    fn a_copy_is_an_osc_52_escape() {
+        let mut out = Vec::new();
+        super::copy_to_clipboard(&mut out, "hi").unwrap();
+        assert_eq!(out, b"\x1b]52;c;aGk=\x07");
+        let mut out = Vec::new();
+        super::copy_to_clipboard(&mut out, "Brauerei ä").unwrap();
+        assert_eq!(out, b"\x1b]52;c;QnJhdWVyZWkgw6Q=\x07");
+    }
 }

@@ -70,6 +70,8 @@ pub struct Lab {
     target: Target,
     /// The producer's client settings (kept: the session goes at shutdown).
     producer_settings: ClientSettings,
+    /// Text asked for on the clipboard, for the front end (which owns the terminal).
+    copied: Vec<String>,
 }
 
 impl Lab {
@@ -92,6 +94,7 @@ impl Lab {
             said: None,
             target,
             producer_settings,
+            copied: Vec::new(),
         })
     }
 
@@ -176,12 +179,21 @@ impl Lab {
                 if command == Command::Quit {
                     return Turn::Quit;
                 }
+                if let Command::Copy(text) = command {
+                    self.copied.push(text);
+                    continue;
+                }
                 if let Some(session) = self.session.as_mut() {
                     queue.extend(session.carry_out(command));
                 }
             }
         }
         Turn::Applied { redraw }
+    }
+
+    /// Text asked for on the clipboard since the last call, oldest first.
+    pub fn take_copied(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.copied)
     }
 
     /// The nodes kafka-lab failed and has not brought back, each with the command that does:

@@ -190,6 +190,8 @@ pub enum Command {
     SwitchTopic(String),
     /// Start or stop writing consumed records to a JSON-lines file.
     ToggleSink,
+    /// Put this text on the terminal's clipboard (the front end writes it: OSC 52).
+    Copy(String),
     /// Write the producer runs and the consumer runs to CSV and JSON files.
     Export(Vec<RunReport>, Vec<crate::stats::ConsumerRunReport>),
     /// Write a script's report: these files (name, text) into `dir`.

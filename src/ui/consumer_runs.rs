@@ -7,7 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::runs::{comparison_lines, Grid, MARKED};
+use super::runs::{comparison_lines, Grid, MARKED, SORTED};
 use super::{fit_all, is_focused, pane, theme};
 use crate::lab::state::keymap::{key, Action as A, Mode};
 use crate::lab::state::runs::{best_of, fit_widths, table_height};
@@ -25,7 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane(area, title, is_focused(app, Focus::View));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let rows = app.consumer_rows();
+    let rows = app.shown_consumer_runs();
     if rows.is_empty() {
         frame.render_widget(
             Paragraph::new(format!(
@@ -79,11 +79,12 @@ fn legend() -> Vec<Line<'static>> {
 
 fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[ConsumerRunReport]) {
     let defaults = app.consumer_defaults();
+    // The latest run is the one going on (the table may be sorted).
+    let live_run = rows.iter().map(|r| r.run).max();
     let cells: Vec<Vec<String>> = rows
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let live = i + 1 == rows.len();
+        .map(|r| {
+            let live = Some(r.run) == live_run;
             C::ALL
                 .iter()
                 .map(|c| {
@@ -96,7 +97,15 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[ConsumerRunRep
                 .collect()
         })
         .collect();
-    let headers: Vec<&str> = C::ALL.iter().map(|c| c.header()).collect();
+    let sorted = app.screen.consumer_sort;
+    let headers: Vec<String> = C::ALL
+        .iter()
+        .map(|c| {
+            let mark = if sorted == Some(*c) { SORTED } else { "" };
+            format!("{}{mark}", c.header())
+        })
+        .collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let index = |c: C| C::ALL.iter().position(|a| *a == c).unwrap_or(0);
     let priority: Vec<usize> = C::PRIORITY.iter().map(|c| index(*c)).collect();
     let columns = fit_widths(&headers, &priority, index(C::Changed), &cells, area.width);
@@ -109,6 +118,7 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[ConsumerRunRep
         cells: &cells,
         columns,
         selected: app.screen.consumer_selected,
+        sorted: sorted.map(index),
         focused: is_focused(app, Focus::View),
     };
     grid.render(frame, area, |row, column| C::ALL[column].alarms(&rows[row]));

@@ -10,6 +10,9 @@ use super::theme;
 use crate::lab::state::runs::first_row;
 use crate::text::shorten;
 
+/// After the header of the column a table is sorted by.
+pub(super) const SORTED: &str = "▼";
+
 /// A runs table's text and where the user is in it.
 pub(super) struct Grid<'a> {
     pub headers: Vec<&'a str>,
@@ -21,6 +24,9 @@ pub(super) struct Grid<'a> {
     pub best: Vec<Option<usize>>,
     /// The selected row (None: the last).
     pub selected: Option<usize>,
+    /// The column the rows are sorted by (best first): its header, marked [`SORTED`], is
+    /// highlighted.
+    pub sorted: Option<usize>,
     pub focused: bool,
 }
 
@@ -63,11 +69,14 @@ impl Grid<'_> {
             .iter()
             .map(|(_, w)| Constraint::Length(*w))
             .collect();
-        let header = Row::new(
-            self.columns
-                .iter()
-                .map(|(c, _)| Cell::from(self.headers[*c])),
-        )
+        let header = Row::new(self.columns.iter().map(|(c, _)| {
+            let cell = Cell::from(self.headers[*c]);
+            if self.sorted == Some(*c) {
+                cell.style(theme::accent())
+            } else {
+                cell
+            }
+        }))
         .style(theme::muted());
         frame.render_widget(
             Table::new(body, widths).header(header).column_spacing(1),

@@ -19,6 +19,7 @@ fn here(app: &App) -> (&'static str, &'static [Action]) {
             "the selected consumer",
             &[
                 A::Detail,
+                A::Copy,
                 A::RemoveConsumer,
                 A::CrashConsumer,
                 A::HoldConsumer,
@@ -34,13 +35,27 @@ fn here(app: &App) -> (&'static str, &'static [Action]) {
                 A::Settings,
                 A::Filter,
                 A::Pause,
+                A::ChartsShorter,
+                A::ChartsLonger,
                 A::Up,
                 A::Down,
             ],
         ),
         (Focus::View, View::Runs | View::ConsumerRuns) => (
             "the runs",
-            &[A::Up, A::Down, A::Mark, A::Export, A::Zoom, A::Close],
+            &[
+                A::Up,
+                A::Down,
+                A::Mark,
+                A::SortNext,
+                A::SortPrev,
+                A::Copy,
+                A::ChartsShorter,
+                A::ChartsLonger,
+                A::Export,
+                A::Zoom,
+                A::Close,
+            ],
         ),
         (Focus::View, View::Partitions) => (
             "the partition view",
@@ -135,16 +150,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let scroll = scroll.min(rows.saturating_sub(shown));
     let title = if rows > shown {
         format!(
-            " Keys: lines {}-{} of {rows} ({}{} {} {} scroll) ",
+            " Keys: lines {}-{} of {rows} ({}{} {} {} scroll · {} closes) ",
             scroll + 1,
             scroll + shown,
             key(Mode::Help, Action::Up),
             key(Mode::Help, Action::Down),
             key(Mode::Help, Action::PageUp),
-            key(Mode::Help, Action::PageDown)
+            key(Mode::Help, Action::PageDown),
+            key(Mode::Help, Action::Close)
         )
     } else {
-        " Keys ".to_string()
+        format!(" Keys ({} closes) ", key(Mode::Help, Action::Close))
     };
     let block = pane(popup, title, true);
     let inner = block.inner(popup);

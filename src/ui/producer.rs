@@ -8,6 +8,7 @@ use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
 use crate::lab::snapshots::{ProducerSnapshot, ProducerState};
+use crate::lab::state::habits::window_text;
 use crate::lab::state::keymap::{key, Action as A, Mode};
 use crate::lab::state::views::{HistoryPoint, LogLine};
 use crate::lab::state::{App, Focus};
@@ -46,11 +47,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let [log, charts] =
             Layout::horizontal([Constraint::Length(WIDE_LOG), Constraint::Min(30)]).areas(rest);
         render_log(frame, log, app);
-        render_tall_charts(frame, charts, &view.history);
+        render_tall_charts(frame, charts, &view.history, app.chart_window());
     } else {
         let [charts, log] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(rest);
-        render_charts(frame, charts, &view.history);
+        render_charts(frame, charts, &view.history, app.chart_window());
         render_log(frame, log, app);
     }
 }
@@ -231,8 +232,9 @@ fn newest_right(area: Rect, columns: usize) -> Rect {
     }
 }
 
-/// The history (its last two minutes) squeezed into at most `width` columns, each the mean
-/// records/s and the highest p99 of its points: the columns, the peaks, and the time covered.
+/// The history's last `window` squeezed into at most `width` columns, each the mean
+/// records/s and the highest p99 of its points: the columns, the peaks, and the time covered
+/// (the window, or less when the history is shorter).
 pub(super) struct Squeezed {
     pub rate: Vec<u64>,
     pub p99: Vec<u64>,
@@ -244,8 +246,9 @@ pub(super) struct Squeezed {
 pub(super) fn squeeze(
     history: &std::collections::VecDeque<HistoryPoint>,
     width: usize,
+    window: std::time::Duration,
 ) -> Squeezed {
-    let points: Vec<&HistoryPoint> = history.iter().collect();
+    let points = within(history, window);
     let per_column = points.len().div_ceil(width.max(1)).max(1);
     // Whole columns from the newest point back: the oldest column may hold fewer.
     let chunks: Vec<&[&HistoryPoint]> = points.rchunks(per_column).rev().collect();
@@ -266,23 +269,38 @@ pub(super) fn squeeze(
         p99,
         peak_rate: points.iter().map(|p| p.per_sec).fold(0.0, f64::max),
         peak_p99: points.iter().map(|p| p.p99_ms).fold(0.0, f64::max),
-        span: if span >= 119.5 {
-            "2 min".to_string()
+        span: if span + 0.5 >= window.as_secs_f64() {
+            window_text(window)
         } else {
             format!("{span:.0} s")
         },
     }
 }
 
-/// The last two minutes of records/s and p99, each in half the height.
+/// The points of the last `window` of `history` (by its own clock, the producer's).
+pub(super) fn within(
+    history: &std::collections::VecDeque<HistoryPoint>,
+    window: std::time::Duration,
+) -> Vec<&HistoryPoint> {
+    let Some(last) = history.back() else {
+        return Vec::new();
+    };
+    let from = last.t - window.as_secs_f64();
+    // The history is in time order: skip what is older than the window.
+    let first = history.partition_point(|p| p.t < from);
+    history.range(first..).collect()
+}
+
+/// The last `window` of records/s and p99, each in half the height.
 fn render_tall_charts(
     frame: &mut Frame,
     area: Rect,
     history: &std::collections::VecDeque<HistoryPoint>,
+    window: std::time::Duration,
 ) {
     let [rate_area, p99_area] =
         Layout::vertical([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(area);
-    let s = squeeze(history, area.width as usize);
+    let s = squeeze(history, area.width as usize, window);
     for (chart_area, label, style, points) in [
         (
             rate_area,
@@ -317,6 +335,7 @@ fn render_charts(
     frame: &mut Frame,
     area: Rect,
     history: &std::collections::VecDeque<HistoryPoint>,
+    window: std::time::Duration,
 ) {
     let label_width = 16;
     let [labels, charts] =
@@ -329,7 +348,7 @@ fn render_charts(
         peak_rate,
         peak_p99,
         ..
-    } = squeeze(history, charts.width as usize);
+    } = squeeze(history, charts.width as usize, window);
     frame.render_widget(
         Paragraph::new(vec![
             fit(
@@ -469,12 +488,30 @@ mod tests {
             .collect()
     }
 
+    const TWO_MINUTES: std::time::Duration = std::time::Duration::from_secs(120);
+
+    /// A shorter window shows only its own points, and a spike older than it is no
+    /// longer its peak.
+    #[test]
+    fn a_window_shows_its_own_points_and_peaks() {
+        let mut ten_minutes = history(600);
+        ten_minutes[4].p99_ms = 900.0;
+        let whole = squeeze(&ten_minutes, 200, std::time::Duration::from_secs(600));
+        assert_eq!(whole.span, "10 min");
+        assert_eq!(whole.peak_p99, 900.0);
+        let last = squeeze(&ten_minutes, 200, std::time::Duration::from_secs(15));
+        assert_eq!(last.span, "15 s");
+        assert_eq!(last.peak_p99, 50.0, "the spike was 9 min ago");
+        // 15 s at four a second, both ends kept: 61 points, one per column.
+        assert_eq!(last.rate.len(), 61);
+    }
+
     /// The charts say how long they cover, and a narrow one still covers it all: a column
     /// holds several points, its highest p99 kept.
     #[test]
     fn the_charts_cover_what_they_say() {
         let two_minutes = history(120);
-        let s = squeeze(&two_minutes, 100);
+        let s = squeeze(&two_minutes, 100, TWO_MINUTES);
         assert_eq!(s.span, "2 min");
         assert!(
             s.rate.len() <= 100 && s.rate.len() >= 96,
@@ -484,10 +521,10 @@ mod tests {
         assert!(s.rate.iter().all(|r| *r == 100));
         assert!(s.p99.iter().all(|p| *p == 50_000), "no peak lost");
         assert_eq!(s.peak_p99, 50.0);
-        let short = squeeze(&history(10), 200);
+        let short = squeeze(&history(10), 200, TWO_MINUTES);
         assert_eq!(short.span, "10 s");
         assert_eq!(short.rate.len(), 40, "a point per column");
-        assert!(squeeze(&std::collections::VecDeque::new(), 80)
+        assert!(squeeze(&std::collections::VecDeque::new(), 80, TWO_MINUTES)
             .rate
             .is_empty());
     }

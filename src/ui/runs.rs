@@ -9,8 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
-pub(super) use super::grid::Grid;
+pub(super) use super::grid::{Grid, SORTED};
 use super::{fit, fit_all, is_focused, pane, theme};
+use crate::lab::state::habits::window_text;
 use crate::lab::state::keymap::{key, Action as A, Mode};
 use crate::lab::state::runs::{best_row, compare, fit_columns, table_height, Column, Comparison};
 use crate::lab::state::views::HistoryPoint;
@@ -24,16 +25,18 @@ const FAULT: &str = "!";
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = format!(
-        " Runs · the first {} of each run are left out (warm-up) · {} marks two to compare · {} zooms · {} exports ",
+        " Runs · the first {} of each run are left out (warm-up) · {} marks two to compare · {} {} sort · {} zooms · {} exports ",
         crate::text::seconds(app.warmup()),
         key(Mode::Main, A::Mark),
+        key(Mode::Main, A::SortPrev),
+        key(Mode::Main, A::SortNext),
         key(Mode::Main, A::Zoom),
         key(Mode::Main, A::Export)
     );
     let block = pane(area, title, is_focused(app, Focus::View));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let rows = app.table_rows();
+    let rows = app.shown_runs();
     let mut notes = selected_settings(app, &rows, inner.width as usize);
     notes.extend(footnotes(&rows));
     let marked: Vec<&RunReport> = app
@@ -74,7 +77,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
         return;
     }
-    let history: Vec<&HistoryPoint> = app.model.producer.history.iter().collect();
+    let window = app.chart_window();
+    let history = super::producer::within(&app.model.producer.history, window);
     let parts = if app.screen.zoomed && charts_area.width >= 120 {
         3
     } else {
@@ -83,8 +87,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let areas = Layout::horizontal(vec![Constraint::Ratio(1, parts); parts as usize])
         .spacing(1)
         .split(charts_area);
-    render_chart(frame, areas[0], &history, "records/s", 0.1, |p| p.per_sec);
-    render_chart(frame, areas[1], &history, "p99 ms", 0.01, |p| p.p99_ms);
+    let over = format!(
+        "last {} ({} {} window)",
+        window_text(window),
+        key(Mode::Main, A::ChartsShorter),
+        key(Mode::Main, A::ChartsLonger)
+    );
+    render_chart(
+        frame,
+        areas[0],
+        &history,
+        &format!("records/s, log scale, {over}"),
+        0.1,
+        |p| p.per_sec,
+    );
+    render_chart(
+        frame,
+        areas[1],
+        &history,
+        &format!("p99 ms, log scale, {over}"),
+        0.01,
+        |p| p.p99_ms,
+    );
     if parts == 3 {
         render_scatter(frame, areas[2], &rows);
     }
@@ -233,10 +257,20 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
                 .collect()
         })
         .collect();
-    let columns = fit_columns(&cells, area.width);
+    let sorted = app.screen.runs_sort;
+    let headers: Vec<String> = Column::ALL
+        .iter()
+        .map(|c| {
+            let mark = if sorted == Some(*c) { SORTED } else { "" };
+            format!("{}{mark}", c.header())
+        })
+        .collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let columns = fit_columns(&cells, &headers, area.width);
     let index = |c: Column| Column::ALL.iter().position(|a| *a == c).unwrap_or(0);
     let grid = Grid {
-        headers: Column::ALL.iter().map(|c| c.header()).collect(),
+        headers,
+        sorted: sorted.map(index),
         cells: &cells,
         best: columns.iter().map(|(c, _)| best_row(rows, *c)).collect(),
         columns: columns.iter().map(|(c, w)| (index(*c), *w)).collect(),
@@ -281,8 +315,7 @@ fn render_chart(
     floor: f64,
     value: impl Fn(&HistoryPoint) -> f64,
 ) {
-    let (legend_area, chart_area) =
-        titled(frame, area, &format!("{what}, log scale, over seconds"));
+    let (legend_area, chart_area) = titled(frame, area, what);
     let width = area.width as usize;
     let (Some(first), Some((y0, y1))) = (
         history.first(),

@@ -175,7 +175,7 @@ impl Session {
     /// screen should hear now.
     pub fn carry_out(&mut self, command: Command) -> Vec<Event> {
         match command {
-            Command::Quit => {}
+            Command::Quit | Command::Copy(_) => {} // the front end's (`Lab::take_copied`)
             Command::StartProducer => self.clients.producer.send(ProducerCommand::Start),
             Command::StopProducer => self.clients.producer.send(ProducerCommand::Stop),
             Command::ApplySettings(s) => {

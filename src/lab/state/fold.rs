@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use super::views::{
-    age, push_bounded, push_lag, push_log, HistoryPoint, LogLine, MemberView, HISTORY,
+    age, push_bounded, push_lag, push_log, HistoryPoint, LogLine, MemberView, E2E_POINTS, HISTORY,
 };
 use super::{App, Focus, EVENTS, MESSAGE_SHOWN_FOR, RUNS};
 use crate::lab::protocol::KafkaEvent;
@@ -178,7 +178,7 @@ impl App {
                 push_log(
                     &mut view.log,
                     LogLine::Mark(
-                        "acks=0: the broker does not answer, so deliveries carry no offset (-)"
+                        "acks=0: the broker does not answer, so no offset: the column shows -"
                             .to_string(),
                     ),
                 );
@@ -311,7 +311,7 @@ impl App {
             }
             view.error = age(view.error.take(), m.last_error.clone());
             if m.e2e_known() {
-                push_bounded(&mut view.e2e_history, m.e2e.p99, HISTORY);
+                push_bounded(&mut view.e2e_history, m.e2e.p99, E2E_POINTS);
             }
             // Timed by the member's own clock: the screen's moves only with the producer's
             // snapshots, which stop while the producer waits (a full queue, a fault).

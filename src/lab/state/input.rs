@@ -15,6 +15,11 @@ impl App {
         if action == Action::Quit {
             return self.quit();
         }
+        if matches!(self.screen.modal, Modal::None | Modal::Detail(_)) {
+            if let Some(commands) = self.habit(action, key) {
+                return commands;
+            }
+        }
         let page = self.page();
         match &mut self.screen.modal {
             Modal::None => return self.main_action(action),
@@ -29,7 +34,10 @@ impl App {
                     self.screen.scroll.help =
                         (self.screen.scroll.help + by).min(keymap::KEYMAP.len());
                 }
-                _ => self.screen.modal = Modal::None,
+                Action::Top => self.screen.scroll.help = 0,
+                Action::Bottom => self.screen.scroll.help = keymap::KEYMAP.len(),
+                Action::Close => self.screen.modal = Modal::None,
+                _ => {}
             },
             Modal::Detail(detail) => match action {
                 Action::Up => detail.up(),
@@ -197,13 +205,8 @@ impl App {
                 self.toggle_view(self.screen.view);
             }
             Action::Close => self.status.message = Some("nothing to go back from".into()),
-            Action::Quit
-            | Action::Suspend
-            | Action::Left
-            | Action::Right
-            | Action::Apply
-            | Action::Edit
-            | Action::Ignore => {}
+            // Quit is handled first; the rest are another mode's (or `habits`').
+            _ => {}
         }
         Vec::new()
     }
@@ -274,12 +277,12 @@ impl App {
     pub(super) fn shown_table(&mut self) -> Option<(Vec<u32>, &mut Option<usize>, &mut Vec<u32>)> {
         match self.screen.view {
             View::Runs => Some((
-                self.table_rows().iter().map(|r| r.run).collect(),
+                self.shown_runs().iter().map(|r| r.run).collect(),
                 &mut self.screen.runs_selected,
                 &mut self.screen.marked,
             )),
             View::ConsumerRuns => Some((
-                self.consumer_rows().iter().map(|r| r.run).collect(),
+                self.shown_consumer_runs().iter().map(|r| r.run).collect(),
                 &mut self.screen.consumer_selected,
                 &mut self.screen.consumer_marked,
             )),

@@ -8,6 +8,7 @@ mod consumer_runs;
 pub use consumer_runs::{compare_consumers, Ledgered};
 mod fold;
 pub mod forms;
+pub mod habits;
 mod input;
 pub mod keymap;
 pub mod layout;
@@ -254,6 +255,11 @@ pub(crate) struct ScreenState {
     pub zoomed: bool,
     /// The fault dialog as last applied: the next `b` opens on it.
     pub last_fault: Option<FaultForm>,
+    /// The column each runs table is sorted by, best first (None: by run).
+    pub runs_sort: Option<runs::Column>,
+    pub consumer_sort: Option<crate::stats::ConsumerColumn>,
+    /// The charts' time window, an index of [`habits::CHART_WINDOWS`].
+    pub chart_window: usize,
 }
 
 /// What the lab tells the user.
@@ -347,6 +353,9 @@ impl App {
                 consumer_marked: Vec::new(),
                 zoomed: false,
                 last_fault: None,
+                runs_sort: None,
+                consumer_sort: None,
+                chart_window: habits::DEFAULT_WINDOW,
             },
             status: Status {
                 quitting: false,

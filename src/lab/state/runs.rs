@@ -108,11 +108,10 @@ impl Column {
 /// Which columns fit in `width`, in table order, and the width of each: a column is as
 /// wide as its header and its widest cell; the changed settings take what is left (at
 /// least `CHANGED_MIN`), cut with a mark. Columns are given up from the end of [`Column::PRIORITY`].
-pub fn fit_columns(cells: &[Vec<String>], width: u16) -> Vec<(Column, u16)> {
+pub fn fit_columns(cells: &[Vec<String>], headers: &[&str], width: u16) -> Vec<(Column, u16)> {
     let index = |c: Column| Column::ALL.iter().position(|a| *a == c).unwrap_or(0);
-    let headers: Vec<&str> = Column::ALL.iter().map(|c| c.header()).collect();
     let priority: Vec<usize> = Column::PRIORITY.iter().map(|c| index(*c)).collect();
-    fit_widths(&headers, &priority, index(Column::Changed), cells, width)
+    fit_widths(headers, &priority, index(Column::Changed), cells, width)
         .into_iter()
         .map(|(i, w)| (Column::ALL[i], w))
         .collect()
@@ -136,7 +135,7 @@ pub fn fit_widths(
             .map(|row| unicode_width::UnicodeWidthStr::width(row[i].as_str()))
             .max()
             .unwrap_or(0);
-        (widest.max(headers[i].len()) as u16).max(1)
+        (widest.max(unicode_width::UnicodeWidthStr::width(headers[i])) as u16).max(1)
     };
     let mut chosen: Vec<usize> = Vec::new();
     let mut used: u16 = 0;
@@ -410,12 +409,13 @@ mod tests {
             .iter()
             .map(|r| Column::ALL.iter().map(|c| c.cell(r, &d, false)).collect())
             .collect();
+        let headers = || Column::ALL.map(Column::header);
         let total = |cols: &[(Column, u16)]| -> u16 {
             cols.iter().map(|(_, w)| w).sum::<u16>() + cols.len() as u16 - 1
         };
-        let wide = fit_columns(&cells, 250);
+        let wide = fit_columns(&cells, &headers(), 250);
         assert_eq!(wide.len(), Column::ALL.len());
-        let narrow = fit_columns(&cells, 60);
+        let narrow = fit_columns(&cells, &headers(), 60);
         assert!(total(&narrow) <= 60);
         let names: Vec<Column> = narrow.iter().map(|(c, _)| *c).collect();
         assert!(names.starts_with(&[Column::Run]));

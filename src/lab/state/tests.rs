@@ -364,8 +364,15 @@ fn help_and_quit() {
     assert_eq!(
         key(&mut a, KeyCode::Char('c')),
         vec![],
-        "a key closes the help first"
+        "a stray key does nothing in the help: no consumer added"
     );
+    assert!(matches!(a.screen.modal, Modal::Help), "and the help stays");
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(
+        a.screen.scroll.help, 1,
+        "j scrolls the help as in every list"
+    );
+    key(&mut a, KeyCode::Esc);
     assert!(matches!(a.screen.modal, Modal::None));
     assert_eq!(key(&mut a, KeyCode::Char('q')), vec![Command::Quit]);
     let mut a = app();
@@ -438,8 +445,10 @@ fn one_overlay_at_a_time() {
     key(&mut a, KeyCode::Esc);
     key(&mut a, KeyCode::Char('?'));
     assert!(matches!(a.screen.modal, Modal::Help));
-    // In the help, s closes it instead of opening the settings.
+    // In the help, s does not open the settings; ? closes it.
     key(&mut a, KeyCode::Char('s'));
+    assert!(matches!(a.screen.modal, Modal::Help));
+    key(&mut a, KeyCode::Char('?'));
     assert!(matches!(a.screen.modal, Modal::None));
 }
 
@@ -1203,4 +1212,192 @@ fn produced_this_session_keeps_a_stopped_runs_counts() {
     send(&mut a, counted(2, 900, 2100));
     send(&mut a, counted(3, 5, 5));
     assert_eq!((a.produced(0), a.produced(1)), (1405, 2605));
+}
+
+/// `1` is the producer, `2`.. the consumers in pane order (or the view when one is shown); a
+/// number with no pane says so and leaves the selection alone.
+#[test]
+fn numbers_select_panes() {
+    let mut a = app();
+    a.update(member(1, &[0]));
+    a.update(member(2, &[1]));
+    key(&mut a, KeyCode::Char('3'));
+    assert_eq!(a.screen.focus, Focus::Member(1));
+    key(&mut a, KeyCode::Char('1'));
+    assert_eq!(a.screen.focus, Focus::Producer);
+    key(&mut a, KeyCode::Char('2'));
+    assert_eq!(a.screen.focus, Focus::Member(0));
+    key(&mut a, KeyCode::Char('5'));
+    assert_eq!(
+        a.screen.focus,
+        Focus::Member(0),
+        "no fifth pane: nothing moves"
+    );
+    let said = a.status.message.clone().unwrap();
+    assert!(said.contains("5: no such pane (2 consumers: 2-3"), "{said}");
+    key(&mut a, KeyCode::Char('r'));
+    key(&mut a, KeyCode::Char('2'));
+    assert_eq!(a.screen.focus, Focus::View);
+}
+
+fn sortable_run(run: u32, rate: f64, p99: f64) -> Event {
+    Event::Kafka(KafkaEvent::RunEnded(Box::new(RunReport {
+        run,
+        records: 100,
+        records_per_sec: rate,
+        latency_ms: crate::stats::LatencySummary {
+            p99,
+            ..Default::default()
+        },
+        ..RunReport::default()
+    })))
+}
+
+/// `>` and `<` step through the figure columns, best first (lower p99, higher rate), then back
+/// to run order; the selected run stays selected through every order.
+#[test]
+fn runs_sort_best_first_and_keep_the_selection() {
+    use crate::stats::Figure;
+    let mut a = app();
+    a.update(sortable_run(1, 1000.0, 9.0));
+    a.update(sortable_run(2, 3000.0, 3.0));
+    a.update(sortable_run(3, 2000.0, 5.0));
+    key(&mut a, KeyCode::Char('>'));
+    assert!(a
+        .status
+        .message
+        .clone()
+        .unwrap()
+        .contains("show the producer runs"));
+    key(&mut a, KeyCode::Char('r'));
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Home);
+    key(&mut a, KeyCode::Down);
+    let order = |a: &App| a.shown_runs().iter().map(|r| r.run).collect::<Vec<_>>();
+    let selected = |a: &App| a.shown_runs()[a.screen.runs_selected.unwrap()].run;
+    assert_eq!(selected(&a), 2);
+    let mut seen = Vec::new();
+    for _ in 0..40 {
+        key(&mut a, KeyCode::Char('>'));
+        assert_eq!(selected(&a), 2, "{:?}", a.screen.runs_sort);
+        match a.screen.runs_sort {
+            Some(super::runs::Column::Figure(Figure::P99)) => {
+                assert_eq!(order(&a), [2, 3, 1], "lowest p99 first");
+                assert_eq!(
+                    a.status.message.as_deref(),
+                    Some("runs sorted by p99, best first")
+                );
+                seen.push("p99");
+            }
+            Some(super::runs::Column::Figure(Figure::RecordsPerSec)) => {
+                assert_eq!(order(&a), [2, 3, 1], "highest rate first");
+                seen.push("rate");
+            }
+            None => break,
+            Some(_) => {}
+        }
+    }
+    assert_eq!(seen, ["rate", "p99"]);
+    assert_eq!(order(&a), [1, 2, 3], "past the last column: by run again");
+    key(&mut a, KeyCode::Char('<'));
+    assert!(
+        a.screen.runs_sort.is_some(),
+        "< from run order: the last column"
+    );
+}
+
+/// `y` asks the front end to copy the selected run or record as JSON, and says so.
+#[test]
+fn y_copies_the_selected_run_or_record_as_json() {
+    let mut a = app();
+    assert!(key(&mut a, KeyCode::Char('y')).is_empty());
+    assert!(a.status.message.clone().unwrap().contains("copies a run"));
+    a.update(sortable_run(1, 1000.0, 9.0));
+    a.update(sortable_run(2, 3000.0, 3.0));
+    key(&mut a, KeyCode::Char('r'));
+    let [Command::Copy(text)] = &key(&mut a, KeyCode::Char('y'))[..] else {
+        panic!("no copy")
+    };
+    let run: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(run["run"], 2, "nothing selected: the latest run");
+    assert_eq!(run["records_per_sec"], 3000.0);
+    let said = a.status.message.clone().unwrap();
+    assert!(
+        said.starts_with("copied run 2 to the clipboard ("),
+        "{said}"
+    );
+    key(&mut a, KeyCode::Char('r'));
+    let Event::Kafka(KafkaEvent::Member(mut m)) = member(1, &[0]) else {
+        unreachable!()
+    };
+    m.latest = vec![crate::lab::snapshots::RecentRecord::keep(
+        crate::kafka::consumer::ConsumedRecord {
+            topic: "t".into(),
+            partition: 4,
+            offset: 1234,
+            timestamp_ms: Some(5),
+            timestamp_type: "create",
+            key: Some(b"k-\xe2\x82\xac".to_vec()),
+            value: Some(br#"{"name":"Brauerei \u00e4","id":7}"#.to_vec()),
+            headers: vec![("run".into(), Some(b"r1".to_vec())), ("none".into(), None)],
+        },
+    )];
+    a.update(Event::Kafka(KafkaEvent::Member(m)));
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Enter);
+    let [Command::Copy(text)] = &key(&mut a, KeyCode::Char('y'))[..] else {
+        panic!("no copy from the record detail")
+    };
+    let r: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        (r["partition"].clone(), r["offset"].clone()),
+        (4.into(), 1234.into())
+    );
+    assert_eq!(r["key"], "k-€");
+    assert_eq!(
+        r["value"]["name"], "Brauerei ä",
+        "the value as the JSON it holds"
+    );
+    assert_eq!(r["headers"]["run"], "r1");
+    assert!(r["headers"]["none"].is_null());
+    assert!(
+        matches!(a.screen.modal, Modal::Detail(_)),
+        "copying leaves the detail open"
+    );
+    assert!(a
+        .status
+        .message
+        .clone()
+        .unwrap()
+        .starts_with("copied the record at partition 4 offset 1234"));
+}
+
+/// `+` and `-` step the charts' window through 15 s .. 10 min, and say where they stop.
+#[test]
+fn plus_and_minus_set_the_charts_window() {
+    let mut a = app();
+    assert_eq!(a.chart_window(), Duration::from_secs(120));
+    key(&mut a, KeyCode::Char('-'));
+    assert_eq!(a.chart_window(), Duration::from_secs(300));
+    assert_eq!(
+        a.status.message.as_deref(),
+        Some("the charts show the last 5 min")
+    );
+    for _ in 0..10 {
+        key(&mut a, KeyCode::Char('+'));
+    }
+    assert_eq!(a.chart_window(), Duration::from_secs(15));
+    assert!(a
+        .status
+        .message
+        .clone()
+        .unwrap()
+        .contains("already show 15 s"));
+    key(&mut a, KeyCode::Char('-'));
+    key(&mut a, KeyCode::Char('='));
+    assert_eq!(
+        a.chart_window(),
+        Duration::from_secs(15),
+        "= is + without Shift"
+    );
 }

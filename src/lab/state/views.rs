@@ -10,8 +10,11 @@ use crate::lab::snapshots::{MemberSnapshot, PartitionLag, RecentRecord};
 
 /// Lines kept in the send log.
 pub const LOG_LINES: usize = 200;
-/// Snapshots kept for the charts: two minutes at four a second.
-pub const HISTORY: usize = 480;
+/// Snapshots kept for the charts: ten minutes (their longest window) at four a second.
+pub const HISTORY: usize = 2400;
+/// A consumer's points for its pane's sparkline: two minutes at four a second, more than a
+/// pane is wide.
+pub const E2E_POINTS: usize = 480;
 /// A client error is shown this many snapshots (about ten seconds) after it was last seen.
 pub const ERROR_SHOWN_FOR: u32 = 40;
 
@@ -58,7 +61,7 @@ pub struct MemberView {
 pub const LAG_KEPT: Duration = Duration::from_secs(120);
 pub const LAG_TREND_OVER: Duration = Duration::from_secs(10);
 /// At most this many lag points (the group's get one per member snapshot).
-const LAG_POINTS: usize = HISTORY * 8;
+const LAG_POINTS: usize = E2E_POINTS * 8;
 
 impl MemberView {
     /// The member's lag over its partitions whose lag is known; None before any is.

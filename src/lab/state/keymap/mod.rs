@@ -51,6 +51,16 @@ pub enum Action {
     WorkConsumer,
     NextPane,
     PrevPane,
+    /// Select a pane by its number (the digit is the key's).
+    Jump,
+    /// Copy the selected run or record to the terminal's clipboard.
+    Copy,
+    /// The charts' time window: shorter, longer.
+    ChartsShorter,
+    ChartsLonger,
+    /// Runs tables: the column they are sorted by.
+    SortNext,
+    SortPrev,
     Settings,
     Detail,
     Runs,
@@ -154,7 +164,13 @@ impl Binding {
             .split(", ")
             .map(|k| {
                 // Keys are one character or a capitalised name; words (typing) are not.
-                if k.chars().count() == 1 || k.starts_with(char::is_uppercase) {
+                // A range (`1-9`) is two keys.
+                if let Some((a, b)) = k
+                    .split_once('-')
+                    .filter(|(a, b)| a.len() == 1 && b.len() == 1)
+                {
+                    format!("`{a}`-`{b}`")
+                } else if k.chars().count() == 1 || k.starts_with(char::is_uppercase) {
                     format!("`{k}`")
                 } else {
                     k.to_string()
@@ -254,12 +270,16 @@ mod tests {
             action(Mode::Main, &key(K::Char('p'))),
             Some(A::ToggleProducer)
         );
-        assert_eq!(action(Mode::Main, &key(K::Char('y'))), None);
+        assert_eq!(action(Mode::Main, &key(K::Char('y'))), Some(A::Copy));
+        assert_eq!(action(Mode::Main, &key(K::Char('u'))), None);
         // In a form, letters are text, not commands.
         assert_eq!(action(Mode::Settings, &key(K::Char('q'))), Some(A::Edit));
         assert_eq!(action(Mode::Settings, &key(K::Enter)), Some(A::Apply));
         assert_eq!(action(Mode::Help, &key(K::Char('q'))), Some(A::Quit));
-        assert_eq!(action(Mode::Help, &key(K::Char('c'))), Some(A::Close));
+        // The help closes on Esc or ?; other keys do nothing (a stray key keeps it open).
+        assert_eq!(action(Mode::Help, &key(K::Char('c'))), Some(A::Ignore));
+        assert_eq!(action(Mode::Help, &key(K::Esc)), Some(A::Close));
+        assert_eq!(action(Mode::Help, &key(K::Char('j'))), Some(A::Down));
         // PgDn scrolls a record's value; only Esc or Enter close it.
         assert_eq!(action(Mode::Detail, &key(K::PageDown)), Some(A::PageDown));
         assert_eq!(action(Mode::Detail, &key(K::Char('x'))), Some(A::Ignore));
