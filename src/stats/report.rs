@@ -213,6 +213,22 @@ impl RunReport {
     /// The summary line in the words of kafka-producer-perf-test.
     pub fn perf_test_line(&self) -> String {
         let l = &self.latency_ms;
+        // Nothing measured: no rate or latency to give, and zeros would read as figures.
+        if self.records == 0 {
+            let why = if self.delivered == 0 {
+                "no record was delivered".to_string()
+            } else {
+                format!(
+                    "the run ended within its warm-up, which left out all {} delivered (--warmup 0 \
+                     keeps them)",
+                    self.delivered
+                )
+            };
+            return format!(
+                "{} records sent, {} delivered, {} failed: no rate or latency measured: {why}.",
+                self.sent, self.delivered, self.failed
+            );
+        }
         // Sent, delivered and failed, named as the progress names them: a run where every
         // record failed reads "4000 records sent, 0 delivered, 4000 failed".
         format!(
@@ -547,6 +563,30 @@ mod tests {
             r#"client.id=a "quoted", value;linger.ms=5"#
         );
         assert_eq!(field("records_per_sec"), "1234.500");
+    }
+
+    /// A run with nothing measured has no rate or latency: it says why instead of zeros.
+    #[test]
+    fn a_run_with_nothing_measured_says_why() {
+        let within = RunReport {
+            sent: 392,
+            delivered: 392,
+            records: 0,
+            ..RunReport::default()
+        };
+        assert_eq!(
+            within.perf_test_line(),
+            "392 records sent, 392 delivered, 0 failed: no rate or latency measured: the run \
+             ended within its warm-up, which left out all 392 delivered (--warmup 0 keeps them)."
+        );
+        let failed = RunReport {
+            sent: 40,
+            failed: 40,
+            ..RunReport::default()
+        };
+        let line = failed.perf_test_line();
+        assert!(line.ends_with("no record was delivered."), "{line}");
+        assert!(!line.contains("0.00 ms"), "{line}");
     }
 
     #[test]
