@@ -168,7 +168,9 @@ impl Lab {
         while let Some(event) = queue.pop_front() {
             if let Some(said) = self.said.as_mut() {
                 match &event {
-                    Event::Notice(text) => said.push(text.clone()),
+                    Event::Notice(text) | Event::RewindUndone { text, .. } => {
+                        said.push(text.clone());
+                    }
                     Event::Fault { text, .. } => said.push(format!("fault: {text}")),
                     _ => {}
                 }

@@ -46,6 +46,12 @@ pub enum Event {
     ReportWritten(Result<PathBuf, String>),
     /// The lab is shutting down: what it waits for.
     Stopping(String),
+    /// A rewind did not happen: refused (`members_left` false: nothing moved), or failed once
+    /// the members had left (they join again where they were). The text says which.
+    RewindUndone {
+        text: String,
+        members_left: bool,
+    },
 }
 
 /// A step of a script (a scenario, or the dashboard's own start): the lab carries it out as

@@ -27,13 +27,17 @@ const MARGIN: Duration = Duration::from_secs(15);
 
 impl Session {
     pub(super) fn rewind(&mut self, rewind: Rewind) -> Vec<Event> {
+        let refused = |text: &str| {
+            vec![Event::RewindUndone {
+                text: text.into(),
+                members_left: false,
+            }]
+        };
         if self.rewinding.is_some() {
-            return vec![Event::Notice("a rewind is under way already".into())];
+            return refused("a rewind is under way already");
         }
         if !self.rejoining.is_empty() {
-            return vec![Event::Notice(
-                "the members are rejoining: rewind once they are back".into(),
-            )];
+            return refused("the members are rejoining: rewind once they are back");
         }
         // Members on their way out (removed, crashed) stay out.
         let back: Vec<(u32, Keeps)> = self
@@ -118,7 +122,8 @@ impl Session {
         for (id, keeps) in back {
             self.add_member(id, keeps);
         }
-        vec![Event::Notice(match result {
+        let members_left = result.is_err();
+        let text = match result {
             Ok(reset) => {
                 let offsets: Vec<String> = reset
                     .offsets
@@ -138,6 +143,11 @@ impl Session {
                 text
             }
             Err(e) => format!("the rewind failed: {e}; the members join again where they were"),
-        })]
+        };
+        if members_left {
+            vec![Event::RewindUndone { text, members_left }]
+        } else {
+            vec![Event::Notice(text)]
+        }
     }
 }

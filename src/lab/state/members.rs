@@ -10,6 +10,9 @@ use crate::lab::protocol::Command;
 use crate::lab::settings::{Rewind, RewindTo};
 use crate::lab::snapshots::MemberState;
 
+/// How the timeline names a rewind's rebalance (and finds it again when the rewind is undone).
+pub(super) const REWOUND: &str = "group rewound to";
+
 impl App {
     /// The group's committed offsets move as `rewind` says: the members leave, the offsets
     /// are reset, they join again and read from there.
@@ -34,7 +37,7 @@ impl App {
         if !self.model.in_group.is_empty() {
             self.model.timeline.expect(
                 format!(
-                    "group rewound to {}: the members left and joined again",
+                    "{REWOUND} {}: the members left and joined again",
                     rewind.describe()
                 ),
                 self.model.now,

@@ -403,6 +403,18 @@ impl App {
                 self.status.message = Some(text);
                 Vec::new()
             }
+            Event::RewindUndone { text, members_left } => {
+                // The rebalance coming (if any) is not the rewind's.
+                self.model.timeline.withdraw(members::REWOUND);
+                if members_left && !self.model.in_group.is_empty() {
+                    self.model.timeline.expect(
+                        "a rewind failed: the members left and joined again where they were".into(),
+                        self.model.now,
+                    );
+                }
+                self.say(text);
+                Vec::new()
+            }
             Event::Fault { text, started } => {
                 self.fault(text, started);
                 Vec::new()

@@ -1401,3 +1401,39 @@ fn plus_and_minus_set_the_charts_window() {
         "= is + without Shift"
     );
 }
+
+/// A refused rewind takes back the cause it gave the next rebalance: the next one is put
+/// down to what really happened.
+#[test]
+fn a_refused_rewind_is_not_the_cause_of_the_next_rebalance() {
+    use crate::lab::settings::{Rewind, RewindTo};
+    let mut a = app();
+    let report = |a: &mut App, id: u32, partitions: &[i32], after: u64| {
+        let Event::Kafka(KafkaEvent::Member(mut m)) = member(id, partitions) else {
+            unreachable!()
+        };
+        m.last_rebalance = Some(a.model.now + Duration::from_secs(after));
+        a.update(Event::Kafka(KafkaEvent::Member(m)));
+    };
+    key(&mut a, KeyCode::Char('c'));
+    report(&mut a, 1, &[0, 1], 1);
+    assert_eq!(a.model.timeline.rebalances[0].cause, "consumer-1 joined");
+    let asked = a.rewind(Rewind {
+        to: RewindTo::Earliest,
+        partition: None,
+    });
+    assert_eq!(asked.len(), 1);
+    a.update(Event::RewindUndone {
+        text: "a rewind is under way already".into(),
+        members_left: false,
+    });
+    assert_eq!(
+        a.status.message.as_deref(),
+        Some("a rewind is under way already")
+    );
+    key(&mut a, KeyCode::Char('c'));
+    report(&mut a, 1, &[0], 2);
+    report(&mut a, 2, &[1], 2);
+    let last = a.model.timeline.rebalances.back().unwrap();
+    assert_eq!(last.cause, "consumer-2 joined");
+}

@@ -76,6 +76,13 @@ impl Timeline {
         self.pending_causes.push((cause, at));
     }
 
+    /// A cause asked for will not happen after all: the pending causes that begin with
+    /// `prefix` go.
+    pub fn withdraw(&mut self, prefix: &str) {
+        self.pending_causes
+            .retain(|(cause, _)| !cause.starts_with(prefix));
+    }
+
     /// The group moved to another topic: partitions start afresh; the history stays.
     pub fn new_topic(&mut self, cause: String, at: SystemTime) {
         self.held.clear();
