@@ -379,6 +379,16 @@ impl App {
 
     /// Folds `event` into the state: the one place the state changes.
     pub fn update(&mut self, event: Event) -> Update {
+        let said = self.status.message.clone();
+        let update = self.handle(event);
+        // A new message stays its few seconds, however long the one before it stood.
+        if self.status.message.is_some() && self.status.message != said {
+            self.status.message_age = 0;
+        }
+        update
+    }
+
+    fn handle(&mut self, event: Event) -> Update {
         let commands = match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => {
                 let Some(action) = keymap::action(self.screen.modal.mode(), &key) else {

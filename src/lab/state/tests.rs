@@ -588,6 +588,17 @@ fn messages_go_after_a_while_and_a_finished_restart_clears_its_own() {
     assert!(a.status.message.is_some());
     send(&mut a, snapshot(1, 1));
     assert_eq!(a.status.message, None, "the key hints come back");
+    for _ in 0..(2 * MESSAGE_SHOWN_FOR) {
+        send(&mut a, snapshot(1, 1));
+    }
+    // A key's message long after the last one still stays its while.
+    key(&mut a, KeyCode::Char('m'));
+    send(&mut a, snapshot(1, 1));
+    assert!(a.status.message.is_some(), "a key's message went at once");
+    for _ in 0..MESSAGE_SHOWN_FOR {
+        send(&mut a, snapshot(1, 1));
+    }
+    assert_eq!(a.status.message, None);
     key(&mut a, KeyCode::Char('s'));
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Down);
