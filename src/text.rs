@@ -234,8 +234,17 @@ pub fn shorten(text: &str, max: usize) -> String {
     out
 }
 
-/// `5 s`, `2.5 s`: a length of time as the screen and reports say it.
+/// `5 s`, `2.5 s`, `20 ms`: a length of time as the screen and reports say it (under a tenth
+/// of a second in milliseconds, so that 5 ms is not "0.0 s").
 pub fn seconds(d: std::time::Duration) -> String {
+    if !d.is_zero() && d.as_millis() < 100 {
+        let ms = d.as_secs_f64() * 1000.0;
+        return if ms.fract() == 0.0 {
+            format!("{ms:.0} ms")
+        } else {
+            format!("{ms:.1} ms")
+        };
+    }
     if d.subsec_millis() == 0 {
         format!("{} s", d.as_secs())
     } else {
@@ -275,6 +284,18 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Short times are not rounded to nothing: 5 ms is "5 ms", never "0.0 s".
+    #[test]
+    fn seconds_keep_short_times() {
+        use std::time::Duration;
+        assert_eq!(seconds(Duration::ZERO), "0 s");
+        assert_eq!(seconds(Duration::from_millis(5)), "5 ms");
+        assert_eq!(seconds(Duration::from_micros(1500)), "1.5 ms");
+        assert_eq!(seconds(Duration::from_millis(250)), "0.2 s");
+        assert_eq!(seconds(Duration::from_secs(45)), "45 s");
+        assert_eq!(seconds(Duration::from_millis(2500)), "2.5 s");
+    }
 
     #[test]
     fn logfmt_quotes_only_when_needed() {

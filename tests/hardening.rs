@@ -609,3 +609,32 @@ fn the_dashboard_needs_a_terminal() {
         "nothing started"
     );
 }
+
+/// A scenario step that does nothing (a member not there, a restart of one that has not
+/// crashed) is said on the terminal of a run without a screen, as the dashboard says it.
+#[test]
+fn a_step_that_does_nothing_is_said_without_a_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        "title = \"s\"\n[[step]]\nconsumers = 1\n[[step]]\nwait = \"2s\"\n\
+         [[step]]\ncrash = \"consumer-9\"\n[[step]]\nrestart = \"consumer-1\"\n\
+         [[step]]\nwait = \"1s\"\n",
+    )
+    .unwrap();
+    let out = run_in(
+        dir.path(),
+        &["scenario", "run", "s.toml", "--speed", "4"],
+        &[],
+    );
+    let text = all(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("no consumer-9 in the group to crash; the step does nothing"),
+        "{text}"
+    );
+    assert!(
+        text.contains("consumer-1 has not crashed; the restart step does nothing"),
+        "{text}"
+    );
+}

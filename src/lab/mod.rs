@@ -63,9 +63,6 @@ pub struct Lab {
     channels: Channels,
     panicked: Arc<Mutex<Option<String>>>,
     check: tokio::time::Interval,
-    /// Notices and faults since [`Lab::take_said`] was last called, when asked to keep them
-    /// (a front end without a screen prints them).
-    said: Option<Vec<String>>,
     /// Owns the embedded cluster, when kafka-lab serves it: dropped last.
     target: Target,
     /// The producer's client settings (kept: the session goes at shutdown).
@@ -91,7 +88,6 @@ impl Lab {
             channels,
             panicked,
             check,
-            said: None,
             target,
             producer_settings,
             copied: Vec::new(),
@@ -114,12 +110,17 @@ impl Lab {
 
     /// Keep the notices and faults said from now on, for [`Lab::take_said`].
     pub fn keep_said(&mut self) {
-        self.said.get_or_insert_with(Vec::new);
+        self.app.status.said.get_or_insert_with(Vec::new);
     }
 
     /// The notices and faults said since the last call.
     pub fn take_said(&mut self) -> Vec<String> {
-        self.said.as_mut().map(std::mem::take).unwrap_or_default()
+        self.app
+            .status
+            .said
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Installs the panic check again, on top of hooks installed since (a terminal's).
@@ -166,15 +167,6 @@ impl Lab {
         let mut queue: VecDeque<Event> = events.into();
         let mut redraw = false;
         while let Some(event) = queue.pop_front() {
-            if let Some(said) = self.said.as_mut() {
-                match &event {
-                    Event::Notice(text) | Event::RewindUndone { text, .. } => {
-                        said.push(text.clone());
-                    }
-                    Event::Fault { text, .. } => said.push(format!("fault: {text}")),
-                    _ => {}
-                }
-            }
             let update = self.app.update(event);
             redraw |= update.redraw;
             for command in update.commands {

@@ -11,9 +11,9 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{fit_all, is_focused, pane, theme, window};
-use crate::lab::snapshots::KeyHash;
 use crate::lab::snapshots::PartitionInfo;
 use crate::lab::snapshots::PartitionLag;
+use crate::lab::snapshots::{KeyHash, MemberState};
 use crate::lab::state::keymap::{key, Action as A, Mode};
 use crate::lab::state::views::lag_trend;
 use crate::lab::state::{App, Focus};
@@ -118,6 +118,11 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
             thousands(u64::try_from(high).unwrap_or(0))
         )));
         spans.push(match owner {
+            // Crashed and not yet noticed: the partition is its, and nobody reads it.
+            Some(m) if matches!(m.snapshot.state, MemberState::Crashed(_)) => Span::styled(
+                format!("{:<12}", format!("{}✗", m.snapshot.name)),
+                theme::error(),
+            ),
             Some(m) => Span::raw(format!("{:<12}", m.snapshot.name)),
             None => Span::styled(format!("{:<12}", "no owner"), theme::warn()),
         });
@@ -130,6 +135,11 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::from(spans));
     }
     lines.extend(down_lines(app, &topic.partitions));
+    lines.extend(
+        app.unnoticed_crashes()
+            .into_iter()
+            .map(|l| Line::styled(format!("✗ {l}"), theme::error())),
+    );
     lines.extend(group_lag(app));
     // Below the list, when there is room: where the keys produced would go under each key
     // hash (the one in force is marked).

@@ -53,7 +53,12 @@ fn render_events(frame: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
-    let mut lines = Vec::new();
+    // What is under way and not yet a rebalance: a crash the group has not noticed.
+    let mut lines: Vec<Line> = app
+        .unnoticed_crashes()
+        .into_iter()
+        .map(|l| Line::styled(format!("now  ✗ {l}"), theme::error()))
+        .collect();
     for r in rebalances.iter().rev() {
         let mut head = vec![
             Span::styled(format!("#{:<3} ", r.number), theme::accent()),

@@ -185,6 +185,13 @@ pub const BROKER_SESSION_FLOOR_MS: u64 = 6000;
 pub const LONGEST_WORK: Duration = Duration::from_secs(600);
 
 impl ConsumerSettings {
+    /// The group rebalances incrementally (cooperative-sticky, or the consumer protocol):
+    /// members keep what does not move, and what moves is revoked, then assigned.
+    pub fn incremental(&self) -> bool {
+        self.protocol == GroupProtocol::Consumer
+            || self.strategies.first() == Strategy::CooperativeSticky
+    }
+
     /// The values a member would run with from `base` (config file, -X, kafka-lab's own), with
     /// the embedded cluster's quicker group timing when `mock`: librdkafka's defaults where
     /// unset. Also where each came from.

@@ -14,6 +14,7 @@ impl App {
     pub(super) fn kafka(&mut self, event: KafkaEvent) {
         match event {
             KafkaEvent::Topic(t) => {
+                self.crashed_lag(&t);
                 if self.model.topic.is_some() && t.partitions.len() > self.model.cluster.partitions
                 {
                     self.model.timeline.expect(
@@ -78,10 +79,8 @@ impl App {
         m.snapshot.counts = crate::data::counts::Counts::default();
         m.snapshot.state = MemberState::Crashed(at);
         m.snapshot.per_sec = 0.0;
-        // Nobody reads its partitions now: no position, no lag to show.
-        for p in &mut m.snapshot.partitions {
-            p.position = None;
-        }
+        // Its positions stay where it stopped: nobody reads on from there until the group
+        // notices, so the lag grows (with the watcher's high watermarks, see `crashed_lag`).
         let name = m.snapshot.name.clone();
         self.model.timeline.crashed(&name, at);
         let session = &self.model.applied_consumer.session_timeout_ms;
@@ -93,6 +92,59 @@ impl App {
             "{name} crashed: no leave, no commit; the group notices when session.timeout.ms \
              ({session} ms) passes without a heartbeat ({restart} restarts it)"
         ));
+    }
+
+    /// A crashed member reports nothing: its partitions' high watermarks come from the
+    /// watcher, so their lag (and the group's) grows while nobody reads them.
+    fn crashed_lag(&mut self, t: &crate::lab::snapshots::TopicSnapshot) {
+        self.forget_noticed_crashes();
+        let mut any = false;
+        for m in &mut self.model.members {
+            if !matches!(m.snapshot.state, MemberState::Crashed(_)) {
+                continue;
+            }
+            for lag in &mut m.snapshot.partitions {
+                if let Some(p) = t.partitions.iter().find(|p| p.partition == lag.partition) {
+                    lag.high_watermark =
+                        Some(lag.high_watermark.unwrap_or(0).max(p.high_watermark));
+                    any = true;
+                }
+            }
+        }
+        if any {
+            self.push_group_lag(self.model.now);
+        }
+    }
+
+    /// The group's lag at `at`: the sum of its members' known lags.
+    fn push_group_lag(&mut self, at: std::time::SystemTime) {
+        let group: Vec<u64> = self
+            .model
+            .members
+            .iter()
+            .filter_map(MemberView::lag)
+            .collect();
+        if !group.is_empty() {
+            push_lag(&mut self.model.group_lag, at, group.iter().sum());
+        }
+    }
+
+    /// Once the group has noticed a crash, the crashed member's partitions are others' (or
+    /// nobody's): its pane no longer lists them, nor counts their lag.
+    fn forget_noticed_crashes(&mut self) {
+        let unnoticed: Vec<String> = self
+            .model
+            .timeline
+            .unnoticed()
+            .map(|(m, ..)| m.to_string())
+            .collect();
+        for m in &mut self.model.members {
+            if matches!(m.snapshot.state, MemberState::Crashed(_))
+                && !unnoticed.contains(&m.snapshot.name)
+            {
+                m.snapshot.partitions.clear();
+            }
+        }
     }
 
     pub(super) fn topic_switched(&mut self, topic: String, partitions: usize) {
@@ -115,8 +167,16 @@ impl App {
     }
 
     /// Tells the user something in the status bar (for a few seconds) and in the events log.
-    pub(super) fn say(&mut self, mut text: String) {
+    pub(super) fn say(&mut self, text: String) {
+        self.say_as("", text);
+    }
+
+    /// Says `text`; a front end without a screen prints it after `prefix` (`fault: `).
+    pub(super) fn say_as(&mut self, prefix: &str, mut text: String) {
         hide_secrets(&mut text);
+        if let Some(said) = self.status.said.as_mut() {
+            said.push(format!("{prefix}{text}"));
+        }
         push_bounded(
             &mut self.status.events,
             (self.model.now, text.clone()),
@@ -262,6 +322,7 @@ impl App {
                 self.model
                     .timeline
                     .report(&m.name, &parts, at, m.last_revoke);
+                self.forget_noticed_crashes();
             }
         }
         if let Some(e) = &m.last_error {
@@ -320,15 +381,7 @@ impl App {
             if let Some(lag) = view.lag() {
                 push_lag(&mut view.lag_history, at, lag);
             }
-            let group: Vec<u64> = self
-                .model
-                .members
-                .iter()
-                .filter_map(MemberView::lag)
-                .collect();
-            if !group.is_empty() {
-                push_lag(&mut self.model.group_lag, at, group.iter().sum());
-            }
+            self.push_group_lag(at);
             self.meter_member(id, &fresh, at_time.max(self.model.now));
         } else {
             let error = m.last_error.clone().map(|e| (e, 0));

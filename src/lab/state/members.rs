@@ -136,11 +136,30 @@ impl App {
                 self.status.message = Some(format!("{name} (crashed) removed"));
             }
             Action::RemoveConsumer => {
-                self.status.message =
-                    Some(format!("{name} leaves group {}", self.model.cluster.group));
-                self.model
-                    .timeline
-                    .expect(format!("{name} left"), self.model.now);
+                let c = &self.model.applied_consumer;
+                // librdkafka's static member closes without a LeaveGroup: the group waits
+                // for its session to end, as for a crash (classic protocol).
+                let quiet = c.static_membership
+                    && c.protocol == crate::kafka::settings::GroupProtocol::Classic;
+                let (said, cause) = if quiet {
+                    (
+                        format!(
+                            "{name} leaves group {}; as a static member it sends no LeaveGroup: \
+                             its partitions move after session.timeout.ms ({} ms)",
+                            self.model.cluster.group, c.session_timeout_ms
+                        ),
+                        format!(
+                            "{name} left (static: no LeaveGroup, moved when its session ended)"
+                        ),
+                    )
+                } else {
+                    (
+                        format!("{name} leaves group {}", self.model.cluster.group),
+                        format!("{name} left"),
+                    )
+                };
+                self.status.message = Some(said);
+                self.model.timeline.expect(cause, self.model.now);
                 self.model.in_group.remove(&id);
                 return vec![Command::RemoveMember(id)];
             }

@@ -272,6 +272,8 @@ pub(crate) struct Status {
     /// What happened, newest last: notices, faults and errors, with the time they were seen
     /// (the `l` overlay).
     pub events: VecDeque<(SystemTime, String)>,
+    /// Everything said since a front end without a screen last took it (None: nobody asks).
+    pub said: Option<Vec<String>>,
 }
 
 /// What [`App::update`] made of an event.
@@ -320,7 +322,7 @@ impl App {
                 produced_before: BTreeMap::new(),
                 first_run_on_topic: 0,
                 counts_departed: Counts::default(),
-                timeline: Timeline::default(),
+                timeline: Timeline::new(consumer.incremental()),
                 members: Vec::new(),
                 held: BTreeSet::new(),
                 in_group: BTreeSet::new(),
@@ -362,6 +364,7 @@ impl App {
                 message: None,
                 message_age: 0,
                 events: VecDeque::new(),
+                said: None,
             },
         }
     }
@@ -492,7 +495,7 @@ impl App {
                 crate::text::time_of_day(self.model.now)
             ));
         }
-        self.say(text);
+        self.say_as("fault: ", text);
     }
 
     /// The warm-up a run leaves out of its figures: shorter when a scenario plays faster.
@@ -563,13 +566,55 @@ impl App {
     }
 
     /// The member that owns `partition`, by the members' own assignments.
+    /// Crashed members the group has not noticed yet, a line each: how long ago, the
+    /// partitions left unread, and what the group waits for.
+    pub fn unnoticed_crashes(&self) -> Vec<String> {
+        let waits_for = if self.model.applied_consumer.protocol
+            == crate::kafka::settings::GroupProtocol::Consumer
+        {
+            "the broker's group.consumer.session.timeout.ms".to_string()
+        } else {
+            format!(
+                "session.timeout.ms = {} ms",
+                self.model.applied_consumer.session_timeout_ms
+            )
+        };
+        self.model
+            .timeline
+            .unnoticed()
+            .map(|(member, at, held)| {
+                let ago = self.model.now.duration_since(at).unwrap_or_default();
+                let held: Vec<String> = held.iter().map(ToString::to_string).collect();
+                let unread = if held.is_empty() {
+                    "it held no partition".to_string()
+                } else {
+                    format!("partitions {} unread", held.join(", "))
+                };
+                format!(
+                    "{member} crashed {} ago; the group has not noticed: {unread} until {waits_for} \
+                     passes without its heartbeat",
+                    crate::text::seconds(ago)
+                )
+            })
+            .collect()
+    }
+
     pub fn owner(&self, partition: i32) -> Option<&MemberView> {
-        self.model.members.iter().find(|m| {
+        let holds = |m: &&MemberView| {
             m.snapshot
                 .partitions
                 .iter()
                 .any(|p| p.partition == partition)
-        })
+        };
+        let crashed = |m: &&MemberView| matches!(m.snapshot.state, MemberState::Crashed(_));
+        // A crashed member keeps its last list: a live holder is the owner once the group
+        // has moved the partition.
+        self.model
+            .members
+            .iter()
+            .filter(holds)
+            .find(|m| !crashed(m))
+            .or_else(|| self.model.members.iter().filter(holds).find(crashed))
     }
 
     /// The group's consumed breweries counted by the chosen field, largest first.

@@ -116,6 +116,7 @@ impl App {
                 .expect(format!("consumers rejoined: {changes}"), now);
         }
         self.model.applied_consumer = consumer.clone();
+        self.model.timeline.cooperative = consumer.incremental();
         self.next_consumer_run(rejoin && members, None);
         commands.push(Command::Consumers(consumer));
         match (rejoin, members) {

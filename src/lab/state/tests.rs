@@ -1448,3 +1448,85 @@ fn a_refused_rewind_is_not_the_cause_of_the_next_rebalance() {
     let last = a.model.timeline.rebalances.back().unwrap();
     assert_eq!(last.cause, "consumer-2 joined");
 }
+
+/// From the moment of a crash its partitions are shown unread: the crashed member stays their
+/// owner (marked), their lag grows with the watcher's high watermarks, and a line says what
+/// the group waits for; once the group notices, the survivor owns them and the crashed pane
+/// lists none.
+#[test]
+fn a_crash_shows_its_unread_partitions_until_the_group_notices() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('c'));
+    key(&mut a, KeyCode::Char('c'));
+    let report = |a: &mut App, id: u32, partitions: &[i32], after: u64| {
+        let Event::Kafka(KafkaEvent::Member(mut m)) = member(id, partitions) else {
+            unreachable!()
+        };
+        m.last_rebalance = Some(a.model.now + Duration::from_secs(after));
+        a.update(Event::Kafka(KafkaEvent::Member(m)));
+    };
+    report(&mut a, 1, &[0, 1], 1);
+    report(&mut a, 2, &[2, 3], 1);
+    let at = a.model.now + Duration::from_secs(2);
+    a.update(Event::Kafka(KafkaEvent::MemberCrashed { id: 2, at }));
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: (0..4)
+            .map(|partition| crate::lab::snapshots::PartitionInfo {
+                partition,
+                leader: 1,
+                replicas: vec![1],
+                isr: vec![1],
+                low_watermark: 0,
+                high_watermark: 100,
+            })
+            .collect(),
+        topics: Vec::new(),
+    })));
+    // Positions stay at 1 where it stopped: 99 unread on each of its partitions.
+    assert_eq!(a.model.members[1].lag(), Some(198));
+    assert_eq!(a.model.group_lag.back().map(|(_, l)| *l), Some(2 + 198));
+    assert_eq!(a.owner(2).unwrap().snapshot.name, "consumer-2");
+    let said = a.unnoticed_crashes();
+    assert_eq!(said.len(), 1);
+    assert!(
+        said[0].contains("consumer-2 crashed")
+            && said[0].contains("partitions 2, 3 unread until session.timeout.ms = 45000 ms"),
+        "{said:?}"
+    );
+    // The group notices: the survivor gets them.
+    report(&mut a, 1, &[0, 1, 2, 3], 60);
+    assert!(a.unnoticed_crashes().is_empty());
+    assert_eq!(a.owner(2).unwrap().snapshot.name, "consumer-1");
+    assert!(a.model.members[1].snapshot.partitions.is_empty());
+    assert!(a
+        .model
+        .timeline
+        .rebalances
+        .back()
+        .unwrap()
+        .cause
+        .starts_with("consumer-2 crashed (no heartbeat for 58"));
+}
+
+/// A static member's leave is said for what it is: no `LeaveGroup`, its partitions wait for
+/// its session to end (librdkafka closes a static member quietly).
+#[test]
+fn a_static_members_leave_says_it_waits_for_the_session() {
+    let mut a = app();
+    a.model.applied_consumer.static_membership = true;
+    key(&mut a, KeyCode::Char('c'));
+    a.update(member(1, &[0, 1]));
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(
+        key(&mut a, KeyCode::Char('x')),
+        vec![Command::RemoveMember(1)]
+    );
+    let said = a.status.message.clone().unwrap();
+    assert!(
+        said.contains(
+            "as a static member it sends no LeaveGroup: its partitions move after \
+             session.timeout.ms (45000 ms)"
+        ),
+        "{said}"
+    );
+}

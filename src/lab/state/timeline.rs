@@ -36,6 +36,9 @@ pub struct Rebalance {
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
     pub rebalances: VecDeque<Rebalance>,
+    /// The group rebalances incrementally: a member's second report within one is the
+    /// second phase (eager rebalances revoke everything, then assign).
+    pub cooperative: bool,
     /// Each member's partitions as last reported.
     held: BTreeMap<String, BTreeSet<i32>>,
     /// Partitions without an owner, since when.
@@ -55,6 +58,13 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    pub fn new(cooperative: bool) -> Timeline {
+        Timeline {
+            cooperative,
+            ..Timeline::default()
+        }
+    }
+
     /// Partitions whose owner changed in rebalance `i` (of `rebalances`): owned before by
     /// another member, or by none after.
     pub fn moved(&self, i: usize) -> usize {
@@ -144,12 +154,14 @@ impl Timeline {
             }
         }
         let owners = self.owners();
+        let cooperative = self.cooperative;
         let event = self.current(at);
         event.at = event.at.max(at);
         match event.changes.iter_mut().find(|c| c.member == member) {
-            // Its second report in the same rebalance: the second phase of a cooperative one.
+            // Its second report in the same rebalance: the second phase of a cooperative one,
+            // or an eager one's assignment after its revocation.
             Some(c) => {
-                event.two_phases = true;
+                event.two_phases |= cooperative;
                 c.revoked.extend(revoked);
                 c.assigned.extend(assigned);
                 // Taken and given back within the rebalance: it kept it.
@@ -163,6 +175,11 @@ impl Timeline {
                 c.assigned.retain(|p| !both.contains(p));
                 c.revoked.sort_unstable();
                 c.assigned.sort_unstable();
+                // Everything given back: it kept what it had, no change to list.
+                if c.revoked.is_empty() && c.assigned.is_empty() {
+                    let member = c.member.clone();
+                    event.changes.retain(|c| c.member != member);
+                }
             }
             None => event.changes.push(MemberChange {
                 member: member.to_string(),
@@ -214,6 +231,13 @@ impl Timeline {
             self.lost_at.insert(*p, at);
         }
         self.crashed.push((member.to_string(), at, held));
+    }
+
+    /// Crashed members the group has not noticed yet: who, when, the partitions left unread.
+    pub fn unnoticed(&self) -> impl Iterator<Item = (&str, SystemTime, &[i32])> {
+        self.crashed
+            .iter()
+            .map(|(m, at, held)| (m.as_str(), *at, held.as_slice()))
     }
 
     /// A crashed member was started again: when the group has not noticed the crash yet,
@@ -402,7 +426,7 @@ mod tests {
     /// partitions in the second; one line per member, not "idle", and marked as two phases.
     #[test]
     fn a_cooperative_rebalance_is_one_with_two_phases() {
-        let mut tl = Timeline::default();
+        let mut tl = Timeline::new(true);
         tl.report("consumer-1", &[0, 1, 2, 3], t(0), None);
         tl.expect("consumer-2 joined".into(), t(10_000));
         tl.report("consumer-2", &[], t(10_200), None);
@@ -415,6 +439,39 @@ mod tests {
         assert_eq!(r.changes[0].assigned, [2, 3]);
         assert_eq!(r.changes[1].revoked, [2, 3]);
         assert!(!tl.rebalances[0].two_phases);
+    }
+
+    /// An eager rebalance revokes everything, then assigns: not two phases, and a member
+    /// given back what it had is no change.
+    #[test]
+    fn an_eager_rebalance_is_not_called_cooperative() {
+        let mut tl = Timeline::default();
+        tl.report("consumer-1", &[0, 1, 2, 3], t(0), None);
+        tl.expect("consumer-2 joined".into(), t(10_000));
+        tl.report("consumer-1", &[], t(10_100), Some(t(10_100)));
+        tl.report("consumer-2", &[], t(10_150), None);
+        tl.report("consumer-1", &[0, 1], t(10_300), None);
+        tl.report("consumer-2", &[2, 3], t(10_300), None);
+        let r = &tl.rebalances[1];
+        assert!(!r.two_phases);
+        assert_eq!(r.changes.len(), 2, "{:?}", r.changes);
+        assert_eq!(r.changes[0].revoked, [2, 3]);
+        assert_eq!(r.changes[1].assigned, [2, 3]);
+        // consumer-3 joins and gets nothing; the others get back what they had.
+        tl.expect("consumer-3 joined".into(), t(20_000));
+        tl.report("consumer-1", &[], t(20_100), Some(t(20_100)));
+        tl.report("consumer-2", &[], t(20_100), Some(t(20_100)));
+        tl.report("consumer-3", &[], t(20_150), None);
+        tl.report("consumer-1", &[0, 1], t(20_300), None);
+        tl.report("consumer-2", &[2, 3], t(20_300), None);
+        let r = &tl.rebalances[2];
+        let members: Vec<&str> = r.changes.iter().map(|c| c.member.as_str()).collect();
+        assert_eq!(
+            members,
+            ["consumer-3"],
+            "only the joiner is news: {:?}",
+            r.changes
+        );
     }
 
     #[test]

@@ -172,7 +172,7 @@ pub const KEYMAP: &[Binding] = &[
         &[K::Char('s')],
         "s",
         A::Settings,
-        "edit the settings (producer, group, simulated round trip)",
+        "edit the settings (producer, consumers and their group, simulated round trip)",
         Some("settings"),
     ),
     main(
