@@ -94,6 +94,39 @@ impl App {
         ));
     }
 
+    /// librdkafka took member `m` out for max.poll.interval.ms since its last snapshot: said,
+    /// and given as the cause of the rebalance it made.
+    fn note_kick(&mut self, m: &MemberSnapshot) {
+        let kicked_before = self
+            .model
+            .members
+            .iter()
+            .find(|v| v.snapshot.id == m.id)
+            .map_or(0, |v| v.snapshot.kicked);
+        if m.kicked > kicked_before {
+            let limit = &self.model.applied_consumer.max_poll_interval_ms;
+            let ms = limit.parse::<u64>().unwrap_or(300_000);
+            let limit = crate::text::seconds(std::time::Duration::from_millis(ms));
+            let why = format!("{} exceeded max.poll.interval.ms = {limit}", m.name);
+            // Told at the member's next read, after the group moved its partitions: the
+            // rebalance it caused is within the last interval (and a work batch) before now.
+            let since = self
+                .model
+                .now
+                .checked_sub(std::time::Duration::from_millis(ms.saturating_mul(2)))
+                .unwrap_or(std::time::UNIX_EPOCH);
+            self.model.timeline.explain_late(
+                why.clone(),
+                since,
+                format!("{} rejoined after being taken out", m.name),
+                self.model.now,
+            );
+            self.say(format!(
+                "{why}: librdkafka took it out of the group; it rejoins at its next read"
+            ));
+        }
+    }
+
     /// A crashed member reports nothing: its partitions' high watermarks come from the
     /// watcher, so their lag (and the group's) grows while nobody reads them.
     fn crashed_lag(&mut self, t: &crate::lab::snapshots::TopicSnapshot) {
@@ -342,24 +375,7 @@ impl App {
                     .to_string(),
             );
         }
-        let kicked_before = self
-            .model
-            .members
-            .iter()
-            .find(|v| v.snapshot.id == m.id)
-            .map_or(0, |v| v.snapshot.kicked);
-        if m.kicked > kicked_before {
-            let limit = &self.model.applied_consumer.max_poll_interval_ms;
-            let limit = limit.parse::<u64>().map_or_else(
-                |_| format!("{limit} ms"),
-                |ms| crate::text::seconds(std::time::Duration::from_millis(ms)),
-            );
-            let why = format!("{} exceeded max.poll.interval.ms = {limit}", m.name);
-            self.model.timeline.expect(why.clone(), self.model.now);
-            self.say(format!(
-                "{why}: librdkafka took it out of the group; it rejoins at its next read"
-            ));
-        }
+        self.note_kick(&m);
         if let Some(view) = self
             .model
             .members

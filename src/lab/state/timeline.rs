@@ -57,7 +57,34 @@ pub struct Timeline {
     back: Vec<(String, bool)>,
 }
 
+/// The cause of a rebalance kafka-lab did not ask for (until something explains it).
+const UNEXPLAINED: &str = "group change";
+
 impl Timeline {
+    /// Something that happened before it was reported (a member taken out for
+    /// max.poll.interval.ms is told at its next read): it explains the latest unexplained
+    /// rebalance since `since`, and the next one (the member's rejoin) gets `next`.
+    pub fn explain_late(
+        &mut self,
+        cause: String,
+        since: SystemTime,
+        next: String,
+        now: SystemTime,
+    ) {
+        if let Some(r) = self
+            .rebalances
+            .iter_mut()
+            .rev()
+            .take_while(|r| r.at >= since)
+            .find(|r| r.cause == UNEXPLAINED)
+        {
+            r.cause = cause;
+            self.pending_causes.push((next, now));
+        } else {
+            self.pending_causes.push((cause, now));
+        }
+    }
+
     pub fn new(cooperative: bool) -> Timeline {
         Timeline {
             cooperative,
@@ -299,7 +326,7 @@ impl Timeline {
                 number: self.count,
                 at,
                 cause: if causes.is_empty() {
-                    "group change".to_string()
+                    UNEXPLAINED.to_string()
                 } else {
                     causes.join(", ")
                 },
@@ -471,6 +498,34 @@ mod tests {
             ["consumer-3"],
             "only the joiner is news: {:?}",
             r.changes
+        );
+    }
+
+    /// A member taken out for max.poll.interval.ms is told later, at its next read: the
+    /// cause goes to the rebalance it made, and its rejoin is the next one's.
+    #[test]
+    fn a_late_kick_explains_the_rebalance_it_made() {
+        let mut tl = Timeline::default();
+        tl.report("consumer-1", &[0, 1], t(0), None);
+        tl.report("consumer-2", &[2, 3], t(0), None);
+        // At 10 s the group took consumer-2 out: consumer-1 got everything.
+        tl.report("consumer-1", &[0, 1, 2, 3], t(10_000), None);
+        assert_eq!(tl.rebalances[1].cause, "group change");
+        // Its next read, 4 s later, tells of it.
+        tl.explain_late(
+            "consumer-2 exceeded max.poll.interval.ms = 6 s".into(),
+            t(2_000),
+            "consumer-2 rejoined after being taken out".into(),
+            t(14_000),
+        );
+        assert_eq!(
+            tl.rebalances[1].cause,
+            "consumer-2 exceeded max.poll.interval.ms = 6 s"
+        );
+        tl.report("consumer-1", &[0, 1], t(15_000), None);
+        assert_eq!(
+            tl.rebalances[2].cause,
+            "consumer-2 rejoined after being taken out"
         );
     }
 
