@@ -237,6 +237,9 @@ pub fn shorten(text: &str, max: usize) -> String {
 /// `5 s`, `2.5 s`, `20 ms`: a length of time as the screen and reports say it (under a tenth
 /// of a second in milliseconds, so that 5 ms is not "0.0 s").
 pub fn seconds(d: std::time::Duration) -> String {
+    if !d.is_zero() && d.as_micros() < 1000 {
+        return format!("{} µs", d.as_micros().max(1));
+    }
     if !d.is_zero() && d.as_millis() < 100 {
         let ms = d.as_secs_f64() * 1000.0;
         return if ms.fract() == 0.0 {
@@ -292,6 +295,7 @@ mod tests {
         assert_eq!(seconds(Duration::ZERO), "0 s");
         assert_eq!(seconds(Duration::from_millis(5)), "5 ms");
         assert_eq!(seconds(Duration::from_micros(1500)), "1.5 ms");
+        assert_eq!(seconds(Duration::from_micros(40)), "40 µs");
         assert_eq!(seconds(Duration::from_millis(250)), "0.2 s");
         assert_eq!(seconds(Duration::from_secs(45)), "45 s");
         assert_eq!(seconds(Duration::from_millis(2500)), "2.5 s");

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::runs::{comparison_lines, Grid, MARKED, SORTED};
 use super::{fit_all, is_focused, pane, theme};
 use crate::lab::state::keymap::{key, Action as A, Mode};
-use crate::lab::state::runs::{best_of, fit_widths, table_height};
+use crate::lab::state::runs::{best_of, fit_widths, selected_row, table_height};
 use crate::lab::state::{compare_consumers, App, Focus};
 use crate::stats::{ConsumerColumn as C, ConsumerRunReport};
 
@@ -117,7 +117,10 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[ConsumerRunRep
         headers,
         cells: &cells,
         columns,
-        selected: app.screen.consumer_selected,
+        selected: selected_row(
+            &rows.iter().map(|r| r.run).collect::<Vec<_>>(),
+            app.screen.consumer_selected,
+        ),
         sorted: sorted.map(index),
         focused: is_focused(app, Focus::View),
     };

@@ -13,7 +13,9 @@ pub(super) use super::grid::{Grid, SORTED};
 use super::{fit, fit_all, is_focused, pane, theme};
 use crate::lab::state::habits::window_text;
 use crate::lab::state::keymap::{key, Action as A, Mode};
-use crate::lab::state::runs::{best_row, compare, fit_columns, table_height, Column, Comparison};
+use crate::lab::state::runs::{
+    best_row, compare, fit_columns, selected_row, table_height, Column, Comparison,
+};
 use crate::lab::state::views::HistoryPoint;
 use crate::lab::state::{App, Focus};
 use crate::stats::figures::UNKNOWN as UNCONFIRMED;
@@ -120,12 +122,8 @@ fn selected_settings(app: &App, rows: &[RunReport], width: usize) -> Vec<Line<'s
     if !is_focused(app, Focus::View) || width < 20 {
         return Vec::new();
     }
-    let Some(r) = app
-        .screen
-        .runs_selected
-        .or_else(|| rows.len().checked_sub(1))
-        .and_then(|i| rows.get(i))
-    else {
+    let runs: Vec<u32> = rows.iter().map(|r| r.run).collect();
+    let Some(r) = selected_row(&runs, app.screen.runs_selected).and_then(|i| rows.get(i)) else {
         return Vec::new();
     };
     let text = format!("run {}: {}", r.run, r.settings_diff(&app.model.defaults));
@@ -274,7 +272,10 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
         cells: &cells,
         best: columns.iter().map(|(c, _)| best_row(rows, *c)).collect(),
         columns: columns.iter().map(|(c, w)| (index(*c), *w)).collect(),
-        selected: app.screen.runs_selected,
+        selected: selected_row(
+            &rows.iter().map(|r| r.run).collect::<Vec<_>>(),
+            app.screen.runs_selected,
+        ),
         focused: is_focused(app, Focus::View),
     };
     grid.render(frame, area, |row, column| {

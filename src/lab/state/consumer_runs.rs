@@ -222,6 +222,14 @@ impl App {
         ));
     }
 
+    /// The rewind the current consumer run began with did not happen: the run is not
+    /// labelled with it.
+    pub(super) fn rewind_undone(&mut self) {
+        if let Some(meter) = self.model.consumer_run.as_mut() {
+            meter.report.settings.remove("rewound to");
+        }
+    }
+
     fn consumer_report(&self, meter: &ConsumerMeter) -> ConsumerRunReport {
         meter.report(
             &self.model.timeline,

@@ -151,12 +151,40 @@ impl App {
 
     /// The group's lag at `at`: the sum of its members' known lags.
     fn push_group_lag(&mut self, at: std::time::SystemTime) {
+        let crashed = |m: &MemberView| matches!(m.snapshot.state, MemberState::Crashed(_));
+        // A partition a live member holds already is its, not the crashed one's.
+        let live: std::collections::BTreeSet<i32> = self
+            .model
+            .members
+            .iter()
+            .filter(|m| !crashed(m))
+            .flat_map(|m| m.snapshot.partitions.iter().map(|p| p.partition))
+            .collect();
         let group: Vec<u64> = self
             .model
             .members
             .iter()
-            .filter_map(MemberView::lag)
+            .filter_map(|m| {
+                if !crashed(m) {
+                    return m.lag();
+                }
+                let lags: Vec<u64> = m
+                    .snapshot
+                    .partitions
+                    .iter()
+                    .filter(|p| !live.contains(&p.partition))
+                    .filter_map(crate::lab::snapshots::PartitionLag::lag)
+                    .map(|l| u64::try_from(l).unwrap_or(0))
+                    .collect();
+                (!lags.is_empty()).then(|| lags.iter().sum())
+            })
             .collect();
+        // One clock: never before the last point.
+        let at = self
+            .model
+            .group_lag
+            .back()
+            .map_or(at, |(last, _)| at.max(*last));
         if !group.is_empty() {
             push_lag(&mut self.model.group_lag, at, group.iter().sum());
         }
@@ -345,6 +373,8 @@ impl App {
         if let MemberState::Error(e) = &mut m.state {
             hide_secrets(e);
         }
+        // Before its assignment is reported: the rebalance the kick made is then known.
+        self.note_kick(&m);
         // Only settled assignments count: mid-rebalance a member's list is in flux.
         if matches!(
             m.state,
@@ -375,7 +405,6 @@ impl App {
                     .to_string(),
             );
         }
-        self.note_kick(&m);
         if let Some(view) = self
             .model
             .members

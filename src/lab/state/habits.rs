@@ -23,7 +23,7 @@ pub const CHART_WINDOWS: [Duration; 6] = [
 ];
 /// Two minutes.
 pub const DEFAULT_WINDOW: usize = 3;
-/// The most a terminal is asked to put on its clipboard: terminals cap OSC 52 near here.
+/// The most base64 a terminal is sent for its clipboard: terminals cap OSC 52 near here.
 pub const COPY_LIMIT: usize = 100_000;
 
 impl App {
@@ -119,42 +119,26 @@ impl App {
     }
 
     /// Moves the shown runs table's sort to the next (or previous) figure with a best;
-    /// past either end, back to run order. The selected run stays selected.
+    /// past either end, back to run order. The selection names a run: it stays on it.
     fn sort(&mut self, step: isize) {
-        let selected_run =
-            |runs: Vec<u32>, at: Option<usize>| at.and_then(|i| runs.get(i).copied());
         match self.screen.view {
             View::Runs => {
-                let before = selected_run(
-                    self.shown_runs().iter().map(|r| r.run).collect(),
-                    self.screen.runs_selected,
-                );
                 let columns: Vec<Column> = Column::ALL
                     .into_iter()
                     .filter(|c| matches!(c, Column::Figure(f) if f.higher_is_better().is_some()))
                     .collect();
                 self.screen.runs_sort = stepped(&columns, self.screen.runs_sort, step);
-                let header = self.screen.runs_sort.map(Column::header);
-                let after: Vec<u32> = self.shown_runs().iter().map(|r| r.run).collect();
-                self.screen.runs_selected =
-                    before.and_then(|run| after.iter().position(|r| *r == run));
-                self.status.message = Some(sorted_by(header));
+                self.status.message = Some(sorted_by(self.screen.runs_sort.map(Column::header)));
             }
             View::ConsumerRuns => {
-                let before = selected_run(
-                    self.shown_consumer_runs().iter().map(|r| r.run).collect(),
-                    self.screen.consumer_selected,
-                );
                 let columns: Vec<ConsumerColumn> = ConsumerColumn::ALL
                     .into_iter()
                     .filter(|c| c.higher_is_better().is_some())
                     .collect();
                 self.screen.consumer_sort = stepped(&columns, self.screen.consumer_sort, step);
-                let header = self.screen.consumer_sort.map(ConsumerColumn::header);
-                let after: Vec<u32> = self.shown_consumer_runs().iter().map(|r| r.run).collect();
-                self.screen.consumer_selected =
-                    before.and_then(|run| after.iter().position(|r| *r == run));
-                self.status.message = Some(sorted_by(header));
+                self.status.message = Some(sorted_by(
+                    self.screen.consumer_sort.map(ConsumerColumn::header),
+                ));
             }
             _ => {
                 self.status.message = Some(format!(
@@ -178,14 +162,16 @@ impl App {
                 .get(d.selected)
                 .map(|r| (record_name(r), record_json(r)))
                 .ok_or_else(|| "no record".to_string()),
-            (_, View::Runs) => selected_of(self.shown_runs(), self.screen.runs_selected)
+            (_, View::Runs) => selected_of(self.shown_runs(), self.screen.runs_selected, |r| r.run)
                 .map(|r| (format!("run {}", r.run), to_json(&r)))
                 .ok_or_else(|| "no run yet".to_string()),
-            (_, View::ConsumerRuns) => {
-                selected_of(self.shown_consumer_runs(), self.screen.consumer_selected)
-                    .map(|r| (format!("consumer run {}", r.run), to_json(&r)))
-                    .ok_or_else(|| "no consumer run yet".to_string())
-            }
+            (_, View::ConsumerRuns) => selected_of(
+                self.shown_consumer_runs(),
+                self.screen.consumer_selected,
+                |r| r.run,
+            )
+            .map(|r| (format!("consumer run {}", r.run), to_json(&r)))
+            .ok_or_else(|| "no consumer run yet".to_string()),
             (_, _) => match self.screen.focus {
                 Focus::Member(i) => self.model.members[i]
                     .snapshot
@@ -203,7 +189,7 @@ impl App {
             },
         };
         match found {
-            Ok((what, text)) if text.len() > COPY_LIMIT => {
+            Ok((what, text)) if text.len().div_ceil(3) * 4 > COPY_LIMIT => {
                 self.status.message = Some(format!(
                     "{what} is {} bytes as JSON: more than a terminal's clipboard takes ({})",
                     crate::text::thousands(text.len() as u64),
@@ -227,9 +213,10 @@ impl App {
     }
 }
 
-/// The row `selected` of `rows`, or the last (as the table highlights it) when none is.
-fn selected_of<T>(rows: Vec<T>, selected: Option<usize>) -> Option<T> {
-    let at = selected.or_else(|| rows.len().checked_sub(1))?;
+/// The row of run `selected`, or the latest run's (as the table highlights it) when none is.
+fn selected_of<T>(rows: Vec<T>, selected: Option<u32>, run: fn(&T) -> u32) -> Option<T> {
+    let runs: Vec<u32> = rows.iter().map(run).collect();
+    let at = super::runs::selected_row(&runs, selected)?;
     rows.into_iter().nth(at)
 }
 

@@ -274,7 +274,7 @@ impl App {
 
     /// The runs table shown (the producer's or the consumers'): its rows' run numbers, its
     /// selected row and its marked runs.
-    pub(super) fn shown_table(&mut self) -> Option<(Vec<u32>, &mut Option<usize>, &mut Vec<u32>)> {
+    pub(super) fn shown_table(&mut self) -> Option<(Vec<u32>, &mut Option<u32>, &mut Vec<u32>)> {
         match self.screen.view {
             View::Runs => Some((
                 self.shown_runs().iter().map(|r| r.run).collect(),
@@ -301,11 +301,7 @@ impl App {
             ));
             return;
         };
-        let Some(run) = selected
-            .or_else(|| runs.len().checked_sub(1))
-            .and_then(|i| runs.get(i))
-            .copied()
-        else {
+        let Some(run) = super::runs::selected_row(&runs, *selected).map(|i| runs[i]) else {
             return;
         };
         if let Some(at) = marked.iter().position(|m| *m == run) {
@@ -340,9 +336,10 @@ impl App {
                 let Some((runs, selected, _)) = self.shown_table() else {
                     return;
                 };
-                let last = runs.len().saturating_sub(1);
-                let at = selected.unwrap_or(last);
-                // Down the table is towards the newest run.
+                let Some(at) = super::runs::selected_row(&runs, *selected) else {
+                    return;
+                };
+                let last = runs.len() - 1;
                 let moved = match action {
                     Action::Up => at.saturating_sub(1),
                     Action::Down => (at + 1).min(last),
@@ -351,7 +348,9 @@ impl App {
                     Action::Top => 0,
                     _ => last,
                 };
-                *selected = (moved != last).then_some(moved);
+                // On the latest run, the selection follows the runs to come.
+                let latest = runs.iter().max().copied();
+                *selected = Some(runs[moved]).filter(|r| Some(*r) != latest);
             }
             Focus::View => {
                 // Read from the top: down shows later lines.

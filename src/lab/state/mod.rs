@@ -244,12 +244,13 @@ pub(crate) struct ScreenState {
     pub paused: Option<VecDeque<KafkaEvent>>,
     /// Only records and deliveries whose key or value holds this text are listed.
     pub filter: Option<String>,
-    /// The selected row of the runs table (an index of `table_rows`; None follows the last).
-    pub runs_selected: Option<usize>,
+    /// The selected run of the runs table, by its number (None follows the latest): a
+    /// sorted table moves its rows, the selection stays on its run.
+    pub runs_selected: Option<u32>,
     /// Runs marked for comparison (at most two).
     pub marked: Vec<u32>,
     /// The same for the consumer runs table.
-    pub consumer_selected: Option<usize>,
+    pub consumer_selected: Option<u32>,
     pub consumer_marked: Vec<u32>,
     /// The lower half takes the whole screen.
     pub zoomed: bool,
@@ -382,10 +383,12 @@ impl App {
 
     /// Folds `event` into the state: the one place the state changes.
     pub fn update(&mut self, event: Event) -> Update {
-        let said = self.status.message.clone();
+        // A message set anew (a new string, even with the same words) stays its few
+        // seconds, however long the one before it stood.
+        let said = self.status.message.as_deref().map(str::as_ptr);
         let update = self.handle(event);
-        // A new message stays its few seconds, however long the one before it stood.
-        if self.status.message.is_some() && self.status.message != said {
+        let now = self.status.message.as_deref().map(str::as_ptr);
+        if now.is_some() && now != said {
             self.status.message_age = 0;
         }
         update
@@ -419,6 +422,7 @@ impl App {
             Event::RewindUndone { text, members_left } => {
                 // The rebalance coming (if any) is not the rewind's.
                 self.model.timeline.withdraw(members::REWOUND);
+                self.rewind_undone();
                 if members_left && !self.model.in_group.is_empty() {
                     self.model.timeline.expect(
                         "a rewind failed: the members left and joined again where they were".into(),
@@ -565,20 +569,22 @@ impl App {
             + current
     }
 
-    /// The member that owns `partition`, by the members' own assignments.
     /// Crashed members the group has not noticed yet, a line each: how long ago, the
     /// partitions left unread, and what the group waits for.
     pub fn unnoticed_crashes(&self) -> Vec<String> {
-        let waits_for = if self.model.applied_consumer.protocol
-            == crate::kafka::settings::GroupProtocol::Consumer
-        {
-            "the broker's group.consumer.session.timeout.ms".to_string()
+        let c = &self.model.applied_consumer;
+        let classic = c.protocol != crate::kafka::settings::GroupProtocol::Consumer;
+        let waits_for = if classic {
+            format!("session.timeout.ms = {} ms", c.session_timeout_ms)
         } else {
-            format!(
-                "session.timeout.ms = {} ms",
-                self.model.applied_consumer.session_timeout_ms
-            )
+            "the broker's group.consumer.session.timeout.ms".to_string()
         };
+        // Past the session (and a margin), the group has noticed: nobody took the partitions.
+        let session = Duration::from_millis(if classic {
+            c.session_timeout_ms.parse().unwrap_or(45_000)
+        } else {
+            45_000
+        });
         self.model
             .timeline
             .unnoticed()
@@ -590,15 +596,24 @@ impl App {
                 } else {
                     format!("partitions {} unread", held.join(", "))
                 };
-                format!(
-                    "{member} crashed {} ago; the group has not noticed: {unread} until {waits_for} \
-                     passes without its heartbeat",
-                    crate::text::seconds(ago)
-                )
+                if ago > session + Duration::from_secs(10) {
+                    format!(
+                        "{member} crashed {} ago: {unread}; the group has dropped it by now, \
+                         and no member took them",
+                        crate::text::seconds(ago)
+                    )
+                } else {
+                    format!(
+                        "{member} crashed {} ago; the group has not noticed: {unread} until \
+                         {waits_for} passes without its heartbeat",
+                        crate::text::seconds(ago)
+                    )
+                }
             })
             .collect()
     }
 
+    /// The member that owns `partition`, by the members' own assignments.
     pub fn owner(&self, partition: i32) -> Option<&MemberView> {
         let holds = |m: &&MemberView| {
             m.snapshot

@@ -108,10 +108,11 @@ impl App {
             let rows = runs.len();
             let inner = screen.lower.height.saturating_sub(2);
             let visible = usize::from(super::runs::table_height(rows, inner, zoomed) - 1);
-            let first = super::runs::first_row(rows, visible, *selected);
+            let at = super::runs::selected_row(&runs, *selected);
+            let first = super::runs::first_row(rows, visible, at);
             let row = usize::from(y.saturating_sub(screen.lower.y + 2));
             if first + row < rows {
-                *selected = Some(first + row);
+                *selected = Some(runs[first + row]);
             }
         }
     }

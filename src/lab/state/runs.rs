@@ -167,6 +167,19 @@ pub fn fit_widths(
 
 /// The rows of the table shown in `visible` lines: the newest, unless the selected row is
 /// above them. Returns the first row shown.
+/// The row of `runs` (run numbers, in the table's order) that `selected` names, or the
+/// latest run's when none is (or the named run is gone).
+pub fn selected_row(runs: &[u32], selected: Option<u32>) -> Option<usize> {
+    selected
+        .and_then(|s| runs.iter().position(|r| *r == s))
+        .or_else(|| {
+            runs.iter()
+                .enumerate()
+                .max_by_key(|(_, r)| **r)
+                .map(|(i, _)| i)
+        })
+}
+
 pub fn first_row(rows: usize, visible: usize, selected: Option<usize>) -> usize {
     let newest = rows.saturating_sub(visible);
     selected.map_or(newest, |s| s.min(newest))

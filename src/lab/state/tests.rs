@@ -770,7 +770,7 @@ fn the_mouse_selects_panes_settings_fields_and_run_rows_and_scrolls() {
     // Rows start two lines below the lower half's top (its border, the header).
     mouse(&mut a, M::Down(MouseButton::Left), 10, screen.lower.y + 2);
     assert_eq!(a.screen.focus, Focus::View);
-    assert_eq!(a.screen.runs_selected, Some(0));
+    assert_eq!(a.screen.runs_selected, Some(1), "the first row: run 1");
 }
 
 #[test]
@@ -1285,7 +1285,7 @@ fn runs_sort_best_first_and_keep_the_selection() {
     key(&mut a, KeyCode::Home);
     key(&mut a, KeyCode::Down);
     let order = |a: &App| a.shown_runs().iter().map(|r| r.run).collect::<Vec<_>>();
-    let selected = |a: &App| a.shown_runs()[a.screen.runs_selected.unwrap()].run;
+    let selected = |a: &App| a.screen.runs_selected.unwrap();
     assert_eq!(selected(&a), 2);
     let mut seen = Vec::new();
     for _ in 0..40 {
@@ -1310,6 +1310,20 @@ fn runs_sort_best_first_and_keep_the_selection() {
     }
     assert_eq!(seen, ["rate", "p99"]);
     assert_eq!(order(&a), [1, 2, 3], "past the last column: by run again");
+    // Sorted by p99, a better run arriving moves the rows; the selection stays on run 2.
+    while !matches!(
+        a.screen.runs_sort,
+        Some(super::runs::Column::Figure(Figure::P99))
+    ) {
+        key(&mut a, KeyCode::Char('>'));
+    }
+    a.update(sortable_run(4, 500.0, 1.0));
+    assert_eq!(order(&a), [4, 2, 3, 1]);
+    assert_eq!(selected(&a), 2);
+    let [Command::Copy(text)] = &key(&mut a, KeyCode::Char('y'))[..] else {
+        panic!("no copy")
+    };
+    assert!(text.contains("\"run\": 2,"), "{text}");
     key(&mut a, KeyCode::Char('<'));
     assert!(
         a.screen.runs_sort.is_some(),
@@ -1442,6 +1456,12 @@ fn a_refused_rewind_is_not_the_cause_of_the_next_rebalance() {
         a.status.message.as_deref(),
         Some("a rewind is under way already")
     );
+    let runs = a.consumer_rows();
+    assert!(!runs.is_empty());
+    assert!(
+        runs.iter().all(|r| !r.settings.contains_key("rewound to")),
+        "no consumer run is labelled with a rewind that did not happen: {runs:?}"
+    );
     key(&mut a, KeyCode::Char('c'));
     report(&mut a, 1, &[0], 2);
     report(&mut a, 2, &[1], 2);
@@ -1493,6 +1513,15 @@ fn a_crash_shows_its_unread_partitions_until_the_group_notices() {
             && said[0].contains("partitions 2, 3 unread until session.timeout.ms = 45000 ms"),
         "{said:?}"
     );
+    // Long past its session with nobody taking them, the line stops saying "not noticed".
+    let now = a.model.now;
+    a.model.now = at + Duration::from_secs(120);
+    let late = a.unnoticed_crashes();
+    assert!(
+        late[0].contains("the group has dropped it by now"),
+        "{late:?}"
+    );
+    a.model.now = now;
     // The group notices: the survivor gets them.
     report(&mut a, 1, &[0, 1, 2, 3], 60);
     assert!(a.unnoticed_crashes().is_empty());

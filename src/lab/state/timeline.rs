@@ -113,17 +113,26 @@ impl Timeline {
         self.pending_causes.push((cause, at));
     }
 
-    /// A cause asked for will not happen after all: the pending causes that begin with
-    /// `prefix` go.
+    /// A cause asked for will not happen after all: the newest pending cause that begins
+    /// with `prefix` goes.
     pub fn withdraw(&mut self, prefix: &str) {
-        self.pending_causes
-            .retain(|(cause, _)| !cause.starts_with(prefix));
+        // The newest only: an earlier one may be under way still.
+        if let Some(i) = self
+            .pending_causes
+            .iter()
+            .rposition(|(cause, _)| cause.starts_with(prefix))
+        {
+            self.pending_causes.remove(i);
+        }
     }
 
     /// The group moved to another topic: partitions start afresh; the history stays.
     pub fn new_topic(&mut self, cause: String, at: SystemTime) {
         self.held.clear();
         self.lost_at.clear();
+        // A crash on the old topic leaves nothing unread on the new one.
+        self.crashed.clear();
+        self.back.clear();
         self.pending_causes.push((cause, at));
     }
 
