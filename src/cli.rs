@@ -1,5 +1,8 @@
 //! The command line.
 
+mod process;
+pub use process::ProcessArgs;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -150,6 +153,10 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// A timed producer run; prints a kafka-producer-perf-test style summary.
     Bench(BenchArgs),
+    /// Read, transform and write: each brewery from --from written to --to with where it came
+    /// from, exactly once (transactions) or at least once (commit after writing). Restarted
+    /// with the same arguments it resumes where the last one committed.
+    Process(ProcessArgs),
     /// Serve the embedded cluster to other processes until Ctrl-C; prints its bootstrap
     /// servers first.
     Cluster,

@@ -371,8 +371,8 @@ fn refusal(setting: &Setting) -> Option<&'static str> {
             Some("is empty: a consumer group needs a name")
         }
         "transactional.id" => Some(
-            "makes a transactional producer, which kafka-lab does not drive (its records would \
-             never be committed): remove it",
+            "makes a transactional producer, which only `kafka-lab process --exactly-once` drives \
+             (it sets its own; see --transactional-id): remove it",
         ),
         _ => None,
     }

@@ -57,6 +57,7 @@ fn main() -> ExitCode {
             Some(Command::Produce(args)) => commands::produce::produce(c, args).await,
             Some(Command::Consume(args)) => commands::consume::consume(c, args).await,
             Some(Command::Bench(args)) => commands::bench::bench(c, args).await,
+            Some(Command::Process(args)) => commands::process::process(c, args).await,
             Some(Command::Cluster) => commands::cluster::cluster(c).await,
             Some(Command::Completions { shell }) => {
                 print_completions(*shell);

@@ -24,6 +24,7 @@ fn help_of_each_subcommand() {
         "produce",
         "consume",
         "bench",
+        "process",
         "cluster",
         "completions",
         "man",

@@ -1,0 +1,136 @@
+//! `kafka-lab process` on a real broker: crashed (SIGKILL) twice mid-run and restarted, the
+//! exactly-once processor's output holds every input record once; the at-least-once one's
+//! holds every record at least once. Counted from the output itself, `read_committed`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::*;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Headers;
+use rdkafka::Message;
+
+const RECORDS: u64 = 20_000;
+
+/// Copies of each input sequence number in `topic`, read committed.
+fn copies(bootstrap: &str, topic: &str) -> BTreeMap<u64, u32> {
+    let settings = client_settings(
+        bootstrap,
+        kafka_lab::config::Role::Consumer,
+        &[
+            ("group.id", &unique_topic("count")),
+            ("auto.offset.reset", "earliest"),
+            ("isolation.level", "read_committed"),
+            ("enable.partition.eof", "false"),
+        ],
+    );
+    let consumer: BaseConsumer = settings.client_config().create().unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut seen = BTreeMap::new();
+    let mut quiet = std::time::Instant::now();
+    while quiet.elapsed() < Duration::from_secs(5) {
+        let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        quiet = std::time::Instant::now();
+        let seq = m
+            .headers()
+            .and_then(|h| {
+                h.iter()
+                    .find(|h| h.key == kafka_lab::kafka::verify::SEQ_HEADER)
+                    .and_then(|h| std::str::from_utf8(h.value?).ok()?.parse().ok())
+            })
+            .expect("every output record keeps its input's sequence");
+        *seen.entry(seq).or_insert(0) += 1;
+    }
+    seen
+}
+
+/// Produces `RECORDS` to the cluster's topic, then runs the processor in `mode` twice killed
+/// after a few seconds and once to the end; returns (missing, duplicated) in the output.
+fn crashed_twice(cluster: &Cluster, mode: &str) -> (u64, u64) {
+    let out = format!("{}-{mode}", cluster.topic);
+    create_topic(&cluster.bootstrap, &out, 3);
+    let produced = cluster.run(&["produce", "--count", &RECORDS.to_string(), "--rate", "max"]);
+    assert!(produced.status.success(), "{}", stderr(&produced));
+    let args = |extra: &[&str]| -> Vec<String> {
+        [
+            "process",
+            "--to",
+            &out,
+            mode,
+            "-X",
+            "session.timeout.ms=3000",
+        ]
+        .iter()
+        .chain(extra)
+        .map(ToString::to_string)
+        .collect()
+    };
+    for _ in 0..2 {
+        let a = args(&[]);
+        let mut child = cluster
+            .command(&a.iter().map(String::as_str).collect::<Vec<_>>())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(4));
+        child.kill().unwrap(); // SIGKILL: no commit, no abort, no leave
+        child.wait().unwrap();
+    }
+    let a = args(&["--idle-exit", "5s"]);
+    let last = cluster.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let said = stderr(&last);
+    assert!(last.status.success(), "{said}");
+    println!("{mode}: {}", said.lines().last().unwrap_or(""));
+    let seen = copies(&cluster.bootstrap, &out);
+    let missing = (0..RECORDS).filter(|s| !seen.contains_key(s)).count() as u64;
+    let duplicated: u64 = seen.values().map(|n| u64::from(n.saturating_sub(1))).sum();
+    assert!(
+        seen.keys().all(|s| *s < RECORDS),
+        "only the input's records are in the output"
+    );
+    (missing, duplicated)
+}
+
+#[test]
+fn exactly_once_survives_two_crashes_with_nothing_missing_or_twice() {
+    let Some(cluster) = Cluster::real("process-eos", 3) else {
+        return;
+    };
+    let (missing, duplicated) = crashed_twice(&cluster, "--exactly-once");
+    println!("exactly once: {missing} missing, {duplicated} duplicated");
+    assert_eq!((missing, duplicated), (0, 0));
+}
+
+#[test]
+fn at_least_once_survives_two_crashes_with_nothing_missing() {
+    let Some(cluster) = Cluster::real("process-alo", 3) else {
+        return;
+    };
+    let (missing, duplicated) = crashed_twice(&cluster, "--at-least-once");
+    println!("at least once: {missing} missing, {duplicated} duplicated");
+    assert_eq!(missing, 0);
+}
+
+#[test]
+fn a_processor_that_would_read_its_own_output_is_refused() {
+    let Some(cluster) = Cluster::real("process-self", 1) else {
+        return;
+    };
+    let topic = cluster.topic.clone();
+    let out = cluster.run(&["process", "--to", &topic, "--exactly-once"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("would read its own output forever"),
+        "{}",
+        stderr(&out)
+    );
+    // No mode: clap says which flags are missing.
+    let out = cluster.run(&["process", "--to", "elsewhere"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--exactly-once"), "{}", stderr(&out));
+}
