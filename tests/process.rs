@@ -134,3 +134,42 @@ fn a_processor_that_would_read_its_own_output_is_refused() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--exactly-once"), "{}", stderr(&out));
 }
+
+/// A second processor with the same transactional.id fences the first (a zombie): the first
+/// stops and says so, the second finishes, and the output still holds every record once.
+#[test]
+fn a_second_instance_fences_the_first_and_nothing_is_written_twice() {
+    let Some(cluster) = Cluster::real("process-zombie", 3) else {
+        return;
+    };
+    let out = format!("{}-out", cluster.topic);
+    create_topic(&cluster.bootstrap, &out, 3);
+    let produced = cluster.run(&["produce", "--count", "30000", "--rate", "max"]);
+    assert!(produced.status.success(), "{}", stderr(&produced));
+    let args = [
+        "process",
+        "--to",
+        &out,
+        "--exactly-once",
+        "-X",
+        "session.timeout.ms=3000",
+    ];
+    let first = cluster
+        .command(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let mut second: Vec<&str> = args.to_vec();
+    second.extend(["--idle-exit", "5s"]);
+    let second = cluster.run(&second);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let first = first.wait_with_output().unwrap();
+    let said = stderr(&first);
+    assert!(!first.status.success(), "the fenced one fails: {said}");
+    assert!(said.contains("fences this one"), "{said}");
+    let seen = copies(&cluster.bootstrap, &out);
+    assert_eq!(seen.len(), 30_000, "every record");
+    assert!(seen.values().all(|n| *n == 1), "none twice");
+}

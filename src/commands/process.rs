@@ -285,7 +285,12 @@ impl Job {
                     record = r;
                     producer.poll(Duration::from_millis(1));
                 }
-                Err((e, _)) => return Err(e).context("cannot write to the output topic"),
+                Err((e, _)) => {
+                    let fenced = self.exactly_once.then(|| fatal(producer)).flatten();
+                    return Err(fenced.unwrap_or_else(|| {
+                        anyhow::Error::new(e).context("cannot write to the output topic")
+                    }));
+                }
             }
         }
     }
@@ -320,10 +325,11 @@ impl Job {
                     crate::errln!("transaction aborted ({e}): its input is read again");
                     return self.drop_batch(consumer, producer, batch, done);
                 }
-                Err(KafkaError::Transaction(e)) if e.is_fatal() => bail!(
-                    "the transactional producer cannot go on ({e}): another instance with the \
-                     same transactional.id may have taken over (it fences this one)"
-                ),
+                Err(KafkaError::Transaction(e)) if e.is_fatal() => {
+                    return Err(fatal(producer).unwrap_or_else(|| {
+                        anyhow::anyhow!("the transactional producer cannot go on ({e})")
+                    }))
+                }
                 Err(e) => return Err(e).context("cannot commit the transaction"),
             }
         } else {
@@ -373,6 +379,17 @@ impl Job {
         rewind(consumer, &self.from, &batch.next);
         Ok(())
     }
+}
+
+/// The producer's fatal error, said for what it usually is: a newer instance with the same
+/// transactional.id fenced this one.
+fn fatal(producer: &BaseProducer) -> Option<anyhow::Error> {
+    let (_, reason) = producer.client().fatal_error()?;
+    Some(anyhow::anyhow!(
+        "the transactional producer cannot go on ({reason}): another instance with the same \
+         transactional.id has taken over (it fences this one); this one stops, its open \
+         transaction is aborted"
+    ))
 }
 
 /// Waits for every record in flight to be reported, serving the reports as they come
