@@ -173,3 +173,33 @@ fn a_second_instance_fences_the_first_and_nothing_is_written_twice() {
     assert_eq!(seen.len(), 30_000, "every record");
     assert!(seen.values().all(|n| *n == 1), "none twice");
 }
+
+cluster_test!(
+    bench_in_transactions_is_read_back_whole,
+    |cluster: &Cluster| {
+        let out = cluster.run(&[
+            "bench",
+            "--messages",
+            "2000",
+            "--transactional",
+            "--txn-records",
+            "100",
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let r: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let r = if r.is_array() { r[0].clone() } else { r };
+        assert_eq!(r["transactions"]["committed"], 20, "{r}");
+        assert_eq!(r["transactions"]["records_per_txn"], 100);
+        // Every commit marker passed over: the read-back ends, and finds every record once.
+        assert_eq!(r["accounting"]["received"], 2000, "{r}");
+        assert_eq!(r["accounting"]["missing"], 0);
+        assert_eq!(r["accounting"]["duplicated"], 0);
+        // --txn-records needs --transactional, and 0 is no size.
+        let bad = cluster.run(&["bench", "--txn-records", "10"]);
+        assert!(stderr(&bad).contains("--transactional"), "{}", stderr(&bad));
+        let bad = cluster.run(&["bench", "--transactional", "--txn-records", "0"]);
+        assert!(!bad.status.success());
+        assert!(stderr(&bad).contains("--txn-records"), "{}", stderr(&bad));
+    }
+);

@@ -321,6 +321,29 @@ impl LabProducer {
         code
     }
 
+    /// Transactions (a producer made with `transactional.id`): registers it with the
+    /// cluster, fencing an earlier producer with the same id.
+    pub fn init_transactions(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.inner.init_transactions(timeout)
+    }
+
+    pub fn begin_transaction(&self) -> Result<(), KafkaError> {
+        self.inner.begin_transaction()
+    }
+
+    /// Serves the reports of every record in flight (the commit would wait for them, and only
+    /// this producer serves them), then commits: how long the commit call itself took.
+    pub fn commit_transaction(&self, timeout: Duration) -> Result<Duration, KafkaError> {
+        let deadline = Instant::now() + timeout;
+        while self.in_flight() > 0 && Instant::now() < deadline {
+            self.serve(Duration::from_millis(1));
+        }
+        let began = Instant::now();
+        self.inner
+            .commit_transaction(deadline.saturating_duration_since(began))?;
+        Ok(began.elapsed())
+    }
+
     /// Serves delivery reports for `d`: how to wait between paced sends.
     pub fn serve(&self, d: Duration) {
         let context = self.context();

@@ -14,7 +14,7 @@ pub use accounting::{Accounting, PartitionAccount};
 pub use consumer_run::{settings_diff, ConsumerColumn, ConsumerRunReport};
 pub use figures::Figure;
 pub use latency::{Latency, LatencySummary};
-pub use report::{RunReport, RunTotals};
+pub use report::{RunReport, RunTotals, TxnFigures};
 pub use stages::{BatchStats, StageFigures, StageLatency, StageWindow, STAGES};
 pub use window::{Interval, RunMeter, Window, WindowFigures};
 

@@ -111,6 +111,57 @@ pub struct RunReport {
     pub accounting: Option<Accounting>,
     /// Faults injected into the cluster while the run went on (what, and when).
     pub faults: Vec<String>,
+    /// A run sent in transactions (`bench --transactional`): their count and times.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<TxnFigures>,
+}
+
+/// A transactional run's transactions: how many committed, of how many records, how long the
+/// commit call took and how long each was open (its first send to its commit), in ms.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TxnFigures {
+    pub records_per_txn: u64,
+    pub committed: u64,
+    pub commit_p50_ms: f64,
+    pub commit_p99_ms: f64,
+    pub open_p50_ms: f64,
+    pub open_p99_ms: f64,
+}
+
+impl TxnFigures {
+    /// From each transaction's commit call and open time.
+    pub fn of(records_per_txn: u64, commits: &[Duration], open: &[Duration]) -> TxnFigures {
+        let at = |d: &[Duration], q: f64| {
+            let mut ms: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+            ms.sort_by(f64::total_cmp);
+            ms.get(((ms.len() as f64 - 1.0).max(0.0) * q).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        TxnFigures {
+            records_per_txn,
+            committed: commits.len() as u64,
+            commit_p50_ms: at(commits, 0.5),
+            commit_p99_ms: at(commits, 0.99),
+            open_p50_ms: at(open, 0.5),
+            open_p99_ms: at(open, 0.99),
+        }
+    }
+
+    /// The line `bench` prints under its summary.
+    pub fn line(&self) -> String {
+        format!(
+            "transactions: {} committed of {} records each; commit p50 {:.2} ms, p99 {:.2} ms \
+             (after its records' acknowledgements); open from first send to commit p50 {:.2} ms, \
+             p99 {:.2} ms.",
+            self.committed,
+            self.records_per_txn,
+            self.commit_p50_ms,
+            self.commit_p99_ms,
+            self.open_p50_ms,
+            self.open_p99_ms
+        )
+    }
 }
 
 impl RunReport {

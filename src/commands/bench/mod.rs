@@ -33,6 +33,22 @@ struct RunInput {
     /// Records at the start left out of the latency and the rate.
     warmup: u64,
     label: String,
+    /// Records per transaction, for a transactional run.
+    txn_records: Option<u64>,
+}
+
+/// How long a transaction's calls may take.
+const TXN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A transactional run's producer settings: its own transactional.id (a run is one producer).
+fn transactional(settings: &ClientSettings, label: &str) -> ClientSettings {
+    let mut s = settings.clone();
+    s.settings.push(crate::config::Setting {
+        key: "transactional.id".into(),
+        value: format!("kafka-lab-bench-{}{}", std::process::id(), label.trim()),
+        origin: crate::config::Origin::Builtin("--transactional"),
+    });
+    s
 }
 
 /// What a run leaves for its read-back.
@@ -52,13 +68,21 @@ fn run_one(
     input: &RunInput,
     stop: &StopFlag,
 ) -> Result<Outcome> {
+    let txn_settings = input
+        .txn_records
+        .map(|_| transactional(producer_settings, &input.label));
+    let settings = txn_settings.as_ref().unwrap_or(producer_settings);
     // Without a read-back, records need no headers: the run sends what the user measures.
     let producer = if input.verify {
-        LabProducer::new(producer_settings, &input.topic, Reports::None)
+        LabProducer::new(settings, &input.topic, Reports::None)
     } else {
-        LabProducer::untagged(producer_settings, &input.topic, Reports::None)
+        LabProducer::untagged(settings, &input.topic, Reports::None)
     }
     .context("cannot create the producer")?;
+    let mut txn = input
+        .txn_records
+        .map(|n| Txns::start(&producer, n))
+        .transpose()?;
     producer.set_warmup(input.warmup);
     let mut progress = Progress::new(
         &format!("run{}", input.label),
@@ -79,12 +103,21 @@ fn run_one(
             break;
         }
         let (key, value) = input.wire.get(n);
+        if let Some(t) = txn.as_mut() {
+            t.before_send(&producer)?;
+        }
         producer.send_due(n, key, value, pacer.due(n))?;
+        if let Some(t) = txn.as_mut() {
+            t.after_send(&producer)?;
+        }
         if n % 1024 == 0 {
             progress.set(producer.reported(), |short| {
                 progress_line(&producer, input, short)
             });
         }
+    }
+    if let Some(t) = txn.as_mut() {
+        t.finish(&producer)?;
     }
     // Wait for the last reports, still reporting progress.
     while producer.in_flight() > 0 && !stop.raised() {
@@ -112,15 +145,78 @@ fn run_one(
             settings.insert(s.key.clone(), s.value.clone());
         }
     }
-    let report = RunReport::whole(totals, totals.elapsed(), settings)
+    if let Some(n) = input.txn_records {
+        settings.insert("records per transaction".into(), n.to_string());
+    }
+    let mut report = RunReport::whole(totals, totals.elapsed(), settings)
         .on(&input.topic, began)
         .with_batches(&closed.batches);
+    report.transactions = txn.map(|t| t.figures());
     Ok(Outcome {
         report,
         undelivered: totals.undelivered,
         ledger: closed.ledger,
         run_tag,
     })
+}
+
+/// A transactional run's transactions: one open from its first send, committed after its
+/// last record (the commit waits for their acknowledgements).
+struct Txns {
+    per_txn: u64,
+    in_txn: u64,
+    opened: Option<std::time::Instant>,
+    commits: Vec<Duration>,
+    open: Vec<Duration>,
+}
+
+impl Txns {
+    fn start(producer: &LabProducer, per_txn: u64) -> Result<Txns> {
+        producer
+            .init_transactions(TXN_TIMEOUT)
+            .context("the cluster did not take a transactional producer")?;
+        Ok(Txns {
+            per_txn,
+            in_txn: 0,
+            opened: None,
+            commits: Vec::new(),
+            open: Vec::new(),
+        })
+    }
+
+    fn before_send(&mut self, producer: &LabProducer) -> Result<()> {
+        if self.opened.is_none() {
+            producer.begin_transaction()?;
+            self.opened = Some(std::time::Instant::now());
+        }
+        Ok(())
+    }
+
+    fn after_send(&mut self, producer: &LabProducer) -> Result<()> {
+        self.in_txn += 1;
+        if self.in_txn >= self.per_txn {
+            self.finish(producer)?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open transaction, if any.
+    fn finish(&mut self, producer: &LabProducer) -> Result<()> {
+        let Some(opened) = self.opened.take() else {
+            return Ok(());
+        };
+        let took = producer
+            .commit_transaction(TXN_TIMEOUT)
+            .context("cannot commit the transaction")?;
+        self.commits.push(took);
+        self.open.push(opened.elapsed());
+        self.in_txn = 0;
+        Ok(())
+    }
+
+    fn figures(&self) -> crate::stats::TxnFigures {
+        crate::stats::TxnFigures::of(self.per_txn, &self.commits, &self.open)
+    }
 }
 
 /// Where a run is, in words: beside the bar (`short`), or a line when there is no bar.
@@ -207,6 +303,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
             verify: !args.no_verify,
             warmup,
             label,
+            txn_records: args.transactional.then_some(args.txn_records),
         };
         let stop_run = stop.clone();
         let verify = input.verify;
@@ -339,6 +436,9 @@ fn print_run(report: &RunReport) {
     }
     if let Some(stages) = &report.stages_ms {
         crate::outln!("{}", stages.line());
+    }
+    if let Some(t) = &report.transactions {
+        crate::outln!("{}", t.line());
     }
     for line in [report.intended_line(), report.warmup_line()]
         .into_iter()
