@@ -371,8 +371,8 @@ fn refusal(setting: &Setting) -> Option<&'static str> {
             Some("is empty: a consumer group needs a name")
         }
         "transactional.id" => Some(
-            "makes a transactional producer, which only `kafka-lab process --exactly-once` drives \
-             (it sets its own; see --transactional-id): remove it",
+            "makes a transactional producer, which kafka-lab drives only in `process \
+             --exactly-once` and `bench --transactional` (each sets its own): remove it",
         ),
         _ => None,
     }
