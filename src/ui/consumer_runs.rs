@@ -7,7 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::runs::{comparison_lines, Grid, MARKED, SORTED};
+use super::runs::{comparison_lines, Grid, MARKED};
 use super::{fit_all, is_focused, pane, theme};
 use crate::lab::state::keymap::{key, Action as A, Mode};
 use crate::lab::state::runs::{best_of, fit_widths, selected_row, table_height};
@@ -97,16 +97,10 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[ConsumerRunRep
                 .collect()
         })
         .collect();
-    let sorted = app.screen.consumer_sort;
-    let headers: Vec<String> = C::ALL
-        .iter()
-        .map(|c| {
-            let mark = if sorted == Some(*c) { SORTED } else { "" };
-            format!("{}{mark}", c.header())
-        })
-        .collect();
-    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let index = |c: C| C::ALL.iter().position(|a| *a == c).unwrap_or(0);
+    let sorted = app.screen.consumer_sort.map(index);
+    let headers = super::grid::headers(C::ALL.iter().map(|c| c.header()), sorted);
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let priority: Vec<usize> = C::PRIORITY.iter().map(|c| index(*c)).collect();
     let columns = fit_widths(&headers, &priority, index(C::Changed), &cells, area.width);
     let grid = Grid {
@@ -121,7 +115,7 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[ConsumerRunRep
             &rows.iter().map(|r| r.run).collect::<Vec<_>>(),
             app.screen.consumer_selected,
         ),
-        sorted: sorted.map(index),
+        sorted,
         focused: is_focused(app, Focus::View),
     };
     grid.render(frame, area, |row, column| C::ALL[column].alarms(&rows[row]));

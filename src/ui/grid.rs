@@ -13,6 +13,23 @@ use crate::text::shorten;
 /// After the header of the column a table is sorted by.
 pub(super) const SORTED: &str = "▼";
 
+/// Column headers, the one the rows are sorted by (an index of `names`) marked [`SORTED`].
+pub(super) fn headers<'a>(
+    names: impl Iterator<Item = &'a str>,
+    sorted: Option<usize>,
+) -> Vec<String> {
+    names
+        .enumerate()
+        .map(|(i, h)| {
+            if sorted == Some(i) {
+                format!("{h}{SORTED}")
+            } else {
+                h.to_string()
+            }
+        })
+        .collect()
+}
+
 /// A runs table's text and where the user is in it.
 pub(super) struct Grid<'a> {
     pub headers: Vec<&'a str>,

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
-pub(super) use super::grid::{Grid, SORTED};
+pub(super) use super::grid::Grid;
 use super::{fit, fit_all, is_focused, pane, theme};
 use crate::lab::state::habits::window_text;
 use crate::lab::state::keymap::{key, Action as A, Mode};
@@ -255,20 +255,14 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
                 .collect()
         })
         .collect();
-    let sorted = app.screen.runs_sort;
-    let headers: Vec<String> = Column::ALL
-        .iter()
-        .map(|c| {
-            let mark = if sorted == Some(*c) { SORTED } else { "" };
-            format!("{}{mark}", c.header())
-        })
-        .collect();
+    let index = |c: Column| Column::ALL.iter().position(|a| *a == c).unwrap_or(0);
+    let sorted = app.screen.runs_sort.map(index);
+    let headers = super::grid::headers(Column::ALL.iter().map(|c| c.header()), sorted);
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let columns = fit_columns(&cells, &headers, area.width);
-    let index = |c: Column| Column::ALL.iter().position(|a| *a == c).unwrap_or(0);
     let grid = Grid {
         headers,
-        sorted: sorted.map(index),
+        sorted,
         cells: &cells,
         best: columns.iter().map(|(c, _)| best_row(rows, *c)).collect(),
         columns: columns.iter().map(|(c, w)| (index(*c), *w)).collect(),
