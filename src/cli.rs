@@ -235,10 +235,16 @@ pub fn parse_speed(s: &str) -> Result<f64, String> {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Records")]
 pub struct SourceArgs {
-    /// `bundled` (the sample shipped with kafka-lab), `openbrewerydb` (the public API), or the
-    /// path of a JSON array / JSON lines file of breweries. Records repeat in a loop.
+    /// `bundled` (the sample shipped with kafka-lab), `openbrewerydb` (the public API, fetched
+    /// once and kept in $XDG_CACHE_HOME/kafka-lab, else ~/.cache/kafka-lab, for the next runs,
+    /// offline too), or the path of a JSON array / JSON lines file of breweries. Records repeat
+    /// in a loop.
     #[arg(long, default_value = "bundled", value_name = "SOURCE")]
     pub source: String,
+
+    /// With --source openbrewerydb: fetch the set again instead of using the kept one.
+    #[arg(long)]
+    pub refresh: bool,
 
     /// Base URL of the Open Brewery DB API, for --source openbrewerydb.
     #[arg(

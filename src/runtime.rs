@@ -236,6 +236,10 @@ pub async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
         Source::Bundled => source::bundled(),
         Source::File(path) => source::from_file(&path)?,
         Source::OpenBreweryDb { base_url } => {
+            let kept = crate::data::cache::path_for(&base_url);
+            if let Some(records) = kept.as_deref().and_then(|p| cached(p, args.refresh)) {
+                return Ok(Dataset::new(records));
+            }
             crate::errln!("fetching breweries from {base_url} ...");
             let say = |progress| match progress {
                 Progress::Page { page, total } => crate::errln!("  page {page}: {total} records"),
@@ -248,10 +252,51 @@ pub async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
             };
             let records = source::fetch_api(&base_url, &FetchOptions::default(), say).await?;
             crate::errln!("fetched {} breweries", records.len());
+            if let Some(path) = kept {
+                match crate::data::cache::write(&path, &base_url, &records) {
+                    Ok(()) => crate::errln!(
+                        "kept in {} for the next runs, offline too (--refresh fetches again)",
+                        path.display()
+                    ),
+                    Err(e) => crate::errln!(
+                        "warning: could not keep the breweries in {}: {e}; the next run fetches \
+                         them again",
+                        path.display()
+                    ),
+                }
+            }
             records
         }
     };
     Ok(Dataset::new(records))
+}
+
+/// The Open Brewery DB set kept at `path`, unless `refresh` asks for a new one; a file that
+/// cannot be used is said, and fetched again.
+fn cached(path: &std::path::Path, refresh: bool) -> Option<Vec<crate::data::source::Brewery>> {
+    if refresh {
+        return None;
+    }
+    match crate::data::cache::read(path) {
+        Ok(Some(c)) => {
+            crate::errln!(
+                "breweries: {} records kept in {} (fetched {} from {}; --refresh fetches again)",
+                c.records.len(),
+                path.display(),
+                c.fetched_at,
+                c.from
+            );
+            Some(c.records)
+        }
+        Ok(None) => None,
+        Err(why) => {
+            crate::errln!(
+                "the breweries kept in {} cannot be used ({why}): fetching them again",
+                path.display()
+            );
+            None
+        }
+    }
 }
 
 /// Spaces sends evenly to reach a target rate; `None` sends as fast as possible.

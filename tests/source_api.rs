@@ -249,3 +249,65 @@ fn a_bad_url_is_refused_at_once() {
     // Refused before any request, so never retried.
     assert!(!err.contains("attempt"), "{err}");
 }
+
+/// `--source openbrewerydb` fetches once and keeps the set: the next run uses it with the
+/// server gone; a file cut short is said and fetched again; `--refresh` fetches again.
+#[test]
+fn the_fetched_set_is_kept_and_used_offline() {
+    let records: Vec<serde_json::Value> = kafka_lab::data::source::bundled()
+        .iter()
+        .take(230)
+        .map(|b| serde_json::to_value(b).unwrap())
+        .collect();
+    let (base, log) = serve(records, vec![]);
+    let cache = tempfile::tempdir().unwrap();
+    let cluster = Cluster::embedded("api-cache", 3);
+    let produce = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "produce",
+            "--source",
+            "openbrewerydb",
+            "--api-url",
+            url,
+            "--count",
+            "5",
+            "--rate",
+            "max",
+        ];
+        args.extend(extra);
+        let out = cluster
+            .command(&args)
+            .env("XDG_CACHE_HOME", cache.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let first = produce(&base, &[]);
+    assert!(first.contains("fetched 230 breweries"), "{first}");
+    assert!(first.contains("kept in "), "{first}");
+    let pages = log.lock().unwrap().len();
+    assert_eq!(pages, 2, "two pages: 200 and 30");
+    // The same address again: from the file, no request.
+    let second = produce(&base, &[]);
+    assert!(
+        second.contains("breweries: 230 records kept in"),
+        "{second}"
+    );
+    assert_eq!(log.lock().unwrap().len(), pages, "no request");
+    // Cut short: said, and fetched again.
+    let kept = std::fs::read_dir(cache.path().join("kafka-lab"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read(&kept).unwrap();
+    std::fs::write(&kept, &text[..100]).unwrap();
+    let third = produce(&base, &[]);
+    assert!(third.contains("cannot be used"), "{third}");
+    assert!(third.contains("fetched 230 breweries"), "{third}");
+    let fourth = produce(&base, &["--refresh"]);
+    assert!(fourth.contains("fetched 230 breweries"), "{fourth}");
+    assert_eq!(log.lock().unwrap().len(), pages * 3);
+}

@@ -160,6 +160,12 @@ impl Cluster {
         cmd.args(args)
             .args(self.args())
             .current_dir(std::env::temp_dir())
+            // What a run keeps (the Open Brewery DB set) stays out of the user's cache, and
+            // one test process's from another's.
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join(format!("kafka-lab-tests-{}", std::process::id())),
+            )
             .stdin(Stdio::null());
         cmd
     }
