@@ -846,3 +846,41 @@ fn a_sorted_runs_table_and_a_shorter_chart_window_say_so() {
     );
     assert!(screen.contains("p99 ms, log scale, last 15 s"), "{screen}");
 }
+
+/// The group's lag counts what members own: partitions without an owner are said, and with
+/// nobody reading there is no figure to give.
+#[test]
+fn group_lag_says_what_it_does_not_count() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    // Twice: the group's lag has a point from a member's second snapshot on.
+    a.update(Event::Kafka(member(1, &[0, 1, 2])));
+    a.update(Event::Kafka(member(1, &[0, 1, 2])));
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: (0..6)
+            .map(|p| PartitionInfo {
+                partition: p,
+                leader: 1,
+                replicas: vec![1],
+                isr: vec![1],
+                low_watermark: 0,
+                high_watermark: 40,
+            })
+            .collect(),
+        topics: vec!["breweries".into()],
+    })));
+    key(&mut a, KeyCode::Char('v'));
+    key(&mut a, KeyCode::Char('z'));
+    let screen = draw(&a, 140, 50);
+    assert!(
+        screen.contains("· 3 partitions without an owner, not counted"),
+        "{screen}"
+    );
+    // The member's partitions taken away (mid-rebalance): no figure, not a stale one.
+    a.update(Event::Kafka(member(1, &[])));
+    let screen = draw(&a, 140, 50);
+    assert!(
+        screen.contains("group lag - (no member reads a partition now)"),
+        "{screen}"
+    );
+}

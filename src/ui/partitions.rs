@@ -154,6 +154,15 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
 
 /// The group's lag, its trend and how far behind in time its slowest member reads.
 fn group_lag(app: &App) -> Option<Line<'static>> {
+    // Nobody reading: the last figure is stale (a rebalance, or a crash not yet noticed).
+    if !app.model.members.iter().any(|m| m.lag().is_some()) {
+        return (!app.model.members.is_empty()).then(|| {
+            Line::styled(
+                "group lag - (no member reads a partition now)",
+                theme::warn(),
+            )
+        });
+    }
     let (_, lag) = app.model.group_lag.back()?;
     let behind = app
         .model
@@ -163,6 +172,22 @@ fn group_lag(app: &App) -> Option<Line<'static>> {
         .max();
     let mut line = super::members::lag_line(*lag, lag_trend(&app.model.group_lag), behind);
     line.spans.insert(0, Span::raw("group "));
+    // The lag counts what members own: records of a partition nobody owns wait uncounted.
+    let unowned = app.model.topic.as_ref().map_or(0, |t| {
+        t.partitions
+            .iter()
+            .filter(|p| app.owner(p.partition).is_none())
+            .count()
+    });
+    if unowned > 0 {
+        line.spans.push(Span::styled(
+            format!(
+                " · {} without an owner, not counted",
+                crate::text::count(unowned as u64, "partition", "partitions")
+            ),
+            theme::warn(),
+        ));
+    }
     Some(line)
 }
 

@@ -191,7 +191,7 @@ impl Timeline {
         }
         let owners = self.owners();
         let cooperative = self.cooperative;
-        let event = self.current(at);
+        let event = self.current(at, !assigned.is_empty());
         event.at = event.at.max(at);
         match event.changes.iter_mut().find(|c| c.member == member) {
             // Its second report in the same rebalance: the second phase of a cooperative one,
@@ -237,7 +237,7 @@ impl Timeline {
         }
         if !held.is_empty() {
             let owners = self.owners();
-            let event = self.current(at);
+            let event = self.current(at, false);
             event.changes.push(MemberChange {
                 member: member.to_string(),
                 revoked: held.into_iter().collect(),
@@ -294,13 +294,17 @@ impl Timeline {
 
     /// The rebalance that a change at `at` belongs to: the latest one if it began just
     /// before, else a new one.
-    fn current(&mut self, at: SystemTime) -> &mut Rebalance {
+    /// `gains`: the change assigns partitions. Only such a change shows the group has noticed
+    /// a crash (a survivor takes what the crashed member had); a revocation first may be the
+    /// end of a rebalance the crashed member took part in before it died.
+    fn current(&mut self, at: SystemTime, gains: bool) -> &mut Rebalance {
         // A known cause (a member added or removed) starts a new rebalance, for the changes
         // that happened after it was asked for (a late report of the rebalance before stays
         // with it); otherwise changes close together are one.
         let due = self.pending_causes.iter().any(|(_, asked)| *asked <= at);
+        let noticed = gains && !self.crashed.is_empty();
         let fresh =
-            due || !self.crashed.is_empty()
+            due || noticed
                 || self.rebalances.back().is_none_or(|last| {
                     at.duration_since(last.at).unwrap_or_default() > SAME_REBALANCE
                 });
@@ -311,7 +315,12 @@ impl Timeline {
             // What happened first comes first: the crashes, then kafka-lab's own doings.
             let mut causes = Vec::new();
             let mut changes = Vec::new();
-            for (member, crashed_at, held) in self.crashed.drain(..) {
+            let crashed = if noticed {
+                std::mem::take(&mut self.crashed)
+            } else {
+                Vec::new()
+            };
+            for (member, crashed_at, held) in crashed {
                 let later = at.duration_since(crashed_at).unwrap_or_default();
                 causes.push(format!(
                     "{member} crashed (no heartbeat for {})",
@@ -536,6 +545,25 @@ mod tests {
             tl.rebalances[2].cause,
             "consumer-2 rejoined after being taken out"
         );
+    }
+
+    /// A member that crashes while it joins: the rebalance that ends its join (the others give
+    /// it partitions it never reads) is the join's; the crash is the one that gives them back.
+    #[test]
+    fn a_crash_during_a_join_is_noticed_when_its_partitions_come_back() {
+        let mut tl = Timeline::default();
+        tl.report("consumer-1", &[0, 1, 2, 3], t(0), None);
+        tl.expect("consumer-2 joined".into(), t(10_000));
+        tl.crashed("consumer-2", t(11_000));
+        tl.report("consumer-1", &[0, 1], t(14_000), Some(t(14_000)));
+        assert_eq!(tl.rebalances[1].cause, "consumer-2 joined");
+        assert_eq!(tl.unnoticed().count(), 1, "not noticed yet");
+        tl.report("consumer-1", &[0, 1, 2, 3], t(31_000), None);
+        assert_eq!(
+            tl.rebalances[2].cause,
+            "consumer-2 crashed (no heartbeat for 20 s)"
+        );
+        assert_eq!(tl.unnoticed().count(), 0);
     }
 
     #[test]
