@@ -369,9 +369,12 @@ impl Job {
         if self.exactly_once {
             // What is still in flight is reported before the abort (no thread serves it).
             let _ = settle(producer);
-            producer
-                .abort_transaction(TXN_TIMEOUT)
-                .context("cannot abort the transaction")?;
+            // The fence can surface here first: a commit refused, then the abort too.
+            producer.abort_transaction(TXN_TIMEOUT).map_err(|e| {
+                fatal(producer).unwrap_or_else(|| {
+                    anyhow::Error::new(e).context("cannot abort the transaction")
+                })
+            })?;
             done.aborted += 1;
         } else {
             done.uncommitted += batch.records;

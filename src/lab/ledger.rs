@@ -169,6 +169,10 @@ struct Partition {
     rewound: Ranges,
     /// Offsets a rewind moved the group past: never skipped.
     passed: Ranges,
+    /// Rewound to this offset, and no member has started reading the partition again yet:
+    /// what a member still finishes from there (work under way when the group was reset) is
+    /// read again by design too.
+    rewinding_from: Option<i64>,
 }
 
 /// The group's ledger. Shared by its members (see [`SharedLedger`]).
@@ -201,6 +205,9 @@ impl Ledger {
         let p = self.partition(topic, partition);
         p.last = Some(member);
         let first_time = p.finished.insert(offset);
+        if first_time && p.rewinding_from.is_some_and(|to| offset >= to) {
+            p.rewound.insert_range(offset, offset + 1);
+        }
         // Counted as skipped when another member started past it, and finished after all (a
         // member out of the group for max.poll.interval.ms finishing its batch): not lost.
         let unskipped = first_time && p.skipped.remove(offset);
@@ -242,6 +249,7 @@ impl Ledger {
         }
         let from = p.low.unwrap_or(to).min(to);
         p.passed.insert_range(from, to);
+        p.rewinding_from = Some(to);
     }
 
     /// `member` starts reading `partition` at `offset` (where the group committed, or its
@@ -249,6 +257,7 @@ impl Ledger {
     /// that had the partition before. Returns how many.
     pub fn start(&mut self, member: u32, topic: &str, partition: i32, offset: i64) -> u64 {
         let p = self.partition(topic, partition);
+        p.rewinding_from = None;
         let low = *p.low.get_or_insert(offset);
         if offset < low {
             p.low = Some(offset);
@@ -365,6 +374,29 @@ mod tests {
         // Another topic's partition 0 is another partition.
         assert_eq!(l.start(2, "other", 0, 500), 0);
         assert!(!l.finish(2, "other", 0, 5));
+    }
+
+    /// Work under way when the group was reset, finished after the reset, is read again by
+    /// design too: a re-read, not reprocessing.
+    #[test]
+    fn work_finished_after_a_reset_is_reread_not_reprocessed() {
+        let mut l = Ledger::default();
+        l.start(1, "t", 0, 0);
+        for o in 0..100 {
+            l.finish(1, "t", 0, o);
+        }
+        l.rewind("t", 0, 40);
+        // Member 1 was still working: 100..110 finished after the reset.
+        for o in 100..110 {
+            assert!(!l.finish(1, "t", 0, o));
+        }
+        assert_eq!(l.start(2, "t", 0, 40), 0);
+        let again = (40..120).filter(|o| l.finish(2, "t", 0, *o)).count();
+        assert_eq!(again, 0, "no reprocessing");
+        assert_eq!(l.members()[&2].reread, 70);
+        assert_eq!(l.total().reprocessed, 0);
+        // Once the group reads again, a record finished twice is reprocessing again.
+        assert!(l.finish(3, "t", 0, 115));
     }
 
     /// A rewind's re-reads are said apart from reprocessing, once each; the records a rewind
