@@ -277,6 +277,9 @@ fn settled_ends(
 
 /// How long a read-back may go without reading a record before it gives up.
 const STALL: Duration = Duration::from_secs(30);
+/// Without a record for this long, the unfinished partitions are fetched afresh from where
+/// they stand (a fetch that never came back, seen on a busy embedded cluster, is dropped).
+const NUDGE: Duration = Duration::from_secs(8);
 
 /// Where the read-back stood on each partition it had not finished: "0 at 1200 of 1500".
 fn unfinished(consumer: &BaseConsumer, topic: &str, ends: &BTreeMap<i32, i64>) -> String {
@@ -373,6 +376,7 @@ pub fn read_back_showing(
         }
     }
     consumer.assign(&assignment).map_err(|e| e.to_string())?;
+    let mut last_nudge = Instant::now();
     let mut last_error = None;
     while !ends.is_empty() {
         // A read-back that is reading goes on: a cluster busy with the next run serves it
@@ -390,6 +394,10 @@ pub fn read_back_showing(
         }
         let Some(result) = consumer.poll(Duration::from_millis(200)) else {
             drop_passed(&consumer, topic, &mut ends);
+            if last_read.elapsed() >= NUDGE && last_nudge.elapsed() >= NUDGE {
+                last_nudge = Instant::now();
+                refetch(&consumer, topic, &ends);
+            }
             continue;
         };
         let m = match result {
@@ -424,6 +432,24 @@ pub fn read_back_showing(
         }
     }
     Ok(tally.finish())
+}
+
+/// Seeks each unfinished partition to where it stands: librdkafka drops what it waits for
+/// and fetches from there again.
+fn refetch(consumer: &BaseConsumer, topic: &str, ends: &BTreeMap<i32, i64>) {
+    let Ok(positions) = consumer.position() else {
+        return;
+    };
+    for e in positions.elements_for_topic(topic) {
+        if let (true, Offset::Offset(at)) = (ends.contains_key(&e.partition()), e.offset()) {
+            let _ = consumer.seek(
+                topic,
+                e.partition(),
+                Offset::Offset(at),
+                Duration::from_secs(1),
+            );
+        }
+    }
 }
 
 /// A transaction's commit marker takes the last offset and is never handed out: a partition
