@@ -233,6 +233,17 @@ impl LabConsumer {
         self.inner.commit(&list, CommitMode::Sync)
     }
 
+    /// Reads `topic`'s `partition` again from `offset`, if the member still owns it (a
+    /// partition it lost is read from the group's commit by its next owner anyway).
+    pub fn seek_to(&self, topic: &str, partition: i32, offset: i64) {
+        let _ = self.inner.seek(
+            topic,
+            partition,
+            Offset::Offset(offset),
+            Duration::from_secs(1),
+        );
+    }
+
     /// Commits the stored offsets without waiting for the answer.
     pub fn commit_async(&self) -> Result<(), KafkaError> {
         match self.inner.commit_consumer_state(CommitMode::Async) {

@@ -264,7 +264,22 @@ impl Member {
             }
             let list: Vec<(i32, i64)> = upto.into_iter().collect();
             if let Err(e) = consumer.commit_offsets(&self.topic, &list) {
-                self.m.last_error = Some(format!("commit before the work: {e}"));
+                // At most once: what could not be committed is not worked on. It is read
+                // again, here or by the partition's next owner, and committed first then.
+                self.m.last_error = Some(format!(
+                    "commit before the work refused ({e}): the batch is read again, not worked on"
+                ));
+                let mut from: BTreeMap<i32, i64> = BTreeMap::new();
+                for r in batch.drain(..) {
+                    let first = from.entry(r.partition()).or_insert(r.offset());
+                    *first = (*first).min(r.offset());
+                }
+                for (partition, offset) in from {
+                    consumer.seek_to(&self.topic, partition, offset);
+                }
+                // A refusal that lasts is not retried in a busy loop.
+                self.work(Duration::from_millis(100));
+                return;
             }
         }
         for r in batch.drain(..) {
