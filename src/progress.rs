@@ -77,6 +77,14 @@ impl Progress {
         }
     }
 
+    /// A line above the bar (or alone, without one).
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => crate::errln!("{line}"),
+        }
+    }
+
     /// Clears the bar: what follows is printed where it stood.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

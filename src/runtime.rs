@@ -241,16 +241,36 @@ pub async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
                 return Ok(Dataset::new(records));
             }
             crate::errln!("fetching breweries from {base_url} ...");
+            // A bar once the API says how many it holds, on a terminal; lines elsewhere.
+            let mut bar: Option<crate::progress::Progress> = None;
             let say = |progress| match progress {
-                Progress::Page { page, total } => crate::errln!("  page {page}: {total} records"),
+                Progress::Expected { records } => {
+                    let b = crate::progress::Progress::new(
+                        "fetching breweries",
+                        records as u64,
+                        "records",
+                        false,
+                    );
+                    bar = b.is_drawn().then_some(b);
+                }
+                Progress::Page { page, total } => match bar.as_mut() {
+                    Some(b) => b.set(total as u64, |_| format!("page {page}")),
+                    None => crate::errln!("  page {page}: {total} records"),
+                },
                 Progress::Waiting { page, waited } => {
-                    crate::errln!(
+                    let line = format!(
                         "  still waiting for page {page} ({} s so far)",
                         waited.as_secs()
                     );
+                    match bar.as_ref() {
+                        Some(b) => b.println(&line),
+                        None => crate::errln!("{line}"),
+                    }
                 }
             };
-            let records = source::fetch_api(&base_url, &FetchOptions::default(), say).await?;
+            let records = source::fetch_api(&base_url, &FetchOptions::default(), say).await;
+            drop(bar);
+            let records = records?;
             crate::errln!("fetched {} breweries", records.len());
             if let Some(path) = kept {
                 match crate::data::cache::write(&path, &base_url, &records) {

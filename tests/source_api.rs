@@ -5,6 +5,7 @@ mod common;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,25 +27,56 @@ fn real_records() -> Option<Vec<serde_json::Value>> {
     }
 }
 
-/// Serves `GET /v1/breweries?page=N&per_page=M`; the first request for a page listed in
-/// `fail_once` gets that status instead. Returns the base URL and the log of requests.
-fn serve(
-    records: Vec<serde_json::Value>,
-    fail_once: Vec<(usize, u16)>,
-) -> (String, Arc<Mutex<Vec<String>>>) {
+/// A local server that answers as the Open Brewery DB API does.
+struct Served {
+    base: String,
+    /// The path of every request, in order.
+    log: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Served {
+    /// The requests for pages (not for the count).
+    fn pages(&self) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| !p.contains("/meta"))
+            .count()
+    }
+
+    /// Gone: connections are refused from now on.
+    fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accepting thread, which then drops the listener.
+        let _ = std::net::TcpStream::connect(self.base.trim_start_matches("http://"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Serves `GET /v1/breweries?page=N&per_page=M` and `GET /v1/breweries/meta`; the first
+/// request for a page listed in `fail_once` gets that status instead.
+fn serve(records: Vec<serde_json::Value>, fail_once: Vec<(usize, u16)>) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
-    let seen = log.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (seen, stopped) = (log.clone(), stop.clone());
     std::thread::spawn(move || {
         let mut failed: HashMap<usize, bool> = HashMap::new();
         for stream in listener.incoming() {
+            if stopped.load(Ordering::SeqCst) {
+                return;
+            }
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut request = String::new();
-            reader.read_line(&mut request).unwrap();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
             let mut header = String::new();
-            while reader.read_line(&mut header).unwrap() > 2 {
+            while reader.read_line(&mut header).unwrap_or(0) > 2 {
                 header.clear();
             }
             let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
@@ -59,6 +91,14 @@ fn serve(
             let page = query.get("page").copied().unwrap_or(1);
             let per_page = query.get("per_page").copied().unwrap_or(50).min(200);
             let (status, body) = match fail_once.iter().find(|(p, _)| *p == page) {
+                _ if path.starts_with("/v1/breweries/meta") => (
+                    200,
+                    // As the API says it: numbers as strings.
+                    format!(
+                        "{{\"total\":\"{}\",\"page\":\"1\",\"per_page\":\"50\"}}",
+                        records.len()
+                    ),
+                ),
                 Some((_, status)) if !failed.contains_key(&page) => {
                     failed.insert(page, true);
                     (*status, "{\"message\":\"slow down\"}".to_string())
@@ -77,7 +117,29 @@ fn serve(
             );
         }
     });
-    (base, log)
+    Served { base, log, stop }
+}
+
+/// A server that gives every request the same `head` (status line and headers) and `body`.
+fn answer_always(head: &'static str, body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let _ = write!(
+                stream,
+                "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    base
 }
 
 fn quick() -> FetchOptions {
@@ -99,23 +161,29 @@ fn pages_through_every_real_record_retrying_429_and_5xx() {
         .iter()
         .map(|r| serde_json::from_value(r.clone()).unwrap())
         .collect();
-    let (base, log) = serve(records, vec![(2, 429), (5, 503)]);
+    let served = serve(records, vec![(2, 429), (5, 503)]);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mut pages_seen = 0;
+    let (mut pages_seen, mut expected) = (0, None);
     let got = rt
-        .block_on(fetch_api(&base, &quick(), |p| {
-            if let Progress::Page { page, .. } = p {
-                pages_seen = page;
+        .block_on(fetch_api(&served.base, &quick(), |p| match p {
+            Progress::Page { page, .. } => pages_seen = page,
+            // Said before any page: the progress bar's length.
+            Progress::Expected { records } => {
+                assert_eq!(pages_seen, 0);
+                expected = Some(records);
             }
+            Progress::Waiting { .. } => {}
         }))
         .unwrap();
     assert_eq!(got.len(), total);
     assert_eq!(got, want);
+    assert_eq!(expected, Some(total));
     assert_eq!(pages_seen, total.div_ceil(200));
-    let log = log.lock().unwrap();
     // Every page once, plus one retry each for pages 2 and 5.
-    assert_eq!(log.len(), total.div_ceil(200) + 2);
-    assert!(log[0].contains("page=1&per_page=200"), "{}", log[0]);
+    assert_eq!(served.pages(), total.div_ceil(200) + 2);
+    let log = served.log.lock().unwrap();
+    assert_eq!(log[0], "/v1/breweries/meta");
+    assert!(log[1].contains("page=1&per_page=200"), "{}", log[1]);
     // Real data: non-ASCII names, missing coordinates, every brewery type.
     assert!(got
         .iter()
@@ -131,7 +199,7 @@ fn stops_at_max_pages_and_gives_up_on_persistent_errors() {
     let Some(records) = real_records() else {
         return;
     };
-    let (base, _) = serve(records, vec![]);
+    let base = serve(records, vec![]).base;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let options = FetchOptions {
         max_pages: 2,
@@ -174,7 +242,7 @@ fn produce_sends_the_api_records_in_a_loop() {
         .map(|r| r["id"].as_str().unwrap().to_string())
         .collect();
     // Two pages of 200 and 50: the source then loops back to the first record.
-    let (base, _) = serve(records[..250].to_vec(), vec![]);
+    let base = serve(records[..250].to_vec(), vec![]).base;
     let cluster = Cluster::embedded("api-produce", 3);
     let out = cluster.run(&[
         "produce",
@@ -208,16 +276,19 @@ fn a_stalled_answer_is_reported_while_waiting_and_named_when_it_fails() {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                line.clear();
-            }
-            // Headers and the start of a body, then nothing more.
-            let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"id\":",
-            );
-            std::thread::sleep(Duration::from_secs(30));
+            // Each request stalls on its own, as on a busy server.
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                // Headers and the start of a body, then nothing more.
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"id\":",
+                );
+                std::thread::sleep(Duration::from_secs(30));
+            });
         }
     });
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -259,7 +330,8 @@ fn the_fetched_set_is_kept_and_used_offline() {
         .take(230)
         .map(|b| serde_json::to_value(b).unwrap())
         .collect();
-    let (base, log) = serve(records, vec![]);
+    let served = serve(records, vec![]);
+    let base = served.base.clone();
     let cache = tempfile::tempdir().unwrap();
     let cluster = Cluster::embedded("api-cache", 3);
     let produce = |url: &str, extra: &[&str]| {
@@ -286,7 +358,7 @@ fn the_fetched_set_is_kept_and_used_offline() {
     let first = produce(&base, &[]);
     assert!(first.contains("fetched 230 breweries"), "{first}");
     assert!(first.contains("kept in "), "{first}");
-    let pages = log.lock().unwrap().len();
+    let pages = served.pages();
     assert_eq!(pages, 2, "two pages: 200 and 30");
     // The same address again: from the file, no request.
     let second = produce(&base, &[]);
@@ -294,7 +366,7 @@ fn the_fetched_set_is_kept_and_used_offline() {
         second.contains("breweries: 230 records kept in"),
         "{second}"
     );
-    assert_eq!(log.lock().unwrap().len(), pages, "no request");
+    assert_eq!(served.pages(), pages, "no request");
     // Cut short: said, and fetched again.
     let kept = std::fs::read_dir(cache.path().join("kafka-lab"))
         .unwrap()
@@ -309,5 +381,167 @@ fn the_fetched_set_is_kept_and_used_offline() {
     assert!(third.contains("fetched 230 breweries"), "{third}");
     let fourth = produce(&base, &["--refresh"]);
     assert!(fourth.contains("fetched 230 breweries"), "{fourth}");
-    assert_eq!(log.lock().unwrap().len(), pages * 3);
+    assert_eq!(served.pages(), pages * 3);
+}
+
+/// The whole real set, fetched page by page, produced and read back: every record arrives, in
+/// the API's order, with every field as the API gave it (non-ASCII and nulls intact). With the
+/// server gone the next run uses the kept set, and a `--refresh` that cannot fetch fails
+/// clearly and leaves it as it was.
+#[test]
+fn the_whole_real_set_goes_through_kafka_and_is_kept_for_offline_runs() {
+    let Some(records) = real_records() else {
+        return;
+    };
+    let n = records.len();
+    let served = serve(records.clone(), vec![]);
+    let cache = tempfile::tempdir().unwrap();
+    let cluster = Cluster::embedded("api-whole", 6);
+    let produce = |count: usize, extra: &[&str]| {
+        let count = count.to_string();
+        let mut args = vec![
+            "produce",
+            "--source",
+            "openbrewerydb",
+            "--api-url",
+            &served.base,
+            "--count",
+            &count,
+            "--rate",
+            "max",
+        ];
+        args.extend(extra);
+        cluster
+            .command(&args)
+            .env("XDG_CACHE_HOME", cache.path())
+            .output()
+            .unwrap()
+    };
+    let first = produce(n, &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains(&format!("fetched {n} breweries")),
+        "{}",
+        stderr(&first)
+    );
+    let sent = deliveries(&stdout(&first));
+    assert_eq!(sent.len(), n);
+    let read = consume_json(&cluster, "g-whole", n);
+    let by_place: HashMap<(i64, i64), &serde_json::Value> = read
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["partition"].as_i64().unwrap(),
+                    r["offset"].as_i64().unwrap(),
+                ),
+                r,
+            )
+        })
+        .collect();
+    assert_eq!(by_place.len(), n, "each record read once");
+    for d in &sent {
+        let r = by_place[&(i64::from(d.partition), d.offset)];
+        let value: serde_json::Value = serde_json::from_str(r["value"].as_str().unwrap()).unwrap();
+        // Sequence i is the API's i-th record, whole.
+        assert_eq!(value, records[d.seq as usize], "seq {}", d.seq);
+    }
+    // Offline: the kept set, no request.
+    let pages = served.pages();
+    served.stop();
+    let second = produce(10, &[]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(&format!("breweries: {n} records kept in")),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(served.pages(), pages);
+    let kept = std::fs::read_dir(cache.path().join("kafka-lab"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect::<Vec<_>>();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let before = std::fs::read(&kept[0]).unwrap();
+    let started = std::time::Instant::now();
+    let refresh = produce(10, &["--refresh"]);
+    assert_clean_failure(&refresh, &[&served.base, "--source bundled"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        std::fs::read(&kept[0]).unwrap(),
+        before,
+        "the kept set is untouched"
+    );
+}
+
+/// Answers that are not the API's: each is named, none is retried for long, none is kept.
+#[test]
+fn answers_that_are_not_the_api_are_named_and_nothing_is_kept() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let cases = [
+        (
+            answer_always(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html",
+                "<!doctype html><html><body>Breweries!</body></html>",
+            ),
+            "HTML",
+        ),
+        (
+            answer_always(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json",
+                "{\"message\":\"Couldn't find Brewery\"}",
+            ),
+            "a JSON object, not a list of breweries (it says: Couldn't find Brewery)",
+        ),
+        (
+            answer_always("HTTP/1.1 200 OK\r\nContent-Type: text/plain", "hello"),
+            "not JSON",
+        ),
+        (
+            answer_always(
+                "HTTP/1.1 302 Found\r\nLocation: /v1/breweries?page=1&per_page=200",
+                "",
+            ),
+            "redirect loop",
+        ),
+    ];
+    for (base, says) in &cases {
+        let started = std::time::Instant::now();
+        let err = rt
+            .block_on(fetch_api(base, &quick(), |_| {}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(says), "{says}: {err}");
+        assert!(err.contains(base.as_str()), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{says}");
+    }
+    // Through the binary: a clean failure, and no file kept.
+    let cache = tempfile::tempdir().unwrap();
+    let cluster = Cluster::embedded("api-html", 1);
+    let out = cluster
+        .command(&[
+            "produce",
+            "--source",
+            "openbrewerydb",
+            "--api-url",
+            &cases[0].0,
+            "--count",
+            "1",
+        ])
+        .env("XDG_CACHE_HOME", cache.path())
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, &["HTML", "--source bundled"]);
+    assert!(
+        !cache.path().join("kafka-lab").exists()
+            || std::fs::read_dir(cache.path().join("kafka-lab"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "nothing kept"
+    );
 }

@@ -171,6 +171,8 @@ impl Default for FetchOptions {
 /// What a fetch has to say while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
+    /// The API says it holds `records` (its `/v1/breweries/meta`), before the first page.
+    Expected { records: usize },
     /// Page `page` arrived; `total` records so far.
     Page { page: usize, total: usize },
     /// Page `page` has been asked for `waited` ago without an answer yet.
@@ -179,6 +181,10 @@ pub enum Progress {
 
 /// How often a slow answer is mentioned.
 const WAITING_EVERY: Duration = Duration::from_secs(3);
+/// The count is only for the progress bar: a server slow to give it is not waited for long.
+const META_TIMEOUT: Duration = Duration::from_secs(3);
+/// Redirects followed before a fetch is refused as a loop.
+const MAX_REDIRECTS: usize = 5;
 
 /// Pages through `GET {base}/v1/breweries?page=N&per_page=200` until a short or empty page.
 /// `progress` hears of each page, and of an answer that is slow to come.
@@ -195,12 +201,16 @@ pub async fn fetch_api(
     }
     let client = reqwest::Client::builder()
         .timeout(options.timeout)
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
         .user_agent(concat!("kafka-lab/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| SourceError::Fetch {
             url: base_url.to_string(),
             detail: e.to_string(),
         })?;
+    if let Some(records) = expected_records(&client, base_url, options).await {
+        progress(Progress::Expected { records });
+    }
     let mut all = Vec::new();
     for page in 1..=options.max_pages {
         let url = format!("{base_url}/v1/breweries?page={page}&per_page={PER_PAGE}");
@@ -233,14 +243,48 @@ pub async fn fetch_api(
     Ok(all)
 }
 
+/// How many records the API holds, from `/v1/breweries/meta` (`{"total": "11822", ...}`, a
+/// string or a number): None from a server that does not say, which is no error.
+async fn expected_records(
+    client: &reqwest::Client,
+    base_url: &str,
+    options: &FetchOptions,
+) -> Option<usize> {
+    let response = client
+        .get(format!("{base_url}/v1/breweries/meta"))
+        .timeout(options.timeout.min(META_TIMEOUT))
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let body = response.bytes().await.ok()?;
+    let meta: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    match &meta["total"] {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .and_then(|n| usize::try_from(n).ok())
+    .filter(|n| *n > 0)
+}
+
 async fn fetch_page(
     client: &reqwest::Client,
     url: &str,
     options: &FetchOptions,
 ) -> Result<Vec<Brewery>, SourceError> {
+    let started = std::time::Instant::now();
     let fail = |detail: String| SourceError::Fetch {
         url: url.to_string(),
         detail,
+    };
+    let tried = |attempt: u32| {
+        format!(
+            "after {attempt} attempt(s) in {:.1} s",
+            started.elapsed().as_secs_f64()
+        )
     };
     let mut backoff = options.first_backoff;
     let mut attempt = 0;
@@ -252,25 +296,67 @@ async fn fetch_page(
                 let status = response.status();
                 if status.is_success() {
                     let body = read_capped(response, MAX_PAGE_BYTES, options, &fail).await?;
-                    return serde_json::from_slice(&body)
-                        .map_err(|e| fail(format!("the answer is not a list of breweries: {e}")));
+                    return page_of(&body).map_err(fail);
                 }
                 let retryable = status.as_u16() == 429 || status.is_server_error();
                 if !retryable || last {
-                    return Err(fail(format!("HTTP {status} after {attempt} attempt(s)")));
+                    return Err(fail(format!("HTTP {status} {}", tried(attempt))));
                 }
+            }
+            Err(e) if e.is_redirect() => {
+                return Err(fail(format!(
+                    "more than {MAX_REDIRECTS} redirects (a redirect loop?): {}",
+                    error_chain(&e)
+                )))
             }
             // Only a connection that failed or timed out is worth another try.
             Err(e) if last || !(e.is_connect() || e.is_timeout()) => {
-                return Err(fail(format!(
-                    "{} after {attempt} attempt(s)",
-                    error_chain(&e)
-                )))
+                return Err(fail(format!("{} {}", error_chain(&e), tried(attempt))))
             }
             Err(_) => {}
         }
         tokio::time::sleep(backoff).await;
         backoff *= 2;
+    }
+}
+
+/// A page's body as breweries, or why it is not the API's answer.
+fn page_of(body: &[u8]) -> Result<Vec<Brewery>, String> {
+    let start = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if start == Some(b'<') {
+        return Err(
+            "the answer is HTML, not the API's JSON: give --api-url as the API's base \
+                    address (e.g. https://api.openbrewerydb.org), not a web page"
+                .into(),
+        );
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Err(e) => Err(format!("the answer is not JSON: {e}")),
+        Ok(serde_json::Value::Array(_)) => serde_json::from_slice(body)
+            .map_err(|e| format!("the answer is not a list of breweries: {e}")),
+        Ok(other) => Err(format!(
+            "the answer is a JSON {}, not a list of breweries{}",
+            json_kind(&other),
+            other
+                .get("message")
+                .and_then(serde_json::Value::as_str)
+                .map(|m| format!(
+                    " (it says: {})",
+                    crate::text::shorten(&crate::text::escape(m), 120)
+                ))
+                .unwrap_or_default()
+        )),
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Object(_) => "object",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Null => "null",
     }
 }
 

@@ -233,15 +233,35 @@ impl LabConsumer {
         self.inner.commit(&list, CommitMode::Sync)
     }
 
-    /// Reads `topic`'s `partition` again from `offset`, if the member still owns it (a
-    /// partition it lost is read from the group's commit by its next owner anyway).
-    pub fn seek_to(&self, topic: &str, partition: i32, offset: i64) {
-        let _ = self.inner.seek(
-            topic,
-            partition,
-            Offset::Offset(offset),
-            Duration::from_secs(1),
-        );
+    /// Commits the records `read` (partition, offset) of `topic`, before working on them:
+    /// each partition up to the last of them, and waits for the answer.
+    pub fn commit_read(&self, topic: &str, read: &[(i32, i64)]) -> Result<(), KafkaError> {
+        let mut upto: std::collections::BTreeMap<i32, i64> = std::collections::BTreeMap::new();
+        for &(partition, offset) in read {
+            let next = upto.entry(partition).or_default();
+            *next = (*next).max(offset + 1);
+        }
+        let list: Vec<(i32, i64)> = upto.into_iter().collect();
+        self.commit_offsets(topic, &list)
+    }
+
+    /// Reads the records `read` (partition, offset) of `topic` again: each partition from
+    /// the first of them, where the member still owns it (a partition it lost is read from
+    /// the group's commit by its next owner anyway).
+    pub fn read_again(&self, topic: &str, read: &[(i32, i64)]) {
+        let mut from: std::collections::BTreeMap<i32, i64> = std::collections::BTreeMap::new();
+        for &(partition, offset) in read {
+            let first = from.entry(partition).or_insert(offset);
+            *first = (*first).min(offset);
+        }
+        for (partition, offset) in from {
+            let _ = self.inner.seek(
+                topic,
+                partition,
+                Offset::Offset(offset),
+                Duration::from_secs(1),
+            );
+        }
     }
 
     /// Commits the stored offsets without waiting for the answer.

@@ -257,26 +257,15 @@ impl Member {
     ) {
         let commit = self.controls.commit();
         if commit == Commit::Before {
-            let mut upto: BTreeMap<i32, i64> = BTreeMap::new();
-            for r in batch.iter() {
-                let next = upto.entry(r.partition()).or_default();
-                *next = (*next).max(r.offset() + 1);
-            }
-            let list: Vec<(i32, i64)> = upto.into_iter().collect();
-            if let Err(e) = consumer.commit_offsets(&self.topic, &list) {
+            let read: Vec<(i32, i64)> = batch.iter().map(|r| (r.partition(), r.offset())).collect();
+            if let Err(e) = consumer.commit_read(&self.topic, &read) {
                 // At most once: what could not be committed is not worked on. It is read
                 // again, here or by the partition's next owner, and committed first then.
                 self.m.last_error = Some(format!(
                     "commit before the work refused ({e}): the batch is read again, not worked on"
                 ));
-                let mut from: BTreeMap<i32, i64> = BTreeMap::new();
-                for r in batch.drain(..) {
-                    let first = from.entry(r.partition()).or_insert(r.offset());
-                    *first = (*first).min(r.offset());
-                }
-                for (partition, offset) in from {
-                    consumer.seek_to(&self.topic, partition, offset);
-                }
+                batch.clear();
+                consumer.read_again(&self.topic, &read);
                 // A refusal that lasts is not retried in a busy loop.
                 self.work(Duration::from_millis(100));
                 return;
