@@ -13,7 +13,7 @@ pub mod places;
 
 use crate::cli::SourceArgs;
 use crate::config::Role;
-use crate::data::source::{self, Dataset, FetchOptions, Progress, Source};
+use crate::data::source::{self, Dataset, Progress, Source};
 use crate::target::Target;
 
 /// Set by Ctrl-C, SIGTERM or SIGHUP; long loops check it. A second signal asks to stop at
@@ -230,93 +230,72 @@ pub fn print_config(target: &Target, roles: &[Role]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The records of `--source`: bundled, a file, or fetched from the API (progress on stderr).
+/// The records of `--source`: bundled, a file, or the Open Brewery DB (kept after its first
+/// fetch; progress on stderr, a bar on a terminal).
 pub async fn load_dataset(args: &SourceArgs) -> Result<Dataset> {
-    let records = match Source::parse(&args.source, &args.api_url) {
-        Source::Bundled => source::bundled(),
-        Source::File(path) => source::from_file(&path)?,
-        Source::OpenBreweryDb { base_url } => {
-            let kept = crate::data::cache::path_for(&base_url);
-            if let Some(records) = kept.as_deref().and_then(|p| cached(p, args.refresh)) {
-                return Ok(Dataset::new(records));
-            }
-            crate::errln!("fetching breweries from {base_url} ...");
-            // A bar once the API says how many it holds, on a terminal; lines elsewhere.
-            let mut bar: Option<crate::progress::Progress> = None;
-            let say = |progress| match progress {
-                Progress::Expected { records } => {
-                    let b = crate::progress::Progress::new(
-                        "fetching breweries",
-                        records as u64,
-                        "records",
-                        false,
-                    );
-                    bar = b.is_drawn().then_some(b);
-                }
-                Progress::Page { page, total } => match bar.as_mut() {
-                    Some(b) => b.set(total as u64, |_| format!("page {page}")),
-                    None => crate::errln!("  page {page}: {total} records"),
-                },
-                Progress::Waiting { page, waited } => {
-                    let line = format!(
-                        "  still waiting for page {page} ({} s so far)",
-                        waited.as_secs()
-                    );
-                    match bar.as_ref() {
-                        Some(b) => b.println(&line),
-                        None => crate::errln!("{line}"),
-                    }
-                }
-            };
-            let records = source::fetch_api(&base_url, &FetchOptions::default(), say).await;
-            drop(bar);
-            let records = records?;
-            crate::errln!("fetched {} breweries", records.len());
-            if let Some(path) = kept {
-                match crate::data::cache::write(&path, &base_url, &records) {
-                    Ok(()) => crate::errln!(
-                        "kept in {} for the next runs, offline too (--refresh fetches again)",
-                        path.display()
-                    ),
-                    Err(e) => crate::errln!(
-                        "warning: could not keep the breweries in {}: {e}; the next run fetches \
-                         them again",
-                        path.display()
-                    ),
-                }
-            }
-            records
+    use crate::data::load::Said;
+    let source = Source::parse(&args.source, &args.api_url);
+    let mut bar: Option<crate::progress::Progress> = None;
+    let mut pages = 0;
+    let say = |said| match said {
+        Said::Kept {
+            path,
+            records,
+            fetched_at,
+            from,
+        } => crate::errln!(
+            "breweries: {records} records kept in {path} (fetched {fetched_at} from {from}; \
+             --refresh fetches again)"
+        ),
+        Said::Unusable { path, why } => crate::errln!(
+            "the breweries kept in {path} cannot be used ({why}): fetching them again"
+        ),
+        Said::Fetching { url } => crate::errln!("fetching breweries from {url} ..."),
+        // A bar once the API says how many it holds, on a terminal; lines elsewhere.
+        Said::Fetch(Progress::Expected { records }) => {
+            pages = records.div_ceil(source::PER_PAGE);
+            let b = crate::progress::Progress::new(
+                "fetching breweries",
+                records as u64,
+                "records",
+                false,
+            );
+            bar = b.is_drawn().then_some(b);
         }
+        Said::Fetch(Progress::Page { page, total }) => match bar.as_mut() {
+            Some(b) => b.set(total as u64, |_| format!("· page {page} of {pages}")),
+            None => crate::errln!("  page {page}: {total} records"),
+        },
+        Said::Fetch(Progress::Waiting { page, waited }) => {
+            let line = format!(
+                "  still waiting for page {page} ({} s so far)",
+                waited.as_secs()
+            );
+            match bar.as_ref() {
+                Some(b) => b.println(&line),
+                None => crate::errln!("{line}"),
+            }
+        }
+        Said::Fetched { records } => {
+            if let Some(b) = bar.take() {
+                b.finish();
+            }
+            crate::errln!("fetched {records} breweries");
+        }
+        Said::KeptIn { path, failed: None } => {
+            crate::errln!(
+                "kept in {path} for the next runs, offline too (--refresh fetches again)"
+            );
+        }
+        Said::KeptIn {
+            path,
+            failed: Some(e),
+        } => crate::errln!(
+            "warning: could not keep the breweries in {path}: {e}; the next run fetches them again"
+        ),
     };
-    Ok(Dataset::new(records))
-}
-
-/// The Open Brewery DB set kept at `path`, unless `refresh` asks for a new one; a file that
-/// cannot be used is said, and fetched again.
-fn cached(path: &std::path::Path, refresh: bool) -> Option<Vec<crate::data::source::Brewery>> {
-    if refresh {
-        return None;
-    }
-    match crate::data::cache::read(path) {
-        Ok(Some(c)) => {
-            crate::errln!(
-                "breweries: {} records kept in {} (fetched {} from {}; --refresh fetches again)",
-                c.records.len(),
-                path.display(),
-                c.fetched_at,
-                c.from
-            );
-            Some(c.records)
-        }
-        Ok(None) => None,
-        Err(why) => {
-            crate::errln!(
-                "the breweries kept in {} cannot be used ({why}): fetching them again",
-                path.display()
-            );
-            None
-        }
-    }
+    let loaded = crate::data::load::load(&source, args.refresh, say).await;
+    Ok(loaded?)
 }
 
 /// Spaces sends evenly to reach a target rate; `None` sends as fast as possible.

@@ -584,3 +584,59 @@ fn a_second_quit_stops_at_once() {
         "{after}"
     );
 }
+
+/// `d` switches the producer's records while it runs: the Open Brewery DB is fetched in the
+/// background (its pages said on the status line), kept, and sent from a new run on; `d`
+/// again goes back to the bundled sample, and the next switch reads the kept set.
+#[test]
+fn d_switches_the_data_set_while_the_producer_runs() {
+    let records: Vec<serde_json::Value> = kafka_lab::data::source::bundled()
+        .iter()
+        .take(250)
+        .enumerate()
+        .map(|(i, b)| {
+            let mut v = serde_json::to_value(b).unwrap();
+            v["id"] = format!("api-{i}").into();
+            v
+        })
+        .collect();
+    let served = common::api::serve(records, vec![]);
+    let cache = tempfile::tempdir().unwrap();
+    let command = format!(
+        "XDG_CACHE_HOME={} {BIN} --api-url {}; echo EXITED:$?; sleep 60",
+        cache.path().display(),
+        served.base
+    );
+    let Some(tmux) = Tmux::start(&command, 200, 50) else {
+        return;
+    };
+    let bundled = format!(
+        "bundled sample, {} records",
+        kafka_lab::text::thousands(kafka_lab::data::source::bundled().len() as u64)
+    );
+    tmux.wait("the bundled sample", Duration::from_secs(40), |s| {
+        (s.contains(&bundled) && s.contains("● running")).then_some(())
+    });
+    tmux.keys(&["d"]);
+    tmux.wait("the API's records sent", Duration::from_secs(40), |s| {
+        (s.contains("Open Brewery DB, fetched")
+            && s.contains("250 records")
+            && s.contains("\"api-"))
+        .then_some(())
+    });
+    assert_eq!(served.pages(), 2, "fetched once: 200 and 50");
+    tmux.keys(&["d"]);
+    tmux.wait("the bundled sample again", Duration::from_secs(30), |s| {
+        s.contains(&bundled).then_some(())
+    });
+    // The kept set: no request.
+    tmux.keys(&["d"]);
+    tmux.wait("the kept set", Duration::from_secs(30), |s| {
+        s.contains("Open Brewery DB, fetched").then_some(())
+    });
+    assert_eq!(served.pages(), 2, "read from where it was kept");
+    tmux.keys(&["q"]);
+    tmux.wait("the dashboard to exit", Duration::from_secs(30), |s| {
+        s.contains("EXITED:0").then_some(())
+    });
+}

@@ -42,7 +42,7 @@ fn partitions_and_keys_on_the_embedded_cluster() {
     runs_check_out(&runs, &md);
     // Each step is in the report, with its line in the file.
     assert!(md.contains("| 17 | key id |"), "{md}");
-    assert!(md.contains("`skew > 1.8` | skew = "), "{md}");
+    assert!(md.contains("`skew > 1.5` | skew = "), "{md}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod counts;
+pub mod load;
 pub mod sink;
 pub mod source;
 pub mod wire;

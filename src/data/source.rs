@@ -9,7 +9,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 const BUNDLED: &str = include_str!("../../assets/breweries.json");
 
 pub const DEFAULT_API_URL: &str = "https://api.openbrewerydb.org";
-const PER_PAGE: usize = 200;
+/// Records asked for per page: the most the API gives.
+pub const PER_PAGE: usize = 200;
 
 /// One record in the shape of the Open Brewery DB API (`/v1/breweries`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -411,6 +412,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 pub struct Dataset {
     pub records: Vec<Brewery>,
     payloads: Vec<Vec<u8>>,
+    /// Where the records came from, in words: "bundled sample".
+    pub origin: String,
 }
 
 impl Dataset {
@@ -420,7 +423,26 @@ impl Dataset {
             .iter()
             .map(|r| serde_json::to_vec(r).expect("a Brewery always serialises"))
             .collect();
-        Dataset { records, payloads }
+        Dataset {
+            records,
+            payloads,
+            origin: "records given".into(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_origin(mut self, origin: String) -> Dataset {
+        self.origin = origin;
+        self
+    }
+
+    /// Where the records came from and how many: "bundled sample, 2,500 records".
+    pub fn describe(&self) -> String {
+        format!(
+            "{}, {} records",
+            self.origin,
+            crate::text::thousands(self.records.len() as u64)
+        )
     }
 
     /// The n-th record of the endless loop and its JSON payload.

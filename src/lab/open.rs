@@ -13,6 +13,7 @@ use super::state::{App, ClusterInfo};
 use super::Channels;
 use crate::cli::{Connection, DashboardArgs, Rate, SourceArgs};
 use crate::config::{Layers, Role};
+use crate::data::source::Source;
 use crate::kafka::consumer::FAST_FETCH;
 use crate::kafka::local::LocalCluster;
 use crate::runtime::load_dataset;
@@ -78,6 +79,7 @@ pub(super) async fn open(
         crate::errln!("warning: {warning}");
     }
     let dataset = Arc::new(load_dataset(&args.source).await?);
+    let data = dataset.describe();
     let topic = target.ensure_topic(&producer_settings).await?;
 
     // The panel's consumer settings go on top (with quick group changes on the mock);
@@ -122,6 +124,7 @@ pub(super) async fn open(
     let warmup = crate::lab::snapshots::WARMUP.div_f64(args.speed.clamp(0.1, 100.0));
     let mut app = App::new(cluster, initial.clone(), consumer.clone(), origins);
     app.set_warmup(warmup);
+    app.model.data = data;
 
     let (kafka_tx, kafka) = mpsc::channel(256);
     let (outcome_tx, outcomes) = mpsc::channel(16);
@@ -143,6 +146,11 @@ pub(super) async fn open(
             consumer_settings,
             base_layers,
             consumer,
+            data: super::session::DataSets {
+                current: Source::parse(&args.source.source, &args.source.api_url),
+                api_url: args.source.api_url.clone(),
+                loading: false,
+            },
         },
         super::session::Cluster {
             topic: target.topic.clone(),

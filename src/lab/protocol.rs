@@ -24,6 +24,8 @@ pub enum Event {
     Notice(String),
     /// The consumers' sink was opened (its path) or closed.
     SinkChanged(Option<String>),
+    /// The producer sends other records now (described).
+    DataChanged(String),
     /// A fault was injected into the cluster (`started`), or it is over.
     Fault {
         text: String,
@@ -196,6 +198,8 @@ pub enum Command {
     SwitchTopic(String),
     /// Start or stop writing consumed records to a JSON-lines file.
     ToggleSink,
+    /// Switch the producer's records: the bundled sample, the Open Brewery DB.
+    SwitchData,
     /// Put this text on the terminal's clipboard (the front end writes it: OSC 52).
     Copy(String),
     /// Write the producer runs and the consumer runs to CSV and JSON files.

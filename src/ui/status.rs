@@ -55,6 +55,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     first.push_span(Span::styled(" · ", theme::muted()));
     first.push_span(Span::raw(format!("group {}", c.group)));
     first.push_span(Span::styled(" · ", theme::muted()));
+    if !app.model.data.is_empty() {
+        first.push_span(Span::raw(shorten(&app.model.data, 60)));
+        first.push_span(Span::styled(" · ", theme::muted()));
+    }
     first.push_span(Span::raw(shorten(&c.label, 48)));
     let second = if let Modal::Rewind(input, error) = &app.screen.modal {
         let tail = format!(

@@ -6,6 +6,7 @@
 //! the real-broker variant prints that it is skipped, by name, and passes.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod fixtures;
 pub mod play;
 

@@ -11,6 +11,11 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .current_dir(dir)
+        // A fetched set stays out of the user's cache, as with `Cluster::command`.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join(format!("kafka-lab-tests-{}", std::process::id())),
+        )
         .output()
         .unwrap()
 }

@@ -37,6 +37,8 @@ pub enum ProducerCommand {
     Set(ProducerSettings),
     /// Flush, then go on (a new run) with another topic.
     SwitchTopic(String),
+    /// Flush, then go on (a new run) with other records.
+    SwitchData(Arc<Dataset>),
     Shutdown,
 }
 
@@ -285,6 +287,15 @@ impl Task {
                     self.finish();
                     self.topic = topic;
                     self.would = None;
+                    if was_running {
+                        self.start();
+                    }
+                }
+                Ok(ProducerCommand::SwitchData(dataset)) => {
+                    let was_running = self.producer.is_some();
+                    self.finish();
+                    self.wire = Wire::new(&dataset, self.settings.key);
+                    self.dataset = dataset;
                     if was_running {
                         self.start();
                     }

@@ -295,6 +295,7 @@ impl Session {
             Outcome::Notice(_)
             | Outcome::TopicFound { .. }
             | Outcome::SinkToggled { .. }
+            | Outcome::DataLoaded(_)
             | Outcome::ReportWritten(_)
             | Outcome::Rewound { .. } => Vec::new(),
         }

@@ -4,19 +4,25 @@
 //! runs in the background and answers later with an [`Outcome`]. The driver therefore never
 //! waits for the cluster or a disk.
 
+mod data;
 mod faults;
+mod files;
 mod members;
 mod rewind;
+
+pub use data::DataSets;
+pub use files::write_files;
+use files::{export, toggle_sink};
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tokio::sync::mpsc;
 
 use crate::config::{ClientSettings, Layers};
-use crate::data::sink::{SharedSink, Sink};
+use crate::data::sink::SharedSink;
 use crate::kafka::cluster::{self, TopicInfo};
 use crate::kafka::embedded::EmbeddedControl;
 use crate::kafka::local::{FaultKind, LocalCluster};
@@ -27,7 +33,6 @@ use crate::lab::ledger::SharedLedger;
 use crate::lab::protocol::{Command, Event, KafkaEvent};
 use crate::lab::settings::ConsumerSettings;
 use crate::lab::state::keymap::{key, Action as A, Mode};
-use crate::stats::{ConsumerRunReport, RunReport};
 
 /// How long quitting waits for consumers to leave the group.
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,6 +51,16 @@ pub enum Outcome {
     },
     /// The sink was opened (its path) or closed, and what to say of it.
     SinkToggled { path: Option<String>, said: String },
+    /// The other data set, loaded (or why not).
+    DataLoaded(
+        Result<
+            (
+                crate::data::source::Source,
+                Arc<crate::data::source::Dataset>,
+            ),
+            String,
+        >,
+    ),
     /// A script's report was written (its folder), or could not be.
     ReportWritten(Result<PathBuf, String>),
     /// The partition leaders, for an outage of the embedded cluster: of `partition` (the
@@ -96,6 +111,8 @@ pub struct Clients {
     pub base_layers: Layers,
     /// The panel's consumer settings, on top of `base_layers` for each member.
     pub consumer: ConsumerSettings,
+    /// The producer's records, and the other set `d` switches to.
+    pub data: DataSets,
 }
 
 /// The cluster the session works on, and what kafka-lab did to it.
@@ -225,6 +242,7 @@ impl Session {
             Command::WriteReport { dir, files } => self.later(move || {
                 Outcome::ReportWritten(write_files(&dir, &files).map_err(|e| format!("{e:#}")))
             }),
+            Command::SwitchData => return self.switch_data(),
             Command::ToggleSink => {
                 let sink = self.sink.clone();
                 self.later(move || toggle_sink(&sink));
@@ -312,6 +330,7 @@ impl Session {
                 vec![Event::SinkChanged(path), Event::Notice(said)]
             }
             Outcome::ReportWritten(result) => vec![Event::ReportWritten(result)],
+            Outcome::DataLoaded(loaded) => self.data_loaded(loaded),
             Outcome::TopicFound { name, found } => match found {
                 Ok(info) => {
                     self.clients
@@ -417,84 +436,4 @@ pub struct ShutDown {
 /// Runs an async admin call to its end on a blocking thread of the runtime.
 fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Handle::current().block_on(future)
-}
-
-/// A time for a file name, in UTC: `2026-11-25T22-05-03Z` (no colons, which some systems
-/// refuse in names).
-fn file_stamp(t: std::time::SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t)
-        .to_string()
-        .replace(':', "-")
-}
-
-/// Writes the runs to `kafka-lab-runs-<UTC time>.csv` and `.json` in the current folder, and
-/// the consumer runs (when there are any) to `kafka-lab-consumer-runs-<UTC time>.csv` and
-/// `.json`.
-fn export(rows: &[RunReport], consumer_rows: &[ConsumerRunReport]) -> Result<String> {
-    let stamp = file_stamp(std::time::SystemTime::now());
-    let mut files = Vec::new();
-    if !rows.is_empty() {
-        files.push((format!("kafka-lab-runs-{stamp}.csv"), RunReport::csv(rows)));
-        files.push((
-            format!("kafka-lab-runs-{stamp}.json"),
-            RunReport::json(rows),
-        ));
-    }
-    if !consumer_rows.is_empty() {
-        let name = format!("kafka-lab-consumer-runs-{stamp}");
-        files.push((format!("{name}.csv"), ConsumerRunReport::csv(consumer_rows)));
-        files.push((
-            format!("{name}.json"),
-            ConsumerRunReport::json(consumer_rows),
-        ));
-    }
-    for (path, text) in &files {
-        std::fs::write(path, text).with_context(|| format!("cannot write {path}"))?;
-    }
-    let dir = std::env::current_dir().unwrap_or_default();
-    let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    Ok(format!("{}/{{{}}}", dir.display(), names.join(", ")))
-}
-
-/// Writes `files` (name, text) into `dir`, made if missing; returns `dir`.
-pub fn write_files(dir: &std::path::Path, files: &[(String, String)]) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot make the folder {}", dir.display()))?;
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(dir.to_path_buf())
-}
-
-/// Closes the sink when open, opens a new one in the current folder when closed.
-fn toggle_sink(sink: &SharedSink) -> Outcome {
-    let Ok(mut open) = sink.lock() else {
-        return Outcome::Notice("the sink is unusable after a failure".into());
-    };
-    if let Some(mut s) = open.take() {
-        let _ = s.flush();
-        return Outcome::SinkToggled {
-            path: None,
-            said: format!("stopped writing: {}", s.summary()),
-        };
-    }
-    let path = std::env::current_dir().unwrap_or_default().join(format!(
-        "kafka-lab-sink-{}.jsonl",
-        file_stamp(std::time::SystemTime::now())
-    ));
-    match Sink::open(&path) {
-        Ok(s) => {
-            let said = s.opened.said(&path).map_or_else(
-                || format!("writing consumed records to {}", path.display()),
-                |found| format!("writing consumed records: {found}"),
-            );
-            *open = Some(s);
-            Outcome::SinkToggled {
-                path: Some(path.display().to_string()),
-                said,
-            }
-        }
-        Err(e) => Outcome::Notice(format!("cannot open {}: {e}", path.display())),
-    }
 }

@@ -165,6 +165,7 @@ impl App {
                 self.screen.view = View::Partitions;
             }
             Action::Sink => return vec![Command::ToggleSink],
+            Action::Data => return vec![Command::SwitchData],
             Action::Topics => {
                 self.screen.modal = Modal::Topics(Box::new(AdminForm::new(
                     self.model.cluster.partitions,

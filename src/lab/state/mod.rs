@@ -177,6 +177,8 @@ pub(crate) struct Model {
     pub cluster: ClusterInfo,
     /// Where consumed records are written, while `w` has it on.
     pub sink: Option<String>,
+    /// The records the producer sends: "bundled sample, 2,500 records".
+    pub data: String,
     pub producer: ProducerView,
     /// Ended runs, oldest first (the last `RUNS` of them).
     pub runs: VecDeque<RunReport>,
@@ -313,6 +315,7 @@ impl App {
             model: Model {
                 cluster,
                 sink: None,
+                data: String::new(),
                 producer: ProducerView::default(),
                 runs: VecDeque::new(),
                 consumer_runs: VecDeque::new(),
@@ -449,6 +452,10 @@ impl App {
             }
             Event::SinkChanged(path) => {
                 self.model.sink = path;
+                Vec::new()
+            }
+            Event::DataChanged(data) => {
+                self.model.data = data;
                 Vec::new()
             }
             Event::TopicSwitched { topic, partitions } => {

@@ -74,6 +74,7 @@ pub enum Action {
     BrokerOutage,
     Topics,
     Sink,
+    Data,
     Pause,
     Filter,
     Mark,

@@ -275,6 +275,13 @@ pub const KEYMAP: &[Binding] = &[
         None,
     ),
     main(
+        &[K::Char('d')],
+        "d",
+        A::Data,
+        "data set: switch between the bundled sample and the Open Brewery DB (fetched once, kept)",
+        None,
+    ),
+    main(
         &[K::Char('e')],
         "e",
         A::Export,
