@@ -371,8 +371,9 @@ fn refusal(setting: &Setting) -> Option<&'static str> {
             Some("is empty: a consumer group needs a name")
         }
         "transactional.id" => Some(
-            "makes a transactional producer, which kafka-lab drives only in `process \
-             --exactly-once` and `bench --transactional` (each sets its own): remove it",
+            "makes a transactional producer, which kafka-lab makes itself where it drives \
+             one (the settings panel's transactions, `process --exactly-once`, `bench \
+             --transactional`): remove it",
         ),
         _ => None,
     }

@@ -287,6 +287,50 @@ fn runs_table_with_three_runs() {
     insta::assert_snapshot!(draw(&a, 140, 40));
 }
 
+/// A transactional run: the producer pane counts its transactions, and the runs table shows
+/// their columns (only when a run has transactions).
+#[test]
+fn a_transactional_run_in_the_pane_and_the_runs_table() {
+    let mut a = app();
+    let txn = |committed: u64, aborted: u64| kafka_lab::stats::TxnFigures {
+        records_per_txn: 10,
+        abort_every: 3,
+        begun: committed + aborted,
+        committed,
+        aborted,
+        commit_p50_ms: 0.7,
+        commit_p99_ms: 3.98,
+        open_p50_ms: 186.3,
+        open_p99_ms: 201.0,
+    };
+    let mut first = run(1, "5", 50.0, 9.5, 1.0, 0);
+    if let KafkaEvent::RunEnded(r) = &mut first {
+        r.settings.insert("transactions".into(), "10".into());
+        r.transactions = Some(txn(53, 26));
+    }
+    a.update(Event::Kafka(first));
+    let KafkaEvent::Producer(mut s) = producer(2, 6) else {
+        unreachable!()
+    };
+    s.report = Some(kafka_lab::stats::RunReport {
+        run: 2,
+        transactions: Some(txn(36, 18)),
+        ..Default::default()
+    });
+    a.update(Event::Kafka(KafkaEvent::Producer(s)));
+    key(&mut a, KeyCode::Char('r'));
+    let screen = draw(&a, 200, 40);
+    assert!(
+        screen.contains("transactions: 54 begun · 36 committed · 18 aborted · commit p99 3.98 ms"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("txn ok") && screen.contains("commit p99"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
 #[test]
 fn partition_view_and_stream_table() {
     let mut a = app();

@@ -111,12 +111,13 @@ fn stops_at_max_pages_and_gives_up_on_persistent_errors() {
         max_pages: 2,
         ..quick()
     };
-    assert_eq!(
-        rt.block_on(fetch_api(&base, &options, |_| {}))
-            .unwrap()
-            .len(),
-        400
-    );
+    // Full pages up to the limit and no end: not the API (a server that pages forever).
+    let err = rt
+        .block_on(fetch_api(&base, &options, |_| {}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("2 pages (400 records) and no end"), "{err}");
+    assert!(err.contains("11,822"), "the API's own count: {err}");
     let err = rt
         .block_on(fetch_api(&format!("{base}/wrong"), &quick(), |_| {}))
         .unwrap_err()
@@ -415,6 +416,20 @@ fn answers_that_are_not_the_api_are_named_and_nothing_is_kept() {
             "redirect loop",
         ),
     ];
+    // The same full page whatever `page` asks for.
+    let page: Vec<serde_json::Value> = kafka_lab::data::source::bundled()[..200]
+        .iter()
+        .map(|b| serde_json::to_value(b).unwrap())
+        .collect();
+    let body: &'static str = Box::leak(serde_json::to_string(&page).unwrap().into_boxed_str());
+    let cases = [
+        cases.to_vec(),
+        vec![(
+            answer_always("HTTP/1.1 200 OK\r\nContent-Type: application/json", body),
+            "page 2 repeats an earlier page",
+        )],
+    ]
+    .concat();
     for (base, says) in &cases {
         let started = std::time::Instant::now();
         let err = rt
@@ -424,6 +439,20 @@ fn answers_that_are_not_the_api_are_named_and_nothing_is_kept() {
         assert!(err.contains(says), "{says}: {err}");
         assert!(err.contains(base.as_str()), "{err}");
         assert!(started.elapsed() < Duration::from_secs(10), "{says}");
+    }
+    // Addresses that are not a base address: refused before any request, a token unsaid.
+    for (url, says) in [
+        ("localhost:8820", "http:// or https://"),
+        ("http://127.0.0.1:1/?token=T0kenSecret", "?query"),
+        ("http://127.0.0.1:1/v1/breweries", "ends with /v1/breweries"),
+    ] {
+        let err = rt
+            .block_on(fetch_api(url, &quick(), |_| {}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(says), "{url}: {err}");
+        assert!(!err.contains("T0kenSecret"), "{err}");
+        assert!(!err.contains("attempt"), "no request: {err}");
     }
     // Through the binary: a clean failure, and no file kept.
     let cache = tempfile::tempdir().unwrap();

@@ -75,9 +75,30 @@ pub async fn load(
             say(Said::Fetching {
                 url: base_url.clone(),
             });
-            let records =
+            let fetched =
                 source::fetch_api(base_url, &FetchOptions::default(), |p| say(Said::Fetch(p)))
-                    .await?;
+                    .await;
+            let records = match fetched {
+                Ok(records) => records,
+                Err(source::SourceError::Fetch { url, detail }) if refresh => {
+                    // The way out the error's own advice misses: the set kept before.
+                    let kept = kept
+                        .as_deref()
+                        .and_then(|p| cache::read(p).ok().flatten())
+                        .map(|c| {
+                            format!(
+                                "; the set kept on {} is untouched: without --refresh it is used",
+                                day(&c.fetched_at)
+                            )
+                        })
+                        .unwrap_or_default();
+                    return Err(source::SourceError::Fetch {
+                        url,
+                        detail: format!("{detail}{kept}"),
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             say(Said::Fetched {
                 records: records.len(),
             });

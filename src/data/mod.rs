@@ -1,5 +1,6 @@
 //! The records: brewery sources, the sink consumed records go to, and counts by field.
 
+pub mod api;
 pub mod cache;
 pub mod counts;
 pub mod load;

@@ -24,10 +24,12 @@ mod context;
 mod ffi;
 mod readings;
 mod reports;
+mod transactions;
 
 use context::{DeliveryContext, State};
 use ffi::{decimal, MainQueue, RawHeaders, TopicHandle};
 pub use reports::{Delivery, Live, Reports};
+pub use transactions::{with_transactional_id, Transactions, TxnPlan, TXN_TIMEOUT};
 
 /// Sends between two looks for delivery reports.
 const POLL_EVERY: u32 = 64;
@@ -342,6 +344,25 @@ impl LabProducer {
         self.inner
             .commit_transaction(deadline.saturating_duration_since(began))?;
         Ok(began.elapsed())
+    }
+
+    /// Aborts the open transaction: its records stay in the log, marked aborted, and
+    /// `read_committed` readers skip them.
+    pub fn abort_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
+        // Its records are written first (only this producer serves their reports, which the
+        // abort would wait for): readers that do not skip aborted records see them.
+        let deadline = Instant::now() + timeout;
+        while self.in_flight() > 0 && Instant::now() < deadline {
+            self.serve(Duration::from_millis(1));
+        }
+        self.inner
+            .abort_transaction(deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Record `seq` belongs to a transaction that is to be aborted: a read-back expects it
+    /// absent.
+    pub fn aborting(&self, seq: u64) {
+        self.context().state.lock().unwrap().ledger.aborting(seq);
     }
 
     /// Serves delivery reports for `d`: how to wait between paced sends.

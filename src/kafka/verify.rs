@@ -48,6 +48,8 @@ struct PartitionRange {
     first_offset: i64,
     last_offset: i64,
     acknowledged: u64,
+    /// Acknowledged records of aborted transactions: in the log, never to be read committed.
+    aborted: u64,
 }
 
 /// What the producer learnt from its delivery reports.
@@ -55,6 +57,8 @@ struct PartitionRange {
 pub struct Ledger {
     acked: Bits,
     failed: Bits,
+    /// Records of transactions the producer aborts.
+    aborted: Bits,
     partitions: BTreeMap<i32, PartitionRange>,
     /// More records than [`MAX_TRACKED`]: not verifiable.
     pub overflow: bool,
@@ -79,12 +83,24 @@ impl Ledger {
                 first_offset: offset,
                 last_offset: offset,
                 acknowledged: 0,
+                aborted: 0,
             });
             if offset >= 0 && (range.first_offset < 0 || offset < range.first_offset) {
                 range.first_offset = offset;
             }
             range.last_offset = range.last_offset.max(offset);
-            range.acknowledged += 1;
+            if self.aborted.get(seq) {
+                range.aborted += 1;
+            } else {
+                range.acknowledged += 1;
+            }
+        }
+    }
+
+    /// Record `seq` belongs to a transaction the producer aborts (said before it is sent).
+    pub fn aborting(&mut self, seq: u64) {
+        if seq < MAX_TRACKED {
+            self.aborted.set(seq);
         }
     }
 
@@ -118,6 +134,7 @@ impl<'a> Tally<'a> {
                     *p,
                     PartitionAccount {
                         acknowledged: r.acknowledged,
+                        aborted: r.aborted,
                         ..PartitionAccount::default()
                     },
                 )
@@ -139,7 +156,10 @@ impl<'a> Tally<'a> {
         if seq >= MAX_TRACKED {
             return;
         }
-        if self.ledger.acked.get(seq) {
+        if self.ledger.aborted.get(seq) {
+            // Seen only by a read that does not skip aborted transactions.
+            self.accounting.aborted_seen += 1;
+        } else if self.ledger.acked.get(seq) {
             let account = self.accounting.per_partition.entry(partition).or_default();
             if self.seen.set(seq) {
                 account.duplicated += 1;
@@ -175,6 +195,12 @@ impl<'a> Tally<'a> {
                 account.missing = not_found;
             }
         }
+        self.accounting.aborted = self
+            .accounting
+            .per_partition
+            .values()
+            .map(|a| a.aborted)
+            .sum();
         self.accounting.unchecked = unchecked;
         self.accounting.unconfirmed = unconfirmed;
         self.accounting.not_found = not_found_total;
@@ -470,6 +496,41 @@ fn drop_passed(consumer: &BaseConsumer, topic: &str, ends: &mut BTreeMap<i32, i6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records of aborted transactions are neither expected nor missing; a read that sees
+    /// them counts them apart.
+    #[test]
+    fn aborted_transactions_are_not_expected() {
+        let mut ledger = Ledger::default();
+        for seq in 0..10u64 {
+            if (4..8).contains(&seq) {
+                ledger.aborting(seq);
+            }
+            ledger.acknowledged(seq, 0, Some(seq as i64));
+        }
+        assert_eq!(ledger.acknowledged_total(), 6);
+        // A read_committed read: the committed ones, one of them missing.
+        let mut tally = Tally::new(&ledger);
+        for seq in [0, 1, 2, 8, 9] {
+            tally.record(0, seq);
+        }
+        let a = tally.finish();
+        assert_eq!(
+            (a.received, a.missing, a.aborted, a.aborted_seen),
+            (5, 1, 4, 0)
+        );
+        // A read_uncommitted one sees everything: nothing missing, the aborted seen.
+        let mut tally = Tally::new(&ledger);
+        for seq in 0..10 {
+            tally.record(0, seq);
+        }
+        let a = tally.finish();
+        assert_eq!((a.received, a.missing, a.duplicated), (6, 0, 0));
+        assert_eq!((a.aborted, a.aborted_seen), (4, 4));
+        assert!(a
+            .line()
+            .contains("4 in aborted transactions, not expected (4 of them seen)"));
+    }
 
     #[test]
     fn counts_received_missing_duplicated_and_failed_but_written() {

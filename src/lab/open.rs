@@ -148,6 +148,7 @@ pub(super) async fn open(
             consumer,
             data: super::session::DataSets {
                 current: Source::parse(&args.source.source, &args.source.api_url),
+                home: Source::parse(&args.source.source, &args.source.api_url),
                 api_url: args.source.api_url.clone(),
                 loading: false,
             },

@@ -23,12 +23,19 @@ pub struct Accounting {
     pub unconfirmed: bool,
     /// Sent without confirmation and not found (acks=0).
     pub not_found: u64,
+    /// Acknowledged records of transactions the producer aborted: written, never to be read
+    /// committed, so neither expected nor missing.
+    pub aborted: u64,
+    /// Records of aborted transactions the read-back saw (0 when it reads committed only).
+    pub aborted_seen: u64,
     pub per_partition: BTreeMap<i32, PartitionAccount>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PartitionAccount {
     pub acknowledged: u64,
+    /// Acknowledged records of aborted transactions (not in `acknowledged`).
+    pub aborted: u64,
     pub received: u64,
     pub missing: u64,
     pub duplicated: u64,
@@ -52,12 +59,24 @@ impl Accounting {
             );
         }
         format!(
-            "read back: {} received, {} missing, {} duplicated, {} failed but written{}.",
+            "read back: {} received, {} missing, {} duplicated, {} failed but written{}{}.",
             self.received,
             self.missing,
             self.duplicated,
             self.failed_but_written,
+            self.aborted_note(),
             self.unchecked_note()
+        )
+    }
+
+    /// Says what aborted transactions held, if any.
+    pub fn aborted_note(&self) -> String {
+        if self.aborted == 0 && self.aborted_seen == 0 {
+            return String::new();
+        }
+        format!(
+            "; {} in aborted transactions, not expected ({} of them seen)",
+            self.aborted, self.aborted_seen
         )
     }
 

@@ -121,7 +121,11 @@ pub struct RunReport {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TxnFigures {
     pub records_per_txn: u64,
+    /// Every this-many-th transaction aborted on purpose (0: none).
+    pub abort_every: u64,
+    pub begun: u64,
     pub committed: u64,
+    pub aborted: u64,
     pub commit_p50_ms: f64,
     pub commit_p99_ms: f64,
     pub open_p50_ms: f64,
@@ -140,7 +144,10 @@ impl TxnFigures {
         };
         TxnFigures {
             records_per_txn,
+            abort_every: 0,
+            begun: commits.len() as u64,
             committed: commits.len() as u64,
+            aborted: 0,
             commit_p50_ms: at(commits, 0.5),
             commit_p99_ms: at(commits, 0.99),
             open_p50_ms: at(open, 0.5),
@@ -249,6 +256,12 @@ impl RunReport {
     pub fn on(mut self, topic: &str, started: std::time::SystemTime) -> Self {
         self.topic = topic.to_string();
         self.started_at = humantime::format_rfc3339_seconds(started).to_string();
+        self
+    }
+
+    #[must_use]
+    pub fn with_transactions(mut self, transactions: Option<TxnFigures>) -> RunReport {
+        self.transactions = transactions;
         self
     }
 

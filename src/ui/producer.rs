@@ -165,6 +165,9 @@ fn figure_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             if let Some(stages) = &s.stages {
                 lines.push(stages_line(stages, width));
             }
+            if let Some(t) = s.report.as_ref().and_then(|r| r.transactions.as_ref()) {
+                lines.push(txn_line(t, width));
+            }
             if stopped_with_figures.is_some() {
                 lines.push(Line::styled(
                     format!(
@@ -189,6 +192,58 @@ fn figure_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         ));
     }
     fit_all(lines, width)
+}
+
+/// The run's transactions: how many ended which way, and their times.
+fn txn_line(t: &crate::stats::TxnFigures, width: usize) -> Line<'static> {
+    let ms = |v: f64, ended: u64| {
+        if ended == 0 {
+            "-".to_string()
+        } else {
+            format!("{v:.2} ms")
+        }
+    };
+    by_priority(
+        vec![
+            (
+                0,
+                vec![Span::raw(format!("transactions: {} begun", t.begun))],
+            ),
+            (
+                0,
+                vec![Span::styled(
+                    format!(" · {} committed", t.committed),
+                    theme::ok(),
+                )],
+            ),
+            (
+                0,
+                vec![Span::styled(
+                    format!(" · {} aborted", t.aborted),
+                    if t.aborted > 0 {
+                        theme::warn()
+                    } else {
+                        theme::muted()
+                    },
+                )],
+            ),
+            (
+                1,
+                vec![Span::raw(format!(
+                    " · commit p99 {}",
+                    ms(t.commit_p99_ms, t.committed)
+                ))],
+            ),
+            (
+                2,
+                vec![Span::raw(format!(
+                    " · open p50 {}",
+                    ms(t.open_p50_ms, t.committed)
+                ))],
+            ),
+        ],
+        width,
+    )
 }
 
 /// Where the time goes, from the latest statistics: a bar split by stage and each stage's

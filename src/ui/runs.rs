@@ -259,7 +259,8 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, rows: &[RunReport]) {
     let sorted = app.screen.runs_sort.map(index);
     let headers = super::grid::headers(Column::ALL.iter().map(|c| c.header()), sorted);
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let columns = fit_columns(&cells, &headers, area.width);
+    let transactions = rows.iter().any(|r| r.transactions.is_some());
+    let columns = fit_columns(&cells, &headers, area.width, transactions);
     let grid = Grid {
         headers,
         sorted,

@@ -172,6 +172,16 @@ fn footer_lines(app: &App, focused: bool) -> Vec<Line<'static>> {
         } else if let (Some(p), Some(from)) = (field.property(), form.origin(form.selected)) {
             lines.push(Line::styled(format!("{p}: from {from}"), theme::muted()));
         }
+        if matches!(
+            field,
+            Field::Transactions | Field::AbortEvery | Field::Isolation
+        ) && app.model.cluster.embedded
+        {
+            lines.push(Line::styled(
+                crate::lab::settings::EMBEDDED_ABORTED,
+                theme::warn(),
+            ));
+        }
         if field == Field::StaticMembership && app.model.cluster.embedded {
             lines.push(Line::styled(
                 "embedded cluster: group.instance.id is accepted but not honoured (a restarted member rejoins as new); a real broker shows it",

@@ -32,6 +32,8 @@ pub fn settings() -> ProducerSettings {
         rate: Some(50.0),
         key: KeyField::Id,
         rtt_ms: Some(0),
+        txn_records: 0,
+        abort_every: 0,
         extra: std::collections::BTreeMap::default(),
     }
 }

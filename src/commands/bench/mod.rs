@@ -13,7 +13,7 @@ use crate::cli::{BenchArgs, Connection};
 use crate::config::{shown_value, ClientSettings, Layers, Role};
 use crate::data::source::Dataset;
 use crate::data::wire::Wire;
-use crate::kafka::producer::{LabProducer, Reports};
+use crate::kafka::producer::{with_transactional_id, LabProducer, Reports, Transactions, TxnPlan};
 use crate::kafka::verify;
 use crate::progress::Progress;
 use crate::runtime::{load_dataset, print_config, Pacer, StopFlag};
@@ -37,18 +37,10 @@ struct RunInput {
     txn_records: Option<u64>,
 }
 
-/// How long a transaction's calls may take.
-const TXN_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// A transactional run's producer settings: its own transactional.id (a run is one producer).
 fn transactional(settings: &ClientSettings, label: &str) -> ClientSettings {
-    let mut s = settings.clone();
-    s.settings.push(crate::config::Setting {
-        key: "transactional.id".into(),
-        value: format!("kafka-lab-bench-{}{}", std::process::id(), label.trim()),
-        origin: crate::config::Origin::Builtin("--transactional"),
-    });
-    s
+    let id = format!("kafka-lab-bench-{}{}", std::process::id(), label.trim());
+    with_transactional_id(settings, id, "--transactional")
 }
 
 /// What a run leaves for its read-back.
@@ -81,7 +73,15 @@ fn run_one(
     .context("cannot create the producer")?;
     let mut txn = input
         .txn_records
-        .map(|n| Txns::start(&producer, n))
+        .map(|records| {
+            let plan = TxnPlan {
+                records,
+                abort_every: 0,
+                longest: None,
+            };
+            Transactions::start(&producer, plan)
+                .context("the cluster did not take a transactional producer")
+        })
         .transpose()?;
     producer.set_warmup(input.warmup);
     let mut progress = Progress::new(
@@ -104,11 +104,12 @@ fn run_one(
         }
         let (key, value) = input.wire.get(n);
         if let Some(t) = txn.as_mut() {
-            t.before_send(&producer)?;
+            t.before_send(&producer, n)?;
         }
         producer.send_due(n, key, value, pacer.due(n))?;
         if let Some(t) = txn.as_mut() {
-            t.after_send(&producer)?;
+            t.after_send(&producer)
+                .context("cannot commit the transaction")?;
         }
         if n % 1024 == 0 {
             progress.set(producer.reported(), |short| {
@@ -117,7 +118,7 @@ fn run_one(
         }
     }
     if let Some(t) = txn.as_mut() {
-        t.finish(&producer)?;
+        t.end(&producer).context("cannot commit the transaction")?;
     }
     // Wait for the last reports, still reporting progress.
     while producer.in_flight() > 0 && !stop.raised() {
@@ -158,65 +159,6 @@ fn run_one(
         ledger: closed.ledger,
         run_tag,
     })
-}
-
-/// A transactional run's transactions: one open from its first send, committed after its
-/// last record (the commit waits for their acknowledgements).
-struct Txns {
-    per_txn: u64,
-    in_txn: u64,
-    opened: Option<std::time::Instant>,
-    commits: Vec<Duration>,
-    open: Vec<Duration>,
-}
-
-impl Txns {
-    fn start(producer: &LabProducer, per_txn: u64) -> Result<Txns> {
-        producer
-            .init_transactions(TXN_TIMEOUT)
-            .context("the cluster did not take a transactional producer")?;
-        Ok(Txns {
-            per_txn,
-            in_txn: 0,
-            opened: None,
-            commits: Vec::new(),
-            open: Vec::new(),
-        })
-    }
-
-    fn before_send(&mut self, producer: &LabProducer) -> Result<()> {
-        if self.opened.is_none() {
-            producer.begin_transaction()?;
-            self.opened = Some(std::time::Instant::now());
-        }
-        Ok(())
-    }
-
-    fn after_send(&mut self, producer: &LabProducer) -> Result<()> {
-        self.in_txn += 1;
-        if self.in_txn >= self.per_txn {
-            self.finish(producer)?;
-        }
-        Ok(())
-    }
-
-    /// Commits the open transaction, if any.
-    fn finish(&mut self, producer: &LabProducer) -> Result<()> {
-        let Some(opened) = self.opened.take() else {
-            return Ok(());
-        };
-        let took = producer
-            .commit_transaction(TXN_TIMEOUT)
-            .context("cannot commit the transaction")?;
-        self.commits.push(took);
-        self.open.push(opened.elapsed());
-        self.in_txn = 0;
-        Ok(())
-    }
-
-    fn figures(&self) -> crate::stats::TxnFigures {
-        crate::stats::TxnFigures::of(self.per_txn, &self.commits, &self.open)
-    }
 }
 
 /// Where a run is, in words: beside the bar (`short`), or a line when there is no bar.

@@ -12,7 +12,9 @@ use crate::config::{ClientSettings, Layers, Role};
 use crate::data::source::{Dataset, KeyField};
 use crate::data::wire::Wire;
 use crate::kafka::partitioners::WouldGo;
-use crate::kafka::producer::{LabProducer, Live, Reports};
+use crate::kafka::producer::{
+    with_transactional_id, LabProducer, Live, Reports, Transactions, TxnPlan,
+};
 use crate::kafka::verify::{self, Ledger};
 use crate::lab::actors::TICK;
 use crate::lab::protocol::KafkaEvent;
@@ -27,6 +29,8 @@ const LATEST: usize = 24;
 const WINDOW_TICKS: usize = 20;
 /// The longest a restart or stop waits for outstanding reports.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// A transaction open this long ends with the records it has (at a low rate).
+const TXN_LONGEST: Duration = Duration::from_secs(1);
 
 pub enum ProducerCommand {
     Start,
@@ -83,6 +87,7 @@ pub fn spawn(
         settings,
         events,
         producer: None,
+        txns: None,
         run: 0,
         run_started: Instant::now(),
         run_began: SystemTime::now(),
@@ -130,6 +135,8 @@ struct Task {
     settings: ProducerSettings,
     events: Sender<KafkaEvent>,
     producer: Option<LabProducer>,
+    /// The run's transactions, when the settings ask for them.
+    txns: Option<Transactions>,
     run: u32,
     run_started: Instant,
     /// The same moment on the wall clock, for the report.
@@ -169,8 +176,30 @@ impl Task {
     }
 
     fn start(&mut self) {
+        let txn = (self.settings.txn_records > 0).then_some(TxnPlan {
+            records: self.settings.txn_records,
+            abort_every: self.settings.abort_every,
+            longest: Some(TXN_LONGEST),
+        });
         let created = self.client_settings().and_then(|s| {
-            LabProducer::new(&s, &self.topic, Reports::Latest(LATEST)).map_err(|e| e.to_string())
+            // One transactional.id for the session: a restart fences the run before it.
+            let s = match txn {
+                Some(_) => with_transactional_id(
+                    &s,
+                    format!("kafka-lab-{}-{}", std::process::id(), self.topic),
+                    "the transactions setting",
+                ),
+                None => s,
+            };
+            let p = LabProducer::new(&s, &self.topic, Reports::Latest(LATEST))
+                .map_err(|e| e.to_string())?;
+            self.txns = match txn {
+                Some(plan) => Some(Transactions::start(&p, plan).map_err(|e| {
+                    format!("the cluster did not take a transactional producer: {e}")
+                })?),
+                None => None,
+            };
+            Ok(p)
         });
         match created {
             Ok(p) => {
@@ -206,6 +235,9 @@ impl Task {
     /// Ends the run; `read_back` starts its read-back (not worth it when the dashboard quits).
     fn end_run(&mut self, read_back: bool) {
         if let Some(p) = self.producer.take() {
+            if let Some(Err(e)) = self.txns.as_mut().map(|t| t.end(&p)) {
+                self.state = ProducerState::Error(format!("cannot end the transaction: {e}"));
+            }
             p.flush(FLUSH_TIMEOUT);
             let live = p.take_live(self.next_interval.take().unwrap_or_default());
             let error = p.take_error();
@@ -237,6 +269,7 @@ impl Task {
                 self.verify(run_tag, closed.ledger);
             }
         }
+        self.txns = None;
         self.window.clear();
     }
 
@@ -249,6 +282,7 @@ impl Task {
         )
         .on(&self.topic, self.run_began)
         .with_batches(batches)
+        .with_transactions(self.txns.as_ref().map(Transactions::figures))
     }
 
     /// Reads the run back in the background and reports what arrived.
@@ -361,6 +395,10 @@ impl Task {
         while self.n % 16 != 0 || Instant::now() < tick_at {
             let wait = self.pacer.wait_before(self.n);
             if !wait.is_zero() {
+                if let Some(Err(e)) = self.txns.as_mut().map(|t| t.end_if_due(producer)) {
+                    self.state = ProducerState::Error(format!("cannot end the transaction: {e}"));
+                    return;
+                }
                 let left = tick_at.saturating_duration_since(Instant::now());
                 producer.serve(wait.min(left).min(Duration::from_millis(20)));
                 return;
@@ -374,7 +412,14 @@ impl Task {
                     would.add(key);
                 }
             }
-            if let Err(e) = producer.send_due(self.n, key, value, due) {
+            let sent = match self.txns.as_mut() {
+                Some(t) => t
+                    .before_send(producer, self.n)
+                    .and_then(|()| producer.send_due(self.n, key, value, due))
+                    .and_then(|()| t.after_send(producer)),
+                None => producer.send_due(self.n, key, value, due),
+            };
+            if let Err(e) = sent {
                 self.state = ProducerState::Error(e.to_string());
                 return;
             }

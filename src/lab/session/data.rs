@@ -9,11 +9,23 @@ use crate::data::load::{self, Said};
 use crate::data::source::{Dataset, Progress, Source};
 use crate::lab::actors::producer::ProducerCommand;
 use crate::lab::protocol::Event;
+use crate::lab::state::keymap::{key, Action as A, Mode};
+
+/// The set in words.
+fn name(source: &Source) -> String {
+    match source {
+        Source::Bundled => "the bundled sample".to_string(),
+        Source::OpenBreweryDb { .. } => "the Open Brewery DB".to_string(),
+        Source::File(path) => path.display().to_string(),
+    }
+}
 
 /// The data sets `d` switches between.
 pub struct DataSets {
     /// The set in use.
     pub current: Source,
+    /// The set the lab started with: a switch away from the Open Brewery DB goes back to it.
+    pub home: Source,
     /// The API's address, for the Open Brewery DB.
     pub api_url: String,
     /// A switch under way: asked again, it is said, not started twice.
@@ -21,12 +33,13 @@ pub struct DataSets {
 }
 
 impl DataSets {
-    /// The set a switch goes to: the Open Brewery DB from the bundled sample or a file, the
-    /// bundled sample from the Open Brewery DB.
+    /// The set a switch goes to: the Open Brewery DB from the one the lab started with (the
+    /// bundled sample or a file), and back.
     fn next(&self) -> Source {
-        match self.current {
-            Source::OpenBreweryDb { .. } => Source::Bundled,
-            Source::Bundled | Source::File(_) => Source::parse("openbrewerydb", &self.api_url),
+        match (&self.current, &self.home) {
+            (Source::OpenBreweryDb { .. }, Source::OpenBreweryDb { .. }) => Source::Bundled,
+            (Source::OpenBreweryDb { .. }, home) => home.clone(),
+            _ => Source::parse("openbrewerydb", &self.api_url),
         }
     }
 }
@@ -43,10 +56,7 @@ impl Session {
         let next = self.clients.data.next();
         let said = format!(
             "loading {}: the producer goes on with the records it has until then",
-            match &next {
-                Source::Bundled => "the bundled sample",
-                _ => "the Open Brewery DB",
-            }
+            name(&next)
         );
         let outcomes = self.outcome_tx.clone();
         tokio::spawn(async move {
@@ -113,10 +123,38 @@ impl Session {
                     Event::Notice(format!("the producer now sends: {described}")),
                 ]
             }
-            Err(e) => vec![Event::Notice(format!(
-                "the data set stays as it was: {}",
-                e.replace('\n', " ")
-            ))],
+            Err(e) => {
+                // The reason first (the status line is narrow; the events log keeps the line
+                // whole), without the command line's advice.
+                let reason = e.lines().next().unwrap_or_default().to_string();
+                vec![Event::Notice(format!(
+                    "the data set stays as it was ({} shows why): {reason}",
+                    key(Mode::Main, A::Events)
+                ))]
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// From a file, `d` goes to the Open Brewery DB and back to the file, not to the sample.
+    #[test]
+    fn a_switch_goes_back_to_the_set_the_lab_started_with() {
+        let file = Source::File("mine.json".into());
+        let mut sets = DataSets {
+            current: file.clone(),
+            home: file.clone(),
+            api_url: "http://mirror".into(),
+            loading: false,
+        };
+        let api = sets.next();
+        assert!(matches!(api, Source::OpenBreweryDb { .. }), "{api:?}");
+        sets.current = api;
+        assert_eq!(sets.next(), file);
+        sets.home = sets.current.clone();
+        assert_eq!(sets.next(), Source::Bundled);
     }
 }

@@ -22,8 +22,26 @@ pub struct ProducerSettings {
     pub key: KeyField,
     /// Simulated round trip of the embedded brokers; None on a cluster kafka-lab does not own.
     pub rtt_ms: Option<u64>,
+    /// Records per transaction; 0: no transactions.
+    pub txn_records: u64,
+    /// Every this-many-th transaction is aborted (0: none).
+    pub abort_every: u64,
     /// Other librdkafka properties a scenario set (the panel does not edit them).
     pub extra: BTreeMap<String, String>,
+}
+
+/// What the embedded cluster does not do with transactions.
+pub const EMBEDDED_ABORTED: &str =
+    "embedded cluster: read_committed readers see records of aborted \
+     transactions too (librdkafka's mock broker keeps no index of them); a real broker hides them";
+
+/// `off`, or the records per transaction.
+pub fn txn_text(records: u64) -> String {
+    if records == 0 {
+        "off".to_string()
+    } else {
+        records.to_string()
+    }
 }
 
 /// `50/s`, or `max`.
@@ -48,6 +66,8 @@ impl ProducerSettings {
             rate,
             key,
             rtt_ms: None,
+            txn_records: 0,
+            abort_every: 0,
             extra: BTreeMap::new(),
         }
     }
@@ -71,6 +91,16 @@ impl ProducerSettings {
             }
             "enable.idempotence" => parse_bool(value).map(|v| self.idempotence = v).is_ok(),
             "partitioner" => value.parse().map(|v| self.partitioner = v).is_ok(),
+            // kafka-lab's own, checked by the step that set them.
+            "transactions" => {
+                self.txn_records = if value == "off" {
+                    0
+                } else {
+                    value.parse().unwrap_or(0)
+                };
+                true
+            }
+            "abort_every" => value.parse().map(|v| self.abort_every = v).is_ok(),
             _ => false,
         };
         if typed {
@@ -87,6 +117,10 @@ impl ProducerSettings {
         out.insert("key".into(), self.key.to_string());
         if let Some(rtt) = self.rtt_ms {
             out.insert("rtt.ms".into(), rtt.to_string());
+        }
+        if self.txn_records > 0 {
+            out.insert("transactions".into(), self.txn_records.to_string());
+            out.insert("abort every".into(), self.abort_every.to_string());
         }
         out
     }
@@ -121,6 +155,10 @@ impl ProducerSettings {
             self.key,
             self.partitioner
         );
+        if self.txn_records > 0 {
+            text.push_str(&[" transactions=", &self.txn_records.to_string()].concat());
+            text.push_str(&[" abort_every=", &self.abort_every.to_string()].concat());
+        }
         for (k, v) in &self.extra {
             text.push_str(&[" ", k, "=", v].concat());
         }

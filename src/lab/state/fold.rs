@@ -7,6 +7,7 @@ use super::views::{
 };
 use super::{App, Focus, EVENTS, MESSAGE_SHOWN_FOR, RUNS};
 use crate::lab::protocol::KafkaEvent;
+use crate::lab::settings::EMBEDDED_ABORTED;
 use crate::lab::snapshots::{MemberSnapshot, MemberState};
 use crate::lab::snapshots::{ProducerSnapshot, ProducerState};
 
@@ -43,6 +44,9 @@ impl App {
             }
             KafkaEvent::RunVerified { run, result } => match result {
                 Ok(accounting) => {
+                    if accounting.aborted_seen > 0 && self.model.cluster.embedded {
+                        self.say_once_embedded_aborted();
+                    }
                     if let Some(r) = self.model.runs.iter_mut().find(|r| r.run == run) {
                         r.accounting = Some(accounting);
                     }
@@ -64,6 +68,13 @@ impl App {
                 self.clamp_focus();
             }
             KafkaEvent::MemberCrashed { id, at } => self.member_crashed(id, at),
+        }
+    }
+
+    /// Why a `read_committed` read-back saw aborted records, once.
+    fn say_once_embedded_aborted(&mut self) {
+        if !std::mem::replace(&mut self.model.said_embedded_aborted, true) {
+            self.say(EMBEDDED_ABORTED.to_string());
         }
     }
 

@@ -214,6 +214,8 @@ pub(crate) struct Model {
     pub work: BTreeMap<u32, Duration>,
     /// The embedded cluster's own re-reads were explained once.
     pub said_embedded_repeats: bool,
+    /// The embedded cluster's aborted transactions seen by `read_committed` were explained.
+    pub said_embedded_aborted: bool,
     /// Faults injected during the current run.
     pub run_faults: Vec<String>,
     /// Nodes kafka-lab has stopped and not brought back: how ("paused", "killed", "down")
@@ -335,6 +337,7 @@ impl App {
                 applied_consumer: consumer,
                 work: BTreeMap::new(),
                 said_embedded_repeats: false,
+                said_embedded_aborted: false,
                 run_faults: Vec::new(),
                 nodes_down: BTreeMap::new(),
                 now: SystemTime::UNIX_EPOCH,

@@ -17,7 +17,7 @@ use Figure as F;
 
 impl Column {
     /// The columns, in table order.
-    pub const ALL: [Column; 20] = [
+    pub const ALL: [Column; 23] = [
         Column::Run,
         Column::Changed,
         Column::Figure(F::Secs),
@@ -38,11 +38,21 @@ impl Column {
         Column::Figure(F::Broker),
         Column::Figure(F::Missing),
         Column::Figure(F::Duplicated),
+        Column::Figure(F::TxnCommitted),
+        Column::Figure(F::TxnAborted),
+        Column::Figure(F::TxnCommitP99),
+    ];
+
+    /// The columns of a transactional run: shown when a run of the table has transactions.
+    pub const TRANSACTIONS: [Column; 3] = [
+        Column::Figure(F::TxnCommitted),
+        Column::Figure(F::TxnAborted),
+        Column::Figure(F::TxnCommitP99),
     ];
 
     /// The columns in the order they are given up when the table does not fit: the last
     /// goes first.
-    pub const PRIORITY: [Column; 20] = [
+    pub const PRIORITY: [Column; 23] = [
         Column::Run,
         Column::Figure(F::RecordsPerSec),
         Column::Figure(F::P50),
@@ -61,6 +71,9 @@ impl Column {
         Column::Figure(F::P99Due),
         Column::Figure(F::Queue),
         Column::Figure(F::Broker),
+        Column::Figure(F::TxnCommitted),
+        Column::Figure(F::TxnAborted),
+        Column::Figure(F::TxnCommitP99),
         Column::Figure(F::BatchRecords),
         Column::Figure(F::RequestsPerSec),
     ];
@@ -107,10 +120,20 @@ impl Column {
 
 /// Which columns fit in `width`, in table order, and the width of each: a column is as
 /// wide as its header and its widest cell; the changed settings take what is left (at
-/// least `CHANGED_MIN`), cut with a mark. Columns are given up from the end of [`Column::PRIORITY`].
-pub fn fit_columns(cells: &[Vec<String>], headers: &[&str], width: u16) -> Vec<(Column, u16)> {
+/// least `CHANGED_MIN`), cut with a mark. Columns are given up from the end of [`Column::PRIORITY`];
+/// the transactions' only when `transactions` (a run of the table has them).
+pub fn fit_columns(
+    cells: &[Vec<String>],
+    headers: &[&str],
+    width: u16,
+    transactions: bool,
+) -> Vec<(Column, u16)> {
     let index = |c: Column| Column::ALL.iter().position(|a| *a == c).unwrap_or(0);
-    let priority: Vec<usize> = Column::PRIORITY.iter().map(|c| index(*c)).collect();
+    let priority: Vec<usize> = Column::PRIORITY
+        .iter()
+        .filter(|c| transactions || !Column::TRANSACTIONS.contains(c))
+        .map(|c| index(*c))
+        .collect();
     fit_widths(headers, &priority, index(Column::Changed), cells, width)
         .into_iter()
         .map(|(i, w)| (Column::ALL[i], w))
@@ -426,9 +449,11 @@ mod tests {
         let total = |cols: &[(Column, u16)]| -> u16 {
             cols.iter().map(|(_, w)| w).sum::<u16>() + cols.len() as u16 - 1
         };
-        let wide = fit_columns(&cells, &headers(), 250);
-        assert_eq!(wide.len(), Column::ALL.len());
-        let narrow = fit_columns(&cells, &headers(), 60);
+        let wide = fit_columns(&cells, &headers(), 250, false);
+        assert_eq!(wide.len(), Column::ALL.len() - Column::TRANSACTIONS.len());
+        let with_transactions = fit_columns(&cells, &headers(), 250, true);
+        assert_eq!(with_transactions.len(), Column::ALL.len());
+        let narrow = fit_columns(&cells, &headers(), 60, false);
         assert!(total(&narrow) <= 60);
         let names: Vec<Column> = narrow.iter().map(|(c, _)| *c).collect();
         assert!(names.starts_with(&[Column::Run]));

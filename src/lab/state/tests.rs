@@ -23,6 +23,8 @@ pub fn settings() -> ProducerSettings {
         rate: Some(50.0),
         key: KeyField::Id,
         rtt_ms: None,
+        txn_records: 0,
+        abort_every: 0,
         extra: std::collections::BTreeMap::default(),
     }
 }
@@ -354,6 +356,42 @@ fn idempotence_needs_acks_all() {
         .as_ref()
         .unwrap()
         .contains("acks=all"));
+}
+
+/// Transactions need idempotence: said before anything restarts; with it, the producer
+/// restarts transactional.
+#[test]
+fn transactions_need_idempotence_and_then_apply() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('s'));
+    let at = |f: Field| FIELDS.iter().position(|g| *g == f).unwrap();
+    let select = |a: &mut App, f: Field| {
+        while a.screen.settings.selected != at(f) {
+            let down = a.screen.settings.selected < at(f);
+            key(a, if down { KeyCode::Down } else { KeyCode::Up });
+        }
+    };
+    select(&mut a, Field::Transactions);
+    for c in "10".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    assert_eq!(a.screen.settings.value(Field::Transactions), "10");
+    assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
+    let error = a.screen.settings.form_error.clone().unwrap();
+    assert!(error.contains("enable.idempotence=true"), "{error}");
+    select(&mut a, Field::Idempotence);
+    key(&mut a, KeyCode::Right);
+    let commands = key(&mut a, KeyCode::Enter);
+    let applied = commands
+        .iter()
+        .find_map(|c| match c {
+            Command::ApplySettings(s) | Command::SetSettings(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{commands:?}"));
+    assert_eq!((applied.txn_records, applied.abort_every), (10, 0));
+    assert!(applied.idempotence);
+    assert_eq!(applied.report_settings()["transactions"], "10");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
 use crate::kafka::settings::{GroupProtocol, Strategies};
 use crate::lab::settings::{Commit, ConsumerChange, ConsumerSettings, Rewind, RewindTo};
-use crate::lab::state::forms::parse_work;
+use crate::lab::state::forms::{parse_abort_every, parse_txn_records, parse_work};
 
 /// One `[[step]]`; the error carries ` (action)` when the action is known.
 pub(super) fn read_step(t: &Table, number: usize, line: usize) -> Result<Step, (String, String)> {
@@ -136,7 +136,16 @@ fn read_action(name: &str, v: &Value) -> Result<Action, String> {
             for (key, value) in table {
                 let value = property_value(value)
                     .ok_or(format!("{key}: give a string, number or true/false"))?;
-                check_producer_property(key, &value)?;
+                let own = match key.as_str() {
+                    // kafka-lab's own: its transactions.
+                    "transactions" => parse_txn_records(&value).map(drop),
+                    "abort_every" => parse_abort_every(&value).map(drop),
+                    _ => {
+                        check_producer_property(key, &value)?;
+                        Ok(())
+                    }
+                };
+                own.map_err(|e| format!("{key} = {value}: {e}"))?;
                 set.insert(key.clone(), value);
             }
             Action::Producer(set)
@@ -197,6 +206,9 @@ fn read_action(name: &str, v: &Value) -> Result<Action, String> {
     })
 }
 
+/// A producer step's settings of kafka-lab's own (not librdkafka properties).
+const OWN: [&str; 2] = ["transactions", "abort_every"];
+
 /// Producer properties kafka-lab cannot change by a step: the connection's, and those that
 /// change what kafka-lab reads back.
 const NOT_BY_STEP: [&str; 3] = ["bootstrap.servers", "transactional.id", "client.id"];
@@ -233,8 +245,19 @@ fn check_producer_property(key: &str, value: &str) -> Result<(), String> {
 /// librdkafka says so when a client is made. This one has no servers, so it connects nowhere.
 pub(super) fn check_together(set: &BTreeMap<String, String>) -> Result<(), String> {
     let mut config = rdkafka::ClientConfig::new();
-    for (k, v) in set {
+    for (k, v) in set.iter().filter(|(k, _)| !OWN.contains(&k.as_str())) {
         config.set(k, v);
+    }
+    // Transactions make the producer transactional, with idempotence as the steps set it
+    // (kafka-lab sets it either way: false unless a step says true).
+    if set
+        .get("transactions")
+        .is_some_and(|t| parse_txn_records(t).unwrap_or(0) > 0)
+    {
+        config.set("transactional.id", "kafka-lab-check");
+        if !set.contains_key("enable.idempotence") {
+            config.set("enable.idempotence", "false");
+        }
     }
     config.set("log_level", "0");
     match config.create::<rdkafka::producer::BaseProducer>() {

@@ -43,6 +43,13 @@ pub enum Figure {
     WholeSecs,
     Skew,
     Faults,
+    /// Transactions committed (a transactional run).
+    TxnCommitted,
+    TxnAborted,
+    /// The commit call's p99, ms.
+    TxnCommitP99,
+    /// Records of aborted transactions the read-back saw.
+    AbortedSeen,
 }
 
 /// How a figure's value is written.
@@ -73,6 +80,8 @@ pub enum Unknown {
     /// The cluster had deleted every record of the run (retention) before the read-back:
     /// nothing could be checked, so nothing is known to be missing or duplicated.
     NotChecked,
+    /// The run sent no transactions.
+    NoTransactions,
 }
 
 impl Unknown {
@@ -84,6 +93,7 @@ impl Unknown {
             ),
             Unknown::NoStatistics => format!("run {run} has no such figure in librdkafka's statistics"),
             Unknown::NotPaced => format!("run {run} was not paced (no rate)"),
+            Unknown::NoTransactions => format!("run {run} sent no transactions"),
             Unknown::NotChecked => format!(
                 "none of run {run}'s records could be checked: the cluster had deleted them (retention) before the read-back"
             ),
@@ -142,6 +152,7 @@ impl Figure {
         let accounting = || r.accounting.as_ref().ok_or(Unknown::NotReadBack);
         let stages = || r.stages_ms.ok_or(Unknown::NoStatistics);
         let stat = |v: Option<f64>| v.ok_or(Unknown::NoStatistics);
+        let txn = || r.transactions.as_ref().ok_or(Unknown::NoTransactions);
         Ok(match self {
             F::WarmupSecs => r.warmup_s,
             F::Secs => r.duration_s,
@@ -183,6 +194,16 @@ impl Figure {
                 .ok_or(Unknown::NotPaced)?,
             F::Skew => skew(r, partitions).ok_or(Unknown::NotReadBack)?,
             F::Faults => r.faults.len() as f64,
+            F::TxnCommitted => txn()?.committed as f64,
+            F::TxnAborted => txn()?.aborted as f64,
+            F::TxnCommitP99 => {
+                let t = txn()?;
+                if t.committed == 0 {
+                    return Err(Unknown::NoTransactions);
+                }
+                t.commit_p99_ms
+            }
+            F::AbortedSeen => accounting()?.aborted_seen as f64,
         })
     }
 
@@ -366,6 +387,12 @@ mod tests {
                 ..Accounting::default()
             }),
             faults: vec!["broker 1 down".into()],
+            transactions: Some(crate::stats::TxnFigures {
+                records_per_txn: 5,
+                begun: 2,
+                committed: 2,
+                ..Default::default()
+            }),
             ..RunReport::default()
         }
     }

@@ -30,7 +30,7 @@ const fn entry(
 
 /// The table, in the CSV's order (new CSV columns go at the end of those with one).
 #[rustfmt::skip]
-pub const FIGURES: [Entry; 30] = [
+pub const FIGURES: [Entry; 34] = [
     entry(F::WarmupSecs, Some("warmup_s"), Some("/warmup_s"), &["warmup_s"], None, None, Unit::Seconds,
         "seconds at the start kept out of the figures (warm-up)"),
     entry(F::Secs, Some("duration_s"), Some("/duration_s"), &["duration_s"], Some("secs"), None, Unit::Seconds,
@@ -91,4 +91,12 @@ pub const FIGURES: [Entry; 30] = [
         "the fullest partition's records over the average partition's"),
     entry(F::Faults, None, Some("/faults"), &["faults"], None, Some("faults"), Unit::Count,
         "faults injected into the cluster during the run"),
+    entry(F::TxnCommitted, Some("txn_committed"), Some("/transactions/committed"), &["txn_committed"], Some("txn ok"), None, Unit::Count,
+        "transactions committed (a transactional run)"),
+    entry(F::TxnAborted, Some("txn_aborted"), Some("/transactions/aborted"), &["txn_aborted"], Some("aborted"), None, Unit::Count,
+        "transactions aborted on purpose (abort every Nth)"),
+    entry(F::TxnCommitP99, Some("txn_commit_p99_ms"), Some("/transactions/commit_p99_ms"), &["txn_p99", "txn_commit_p99_ms"], Some("commit p99"), None, Unit::Ms,
+        "a transaction's commit call, after its records' acknowledgements (p99), ms"),
+    entry(F::AbortedSeen, Some("aborted_seen"), Some("/accounting/aborted_seen"), &["aborted_seen"], None, None, Unit::Count,
+        "records of aborted transactions the read-back saw (0 when it reads committed only)"),
 ];

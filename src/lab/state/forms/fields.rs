@@ -9,8 +9,32 @@ use crate::kafka::settings::{
     parse_bool, Acks, Compression, GroupProtocol, Partitioner, Strategies,
 };
 use crate::lab::settings::{
-    rate_text, Commit, ConsumerSettings, Isolation, OffsetReset, ProducerSettings,
+    rate_text, txn_text, Commit, ConsumerSettings, Isolation, OffsetReset, ProducerSettings,
 };
+
+/// The most records a transaction, or the rarest abort, the panel takes.
+pub const TXN_MAX: u64 = 1_000_000;
+
+/// Records per transaction as the panel takes them: `off` (or 0), or 1 to [`TXN_MAX`].
+pub fn parse_txn_records(t: &str) -> Result<u64, String> {
+    match t {
+        "off" | "0" => Ok(0),
+        _ => match t.parse::<u64>() {
+            Ok(n) if (1..=TXN_MAX).contains(&n) => Ok(n),
+            _ => Err(format!(
+                "off, or records per transaction from 1 to {TXN_MAX}"
+            )),
+        },
+    }
+}
+
+/// Which transactions are aborted: 0 (none), 1 (all), N (every Nth).
+pub fn parse_abort_every(t: &str) -> Result<u64, String> {
+    match t.parse::<u64>() {
+        Ok(n) if n <= TXN_MAX => Ok(n),
+        _ => Err(format!("0 (none), 1 (every one) to {TXN_MAX} (every Nth)")),
+    }
+}
 
 /// The settings the panel edits, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +47,10 @@ pub enum Field {
     Rate,
     Key,
     Partitioner,
+    /// kafka-lab's own: records per transaction (off: none).
+    Transactions,
+    /// kafka-lab's own: every Nth transaction aborted.
+    AbortEvery,
     /// The consumers' partition.assignment.strategy.
     Assignment,
     /// The consumers' group.protocol.
@@ -44,7 +72,7 @@ pub enum Field {
     Rtt,
 }
 
-pub const FIELDS: [Field; 22] = [
+pub const FIELDS: [Field; 24] = [
     Field::Acks,
     Field::BatchSize,
     Field::LingerMs,
@@ -53,6 +81,8 @@ pub const FIELDS: [Field; 22] = [
     Field::Rate,
     Field::Key,
     Field::Partitioner,
+    Field::Transactions,
+    Field::AbortEvery,
     Field::Assignment,
     Field::Protocol,
     Field::FetchMinBytes,
@@ -83,6 +113,8 @@ impl Field {
             Field::Rate => "rate (records/s)",
             Field::Key => "key",
             Field::Partitioner => "partitioner",
+            Field::Transactions => "transactions",
+            Field::AbortEvery => "abort every Nth",
             Field::Assignment => "group assignment",
             Field::Protocol => "group.protocol",
             Field::FetchMinBytes => "fetch.min.bytes",
@@ -129,6 +161,8 @@ impl Field {
             Field::Rate => "kafka-lab's: the records per second the producer keeps to, or max",
             Field::Key => "kafka-lab's: the field each record is keyed by; a key always goes to one partition (none: librdkafka spreads)",
             Field::Partitioner => "how a key picks its partition: consistent_random is CRC32, murmur2_random is Java's",
+            Field::Transactions => "kafka-lab's: records per transaction (or what 1 s holds), or off; needs acks=all and idempotence; read_committed skips aborted",
+            Field::AbortEvery => "kafka-lab's: every Nth transaction is aborted (0 never, 1 all): its records stay in the log, marked aborted",
             Field::Assignment => "how the group shares partitions: range, roundrobin (everything revoked at each rebalance) or cooperative-sticky (only what moves)",
             Field::Protocol => "classic: members assign, and keep their session timing; consumer (KIP-848): the broker does both",
             Field::FetchMinBytes => "the broker holds a fetch until it has this many bytes, or fetch.wait.max.ms is up; watch e2e, fetch/s in the consumer runs",
@@ -159,6 +193,8 @@ impl Field {
             // kafka-lab's own, and group.instance.id (no default: unset).
             Field::Rate
             | Field::Key
+            | Field::Transactions
+            | Field::AbortEvery
             | Field::Commit
             | Field::Work
             | Field::Rtt
@@ -184,6 +220,8 @@ impl Field {
             Field::Idempotence | Field::StaticMembership => parse_bool(t).map(drop),
             Field::Rate => parse_rate(t).map(drop),
             Field::Key => t.parse::<KeyField>().map(drop),
+            Field::Transactions => parse_txn_records(t).map(drop),
+            Field::AbortEvery => parse_abort_every(t).map(drop),
             Field::Partitioner => t.parse::<Partitioner>().map(drop),
             Field::Assignment => t.parse::<Strategies>().map(drop),
             Field::Protocol => t.parse::<GroupProtocol>().map(drop),
@@ -225,6 +263,8 @@ impl Field {
             Field::BatchSize
             | Field::LingerMs
             | Field::Rate
+            | Field::Transactions
+            | Field::AbortEvery
             | Field::Rtt
             | Field::FetchMinBytes
             | Field::FetchWaitMaxMs
@@ -246,6 +286,8 @@ impl Field {
             Field::Rate => rate_text(s.rate),
             Field::Key => s.key.to_string(),
             Field::Partitioner => s.partitioner.to_string(),
+            Field::Transactions => txn_text(s.txn_records),
+            Field::AbortEvery => s.abort_every.to_string(),
             Field::Assignment => c.strategies.to_string(),
             Field::Protocol => c.protocol.to_string(),
             Field::FetchMinBytes => c.fetch_min_bytes.clone(),
@@ -366,6 +408,20 @@ mod tests {
         ] {
             assert_eq!(Field::Work.validate(work).is_ok(), ok, "{work}");
         }
+        for (text, ok) in [
+            ("off", true),
+            ("0", true),
+            ("1", true),
+            ("1000000", true),
+            ("1000001", false),
+            ("-1", false),
+            ("some", false),
+        ] {
+            assert_eq!(Field::Transactions.validate(text).is_ok(), ok, "{text}");
+        }
+        assert_eq!(parse_txn_records("off"), Ok(0));
+        assert_eq!(parse_abort_every("1"), Ok(1));
+        assert!(Field::AbortEvery.validate("x").is_err());
         assert_eq!(parse_work("20").unwrap(), Duration::from_millis(20));
         assert_eq!(work_text(Duration::from_millis(20)), "20ms");
     }

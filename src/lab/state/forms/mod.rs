@@ -4,7 +4,10 @@
 
 mod fields;
 mod settings;
-pub use fields::{parse_rate, parse_work, work_text, Field, FIELDS, RTT_MAX_MS};
+pub use fields::{
+    parse_abort_every, parse_rate, parse_txn_records, parse_work, work_text, Field, FIELDS,
+    RTT_MAX_MS,
+};
 pub use settings::{Row, SettingsForm};
 
 use std::time::Duration;

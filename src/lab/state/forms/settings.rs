@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use tui_input::Input;
 
-use super::fields::{parse_rate, parse_work, Field, FIELDS};
+use super::fields::{parse_abort_every, parse_rate, parse_txn_records, parse_work, Field, FIELDS};
 use crate::kafka::settings::{parse_bool, Acks, GroupProtocol};
 use crate::lab::settings::{ConsumerSettings, ProducerSettings};
 
 /// The first of the consumers' fields: a heading goes before it.
-const FIRST_CONSUMER_FIELD: usize = 8;
+const FIRST_CONSUMER_FIELD: usize = 10;
 
 /// Lines the panel keeps below its rows for errors and hints.
 pub const FOOTER_LINES: usize = 5;
@@ -241,6 +241,10 @@ impl SettingsForm {
         if idempotence && acks != Acks::All {
             return Err("enable.idempotence=true needs acks=all".to_string());
         }
+        let txn_records = parse_txn_records(v(Field::Transactions))?;
+        if txn_records > 0 && !(acks == Acks::All && idempotence) {
+            return Err("transactions need acks=all and enable.idempotence=true".to_string());
+        }
         let consumer = ConsumerSettings {
             strategies: v(Field::Assignment).parse()?,
             protocol: v(Field::Protocol).parse()?,
@@ -267,6 +271,8 @@ impl SettingsForm {
             rate: parse_rate(v(Field::Rate))?,
             key: v(Field::Key).parse()?,
             rtt_ms: (self.visible == FIELDS.len()).then(|| v(Field::Rtt).parse().unwrap_or(0)),
+            txn_records,
+            abort_every: parse_abort_every(v(Field::AbortEvery))?,
             extra: BTreeMap::new(),
         };
         Ok((producer, consumer))

@@ -1,0 +1,133 @@
+//! A producer's transactions as kafka-lab drives them: one is begun before a record is sent
+//! and ended after a number of records (or once it has been open long enough); every Nth is
+//! aborted instead of committed, to show what readers make of that. Each one is timed.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::error::KafkaError;
+
+use super::LabProducer;
+use crate::config::{ClientSettings, Origin, Setting};
+use crate::stats::TxnFigures;
+
+/// `settings` with a `transactional.id` of kafka-lab's own making (`why` names what set it).
+pub fn with_transactional_id(
+    settings: &ClientSettings,
+    id: String,
+    why: &'static str,
+) -> ClientSettings {
+    let mut s = settings.clone();
+    s.settings.push(Setting {
+        key: "transactional.id".into(),
+        value: id,
+        origin: Origin::Builtin(why),
+    });
+    s
+}
+
+/// How long a transaction's calls may take.
+pub const TXN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How the transactions are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxnPlan {
+    /// Records per transaction (at least 1).
+    pub records: u64,
+    /// Every this-many-th transaction is aborted (0: none).
+    pub abort_every: u64,
+    /// A transaction open this long is ended with fewer records (a slow rate would otherwise
+    /// hold it past the broker's `transaction.timeout.ms`).
+    pub longest: Option<Duration>,
+}
+
+#[derive(Debug)]
+pub struct Transactions {
+    plan: TxnPlan,
+    in_txn: u64,
+    opened: Option<Instant>,
+    /// The open transaction is to be aborted.
+    aborting: bool,
+    begun: u64,
+    aborted: u64,
+    /// Each commit call's time, and each committed transaction's time open.
+    commits: Vec<Duration>,
+    open: Vec<Duration>,
+}
+
+impl Transactions {
+    /// Registers `producer` (made with a `transactional.id`) with the cluster, fencing an
+    /// earlier producer with the same id.
+    pub fn start(producer: &LabProducer, plan: TxnPlan) -> Result<Transactions, KafkaError> {
+        producer.init_transactions(TXN_TIMEOUT)?;
+        Ok(Transactions {
+            plan: TxnPlan {
+                records: plan.records.max(1),
+                ..plan
+            },
+            in_txn: 0,
+            opened: None,
+            aborting: false,
+            begun: 0,
+            aborted: 0,
+            commits: Vec::new(),
+            open: Vec::new(),
+        })
+    }
+
+    /// Before record `seq` is sent: a transaction is open for it (the ledger learns when
+    /// the record's transaction is to be aborted).
+    pub fn before_send(&mut self, producer: &LabProducer, seq: u64) -> Result<(), KafkaError> {
+        if self.opened.is_none() {
+            producer.begin_transaction()?;
+            self.begun += 1;
+            self.aborting = self.plan.abort_every > 0 && self.begun % self.plan.abort_every == 0;
+            self.opened = Some(Instant::now());
+        }
+        if self.aborting {
+            producer.aborting(seq);
+        }
+        Ok(())
+    }
+
+    /// After a record was sent: the transaction ends once it holds its records.
+    pub fn after_send(&mut self, producer: &LabProducer) -> Result<(), KafkaError> {
+        self.in_txn += 1;
+        if self.in_txn >= self.plan.records {
+            self.end(producer)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the open transaction when it has been open its longest.
+    pub fn end_if_due(&mut self, producer: &LabProducer) -> Result<(), KafkaError> {
+        match (self.opened, self.plan.longest) {
+            (Some(opened), Some(longest)) if opened.elapsed() >= longest => self.end(producer),
+            _ => Ok(()),
+        }
+    }
+
+    /// Commits (or aborts, when it is its turn) the open transaction, if any.
+    pub fn end(&mut self, producer: &LabProducer) -> Result<(), KafkaError> {
+        let Some(opened) = self.opened.take() else {
+            return Ok(());
+        };
+        self.in_txn = 0;
+        if self.aborting {
+            producer.abort_transaction(TXN_TIMEOUT)?;
+            self.aborted += 1;
+        } else {
+            let took = producer.commit_transaction(TXN_TIMEOUT)?;
+            self.commits.push(took);
+            self.open.push(opened.elapsed());
+        }
+        Ok(())
+    }
+
+    pub fn figures(&self) -> TxnFigures {
+        let mut f = TxnFigures::of(self.plan.records, &self.commits, &self.open);
+        f.begun = self.begun;
+        f.aborted = self.aborted;
+        f.abort_every = self.plan.abort_every;
+        f
+    }
+}

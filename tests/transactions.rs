@@ -1,0 +1,122 @@
+//! The dashboard's transactional producer, driven by a scenario: transactions committed and
+//! aborted, counted; the read-back expects no record of an aborted transaction, and counts
+//! the ones it sees. On a real broker kcat checks the aborted records independently: a
+//! `read_uncommitted` read finds exactly that many more than a `read_committed` one.
+
+mod common;
+
+use std::process::Command;
+
+use common::play::{passed, play_in};
+use common::*;
+use serde_json::Value;
+
+/// 500 records/s in transactions of 50, every third aborted, for 6 s.
+fn scenario(aborted_seen: &str) -> String {
+    format!(
+        r#"
+title = "Transactions"
+cluster = "any"
+
+[topic]
+partitions = 3
+
+[[step]]
+rate = 500
+
+[[step]]
+producer = {{ transactions = 50, abort_every = 3, "enable.idempotence" = true }}
+
+[[step]]
+start = "producer"
+
+[[step]]
+wait = "6s"
+
+[[step]]
+stop = "producer"
+
+[[step]]
+assert = "txn_committed > 10"
+
+[[step]]
+assert = "txn_aborted > 5"
+
+[[step]]
+assert = "missing == 0"
+
+[[step]]
+assert = "duplicated == 0"
+
+[[step]]
+assert = "aborted_seen {aborted_seen}"
+"#
+    )
+}
+
+/// Plays the scenario; returns the report and its one run.
+fn play_transactions(aborted_seen: &str, extra: &[&str]) -> (String, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("txn.toml"), scenario(aborted_seen)).unwrap();
+    let (out, md, runs) = play_in(dir.path(), "txn.toml", "1", extra);
+    passed(&out, &md);
+    assert_eq!(runs.len(), 1, "{md}");
+    (md, runs[0].clone())
+}
+
+/// The run's own bookkeeping adds up: every delivered record was either committed and read
+/// back, or in an aborted transaction; a third of the transactions were aborted.
+fn check_run(run: &Value, md: &str) -> (u64, u64) {
+    let n = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("{v} in {md}"));
+    let t = &run["transactions"];
+    let (committed, aborted) = (n(&t["committed"]), n(&t["aborted"]));
+    assert_eq!(n(&t["begun"]), committed + aborted, "{md}");
+    // Every third begun is aborted: the last may have been cut short by the stop.
+    let begun = committed + aborted;
+    assert!(aborted == begun / 3 || aborted == begun.div_ceil(3), "{t}");
+    let a = &run["accounting"];
+    let delivered = n(&run["delivered"]);
+    assert_eq!(n(&a["received"]) + n(&a["aborted"]), delivered, "{a}");
+    // Whole transactions of 50 were aborted (the one the stop cut may be shorter).
+    assert!(n(&a["aborted"]) >= (aborted - 1) * 50, "{a}");
+    assert!(n(&a["aborted"]) <= aborted * 50, "{a}");
+    (n(&a["aborted"]), n(&a["aborted_seen"]))
+}
+
+/// librdkafka's mock broker keeps no index of aborted transactions: its `read_committed`
+/// reader sees their records, which the read-back counts and the lab says.
+#[test]
+fn transactions_on_the_embedded_cluster() {
+    let (md, run) = play_transactions("> 0", &[]);
+    let (aborted, seen) = check_run(&run, &md);
+    assert_eq!(seen, aborted, "every aborted record is there to see: {md}");
+}
+
+/// A real broker hides aborted transactions from `read_committed`: the read-back sees none,
+/// and kcat finds them only when it reads uncommitted.
+#[test]
+fn transactions_on_a_real_broker_agree_with_kcat() {
+    let Some(bootstrap) = real_bootstrap() else {
+        skipped!("SKIPPED: {BOOTSTRAP_VAR} is not set");
+        return;
+    };
+    let Some(kcat) = kcat() else {
+        return;
+    };
+    let (md, run) = play_transactions("== 0", &["-b", &bootstrap]);
+    let (aborted, _) = check_run(&run, &md);
+    let topic = run["topic"].as_str().unwrap();
+    let count = |isolation: &str| -> u64 {
+        let out = Command::new(&kcat)
+            .args(["-C", "-b", &bootstrap, "-t", topic, "-e", "-q"])
+            .args(["-o", "beginning", "-f", "%o\n"])
+            .args(["-X", &format!("isolation.level={isolation}")])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "kcat: {}", stderr(&out));
+        stdout(&out).lines().count() as u64
+    };
+    let (committed, uncommitted) = (count("read_committed"), count("read_uncommitted"));
+    assert_eq!(uncommitted - committed, aborted, "{md}");
+    assert_eq!(committed, run["accounting"]["received"].as_u64().unwrap());
+}
