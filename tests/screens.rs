@@ -298,6 +298,7 @@ fn a_transactional_run_in_the_pane_and_the_runs_table() {
         begun: committed + aborted,
         committed,
         aborted,
+        failed: 0,
         commit_p50_ms: 0.7,
         commit_p99_ms: 3.98,
         open_p50_ms: 186.3,

@@ -105,7 +105,7 @@ pub enum SourceError {
     Format { path: PathBuf, detail: String },
     #[error("{origin} holds no brewery records")]
     Empty { origin: String },
-    #[error("cannot fetch breweries from {url}: {detail}\n  Check the network (or --api-url), or use --source bundled.")]
+    #[error("cannot fetch breweries from {url}: {detail}; check the network, give --api-url for a mirror, or use --source bundled")]
     Fetch { url: String, detail: String },
 }
 

@@ -365,6 +365,23 @@ impl LabProducer {
         self.context().state.lock().unwrap().ledger.aborting(seq);
     }
 
+    /// The ledger follows the open transaction (from record `first`), or none (`None`: the
+    /// last one ended as planned).
+    pub fn transaction(&self, first: Option<u64>) {
+        self.context()
+            .state
+            .lock()
+            .unwrap()
+            .ledger
+            .transaction(first);
+    }
+
+    /// The open transaction, up to record `last`, failed: none of its records is expected.
+    pub fn transaction_failed(&self, last: u64) {
+        let mut state = self.context().state.lock().unwrap();
+        state.ledger.withdraw_transaction(last);
+    }
+
     /// Serves delivery reports for `d`: how to wait between paced sends.
     pub fn serve(&self, d: Duration) {
         let context = self.context();

@@ -111,7 +111,8 @@ pub struct RunReport {
     pub accounting: Option<Accounting>,
     /// Faults injected into the cluster while the run went on (what, and when).
     pub faults: Vec<String>,
-    /// A run sent in transactions (`bench --transactional`): their count and times.
+    /// A run sent in transactions (`bench --transactional`, the settings' transactions):
+    /// their count and times.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transactions: Option<TxnFigures>,
 }
@@ -126,6 +127,8 @@ pub struct TxnFigures {
     pub begun: u64,
     pub committed: u64,
     pub aborted: u64,
+    /// Transactions whose commit failed: aborted, none of their records expected.
+    pub failed: u64,
     pub commit_p50_ms: f64,
     pub commit_p99_ms: f64,
     pub open_p50_ms: f64,
@@ -148,6 +151,7 @@ impl TxnFigures {
             begun: commits.len() as u64,
             committed: commits.len() as u64,
             aborted: 0,
+            failed: 0,
             commit_p50_ms: at(commits, 0.5),
             commit_p99_ms: at(commits, 0.99),
             open_p50_ms: at(open, 0.5),

@@ -16,6 +16,7 @@
 //! larger window.
 
 mod admin;
+mod charts;
 mod consumer_runs;
 mod detail;
 mod events;

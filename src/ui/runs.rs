@@ -80,7 +80,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let window = app.chart_window();
-    let history = super::producer::within(&app.model.producer.history, window);
+    let history = super::charts::within(&app.model.producer.history, window);
     let parts = if app.screen.zoomed && charts_area.width >= 120 {
         3
     } else {

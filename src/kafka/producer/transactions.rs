@@ -49,6 +49,10 @@ pub struct Transactions {
     aborting: bool,
     begun: u64,
     aborted: u64,
+    /// Transactions whose commit (or abort) failed: aborted, their records withdrawn.
+    failed: u64,
+    /// The last record sent in the open transaction.
+    last_seq: u64,
     /// Each commit call's time, and each committed transaction's time open.
     commits: Vec<Duration>,
     open: Vec<Duration>,
@@ -69,6 +73,8 @@ impl Transactions {
             aborting: false,
             begun: 0,
             aborted: 0,
+            failed: 0,
+            last_seq: 0,
             commits: Vec::new(),
             open: Vec::new(),
         })
@@ -79,6 +85,7 @@ impl Transactions {
     pub fn before_send(&mut self, producer: &LabProducer, seq: u64) -> Result<(), KafkaError> {
         if self.opened.is_none() {
             producer.begin_transaction()?;
+            producer.transaction(Some(seq));
             self.begun += 1;
             self.aborting = self.plan.abort_every > 0 && self.begun % self.plan.abort_every == 0;
             self.opened = Some(Instant::now());
@@ -86,6 +93,7 @@ impl Transactions {
         if self.aborting {
             producer.aborting(seq);
         }
+        self.last_seq = seq;
         Ok(())
     }
 
@@ -112,13 +120,27 @@ impl Transactions {
             return Ok(());
         };
         self.in_txn = 0;
-        if self.aborting {
-            producer.abort_transaction(TXN_TIMEOUT)?;
-            self.aborted += 1;
+        let ended = if self.aborting {
+            producer
+                .abort_transaction(TXN_TIMEOUT)
+                .map(|()| self.aborted += 1)
         } else {
-            let took = producer.commit_transaction(TXN_TIMEOUT)?;
-            self.commits.push(took);
-            self.open.push(opened.elapsed());
+            producer.commit_transaction(TXN_TIMEOUT).map(|took| {
+                self.commits.push(took);
+                self.open.push(opened.elapsed());
+            })
+        };
+        match ended {
+            Ok(()) => producer.transaction(None),
+            Err(e) => {
+                // Aborted, so that read_committed readers are not held up by it until the
+                // broker's timeout (a fenced or fatal producer cannot: the broker aborts it);
+                // either way none of its records is to be expected.
+                let _ = producer.abort_transaction(TXN_TIMEOUT);
+                producer.transaction_failed(self.last_seq);
+                self.failed += 1;
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -127,6 +149,7 @@ impl Transactions {
         let mut f = TxnFigures::of(self.plan.records, &self.commits, &self.open);
         f.begun = self.begun;
         f.aborted = self.aborted;
+        f.failed = self.failed;
         f.abort_every = self.plan.abort_every;
         f
     }

@@ -12,9 +12,7 @@ use crate::config::{ClientSettings, Layers, Role};
 use crate::data::source::{Dataset, KeyField};
 use crate::data::wire::Wire;
 use crate::kafka::partitioners::WouldGo;
-use crate::kafka::producer::{
-    with_transactional_id, LabProducer, Live, Reports, Transactions, TxnPlan,
-};
+use crate::kafka::producer::{with_transactional_id, LabProducer, Live, Reports, Transactions};
 use crate::kafka::verify::{self, Ledger};
 use crate::lab::actors::TICK;
 use crate::lab::protocol::KafkaEvent;
@@ -29,8 +27,6 @@ const LATEST: usize = 24;
 const WINDOW_TICKS: usize = 20;
 /// The longest a restart or stop waits for outstanding reports.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
-/// A transaction open this long ends with the records it has (at a low rate).
-const TXN_LONGEST: Duration = Duration::from_secs(1);
 
 pub enum ProducerCommand {
     Start,
@@ -176,13 +172,9 @@ impl Task {
     }
 
     fn start(&mut self) {
-        let txn = (self.settings.txn_records > 0).then_some(TxnPlan {
-            records: self.settings.txn_records,
-            abort_every: self.settings.abort_every,
-            longest: Some(TXN_LONGEST),
-        });
+        let txn = self.settings.txn_plan();
         let created = self.client_settings().and_then(|s| {
-            // One transactional.id for the session: a restart fences the run before it.
+            // One transactional.id per session and topic: each run takes it over in turn.
             let s = match txn {
                 Some(_) => with_transactional_id(
                     &s,
@@ -424,8 +416,12 @@ impl Task {
                 return;
             }
             self.n += 1;
-            // Let commands in now and then at full speed.
+            // Let commands in now and then at full speed (and end a transaction open too
+            // long, which a paced wait does otherwise).
             if self.n % 256 == 0 {
+                if let Some(Err(e)) = self.txns.as_mut().map(|t| t.end_if_due(producer)) {
+                    self.state = ProducerState::Error(format!("cannot end the transaction: {e}"));
+                }
                 return;
             }
         }

@@ -126,7 +126,11 @@ impl Session {
             Err(e) => {
                 // The reason first (the status line is narrow; the events log keeps the line
                 // whole), without the command line's advice.
-                let reason = e.lines().next().unwrap_or_default().to_string();
+                let reason = e
+                    .split("; check the network")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 vec![Event::Notice(format!(
                     "the data set stays as it was ({} shows why): {reason}",
                     key(Mode::Main, A::Events)

@@ -30,6 +30,9 @@ pub struct ProducerSettings {
     pub extra: BTreeMap<String, String>,
 }
 
+/// The longest a transaction of the dashboard's producer stays open.
+pub const TXN_LONGEST: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What the embedded cluster does not do with transactions.
 pub const EMBEDDED_ABORTED: &str =
     "embedded cluster: read_committed readers see records of aborted \
@@ -110,6 +113,21 @@ impl ProducerSettings {
         }
     }
 
+    /// How the producer cuts its transactions, when it sends in them: a transaction open
+    /// [`TXN_LONGEST`] ends with the records it has (at a low rate).
+    pub fn txn_plan(&self) -> Option<crate::kafka::producer::TxnPlan> {
+        (self.txn_records > 0).then_some(crate::kafka::producer::TxnPlan {
+            records: self.txn_records,
+            abort_every: self.abort_every,
+            longest: Some(TXN_LONGEST),
+        })
+    }
+
+    /// Idempotence in force: a transactional producer is always idempotent.
+    pub fn idempotent(&self) -> bool {
+        self.idempotence || self.txn_records > 0
+    }
+
     /// The settings as a run report shows them.
     pub fn report_settings(&self) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, String> = self.properties().into_iter().collect();
@@ -120,7 +138,7 @@ impl ProducerSettings {
         }
         if self.txn_records > 0 {
             out.insert("transactions".into(), self.txn_records.to_string());
-            out.insert("abort every".into(), self.abort_every.to_string());
+            out.insert("abort_every".into(), self.abort_every.to_string());
         }
         out
     }
@@ -132,7 +150,7 @@ impl ProducerSettings {
             ("batch.size", self.batch_size.clone()),
             ("linger.ms", self.linger_ms.clone()),
             ("compression.type", self.compression.to_string()),
-            ("enable.idempotence", self.idempotence.to_string()),
+            ("enable.idempotence", self.idempotent().to_string()),
             ("partitioner", self.partitioner.to_string()),
         ]
         .into_iter()
@@ -150,7 +168,7 @@ impl ProducerSettings {
             self.linger_ms,
             self.batch_size,
             self.compression,
-            self.idempotence,
+            self.idempotent(),
             self.rate.map_or("max".to_string(), |r| format!("{r}/s")),
             self.key,
             self.partitioner

@@ -248,16 +248,13 @@ pub(super) fn check_together(set: &BTreeMap<String, String>) -> Result<(), Strin
     for (k, v) in set.iter().filter(|(k, _)| !OWN.contains(&k.as_str())) {
         config.set(k, v);
     }
-    // Transactions make the producer transactional, with idempotence as the steps set it
-    // (kafka-lab sets it either way: false unless a step says true).
+    // Transactions make the producer transactional (and idempotent: kafka-lab turns it on).
     if set
         .get("transactions")
         .is_some_and(|t| parse_txn_records(t).unwrap_or(0) > 0)
     {
         config.set("transactional.id", "kafka-lab-check");
-        if !set.contains_key("enable.idempotence") {
-            config.set("enable.idempotence", "false");
-        }
+        config.set("enable.idempotence", "true");
     }
     config.set("log_level", "0");
     match config.create::<rdkafka::producer::BaseProducer>() {

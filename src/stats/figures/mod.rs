@@ -82,6 +82,8 @@ pub enum Unknown {
     NotChecked,
     /// The run sent no transactions.
     NoTransactions,
+    /// None of the run's transactions committed (every one aborted).
+    NoneCommitted,
 }
 
 impl Unknown {
@@ -94,6 +96,7 @@ impl Unknown {
             Unknown::NoStatistics => format!("run {run} has no such figure in librdkafka's statistics"),
             Unknown::NotPaced => format!("run {run} was not paced (no rate)"),
             Unknown::NoTransactions => format!("run {run} sent no transactions"),
+            Unknown::NoneCommitted => format!("none of run {run}'s transactions committed"),
             Unknown::NotChecked => format!(
                 "none of run {run}'s records could be checked: the cluster had deleted them (retention) before the read-back"
             ),
@@ -199,7 +202,7 @@ impl Figure {
             F::TxnCommitP99 => {
                 let t = txn()?;
                 if t.committed == 0 {
-                    return Err(Unknown::NoTransactions);
+                    return Err(Unknown::NoneCommitted);
                 }
                 t.commit_p99_ms
             }
