@@ -151,19 +151,9 @@ pub fn read_back(
     read_back_showing(settings, topic, run_tag, ledger, timeout, |_, _| {})
 }
 
-/// [`read_back`], telling `progress` every few thousand records how many were read of how
-/// many there are to read.
-pub fn read_back_showing(
-    settings: &ClientSettings,
-    topic: &str,
-    run_tag: &str,
-    ledger: &Ledger,
-    timeout: Duration,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<Accounting, String> {
-    if ledger.overflow {
-        return Err(format!("runs over {MAX_TRACKED} records are not verified"));
-    }
+/// The read-back's consumer: it commits nothing and starts where it is told (or at the
+/// earliest offset).
+fn reader(settings: &ClientSettings, ledger: &Ledger) -> Result<BaseConsumer, String> {
     let mut config = settings.client_config();
     // Bootstrap from every broker the producer knew, not only the configured ones: one of
     // those may be the broker that just died.
@@ -182,12 +172,30 @@ pub fn read_back_showing(
         .set("enable.partition.eof", "false")
         .set("auto.offset.reset", "earliest")
         .set(FAST_FETCH.0, FAST_FETCH.1);
-    let consumer: BaseConsumer = config.create().map_err(|e| e.to_string())?;
+    config.create().map_err(|e| e.to_string())
+}
+
+/// [`read_back`], telling `progress` every few thousand records how many were read of how
+/// many there are to read.
+pub fn read_back_showing(
+    settings: &ClientSettings,
+    topic: &str,
+    run_tag: &str,
+    ledger: &Ledger,
+    timeout: Duration,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Accounting, String> {
+    if ledger.overflow {
+        return Err(format!("runs over {MAX_TRACKED} records are not verified"));
+    }
+    let consumer = reader(settings, ledger)?;
     let started = Instant::now();
     let settle_by = started + timeout;
     let mut last_read = started;
     let mut tally = Tally::new(ledger);
     let mut ends: BTreeMap<i32, i64> = BTreeMap::new();
+    // The next offset to read of each partition, as far as the records read say.
+    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
     let mut to_read = 0u64;
     let mut read = 0u64;
     let mut assignment = TopicPartitionList::new();
@@ -205,6 +213,7 @@ pub fn read_back_showing(
         if high > start {
             to_read += u64::try_from(high - start).unwrap_or(0);
             ends.insert(p, high);
+            next.insert(p, start);
             assignment
                 .add_partition_offset(topic, p, Offset::Offset(start))
                 .map_err(|e| e.to_string())?;
@@ -231,7 +240,7 @@ pub fn read_back_showing(
             drop_passed(&consumer, topic, &mut ends);
             if last_read.elapsed() >= NUDGE && last_nudge.elapsed() >= NUDGE {
                 last_nudge = Instant::now();
-                refetch(&consumer, topic, &ends);
+                refetch(&consumer, topic, &mut ends, &next, &mut tally);
             }
             continue;
         };
@@ -262,6 +271,7 @@ pub fn read_back_showing(
                 tally.record(partition, seq);
             }
         }
+        next.insert(partition, offset + 1);
         if ends.get(&partition).is_some_and(|end| offset + 1 >= *end) {
             ends.remove(&partition);
         }
@@ -269,20 +279,33 @@ pub fn read_back_showing(
     Ok(tally.finish())
 }
 
-/// Seeks each unfinished partition to where it stands: librdkafka drops what it waits for
-/// and fetches from there again.
-fn refetch(consumer: &BaseConsumer, topic: &str, ends: &BTreeMap<i32, i64>) {
-    let Ok(positions) = consumer.position() else {
-        return;
-    };
-    for e in positions.elements_for_topic(topic) {
-        if let (true, Offset::Offset(at)) = (ends.contains_key(&e.partition()), e.offset()) {
-            let _ = consumer.seek(
-                topic,
-                e.partition(),
-                Offset::Offset(at),
-                Duration::from_secs(1),
-            );
+/// Seeks each unfinished partition to where its reading stands: librdkafka drops what it
+/// waits for and fetches from there again. Where the cluster has deleted the records there
+/// meanwhile (a busy next run fills the embedded cluster's partitions, and their oldest
+/// records go), the read goes on from the partition's new start and what was deleted is
+/// unchecked; a partition whose start has passed its end is done.
+fn refetch(
+    consumer: &BaseConsumer,
+    topic: &str,
+    ends: &mut BTreeMap<i32, i64>,
+    next: &BTreeMap<i32, i64>,
+    tally: &mut Tally<'_>,
+) {
+    let unfinished: Vec<(i32, i64)> = ends.iter().map(|(p, e)| (*p, *e)).collect();
+    for (p, end) in unfinished {
+        let Some(mut from) = next.get(&p).copied() else {
+            continue;
+        };
+        if let Ok((low, _)) = consumer.fetch_watermarks(topic, p, Duration::from_secs(2)) {
+            if low > from {
+                tally.deleted_below(p, low);
+                from = low;
+            }
+        }
+        if from >= end {
+            ends.remove(&p);
+        } else {
+            let _ = consumer.seek(topic, p, Offset::Offset(from), Duration::from_secs(1));
         }
     }
 }
