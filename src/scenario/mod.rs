@@ -21,7 +21,7 @@ use crate::kafka::local::{FaultKind, LocalCluster};
 use file::{Action, ClusterKind, Scenario};
 
 /// The scenarios shipped with kafka-lab: name, file.
-pub const SHIPPED: [(&str, &str); 8] = [
+pub const SHIPPED: [(&str, &str); 9] = [
     (
         "partitions-and-keys",
         include_str!("../../assets/scenarios/partitions-and-keys.toml"),
@@ -53,6 +53,10 @@ pub const SHIPPED: [(&str, &str); 8] = [
     (
         "consumer-fetching",
         include_str!("../../assets/scenarios/consumer-fetching.toml"),
+    ),
+    (
+        "transactions",
+        include_str!("../../assets/scenarios/transactions.toml"),
     ),
 ];
 
