@@ -9,6 +9,7 @@ use common::fixtures::{app, app_on, clock, embedded, key, member, members, produ
 use crossterm::event::KeyCode;
 use kafka_lab::kafka::consumer::ConsumedRecord;
 use kafka_lab::lab::protocol::{Event, KafkaEvent, Step};
+use kafka_lab::lab::settings::Isolation;
 use kafka_lab::lab::snapshots::RecentRecord;
 use kafka_lab::lab::snapshots::{PartitionInfo, TopicSnapshot};
 use kafka_lab::lab::state::{App, ClusterInfo, ScenarioStrip};
@@ -928,4 +929,42 @@ fn group_lag_says_what_it_does_not_count() {
         screen.contains("group lag - (no member reads a partition now)"),
         "{screen}"
     );
+}
+
+/// Two members at the two isolation levels while transactions run: the read_committed one shows
+/// each partition's last stable offset beside the high watermark and the lag to each; the
+/// read_uncommitted one counts the aborted records it was handed and marks them.
+#[test]
+fn read_committed_and_read_uncommitted_side_by_side() {
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    let KafkaEvent::Member(mut committed) = member(1, &[0, 1, 2]) else {
+        unreachable!()
+    };
+    for p in &mut committed.partitions {
+        // An open transaction of 30 records past the stable offset.
+        p.stable = p.high_watermark.map(|h| h - 30);
+        p.high_watermark = p.high_watermark.map(|h| h + 5);
+        p.position = p.stable.map(|s| s - 3);
+    }
+    a.update(Event::Kafka(KafkaEvent::Member(committed)));
+    let KafkaEvent::Member(mut uncommitted) = member(2, &[3, 4, 5]) else {
+        unreachable!()
+    };
+    uncommitted.isolation = Isolation::ReadUncommitted;
+    uncommitted.aborted_seen = 1_250;
+    let mut aborted = RecentRecord::keep(ConsumedRecord {
+        topic: "breweries".into(),
+        partition: 4,
+        offset: 46,
+        timestamp_ms: Some(1_795_608_000_500),
+        timestamp_type: "create",
+        key: Some(b"b-17".to_vec()),
+        value: Some(br#"{"id":"b-17","name":"Aborted Ales"}"#.to_vec()),
+        headers: Vec::new(),
+    });
+    aborted.aborted = true;
+    uncommitted.latest.push(aborted);
+    a.update(Event::Kafka(KafkaEvent::Member(uncommitted)));
+    insta::assert_snapshot!(draw(&a, 160, 44));
 }

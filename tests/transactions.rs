@@ -1,23 +1,73 @@
 //! The dashboard's transactional producer, driven by the shipped `transactions` scenario: transactions committed and
 //! aborted, counted; the read-back expects no record of an aborted transaction, and counts
 //! the ones it sees. On a real broker kcat checks the aborted records independently: a
-//! `read_uncommitted` read finds exactly that many more than a `read_committed` one.
+//! `read_uncommitted` read finds exactly that many more than a `read_committed` one. Two
+//! members read beside it, one at each isolation level: what each was handed of aborted
+//! transactions is checked against the producer's own count per partition.
 
 mod common;
 
 use std::process::Command;
 
-use common::play::{passed, play_in};
+use common::play::{passed, play_in, run_in};
 use common::*;
 use serde_json::Value;
 
-/// Plays the shipped scenario; returns the report and its one run.
-fn play_transactions(extra: &[&str]) -> (String, Value) {
+/// Plays the shipped scenario, with `asserts` added at its end; returns the report and its
+/// one run.
+fn play_transactions(extra: &[&str], asserts: &[&str]) -> (String, Value) {
     let dir = tempfile::tempdir().unwrap();
-    let (out, md, runs) = play_in(dir.path(), "transactions", "2", extra);
+    let shown = run_in(dir.path(), &["scenario", "show", "transactions"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let mut toml = stdout(&shown);
+    for a in asserts {
+        toml += "\n[[step]]\nassert = \"";
+        toml += a;
+        toml += "\"\n";
+    }
+    std::fs::write(dir.path().join("transactions.toml"), toml).unwrap();
+    let (out, md, runs) = play_in(dir.path(), "transactions.toml", "2", extra);
     passed(&out, &md);
     assert_eq!(runs.len(), 1, "{md}");
     (md, runs[0].clone())
+}
+
+/// The value an assertion of the report compared, e.g. `aborted_seen_committed = 1,234`.
+fn asserted(md: &str, figure: &str) -> u64 {
+    let at = md
+        .find(&format!("{figure} = "))
+        .unwrap_or_else(|| panic!("no {figure} in {md}"));
+    md[at + figure.len() + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+/// The aborted records the producer counted in each partition.
+fn aborted_by_partition(run: &Value) -> Vec<u64> {
+    run["accounting"]["per_partition"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p["aborted"].as_u64().unwrap())
+        .collect()
+}
+
+/// The sums of the partitions some members but not all own (each member reads whole
+/// partitions): what one of two members can have been handed.
+fn shares(per_partition: &[u64]) -> Vec<u64> {
+    let n = per_partition.len();
+    (1..(1u32 << n) - 1)
+        .map(|set| {
+            (0..n)
+                .filter(|i| set & (1 << i) != 0)
+                .map(|i| per_partition[i])
+                .sum()
+        })
+        .collect()
 }
 
 /// The run's own bookkeeping adds up: every delivered record was either committed and read
@@ -43,9 +93,20 @@ fn check_run(run: &Value, md: &str) -> (u64, u64) {
 /// reader sees their records, which the read-back counts and the lab says.
 #[test]
 fn transactions_on_the_embedded_cluster() {
-    let (md, run) = play_transactions(&[]);
+    let (md, run) = play_transactions(&[], &["aborted_seen_committed > 0"]);
     let (aborted, seen) = check_run(&run, &md);
     assert_eq!(seen, aborted, "every aborted record is there to see: {md}");
+    // Both members are handed every aborted record of their partitions, which between them
+    // are all of the topic's.
+    let (committed, uncommitted) = (
+        asserted(&md, "aborted_seen_committed"),
+        asserted(&md, "aborted_seen_uncommitted"),
+    );
+    assert_eq!(committed + uncommitted, aborted, "{md}");
+    assert!(
+        shares(&aborted_by_partition(&run)).contains(&uncommitted),
+        "{md}"
+    );
 }
 
 /// A real broker hides aborted transactions from `read_committed`: the read-back sees none,
@@ -59,9 +120,17 @@ fn transactions_on_a_real_broker_agree_with_kcat() {
     let Some(kcat) = kcat() else {
         return;
     };
-    let (md, run) = play_transactions(&["-b", &bootstrap]);
+    let (md, run) = play_transactions(&["-b", &bootstrap], &["aborted_seen_committed == 0"]);
     let (aborted, seen) = check_run(&run, &md);
     assert_eq!(seen, 0, "read_committed sees no aborted record: {md}");
+    // The read_committed member was handed none; the read_uncommitted one every aborted
+    // record of the partitions it owns, as the producer counted them.
+    assert_eq!(asserted(&md, "aborted_seen_committed"), 0, "{md}");
+    let uncommitted = asserted(&md, "aborted_seen_uncommitted");
+    assert!(
+        shares(&aborted_by_partition(&run)).contains(&uncommitted),
+        "{md}"
+    );
     let topic = run["topic"].as_str().unwrap();
     let count = |isolation: &str| -> u64 {
         let out = Command::new(&kcat)

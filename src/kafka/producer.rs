@@ -17,7 +17,7 @@ use rdkafka::producer::{BaseProducer, Producer, PurgeConfig};
 
 use crate::config::ClientSettings;
 use crate::kafka::cluster::ErrorLatch;
-use crate::kafka::verify::{Ledger, RUN_HEADER, SEQ_HEADER};
+use crate::kafka::verify::{AbortedMarks, Ledger, RUN_HEADER, SEQ_HEADER};
 use crate::stats::{BatchStats, RunTotals};
 
 mod context;
@@ -50,6 +50,8 @@ pub struct LabProducer {
     run_tag: String,
     /// Records carry the run tag and sequence headers, for a read-back.
     tagged: bool,
+    /// Where records of aborted transactions are marked for readers, if anyone reads them.
+    marks: Option<AbortedMarks>,
     /// Sends since the last poll.
     unpolled: std::cell::Cell<u32>,
 }
@@ -168,6 +170,7 @@ impl LabProducer {
             topic: topic.to_string(),
             run_tag,
             tagged,
+            marks: None,
             unpolled: std::cell::Cell::new(0),
         })
     }
@@ -363,6 +366,14 @@ impl LabProducer {
     /// absent.
     pub fn aborting(&self, seq: u64) {
         self.context().state.lock().unwrap().ledger.aborting(seq);
+        if let Some(marks) = &self.marks {
+            marks.mark(&self.run_tag, seq, seq);
+        }
+    }
+
+    /// Marks the records of aborted transactions in `marks` too, for the lab's members.
+    pub fn share_aborted(&mut self, marks: AbortedMarks) {
+        self.marks = Some(marks);
     }
 
     /// The ledger follows the open transaction (from record `first`), or none (`None`: the
@@ -378,8 +389,16 @@ impl LabProducer {
 
     /// The open transaction, up to record `last`, failed: none of its records is expected.
     pub fn transaction_failed(&self, last: u64) {
-        let mut state = self.context().state.lock().unwrap();
-        state.ledger.withdraw_transaction(last);
+        let first = self
+            .context()
+            .state
+            .lock()
+            .unwrap()
+            .ledger
+            .withdraw_transaction(last);
+        if let (Some(marks), Some(first)) = (&self.marks, first) {
+            marks.mark(&self.run_tag, first, last);
+        }
     }
 
     /// Serves delivery reports for `d`: how to wait between paced sends.

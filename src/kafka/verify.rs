@@ -21,7 +21,9 @@ pub const SEQ_HEADER: &str = "kafka-lab-seq";
 pub const MAX_TRACKED: u64 = 20_000_000;
 
 mod ledger;
+mod marks;
 pub use ledger::{Ledger, Tally};
+pub use marks::AbortedMarks;
 
 /// How long the read-back waits for a partition's end to pass its acknowledged records (with
 /// acks=1 a follower catches up shortly after the answer) or, with acks=0, to stop growing. A

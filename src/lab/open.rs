@@ -128,14 +128,18 @@ pub(super) async fn open(
 
     let (kafka_tx, kafka) = mpsc::channel(256);
     let (outcome_tx, outcomes) = mpsc::channel(16);
+    let marks = crate::kafka::verify::AbortedMarks::default();
     let producer = actors::producer::spawn(
         producer_layers,
         target.topic.clone(),
         dataset,
         initial.clone(),
-        !args.paused,
         kafka_tx.clone(),
-        warmup,
+        actors::producer::Begin {
+            running: !args.paused,
+            warmup,
+            marks: marks.clone(),
+        },
     );
     let watcher = actors::watcher::spawn(&consumer_settings, &target.topic, kafka_tx.clone());
     let session = Session::new(
@@ -146,6 +150,7 @@ pub(super) async fn open(
             consumer_settings,
             base_layers,
             consumer,
+            marks,
             data: super::session::DataSets {
                 current: Source::parse(&args.source.source, &args.source.api_url),
                 home: Source::parse(&args.source.source, &args.source.api_url),

@@ -8,7 +8,7 @@ use crossterm::event::KeyEvent;
 
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
-use crate::lab::settings::{ConsumerChange, ConsumerSettings, ProducerSettings};
+use crate::lab::settings::{ConsumerChange, ConsumerSettings, Isolation, ProducerSettings};
 use crate::lab::snapshots::{MemberSnapshot, ProducerSnapshot, TopicSnapshot};
 use crate::lab::state::ScenarioStrip;
 use crate::stats::{Accounting, RunReport};
@@ -74,6 +74,11 @@ pub enum Step {
     Work {
         member: u32,
         per_record: Option<Duration>,
+    },
+    /// Member `member` reads at this `isolation.level` (its own, unless the group's).
+    Isolation {
+        member: u32,
+        level: Isolation,
     },
     /// Member `member` crashes (no leave, no commit).
     Crash(u32),
@@ -179,6 +184,12 @@ pub enum Command {
     Work {
         id: u32,
         per_record: Option<Duration>,
+    },
+    /// This member's own `isolation.level` (None: the one every member has): it leaves the
+    /// group and joins again with it.
+    Isolation {
+        id: u32,
+        level: Option<Isolation>,
     },
     /// The member stops as a crashed process does: no `LeaveGroup`, no final commit.
     Crash(u32),

@@ -11,7 +11,7 @@ pub use crate::kafka::consumer::ConsumedRecord;
 pub use crate::kafka::partitioners::{KeyHash, WouldGo};
 pub use crate::kafka::producer::Delivery;
 pub use crate::lab::ledger::Counts as LedgerCounts;
-use crate::lab::settings::{Commit, ProducerSettings};
+use crate::lab::settings::{Commit, Isolation, ProducerSettings};
 use crate::stats::{LatencySummary, RunReport, StageLatency, WindowFigures};
 
 /// The first seconds of each run are shown but left out of its figures.
@@ -109,12 +109,21 @@ pub struct PartitionLag {
     /// The next offset this member will read.
     pub position: Option<i64>,
     pub high_watermark: Option<i64>,
+    /// The last stable offset (below it every transaction has ended), asked of the leader by a
+    /// `read_committed` member while the lab's producer runs transactions: such a member reads
+    /// no further.
+    pub stable: Option<i64>,
 }
 
 impl PartitionLag {
     /// High watermark minus position, when both are known.
     pub fn lag(&self) -> Option<i64> {
         Some((self.high_watermark? - self.position?).max(0))
+    }
+
+    /// Last stable offset minus position, when both are known.
+    pub fn lag_to_stable(&self) -> Option<i64> {
+        Some((self.stable? - self.position?).max(0))
     }
 }
 
@@ -123,13 +132,19 @@ impl PartitionLag {
 pub struct RecentRecord {
     pub record: ConsumedRecord,
     pub truncated: bool,
+    /// It belongs to a transaction the lab's producer aborted (a `read_uncommitted` read).
+    pub aborted: bool,
 }
 
 impl RecentRecord {
     /// A copy of `m` with at most the first 4 KiB of its value.
-    pub fn of_message(m: &rdkafka::message::BorrowedMessage<'_>) -> RecentRecord {
+    pub fn of_message(m: &rdkafka::message::BorrowedMessage<'_>, aborted: bool) -> RecentRecord {
         let (record, truncated) = ConsumedRecord::from_message_cut(m, VALUE_BYTES);
-        RecentRecord { record, truncated }
+        RecentRecord {
+            record,
+            truncated,
+            aborted,
+        }
     }
 
     pub fn keep(mut record: ConsumedRecord) -> RecentRecord {
@@ -137,7 +152,11 @@ impl RecentRecord {
         if let Some(v) = record.value.as_mut() {
             v.truncate(VALUE_BYTES);
         }
-        RecentRecord { record, truncated }
+        RecentRecord {
+            record,
+            truncated,
+            aborted: false,
+        }
     }
 }
 
@@ -174,6 +193,10 @@ pub struct MemberSnapshot {
     /// How it commits, and its work per record in force.
     pub commit: Commit,
     pub work: Duration,
+    /// Its `isolation.level`, and the records of aborted transactions it was handed (none
+    /// when it reads committed, on a real broker).
+    pub isolation: Isolation,
+    pub aborted_seen: u64,
     /// Times librdkafka took it out of the group for exceeding `max.poll.interval.ms`, and
     /// when last.
     pub kicked: u64,
@@ -223,6 +246,8 @@ impl MemberSnapshot {
             at: SystemTime::UNIX_EPOCH,
             commit: Commit::Auto,
             work: Duration::ZERO,
+            isolation: Isolation::ReadCommitted,
+            aborted_seen: 0,
             kicked: 0,
             last_kicked: None,
             ledger: BTreeMap::new(),
@@ -280,10 +305,20 @@ mod tests {
             partition: 0,
             position,
             high_watermark,
+            stable: None,
         };
         assert_eq!(p(Some(10), Some(25)).lag(), Some(15));
         assert_eq!(p(Some(25), Some(25)).lag(), Some(0));
         assert_eq!(p(None, Some(25)).lag(), None);
         assert_eq!(p(Some(3), None).lag(), None);
+        // A read_committed member waits for the open transaction: it lags the stable offset
+        // by what it can read now, the high watermark by that and the transaction.
+        let waiting = PartitionLag {
+            stable: Some(20),
+            ..p(Some(12), Some(25))
+        };
+        assert_eq!(waiting.lag_to_stable(), Some(8));
+        assert_eq!(waiting.lag(), Some(13));
+        assert_eq!(p(Some(12), Some(25)).lag_to_stable(), None);
     }
 }

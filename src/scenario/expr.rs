@@ -10,7 +10,7 @@ use crate::stats::figures::FIGURES;
 use crate::stats::{Figure, RunReport};
 
 /// Figures of the group, now.
-pub const GROUP_FIGURES: [(&str, &str); 14] = [
+pub const GROUP_FIGURES: [(&str, &str); 16] = [
     ("members", "consumers in the group"),
     ("idle", "members with no partition"),
     ("rebalances", "rebalances so far"),
@@ -34,6 +34,14 @@ pub const GROUP_FIGURES: [(&str, &str); 14] = [
     (
         "reread",
         "records a rewind made the group read again, since the last mark",
+    ),
+    (
+        "aborted_seen_committed",
+        "records of aborted transactions handed to read_committed members",
+    ),
+    (
+        "aborted_seen_uncommitted",
+        "records of aborted transactions handed to read_uncommitted members",
     ),
     (
         "kicked",

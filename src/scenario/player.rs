@@ -315,24 +315,15 @@ impl Player {
             Action::Group {
                 strategies,
                 protocol,
-            } => {
-                let mut change = ConsumerChange::default();
-                if let Some(s) = strategies {
-                    change
-                        .properties
-                        .insert("partition.assignment.strategy".into(), s.to_string());
-                }
-                if let Some(p) = protocol {
-                    change
-                        .properties
-                        .insert("group.protocol".into(), p.as_str().to_string());
-                }
-                steps.push(Step::Consumer(change));
-            }
+            } => steps.push(Step::Consumer(group_change(strategies.as_ref(), *protocol))),
             Action::Consumer(change) => steps.push(Step::Consumer(change.clone())),
             Action::MemberWork { member, per_record } => steps.push(Step::Work {
                 member: *member,
                 per_record: Some(*per_record),
+            }),
+            Action::MemberIsolation { member, level } => steps.push(Step::Isolation {
+                member: *member,
+                level: *level,
             }),
             Action::Crash(m) => steps.push(Step::Crash(*m)),
             Action::Restart(m) => steps.push(Step::Restart(*m)),
@@ -453,6 +444,25 @@ impl Player {
             .filter(|c| !c.passed)
             .collect()
     }
+}
+
+/// A `group` step as the consumers' change it is.
+fn group_change(
+    strategies: Option<&crate::kafka::settings::Strategies>,
+    protocol: Option<crate::kafka::settings::GroupProtocol>,
+) -> ConsumerChange {
+    let mut change = ConsumerChange::default();
+    if let Some(s) = strategies {
+        change
+            .properties
+            .insert("partition.assignment.strategy".into(), s.to_string());
+    }
+    if let Some(p) = protocol {
+        change
+            .properties
+            .insert("group.protocol".into(), p.as_str().to_string());
+    }
+    change
 }
 
 #[cfg(test)]

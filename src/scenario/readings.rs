@@ -1,6 +1,7 @@
 //! What a scenario reads of the lab: the figures its assertions compare.
 
 use super::expr::{run_figure, Figures, Which};
+use crate::lab::settings::Isolation;
 use crate::lab::snapshots::MemberState;
 use crate::lab::state::{App, Ledgered};
 use crate::stats::{Figure, RunReport};
@@ -67,6 +68,19 @@ impl Figures for AppFigures<'_> {
                 .saturating_sub(self.since.reprocessed) as f64,
             "skipped" => Ledgered::of(app).skipped.saturating_sub(self.since.skipped) as f64,
             "reread" => Ledgered::of(app).reread.saturating_sub(self.since.reread) as f64,
+            "aborted_seen_committed" | "aborted_seen_uncommitted" => {
+                let level = if name == "aborted_seen_committed" {
+                    Isolation::ReadCommitted
+                } else {
+                    Isolation::ReadUncommitted
+                };
+                app.model
+                    .members
+                    .iter()
+                    .filter(|m| m.snapshot.isolation == level)
+                    .map(|m| m.snapshot.aborted_seen)
+                    .sum::<u64>() as f64
+            }
             "kicked" => app
                 .model
                 .members

@@ -24,6 +24,7 @@ fn here(app: &App) -> (&'static str, &'static [Action]) {
                 A::CrashConsumer,
                 A::HoldConsumer,
                 A::WorkConsumer,
+                A::IsolateConsumer,
                 A::Up,
                 A::Down,
             ],

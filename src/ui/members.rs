@@ -9,6 +9,7 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::{fit, fit_all, is_focused, pane, theme};
+use crate::lab::settings::Isolation;
 use crate::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::lab::state::forms::work_text;
 use crate::lab::state::keymap::{key, Action as A, Mode};
@@ -113,14 +114,20 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
     let mut lines = vec![
         Line::styled(state, style),
         Line::from(format!(
-            "{:.1} rec/s  received {}  commit {} · work {}",
+            "{:.1} rec/s  received {}  commit {} · work {}{}",
             s.per_sec,
             thousands(s.received),
             s.commit,
-            work_text(s.work)
+            work_text(s.work),
+            if s.isolation == Isolation::ReadUncommitted || transactions(app) {
+                format!(" · {}", s.isolation)
+            } else {
+                String::new()
+            }
         )),
     ];
     lines.extend(ledger_line(s));
+    lines.extend(aborted_line(app, s));
     let lag_row = m.lag().map(|_| lines.len());
     if let Some(lag) = m.lag() {
         lines.push(lag_line(
@@ -147,40 +154,7 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
             theme::error(),
         ));
     }
-    if !s.partitions.is_empty() {
-        lines.push(Line::styled(
-            format!("{:>4} {:>9} {:>9} {:>7}", "part", "position", "high", "lag"),
-            theme::muted(),
-        ));
-        let count = |v: Option<i64>| {
-            v.map_or_else(
-                || "-".to_string(),
-                |v| thousands(u64::try_from(v).unwrap_or(0)),
-            )
-        };
-        // Rows left for partitions; when they do not all fit, the last says how many more.
-        let room = (inner.height as usize).saturating_sub(lines.len());
-        let fits = if s.partitions.len() > room {
-            room.saturating_sub(1)
-        } else {
-            s.partitions.len()
-        };
-        for p in &s.partitions[..fits] {
-            lines.push(Line::from(format!(
-                "{:>4} {:>9} {:>9} {:>7}",
-                p.partition,
-                count(p.position),
-                count(p.high_watermark),
-                count(p.lag()),
-            )));
-        }
-        if fits < s.partitions.len() {
-            lines.push(Line::styled(
-                format!("   ↓ {} more partitions", s.partitions.len() - fits),
-                theme::muted(),
-            ));
-        }
-    }
+    partition_rows(&mut lines, s, inner.height as usize);
     let room = (inner.height as usize).saturating_sub(lines.len());
     latest_records(&mut lines, app, s, room);
     frame.render_widget(Paragraph::new(fit_all(lines, width)), inner);
@@ -193,6 +167,67 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, m: &MemberView, focused
     if let Some(row) = chart_row {
         let points: Vec<u64> = m.e2e_history.iter().map(|v| (v * 1000.0) as u64).collect();
         sparkline_after(frame, inner, row, &points, theme::latency());
+    }
+}
+
+/// The member's partitions: position, high watermark and lag (and the last stable offset with
+/// the lag to it, while it is asked), in the rows `height` leaves.
+fn partition_rows(lines: &mut Vec<Line<'_>>, s: &MemberSnapshot, height: usize) {
+    // A read_committed member while transactions run: its partitions' last stable offsets too,
+    // and the lag to each end.
+    let stable = s.partitions.iter().any(|p| p.stable.is_some());
+    if !s.partitions.is_empty() {
+        lines.push(Line::styled(
+            if stable {
+                format!(
+                    "{:>4} {:>9} {:>9} {:>9} {:>7} {:>7}",
+                    "part", "position", "stable", "high", "lag st", "lag hi"
+                )
+            } else {
+                format!("{:>4} {:>9} {:>9} {:>7}", "part", "position", "high", "lag")
+            },
+            theme::muted(),
+        ));
+        let count = |v: Option<i64>| {
+            v.map_or_else(
+                || "-".to_string(),
+                |v| thousands(u64::try_from(v).unwrap_or(0)),
+            )
+        };
+        // Rows left for partitions; when they do not all fit, the last says how many more.
+        let room = height.saturating_sub(lines.len());
+        let fits = if s.partitions.len() > room {
+            room.saturating_sub(1)
+        } else {
+            s.partitions.len()
+        };
+        for p in &s.partitions[..fits] {
+            lines.push(Line::from(if stable {
+                format!(
+                    "{:>4} {:>9} {:>9} {:>9} {:>7} {:>7}",
+                    p.partition,
+                    count(p.position),
+                    count(p.stable),
+                    count(p.high_watermark),
+                    count(p.lag_to_stable()),
+                    count(p.lag()),
+                )
+            } else {
+                format!(
+                    "{:>4} {:>9} {:>9} {:>7}",
+                    p.partition,
+                    count(p.position),
+                    count(p.high_watermark),
+                    count(p.lag()),
+                )
+            }));
+        }
+        if fits < s.partitions.len() {
+            lines.push(Line::styled(
+                format!("   ↓ {} more partitions", s.partitions.len() - fits),
+                theme::muted(),
+            ));
+        }
     }
 }
 
@@ -234,6 +269,44 @@ fn ledger_line(s: &MemberSnapshot) -> Option<Line<'static>> {
         ));
     }
     Some(Line::from(spans))
+}
+
+/// The lab's producer runs transactions.
+fn transactions(app: &App) -> bool {
+    app.model.applied.txn_plan().is_some()
+}
+
+/// `aborted transactions: 1,200 records handed to it`: what a member read of transactions the
+/// producer aborted, while there are any. A `read_committed` member reads none on Apache Kafka.
+fn aborted_line(app: &App, s: &MemberSnapshot) -> Option<Line<'static>> {
+    if s.aborted_seen == 0 && !(transactions(app) && app.model.applied.abort_every > 0) {
+        return None;
+    }
+    let n = thousands(s.aborted_seen);
+    Some(match s.isolation {
+        Isolation::ReadUncommitted => Line::styled(
+            format!("aborted transactions: {n} records handed to it (read_uncommitted)"),
+            if s.aborted_seen > 0 {
+                theme::warn()
+            } else {
+                Style::default()
+            },
+        ),
+        Isolation::ReadCommitted if s.aborted_seen == 0 => {
+            Line::from("aborted transactions: none handed to it (read_committed)")
+        }
+        Isolation::ReadCommitted => Line::styled(
+            format!(
+                "aborted transactions: {n} records handed to it although read_committed{}",
+                if app.model.cluster.embedded {
+                    " (the embedded cluster's mock broker does not hide them)"
+                } else {
+                    ""
+                }
+            ),
+            theme::error(),
+        ),
+    })
 }
 
 /// The latest of `points` that fit, as a sparkline from column 40 of `row`.
@@ -305,10 +378,14 @@ fn latest_records(lines: &mut Vec<Line<'_>>, app: &App, s: &MemberSnapshot, room
         for r in shown.iter().rev().skip(up).take(room - 1) {
             let key = shorten(&r.key.as_deref().map_or("-".to_string(), printable), 14);
             let value = r.value.as_deref().map_or("-".to_string(), printable);
-            lines.push(Line::from(format!(
-                "p{}@{} {} {}",
-                r.partition, r.offset, key, value
-            )));
+            lines.push(if r.aborted {
+                Line::styled(
+                    format!("p{}@{} aborted {} {}", r.partition, r.offset, key, value),
+                    theme::warn(),
+                )
+            } else {
+                Line::from(format!("p{}@{} {} {}", r.partition, r.offset, key, value))
+            });
         }
     } else if room > 1 && filter.is_some() && !s.latest.is_empty() {
         lines.push(Line::styled(

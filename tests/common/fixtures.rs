@@ -150,6 +150,7 @@ pub fn member(id: u32, partitions: &[i32]) -> KafkaEvent {
             partition: p,
             position: Some(40 + i64::from(p)),
             high_watermark: Some(42 + i64::from(p)),
+            stable: None,
         })
         .collect();
     m.received = 120;

@@ -8,10 +8,10 @@ use crate::stats::{Accounting, PartitionAccount};
 
 /// A growable bit set, capped at [`MAX_TRACKED`] bits.
 #[derive(Debug, Clone, Default)]
-struct Bits(Vec<u64>);
+pub(super) struct Bits(Vec<u64>);
 
 impl Bits {
-    fn set(&mut self, i: u64) -> bool {
+    pub(super) fn set(&mut self, i: u64) -> bool {
         let (word, bit) = ((i / 64) as usize, i % 64);
         if self.0.len() <= word {
             self.0.resize(word + 1, 0);
@@ -21,7 +21,7 @@ impl Bits {
         was
     }
 
-    fn get(&self, i: u64) -> bool {
+    pub(super) fn get(&self, i: u64) -> bool {
         self.0
             .get((i / 64) as usize)
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
@@ -97,11 +97,10 @@ impl Ledger {
     }
 
     /// The open transaction failed and was aborted (or will be, by the broker): its records
-    /// from `first` to `last` are not expected, whether acknowledged yet or not.
-    pub fn withdraw_transaction(&mut self, last: u64) {
-        let Some((first, acked)) = self.open_txn.take() else {
-            return;
-        };
+    /// from `first` to `last` are not expected, whether acknowledged yet or not. Returns
+    /// `first` (None: no transaction was open).
+    pub fn withdraw_transaction(&mut self, last: u64) -> Option<u64> {
+        let (first, acked) = self.open_txn.take()?;
         for (seq, partition) in acked {
             if let Some(range) = self.partitions.get_mut(&partition) {
                 range.acknowledged -= 1;
@@ -112,6 +111,7 @@ impl Ledger {
         for seq in first..=last.min(MAX_TRACKED - 1) {
             self.aborted.set(seq);
         }
+        Some(first)
     }
 
     /// Record `seq` belongs to a transaction the producer aborts (said before it is sent).

@@ -35,6 +35,9 @@ pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>)
     let running = Arc::new(AtomicBool::new(true));
     let mut config = settings.client_config();
     config.set("group.id", "kafka-lab-watcher");
+    // Asked by a read_committed client, a partition's end is its last stable offset: the high
+    // watermark is what a read_uncommitted one is told.
+    config.set("isolation.level", "read_uncommitted");
     let topic = topic.to_string();
     let flag = running.clone();
     let thread = std::thread::Builder::new()

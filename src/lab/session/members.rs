@@ -18,10 +18,21 @@ impl Session {
             ledger: self.ledger.clone(),
             commit: c.commit,
             work: keeps.work.unwrap_or(c.work),
+            marks: self.clients.marks.clone(),
+            transactions: self.transactions,
+            isolation: self.isolation.get(&id).copied(),
         });
         member.hold(keeps.held);
         member.keep_work(keeps.work);
         self.members.push(member);
+    }
+
+    /// The producer runs transactions (or no longer does): the members hear it.
+    pub(super) fn set_transactions(&mut self, on: bool) {
+        self.transactions = on;
+        for m in &self.members {
+            m.set_transactions(on);
+        }
     }
 
     /// Every member leaves, and joins again (with the settings and topic in force, held if it
@@ -94,6 +105,20 @@ impl Session {
                 }
                 if let Some(keeps) = self.coming_back(id) {
                     keeps.work = per_record;
+                }
+            }
+            Command::Isolation { id, level } => {
+                match level {
+                    Some(level) => self.isolation.insert(id, level),
+                    None => self.isolation.remove(&id),
+                };
+                // A running member leaves and joins again with it; one coming back anyway
+                // starts with it.
+                if self.coming_back(id).is_none() {
+                    if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
+                        self.rejoining.push((id, m.keeps()));
+                        m.leave();
+                    }
                 }
             }
             Command::Crash(id) => {

@@ -14,6 +14,7 @@ pub use data::DataSets;
 pub use files::write_files;
 use files::{export, toggle_sink};
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,12 +27,13 @@ use crate::data::sink::SharedSink;
 use crate::kafka::cluster::{self, TopicInfo};
 use crate::kafka::embedded::EmbeddedControl;
 use crate::kafka::local::{FaultKind, LocalCluster};
+use crate::kafka::verify::AbortedMarks;
 use crate::lab::actors::member::{Keeps, MemberHandle};
 use crate::lab::actors::producer::{ProducerCommand, ProducerHandle};
 use crate::lab::actors::watcher::{self, Watcher};
 use crate::lab::ledger::SharedLedger;
 use crate::lab::protocol::{Command, Event, KafkaEvent};
-use crate::lab::settings::ConsumerSettings;
+use crate::lab::settings::{ConsumerSettings, Isolation};
 use crate::lab::state::keymap::{key, Action as A, Mode};
 
 /// How long quitting waits for consumers to leave the group.
@@ -111,6 +113,8 @@ pub struct Clients {
     pub base_layers: Layers,
     /// The panel's consumer settings, on top of `base_layers` for each member.
     pub consumer: ConsumerSettings,
+    /// The records of aborted transactions, marked by the producer for the members.
+    pub marks: AbortedMarks,
     /// The producer's records, and the other set `d` switches to.
     pub data: DataSets,
 }
@@ -140,6 +144,10 @@ pub struct Session {
     rewinding: Option<rewind::Rewinding>,
     /// The group's ledger of records finished: reprocessed and skipped.
     ledger: SharedLedger,
+    /// Members with an `isolation.level` of their own (they start with it), and whether the
+    /// producer runs transactions (`read_committed` members then ask for stable offsets).
+    isolation: BTreeMap<u32, Isolation>,
+    transactions: bool,
     sink: SharedSink,
     /// Outages of the embedded cluster so far: the next takes the next partition's leader.
     outages: usize,
@@ -166,6 +174,8 @@ impl Session {
             rejoining: Vec::new(),
             rewinding: None,
             ledger: SharedLedger::default(),
+            isolation: BTreeMap::new(),
+            transactions: false,
             sink: SharedSink::default(),
             outages: 0,
             paused: Vec::new(),
@@ -197,14 +207,17 @@ impl Session {
             Command::StopProducer => self.clients.producer.send(ProducerCommand::Stop),
             Command::ApplySettings(s) => {
                 self.set_rtt(s.rtt_ms);
+                self.set_transactions(s.txn_plan().is_some());
                 self.clients.producer.send(ProducerCommand::Apply(s));
             }
             Command::SetSettings(s) => {
                 self.set_rtt(s.rtt_ms);
+                self.set_transactions(s.txn_plan().is_some());
                 self.clients.producer.send(ProducerCommand::Set(s));
             }
             Command::Consumers(_)
             | Command::Work { .. }
+            | Command::Isolation { .. }
             | Command::Crash(_)
             | Command::Restart(_)
             | Command::AddMember(_)

@@ -43,6 +43,15 @@ choices! {
     }
 }
 
+impl Isolation {
+    pub fn other(self) -> Isolation {
+        match self {
+            Isolation::ReadCommitted => Isolation::ReadUncommitted,
+            Isolation::ReadUncommitted => Isolation::ReadCommitted,
+        }
+    }
+}
+
 /// The consumers' settings, applied to every member.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerSettings {

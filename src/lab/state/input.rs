@@ -136,7 +136,8 @@ impl App {
             Action::RemoveConsumer
             | Action::HoldConsumer
             | Action::CrashConsumer
-            | Action::WorkConsumer => return self.member_action(action),
+            | Action::WorkConsumer
+            | Action::IsolateConsumer => return self.member_action(action),
             Action::Settings => {
                 self.screen.settings.fresh = true;
                 self.screen.modal = Modal::Settings;

@@ -7,7 +7,7 @@ use super::input::select_first;
 use super::keymap::{self, Action, Mode};
 use super::{App, Focus};
 use crate::lab::protocol::Command;
-use crate::lab::settings::{Rewind, RewindTo};
+use crate::lab::settings::{Isolation, Rewind, RewindTo};
 use crate::lab::snapshots::MemberState;
 
 /// How the timeline names a rewind's rebalance (and finds it again when the rewind is undone).
@@ -120,6 +120,7 @@ impl App {
                 Action::RemoveConsumer => "removes it",
                 Action::HoldConsumer => "holds it",
                 Action::CrashConsumer => "crashes it",
+                Action::IsolateConsumer => "switches its isolation.level",
                 _ => "slows it",
             };
             self.status.message = Some(select_first(action, does));
@@ -191,6 +192,7 @@ impl App {
                 ));
             }
             Action::CrashConsumer => return self.crash(i),
+            Action::IsolateConsumer => return self.isolate(id, m.isolation.other()),
             Action::WorkConsumer => {
                 let per_record = next_work(self.model.work.get(&id).copied());
                 self.status.message = Some(if let Some(d) = per_record {
@@ -209,6 +211,30 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+}
+
+impl App {
+    /// Member `id` reads at `level` from its next join (a crashed one when it restarts): its
+    /// own unless the panel's.
+    pub(super) fn isolate(&mut self, id: u32, level: Isolation) -> Vec<Command> {
+        let name = format!("consumer-{id}");
+        let own = (level != self.model.applied_consumer.isolation).then_some(level);
+        let does = match level {
+            Isolation::ReadUncommitted => {
+                "it is handed records of open and aborted transactions too"
+            }
+            Isolation::ReadCommitted => "it reads up to the last stable offset only",
+        };
+        if self.model.in_group.contains(&id) {
+            self.status.message = Some(format!("{name} rejoins with {level}: {does}"));
+            self.model
+                .timeline
+                .expect(format!("{name} rejoined ({level})"), self.model.now);
+        } else {
+            self.status.message = Some(format!("{name} reads {level} once it joins: {does}"));
+        }
+        vec![Command::Isolation { id, level: own }]
     }
 }
 

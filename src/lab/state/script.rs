@@ -76,6 +76,7 @@ impl App {
                     per_record,
                 }]
             }
+            Step::Isolation { member, level } => self.isolate(member, level),
             Step::Crash(id) => self.script_crash(id),
             Step::Restart(id) => self.script_restart(id),
             Step::Rewind(rewind) => self.rewind(rewind),

@@ -74,6 +74,7 @@ fn member(id: u32, partitions: &[i32]) -> Event {
             partition,
             position: Some(1),
             high_watermark: Some(2),
+            stable: None,
         })
         .collect();
     m.last_rebalance = Some(SystemTime::UNIX_EPOCH);
@@ -990,6 +991,7 @@ fn lagging(a: &mut App, id: u32, lag: i64, behind: Duration) {
         partition: 0,
         position: Some(1_000),
         high_watermark: Some(1_000 + lag),
+        stable: None,
     }];
     let created = a.model.now - behind;
     let ms = created

@@ -10,6 +10,7 @@ use toml::{Spanned, Table, Value};
 
 use steps::{check_together, read_step};
 
+mod members;
 mod show;
 mod steps;
 
@@ -17,7 +18,7 @@ use super::expr::Assertion;
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
 use crate::kafka::settings::{GroupProtocol, Strategies};
-use crate::lab::settings::ConsumerChange;
+use crate::lab::settings::{ConsumerChange, Isolation};
 
 /// A scenario file that cannot be run: where, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +106,11 @@ pub enum Action {
     MemberWork {
         member: u32,
         per_record: Duration,
+    },
+    /// One member's own `isolation.level`.
+    MemberIsolation {
+        member: u32,
+        level: Isolation,
     },
     /// A member crashes (no leave, no commit).
     Crash(u32),
@@ -211,7 +217,7 @@ fn six() -> i32 {
 }
 
 /// The actions a step may take; one per step.
-const ACTIONS: [&str; 18] = [
+const ACTIONS: [&str; 19] = [
     "producer",
     "rate",
     "key",
@@ -222,6 +228,7 @@ const ACTIONS: [&str; 18] = [
     "consumer",
     "commit",
     "work",
+    "isolation",
     "crash",
     "restart",
     "rewind",
@@ -349,6 +356,7 @@ fn step_name(step: &Step) -> String {
         Action::Group { .. } => "group",
         Action::Consumer(_) => "consumer",
         Action::MemberWork { .. } => "work",
+        Action::MemberIsolation { .. } => "isolation",
         Action::Crash(_) => "crash",
         Action::Restart(_) => "restart",
         Action::Rewind(_) => "rewind",

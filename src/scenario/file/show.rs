@@ -56,6 +56,9 @@ impl fmt::Display for Action {
                 "consumer-{member}: work {} per record",
                 crate::lab::state::forms::work_text(*per_record)
             ),
+            Action::MemberIsolation { member, level } => {
+                write!(f, "consumer-{member}: isolation.level {level}")
+            }
             Action::Crash(m) => write!(f, "consumer-{m} crashes"),
             Action::Restart(m) => write!(f, "consumer-{m} restarts"),
             Action::Rewind(r) => write!(f, "rewind the group to {}", r.describe()),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use toml::{Table, Value};
 
+use super::members::{isolation, member_named, work};
 use super::{Action, Members, Step, When, ACTIONS};
 use crate::cli::parse_rate;
 use crate::config::properties::{self, Applies};
@@ -12,7 +13,7 @@ use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
 use crate::kafka::settings::{GroupProtocol, Strategies};
 use crate::lab::settings::{Commit, ConsumerChange, ConsumerSettings, Rewind, RewindTo};
-use crate::lab::state::forms::{parse_abort_every, parse_txn_records, parse_work};
+use crate::lab::state::forms::{parse_abort_every, parse_txn_records};
 
 /// One `[[step]]`; the error carries ` (action)` when the action is known.
 pub(super) fn read_step(t: &Table, number: usize, line: usize) -> Result<Step, (String, String)> {
@@ -88,7 +89,7 @@ pub(super) fn read_step(t: &Table, number: usize, line: usize) -> Result<Step, (
     })
 }
 
-fn text_of<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
+pub(super) fn text_of<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
     v.as_str()
         .ok_or_else(|| format!("{what} must be a string in quotes, not {v}"))
 }
@@ -181,6 +182,7 @@ fn read_action(name: &str, v: &Value) -> Result<Action, String> {
             ..ConsumerChange::default()
         }),
         "work" => work(v)?,
+        "isolation" => isolation(v)?,
         "crash" => Action::Crash(member_named(v, "crash")?),
         "restart" => Action::Restart(member_named(v, "restart")?),
         "rewind" => rewind(v)?,
@@ -368,36 +370,6 @@ fn consumer(v: &Value) -> Result<Action, String> {
     Ok(Action::Consumer(change))
 }
 
-/// `work = "20ms"` (every member) or `work = { member = "consumer-2", per_record = "20ms" }`.
-fn work(v: &Value) -> Result<Action, String> {
-    let usage = "write work = \"20ms\" (every member) or work = { member = \"consumer-2\", per_record = \"20ms\" }";
-    match v {
-        Value::String(s) => Ok(Action::Consumer(ConsumerChange {
-            work: Some(parse_work(s).map_err(|e| format!("work = {s:?}: {e}"))?),
-            ..ConsumerChange::default()
-        })),
-        Value::Table(t) => {
-            if let Some(k) = t
-                .keys()
-                .find(|k| !matches!(k.as_str(), "member" | "per_record"))
-            {
-                return Err(format!("`{k}` is not part of work: {usage}"));
-            }
-            let (Some(member), Some(per_record)) = (t.get("member"), t.get("per_record")) else {
-                return Err(usage.into());
-            };
-            let per_record = text_of(per_record, "per_record")?;
-            Ok(Action::MemberWork {
-                member: member_named(member, "member")?,
-                per_record: parse_work(per_record)
-                    .map_err(|e| format!("per_record = {per_record:?}: {e}"))?,
-            })
-        }
-        _ => Err(usage.into()),
-    }
-}
-
-/// `"consumer-2"` → 2.
 /// `rewind = "earliest"` (or `"-30s"`, `"1200 p3"`), or `rewind = { to = "-30s", partition = 3 }`.
 fn rewind(v: &Value) -> Result<Action, String> {
     let usage = "write rewind = \"earliest\" (or \"latest\", \"-30s\", a UTC time, an offset) or \
@@ -428,19 +400,6 @@ fn rewind(v: &Value) -> Result<Action, String> {
         other => return Err(format!("rewind = {other}: {usage}")),
     };
     Ok(Action::Rewind(rewind))
-}
-
-fn member_named(v: &Value, what: &str) -> Result<u32, String> {
-    let name = text_of(v, what)?.trim();
-    name.strip_prefix("consumer-")
-        .and_then(|n| n.parse::<u32>().ok())
-        .filter(|n| (1..=1000).contains(n))
-        .ok_or_else(|| {
-            format!(
-                "{what} = {:?}: name a member as the panes do, e.g. \"consumer-2\"",
-                crate::text::escape(name)
-            )
-        })
 }
 
 /// The shortest fault: a broker down for less is no lesson.

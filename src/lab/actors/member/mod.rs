@@ -16,9 +16,10 @@ use tokio::sync::mpsc::Sender;
 use crate::config::{Layers, Role};
 use crate::data::sink::SharedSink;
 use crate::kafka::consumer::LabConsumer;
+use crate::kafka::verify::AbortedMarks;
 use crate::lab::ledger::SharedLedger;
 use crate::lab::protocol::KafkaEvent;
-use crate::lab::settings::Commit;
+use crate::lab::settings::{Commit, Isolation};
 use crate::lab::snapshots::{MemberSnapshot, MemberState};
 use crate::runtime::StopFlag;
 use read::Member;
@@ -37,6 +38,9 @@ struct Controls {
     /// Its own work per record, in nanoseconds (`NO_OWN_WORK`: the group's).
     own_work_ns: AtomicU64,
     commit: AtomicU8,
+    /// The lab's producer runs transactions: a `read_committed` member asks its partitions'
+    /// last stable offsets.
+    transactions: AtomicBool,
 }
 
 const NO_OWN_WORK: u64 = u64::MAX;
@@ -100,6 +104,11 @@ impl MemberHandle {
         (ns != NO_OWN_WORK).then(|| Duration::from_nanos(ns))
     }
 
+    /// The lab's producer runs transactions (or no longer does).
+    pub fn set_transactions(&self, on: bool) {
+        self.controls.transactions.store(on, Ordering::Relaxed);
+    }
+
     pub fn set_commit(&self, commit: Commit) {
         let i = Commit::ALL.iter().position(|c| *c == commit).unwrap_or(0);
         self.controls.commit.store(i as u8, Ordering::Relaxed);
@@ -144,6 +153,13 @@ pub struct Start {
     pub ledger: SharedLedger,
     pub commit: Commit,
     pub work: Duration,
+    /// Records of aborted transactions, marked by the producer: the member counts those it is
+    /// handed.
+    pub marks: AbortedMarks,
+    /// The lab's producer runs transactions.
+    pub transactions: bool,
+    /// Its own `isolation.level` (on top of `layers`), when it has one.
+    pub isolation: Option<Isolation>,
 }
 
 impl Start {
@@ -158,6 +174,9 @@ impl Start {
             ledger: SharedLedger::default(),
             commit: Commit::Auto,
             work: Duration::ZERO,
+            marks: AbortedMarks::default(),
+            transactions: false,
+            isolation: None,
         }
     }
 }
@@ -173,8 +192,14 @@ pub fn spawn(start: Start) -> MemberHandle {
         ledger,
         commit,
         work,
+        marks,
+        transactions,
+        isolation,
     } = start;
     layers.builtin("client.id", format!("kafka-lab-consumer-{id}"), "dashboard");
+    if let Some(level) = isolation {
+        layers.set_live("isolation.level", level.as_str(), "the member's own");
+    }
     let controls = Arc::new(Controls {
         own_work_ns: AtomicU64::new(NO_OWN_WORK),
         ..Controls::default()
@@ -186,6 +211,7 @@ pub fn spawn(start: Start) -> MemberHandle {
     };
     handle.set_commit(commit);
     handle.set_work(work);
+    handle.set_transactions(transactions);
     let member = Member::new(
         MemberSnapshot::new(id),
         controls,
@@ -193,6 +219,7 @@ pub fn spawn(start: Start) -> MemberHandle {
         events,
         sink,
         ledger,
+        marks,
     );
     let thread = std::thread::Builder::new()
         .name(format!("consumer-{id}"))
@@ -221,6 +248,11 @@ fn run(mut member: Member, layers: &Layers) {
                 s.get("auto.offset.reset"),
                 Some("earliest" | "smallest" | "beginning")
             );
+            // librdkafka's default, unless set.
+            member.m.isolation = s
+                .get("isolation.level")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(Isolation::ReadCommitted);
             LabConsumer::subscribe(&s, &member.topic).map_err(|e| e.to_string())
         });
     match joined {

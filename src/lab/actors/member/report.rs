@@ -7,35 +7,57 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+use rdkafka::message::BorrowedMessage;
+
 use crate::kafka::consumer::{GroupEvent, LabConsumer};
-use crate::lab::snapshots::{Fresh, MemberSnapshot, MemberState, PartitionLag};
+use crate::kafka::verify::AbortedMarks;
+use crate::lab::snapshots::{Fresh, MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::stats::Latency;
 
 /// How long a resumed member's partitions are still asked for their high watermarks: until
 /// fetching has brought the cached ones up to date.
 pub(super) const ASK_AFTER_RESUME: Duration = Duration::from_secs(5);
 
-/// High watermarks asked of the partitions' leaders, by a thread of their own, while `active`.
+/// Partitions' ends asked of their leaders, by a thread of their own: high watermarks while
+/// `active` (a held member fetches nothing, so its cached ones stand still), last stable
+/// offsets while `stable_wanted` (a `read_committed` member, while the lab's producer runs
+/// transactions: its client asks with its isolation level, and the leader answers with the
+/// last stable offset). Without transactions the two are the same offset.
 #[derive(Default)]
 pub(super) struct AskedMarks {
     pub(super) active: AtomicBool,
+    pub(super) stable_wanted: AtomicBool,
     pub(super) done: AtomicBool,
     marks: Mutex<BTreeMap<i32, i64>>,
+    stable: Mutex<BTreeMap<i32, i64>>,
 }
 
 impl AskedMarks {
-    /// Asks every assigned partition in turn while active, until done.
+    /// Asks every assigned partition in turn while active or stable offsets are wanted, until
+    /// done.
     pub(super) fn run(&self, consumer: &LabConsumer, topic: &str) {
+        let wanted = || {
+            (
+                self.active.load(Ordering::Relaxed),
+                self.stable_wanted.load(Ordering::Relaxed),
+            )
+        };
         while !self.done.load(Ordering::Relaxed) {
-            if self.active.load(Ordering::Relaxed) {
+            if wanted() != (false, false) {
                 for (partition, _) in consumer.positions().unwrap_or_default() {
-                    if self.done.load(Ordering::Relaxed) || !self.active.load(Ordering::Relaxed) {
+                    let (high, stable) = wanted();
+                    if self.done.load(Ordering::Relaxed) || (!high && !stable) {
                         break;
                     }
-                    if let Some(high) =
+                    if let Some(end) =
                         consumer.ask_high_watermark(topic, partition, Duration::from_secs(2))
                     {
-                        self.marks.lock().unwrap().insert(partition, high);
+                        if high {
+                            self.marks.lock().unwrap().insert(partition, end);
+                        }
+                        if stable {
+                            self.stable.lock().unwrap().insert(partition, end);
+                        }
                     }
                 }
             }
@@ -48,8 +70,20 @@ impl AskedMarks {
         self.marks.lock().unwrap().clear();
     }
 
+    /// Asks for last stable offsets, or stops (and forgets them).
+    pub(super) fn want_stable(&self, wanted: bool) {
+        if !self.stable_wanted.swap(wanted, Ordering::Relaxed) || wanted {
+            return;
+        }
+        self.stable.lock().unwrap().clear();
+    }
+
     pub(super) fn get(&self, partition: i32) -> Option<i64> {
         self.marks.lock().unwrap().get(&partition).copied()
+    }
+
+    fn stable(&self, partition: i32) -> Option<i64> {
+        self.stable.lock().unwrap().get(&partition).copied()
     }
 }
 
@@ -142,13 +176,32 @@ pub(super) fn lags(consumer: &LabConsumer, topic: &str, asked: &AskedMarks) -> V
         .positions()
         .unwrap_or_default()
         .into_iter()
-        .map(|(partition, position)| PartitionLag {
-            partition,
-            position,
-            high_watermark: consumer
-                .cached_high_watermark(topic, partition)
-                .max(asked.get(partition)),
+        .map(|(partition, position)| {
+            let stable = asked.stable(partition);
+            PartitionLag {
+                partition,
+                position,
+                // The high watermark is never below the stable offset: a newer answer of the
+                // two raises it.
+                high_watermark: consumer
+                    .cached_high_watermark(topic, partition)
+                    .max(asked.get(partition))
+                    .max(stable),
+                stable,
+            }
         })
+        .collect()
+}
+
+/// The latest records as a pane shows them, oldest first, each marked when it belongs to an
+/// aborted transaction.
+pub(super) fn recent(
+    latest: &std::collections::VecDeque<BorrowedMessage<'_>>,
+    marks: &AbortedMarks,
+) -> Vec<RecentRecord> {
+    latest
+        .iter()
+        .map(|r| RecentRecord::of_message(r, marks.of_message(r)))
         .collect()
 }
 

@@ -49,6 +49,8 @@ pub enum Action {
     CrashConsumer,
     /// The selected consumer's own work per record, in steps.
     WorkConsumer,
+    /// The selected consumer's own `isolation.level`: the other one, then the group's.
+    IsolateConsumer,
     NextPane,
     PrevPane,
     /// Select a pane by its number (the digit is the key's).

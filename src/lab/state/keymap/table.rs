@@ -108,6 +108,14 @@ pub const KEYMAP: &[Binding] = &[
         None,
     ),
     main(
+        &[K::Char('I')],
+        "I",
+        A::IsolateConsumer,
+        "switch the selected consumer's isolation.level (read_committed / read_uncommitted); \
+         it leaves and rejoins with it",
+        None,
+    ),
+    main(
         &[K::Char('O')],
         "O",
         A::Rewind,

@@ -16,15 +16,21 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::Message;
 use tokio::sync::mpsc::Sender;
 
-use super::report::{apply, end_to_end, lags, AskedMarks, Unsent, WallClock, ASK_AFTER_RESUME};
+use super::report::{
+    apply, end_to_end, lags, recent, AskedMarks, Unsent, WallClock, ASK_AFTER_RESUME,
+};
 use super::{Controls, LATEST};
+use commits::commit_due;
+
+mod commits;
 use crate::data::sink::{RecordJson, SharedSink};
 use crate::kafka::consumer::{timestamp, GroupEvent, LabConsumer};
+use crate::kafka::verify::AbortedMarks;
 use crate::lab::actors::TICK;
 use crate::lab::ledger::SharedLedger;
 use crate::lab::protocol::KafkaEvent;
-use crate::lab::settings::Commit;
-use crate::lab::snapshots::{Fresh, MemberSnapshot, MemberState, RecentRecord};
+use crate::lab::settings::{Commit, Isolation};
+use crate::lab::snapshots::{Fresh, MemberSnapshot, MemberState};
 use crate::stats::{Interval, Window};
 
 /// Records taken from librdkafka at once before the work on them begins (what it has fetched
@@ -43,6 +49,7 @@ pub(super) struct Member {
     pub(super) events: Sender<KafkaEvent>,
     sink: SharedSink,
     ledger: SharedLedger,
+    marks: AbortedMarks,
     /// Partitions this member has read since their last assignment: the first record of a
     /// partition after an assignment tells the ledger where it starts.
     started: BTreeMap<i32, i64>,
@@ -76,6 +83,7 @@ impl Member {
         events: Sender<KafkaEvent>,
         sink: SharedSink,
         ledger: SharedLedger,
+        marks: AbortedMarks,
     ) -> Member {
         Member {
             m,
@@ -84,6 +92,7 @@ impl Member {
             events,
             sink,
             ledger,
+            marks,
             started: BTreeMap::new(),
             next: BTreeMap::new(),
             from_earliest: false,
@@ -319,38 +328,10 @@ impl Member {
         }
     }
 
-    /// Tells the ledger where the member starts in each of the `partitions` just assigned: a
-    /// request to the group's coordinator, and to a leader where nothing was committed. (A
-    /// partition committed to its end has no record to say it.)
-    fn start_from_commits(&mut self, consumer: &LabConsumer, partitions: &[i32]) {
-        if partitions.is_empty() {
-            return;
-        }
-        let Ok(committed) = consumer.committed(&self.topic, partitions, COMMITTED_WAIT) else {
-            // Unknown: the first record read says where the member starts.
-            return;
-        };
-        let mut ledger = self.ledger.lock().unwrap();
-        for (partition, offset) in committed {
-            // Without a commit: the log's start for earliest; for latest the first record
-            // read says (the end moves on until the member's first fetch).
-            let offset = offset.or_else(|| {
-                self.from_earliest
-                    .then(|| consumer.ask_low_watermark(&self.topic, partition, COMMITTED_WAIT))
-                    .flatten()
-            });
-            if let (Some(offset), std::collections::btree_map::Entry::Vacant(e)) =
-                (offset, self.started.entry(partition))
-            {
-                e.insert(offset);
-                ledger.start(self.m.id, &self.topic, partition, offset);
-            }
-        }
-    }
-
     /// The record is done: in the counts, the sink, the ledger.
     fn finish(&mut self, r: &BorrowedMessage<'_>) {
         self.m.received += 1;
+        self.m.aborted_seen += u64::from(self.marks.of_message(r));
         self.m.counts.add(r.payload());
         if let Some(s) = self.sink.lock().unwrap().as_mut() {
             if let Err(e) = s.write(&RecordJson::of_message(r)) {
@@ -430,6 +411,8 @@ impl Member {
         let m = &mut self.m;
         m.per_sec = figures.per_sec;
         m.e2e = figures.latency;
+        let transactions = self.controls.transactions.load(Ordering::Relaxed);
+        asked.want_stable(transactions && m.isolation == Isolation::ReadCommitted);
         m.partitions = lags(consumer, &self.topic, asked);
         for p in &mut self.m.partitions {
             p.position = self
@@ -441,6 +424,8 @@ impl Member {
             if p.high_watermark < p.position {
                 p.high_watermark = None;
             }
+            // Read up to its position, the stable offset is at least there: an older answer.
+            p.stable = p.stable.map(|st| st.max(p.position.unwrap_or(st)));
         }
         let m = &mut self.m;
         m.commit = self.controls.commit();
@@ -460,7 +445,7 @@ impl Member {
             };
         }
         // Oldest first; values cut to what a pane shows.
-        m.latest = latest.iter().map(RecentRecord::of_message).collect();
+        m.latest = recent(latest, &self.marks);
         if let Some(e) = consumer.take_error() {
             m.last_error = Some(e);
         }
@@ -479,16 +464,5 @@ impl Member {
         m.fresh = Fresh::default();
         // An error is news once: the screen keeps it until the member is well again.
         m.last_error = None;
-    }
-}
-
-/// Commits what was worked on, at most every [`COMMIT_EVERY`], when the member commits after
-/// its work.
-fn commit_due(consumer: &LabConsumer, commit: Commit, pace: &mut Pace) {
-    if commit == Commit::After && pace.uncommitted && pace.last_commit.elapsed() >= COMMIT_EVERY {
-        if consumer.commit_async().is_ok() {
-            pace.uncommitted = false;
-        }
-        pace.last_commit = Instant::now();
     }
 }

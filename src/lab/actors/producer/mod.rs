@@ -12,14 +12,17 @@ use crate::config::{ClientSettings, Layers, Role};
 use crate::data::source::{Dataset, KeyField};
 use crate::data::wire::Wire;
 use crate::kafka::partitioners::WouldGo;
-use crate::kafka::producer::{with_transactional_id, LabProducer, Live, Reports, Transactions};
-use crate::kafka::verify::{self, Ledger};
+use crate::kafka::producer::{with_transactional_id, LabProducer, Reports, Transactions};
+use crate::kafka::verify::{self, AbortedMarks, Ledger};
 use crate::lab::actors::TICK;
 use crate::lab::protocol::KafkaEvent;
 use crate::lab::settings::ProducerSettings;
-use crate::lab::snapshots::{ProducerSnapshot, ProducerState};
+use crate::lab::snapshots::ProducerState;
 use crate::runtime::Pacer;
 use crate::stats::{BatchStats, Interval, RunMeter, RunReport, RunTotals, Window};
+use snapshot::Figures;
+
+mod snapshot;
 
 /// Reports kept per snapshot for the send log; the rest are counted, not shown.
 const LATEST: usize = 24;
@@ -63,6 +66,15 @@ impl ProducerHandle {
 /// data's length) is placed under each key hash.
 const WOULD_SAMPLE: [u64; 3] = [61, 67, 71];
 
+/// How the producer thread begins.
+pub struct Begin {
+    /// It starts a run at once.
+    pub running: bool,
+    pub warmup: Duration,
+    /// Where its transactions mark the records they abort, for the members.
+    pub marks: AbortedMarks,
+}
+
 /// Starts the producer thread. `layers` are the producer's base settings (config file, -b,
 /// -X); `settings` go on top of them.
 pub fn spawn(
@@ -70,10 +82,14 @@ pub fn spawn(
     topic: String,
     dataset: Arc<Dataset>,
     settings: ProducerSettings,
-    running: bool,
     events: Sender<KafkaEvent>,
-    warmup: Duration,
+    begin: Begin,
 ) -> ProducerHandle {
+    let Begin {
+        running,
+        warmup,
+        marks,
+    } = begin;
     let (commands, rx) = mpsc::channel();
     let mut task = Task {
         layers,
@@ -84,6 +100,7 @@ pub fn spawn(
         events,
         producer: None,
         txns: None,
+        marks,
         run: 0,
         run_started: Instant::now(),
         run_began: SystemTime::now(),
@@ -133,6 +150,7 @@ struct Task {
     producer: Option<LabProducer>,
     /// The run's transactions, when the settings ask for them.
     txns: Option<Transactions>,
+    marks: AbortedMarks,
     run: u32,
     run_started: Instant,
     /// The same moment on the wall clock, for the report.
@@ -183,8 +201,11 @@ impl Task {
                 ),
                 None => s,
             };
-            let p = LabProducer::new(&s, &self.topic, Reports::Latest(LATEST))
+            let mut p = LabProducer::new(&s, &self.topic, Reports::Latest(LATEST))
                 .map_err(|e| e.to_string())?;
+            if txn.is_some() {
+                p.share_aborted(self.marks.clone());
+            }
             self.txns = match txn {
                 Some(plan) => Some(Transactions::start(&p, plan).map_err(|e| {
                     format!("the cluster did not take a transactional producer: {e}")
@@ -426,71 +447,4 @@ impl Task {
             }
         }
     }
-
-    fn snapshot(&mut self) {
-        let figures = match &self.producer {
-            Some(p) => {
-                p.totals_into(&mut self.totals);
-                Some(Figures {
-                    live: p.take_live(self.next_interval.take().unwrap_or_default()),
-                    batches: p.batch_stats(),
-                    error: p.take_error(),
-                })
-            }
-            None => None,
-        };
-        self.snapshot_of(figures);
-    }
-
-    fn snapshot_of(&mut self, figures: Option<Figures>) {
-        let snapshot = self.snapshot_with(figures);
-        // A full channel means the screen is behind: drop this snapshot, the next one carries
-        // the same totals.
-        let _ = self
-            .events
-            .try_send(KafkaEvent::Producer(Box::new(snapshot)));
-    }
-
-    fn snapshot_with(&mut self, figures: Option<Figures>) -> ProducerSnapshot {
-        let now = Instant::now();
-        let mut snapshot = ProducerSnapshot {
-            run_elapsed: now.saturating_duration_since(self.run_started),
-            run_ended: self.run_ended.take(),
-            since_start: now.saturating_duration_since(self.started),
-            at: std::time::SystemTime::now(),
-            ..ProducerSnapshot::new(self.run, self.state.clone(), self.settings.clone())
-        };
-        if let Some(Figures {
-            mut live,
-            batches,
-            error,
-        }) = figures
-        {
-            live.interval.duration = now.saturating_duration_since(self.last_tick);
-            self.meter.add(&live.interval);
-            self.next_interval = Some(self.window.push(live.interval));
-            snapshot.stages = batches.latest_stages();
-            snapshot.would.clone_from(&self.would);
-            let t = &self.totals;
-            snapshot.report = Some(self.report(t, &batches));
-            snapshot.sent = t.sent;
-            snapshot.delivered = t.delivered;
-            snapshot.failed = t.failed;
-            snapshot.in_flight = t.in_flight();
-            snapshot.by_partition.clone_from(&t.by_partition);
-            snapshot.window = self.window.figures();
-            snapshot.latest = live.latest;
-            snapshot.skipped = live.skipped;
-            snapshot.last_error = error;
-        }
-        self.last_tick = now;
-        snapshot
-    }
-}
-
-/// A run's figures at a tick (the totals are in `Task::totals`).
-struct Figures {
-    live: Live,
-    batches: BatchStats,
-    error: Option<String>,
 }
