@@ -4,49 +4,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Headers;
-use rdkafka::Message;
 
 const RECORDS: u64 = 20_000;
-
-/// Copies of each input sequence number in `topic`, read committed.
-fn copies(bootstrap: &str, topic: &str) -> BTreeMap<u64, u32> {
-    let settings = client_settings(
-        bootstrap,
-        kafka_lab::config::Role::Consumer,
-        &[
-            ("group.id", &unique_topic("count")),
-            ("auto.offset.reset", "earliest"),
-            ("isolation.level", "read_committed"),
-            ("enable.partition.eof", "false"),
-        ],
-    );
-    let consumer: BaseConsumer = settings.client_config().create().unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let mut seen = BTreeMap::new();
-    let mut quiet = std::time::Instant::now();
-    while quiet.elapsed() < Duration::from_secs(5) {
-        let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) else {
-            continue;
-        };
-        quiet = std::time::Instant::now();
-        let seq = m
-            .headers()
-            .and_then(|h| {
-                h.iter()
-                    .find(|h| h.key == kafka_lab::kafka::verify::SEQ_HEADER)
-                    .and_then(|h| std::str::from_utf8(h.value?).ok()?.parse().ok())
-            })
-            .expect("every output record keeps its input's sequence");
-        *seen.entry(seq).or_insert(0) += 1;
-    }
-    seen
-}
 
 /// Produces `RECORDS` to the cluster's topic, then runs the processor in `mode` twice killed
 /// after a few seconds and once to the end; returns (missing, duplicated) in the output.

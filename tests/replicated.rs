@@ -315,3 +315,83 @@ fn the_read_back_goes_on_past_a_dead_broker() {
         "{a:?}"
     );
 }
+
+/// The exactly-once processor on three nodes: the leader of its output is killed while it
+/// runs, the processor itself is killed (SIGKILL) during the outage and started again, and
+/// again until it has read everything: its output, read committed, holds every input record
+/// once.
+#[test]
+fn exactly_once_processor_survives_a_killed_leader_and_a_crash() {
+    let Some(c) = replicated("processor_leader_killed") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (input, output) = (new_topic(&c, "eos-in"), new_topic(&c, "eos-out"));
+    let records: u64 = 8_000;
+    let kafka_lab = |args: &[&str], topic: &str| {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(args)
+            .args(["-b", &c.bootstrap, "-t", topic])
+            .current_dir(std::env::temp_dir())
+            .stdin(std::process::Stdio::null());
+        cmd
+    };
+    let produced = kafka_lab(
+        &["produce", "--count", &records.to_string(), "--rate", "max"],
+        &input,
+    )
+    .output()
+    .unwrap();
+    assert!(produced.status.success(), "{}", stderr(&produced));
+    let process = ["process", "--to", &output, "--exactly-once"];
+    let mut first = kafka_lab(&process, &input)
+        .args(["-X", "session.timeout.ms=6000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Under way: a good part of the input written (and committed or not) before the outage.
+    let watermarks: BaseConsumer = client_settings(&c.bootstrap, Role::Consumer, &[])
+        .client_config()
+        .create()
+        .unwrap();
+    wait_for(Duration::from_secs(60), || {
+        let (_, high) = watermarks
+            .fetch_watermarks(&output, 0, Duration::from_secs(5))
+            .ok()?;
+        u64::try_from(high).ok().filter(|h| *h > records / 4)
+    })
+    .expect("the processor writes its output");
+    let (leader, _) = healthy(&c.bootstrap, &output);
+    let down = Down::new(&c, leader, FaultKind::Kill);
+    std::thread::sleep(Duration::from_secs(4));
+    first.kill().unwrap(); // SIGKILL: its open transaction is neither committed nor aborted
+    first.wait().unwrap();
+    down.back();
+    healthy(&c.bootstrap, &output);
+    // Started again until one instance ends idle, having read everything (an instance may end
+    // on the outage's errors, as an application would, and be started again).
+    let mut said = Vec::new();
+    for _ in 0..4 {
+        let out = kafka_lab(&process, &input)
+            .args(["-X", "session.timeout.ms=6000", "--idle-exit", "5s"])
+            .output()
+            .unwrap();
+        said.push(stderr(&out));
+        if out.status.success() {
+            break;
+        }
+    }
+    let seen = copies(&c.bootstrap, &output);
+    let missing = (0..records).filter(|s| !seen.contains_key(s)).count();
+    let duplicated: u32 = seen.values().map(|n| n - 1).sum();
+    eprintln!(
+        "killed node {leader} (the output's leader) and the processor: {missing} missing, \
+         {duplicated} duplicated; {}",
+        said.last().and_then(|s| s.lines().last()).unwrap_or("")
+    );
+    assert_eq!((missing, duplicated), (0, 0), "{said:?}");
+    assert!(seen.keys().all(|s| *s < records));
+}

@@ -931,9 +931,9 @@ fn group_lag_says_what_it_does_not_count() {
     );
 }
 
-/// Two members at the two isolation levels while transactions run: the read_committed one shows
-/// each partition's last stable offset beside the high watermark and the lag to each; the
-/// read_uncommitted one counts the aborted records it was handed and marks them.
+/// Two members at the two isolation levels while transactions run: the `read_committed` one
+/// shows each partition's last stable offset beside the high watermark and the lag to each; the
+/// `read_uncommitted` one counts the aborted records it was handed and marks them.
 #[test]
 fn read_committed_and_read_uncommitted_side_by_side() {
     let mut a = app();

@@ -482,3 +482,36 @@ pub fn run_with_env(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) 
 pub fn all(out: &Output) -> String {
     format!("{}{}", stdout(out), stderr(out))
 }
+
+/// Copies of each input sequence number in `topic`, read committed.
+pub fn copies(bootstrap: &str, topic: &str) -> std::collections::BTreeMap<u64, u32> {
+    let settings = client_settings(
+        bootstrap,
+        kafka_lab::config::Role::Consumer,
+        &[
+            ("group.id", &unique_topic("count")),
+            ("auto.offset.reset", "earliest"),
+            ("isolation.level", "read_committed"),
+            ("enable.partition.eof", "false"),
+        ],
+    );
+    let consumer: rdkafka::consumer::BaseConsumer = settings.client_config().create().unwrap();
+    rdkafka::consumer::Consumer::subscribe(&consumer, &[topic]).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    let mut quiet = std::time::Instant::now();
+    while quiet.elapsed() < Duration::from_secs(5) {
+        let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        quiet = std::time::Instant::now();
+        let seq = rdkafka::Message::headers(&m)
+            .and_then(|h| {
+                rdkafka::message::Headers::iter(h)
+                    .find(|h| h.key == kafka_lab::kafka::verify::SEQ_HEADER)
+                    .and_then(|h| std::str::from_utf8(h.value?).ok()?.parse().ok())
+            })
+            .expect("every output record keeps its input's sequence");
+        *seen.entry(seq).or_insert(0) += 1;
+    }
+    seen
+}

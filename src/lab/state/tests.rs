@@ -9,6 +9,7 @@ use super::views::{LogLine, ERROR_SHOWN_FOR, HISTORY, LOG_LINES};
 use super::*;
 use crate::data::source::KeyField;
 use crate::kafka::settings::{Acks, Compression, Partitioner, Strategies, Strategy};
+use crate::lab::settings::Isolation;
 use crate::lab::snapshots::ProducerSnapshot;
 use crate::lab::snapshots::{MemberSnapshot, PartitionLag};
 
@@ -1597,5 +1598,35 @@ fn a_static_members_leave_says_it_waits_for_the_session() {
              session.timeout.ms (45000 ms)"
         ),
         "{said}"
+    );
+}
+
+#[test]
+fn i_switches_a_members_own_isolation_level_and_back() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('c'));
+    a.update(member(1, &[0, 1, 2]));
+    key(&mut a, KeyCode::Tab);
+    // The panel's level is read_committed: the other one is the member's own.
+    assert_eq!(
+        key(&mut a, KeyCode::Char('I')),
+        vec![Command::Isolation {
+            id: 1,
+            level: Some(Isolation::ReadUncommitted)
+        }]
+    );
+    assert!(a
+        .status
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("consumer-1 rejoins with read_uncommitted"));
+    // Back with it, the member says so; `I` again returns it to the panel's level.
+    let mut m = MemberSnapshot::new(1);
+    m.isolation = Isolation::ReadUncommitted;
+    a.update(Event::Kafka(KafkaEvent::Member(Box::new(m))));
+    assert_eq!(
+        key(&mut a, KeyCode::Char('I')),
+        vec![Command::Isolation { id: 1, level: None }]
     );
 }

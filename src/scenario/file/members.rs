@@ -88,3 +88,36 @@ pub(super) fn member_named(v: &Value, what: &str) -> Result<u32, String> {
             )
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Action, String> {
+        isolation(&toml::from_str::<toml::Table>(&format!("v = {text}")).unwrap()["v"])
+    }
+
+    #[test]
+    fn an_isolation_step_names_a_level_for_every_member_or_one() {
+        let Ok(Action::Consumer(all)) = read("\"read_uncommitted\"") else {
+            panic!("every member")
+        };
+        assert_eq!(all.properties["isolation.level"], "read_uncommitted");
+        assert_eq!(
+            read("{ member = \"consumer-2\", level = \"read_committed\" }"),
+            Ok(Action::MemberIsolation {
+                member: 2,
+                level: Isolation::ReadCommitted
+            })
+        );
+        let bad = read("\"dirty\"").unwrap_err();
+        assert!(bad.contains("read_committed or read_uncommitted"), "{bad}");
+        let bad = read("{ member = \"consumer-2\" }").unwrap_err();
+        assert!(bad.starts_with("write isolation = "), "{bad}");
+        let bad = read("{ member = \"2\", level = \"read_committed\" }").unwrap_err();
+        assert!(bad.contains("name a member as the panes do"), "{bad}");
+        let bad =
+            read("{ member = \"consumer-2\", level = \"read_committed\", x = 1 }").unwrap_err();
+        assert!(bad.starts_with("`x` is not part of isolation"), "{bad}");
+    }
+}
