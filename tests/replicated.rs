@@ -352,7 +352,8 @@ fn exactly_once_processor_survives_a_killed_leader_and_a_crash() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Under way: a good part of the input written (and committed or not) before the outage.
+    // Under way: a good part of the input committed to the output before the outage (the
+    // watermark client reads committed, so its end is the stable offset).
     let watermarks: BaseConsumer = client_settings(&c.bootstrap, Role::Consumer, &[])
         .client_config()
         .create()

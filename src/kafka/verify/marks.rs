@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use rdkafka::message::Headers;
 use rdkafka::Message;
@@ -20,7 +20,8 @@ const RUNS_KEPT: usize = 4;
 struct Inner {
     /// Set once anything is marked: until then a member looks at no header.
     any: AtomicBool,
-    runs: Mutex<VecDeque<(String, Bits)>>,
+    /// Read for every record a member is handed: a read lock, rarely written.
+    runs: RwLock<VecDeque<(String, Bits)>>,
 }
 
 /// Cheap to clone: every clone shares the same marks.
@@ -30,7 +31,7 @@ pub struct AbortedMarks(Arc<Inner>);
 impl AbortedMarks {
     /// Records `first..=last` of run `run` are in an aborted transaction.
     pub fn mark(&self, run: &str, first: u64, last: u64) {
-        let mut runs = self.0.runs.lock().unwrap();
+        let mut runs = self.0.runs.write().unwrap();
         if runs.back().is_none_or(|(r, _)| r != run) {
             if let Some(i) = runs.iter().position(|(r, _)| r == run) {
                 let kept = runs.remove(i).unwrap_or_default();
@@ -58,7 +59,7 @@ impl AbortedMarks {
     pub fn is_aborted(&self, run: &[u8], seq: u64) -> bool {
         self.0
             .runs
-            .lock()
+            .read()
             .unwrap()
             .iter()
             .rev()

@@ -115,7 +115,12 @@ impl Session {
                 // A running member leaves and joins again with it; one coming back anyway
                 // starts with it.
                 if self.coming_back(id).is_none() {
-                    if let Some(m) = self.members.iter_mut().find(|m| m.id == id) {
+                    // A member leaving or crashing stays gone.
+                    let running = self
+                        .members
+                        .iter_mut()
+                        .find(|m| m.id == id && !m.stopping());
+                    if let Some(m) = running {
                         self.rejoining.push((id, m.keeps()));
                         m.leave();
                     }

@@ -52,7 +52,9 @@ impl AskedMarks {
                     if let Some(end) =
                         consumer.ask_high_watermark(topic, partition, Duration::from_secs(2))
                     {
-                        if high {
+                        // Asked with read_committed while transactions run, the end is the
+                        // stable offset, not the high watermark.
+                        if high && !stable {
                             self.marks.lock().unwrap().insert(partition, end);
                         }
                         if stable {
