@@ -195,7 +195,7 @@ impl Member {
                 );
             }
             if pace.last_tick.elapsed() >= TICK {
-                self.tick(consumer, group_events, asked, &latest, &mut pace);
+                self.tick(consumer, group_events, asked, &latest, &mut pace, true);
                 if resumed.is_some_and(|at| at.elapsed() > ASK_AFTER_RESUME) {
                     resumed = None;
                     if !held && !slow {
@@ -310,7 +310,7 @@ impl Member {
             latest.push_back(r);
             // A long batch of work still reports on time.
             if now - pace.last_tick >= TICK {
-                self.tick(consumer, group_events, asked, latest, pace);
+                self.tick(consumer, group_events, asked, latest, pace, false);
             }
         }
         commit_due(consumer, commit, pace);
@@ -382,7 +382,8 @@ impl Member {
         }
     }
 
-    /// Reports the member four times a second.
+    /// Reports the member four times a second. `settled`: every record handed over was worked
+    /// on (not mid-batch).
     fn tick(
         &mut self,
         consumer: &LabConsumer,
@@ -390,6 +391,7 @@ impl Member {
         asked: &AskedMarks,
         latest: &VecDeque<BorrowedMessage<'_>>,
         pace: &mut Pace,
+        settled: bool,
     ) {
         let now = Instant::now();
         for event in group_events.try_iter() {
@@ -415,11 +417,18 @@ impl Member {
         asked.want_stable(transactions && m.isolation == Isolation::ReadCommitted);
         m.partitions = lags(consumer, &self.topic, asked);
         for p in &mut self.m.partitions {
-            p.position = self
+            let worked = self
                 .next
                 .get(&p.partition)
-                .or_else(|| self.started.get(&p.partition))
-                .copied();
+                .or(self.started.get(&p.partition));
+            // With nothing handed over left to work on, librdkafka's position is past what
+            // no record stands for (transaction markers, aborted records a read_committed
+            // member skips): there the member's position is that.
+            p.position = if settled {
+                worked.copied().max(p.position)
+            } else {
+                worked.copied()
+            };
             // A high watermark below what the member has read is a stale one: unknown.
             if p.high_watermark < p.position {
                 p.high_watermark = None;
