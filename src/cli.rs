@@ -282,6 +282,12 @@ pub struct ProduceArgs {
     /// Afterwards, read the records back and count them: received, missing, duplicated.
     #[arg(long)]
     pub verify: bool,
+
+    /// Send in transactions of N records, each committed (a transactional producer: the
+    /// transactional.id given with -X or in config.ini, or one of kafka-lab's own). A given
+    /// transactional.id alone means transactions of 100.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub txn_records: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]

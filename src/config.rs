@@ -370,11 +370,6 @@ fn refusal(setting: &Setting) -> Option<&'static str> {
         "group.id" if setting.value.trim().is_empty() => {
             Some("is empty: a consumer group needs a name")
         }
-        "transactional.id" => Some(
-            "makes a transactional producer, which kafka-lab makes itself where it drives \
-             one (the settings panel's transactions, `process --exactly-once`, `bench \
-             --transactional`): remove it",
-        ),
         _ => None,
     }
 }
@@ -672,7 +667,6 @@ mod tests {
     #[test]
     fn settings_kafka_lab_cannot_run_with_are_refused() {
         for (line, needle) in [
-            ("transactional.id=abc", "transactional"),
             ("bootstrap.servers=", "is empty"),
             ("bootstrap.servers=h:99999", "1 to 65535"),
             ("bootstrap.servers=a:9092,b:0", "1 to 65535"),

@@ -336,10 +336,6 @@ const CASES: &[Case] = &[
     // Settings kafka-lab cannot run with.
     case(&["-b", "h:1", "consume", "-g", ""], &["group.id", "empty"]),
     case(
-        &["-b", "h:1", "-X", "transactional.id=abc", "produce"],
-        &["transactional.id"],
-    ),
-    case(
         &["-X", "bootstrap.servers=", "produce"],
         &["bootstrap.servers", "empty"],
     ),
@@ -409,8 +405,8 @@ const CASES: &[Case] = &[
         Some("NOT_CLOSED9x"),
     ),
     file(
-        "[default]\nbootstrap.servers=h:1\nsasl.password=Pw10x\n[producer]\ntransactional.id=t\n",
-        &["lab.ini:5", "transactional.id"],
+        "[default]\nbootstrap.servers=h:1\nsasl.password=Pw10x\n[producer]\nbootstrap.servers=h:99999\n",
+        &["lab.ini:5", "1 to 65535"],
         Some("Pw10x"),
     ),
     // Sources.

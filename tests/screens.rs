@@ -304,6 +304,7 @@ fn a_transactional_run_in_the_pane_and_the_runs_table() {
         commit_p99_ms: 3.98,
         open_p50_ms: 186.3,
         open_p99_ms: 201.0,
+        transactional_id: Some("kafka-lab-4242-breweries".into()),
     };
     let mut first = run(1, "5", 50.0, 9.5, 1.0, 0);
     if let KafkaEvent::RunEnded(r) = &mut first {

@@ -146,3 +146,52 @@ fn transactions_on_a_real_broker_agree_with_kcat() {
     assert_eq!(uncommitted - committed, aborted, "{md}");
     assert_eq!(committed, run["accounting"]["received"].as_u64().unwrap());
 }
+
+/// A `transactional.id` given with -X makes `produce` transactional under that id (in
+/// transactions of 100), says so, and every record is readable committed: on the embedded
+/// cluster, and on a real broker where kcat counts them read committed.
+#[test]
+fn a_transactional_id_given_to_produce_is_used_and_shown() {
+    let mut clusters = vec![Cluster::embedded("txn-id", 3)];
+    clusters.extend(Cluster::real("txn-id", 3));
+    for cluster in &clusters {
+        let id = unique_topic("given-id");
+        let out = cluster.run(&[
+            "produce",
+            "--count",
+            "250",
+            "--rate",
+            "max",
+            "--verify",
+            "-X",
+            &format!("transactional.id={id}"),
+        ]);
+        let (said, printed) = (stderr(&out), stdout(&out));
+        assert!(out.status.success(), "{said}");
+        assert!(
+            said.contains(&format!(
+                "transactions of 100 records (or 1 s), transactional.id {id} (command line -X"
+            )),
+            "{said}"
+        );
+        // 100 + 100 + 50, each committed.
+        assert!(
+            printed.contains("transactions: begun=3 committed=3 failed=0"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("read back: 250 received, 0 missing, 0 duplicated"),
+            "{printed}"
+        );
+        if cluster.is_real() {
+            let Some(kcat) = kcat() else { return };
+            let read = Command::new(&kcat)
+                .args(["-C", "-b", &cluster.bootstrap, "-t", &cluster.topic])
+                .args(["-e", "-q", "-o", "beginning", "-f", "%o\n"])
+                .args(["-X", "isolation.level=read_committed"])
+                .output()
+                .unwrap();
+            assert_eq!(stdout(&read).lines().count(), 250, "{}", stderr(&read));
+        }
+    }
+}

@@ -46,7 +46,14 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
     }
     let derived = format!("kafka-lab-process.{from}.{}", args.to);
     let group = args.group.clone().unwrap_or_else(|| derived.clone());
-    let txn_id = args.transactional_id.clone().unwrap_or(derived);
+    let given = target
+        .layers
+        .resolve(Role::Producer)?
+        .get("transactional.id")
+        .map(str::to_string);
+    // --transactional-id, then a transactional.id given in config.ini or with -X.
+    let ignored = given.is_some() && !args.exactly_once;
+    let txn_id = args.transactional_id.clone().or(given).unwrap_or(derived);
     target
         .layers
         .builtin("group.id", &group, "kafka-lab process");
@@ -95,6 +102,9 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
         },
         if job.exactly_once {
             format!(", transactional.id {txn_id}")
+        } else if ignored {
+            "; the transactional.id given is not used: at least once writes outside transactions"
+                .to_string()
         } else {
             String::new()
         }
@@ -197,6 +207,9 @@ impl Job {
         p.set("enable.idempotence", "true");
         if self.exactly_once {
             p.set("transactional.id", txn_id);
+        } else {
+            // At least once writes outside transactions, whatever id was given.
+            p.remove("transactional.id");
         }
         let producer: BaseProducer = p.create()?;
         if self.exactly_once {

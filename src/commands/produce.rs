@@ -7,9 +7,12 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{Connection, ProduceArgs};
-use crate::config::Role;
+use crate::config::{ClientSettings, Role};
 use crate::data::wire::Wire;
-use crate::kafka::producer::{Delivery, LabProducer, ProducerWatch, Reports};
+use crate::kafka::producer::{
+    transactional_id_said, with_transactional_id, Delivery, LabProducer, ProducerWatch, Reports,
+    Transactions, TxnPlan, GIVEN_ID_TXN_RECORDS,
+};
 use crate::progress::Progress;
 use crate::runtime::{self, load_dataset, Pacer, StopFlag};
 use crate::target::Target;
@@ -27,6 +30,7 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
         return runtime::print_config(&target, &[Role::Producer]);
     }
     let settings = target.settings(Role::Producer)?;
+    let (settings, txn_records) = transactional(settings, args.txn_records);
     if let Some(said) = crate::runtime::out::library_log(&settings, None) {
         crate::errln!("{said}");
     }
@@ -37,6 +41,9 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     let (reports, report_rx) = std::sync::mpsc::sync_channel::<Delivery>(4096);
     let producer = LabProducer::new(&settings, &target.topic, Reports::Every(reports))
         .context("cannot create the producer")?;
+    let txns = txn_records
+        .map(|records| begin(&producer, &settings, records))
+        .transpose()?;
     let printer = spawn_printer(target.topic.clone(), report_rx);
     let done = StopFlag::default();
     let watchdog = spawn_watchdog(producer.watch(), done.clone());
@@ -52,49 +59,22 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
         Duration::from_secs,
     );
     // Sending blocks (pacing, a full queue): keep it off the async threads.
-    let (closed, send_error, run_tag) = tokio::task::spawn_blocking(move || {
-        let mut n = 0u64;
-        let mut error = None;
-        let mut progress = count.map(|c| Progress::new("produce", c, "records", true));
-        while count.is_none_or(|c| n < c) && !send_stop.raised() {
-            if let Some(p) = progress.as_mut().filter(|_| n % 256 == 0) {
-                p.set(producer.reported(), |_| String::new());
-            }
-            // Waiting for the next record serves delivery reports meanwhile.
-            let mut wait = pacer.wait_before(n);
-            while !wait.is_zero() && !send_stop.raised() {
-                producer.serve(wait.min(Duration::from_millis(50)));
-                wait = pacer.wait_before(n);
-            }
-            if send_stop.raised() {
-                break;
-            }
-            let (key, value) = wire.get(n);
-            if let Err(e) = producer.send(n, key, value) {
-                error = Some(e);
-                break;
-            }
-            n += 1;
-        }
-        drop(progress.take());
-        let run_tag = producer.run_tag().to_string();
-        let waiting = producer.in_flight();
-        if send_stop.raised() && waiting > 0 && !send_stop.urgent() {
-            crate::errln!(
-                "stopping: waiting up to {} s for the delivery reports of {}; Ctrl-C again stops at once",
-                flush_timeout.as_secs(),
-                crate::text::count(waiting, "record", "records")
-            );
-        }
-        let closed = producer.close(flush_timeout, &|| send_stop.urgent());
-        (closed, error, run_tag)
-    })
-    .await?;
+    let sending = Sending {
+        producer,
+        wire,
+        pacer,
+        count,
+        stop: send_stop,
+        txns,
+        flush_timeout,
+    };
+    let (closed, send_error, run_tag, txn_figures) =
+        tokio::task::spawn_blocking(move || sending.run()).await?;
     done.raise();
     let _ = watchdog.join();
     // The printer ends once the producer (and its channel) is gone.
     let _ = printer.join();
-    summarize(&closed.totals);
+    summarize(&closed.totals, txn_figures.as_ref());
     let totals = &closed.totals;
     if args.verify && totals.delivered > 0 {
         let consumer = target.layers.resolve(Role::Consumer)?;
@@ -122,9 +102,124 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     Ok(runtime::exit_code(&stop, code))
 }
 
+/// Transactions asked for (`--txn-records`), or implied by a `transactional.id` the user gave:
+/// the settings with the id in force, and the records per transaction.
+fn transactional(settings: ClientSettings, asked: Option<u64>) -> (ClientSettings, Option<u64>) {
+    let records = asked.or_else(|| {
+        settings
+            .get("transactional.id")
+            .map(|_| GIVEN_ID_TXN_RECORDS)
+    });
+    let settings = match records {
+        Some(_) => with_transactional_id(
+            &settings,
+            format!("kafka-lab-produce-{}", std::process::id()),
+            "--txn-records",
+        ),
+        None => settings,
+    };
+    (settings, records)
+}
+
+/// The producer's transactions, begun, and said with its id.
+fn begin(producer: &LabProducer, settings: &ClientSettings, records: u64) -> Result<Transactions> {
+    let plan = TxnPlan {
+        records,
+        abort_every: 0,
+        // Never open past the broker's transaction.timeout.ms at a slow rate.
+        longest: Some(Duration::from_secs(1)),
+    };
+    let t = Transactions::start_named(producer, settings, plan)
+        .context("the cluster did not take a transactional producer")?;
+    crate::errln!(
+        "transactions of {records} records (or 1 s), {}",
+        transactional_id_said(settings).unwrap_or_default()
+    );
+    Ok(t)
+}
+
+/// What the sending thread has.
+struct Sending {
+    producer: LabProducer,
+    wire: Wire,
+    pacer: Pacer,
+    count: Option<u64>,
+    stop: StopFlag,
+    txns: Option<Transactions>,
+    flush_timeout: Duration,
+}
+
+impl Sending {
+    /// Sends until the count or a stop, commits the open transaction, closes the producer.
+    fn run(
+        mut self,
+    ) -> (
+        crate::kafka::producer::Closed,
+        Option<rdkafka::error::KafkaError>,
+        String,
+        Option<crate::stats::TxnFigures>,
+    ) {
+        let mut n = 0u64;
+        let mut error = None;
+        let mut progress = self
+            .count
+            .map(|c| Progress::new("produce", c, "records", true));
+        while self.count.is_none_or(|c| n < c) && !self.stop.raised() {
+            if let Some(p) = progress.as_mut().filter(|_| n % 256 == 0) {
+                p.set(self.producer.reported(), |_| String::new());
+            }
+            // Waiting for the next record serves delivery reports meanwhile.
+            let mut wait = self.pacer.wait_before(n);
+            while !wait.is_zero() && !self.stop.raised() {
+                self.producer.serve(wait.min(Duration::from_millis(50)));
+                if let Some(Err(e)) = self.txns.as_mut().map(|t| t.end_if_due(&self.producer)) {
+                    error = Some(e);
+                    break;
+                }
+                wait = self.pacer.wait_before(n);
+            }
+            if self.stop.raised() || error.is_some() {
+                break;
+            }
+            let (key, value) = self.wire.get(n);
+            let sent = match self.txns.as_mut() {
+                Some(t) => t
+                    .before_send(&self.producer, n)
+                    .and_then(|()| self.producer.send(n, key, value))
+                    .and_then(|()| t.after_send(&self.producer)),
+                None => self.producer.send(n, key, value),
+            };
+            if let Err(e) = sent {
+                error = Some(e);
+                break;
+            }
+            n += 1;
+        }
+        drop(progress.take());
+        // The open transaction is committed (its records are then flushed).
+        if let Some(Err(e)) = self.txns.as_mut().map(|t| t.end(&self.producer)) {
+            error.get_or_insert(e);
+        }
+        let txn_figures = self.txns.as_ref().map(Transactions::figures);
+        let run_tag = self.producer.run_tag().to_string();
+        let waiting = self.producer.in_flight();
+        if self.stop.raised() && waiting > 0 && !self.stop.urgent() {
+            crate::errln!(
+                "stopping: waiting up to {} s for the delivery reports of {}; Ctrl-C again stops at once",
+                self.flush_timeout.as_secs(),
+                crate::text::count(waiting, "record", "records")
+            );
+        }
+        let closed = self
+            .producer
+            .close(self.flush_timeout, &|| self.stop.urgent());
+        (closed, error, run_tag, txn_figures)
+    }
+}
+
 /// The summary line, and what the counts hold back: failures by reason, records sent without
 /// an answer.
-fn summarize(totals: &crate::stats::RunTotals) {
+fn summarize(totals: &crate::stats::RunTotals, txns: Option<&crate::stats::TxnFigures>) {
     crate::outln!(
         "summary: sent={} delivered={} failed={} undelivered={}",
         totals.sent,
@@ -132,6 +227,16 @@ fn summarize(totals: &crate::stats::RunTotals) {
         totals.failed,
         totals.undelivered
     );
+    if let Some(t) = txns {
+        crate::outln!(
+            "transactions: begun={} committed={} failed={} commit_p50_ms={:.2} commit_p99_ms={:.2}",
+            t.begun,
+            t.committed,
+            t.failed,
+            t.commit_p50_ms,
+            t.commit_p99_ms
+        );
+    }
     if totals.undelivered_in_flight > 0 {
         crate::errln!(
             "  {} of the undelivered records had been sent without an answer: the cluster may \

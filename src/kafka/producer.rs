@@ -29,7 +29,10 @@ mod transactions;
 use context::{DeliveryContext, State};
 use ffi::{decimal, MainQueue, RawHeaders, TopicHandle};
 pub use reports::{Delivery, Live, Reports};
-pub use transactions::{with_transactional_id, Transactions, TxnPlan, TXN_TIMEOUT};
+pub use transactions::{
+    transactional_id_said, with_transactional_id, without_transactional_id, Transactions, TxnPlan,
+    GIVEN_ID_TXN_RECORDS, TXN_TIMEOUT,
+};
 
 /// Sends between two looks for delivery reports.
 const POLL_EVERY: u32 = 64;

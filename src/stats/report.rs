@@ -133,6 +133,9 @@ pub struct TxnFigures {
     pub commit_p99_ms: f64,
     pub open_p50_ms: f64,
     pub open_p99_ms: f64,
+    /// The producer's `transactional.id` (the dashboard shows it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactional_id: Option<String>,
 }
 
 impl TxnFigures {
@@ -156,6 +159,7 @@ impl TxnFigures {
             commit_p99_ms: at(commits, 0.99),
             open_p50_ms: at(open, 0.5),
             open_p99_ms: at(open, 0.99),
+            transactional_id: None,
         }
     }
 

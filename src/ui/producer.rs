@@ -252,6 +252,18 @@ fn txn_line(t: &crate::stats::TxnFigures, width: usize) -> Line<'static> {
                     ms(t.open_p50_ms, t.committed)
                 ))],
             ),
+            (
+                3,
+                t.transactional_id.as_ref().map_or_else(Vec::new, |id| {
+                    vec![Span::styled(
+                        format!(
+                            " · transactional.id {}",
+                            crate::text::printable(id.as_bytes())
+                        ),
+                        theme::muted(),
+                    )]
+                }),
+            ),
         ],
         width,
     )

@@ -13,7 +13,9 @@ use crate::cli::{BenchArgs, Connection};
 use crate::config::{shown_value, ClientSettings, Layers, Role};
 use crate::data::source::Dataset;
 use crate::data::wire::Wire;
-use crate::kafka::producer::{with_transactional_id, LabProducer, Reports, Transactions, TxnPlan};
+use crate::kafka::producer::{
+    transactional_id_said, with_transactional_id, LabProducer, Reports, Transactions, TxnPlan,
+};
 use crate::kafka::verify;
 use crate::progress::Progress;
 use crate::runtime::{load_dataset, print_config, Pacer, StopFlag};
@@ -41,6 +43,26 @@ struct RunInput {
 fn transactional(settings: &ClientSettings, label: &str) -> ClientSettings {
     let id = format!("kafka-lab-bench-{}{}", std::process::id(), label.trim());
     with_transactional_id(settings, id, "--transactional")
+}
+
+/// A transactional run's transactions, begun, and said with the producer's id.
+fn start_transactions(
+    producer: &LabProducer,
+    settings: &ClientSettings,
+    records: u64,
+) -> Result<Transactions> {
+    let plan = TxnPlan {
+        records,
+        abort_every: 0,
+        longest: None,
+    };
+    let t = Transactions::start_named(producer, settings, plan)
+        .context("the cluster did not take a transactional producer")?;
+    crate::errln!(
+        "transactions of {records} records, {}",
+        transactional_id_said(settings).unwrap_or_default()
+    );
+    Ok(t)
 }
 
 /// What a run leaves for its read-back.
@@ -73,15 +95,7 @@ fn run_one(
     .context("cannot create the producer")?;
     let mut txn = input
         .txn_records
-        .map(|records| {
-            let plan = TxnPlan {
-                records,
-                abort_every: 0,
-                longest: None,
-            };
-            Transactions::start(&producer, plan)
-                .context("the cluster did not take a transactional producer")
-        })
+        .map(|records| start_transactions(&producer, settings, records))
         .transpose()?;
     producer.set_warmup(input.warmup);
     let mut progress = Progress::new(
@@ -245,7 +259,9 @@ pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
             verify: !args.no_verify,
             warmup,
             label,
-            txn_records: args.transactional.then_some(args.txn_records),
+            // A transactional.id given in config.ini or with -X means --transactional.
+            txn_records: (args.transactional || settings.get("transactional.id").is_some())
+                .then_some(args.txn_records),
         };
         let stop_run = stop.clone();
         let verify = input.verify;

@@ -10,12 +10,19 @@ use super::LabProducer;
 use crate::config::{ClientSettings, Origin, Setting};
 use crate::stats::TxnFigures;
 
-/// `settings` with a `transactional.id` of kafka-lab's own making (`why` names what set it).
+/// Records per transaction when a `transactional.id` was given and nothing says how many.
+pub const GIVEN_ID_TXN_RECORDS: u64 = 100;
+
+/// `settings` with a `transactional.id`: the one the user gave (config.ini, -X), or one of
+/// kafka-lab's own making (`why` names what set it).
 pub fn with_transactional_id(
     settings: &ClientSettings,
     id: String,
     why: &'static str,
 ) -> ClientSettings {
+    if settings.get("transactional.id").is_some() {
+        return settings.clone();
+    }
     let mut s = settings.clone();
     s.settings.push(Setting {
         key: "transactional.id".into(),
@@ -23,6 +30,27 @@ pub fn with_transactional_id(
         origin: Origin::Builtin(why),
     });
     s
+}
+
+/// `settings` without a `transactional.id`, for a producer kafka-lab does not drive in
+/// transactions (one with an id but never initialised fails every send).
+pub fn without_transactional_id(settings: &ClientSettings) -> ClientSettings {
+    let mut s = settings.clone();
+    s.settings.retain(|x| x.key != "transactional.id");
+    s
+}
+
+/// The `transactional.id` in force and where it comes from, for a line that says so.
+pub fn transactional_id_said(settings: &ClientSettings) -> Option<String> {
+    let setting = settings
+        .settings
+        .iter()
+        .rev()
+        .find(|x| x.key == "transactional.id")?;
+    Some(format!(
+        "transactional.id {} ({})",
+        setting.value, setting.origin
+    ))
 }
 
 /// How long a transaction's calls may take.
@@ -56,6 +84,8 @@ pub struct Transactions {
     /// Each commit call's time, and each committed transaction's time open.
     commits: Vec<Duration>,
     open: Vec<Duration>,
+    /// The producer's `transactional.id`, for the figures.
+    id: Option<String>,
 }
 
 impl Transactions {
@@ -77,6 +107,7 @@ impl Transactions {
             last_seq: 0,
             commits: Vec::new(),
             open: Vec::new(),
+            id: None,
         })
     }
 
@@ -145,12 +176,25 @@ impl Transactions {
         Ok(())
     }
 
+    /// [`Transactions::start`] for a producer made with `settings`, whose `transactional.id`
+    /// the figures name.
+    pub fn start_named(
+        producer: &LabProducer,
+        settings: &ClientSettings,
+        plan: TxnPlan,
+    ) -> Result<Transactions, KafkaError> {
+        let mut t = Transactions::start(producer, plan)?;
+        t.id = settings.get("transactional.id").map(str::to_string);
+        Ok(t)
+    }
+
     pub fn figures(&self) -> TxnFigures {
         let mut f = TxnFigures::of(self.plan.records, &self.commits, &self.open);
         f.begun = self.begun;
         f.aborted = self.aborted;
         f.failed = self.failed;
         f.abort_every = self.plan.abort_every;
+        f.transactional_id.clone_from(&self.id);
         f
     }
 }

@@ -69,7 +69,10 @@ impl ProducerSettings {
             rate,
             key,
             rtt_ms: None,
-            txn_records: 0,
+            // A transactional.id given (config.ini, -X) means transactions from the start.
+            txn_records: settings
+                .get("transactional.id")
+                .map_or(0, |_| crate::kafka::producer::GIVEN_ID_TXN_RECORDS),
             abort_every: 0,
             extra: BTreeMap::new(),
         }

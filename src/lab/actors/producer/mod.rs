@@ -12,7 +12,9 @@ use crate::config::{ClientSettings, Layers, Role};
 use crate::data::source::{Dataset, KeyField};
 use crate::data::wire::Wire;
 use crate::kafka::partitioners::WouldGo;
-use crate::kafka::producer::{with_transactional_id, LabProducer, Reports, Transactions};
+use crate::kafka::producer::{
+    with_transactional_id, without_transactional_id, LabProducer, Reports, Transactions,
+};
 use crate::kafka::verify::{self, AbortedMarks, Ledger};
 use crate::lab::actors::TICK;
 use crate::lab::protocol::KafkaEvent;
@@ -192,14 +194,15 @@ impl Task {
     fn start(&mut self) {
         let txn = self.settings.txn_plan();
         let created = self.client_settings().and_then(|s| {
-            // One transactional.id per session and topic: each run takes it over in turn.
+            // One transactional.id per session and topic (unless one was given): each run
+            // takes it over in turn. Without transactions, a given one is not used.
             let s = match txn {
                 Some(_) => with_transactional_id(
                     &s,
                     format!("kafka-lab-{}-{}", std::process::id(), self.topic),
                     "the transactions setting",
                 ),
-                None => s,
+                None => without_transactional_id(&s),
             };
             let mut p = LabProducer::new(&s, &self.topic, Reports::Latest(LATEST))
                 .map_err(|e| e.to_string())?;
@@ -207,7 +210,7 @@ impl Task {
                 p.share_aborted(self.marks.clone());
             }
             self.txns = match txn {
-                Some(plan) => Some(Transactions::start(&p, plan).map_err(|e| {
+                Some(plan) => Some(Transactions::start_named(&p, &s, plan).map_err(|e| {
                     format!("the cluster did not take a transactional producer: {e}")
                 })?),
                 None => None,
