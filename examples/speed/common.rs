@@ -66,6 +66,11 @@ impl Options {
         Ok(o)
     }
 
+    /// Asked for the scale rows only: they need no cluster.
+    pub fn only_scale(&self) -> bool {
+        self.only.as_deref() == Some(&["scale".to_string()][..])
+    }
+
     pub fn wants(&self, part: &str) -> bool {
         self.only
             .as_ref()

@@ -9,7 +9,8 @@
 //! Options: `-b HOST:PORT` (a broker; default: a `kafka-lab cluster` started here),
 //! `--rounds N` (5), `--records N` (3000000 per producer run: shorter runs swing more),
 //! `--consume-records N` (1000000), `--dashboard-records N` (3000000),
-//! `--only produce,consume,dashboard,render`.
+//! `--only produce,consume,dashboard,render` (the default), or `--only scale` (how the frame
+//! time grows with partitions and members; no cluster needed).
 
 #[path = "../../tests/common/fixtures.rs"]
 #[allow(dead_code)]
@@ -20,6 +21,7 @@ mod consume;
 mod dashboard;
 mod produce;
 mod render;
+mod scale;
 
 use std::process::ExitCode;
 
@@ -45,6 +47,10 @@ fn main() -> ExitCode {
     }
     let run = || -> anyhow::Result<()> {
         let options = common::Options::parse(std::env::args().skip(1))?;
+        if options.only_scale() {
+            scale::run();
+            return Ok(());
+        }
         let cluster = common::Lab::start(&options)?;
         println!("{}\n", cluster.describe());
         if options.wants("produce") {
