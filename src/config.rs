@@ -370,6 +370,9 @@ fn refusal(setting: &Setting) -> Option<&'static str> {
         "group.id" if setting.value.trim().is_empty() => {
             Some("is empty: a consumer group needs a name")
         }
+        "transactional.id" if setting.value.trim().is_empty() => {
+            Some("is empty: give the producer's id, or remove it")
+        }
         _ => None,
     }
 }
@@ -668,6 +671,7 @@ mod tests {
     fn settings_kafka_lab_cannot_run_with_are_refused() {
         for (line, needle) in [
             ("bootstrap.servers=", "is empty"),
+            ("transactional.id= ", "is empty"),
             ("bootstrap.servers=h:99999", "1 to 65535"),
             ("bootstrap.servers=a:9092,b:0", "1 to 65535"),
             ("bootstrap.servers=SASL_SSL://h:x", "1 to 65535"),

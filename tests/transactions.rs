@@ -170,7 +170,7 @@ fn a_transactional_id_given_to_produce_is_used_and_shown() {
         assert!(out.status.success(), "{said}");
         assert!(
             said.contains(&format!(
-                "transactions of 100 records (or 1 s), transactional.id {id} (command line -X"
+                "transactions of 100 records (or fewer: each ends after 1 s), transactional.id {id} (command line -X"
             )),
             "{said}"
         );

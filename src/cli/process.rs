@@ -28,8 +28,9 @@ pub struct ProcessArgs {
     #[arg(short = 'g', long, value_name = "GROUP")]
     pub group: Option<String>,
 
-    /// The transactional.id (default: kafka-lab-process.FROM.TO): a restart with the same
-    /// one fences the instance before it.
+    /// The transactional.id (default: one given in config.ini, else kafka-lab-process.FROM.TO;
+    /// -X transactional.id wins over this flag): a restart with the same one fences the
+    /// instance before it.
     #[arg(long, value_name = "ID")]
     pub transactional_id: Option<String>,
 

@@ -49,11 +49,19 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
     let given = target
         .layers
         .resolve(Role::Producer)?
-        .get("transactional.id")
-        .map(str::to_string);
-    // --transactional-id, then a transactional.id given in config.ini or with -X.
+        .settings
+        .into_iter()
+        .find(|s| s.key == "transactional.id");
     let ignored = given.is_some() && !args.exactly_once;
-    let txn_id = args.transactional_id.clone().or(given).unwrap_or(derived);
+    // As with every setting: -X, then --transactional-id, then config.ini.
+    let txn_id = match given {
+        Some(s) if matches!(s.origin, crate::config::Origin::Flag(_)) => s.value,
+        given => args
+            .transactional_id
+            .clone()
+            .or(given.map(|s| s.value))
+            .unwrap_or(derived),
+    };
     target
         .layers
         .builtin("group.id", &group, "kafka-lab process");

@@ -10,8 +10,8 @@ use crate::cli::{Connection, ProduceArgs};
 use crate::config::{ClientSettings, Role};
 use crate::data::wire::Wire;
 use crate::kafka::producer::{
-    transactional_id_said, with_transactional_id, Delivery, LabProducer, ProducerWatch, Reports,
-    Transactions, TxnPlan, GIVEN_ID_TXN_RECORDS,
+    refused_because, transactional_id_said, with_transactional_id, Delivery, LabProducer,
+    ProducerWatch, Reports, Transactions, TxnPlan, GIVEN_ID_TXN_RECORDS,
 };
 use crate::progress::Progress;
 use crate::runtime::{self, load_dataset, Pacer, StopFlag};
@@ -40,7 +40,7 @@ pub async fn produce(c: &Connection, args: &ProduceArgs) -> Result<ExitCode> {
     let stop = StopFlag::on_signals();
     let (reports, report_rx) = std::sync::mpsc::sync_channel::<Delivery>(4096);
     let producer = LabProducer::new(&settings, &target.topic, Reports::Every(reports))
-        .context("cannot create the producer")?;
+        .with_context(|| refused_because(&settings))?;
     let txns = txn_records
         .map(|records| begin(&producer, &settings, records))
         .transpose()?;
@@ -132,7 +132,8 @@ fn begin(producer: &LabProducer, settings: &ClientSettings, records: u64) -> Res
     let t = Transactions::start_named(producer, settings, plan)
         .context("the cluster did not take a transactional producer")?;
     crate::errln!(
-        "transactions of {records} records (or 1 s), {}",
+        "transactions of {} (or fewer: each ends after 1 s), {}",
+        crate::text::count(records, "record", "records"),
         transactional_id_said(settings).unwrap_or_default()
     );
     Ok(t)
@@ -155,7 +156,7 @@ impl Sending {
         mut self,
     ) -> (
         crate::kafka::producer::Closed,
-        Option<rdkafka::error::KafkaError>,
+        Option<String>,
         String,
         Option<crate::stats::TxnFigures>,
     ) {
@@ -201,6 +202,14 @@ impl Sending {
             error.get_or_insert(e);
         }
         let txn_figures = self.txns.as_ref().map(Transactions::figures);
+        let error = error.map(|e| match self.producer.fatal_error() {
+            Some(reason) if reason.contains("fenced") => format!(
+                "{e}: {reason} (another producer started with the same transactional.id: \
+                 this one may write no more)"
+            ),
+            Some(reason) => format!("{e}: {reason}"),
+            None => e.to_string(),
+        });
         let run_tag = self.producer.run_tag().to_string();
         let waiting = self.producer.in_flight();
         if self.stop.raised() && waiting > 0 && !self.stop.urgent() {

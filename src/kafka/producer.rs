@@ -30,8 +30,8 @@ use context::{DeliveryContext, State};
 use ffi::{decimal, MainQueue, RawHeaders, TopicHandle};
 pub use reports::{Delivery, Live, Reports};
 pub use transactions::{
-    transactional_id_said, with_transactional_id, without_transactional_id, Transactions, TxnPlan,
-    GIVEN_ID_TXN_RECORDS, TXN_TIMEOUT,
+    refused_because, transactional_id_said, with_transactional_id, without_transactional_id,
+    Transactions, TxnPlan, GIVEN_ID_TXN_RECORDS, TXN_TIMEOUT,
 };
 
 /// Sends between two looks for delivery reports.
@@ -331,6 +331,15 @@ impl LabProducer {
 
     /// Transactions (a producer made with `transactional.id`): registers it with the
     /// cluster, fencing an earlier producer with the same id.
+    /// Why the producer can no longer work, when librdkafka says it hit a fatal error (a
+    /// transactional producer fenced by a newer one with its id, for one).
+    pub fn fatal_error(&self) -> Option<String> {
+        self.inner
+            .client()
+            .fatal_error()
+            .map(|(_, reason)| crate::text::secrets::scrub(&reason).into_owned())
+    }
+
     pub fn init_transactions(&self, timeout: Duration) -> Result<(), KafkaError> {
         self.inner.init_transactions(timeout)
     }

@@ -142,7 +142,7 @@ pub(super) async fn open(
         },
     );
     let watcher = actors::watcher::spawn(&consumer_settings, &target.topic, kafka_tx.clone());
-    let session = Session::new(
+    let mut session = Session::new(
         super::session::Clients {
             producer,
             watcher,
@@ -171,5 +171,7 @@ pub(super) async fn open(
         kafka_tx,
         outcome_tx,
     );
+    // Transactions from the start (a transactional.id given): the members hear it too.
+    session.set_transactions(initial.txn_plan().is_some());
     Ok((app, session, Channels { kafka, outcomes }))
 }

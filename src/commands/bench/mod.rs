@@ -14,7 +14,8 @@ use crate::config::{shown_value, ClientSettings, Layers, Role};
 use crate::data::source::Dataset;
 use crate::data::wire::Wire;
 use crate::kafka::producer::{
-    transactional_id_said, with_transactional_id, LabProducer, Reports, Transactions, TxnPlan,
+    refused_because, transactional_id_said, with_transactional_id, LabProducer, Reports,
+    Transactions, TxnPlan,
 };
 use crate::kafka::verify;
 use crate::progress::Progress;
@@ -59,7 +60,8 @@ fn start_transactions(
     let t = Transactions::start_named(producer, settings, plan)
         .context("the cluster did not take a transactional producer")?;
     crate::errln!(
-        "transactions of {records} records, {}",
+        "transactions of {}, {}",
+        crate::text::count(records, "record", "records"),
         transactional_id_said(settings).unwrap_or_default()
     );
     Ok(t)
@@ -92,7 +94,7 @@ fn run_one(
     } else {
         LabProducer::untagged(settings, &input.topic, Reports::None)
     }
-    .context("cannot create the producer")?;
+    .with_context(|| refused_because(settings))?;
     let mut txn = input
         .txn_records
         .map(|records| start_transactions(&producer, settings, records))

@@ -53,6 +53,20 @@ pub fn transactional_id_said(settings: &ClientSettings) -> Option<String> {
     ))
 }
 
+/// Why a producer made with `settings` may be refused, when a `transactional.id` is in force:
+/// it makes the producer idempotent, which takes acks=all.
+pub fn refused_because(settings: &ClientSettings) -> String {
+    transactional_id_said(settings).map_or_else(
+        || "cannot create the producer".to_string(),
+        |id| {
+            format!(
+                "cannot create the producer: {id} makes it transactional, so idempotent, which \
+                 needs acks=all and enable.idempotence not false"
+            )
+        },
+    )
+}
+
 /// How long a transaction's calls may take.
 pub const TXN_TIMEOUT: Duration = Duration::from_secs(30);
 

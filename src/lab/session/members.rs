@@ -28,7 +28,7 @@ impl Session {
     }
 
     /// The producer runs transactions (or no longer does): the members hear it.
-    pub(super) fn set_transactions(&mut self, on: bool) {
+    pub(crate) fn set_transactions(&mut self, on: bool) {
         self.transactions = on;
         for m in &self.members {
             m.set_transactions(on);

@@ -62,7 +62,9 @@ impl ProducerSettings {
             batch_size: get("batch.size").to_string(),
             linger_ms: get("linger.ms").to_string(),
             compression: get("compression.type").parse().unwrap_or(Compression::None),
-            idempotence: parse_bool(get("enable.idempotence")).unwrap_or(false),
+            // A transactional producer is idempotent whatever its settings say.
+            idempotence: parse_bool(get("enable.idempotence")).unwrap_or(false)
+                || settings.get("transactional.id").is_some(),
             partitioner: get("partitioner")
                 .parse()
                 .unwrap_or(Partitioner::ConsistentRandom),

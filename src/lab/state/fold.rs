@@ -64,6 +64,13 @@ impl App {
                     self.model.counts_departed.merge(&m.snapshot.counts);
                     self.model.timeline.left(&m.snapshot.name, at);
                 }
+                if self.model.coming_back.remove(&id) {
+                    // Its pane stays, and the selection with it, until it is back.
+                    if let Some(m) = self.model.members.iter_mut().find(|m| m.snapshot.id == id) {
+                        m.snapshot.state = MemberState::Joining;
+                    }
+                    return;
+                }
                 self.model.members.retain(|m| m.snapshot.id != id);
                 self.clamp_focus();
             }
@@ -82,6 +89,7 @@ impl App {
     /// counts as departed (a restarted member counts afresh).
     fn member_crashed(&mut self, id: u32, at: std::time::SystemTime) {
         self.model.in_group.remove(&id);
+        self.model.coming_back.remove(&id);
         self.model.held.remove(&id);
         let Some(m) = self.model.members.iter_mut().find(|m| m.snapshot.id == id) else {
             return;

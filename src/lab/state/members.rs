@@ -162,6 +162,7 @@ impl App {
                 self.status.message = Some(said);
                 self.model.timeline.expect(cause, self.model.now);
                 self.model.in_group.remove(&id);
+                self.model.coming_back.remove(&id);
                 return vec![Command::RemoveMember(id)];
             }
             Action::HoldConsumer if crashed => {
@@ -227,6 +228,7 @@ impl App {
             Isolation::ReadCommitted => "it reads up to the last stable offset only",
         };
         if self.model.in_group.contains(&id) {
+            self.model.coming_back.insert(id);
             self.status.message = Some(format!("{name} rejoins with {level}: {does}"));
             self.model
                 .timeline

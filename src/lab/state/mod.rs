@@ -206,6 +206,8 @@ pub(crate) struct Model {
     /// Members asked to join and not asked to leave, by id (a member that rejoins keeps its
     /// id).
     pub in_group: BTreeSet<u32>,
+    /// Members leaving to join again at once (a new isolation.level): their panes stay.
+    pub coming_back: BTreeSet<u32>,
     next_member: u32,
     /// The settings in force (or being applied).
     pub applied: ProducerSettings,
@@ -332,6 +334,7 @@ impl App {
                 members: Vec::new(),
                 held: BTreeSet::new(),
                 in_group: BTreeSet::new(),
+                coming_back: BTreeSet::new(),
                 next_member: 1,
                 applied: settings,
                 applied_consumer: consumer,

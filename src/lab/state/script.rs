@@ -146,6 +146,7 @@ impl App {
             .collect();
         for id in leaving {
             self.model.in_group.remove(&id);
+            self.model.coming_back.remove(&id);
             self.model
                 .timeline
                 .expect(format!("consumer-{id} left"), self.model.now);

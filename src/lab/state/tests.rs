@@ -1630,3 +1630,25 @@ fn i_switches_a_members_own_isolation_level_and_back() {
         vec![Command::Isolation { id: 1, level: None }]
     );
 }
+
+#[test]
+fn a_member_switching_its_isolation_level_keeps_its_pane_and_the_selection() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('c'));
+    key(&mut a, KeyCode::Char('c'));
+    a.update(member(1, &[0, 1, 2]));
+    a.update(member(2, &[3, 4, 5]));
+    key(&mut a, KeyCode::Char('3'));
+    assert_eq!(a.screen.focus, Focus::Member(1));
+    key(&mut a, KeyCode::Char('I'));
+    // It leaves to join again: its pane waits for it, still selected.
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(10);
+    a.update(Event::Kafka(KafkaEvent::MemberLeft { id: 2, at }));
+    assert_eq!(a.model.members.len(), 2);
+    assert_eq!(a.screen.focus, Focus::Member(1));
+    assert_eq!(a.model.members[1].snapshot.state, MemberState::Joining);
+    // Removed for good, it goes.
+    key(&mut a, KeyCode::Char('x'));
+    a.update(Event::Kafka(KafkaEvent::MemberLeft { id: 2, at }));
+    assert_eq!(a.model.members.len(), 1);
+}
