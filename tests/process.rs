@@ -106,8 +106,15 @@ fn a_second_instance_fences_the_first_and_nothing_is_written_twice() {
     };
     let out = format!("{}-out", cluster.topic);
     create_topic(&cluster.bootstrap, &out, 3);
-    let produced = cluster.run(&["produce", "--count", "30000", "--rate", "max"]);
-    assert!(produced.status.success(), "{}", stderr(&produced));
+    // The input keeps coming for 15 s, so the first instance is still at work when the
+    // second starts (a first one done with all of it would never write again, nor learn it
+    // was fenced).
+    let producer = cluster
+        .command(&["produce", "--count", "30000", "--rate", "2000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let args = [
         "process",
         "--to",
@@ -115,6 +122,8 @@ fn a_second_instance_fences_the_first_and_nothing_is_written_twice() {
         "--exactly-once",
         "-X",
         "session.timeout.ms=3000",
+        "--idle-exit",
+        "10s",
     ];
     let first = cluster
         .command(&args)
@@ -122,11 +131,11 @@ fn a_second_instance_fences_the_first_and_nothing_is_written_twice() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    let mut second: Vec<&str> = args.to_vec();
-    second.extend(["--idle-exit", "5s"]);
-    let second = cluster.run(&second);
+    std::thread::sleep(Duration::from_secs(6));
+    let second = cluster.run(&args);
     assert!(second.status.success(), "{}", stderr(&second));
+    let produced = producer.wait_with_output().unwrap();
+    assert!(produced.status.success(), "{}", stderr(&produced));
     let first = first.wait_with_output().unwrap();
     let said = stderr(&first);
     assert!(!first.status.success(), "the fenced one fails: {said}");
