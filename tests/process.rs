@@ -134,8 +134,8 @@ fn a_second_instance_fences_the_first_and_nothing_is_written_twice() {
     std::thread::sleep(Duration::from_secs(6));
     let second = cluster.run(&args);
     assert!(second.status.success(), "{}", stderr(&second));
-    let produced = producer.wait_with_output().unwrap();
-    assert!(produced.status.success(), "{}", stderr(&produced));
+    let input = producer.wait_with_output().unwrap();
+    assert!(input.status.success(), "{}", stderr(&input));
     let first = first.wait_with_output().unwrap();
     let said = stderr(&first);
     assert!(!first.status.success(), "the fenced one fails: {said}");
