@@ -969,3 +969,52 @@ fn read_committed_and_read_uncommitted_side_by_side() {
     a.update(Event::Kafka(KafkaEvent::Member(uncommitted)));
     insta::assert_snapshot!(draw(&a, 160, 44));
 }
+
+/// The partition view of a big topic makes only the rows it shows: scrolled, it shows the
+/// right ones, with their owners, and says how many are above and below.
+#[test]
+fn a_thousand_partitions_scroll_in_the_partition_view() {
+    let mut a = kafka_lab::lab::state::App::new(
+        ClusterInfo {
+            partitions: 1000,
+            ..common::fixtures::embedded()
+        },
+        common::fixtures::settings(),
+        kafka_lab::lab::settings::ConsumerSettings::effective(None),
+        std::collections::BTreeMap::new(),
+    );
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: (0..1000)
+            .map(|i| PartitionInfo {
+                partition: i,
+                leader: 1,
+                replicas: vec![1],
+                isr: vec![1],
+                low_watermark: 0,
+                high_watermark: 5_000 + i64::from(i),
+            })
+            .collect(),
+        topics: vec!["breweries".into()],
+    })));
+    let owned: Vec<i32> = (0..1000).filter(|p| p % 2 == 1).collect();
+    a.update(Event::Kafka(member(1, &owned)));
+    key(&mut a, KeyCode::Char('v'));
+    key(&mut a, KeyCode::Char('2'));
+    for _ in 0..500 {
+        key(&mut a, KeyCode::Down);
+    }
+    let screen = draw(&a, 120, 40);
+    let row = |p: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(&format!("┃ {p}      1 ")))
+            .unwrap_or_else(|| panic!("no row {p}: {screen}"))
+    };
+    assert!(row("500").contains("no owner"), "an even one has no owner");
+    assert!(
+        row("501").contains("consumer-1"),
+        "an odd one is consumer-1's"
+    );
+    assert!(!screen.contains("┃ 499 "), "the rows above are not shown");
+    assert!(screen.contains("↑ 500 above"), "{screen}");
+}

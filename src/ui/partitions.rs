@@ -61,15 +61,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let full = inner.width as usize >= FULL_WIDTH;
-    // The in-sync replicas, as the brokers' ids: narrower than the replicas when a follower
-    // fell behind or died (only on a replicated cluster does this column change).
-    let isr_width = topic
-        .partitions
-        .iter()
-        .map(|p| isr_text(p, &app.model.nodes_down).chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(3);
+    let isr_width = isr_width(app, &topic.partitions);
     let bar_width = if full {
         (inner.width as usize)
             .saturating_sub(60 + isr_width + 1)
@@ -88,14 +80,23 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         header(full, isr_width, bar_width),
         theme::muted(),
     )];
-    for (p, n) in topic.partitions.iter().zip(&produced) {
-        let owner = app.owner(p.partition);
-        let assigned = owner.and_then(|m| {
-            m.snapshot
-                .partitions
-                .iter()
-                .find(|l| l.partition == p.partition)
-        });
+    let owners = app.owners();
+    let extras = after_rows(app, &topic.partitions);
+    // Only the rows the window shows are made (`window` below keeps the same ones): a
+    // thousand partitions cost what a screenful does.
+    let shown = shown_rows(
+        1 + topic.partitions.len() + extras.len(),
+        inner.height as usize,
+        app.screen.scroll.view,
+    );
+    for (i, (p, n)) in topic.partitions.iter().zip(&produced).enumerate() {
+        if !shown.contains(&i) {
+            lines.push(Line::default());
+            continue;
+        }
+        let (owner, assigned) = owners
+            .get(&p.partition)
+            .map_or((None, None), |(m, l)| (Some(*m), Some(*l)));
         let lag = assigned.and_then(PartitionLag::lag);
         // The owner's latest fetch is fresher than the watcher's look every two seconds.
         let high = assigned
@@ -134,13 +135,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         )));
         lines.push(Line::from(spans));
     }
-    lines.extend(down_lines(app, &topic.partitions));
-    lines.extend(
-        app.unnoticed_crashes()
-            .into_iter()
-            .map(|l| Line::styled(format!("✗ {l}"), theme::error())),
-    );
-    lines.extend(group_lag(app));
+    lines.extend(extras);
     // Below the list, when there is room: where the keys produced would go under each key
     // hash (the one in force is marked).
     let compare = would_lines(app);
@@ -150,6 +145,42 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
     }
     let lines = window(lines, 1, inner.height as usize, app.screen.scroll.view);
     frame.render_widget(Paragraph::new(fit_all(lines, inner.width as usize)), inner);
+}
+
+/// The in-sync replicas' column, as the brokers' ids: narrower than the replicas when a
+/// follower fell behind or died (only on a replicated cluster does this column change).
+fn isr_width(app: &App, partitions: &[PartitionInfo]) -> usize {
+    partitions
+        .iter()
+        .map(|p| isr_text(p, &app.model.nodes_down).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(3)
+}
+
+/// The lines after the partitions' rows: nodes down, crashes the group has not noticed, the
+/// group's lag.
+fn after_rows(app: &App, partitions: &[PartitionInfo]) -> Vec<Line<'static>> {
+    let mut lines = down_lines(app, partitions);
+    lines.extend(
+        app.unnoticed_crashes()
+            .into_iter()
+            .map(|l| Line::styled(format!("✗ {l}"), theme::error())),
+    );
+    lines.extend(group_lag(app));
+    lines
+}
+
+/// The body rows (after the one header line) that [`window`] keeps of `total` lines in
+/// `height` rows scrolled `down`.
+fn shown_rows(total: usize, height: usize, down: usize) -> std::ops::Range<usize> {
+    if total <= height {
+        return 0..total;
+    }
+    let body = total - 1;
+    let rows = height.saturating_sub(2);
+    let down = down.min(body.saturating_sub(rows));
+    down..down + rows
 }
 
 /// The group's lag, its trend and how far behind in time its slowest member reads.

@@ -645,6 +645,25 @@ impl App {
             .or_else(|| self.model.members.iter().filter(holds).find(crashed))
     }
 
+    /// Every owned partition's owner as [`App::owner`] says, with the owner's lag of it, in
+    /// one pass over the members (the partition view asks for all of them every frame).
+    pub fn owners(
+        &self,
+    ) -> std::collections::HashMap<i32, (&MemberView, &crate::lab::snapshots::PartitionLag)> {
+        let mut owners = std::collections::HashMap::new();
+        for m in &self.model.members {
+            let crashed = matches!(m.snapshot.state, MemberState::Crashed(_));
+            for p in &m.snapshot.partitions {
+                let owner = owners.entry(p.partition).or_insert((m, p));
+                // The first live holder wins over a crashed one.
+                if !crashed && matches!(owner.0.snapshot.state, MemberState::Crashed(_)) {
+                    *owner = (m, p);
+                }
+            }
+        }
+        owners
+    }
+
     /// The group's consumed breweries counted by the chosen field, largest first.
     pub fn stream_table(&self) -> Vec<(String, u64)> {
         let mut total = self.model.counts_departed.clone();

@@ -1652,3 +1652,24 @@ fn a_member_switching_its_isolation_level_keeps_its_pane_and_the_selection() {
     a.update(Event::Kafka(KafkaEvent::MemberLeft { id: 2, at }));
     assert_eq!(a.model.members.len(), 1);
 }
+
+#[test]
+fn owners_in_one_pass_agree_with_the_owner_of_each_partition() {
+    let mut a = app();
+    a.update(member(1, &[0, 1]));
+    a.update(member(2, &[1, 2]));
+    a.update(member(3, &[3]));
+    // Member 1 crashes, keeping its last list: partition 1 is member 2's, 0 still member 1's.
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(10);
+    a.update(Event::Kafka(KafkaEvent::MemberCrashed { id: 1, at }));
+    let owners = a.owners();
+    for p in 0..5 {
+        assert_eq!(
+            owners.get(&p).map(|(m, l)| (m.snapshot.id, l.partition)),
+            a.owner(p).map(|m| (m.snapshot.id, p)),
+            "partition {p}"
+        );
+    }
+    assert_eq!(owners[&1].0.snapshot.id, 2);
+    assert_eq!(owners[&0].0.snapshot.id, 1);
+}
