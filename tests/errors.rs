@@ -394,6 +394,12 @@ const CASES: &[Case] = &[
         &["lab.ini:4:", "closing `]`"],
         None,
     ),
+    // A value carried on to the next line would have shown the password written there.
+    file(
+        "[default]\nbootstrap.servers = \\\nsasl.password=Zq9Cont\n",
+        &["lab.ini:2", "ends with `\\`"],
+        Some("Zq9Cont"),
+    ),
     file(
         "[default]\nbootstrap.servers=h:1\nsasl.password=${}\n",
         &["lab.ini:3", "names no variable"],

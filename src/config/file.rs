@@ -194,6 +194,16 @@ fn check_lines(path: &Path, text: &str) -> Result<(), ConfigError> {
                     ))
                 }
                 Some(0) => return Err(error(i + 1, "this line has a value but no key")),
+                // rust-ini carries a value ending with `\` on to the next line: that line (a
+                // password, say) would become part of this value, and be shown with it.
+                Some(_) if line.ends_with('\\') => {
+                    return Err(error(
+                        i + 1,
+                        "this value ends with `\\`, which carries it on to the next line in this \
+                         format: write the whole value on one line (the line is not shown: it may \
+                         hold a secret)",
+                    ))
+                }
                 Some(end) if !is_property_name(line[..end].trim()) => {
                     return Err(error(
                         i + 1,
