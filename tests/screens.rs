@@ -120,7 +120,7 @@ fn help_overlay() {
     key(&mut a, KeyCode::Char('?'));
     insta::assert_snapshot!(draw(&a, 120, 36));
     // It scrolls to its last line, and no further.
-    for _ in 0..10 {
+    for _ in 0..20 {
         key(&mut a, KeyCode::PageDown);
     }
     let end = draw(&a, 120, 36);
@@ -1017,4 +1017,54 @@ fn a_thousand_partitions_scroll_in_the_partition_view() {
     );
     assert!(!screen.contains("┃ 499 "), "the rows above are not shown");
     assert!(screen.contains("↑ 500 above"), "{screen}");
+}
+
+/// The processors' panes under the members: the exactly-once one crashed (its output whole,
+/// nothing twice), the at-least-once one running again with the copies it wrote twice.
+#[test]
+fn two_processors_one_crashed_one_with_duplicates() {
+    use kafka_lab::lab::snapshots::{Guarantee, ProcessorSnapshot, ProcessorState, TallyFigures};
+    let mut a = app_on(ClusterInfo {
+        embedded: false,
+        label: "127.0.0.1:9092".into(),
+        ..embedded()
+    });
+    a.update(Event::Kafka(producer(1, 6)));
+    a.update(Event::Kafka(member(1, &[0, 1, 2, 3, 4, 5])));
+    key(&mut a, KeyCode::Char('P'));
+    let pane = |guarantee, state, duplicated| ProcessorSnapshot {
+        guarantee,
+        state,
+        from: "breweries".into(),
+        to: format!("breweries.{}", guarantee.name()),
+        id: format!("kafka-lab-process.breweries.breweries.{}", guarantee.name()),
+        partitions: 6,
+        records: 4_000,
+        batches: 40,
+        aborted: 0,
+        uncommitted: 0,
+        commit_p50_ms: Some(12.5),
+        commit_p99_ms: Some(33.25),
+        crashes: 1,
+        records_before: 8_000,
+        output: TallyFigures {
+            input: 12_100,
+            written: 12_000,
+            duplicated,
+            missing: 100,
+        },
+        news: None,
+    };
+    a.update(Event::Kafka(KafkaEvent::Processor(Box::new(pane(
+        Guarantee::ExactlyOnce,
+        ProcessorState::Crashed(clock(1_000)),
+        0,
+    )))));
+    a.update(Event::Kafka(KafkaEvent::Processor(Box::new(pane(
+        Guarantee::AtLeastOnce,
+        ProcessorState::Running,
+        87,
+    )))));
+    let screen = draw(&a, 160, 44);
+    insta::assert_snapshot!(screen);
 }

@@ -1,32 +1,16 @@
-//! `kafka-lab process`: consume, transform, produce. Exactly once: a transactional producer
-//! commits each batch of output together with the input offsets it consumed (`read_committed`
-//! input), so a crash at any point leaves either the whole batch or none of it. At least once:
-//! the input offsets are committed after the output is acknowledged, so a crash in between
-//! writes that batch again.
+//! `kafka-lab process`: consume, transform, produce (the processor is in
+//! `kafka::processor`), exactly once or at least once, until Ctrl-C, `--count` or idle.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use rdkafka::client::ClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Headers, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::cli::{Connection, ProcessArgs};
-use crate::config::{ClientSettings, Role};
+use crate::config::Role;
 use crate::kafka::embedded::MOCK_GROUP_SETTINGS;
+use crate::kafka::processor::{derived_id, Guarantee, Job, Live};
 use crate::runtime::{self, StopFlag};
 use crate::target::Target;
-
-/// How long a transaction's calls may take before the processor gives up on it.
-const TXN_TIMEOUT: Duration = Duration::from_secs(30);
-/// A batch ends after this long even when not full: output is not held back long.
-const BATCH_TIME: Duration = Duration::from_millis(100);
 
 pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
     let mut target = Target::connect(c, Role::Consumer)?;
@@ -44,7 +28,7 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
              command would start"
         );
     }
-    let derived = format!("kafka-lab-process.{from}.{}", args.to);
+    let derived = derived_id(&from, &args.to);
     let group = args.group.clone().unwrap_or_else(|| derived.clone());
     let given = target
         .layers
@@ -90,12 +74,24 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
     let job = Job {
         from,
         to: args.to.clone(),
-        exactly_once: args.exactly_once,
+        guarantee: if args.exactly_once {
+            Guarantee::ExactlyOnce
+        } else {
+            Guarantee::AtLeastOnce
+        },
         batch: args.txn_records,
         count: args.count,
         idle_exit: args.idle_exit,
-        stop: stop.clone(),
+        live: Live::new(Some(Box::new(|text: &str| crate::errln!("{text}")))),
     };
+    let (flag, live) = (stop.clone(), job.live.clone());
+    // Ctrl-C ends the processor after its batch.
+    tokio::spawn(async move {
+        while !flag.raised() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        live.stop();
+    });
     let (consumer, producer) = job
         .clients(&consumer_settings, &producer_settings, &txn_id)
         .context("cannot create the processor's clients")?;
@@ -103,12 +99,8 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
         "processing {} → {} {} (group {group}{})",
         job.from,
         job.to,
-        if job.exactly_once {
-            "exactly once: transactions, read_committed input"
-        } else {
-            "at least once: input committed after the output is acknowledged"
-        },
-        if job.exactly_once {
+        job.guarantee.how(),
+        if args.exactly_once {
             format!(", transactional.id {txn_id}")
         } else if ignored {
             "; the transactional.id given is not used: at least once writes outside transactions"
@@ -117,367 +109,8 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
             String::new()
         }
     );
-    let summary = tokio::task::spawn_blocking(move || job.run(&consumer, &producer)).await??;
-    crate::errln!("{summary}");
+    let live = job.live.clone();
+    tokio::task::spawn_blocking(move || job.run(&consumer, &producer)).await??;
+    crate::errln!("{}", live.done());
     Ok(runtime::exit_code(&stop, ExitCode::SUCCESS))
-}
-
-struct Job {
-    from: String,
-    to: String,
-    exactly_once: bool,
-    batch: u64,
-    count: Option<u64>,
-    idle_exit: Option<Duration>,
-    stop: StopFlag,
-}
-
-/// Raised when the group moves partitions: the consumer's positions go back to the
-/// committed offsets, so a batch still open would read some records twice.
-#[derive(Default)]
-struct Moves(std::sync::atomic::AtomicBool);
-
-impl ClientContext for Moves {}
-
-impl ConsumerContext for Moves {
-    fn pre_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {
-        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-/// What a run did, for its last line.
-#[derive(Default)]
-struct Done {
-    records: u64,
-    batches: u64,
-    aborted: u64,
-    /// At least once: records written whose input offsets could not be committed.
-    uncommitted: u64,
-    /// Each batch's commit time, in microseconds.
-    commits: Vec<u64>,
-    started: Option<Instant>,
-    /// When the last batch committed: the time an idle wait at the end added is not work.
-    last_commit: Option<Instant>,
-}
-
-impl std::fmt::Display for Done {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut commits = self.commits.clone();
-        commits.sort_unstable();
-        let at = |q: f64| {
-            commits
-                .get(((commits.len() as f64 - 1.0) * q).round() as usize)
-                .map_or("-".to_string(), |us| {
-                    format!("{:.2} ms", *us as f64 / 1000.0)
-                })
-        };
-        let secs = match (self.started, self.last_commit) {
-            (Some(s), Some(l)) => l.duration_since(s).as_secs_f64(),
-            _ => 0.0,
-        };
-        write!(
-            f,
-            "processed {} records in {secs:.1} s: {} batches committed (commit p50 {}, p99 {}), \
-             {} aborted, {} records written whose input was not committed",
-            self.records,
-            self.batches,
-            at(0.5),
-            at(0.99),
-            self.aborted,
-            self.uncommitted
-        )
-    }
-}
-
-/// The batch being written: the input's next offsets, by partition, and how many records.
-#[derive(Default)]
-struct Batch {
-    next: BTreeMap<i32, i64>,
-    records: u64,
-    began: Option<Instant>,
-}
-
-impl Job {
-    fn clients(
-        &self,
-        consumer: &ClientSettings,
-        producer: &ClientSettings,
-        txn_id: &str,
-    ) -> Result<(BaseConsumer<Moves>, BaseProducer), KafkaError> {
-        let mut c = consumer.client_config();
-        c.set("enable.auto.commit", "false");
-        if self.exactly_once {
-            c.set("isolation.level", "read_committed");
-        }
-        let consumer: BaseConsumer<Moves> = c.create_with_context(Moves::default())?;
-        consumer.subscribe(&[self.from.as_str()])?;
-        let mut p = producer.client_config();
-        p.set("enable.idempotence", "true");
-        if self.exactly_once {
-            p.set("transactional.id", txn_id);
-        } else {
-            // At least once writes outside transactions, whatever id was given.
-            p.remove("transactional.id");
-        }
-        let producer: BaseProducer = p.create()?;
-        if self.exactly_once {
-            // Fences an earlier instance with the same id and aborts what it left open.
-            producer.init_transactions(TXN_TIMEOUT)?;
-        }
-        Ok((consumer, producer))
-    }
-
-    fn run(&self, consumer: &BaseConsumer<Moves>, producer: &BaseProducer) -> Result<Done> {
-        let mut done = Done {
-            started: Some(Instant::now()),
-            ..Done::default()
-        };
-        let mut batch = Batch::default();
-        let mut last_record = Instant::now();
-        loop {
-            let enough = self
-                .count
-                .is_some_and(|n| done.records + batch.records >= n);
-            let idle = self.idle_exit.is_some_and(|d| last_record.elapsed() >= d);
-            if self.stop.raised() || enough || idle {
-                break;
-            }
-            // The producer's delivery reports are served here (no thread of its own).
-            producer.poll(Duration::ZERO);
-            let polled = consumer.poll(Duration::from_millis(50));
-            if consumer
-                .context()
-                .0
-                .swap(false, std::sync::atomic::Ordering::SeqCst)
-                && batch.records > 0
-            {
-                self.drop_batch(consumer, producer, &std::mem::take(&mut batch), &mut done)?;
-            }
-            match polled {
-                Some(Ok(m)) => {
-                    last_record = Instant::now();
-                    if batch.records == 0 {
-                        if self.exactly_once {
-                            producer.begin_transaction()?;
-                        }
-                        batch.began = Some(Instant::now());
-                    }
-                    self.write(producer, &m)?;
-                    batch.next.insert(m.partition(), m.offset() + 1);
-                    batch.records += 1;
-                }
-                Some(Err(e)) => crate::errln!("warning: {e}"),
-                None => {}
-            }
-            let due = batch.began.is_some_and(|b| b.elapsed() >= BATCH_TIME);
-            if batch.records > 0 && (batch.records >= self.batch || due) {
-                self.commit(consumer, producer, &std::mem::take(&mut batch), &mut done)?;
-            }
-        }
-        if batch.records > 0 {
-            self.commit(consumer, producer, &batch, &mut done)?;
-        }
-        Ok(done)
-    }
-
-    /// The record written to the output: the brewery with where it was read, its key and
-    /// headers (the run tag and sequence) as they came.
-    fn write(&self, producer: &BaseProducer, m: &BorrowedMessage<'_>) -> Result<()> {
-        let value = transform(m.payload(), &self.from, m.partition(), m.offset());
-        let mut headers = OwnedHeaders::new();
-        if let Some(h) = m.headers() {
-            for header in h.iter() {
-                headers = headers.insert(rdkafka::message::Header {
-                    key: header.key,
-                    value: header.value,
-                });
-            }
-        }
-        let mut record = BaseRecord::<[u8], [u8]>::to(&self.to)
-            .payload(&value)
-            .headers(headers);
-        if let Some(key) = m.key() {
-            record = record.key(key);
-        }
-        loop {
-            match producer.send(record) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    record = r;
-                    producer.poll(Duration::from_millis(1));
-                }
-                Err((e, _)) => {
-                    let fenced = self.exactly_once.then(|| fatal(producer)).flatten();
-                    return Err(fenced.unwrap_or_else(|| {
-                        anyhow::Error::new(e).context("cannot write to the output topic")
-                    }));
-                }
-            }
-        }
-    }
-
-    /// Ends `batch`: exactly once, its input offsets go into the transaction, which commits
-    /// (or is aborted, and the input is read again from the last commit); at least once, the
-    /// output is flushed, then the input offsets committed.
-    fn commit(
-        &self,
-        consumer: &BaseConsumer<Moves>,
-        producer: &BaseProducer,
-        batch: &Batch,
-        done: &mut Done,
-    ) -> Result<()> {
-        let mut offsets = TopicPartitionList::new();
-        for (p, next) in &batch.next {
-            offsets.add_partition_offset(&self.from, *p, Offset::Offset(*next))?;
-        }
-        let began = Instant::now();
-        if self.exactly_once {
-            let group = consumer
-                .group_metadata()
-                .context("the consumer has no group metadata")?;
-            // The delivery reports are served here, before the transaction's calls (which
-            // would otherwise wait for a thread that serves them).
-            let committed = settle(producer)
-                .and_then(|()| producer.send_offsets_to_transaction(&offsets, &group, TXN_TIMEOUT))
-                .and_then(|()| producer.commit_transaction(TXN_TIMEOUT));
-            match committed {
-                Ok(()) => {}
-                Err(KafkaError::Transaction(e)) if e.txn_requires_abort() => {
-                    crate::errln!("transaction aborted ({e}): its input is read again");
-                    return self.drop_batch(consumer, producer, batch, done);
-                }
-                Err(KafkaError::Transaction(e)) if e.is_fatal() => {
-                    return Err(fatal(producer).unwrap_or_else(|| {
-                        anyhow::anyhow!("the transactional producer cannot go on ({e})")
-                    }))
-                }
-                Err(e) => return Err(e).context("cannot commit the transaction"),
-            }
-        } else {
-            settle(producer).context("the output was not acknowledged")?;
-            if let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
-                // The group is rebalancing (or dropped this member): the batch's output is
-                // written, its input will be read again: at least once.
-                crate::errln!(
-                    "input offsets not committed ({e}): this batch's {} records will be \
-                     written again",
-                    batch.records
-                );
-                done.uncommitted += batch.records;
-                return Ok(());
-            }
-        }
-        done.commits
-            .push(u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX));
-        done.records += batch.records;
-        done.batches += 1;
-        done.last_commit = Some(Instant::now());
-        Ok(())
-    }
-}
-
-impl Job {
-    /// The open batch is given up (the group moved partitions, or its transaction must
-    /// abort): exactly once, its transaction is aborted and its input read again from the
-    /// committed offsets; at least once, its output stays written and is written again.
-    fn drop_batch(
-        &self,
-        consumer: &BaseConsumer<Moves>,
-        producer: &BaseProducer,
-        batch: &Batch,
-        done: &mut Done,
-    ) -> Result<()> {
-        if self.exactly_once {
-            // What is still in flight is reported before the abort (no thread serves it).
-            let _ = settle(producer);
-            // The fence can surface here first: a commit refused, then the abort too.
-            producer.abort_transaction(TXN_TIMEOUT).map_err(|e| {
-                fatal(producer).unwrap_or_else(|| {
-                    anyhow::Error::new(e).context("cannot abort the transaction")
-                })
-            })?;
-            done.aborted += 1;
-        } else {
-            done.uncommitted += batch.records;
-        }
-        rewind(consumer, &self.from, &batch.next);
-        Ok(())
-    }
-}
-
-/// The producer's fatal error, said for what it usually is: a newer instance with the same
-/// transactional.id fenced this one.
-fn fatal(producer: &BaseProducer) -> Option<anyhow::Error> {
-    let (_, reason) = producer.client().fatal_error()?;
-    Some(anyhow::anyhow!(
-        "the transactional producer cannot go on ({reason}): another instance with the same \
-         transactional.id has taken over (it fences this one); this one stops, its open \
-         transaction is aborted"
-    ))
-}
-
-/// Waits for every record in flight to be reported, serving the reports as they come
-/// (rdkafka's own flush looks only every 100 ms, which every batch would wait).
-fn settle(producer: &BaseProducer) -> Result<(), KafkaError> {
-    let deadline = Instant::now() + TXN_TIMEOUT;
-    while producer.in_flight_count() > 0 {
-        if Instant::now() >= deadline {
-            return Err(KafkaError::Flush(RDKafkaErrorCode::MessageTimedOut));
-        }
-        producer.poll(Duration::from_millis(1));
-    }
-    Ok(())
-}
-
-/// The partitions of a given-up batch are read again from their committed offsets (those
-/// the group took away are another member's now).
-fn rewind(consumer: &BaseConsumer<Moves>, topic: &str, next: &BTreeMap<i32, i64>) {
-    let mut tpl = TopicPartitionList::new();
-    for p in next.keys() {
-        tpl.add_partition(topic, *p);
-    }
-    let Ok(committed) = consumer.committed_offsets(tpl, TXN_TIMEOUT) else {
-        return;
-    };
-    for e in committed.elements() {
-        let to = match e.offset() {
-            Offset::Offset(o) => Offset::Offset(o),
-            _ => Offset::Beginning,
-        };
-        let _ = consumer.seek(topic, e.partition(), to, TXN_TIMEOUT);
-    }
-}
-
-/// The brewery with a field naming where it was read (`topic/partition@offset`); a value
-/// that is not a JSON object goes through as it came.
-fn transform(value: Option<&[u8]>, topic: &str, partition: i32, offset: i64) -> Vec<u8> {
-    let Some(value) = value else {
-        return Vec::new();
-    };
-    match serde_json::from_slice::<serde_json::Value>(value) {
-        Ok(serde_json::Value::Object(mut o)) => {
-            o.insert(
-                "processed_from".into(),
-                format!("{topic}/{partition}@{offset}").into(),
-            );
-            serde_json::to_vec(&o).unwrap_or_else(|_| value.to_vec())
-        }
-        _ => value.to_vec(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_brewery_gets_where_it_was_read_and_anything_else_goes_through() {
-        let out = transform(Some(br#"{"id":"x","name":"Brauerei \u00e4"}"#), "in", 3, 42);
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v["processed_from"], "in/3@42");
-        assert_eq!(v["name"], "Brauerei ä");
-        assert_eq!(transform(Some(b"not json"), "in", 0, 0), b"not json");
-        assert_eq!(transform(Some(b"[1]"), "in", 0, 0), b"[1]");
-        assert!(transform(None, "in", 0, 0).is_empty());
-    }
 }

@@ -276,17 +276,7 @@ impl LabConsumer {
     /// committing (librdkafka's `RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`). The group learns of it
     /// only when the member's session times out (or a static member comes back).
     pub fn crash(self) {
-        let client = self.inner.client().native_ptr();
-        // SAFETY: the live client of `inner`, destroyed once: `inner` is forgotten, so its own
-        // drop (which would close the consumer, then destroy the client again) never runs.
-        // What the context holds stays allocated: a crash is rare and on purpose.
-        unsafe {
-            rdkafka_sys::rd_kafka_destroy_flags(
-                client,
-                rdkafka_sys::RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
-            );
-        }
-        std::mem::forget(self.inner);
+        crash(self.inner);
     }
 
     /// Commits the stored offsets now and waits for the answer.
@@ -417,4 +407,20 @@ impl LabConsumer {
         drop(self.inner);
         result
     }
+}
+
+/// Destroys `consumer` as a crashed process would leave it: no `LeaveGroup`, no commit
+/// (librdkafka's `RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`).
+pub fn crash<C: ConsumerContext>(consumer: BaseConsumer<C>) {
+    let client = consumer.client().native_ptr();
+    // SAFETY: the live client of `consumer`, destroyed once: `consumer` is forgotten, so its
+    // own drop (which would close the consumer, then destroy the client again) never runs.
+    // What the context holds stays allocated: a crash is rare and on purpose.
+    unsafe {
+        rdkafka_sys::rd_kafka_destroy_flags(
+            client,
+            rdkafka_sys::RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
+        );
+    }
+    std::mem::forget(consumer);
 }

@@ -5,6 +5,7 @@ pub mod consumer;
 pub mod embedded;
 pub mod local;
 pub mod partitioners;
+pub mod processor;
 pub mod producer;
 pub mod rewind;
 pub mod settings;

@@ -153,6 +153,20 @@ pub fn read_back(
     read_back_showing(settings, topic, run_tag, ledger, timeout, |_, _| {})
 }
 
+/// The run tag and sequence a lab record carries in its headers.
+pub fn run_and_seq<M: Message>(m: &M) -> Option<(&[u8], u64)> {
+    let (mut run, mut seq) = (None, None);
+    for h in m.headers()?.iter() {
+        match h.key {
+            RUN_HEADER => run = h.value,
+            SEQ_HEADER => seq = h.value,
+            _ => {}
+        }
+    }
+    let seq = std::str::from_utf8(seq?).ok()?.parse().ok()?;
+    Some((run?, seq))
+}
+
 /// The read-back's consumer: it commits nothing and starts where it is told (or at the
 /// earliest offset).
 fn reader(settings: &ClientSettings, ledger: &Ledger) -> Result<BaseConsumer, String> {
@@ -261,15 +275,8 @@ pub fn read_back_showing(
         if read % 4096 == 0 {
             progress(read, to_read);
         }
-        let header = |name: &str| {
-            m.headers()
-                .and_then(|h| h.iter().find(|h| h.key == name).and_then(|h| h.value))
-        };
-        if header(RUN_HEADER) == Some(run_tag.as_bytes()) {
-            let seq = header(SEQ_HEADER)
-                .and_then(|v| std::str::from_utf8(v).ok())
-                .and_then(|s| s.parse().ok());
-            if let Some(seq) = seq {
+        if let Some((run, seq)) = run_and_seq(&m) {
+            if run == run_tag.as_bytes() {
                 tally.record(partition, seq);
             }
         }

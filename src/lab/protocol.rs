@@ -8,8 +8,9 @@ use crossterm::event::KeyEvent;
 
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
+use crate::kafka::processor::Guarantee;
 use crate::lab::settings::{ConsumerChange, ConsumerSettings, Isolation, ProducerSettings};
-use crate::lab::snapshots::{MemberSnapshot, ProducerSnapshot, TopicSnapshot};
+use crate::lab::snapshots::{MemberSnapshot, ProcessorSnapshot, ProducerSnapshot, TopicSnapshot};
 use crate::lab::state::ScenarioStrip;
 use crate::stats::{Accounting, RunReport};
 
@@ -84,6 +85,12 @@ pub enum Step {
     Crash(u32),
     /// A crashed member starts again.
     Restart(u32),
+    /// The processors (one exactly once, one at least once) start, or stop.
+    Processors(bool),
+    /// This processor crashes (no commit, no abort).
+    ProcessorCrash(Guarantee),
+    /// A crashed processor starts again: it resumes where its group committed.
+    ProcessorRestart(Guarantee),
     /// The group's committed offsets are reset as a rewind says.
     Rewind(crate::lab::settings::Rewind),
     /// The leader of `partition` fails as `kind` says, for `length` (until recovered: None).
@@ -195,6 +202,11 @@ pub enum Command {
     Crash(u32),
     /// A crashed member starts again (with the same `group.instance.id`, when static).
     Restart(u32),
+    /// Start the processors (one per guarantee) on the topic, of `partitions` partitions, or
+    /// stop them (`None`).
+    Processors(Option<usize>),
+    CrashProcessor(Guarantee),
+    RestartProcessor(Guarantee),
     /// Reset the group's committed offsets: the members leave, the offsets move, they join
     /// again.
     Rewind(crate::lab::settings::Rewind),
@@ -246,6 +258,7 @@ pub enum Command {
 pub enum KafkaEvent {
     Producer(Box<ProducerSnapshot>),
     Member(Box<MemberSnapshot>),
+    Processor(Box<ProcessorSnapshot>),
     MemberLeft {
         id: u32,
         at: SystemTime,

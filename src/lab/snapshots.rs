@@ -275,6 +275,46 @@ pub struct TopicSnapshot {
     pub topics: Vec<String>,
 }
 
+// The processors' figures, as their panes show them.
+pub use crate::kafka::processor::{Guarantee, TallyFigures};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProcessorState {
+    /// Making its output topic and its clients (exactly once: fencing an earlier instance).
+    Starting,
+    Running,
+    /// Crashed on purpose at this time: nothing committed since its last batch.
+    Crashed(SystemTime),
+    Stopped,
+    Failed(String),
+}
+
+/// What a processor's pane shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessorSnapshot {
+    pub guarantee: Guarantee,
+    pub state: ProcessorState,
+    pub from: String,
+    pub to: String,
+    /// Its group id, and (exactly once) its transactional.id: the same.
+    pub id: String,
+    /// Partitions its group gave it (0 while it joins).
+    pub partitions: usize,
+    /// Records and batches committed by this instance.
+    pub records: u64,
+    pub batches: u64,
+    pub aborted: u64,
+    pub uncommitted: u64,
+    pub commit_p50_ms: Option<f64>,
+    pub commit_p99_ms: Option<f64>,
+    /// Crashes so far, and records committed by the instances before this one.
+    pub crashes: u32,
+    pub records_before: u64,
+    pub output: TallyFigures,
+    /// Its latest news (an aborted transaction, a commit refused), or the tally's trouble.
+    pub news: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use crate::stats::figures::FIGURES;
 use crate::stats::{Figure, RunReport};
 
 /// Figures of the group, now.
-pub const GROUP_FIGURES: [(&str, &str); 16] = [
+pub const GROUP_FIGURES: [(&str, &str); 21] = [
     ("members", "consumers in the group"),
     ("idle", "members with no partition"),
     ("rebalances", "rebalances so far"),
@@ -60,6 +60,23 @@ pub const GROUP_FIGURES: [(&str, &str); 16] = [
         "fetch_requests_per_sec",
         "the group's fetch requests per second in the consumer run going on",
     ),
+    (
+        "exactly_once_missing",
+        "input records with no copy in the exactly-once processor's output (read_committed)",
+    ),
+    (
+        "exactly_once_duplicated",
+        "copies beyond the first in the exactly-once processor's output (read_committed)",
+    ),
+    (
+        "at_least_once_missing",
+        "input records with no copy in the at-least-once processor's output",
+    ),
+    (
+        "at_least_once_duplicated",
+        "copies beyond the first in the at-least-once processor's output",
+    ),
+    ("processor_crashes", "crashes of the processors so far"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

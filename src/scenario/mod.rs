@@ -21,7 +21,7 @@ use crate::kafka::local::{FaultKind, LocalCluster};
 use file::{Action, ClusterKind, Scenario};
 
 /// The scenarios shipped with kafka-lab: name, file.
-pub const SHIPPED: [(&str, &str); 9] = [
+pub const SHIPPED: [(&str, &str); 10] = [
     (
         "partitions-and-keys",
         include_str!("../../assets/scenarios/partitions-and-keys.toml"),
@@ -57,6 +57,10 @@ pub const SHIPPED: [(&str, &str); 9] = [
     (
         "transactions",
         include_str!("../../assets/scenarios/transactions.toml"),
+    ),
+    (
+        "exactly-once",
+        include_str!("../../assets/scenarios/exactly-once.toml"),
     ),
 ];
 

@@ -327,6 +327,9 @@ impl Player {
             }),
             Action::Crash(m) => steps.push(Step::Crash(*m)),
             Action::Restart(m) => steps.push(Step::Restart(*m)),
+            Action::Processors(on) => steps.push(Step::Processors(*on)),
+            Action::ProcessorCrash(g) => steps.push(Step::ProcessorCrash(*g)),
+            Action::ProcessorRestart(g) => steps.push(Step::ProcessorRestart(*g)),
             Action::Rewind(r) => steps.push(Step::Rewind(r.on_clock(self.speed))),
             Action::Fault {
                 kind,

@@ -1,6 +1,7 @@
 //! What a scenario reads of the lab: the figures its assertions compare.
 
 use super::expr::{run_figure, Figures, Which};
+use crate::kafka::processor::Guarantee;
 use crate::lab::settings::Isolation;
 use crate::lab::snapshots::MemberState;
 use crate::lab::state::{App, Ledgered};
@@ -36,6 +37,9 @@ impl Figures for AppFigures<'_> {
 
     fn group(&self, name: &str) -> f64 {
         let app = self.app;
+        if let Some(v) = processor_figure(app, name) {
+            return v;
+        }
         let last = app.model.timeline.rebalances.back();
         match name {
             "members" => app.active_members() as f64,
@@ -117,4 +121,31 @@ impl Figures for AppFigures<'_> {
             _ => f64::NAN,
         }
     }
+}
+
+/// A figure of the processors (None: not theirs).
+fn processor_figure(app: &App, name: &str) -> Option<f64> {
+    let g = match name {
+        "exactly_once_missing" | "exactly_once_duplicated" => Guarantee::ExactlyOnce,
+        "at_least_once_missing" | "at_least_once_duplicated" => Guarantee::AtLeastOnce,
+        "processor_crashes" => {
+            return Some(
+                app.model
+                    .processors
+                    .panes
+                    .iter()
+                    .map(|p| f64::from(p.crashes))
+                    .sum(),
+            )
+        }
+        _ => return None,
+    };
+    // Unknown (no processor): not a number, which no comparison passes.
+    Some(app.model.processors.of(g).map_or(f64::NAN, |p| {
+        if name.ends_with("missing") {
+            p.output.missing as f64
+        } else {
+            p.output.duplicated as f64
+        }
+    }))
 }

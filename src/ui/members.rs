@@ -13,12 +13,16 @@ use crate::lab::settings::Isolation;
 use crate::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::lab::state::forms::work_text;
 use crate::lab::state::keymap::{key, Action as A, Mode};
-use crate::lab::state::layout::{member_panes, Panes};
+use crate::lab::state::layout::{member_panes, with_processors, Panes};
 use crate::lab::state::views::{lag_trend, MemberView};
 use crate::lab::state::{App, Focus};
 use crate::text::{printable, shorten, thousands, time_of_day};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let (area, processors) = with_processors(area, app.model.processors.on);
+    if let Some(processors) = processors {
+        super::processors::render(frame, processors, app);
+    }
     match member_panes(area, app.model.members.len()) {
         Panes::Tiles(tiles) if tiles.is_empty() => {
             let block = pane(area, " Consumers ", false);

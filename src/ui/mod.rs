@@ -24,6 +24,7 @@ mod grid;
 mod help;
 mod members;
 mod partitions;
+mod processors;
 mod producer;
 mod runs;
 mod settings;

@@ -7,11 +7,10 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use rdkafka::message::Headers;
 use rdkafka::Message;
 
 use super::ledger::Bits;
-use super::{MAX_TRACKED, RUN_HEADER, SEQ_HEADER};
+use super::MAX_TRACKED;
 
 /// Runs whose marks are kept: a member may still be reading a run or two back.
 const RUNS_KEPT: usize = 4;
@@ -73,21 +72,7 @@ impl AbortedMarks {
         if !self.any() {
             return false;
         }
-        let Some(headers) = m.headers() else {
-            return false;
-        };
-        let (mut run, mut seq) = (None, None);
-        for h in headers.iter() {
-            match h.key {
-                RUN_HEADER => run = h.value,
-                SEQ_HEADER => seq = h.value,
-                _ => {}
-            }
-        }
-        let seq = seq
-            .and_then(|s| std::str::from_utf8(s).ok())
-            .and_then(|s| s.parse::<u64>().ok());
-        matches!((run, seq), (Some(run), Some(seq)) if self.is_aborted(run, seq))
+        super::run_and_seq(m).is_some_and(|(run, seq)| self.is_aborted(run, seq))
     }
 }
 

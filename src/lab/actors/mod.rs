@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 pub mod member;
+pub mod processor;
 pub mod producer;
 pub mod watcher;
 

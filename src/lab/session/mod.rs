@@ -8,6 +8,7 @@ mod data;
 mod faults;
 mod files;
 mod members;
+mod processors;
 mod rewind;
 
 pub use data::DataSets;
@@ -142,6 +143,7 @@ pub struct Session {
     rejoining: Vec<(u32, Keeps)>,
     /// A rewind under way.
     rewinding: Option<rewind::Rewinding>,
+    processors: processors::Processors,
     /// The group's ledger of records finished: reprocessed and skipped.
     ledger: SharedLedger,
     /// Members with an `isolation.level` of their own (they start with it), and whether the
@@ -173,6 +175,7 @@ impl Session {
             members: Vec::new(),
             rejoining: Vec::new(),
             rewinding: None,
+            processors: processors::Processors::default(),
             ledger: SharedLedger::default(),
             isolation: BTreeMap::new(),
             transactions: false,
@@ -224,6 +227,9 @@ impl Session {
             | Command::RemoveMember(_)
             | Command::HoldMember { .. }
             | Command::Rewind(_) => return self.member_command(command),
+            Command::Processors(_) | Command::CrashProcessor(_) | Command::RestartProcessor(_) => {
+                return self.processor_command(&command)
+            }
             Command::CreateTopic {
                 name,
                 partitions,
@@ -350,16 +356,20 @@ impl Session {
                         .producer
                         .send(ProducerCommand::SwitchTopic(name.clone()));
                     self.cluster.topic.clone_from(&name);
+                    // The processors read the topic they started on: they stop.
+                    let stopped = self.processor_command(&Command::Processors(None));
                     self.clients.watcher = watcher::spawn(
                         &self.clients.consumer_settings,
                         &self.cluster.topic,
                         self.kafka_tx.clone(),
                     );
                     self.rejoin_all();
-                    vec![Event::TopicSwitched {
+                    let mut events = vec![Event::TopicSwitched {
                         topic: name,
                         partitions: info.partitions.len(),
-                    }]
+                    }];
+                    events.extend(stopped);
+                    events
                 }
                 Err(e) => vec![Event::Notice(e)],
             },
@@ -388,8 +398,9 @@ impl Session {
     /// Flushes the producer and has every member leave (bounded), and brings back the nodes
     /// of a kafka-local cluster it paused or killed (a cluster left hanging or short of a node
     /// would surprise whoever uses it next); says how the last run ended and what it did.
-    pub async fn shut_down(self) -> ShutDown {
+    pub async fn shut_down(mut self) -> ShutDown {
         let mut said = Vec::new();
+        self.stop_processors(LEAVE_TIMEOUT).await;
         let recovering: Vec<_> = match self.cluster.local.clone() {
             Some(local) => self
                 .down

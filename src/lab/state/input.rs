@@ -138,6 +138,8 @@ impl App {
             | Action::CrashConsumer
             | Action::WorkConsumer
             | Action::IsolateConsumer => return self.member_action(action),
+            Action::Processors => return self.toggle_processors(),
+            Action::CrashProcessors => return self.crash_processors(),
             Action::Settings => {
                 self.screen.settings.fresh = true;
                 self.screen.modal = Modal::Settings;

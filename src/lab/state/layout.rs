@@ -101,6 +101,28 @@ pub enum Panes {
     Folded(Rect),
 }
 
+/// A processor pane's height: six lines and its borders.
+pub const PROCESSOR_HEIGHT: u16 = 8;
+
+/// The consumers' view split: the members' area, and under it the processors' (when on; the
+/// members keep at least 3 lines).
+pub fn with_processors(area: Rect, on: bool) -> (Rect, Option<Rect>) {
+    if !on {
+        return (area, None);
+    }
+    let height = PROCESSOR_HEIGHT.min(area.height.saturating_sub(3));
+    let members = Rect {
+        height: area.height - height,
+        ..area
+    };
+    let processors = Rect {
+        y: area.y + members.height,
+        height,
+        ..area
+    };
+    (members, Some(processors))
+}
+
 pub fn member_panes(area: Rect, n: usize) -> Panes {
     if n == 0 {
         return Panes::Tiles(Vec::new());

@@ -15,6 +15,7 @@ pub mod layout;
 mod members;
 mod mouse;
 mod panel;
+mod processors;
 pub mod runs;
 mod script;
 pub use script::ScenarioStrip;
@@ -233,6 +234,8 @@ pub(crate) struct Model {
     pub scenario: Option<ScenarioStrip>,
     /// The first seconds of each run (producer or consumer) left out of its figures.
     pub warmup: Duration,
+    /// The processors' panes, when they are on.
+    pub processors: processors::ProcessorPanes,
 }
 
 /// What the screen shows and where the user is on it.
@@ -348,6 +351,7 @@ impl App {
                 read_back_failed: BTreeMap::new(),
                 scenario: None,
                 warmup: crate::lab::snapshots::WARMUP,
+                processors: processors::ProcessorPanes::default(),
             },
             screen: ScreenState {
                 modal: Modal::None,

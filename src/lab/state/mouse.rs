@@ -55,7 +55,8 @@ impl App {
         if self.screen.view != View::Consumers {
             return Some(Focus::View);
         }
-        match layout::member_panes(screen.lower, self.model.members.len()) {
+        let (members, _) = layout::with_processors(screen.lower, self.model.processors.on);
+        match layout::member_panes(members, self.model.members.len()) {
             layout::Panes::Tiles(tiles) => tiles
                 .iter()
                 .position(|t| layout::contains(*t, x, y))

@@ -79,6 +79,15 @@ impl App {
             Step::Isolation { member, level } => self.isolate(member, level),
             Step::Crash(id) => self.script_crash(id),
             Step::Restart(id) => self.script_restart(id),
+            Step::Processors(on) => {
+                if on == self.model.processors.on {
+                    Vec::new()
+                } else {
+                    self.toggle_processors()
+                }
+            }
+            Step::ProcessorCrash(g) => vec![Command::CrashProcessor(g)],
+            Step::ProcessorRestart(g) => vec![Command::RestartProcessor(g)],
             Step::Rewind(rewind) => self.rewind(rewind),
             Step::Fault {
                 kind,

@@ -1673,3 +1673,89 @@ fn owners_in_one_pass_agree_with_the_owner_of_each_partition() {
     assert_eq!(owners[&1].0.snapshot.id, 2);
     assert_eq!(owners[&0].0.snapshot.id, 1);
 }
+
+fn processor(
+    g: crate::kafka::processor::Guarantee,
+    state: crate::lab::snapshots::ProcessorState,
+) -> Event {
+    Event::Kafka(KafkaEvent::Processor(Box::new(
+        crate::lab::snapshots::ProcessorSnapshot {
+            guarantee: g,
+            state,
+            from: "breweries".into(),
+            to: format!("breweries.{}", g.name()),
+            id: "id".into(),
+            partitions: 6,
+            records: 0,
+            batches: 0,
+            aborted: 0,
+            uncommitted: 0,
+            commit_p50_ms: None,
+            commit_p99_ms: None,
+            crashes: 0,
+            records_before: 0,
+            output: crate::kafka::processor::TallyFigures::default(),
+            news: None,
+        },
+    )))
+}
+
+#[test]
+fn processors_start_crash_restart_and_stop_on_their_keys() {
+    use crate::kafka::processor::Guarantee::{AtLeastOnce, ExactlyOnce};
+    use crate::lab::snapshots::ProcessorState;
+    let mut a = app();
+    // Nothing to crash before they start.
+    assert!(key(&mut a, KeyCode::Char('K')).is_empty());
+    assert!(a
+        .status
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("P starts them"));
+    assert_eq!(
+        key(&mut a, KeyCode::Char('P')),
+        vec![Command::Processors(Some(6))]
+    );
+    // Still starting: nothing to crash or restart yet.
+    a.update(processor(ExactlyOnce, ProcessorState::Starting));
+    assert!(key(&mut a, KeyCode::Char('K')).is_empty());
+    a.update(processor(AtLeastOnce, ProcessorState::Running));
+    a.update(processor(ExactlyOnce, ProcessorState::Running));
+    assert_eq!(a.model.processors.panes[0].guarantee, ExactlyOnce);
+    assert_eq!(
+        key(&mut a, KeyCode::Char('K')),
+        vec![
+            Command::CrashProcessor(ExactlyOnce),
+            Command::CrashProcessor(AtLeastOnce)
+        ]
+    );
+    let at = SystemTime::UNIX_EPOCH;
+    a.update(processor(ExactlyOnce, ProcessorState::Crashed(at)));
+    a.update(processor(AtLeastOnce, ProcessorState::Crashed(at)));
+    assert_eq!(
+        key(&mut a, KeyCode::Char('K')),
+        vec![
+            Command::RestartProcessor(ExactlyOnce),
+            Command::RestartProcessor(AtLeastOnce)
+        ]
+    );
+    assert_eq!(
+        key(&mut a, KeyCode::Char('P')),
+        vec![Command::Processors(None)]
+    );
+    assert!(a.model.processors.panes.is_empty());
+    // A stopped processor's last snapshot does not bring its pane back.
+    a.update(processor(ExactlyOnce, ProcessorState::Stopped));
+    assert!(a.model.processors.panes.is_empty());
+    // A scenario's step that asks for what is already so does nothing.
+    assert!(a
+        .update(Event::Script(crate::lab::protocol::Step::Processors(false)))
+        .commands
+        .is_empty());
+    assert_eq!(
+        a.update(Event::Script(crate::lab::protocol::Step::Processors(true)))
+            .commands,
+        vec![Command::Processors(Some(6))]
+    );
+}

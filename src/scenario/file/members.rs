@@ -83,7 +83,8 @@ pub(super) fn member_named(v: &Value, what: &str) -> Result<u32, String> {
         .filter(|n| (1..=1000).contains(n))
         .ok_or_else(|| {
             format!(
-                "{what} = {:?}: name a member as the panes do, e.g. \"consumer-2\"",
+                "{what} = {:?}: name a member as the panes do, e.g. \"consumer-2\", or a \
+                 processor: \"processor-exactly-once\", \"processor-at-least-once\"",
                 crate::text::escape(name)
             )
         })

@@ -17,6 +17,7 @@ mod steps;
 use super::expr::Assertion;
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
+use crate::kafka::processor::Guarantee;
 use crate::kafka::settings::{GroupProtocol, Strategies};
 use crate::lab::settings::{ConsumerChange, Isolation};
 
@@ -116,6 +117,12 @@ pub enum Action {
     Crash(u32),
     /// A crashed member starts again.
     Restart(u32),
+    /// The processors start (true) or stop.
+    Processors(bool),
+    /// A processor crashes (no commit, no abort).
+    ProcessorCrash(Guarantee),
+    /// A crashed processor starts again.
+    ProcessorRestart(Guarantee),
     /// The group's committed offsets are reset (its members leave and join again).
     Rewind(crate::lab::settings::Rewind),
     /// Nothing: the next step comes this much later.
@@ -357,8 +364,10 @@ fn step_name(step: &Step) -> String {
         Action::Consumer(_) => "consumer",
         Action::MemberWork { .. } => "work",
         Action::MemberIsolation { .. } => "isolation",
-        Action::Crash(_) => "crash",
-        Action::Restart(_) => "restart",
+        Action::Crash(_) | Action::ProcessorCrash(_) => "crash",
+        Action::Processors(true) => "start",
+        Action::Processors(false) => "stop",
+        Action::Restart(_) | Action::ProcessorRestart(_) => "restart",
         Action::Rewind(_) => "rewind",
         _ => "",
     };
@@ -645,10 +654,33 @@ mod tests {
         );
         assert_eq!(s.steps[4].action, Action::Crash(2));
         assert_eq!(s.steps[5].action, Action::Restart(2));
+        let p = parse(
+            &format!(
+                "{HEAD}[[step]]\nstart = \"processors\"\n[[step]]\ncrash = \"processor-exactly-once\"\n\
+                 [[step]]\nrestart = \"processor-at-least-once\"\n[[step]]\nstop = \"processors\"\n"
+            ),
+            "lab.toml",
+        )
+        .unwrap();
+        let actions: Vec<&Action> = p.steps.iter().map(|s| &s.action).collect();
+        assert_eq!(
+            actions,
+            [
+                &Action::Processors(true),
+                &Action::ProcessorCrash(Guarantee::ExactlyOnce),
+                &Action::ProcessorRestart(Guarantee::AtLeastOnce),
+                &Action::Processors(false),
+            ]
+        );
         for (step, needle) in [
             ("work = \"-5ms\"", "work = \"-5ms\": 0 to"),
             ("crash = \"consumer-x\"", "name a member as the panes do"),
             ("crash = \"bob\"", "name a member as the panes do"),
+            (
+                "restart = \"processor-twice\"",
+                "\"processor-exactly-once\"",
+            ),
+            ("start = \"processor\"", "(or start = \"processors\")"),
             ("consumer = { \"session.timeout.ms\" = 1 }", "at least 1000"),
             (
                 "consumer = { \"session.timeout.ms\" = 6000, \"heartbeat.interval.ms\" = 7000 }",

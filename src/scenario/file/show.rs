@@ -61,6 +61,10 @@ impl fmt::Display for Action {
             }
             Action::Crash(m) => write!(f, "consumer-{m} crashes"),
             Action::Restart(m) => write!(f, "consumer-{m} restarts"),
+            Action::Processors(true) => f.write_str("start the processors"),
+            Action::Processors(false) => f.write_str("stop the processors"),
+            Action::ProcessorCrash(g) => write!(f, "processor-{} crashes", g.name()),
+            Action::ProcessorRestart(g) => write!(f, "processor-{} restarts", g.name()),
             Action::Rewind(r) => write!(f, "rewind the group to {}", r.describe()),
             Action::Fault {
                 kind,

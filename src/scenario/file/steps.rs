@@ -11,6 +11,7 @@ use crate::cli::parse_rate;
 use crate::config::properties::{self, Applies};
 use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
+use crate::kafka::processor::Guarantee;
 use crate::kafka::settings::{GroupProtocol, Strategies};
 use crate::lab::settings::{Commit, ConsumerChange, ConsumerSettings, Rewind, RewindTo};
 use crate::lab::state::forms::{parse_abort_every, parse_txn_records};
@@ -160,9 +161,12 @@ fn read_action(name: &str, v: &Value) -> Result<Action, String> {
                 .parse()
                 .map_err(|_| format!("key must be one of {}", KeyField::listed()))?,
         ),
+        "start" | "stop" if v.as_str() == Some("processors") => Action::Processors(name == "start"),
         "start" | "stop" => {
             if v.as_str() != Some("producer") {
-                return Err(format!("write {name} = \"producer\""));
+                return Err(format!(
+                    "write {name} = \"producer\" (or {name} = \"processors\")"
+                ));
             }
             if name == "start" {
                 Action::Start
@@ -183,8 +187,18 @@ fn read_action(name: &str, v: &Value) -> Result<Action, String> {
         }),
         "work" => work(v)?,
         "isolation" => isolation(v)?,
-        "crash" => Action::Crash(member_named(v, "crash")?),
-        "restart" => Action::Restart(member_named(v, "restart")?),
+        "crash" | "restart" => {
+            match v
+                .as_str()
+                .and_then(|n| n.strip_prefix("processor-"))
+                .and_then(Guarantee::named)
+            {
+                Some(g) if name == "crash" => Action::ProcessorCrash(g),
+                Some(g) => Action::ProcessorRestart(g),
+                None if name == "crash" => Action::Crash(member_named(v, "crash")?),
+                None => Action::Restart(member_named(v, "restart")?),
+            }
+        }
         "rewind" => rewind(v)?,
         "fault" => fault(v)?,
         "recover" => {

@@ -51,6 +51,10 @@ pub enum Action {
     WorkConsumer,
     /// The selected consumer's own `isolation.level`: the other one, then the group's.
     IsolateConsumer,
+    /// Start the processors (exactly once and at least once), or stop them.
+    Processors,
+    /// Crash the running processors, or restart crashed ones.
+    CrashProcessors,
     NextPane,
     PrevPane,
     /// Select a pane by its number (the digit is the key's).

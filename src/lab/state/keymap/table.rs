@@ -116,6 +116,23 @@ pub const KEYMAP: &[Binding] = &[
         None,
     ),
     main(
+        &[K::Char('P')],
+        "P",
+        A::Processors,
+        "start two processors beside the group: each reads the topic, writes a transformed \
+         copy to a topic of its own, one exactly once (transactions), one at least once; \
+         again to stop them",
+        Some("processors"),
+    ),
+    main(
+        &[K::Char('K')],
+        "K",
+        A::CrashProcessors,
+        "crash the processors (no commit, no abort, as a killed process); again to restart \
+         them: each resumes where its group committed",
+        None,
+    ),
+    main(
         &[K::Char('O')],
         "O",
         A::Rewind,
