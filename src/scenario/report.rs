@@ -135,6 +135,7 @@ impl Report {
         }
         rebalances(&mut md, app, player);
         delivery(&mut md, app, player);
+        processors(&mut md, app);
         let consumer_runs = app.consumer_rows();
         consumer_runs_table(&mut md, &consumer_runs);
 
@@ -349,6 +350,37 @@ fn delivery(md: &mut String, app: &App, player: &Player) {
             cell(label),
             until.reprocessed.saturating_sub(at.reprocessed),
             until.skipped.saturating_sub(at.skipped)
+        );
+    }
+}
+
+/// The processors as they ended: what they committed, and their output counted (read
+/// committed) against the input.
+fn processors(md: &mut String, app: &App) {
+    let panes = &app.model.processors.panes;
+    if panes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n## Processors\n\nEach output read back `read_committed`; every input record's copies counted.\n\n| processor | records committed | batches (last instance) | commit p50 / p99 ms | crashes | input records | written | duplicated | not written |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
+    for p in panes {
+        let o = p.output;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} / {} | {} | {} | {} | {} | {} |",
+            p.guarantee.name(),
+            p.records_before + p.records,
+            p.batches,
+            ms(p.commit_p50_ms),
+            ms(p.commit_p99_ms),
+            p.crashes,
+            o.input,
+            o.written,
+            o.duplicated,
+            o.missing
         );
     }
 }
