@@ -36,6 +36,12 @@ pub enum Origin {
     Builtin(&'static str),
 }
 
+impl Origin {
+    pub fn is_flag(&self) -> bool {
+        matches!(self, Origin::Flag(_))
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -200,6 +206,9 @@ pub struct Layers {
     /// Keys dropped at run time from every layer below `live` (a property the chosen group
     /// protocol refuses, set in config.ini for the other one).
     pub dropped: Vec<String>,
+    /// The settings make a producer and a consumer (a processor): a property given on the
+    /// command line goes to whichever takes it, unremarked.
+    pub both_roles: bool,
 }
 
 impl Layers {
@@ -312,7 +321,9 @@ impl Layers {
                 });
             }
             if !role.accepts(info.applies) {
-                if misplaced_warning_due(setting, role) {
+                if misplaced_warning_due(setting, role)
+                    && !(self.both_roles && setting.origin.is_flag())
+                {
                     warnings.push(format!(
                         "{}: `{}` = {} is a {} property; it is not used by the {}",
                         setting.origin,
@@ -499,6 +510,23 @@ mod tests {
         assert_eq!(p.get("bootstrap.servers"), Some("x:3"));
         assert_eq!(p.get("linger.ms"), Some("7"));
         assert_eq!(l.user_bootstrap(Role::Producer).as_deref(), Some("x:3"));
+    }
+
+    /// A processor makes both clients: a -X property goes to the one that takes it, and the
+    /// other says nothing of it; a property in the wrong section of the file is still said.
+    #[test]
+    fn both_roles_take_flags_unremarked_but_not_a_misplaced_section() {
+        let mut l = layers("[producer]\nauto.offset.reset=latest\n");
+        l.overrides.push(parse_pair("acks=all", "-X").unwrap());
+        let c = l.resolve(Role::Consumer).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        l.both_roles = true;
+        let c = l.resolve(Role::Consumer).unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let p = l.resolve(Role::Producer).unwrap();
+        assert_eq!(p.get("acks"), Some("all"));
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert!(p.warnings[0].contains("[producer]"), "{:?}", p.warnings);
     }
 
     /// What the settings panel sets runs, whatever -X said at the start: the screen shows

@@ -162,6 +162,7 @@ cluster_test!(
         let r = if r.is_array() { r[0].clone() } else { r };
         assert_eq!(r["transactions"]["committed"], 20, "{r}");
         assert_eq!(r["transactions"]["records_per_txn"], 100);
+        assert_eq!(r["settings"]["enable.idempotence"], "true", "{r}");
         // Every commit marker passed over: the read-back ends, and finds every record once.
         assert_eq!(r["accounting"]["received"], 2000, "{r}");
         assert_eq!(r["accounting"]["missing"], 0);

@@ -13,7 +13,10 @@ use crate::runtime::{self, StopFlag};
 use crate::target::Target;
 
 pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
-    let mut target = Target::connect(c, Role::Consumer)?;
+    let mut layers = Target::layers(c)?;
+    // -X properties go to the producer or the consumer, whichever takes them.
+    layers.both_roles = true;
+    let mut target = Target::with_layers(c, layers, Role::Consumer)?;
     let from = args.from.clone().unwrap_or_else(|| target.topic.clone());
     if from == args.to {
         bail!(
@@ -39,7 +42,7 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
     let ignored = given.is_some() && !args.exactly_once;
     // As with every setting: -X, then --transactional-id, then config.ini.
     let txn_id = match given {
-        Some(s) if matches!(s.origin, crate::config::Origin::Flag(_)) => s.value,
+        Some(s) if s.origin.is_flag() => s.value,
         given => args
             .transactional_id
             .clone()

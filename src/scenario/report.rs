@@ -27,13 +27,17 @@ const REPORT_FIGURES: [Figure; 11] = [
     Figure::Faults,
 ];
 
-/// Figures the report shows when any run has them: the batches, and the stages by
-/// librdkafka's statistics.
-const WHEN_KNOWN: [Figure; 4] = [
+/// Figures the report shows when any run has them: the batches, the stages by librdkafka's
+/// statistics, and the transactions.
+const WHEN_KNOWN: [Figure; 8] = [
     Figure::BatchRecords,
     Figure::Queue,
     Figure::Send,
     Figure::Broker,
+    Figure::TxnCommitted,
+    Figure::TxnAborted,
+    Figure::TxnCommitP99,
+    Figure::AbortedSeen,
 ];
 
 /// Settings every run has that say nothing about the experiment.
@@ -227,11 +231,16 @@ fn runs_table(md: &mut String, runs: &[RunReport], partitions: usize) {
     // Where the time went and the batches, when librdkafka's statistics said.
     let stages = runs.iter().any(|r| r.stages_ms.is_some());
     let batches = runs.iter().any(|r| r.avg_batch_records.is_some());
+    let transactions = runs.iter().any(|r| r.transactions.is_some());
     let figures: Vec<Figure> = REPORT_FIGURES
         .iter()
         .copied()
         .chain(WHEN_KNOWN.into_iter().filter(|f| match f {
             Figure::BatchRecords => batches,
+            Figure::TxnCommitted
+            | Figure::TxnAborted
+            | Figure::TxnCommitP99
+            | Figure::AbortedSeen => transactions,
             _ => stages,
         }))
         .collect();

@@ -163,6 +163,8 @@ fn run_one(
         }
     }
     if let Some(n) = input.txn_records {
+        // librdkafka makes a transactional producer idempotent, whatever was set.
+        settings.insert("enable.idempotence".into(), "true".into());
         settings.insert("records per transaction".into(), n.to_string());
     }
     let mut report = RunReport::whole(totals, totals.elapsed(), settings)
