@@ -87,14 +87,7 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
         idle_exit: args.idle_exit,
         live: Live::new(Some(Box::new(|text: &str| crate::errln!("{text}")))),
     };
-    let (flag, live) = (stop.clone(), job.live.clone());
-    // Ctrl-C ends the processor after its batch.
-    tokio::spawn(async move {
-        while !flag.raised() {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        live.stop();
-    });
+    stop_on(stop.clone(), job.live.clone());
     let (consumer, producer) = job
         .clients(&consumer_settings, &producer_settings, &txn_id)
         .context("cannot create the processor's clients")?;
@@ -116,4 +109,14 @@ pub async fn process(c: &Connection, args: &ProcessArgs) -> Result<ExitCode> {
     tokio::task::spawn_blocking(move || job.run(&consumer, &producer)).await??;
     crate::errln!("{}", live.done());
     Ok(runtime::exit_code(&stop, ExitCode::SUCCESS))
+}
+
+/// Ctrl-C (or SIGTERM) ends the processor after its batch.
+fn stop_on(flag: StopFlag, live: Live) {
+    tokio::spawn(async move {
+        while !flag.raised() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        live.stop();
+    });
 }
