@@ -1046,7 +1046,6 @@ fn two_processors_one_crashed_one_with_duplicates() {
         commit_p50_ms: Some(12.5),
         commit_p99_ms: Some(33.25),
         crashes: 1,
-        records_before: 8_000,
         output: TallyFigures {
             input: 12_100,
             written: 12_000,
@@ -1067,4 +1066,7 @@ fn two_processors_one_crashed_one_with_duplicates() {
     )))));
     let screen = draw(&a, 160, 44);
     insta::assert_snapshot!(screen);
+    // Narrow: one pane, two lines each, nothing cut that matters.
+    let narrow = draw(&a, 80, 30);
+    insta::assert_snapshot!("two_processors_at_80x30", narrow);
 }

@@ -300,16 +300,15 @@ pub struct ProcessorSnapshot {
     pub id: String,
     /// Partitions its group gave it (0 while it joins).
     pub partitions: usize,
-    /// Records and batches committed by this instance.
+    /// Records and batches committed, by every instance so far.
     pub records: u64,
     pub batches: u64,
     pub aborted: u64,
     pub uncommitted: u64,
     pub commit_p50_ms: Option<f64>,
     pub commit_p99_ms: Option<f64>,
-    /// Crashes so far, and records committed by the instances before this one.
+    /// Crashes so far.
     pub crashes: u32,
-    pub records_before: u64,
     pub output: TallyFigures,
     /// Its latest news (an aborted transaction, a commit refused), or the tally's trouble.
     pub news: Option<String>,

@@ -134,8 +134,9 @@ fn processor_figure(app: &App, name: &str) -> Option<f64> {
                     .processors
                     .panes
                     .iter()
-                    .map(|p| f64::from(p.crashes))
-                    .sum(),
+                    .map(|p| p.crashes)
+                    .sum::<u32>()
+                    .into(),
             )
         }
         _ => return None,

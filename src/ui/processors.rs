@@ -3,17 +3,22 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{fit, pane, theme};
 use crate::lab::snapshots::{Guarantee, ProcessorSnapshot, ProcessorState};
 use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::layout::PROCESSORS_SIDE_BY_SIDE;
 use crate::lab::state::App;
 use crate::text::{escape, thousands, time_of_day};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let panes = &app.model.processors.panes;
+    if area.width < PROCESSORS_SIDE_BY_SIDE {
+        render_compact(frame, area, panes);
+        return;
+    }
     let cells = Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).split(area);
     for (i, g) in Guarantee::ALL.into_iter().enumerate() {
         let cell = cells[i];
@@ -29,15 +34,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-fn render_pane(frame: &mut Frame, area: Rect, app: &App, p: &ProcessorSnapshot) {
-    let (state, style) = match &p.state {
+/// The state in a few words, and its style.
+fn state_text(p: &ProcessorSnapshot) -> (String, ratatui::style::Style) {
+    match &p.state {
         ProcessorState::Starting => ("starting".to_string(), theme::warn()),
-        ProcessorState::Running if p.partitions == 0 => (
-            "joining its group (a crashed instance holds its partitions until its session \
-             times out)"
-                .to_string(),
+        ProcessorState::Running if p.partitions == 0 && p.crashes > 0 => (
+            "joining its group (the crashed instance's partitions come back to it)".to_string(),
             theme::warn(),
         ),
+        ProcessorState::Running if p.partitions == 0 => {
+            ("joining its group".to_string(), theme::warn())
+        }
         ProcessorState::Running => (
             format!("running · {} partitions", p.partitions),
             theme::ok(),
@@ -51,8 +58,15 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, p: &ProcessorSnapshot) 
             theme::error(),
         ),
         ProcessorState::Stopped => ("stopped".to_string(), theme::muted()),
-        ProcessorState::Failed(_) => ("failed".to_string(), theme::error()),
-    };
+        ProcessorState::Failed(_) => (
+            format!("failed ({} restarts)", key(Mode::Main, A::CrashProcessors)),
+            theme::error(),
+        ),
+    }
+}
+
+fn render_pane(frame: &mut Frame, area: Rect, app: &App, p: &ProcessorSnapshot) {
+    let (state, style) = state_text(p);
     let title = Line::from(vec![
         Span::raw(format!(" processor-{} ", p.guarantee.name())),
         Span::styled(format!("● {state} "), style),
@@ -61,7 +75,56 @@ fn render_pane(frame: &mut Frame, area: Rect, app: &App, p: &ProcessorSnapshot) 
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
+    if let ProcessorState::Failed(reason) = &p.state {
+        // Why it failed is the news: it gets the room the crash and output lines had.
+        let mut lines: Vec<Line> = lines(app, p)
+            .into_iter()
+            .take(3)
+            .map(|l| fit(l, width))
+            .collect();
+        lines.push(Line::styled(escape(reason).into_owned(), theme::error()));
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        return;
+    }
     let lines: Vec<Line> = lines(app, p).into_iter().map(|l| fit(l, width)).collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Narrow screens: both processors in one pane, two lines each.
+fn render_compact(frame: &mut Frame, area: Rect, panes: &[ProcessorSnapshot]) {
+    let block = pane(area, " Processors ", false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width);
+    let mut lines = Vec::new();
+    for p in panes {
+        let (state, style) = state_text(p);
+        lines.push(fit(
+            Line::from(vec![
+                Span::styled(format!("{} ", p.guarantee.name()), theme::bold()),
+                Span::styled(format!("● {state}"), style),
+                Span::styled(
+                    format!(
+                        " · committed {} · crashes {}",
+                        thousands(p.records),
+                        p.crashes
+                    ),
+                    theme::muted(),
+                ),
+            ]),
+            width,
+        ));
+        let second = match &p.state {
+            ProcessorState::Failed(reason) => {
+                Line::styled(escape(reason).into_owned(), theme::error())
+            }
+            _ => output_line(p),
+        };
+        lines.push(fit(second, width));
+    }
+    if panes.is_empty() {
+        lines.push(Line::styled("starting ...", theme::muted()));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -104,7 +167,7 @@ fn lines<'a>(app: &App, p: &'a ProcessorSnapshot) -> Vec<Line<'a>> {
     ];
     let mut committed = vec![
         Span::styled("committed ", theme::muted()),
-        Span::raw(thousands(p.records_before + p.records)),
+        Span::raw(thousands(p.records)),
         Span::styled(
             format!(
                 " · {} {} · commit p50 ",

@@ -197,7 +197,10 @@ impl Job {
                     batch.next.insert(m.partition(), m.offset() + 1);
                     batch.records += 1;
                 }
-                Some(Err(e)) => self.live.say(format!("warning: {e}")),
+                Some(Err(e)) => {
+                    consumer_fatal(consumer)?;
+                    self.live.say(format!("warning: {e}"));
+                }
                 None => {}
             }
             let due = batch.began.is_some_and(|b| b.elapsed() >= BATCH_TIME);
@@ -288,6 +291,7 @@ impl Job {
         } else {
             settle(producer).context("the output was not acknowledged")?;
             if let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
+                consumer_fatal(consumer)?;
                 // The group is rebalancing (or dropped this member): the batch's output is
                 // written, its input will be read again: at least once.
                 self.live.say(format!(
@@ -348,6 +352,19 @@ fn fatal(producer: &BaseProducer) -> Option<anyhow::Error> {
          transactional.id has taken over (it fences this one); this one stops, its open \
          transaction is aborted"
     ))
+}
+
+/// The consumer's fatal error, said for what it usually is: another instance with the same
+/// `group.instance.id` joined and the group fenced this one. Going on would write every
+/// record it reads again, and never commit.
+fn consumer_fatal(consumer: &BaseConsumer<Moves>) -> Result<()> {
+    match consumer.client().fatal_error() {
+        Some((_, reason)) => Err(anyhow::anyhow!(
+            "the consumer cannot go on ({reason}): another instance with the same \
+             group.instance.id has taken its place in the group; this one stops"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Waits for every record in flight to be reported, serving the reports as they come

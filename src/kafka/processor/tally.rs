@@ -149,7 +149,7 @@ impl OutputTally {
         let (s, st, input) = (shared.clone(), stop.clone(), input.to_string());
         std::thread::Builder::new()
             .name("processor-tally".into())
-            .spawn(move || follow(&consumer, &input, &s, &st))
+            .spawn(move || follow(&consumer, &input, partitions, &s, &st))
             .map_err(|e| e.to_string())?;
         Ok(OutputTally { shared, stop })
     }
@@ -184,18 +184,62 @@ impl OutputTally {
     }
 }
 
+/// How often the reader looks for partitions added to the topics it follows.
+const NEW_PARTITIONS_EVERY: Duration = Duration::from_secs(5);
+
 fn from_start(topic: &str, partitions: usize) -> TopicPartitionList {
+    partitions_from_start(topic, 0..partitions)
+}
+
+fn partitions_from_start(topic: &str, partitions: std::ops::Range<usize>) -> TopicPartitionList {
     let mut tpl = TopicPartitionList::new();
-    for p in 0..i32::try_from(partitions).unwrap_or(i32::MAX) {
+    for p in partitions {
         // Adding to a list this function made cannot fail.
-        let _ = tpl.add_partition_offset(topic, p, Offset::Beginning);
+        let _ = tpl.add_partition_offset(
+            topic,
+            i32::try_from(p).unwrap_or(i32::MAX),
+            Offset::Beginning,
+        );
     }
     tpl
 }
 
-fn follow(consumer: &BaseConsumer, input: &str, shared: &Shared, stop: &AtomicBool) {
+/// Partitions added to the topics followed (by the topics dialog, or by anyone) are read
+/// from their start too: what is written there is counted.
+fn follow_new_partitions(consumer: &BaseConsumer, known: &mut HashMap<String, usize>) {
+    for (topic, count) in known.iter_mut() {
+        let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(2)) else {
+            continue;
+        };
+        let now = metadata
+            .topics()
+            .first()
+            .map_or(0, |t| t.partitions().len());
+        if now > *count
+            && consumer
+                .incremental_assign(&partitions_from_start(topic, *count..now))
+                .is_ok()
+        {
+            *count = now;
+        }
+    }
+}
+
+fn follow(
+    consumer: &BaseConsumer,
+    input: &str,
+    partitions: usize,
+    shared: &Shared,
+    stop: &AtomicBool,
+) {
     let mut followed: HashMap<String, Guarantee> = HashMap::new();
+    let mut known: HashMap<String, usize> = HashMap::from([(input.to_string(), partitions)]);
+    let mut looked = std::time::Instant::now();
     while !stop.load(Ordering::SeqCst) {
+        if looked.elapsed() >= NEW_PARTITIONS_EVERY {
+            follow_new_partitions(consumer, &mut known);
+            looked = std::time::Instant::now();
+        }
         let new: Vec<_> = shared
             .wanted
             .lock()
@@ -210,6 +254,7 @@ fn follow(consumer: &BaseConsumer, input: &str, shared: &Shared, stop: &AtomicBo
                     Some(format!("cannot read {topic}: {e}"));
                 return;
             }
+            known.insert(topic.clone(), partitions);
             followed.insert(topic, g);
         }
         // A batch of records under one lock: the pane's reads wait at most one poll's worth.

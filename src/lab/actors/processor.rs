@@ -13,7 +13,7 @@ use super::TICK;
 use crate::config::ClientSettings;
 use crate::kafka::cluster;
 use crate::kafka::embedded::EmbeddedControl;
-use crate::kafka::processor::{derived_id, Ended, Guarantee, Job, Live, OutputTally};
+use crate::kafka::processor::{derived_id, Done, Ended, Guarantee, Job, Live, OutputTally};
 use crate::lab::protocol::KafkaEvent;
 use crate::lab::snapshots::{ProcessorSnapshot, ProcessorState};
 use crate::runtime::StopFlag;
@@ -32,8 +32,10 @@ pub struct Start {
     pub embedded: Option<EmbeddedControl>,
     pub events: mpsc::Sender<KafkaEvent>,
     pub tally: Arc<OutputTally>,
+    /// What the instances before this one did, and how often they crashed: the figures go
+    /// on from there.
+    pub before: Done,
     pub crashes: u32,
-    pub records_before: u64,
 }
 
 pub struct ProcessorHandle {
@@ -42,13 +44,15 @@ pub struct ProcessorHandle {
     /// Raised when its thread has ended (and its last snapshot was sent).
     ended: StopFlag,
     pub crashes: u32,
-    pub records_before: u64,
 }
 
 impl ProcessorHandle {
+    /// Crashes it, once: a second ask while it goes is the same crash.
     pub fn crash(&mut self) {
-        self.crashes += 1;
-        self.live.crash();
+        if !self.live.crashing() {
+            self.crashes += 1;
+            self.live.crash();
+        }
     }
 
     pub fn stop(&self) {
@@ -59,9 +63,9 @@ impl ProcessorHandle {
         self.ended.raised()
     }
 
-    /// Records committed by every instance so far.
-    pub fn records(&self) -> u64 {
-        self.records_before + self.live.with(|d| d.records)
+    /// What every instance so far did.
+    pub fn done(&self) -> Done {
+        self.live.done()
     }
 }
 
@@ -72,12 +76,18 @@ pub fn output_topic(from: &str, g: Guarantee) -> String {
 
 pub fn spawn(start: Start) -> ProcessorHandle {
     let (live, ended) = (Live::new(None), StopFlag::default());
+    live.with(|d| {
+        *d = Done {
+            started: None,
+            last_commit: None,
+            ..start.before.clone()
+        };
+    });
     let handle = ProcessorHandle {
         guarantee: start.guarantee,
         live: live.clone(),
         ended: ended.clone(),
         crashes: start.crashes,
-        records_before: start.records_before,
     };
     tokio::task::spawn_blocking(move || {
         let to = output_topic(&start.from, start.guarantee);
@@ -198,7 +208,6 @@ impl Reporter<'_> {
             uncommitted: done.uncommitted,
             commit_p50_ms: done.commit_ms(0.5),
             commit_p99_ms: done.commit_ms(0.99),
-            records_before: s.records_before,
             output: s.tally.figures(s.guarantee),
             news: s.tally.error().or_else(|| self.live.latest()),
         };

@@ -355,9 +355,9 @@ impl Session {
                     self.clients
                         .producer
                         .send(ProducerCommand::SwitchTopic(name.clone()));
-                    self.cluster.topic.clone_from(&name);
                     // The processors read the topic they started on: they stop.
                     let stopped = self.processor_command(&Command::Processors(None));
+                    self.cluster.topic.clone_from(&name);
                     self.clients.watcher = watcher::spawn(
                         &self.clients.consumer_settings,
                         &self.cluster.topic,

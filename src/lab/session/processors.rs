@@ -2,12 +2,13 @@
 //! group of its own and writing a topic of its own; crashed and started again as the commands
 //! ask. One reader (the [`OutputTally`]) counts their outputs against the input.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::Session;
 use crate::config::Role;
-use crate::kafka::processor::{derived_id, Guarantee, OutputTally};
+use crate::kafka::processor::{derived_id, Done, Guarantee, OutputTally};
 use crate::lab::actors::processor::{self, output_topic, ProcessorHandle};
 use crate::lab::protocol::{Command, Event};
 
@@ -16,11 +17,7 @@ impl Session {
         let said = match *command {
             Command::Processors(Some(partitions)) => self.start_processors(partitions),
             Command::Processors(None) => {
-                for p in &self.processors.running {
-                    p.stop();
-                }
-                self.processors.running.clear();
-                self.processors.tally = None;
+                self.keep_and_stop();
                 None
             }
             Command::CrashProcessor(g) => match self.processor(g) {
@@ -58,11 +55,30 @@ impl Session {
         };
         self.processors.tally = Some(tally);
         for g in Guarantee::ALL {
-            if let Err(e) = self.spawn_processor(g, 0, 0) {
+            // Started again on a topic they ran on: their figures go on (the output they
+            // are counted against holds what they wrote then).
+            let (crashes, before) = self
+                .processors
+                .kept
+                .remove(&(self.cluster.topic.clone(), g))
+                .unwrap_or_default();
+            if let Err(e) = self.spawn_processor(g, crashes, before) {
                 return Some(e);
             }
         }
         None
+    }
+
+    /// Stops every processor, keeping what each did for a start on the same topic.
+    fn keep_and_stop(&mut self) {
+        for p in std::mem::take(&mut self.processors.running) {
+            p.stop();
+            self.processors.kept.insert(
+                (self.cluster.topic.clone(), p.guarantee),
+                (p.crashes, p.done()),
+            );
+        }
+        self.processors.tally = None;
     }
 
     fn restart_processor(&mut self, g: Guarantee) -> Option<String> {
@@ -81,12 +97,12 @@ impl Session {
                 g.name()
             ));
         }
-        let (crashes, before) = (p.crashes, p.records());
+        let (crashes, before) = (p.crashes, p.done());
         self.processors.running.remove(i);
         self.spawn_processor(g, crashes, before).err()
     }
 
-    fn spawn_processor(&mut self, g: Guarantee, crashes: u32, before: u64) -> Result<(), String> {
+    fn spawn_processor(&mut self, g: Guarantee, crashes: u32, before: Done) -> Result<(), String> {
         let Some(tally) = self.processors.tally.clone() else {
             return Err("the processors are not on".into());
         };
@@ -114,7 +130,7 @@ impl Session {
                 events: self.kafka_tx.clone(),
                 tally,
                 crashes,
-                records_before: before,
+                before,
             }));
         Ok(())
     }
@@ -141,4 +157,6 @@ pub struct Processors {
     running: Vec<ProcessorHandle>,
     tally: Option<Arc<OutputTally>>,
     partitions: usize,
+    /// What processors stopped by the user had done and how often they crashed, by topic.
+    kept: BTreeMap<(String, Guarantee), (u32, Done)>,
 }

@@ -230,6 +230,15 @@ impl App {
 
     pub(super) fn topic_switched(&mut self, topic: String, partitions: usize) {
         self.status.message = Some(format!("now on topic {topic} ({partitions} partitions)"));
+        // The session stopped the processors: they read the topic they started on.
+        if std::mem::take(&mut self.model.processors.on) {
+            self.model.processors.panes.clear();
+            self.status.message = Some(format!(
+                "now on topic {topic} ({partitions} partitions); the processors stopped with \
+                 the old topic: {} starts them on this one",
+                super::keymap::key(super::keymap::Mode::Main, super::keymap::Action::Processors)
+            ));
+        }
         push_log(
             &mut self.model.producer.log,
             LogLine::Mark(format!("switched to topic {topic}")),

@@ -138,7 +138,7 @@ impl App {
             | Action::CrashConsumer
             | Action::WorkConsumer
             | Action::IsolateConsumer => return self.member_action(action),
-            Action::Processors => return self.toggle_processors(),
+            Action::Processors => return self.toggle_processors(true),
             Action::CrashProcessors => return self.crash_processors(),
             Action::Settings => {
                 self.screen.settings.fresh = true;

@@ -103,6 +103,8 @@ pub enum Panes {
 
 /// A processor pane's height: six lines and its borders.
 pub const PROCESSOR_HEIGHT: u16 = 8;
+/// Below this width the two processors share one pane, two lines each.
+pub const PROCESSORS_SIDE_BY_SIDE: u16 = 120;
 
 /// The consumers' view split: the members' area, and under it the processors' (when on; the
 /// members keep at least 3 lines).
@@ -110,7 +112,12 @@ pub fn with_processors(area: Rect, on: bool) -> (Rect, Option<Rect>) {
     if !on {
         return (area, None);
     }
-    let height = PROCESSOR_HEIGHT.min(area.height.saturating_sub(3));
+    let wanted = if area.width >= PROCESSORS_SIDE_BY_SIDE {
+        PROCESSOR_HEIGHT
+    } else {
+        6
+    };
+    let height = wanted.min(area.height.saturating_sub(3));
     let members = Rect {
         height: area.height - height,
         ..area

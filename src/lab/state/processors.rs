@@ -20,19 +20,27 @@ impl ProcessorPanes {
 }
 
 impl App {
-    pub(super) fn toggle_processors(&mut self) -> Vec<Command> {
+    /// Starts or stops the processors; `by_key`: the user pressed it (a scenario step says
+    /// no keys).
+    pub(super) fn toggle_processors(&mut self, by_key: bool) -> Vec<Command> {
         let p = &mut self.model.processors;
         p.on = !p.on;
+        let running = p
+            .panes
+            .iter()
+            .any(|s| matches!(s.state, ProcessorState::Running | ProcessorState::Starting));
         p.panes.clear();
         if p.on {
+            let topic = &self.model.cluster.topic;
             let mut said = format!(
-                "two processors read {} in groups of their own and write {}.exactly-once and \
-                 {}.at-least-once; {} crashes them",
-                self.model.cluster.topic,
-                self.model.cluster.topic,
-                self.model.cluster.topic,
-                key(Mode::Main, A::CrashProcessors)
+                "two processors read {topic} in groups of their own and write \
+                 {topic}.exactly-once and {topic}.at-least-once"
             );
+            if by_key {
+                said.push_str("; ");
+                said.push_str(key(Mode::Main, A::CrashProcessors));
+                said.push_str(" crashes them");
+            }
             if self.model.cluster.embedded {
                 said.push_str(
                     " (the embedded cluster's mock broker keeps no offsets a transaction commits \
@@ -43,12 +51,16 @@ impl App {
             self.say(said);
             vec![Command::Processors(Some(self.model.cluster.partitions))]
         } else {
-            self.say("the processors stop (each commits its last batch)".into());
+            self.say(if running {
+                "the processors stop (a running one commits its last batch)".into()
+            } else {
+                "the processors are off".into()
+            });
             vec![Command::Processors(None)]
         }
     }
 
-    /// Crashes the running processors, or restarts the crashed ones.
+    /// Crashes the running processors, or restarts the crashed (and failed) ones.
     pub(super) fn crash_processors(&mut self) -> Vec<Command> {
         let p = &self.model.processors;
         if !p.on {
@@ -58,36 +70,42 @@ impl App {
             ));
             return Vec::new();
         }
-        let running: Vec<Guarantee> = p
-            .panes
-            .iter()
-            .filter(|s| s.state == ProcessorState::Running)
-            .map(|s| s.guarantee)
-            .collect();
+        let which = |want: fn(&ProcessorState) -> bool| -> Vec<Guarantee> {
+            p.panes
+                .iter()
+                .filter(|s| want(&s.state))
+                .map(|s| s.guarantee)
+                .collect()
+        };
+        let running = which(|s| *s == ProcessorState::Running);
         if !running.is_empty() {
-            self.say(
-                "the processors crash: nothing committed since their last batch; \
-                 exactly once leaves its transaction open, at least once its output written"
-                    .into(),
-            );
+            let what: Vec<&str> = running
+                .iter()
+                .map(|g| match g {
+                    Guarantee::ExactlyOnce => "exactly once leaves its transaction open",
+                    Guarantee::AtLeastOnce => "at least once leaves its output written",
+                })
+                .collect();
+            self.say(format!(
+                "{} crash{}: nothing committed since the last batch; {}",
+                names(&running),
+                if running.len() == 1 { "es" } else { "" },
+                what.join(", ")
+            ));
             return running.into_iter().map(Command::CrashProcessor).collect();
         }
-        let crashed: Vec<Guarantee> = p
-            .panes
-            .iter()
-            .filter(|s| matches!(s.state, ProcessorState::Crashed(_)))
-            .map(|s| s.guarantee)
-            .collect();
-        if crashed.is_empty() {
+        let down = which(|s| matches!(s, ProcessorState::Crashed(_) | ProcessorState::Failed(_)));
+        if down.is_empty() {
             self.say("the processors are starting: wait for them to run".into());
             return Vec::new();
         }
-        self.say(
-            "the processors start again: each resumes from its group's committed offsets \
-             (exactly once first aborts what the crashed one left open)"
-                .into(),
-        );
-        crashed.into_iter().map(Command::RestartProcessor).collect()
+        self.say(format!(
+            "{} start{} again: each resumes from its group's committed offsets (exactly once \
+             first aborts what the crashed one left open)",
+            names(&down),
+            if down.len() == 1 { "s" } else { "" }
+        ));
+        down.into_iter().map(Command::RestartProcessor).collect()
     }
 
     pub(super) fn processor_snapshot(&mut self, s: ProcessorSnapshot) {
@@ -103,4 +121,13 @@ impl App {
             p.panes.sort_by_key(|x| x.guarantee);
         }
     }
+}
+
+/// "processor-exactly-once and processor-at-least-once".
+fn names(which: &[Guarantee]) -> String {
+    which
+        .iter()
+        .map(|g| format!("processor-{}", g.name()))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }

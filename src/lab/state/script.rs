@@ -83,7 +83,7 @@ impl App {
                 if on == self.model.processors.on {
                     Vec::new()
                 } else {
-                    self.toggle_processors()
+                    self.toggle_processors(false)
                 }
             }
             Step::ProcessorCrash(g) => vec![Command::CrashProcessor(g)],

@@ -1693,7 +1693,6 @@ fn processor(
             commit_p50_ms: None,
             commit_p99_ms: None,
             crashes: 0,
-            records_before: 0,
             output: crate::kafka::processor::TallyFigures::default(),
             news: None,
         },
@@ -1740,6 +1739,31 @@ fn processors_start_crash_restart_and_stop_on_their_keys() {
             Command::RestartProcessor(AtLeastOnce)
         ]
     );
+    // A failed one (fenced) is started again with the crashed ones; a running one is
+    // crashed alone, and the message names it.
+    a.update(processor(
+        ExactlyOnce,
+        ProcessorState::Failed("fenced".into()),
+    ));
+    a.update(processor(AtLeastOnce, ProcessorState::Running));
+    assert_eq!(
+        key(&mut a, KeyCode::Char('K')),
+        vec![Command::CrashProcessor(AtLeastOnce)]
+    );
+    let said = a.status.message.clone().unwrap();
+    assert!(
+        said.starts_with("processor-at-least-once crashes"),
+        "{said}"
+    );
+    assert!(!said.contains("transaction"), "{said}");
+    a.update(processor(AtLeastOnce, ProcessorState::Crashed(at)));
+    assert_eq!(
+        key(&mut a, KeyCode::Char('K')),
+        vec![
+            Command::RestartProcessor(ExactlyOnce),
+            Command::RestartProcessor(AtLeastOnce)
+        ]
+    );
     assert_eq!(
         key(&mut a, KeyCode::Char('P')),
         vec![Command::Processors(None)]
@@ -1757,5 +1781,25 @@ fn processors_start_crash_restart_and_stop_on_their_keys() {
         a.update(Event::Script(crate::lab::protocol::Step::Processors(true)))
             .commands,
         vec![Command::Processors(Some(6))]
+    );
+}
+
+#[test]
+fn a_topic_switch_closes_the_processors_panes_and_p_starts_them_on_the_new_topic() {
+    use crate::kafka::processor::Guarantee::ExactlyOnce;
+    use crate::lab::snapshots::ProcessorState;
+    let mut a = app();
+    key(&mut a, KeyCode::Char('P'));
+    a.update(processor(ExactlyOnce, ProcessorState::Running));
+    a.update(Event::TopicSwitched {
+        topic: "other".into(),
+        partitions: 3,
+    });
+    assert!(!a.model.processors.on && a.model.processors.panes.is_empty());
+    let said = a.status.message.clone().unwrap();
+    assert!(said.contains("P starts them on this one"), "{said}");
+    assert_eq!(
+        key(&mut a, KeyCode::Char('P')),
+        vec![Command::Processors(Some(3))]
     );
 }

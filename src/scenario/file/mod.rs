@@ -338,7 +338,9 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         replication,
         steps,
     };
-    check_needs(&scenario).map_err(|(step, m)| error(step.line, step_name(step), m))?;
+    check_needs(&scenario)
+        .and_then(|()| check_processors(&scenario))
+        .map_err(|(step, m)| error(step.line, step_name(step), m))?;
     Ok(scenario)
 }
 
@@ -376,6 +378,25 @@ fn step_name(step: &Step) -> String {
     } else {
         format!("step {} ({action})", step.number)
     }
+}
+
+/// A processor is crashed or restarted only while the processors are on.
+fn check_processors(s: &Scenario) -> Result<(), (&Step, String)> {
+    let mut on = false;
+    for step in &s.steps {
+        match step.action {
+            Action::Processors(now) => on = now,
+            Action::ProcessorCrash(_) | Action::ProcessorRestart(_) if !on => {
+                return Err((
+                    step,
+                    "the processors are not on here: start them first (start = \"processors\")"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// What the scenario's own `cluster` says must hold of its steps.
@@ -681,6 +702,7 @@ mod tests {
                 "\"processor-exactly-once\"",
             ),
             ("start = \"processor\"", "(or start = \"processors\")"),
+            ("crash = \"processor-exactly-once\"", "start them first"),
             ("consumer = { \"session.timeout.ms\" = 1 }", "at least 1000"),
             (
                 "consumer = { \"session.timeout.ms\" = 6000, \"heartbeat.interval.ms\" = 7000 }",
