@@ -1017,6 +1017,21 @@ fn a_thousand_partitions_scroll_in_the_partition_view() {
     );
     assert!(!screen.contains("┃ 499 "), "the rows above are not shown");
     assert!(screen.contains("↑ 500 above"), "{screen}");
+    // The summary stays on top: how many, how many nobody reads, the order.
+    assert!(
+        screen.contains("┃1,000 partitions · 500 without an owner"),
+        "{screen}"
+    );
+    assert!(screen.contains("by partition (< >)"), "{screen}");
+    // Sorted by owner: those nobody reads come first, from the top.
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Char('>'));
+    }
+    let screen = draw(&a, 120, 40);
+    assert!(screen.contains("by owner (none first)"), "{screen}");
+    assert!(screen.contains("┃   0      1 "), "{screen}");
+    assert!(screen.contains("┃   2      1 "), "{screen}");
+    assert!(!screen.contains("┃   1      1 "), "{screen}");
 }
 
 /// The processors' panes under the members: the exactly-once one crashed (its output whole,

@@ -165,12 +165,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
     if let Some(topic) = &app.model.topic {
         if form.selected == SWITCH_ROW && !topic.topics.is_empty() {
             lines.push(Line::styled(
-                format!(
-                    "{} {} pick one of the cluster's topics: {}",
-                    key(Mode::Topics, A::Left),
-                    key(Mode::Topics, A::Right),
-                    topic.topics.join(", ")
-                ),
+                switch_hint(form, &topic.topics, usize::from(area.width)),
                 theme::muted(),
             ));
         }
@@ -188,4 +183,44 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, form: &AdminForm) {
         lines.push(Line::styled(e.clone(), theme::error()));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// What ← and → pick among: the topics holding what was typed (as many as the line holds),
+/// and how many there are.
+fn switch_hint(form: &AdminForm, topics: &[String], width: usize) -> String {
+    let matching = form.matching(topics);
+    let (left, right) = (key(Mode::Topics, A::Left), key(Mode::Topics, A::Right));
+    if matching.is_empty() {
+        return format!(
+            "none of the cluster's {} topics holds \"{}\": type less, or a name to make",
+            crate::text::thousands(topics.len() as u64),
+            crate::text::escape(form.typed.trim())
+        );
+    }
+    let mut said = if form.typed.trim().is_empty() {
+        format!(
+            "{left} {right} pick one of the cluster's {} topics (type to narrow):",
+            crate::text::thousands(topics.len() as u64)
+        )
+    } else {
+        format!(
+            "{left} {right} pick one of the {} of {} topics holding \"{}\":",
+            crate::text::thousands(matching.len() as u64),
+            crate::text::thousands(topics.len() as u64),
+            crate::text::escape(form.typed.trim())
+        )
+    };
+    // Only what the line can show is joined: thousands of names are not.
+    for (i, t) in matching.iter().enumerate() {
+        if said.len() + t.len() + 2 > width.saturating_sub(4) {
+            let _ = std::fmt::Write::write_fmt(
+                &mut said,
+                format_args!(" … {} more", matching.len() - i),
+            );
+            break;
+        }
+        said.push_str(if i == 0 { " " } else { ", " });
+        said.push_str(&crate::text::escape(t));
+    }
+    said
 }

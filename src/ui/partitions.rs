@@ -15,6 +15,7 @@ use crate::lab::snapshots::PartitionInfo;
 use crate::lab::snapshots::PartitionLag;
 use crate::lab::snapshots::{KeyHash, MemberState};
 use crate::lab::state::keymap::{key, Action as A, Mode};
+use crate::lab::state::partition_view::PartitionSort;
 use crate::lab::state::views::lag_trend;
 use crate::lab::state::{App, Focus};
 use crate::text::{shorten, thousands};
@@ -76,24 +77,31 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         .collect();
     let max = produced.iter().copied().max().unwrap_or(0);
     let total: u64 = produced.iter().sum();
-    let mut lines = vec![Line::styled(
+    let extras = after_rows(app, &topic.partitions);
+    // The summary when the rows do not all fit or are sorted: what stands out, and the order.
+    let crowded = 1 + topic.partitions.len() + extras.len() > inner.height as usize
+        || app.screen.partition_sort != PartitionSort::Number;
+    let mut lines: Vec<Line> = crowded.then(|| summary_line(app)).into_iter().collect();
+    lines.push(Line::styled(
         header(full, isr_width, bar_width),
         theme::muted(),
-    )];
+    ));
+    let fixed = lines.len();
     let owners = app.owners();
-    let extras = after_rows(app, &topic.partitions);
     // Only the rows the window shows are made (`window` below keeps the same ones): a
     // thousand partitions cost what a screenful does.
     let shown = shown_rows(
-        1 + topic.partitions.len() + extras.len(),
+        fixed + topic.partitions.len() + extras.len(),
+        fixed,
         inner.height as usize,
         app.screen.scroll.view,
     );
-    for (i, (p, n)) in topic.partitions.iter().zip(&produced).enumerate() {
+    for (i, at) in app.partition_order().into_iter().enumerate() {
         if !shown.contains(&i) {
             lines.push(Line::default());
             continue;
         }
+        let (p, n) = (&topic.partitions[at], &produced[at]);
         let (owner, assigned) = owners
             .get(&p.partition)
             .map_or((None, None), |(m, l)| (Some(*m), Some(*l)));
@@ -118,15 +126,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
             thousands(*n),
             thousands(u64::try_from(high).unwrap_or(0))
         )));
-        spans.push(match owner {
-            // Crashed and not yet noticed: the partition is its, and nobody reads it.
-            Some(m) if matches!(m.snapshot.state, MemberState::Crashed(_)) => Span::styled(
-                format!("{:<12}", format!("{}✗", m.snapshot.name)),
-                theme::error(),
-            ),
-            Some(m) => Span::raw(format!("{:<12}", m.snapshot.name)),
-            None => Span::styled(format!("{:<12}", "no owner"), theme::warn()),
-        });
+        spans.push(owner_span(owner));
         spans.push(Span::raw(format!(
             " {:>7}",
             lag.map_or("-".to_string(), |l| thousands(
@@ -143,7 +143,7 @@ fn render_partitions(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::raw(""));
         lines.extend(compare);
     }
-    let lines = window(lines, 1, inner.height as usize, app.screen.scroll.view);
+    let lines = window(lines, fixed, inner.height as usize, app.screen.scroll.view);
     frame.render_widget(Paragraph::new(fit_all(lines, inner.width as usize)), inner);
 }
 
@@ -171,16 +171,77 @@ fn after_rows(app: &App, partitions: &[PartitionInfo]) -> Vec<Line<'static>> {
     lines
 }
 
-/// The body rows (after the one header line) that [`window`] keeps of `total` lines in
+/// Who reads the partition.
+fn owner_span(owner: Option<&crate::lab::state::views::MemberView>) -> Span<'static> {
+    match owner {
+        // Crashed and not yet noticed: the partition is its, and nobody reads it.
+        Some(m) if matches!(m.snapshot.state, MemberState::Crashed(_)) => Span::styled(
+            format!("{:<12}", format!("{}✗", m.snapshot.name)),
+            theme::error(),
+        ),
+        Some(m) => Span::raw(format!("{:<12}", m.snapshot.name)),
+        None => Span::styled(format!("{:<12}", "no owner"), theme::warn()),
+    }
+}
+
+/// The body rows (after the `fixed` lines) that [`window`] keeps of `total` lines in
 /// `height` rows scrolled `down`.
-fn shown_rows(total: usize, height: usize, down: usize) -> std::ops::Range<usize> {
+fn shown_rows(total: usize, fixed: usize, height: usize, down: usize) -> std::ops::Range<usize> {
     if total <= height {
         return 0..total;
     }
-    let body = total - 1;
-    let rows = height.saturating_sub(2);
+    let body = total - fixed;
+    let rows = height.saturating_sub(fixed + 1);
     let down = down.min(body.saturating_sub(rows));
     down..down + rows
+}
+
+/// What stands out among the partitions, and the order the rows are in.
+fn summary_line(app: &App) -> Line<'static> {
+    let Some(s) = app.partition_summary() else {
+        return Line::default();
+    };
+    let mut spans = vec![Span::raw(crate::text::count(
+        s.partitions as u64,
+        "partition",
+        "partitions",
+    ))];
+    if s.unowned > 0 {
+        spans.push(Span::styled(
+            format!(" · {} without an owner", thousands(s.unowned as u64)),
+            theme::warn(),
+        ));
+    }
+    if s.crashed > 0 {
+        spans.push(Span::styled(
+            format!(
+                " · {} held by a crashed member",
+                thousands(s.crashed as u64)
+            ),
+            theme::error(),
+        ));
+    }
+    if let Some((p, lag)) = s.max_lag.filter(|(_, l)| *l > 0) {
+        spans.push(Span::raw(format!(
+            " · most lag p{p} ({})",
+            thousands(u64::try_from(lag).unwrap_or(0))
+        )));
+    }
+    if let Some((p, pct)) = s.fullest.filter(|_| s.partitions > 1) {
+        spans.push(Span::raw(format!(
+            " · most records p{p} ({pct}% of the mean)"
+        )));
+    }
+    spans.push(Span::styled(
+        format!(
+            " · by {} ({} {})",
+            app.screen.partition_sort.label(),
+            key(Mode::Main, A::SortPrev),
+            key(Mode::Main, A::SortNext)
+        ),
+        theme::muted(),
+    ));
+    Line::from(spans)
 }
 
 /// The group's lag, its trend and how far behind in time its slowest member reads.

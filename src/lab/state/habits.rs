@@ -140,9 +140,17 @@ impl App {
                     self.screen.consumer_sort.map(ConsumerColumn::header),
                 ));
             }
+            View::Partitions => {
+                self.screen.partition_sort = self.screen.partition_sort.stepped(step);
+                self.screen.scroll.view = 0;
+                self.status.message = Some(format!(
+                    "the partition view is sorted by {}",
+                    self.screen.partition_sort.label()
+                ));
+            }
             _ => {
                 self.status.message = Some(format!(
-                    "{} and {} sort the runs tables: show the producer runs ({}) or the consumer \
+                    "{} and {} sort the runs tables and the partition view: show the producer runs ({}) or the consumer \
                      runs ({}) first",
                     keymap::key(Mode::Main, Action::SortPrev),
                     keymap::key(Mode::Main, Action::SortNext),

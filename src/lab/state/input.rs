@@ -3,7 +3,7 @@
 use crossterm::event::{Event as TermEvent, KeyEvent};
 use tui_input::backend::crossterm::EventHandler;
 
-use super::forms::{AdminForm, FaultForm};
+use super::forms::{AdminForm, FaultForm, SWITCH_ROW};
 use super::keymap::{self, Action, Mode};
 use super::views::Detail;
 use super::{App, Focus, Modal, View};
@@ -79,6 +79,9 @@ impl App {
                 },
                 _ => {
                     form.inputs[form.selected].handle_event(&TermEvent::Key(key));
+                    if form.selected == SWITCH_ROW {
+                        form.typed = form.inputs[SWITCH_ROW].value().to_string();
+                    }
                     form.error = None;
                 }
             },

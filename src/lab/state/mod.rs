@@ -15,6 +15,7 @@ pub mod layout;
 mod members;
 mod mouse;
 mod panel;
+pub mod partition_view;
 mod processors;
 pub mod runs;
 mod script;
@@ -242,6 +243,8 @@ pub(crate) struct Model {
 pub(crate) struct ScreenState {
     pub modal: Modal,
     pub view: View,
+    /// The partition view's order (`<`, `>`).
+    pub partition_sort: partition_view::PartitionSort,
     /// The field the stream table groups by.
     pub group_by: GroupBy,
     pub focus: Focus,
@@ -356,6 +359,7 @@ impl App {
             screen: ScreenState {
                 modal: Modal::None,
                 view: View::Consumers,
+                partition_sort: partition_view::PartitionSort::Number,
                 group_by: GroupBy::Type,
                 focus: Focus::Producer,
                 settings: form,

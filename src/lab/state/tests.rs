@@ -1803,3 +1803,100 @@ fn a_topic_switch_closes_the_processors_panes_and_p_starts_them_on_the_new_topic
         vec![Command::Processors(Some(3))]
     );
 }
+
+/// Thousands of topics: what is typed on the switch row narrows ← and → to the topics holding
+/// it, and the hint counts them and lists only what fits.
+#[test]
+fn the_topic_dialog_narrows_thousands_of_topics_as_you_type() {
+    let mut a = app();
+    let topics: Vec<String> = (0..5_000).map(|i| format!("orders-{i:04}")).collect();
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: Vec::new(),
+        topics,
+    })));
+    key(&mut a, KeyCode::Char('a'));
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Down);
+    }
+    for c in "ERS-42".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    let Modal::Topics(form) = &a.screen.modal else {
+        panic!("the dialog is open")
+    };
+    let matching = form.matching(&a.model.topic.as_ref().unwrap().topics);
+    // orders-4200 .. orders-4299, whatever the case typed.
+    assert_eq!(matching.len(), 100);
+    key(&mut a, KeyCode::Right);
+    key(&mut a, KeyCode::Right);
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Command::SwitchTopic("orders-4201".into())]
+    );
+}
+
+/// The partition view sorts by lag, by records produced and by owner (`>` steps on, `<` back),
+/// and its summary names what stands out: partitions without an owner, the most lag, the
+/// fullest partition against the mean.
+#[test]
+fn the_partition_view_sorts_and_summarises() {
+    use crate::lab::snapshots::PartitionInfo;
+    use crate::lab::state::partition_view::{PartitionSort, PartitionSummary};
+    let mut a = app();
+    a.update(Event::Kafka(KafkaEvent::Topic(TopicSnapshot {
+        partitions: (0..4)
+            .map(|i| PartitionInfo {
+                partition: i,
+                leader: 1,
+                replicas: vec![1],
+                isr: vec![1],
+                low_watermark: 0,
+                high_watermark: 100,
+            })
+            .collect(),
+        topics: vec!["breweries".into()],
+    })));
+    // consumer-1 owns 0 (lag 5) and 2 (lag 40); consumer-2 owns 1 (lag 0); 3 has no owner.
+    let lagging = |id: u32, lags: &[(i32, i64)]| {
+        let mut m = MemberSnapshot::new(id);
+        m.state = MemberState::Assigned;
+        m.partitions = lags
+            .iter()
+            .map(|&(partition, lag)| PartitionLag {
+                partition,
+                position: Some(100 - lag),
+                high_watermark: Some(100),
+                stable: None,
+            })
+            .collect();
+        Event::Kafka(KafkaEvent::Member(Box::new(m)))
+    };
+    a.update(lagging(1, &[(0, 5), (2, 40)]));
+    a.update(lagging(2, &[(1, 0)]));
+    let mut p = ProducerSnapshot::new(1, ProducerState::Running, settings());
+    p.by_partition = [(0, 10), (1, 10), (2, 10), (3, 50)].into_iter().collect();
+    a.update(Event::Kafka(KafkaEvent::Producer(Box::new(p))));
+    key(&mut a, KeyCode::Char('v'));
+    assert_eq!(a.partition_order(), vec![0, 1, 2, 3]);
+    key(&mut a, KeyCode::Char('>'));
+    assert_eq!(a.screen.partition_sort, PartitionSort::Lag);
+    assert_eq!(a.partition_order(), vec![2, 0, 1, 3]);
+    key(&mut a, KeyCode::Char('>'));
+    assert_eq!(a.partition_order(), vec![3, 0, 1, 2]);
+    key(&mut a, KeyCode::Char('>'));
+    // No owner first, then consumer-1's, then consumer-2's.
+    assert_eq!(a.partition_order(), vec![3, 0, 2, 1]);
+    key(&mut a, KeyCode::Char('<'));
+    assert_eq!(a.screen.partition_sort, PartitionSort::Records);
+    assert_eq!(
+        a.partition_summary(),
+        Some(PartitionSummary {
+            partitions: 4,
+            unowned: 1,
+            crashed: 0,
+            max_lag: Some((2, 40)),
+            // 50 records against a mean of 20.
+            fullest: Some((3, 250)),
+        })
+    );
+}

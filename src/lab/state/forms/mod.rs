@@ -120,6 +120,8 @@ pub struct AdminForm {
     pub error: Option<String>,
     /// The cluster can add partitions (the embedded one cannot): the row is offered.
     pub can_add: bool,
+    /// What the user typed on the switch row: ← and → pick among the topics holding it.
+    pub typed: String,
 }
 
 /// The row that adds partitions.
@@ -155,7 +157,17 @@ impl AdminForm {
             ],
             selected: 0,
             error: None,
+            typed: String::new(),
         }
+    }
+
+    /// The cluster's topics holding what was typed on the switch row (any case), in order.
+    pub fn matching<'a>(&self, topics: &'a [String]) -> Vec<&'a String> {
+        let typed = self.typed.trim().to_lowercase();
+        topics
+            .iter()
+            .filter(|t| typed.is_empty() || t.to_lowercase().contains(&typed))
+            .collect()
     }
 
     pub fn up(&mut self) {
@@ -175,19 +187,21 @@ impl AdminForm {
         self.error = None;
     }
 
-    /// On the switch row, the next (`step` 1) or previous topic of the cluster.
+    /// On the switch row, the next (`step` 1) or previous topic of the cluster among those
+    /// holding what was typed.
     pub fn cycle_topic(&mut self, topics: &[String], step: isize) {
-        if self.selected != SWITCH_ROW || topics.is_empty() {
+        let matching = self.matching(topics);
+        if self.selected != SWITCH_ROW || matching.is_empty() {
             return;
         }
         let current = self.inputs[SWITCH_ROW].value().trim();
-        let n = topics.len() as isize;
-        let next = match topics.iter().position(|t| t == current) {
+        let n = matching.len() as isize;
+        let next = match matching.iter().position(|t| *t == current) {
             Some(at) => (at as isize + step).rem_euclid(n),
             None if step > 0 => 0,
             None => n - 1,
         };
-        self.inputs[SWITCH_ROW] = Input::new(topics[next as usize].clone());
+        self.inputs[SWITCH_ROW] = Input::new(matching[next as usize].clone());
         self.error = None;
     }
 

@@ -268,14 +268,15 @@ pub const KEYMAP: &[Binding] = &[
         &[K::Char('>')],
         ">",
         A::SortNext,
-        "runs tables: sort by the next figure column, best first (past the last: by run)",
+        "runs tables: sort by the next figure column, best first (past the last: by run); \
+         partition view: by partition, lag, records produced, owner",
         None,
     ),
     main(
         &[K::Char('<')],
         "<",
         A::SortPrev,
-        "runs tables: sort by the previous figure column",
+        "runs tables: sort by the previous figure column; partition view: the previous order",
         None,
     ),
     main(
