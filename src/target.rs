@@ -210,6 +210,7 @@ impl Target {
             cluster.set_rtt(Duration::ZERO);
         }
         let (consumer, topic) = (consumer.clone(), self.topic.clone());
+        let began = std::time::Instant::now();
         let result = tokio::task::spawn_blocking(move || {
             let timeout = verify::timeout_for(ledger.acknowledged_total());
             let mut bar: Option<Progress> = None;
@@ -233,7 +234,11 @@ impl Target {
         })
         .await
         .map_err(|e| e.to_string())
-        .and_then(|r| r);
+        .and_then(|r| r)
+        .map(|mut accounting| {
+            accounting.read_back_s = began.elapsed().as_secs_f64();
+            accounting
+        });
         if let Some(cluster) = &self.embedded {
             cluster.set_rtt(self.rtt);
         }

@@ -79,11 +79,63 @@ async fn play(args: &[&str]) -> (Player, u64, Vec<u32>) {
     // Asked before the lab shuts down: it owns the embedded cluster.
     let settings = lab.producer_settings().clone();
     let topic = c.topic.clone();
-    let high = tokio::task::spawn_blocking(move || high_watermarks(&settings, &topic))
+    let (s, t) = (settings.clone(), topic.clone());
+    let high = tokio::task::spawn_blocking(move || high_watermarks(&s, &t))
         .await
         .unwrap();
+    // The watcher's look (every partition's ends in one request per leader) agrees with the
+    // broker asked partition by partition, once a look came after the last record.
+    let until = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (s, t) = (settings.clone(), topic.clone());
+        let broker = tokio::task::spawn_blocking(move || watermarks(&s, &t))
+            .await
+            .unwrap();
+        let seen: Vec<(i64, i64)> = lab
+            .app()
+            .topic_snapshot()
+            .map(|t| {
+                t.partitions
+                    .iter()
+                    .map(|p| (p.low_watermark, p.high_watermark))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if seen == broker {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "the watcher saw {seen:?}, the broker says {broker:?}"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(500), lab.next()).await;
+    }
     lab.shut_down().await;
     (player, high, runs)
+}
+
+/// Each partition's (low, high) watermarks, asked one partition at a time.
+fn watermarks(settings: &kafka_lab::config::ClientSettings, topic: &str) -> Vec<(i64, i64)> {
+    let mut config = settings.client_config();
+    config.set("group.id", "kafka-lab-test-watermarks");
+    config.set("isolation.level", "read_uncommitted");
+    let consumer: BaseConsumer = config.create().unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let mut ids: Vec<i32> = metadata.topics()[0]
+        .partitions()
+        .iter()
+        .map(rdkafka::metadata::MetadataPartition::id)
+        .collect();
+    ids.sort_unstable();
+    ids.into_iter()
+        .map(|p| {
+            consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .unwrap()
+        })
+        .collect()
 }
 
 fn high_watermarks(settings: &kafka_lab::config::ClientSettings, topic: &str) -> u64 {

@@ -50,7 +50,7 @@ impl Options {
                         "{}",
                         include_str!("main.rs")
                             .lines()
-                            .take(11)
+                            .take(14)
                             .map(|l| l.trim_start_matches("//!").trim_start())
                             .collect::<Vec<_>>()
                             .join("\n")
@@ -69,6 +69,13 @@ impl Options {
     /// Asked for the scale rows only: they need no cluster.
     pub fn only_scale(&self) -> bool {
         self.only.as_deref() == Some(&["scale".to_string()][..])
+    }
+
+    /// Asked for by name (`--only live`): parts too long for the default run.
+    pub fn asked(&self, part: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_some_and(|only| only.iter().any(|p| p == part))
     }
 
     pub fn wants(&self, part: &str) -> bool {
@@ -155,13 +162,19 @@ impl Lab {
 
     /// A fresh topic with 6 partitions on a broker; the one topic of the embedded cluster.
     pub fn topic(&self, name: &str) -> Result<String> {
+        self.topic_with(name, PARTITIONS)
+    }
+
+    /// A fresh topic with `partitions` on a broker; the one topic of the embedded cluster
+    /// (started with as many).
+    pub fn topic_with(&self, name: &str, partitions: u32) -> Result<String> {
         if self.is_embedded() {
             return Ok(EMBEDDED_TOPIC.to_string());
         }
         let topic = format!("speed-{name}-{}", std::process::id());
         let output = Command::new(&self.binary)
             .args(["-b", &self.bootstrap, "-t", &topic])
-            .args(["--partitions", &PARTITIONS.to_string()])
+            .args(["--partitions", &partitions.to_string()])
             .args(["produce", "--count", "0"])
             .output()?;
         if !output.status.success() {

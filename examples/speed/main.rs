@@ -9,8 +9,9 @@
 //! Options: `-b HOST:PORT` (a broker; default: a `kafka-lab cluster` started here),
 //! `--rounds N` (5), `--records N` (3000000 per producer run: shorter runs swing more),
 //! `--consume-records N` (1000000), `--dashboard-records N` (3000000),
-//! `--only produce,consume,dashboard,render` (the default), or `--only scale` (how the frame
-//! time grows with partitions and members; no cluster needed).
+//! `--only produce,consume,dashboard,render` (the default), `--only scale` (how the frame
+//! time grows with partitions and members; no cluster needed), or `--only live` (the running
+//! dashboard's CPU and memory by partitions and members, against headless bench; minutes).
 
 #[path = "../../tests/common/fixtures.rs"]
 #[allow(dead_code)]
@@ -19,6 +20,7 @@ mod fixtures;
 mod common;
 mod consume;
 mod dashboard;
+mod live;
 mod produce;
 mod render;
 mod scale;
@@ -45,11 +47,23 @@ fn main() -> ExitCode {
             }
         };
     }
+    if std::env::args().nth(1).as_deref() == Some(live::STEADY_RUN) {
+        return match live::steady_run(&std::env::args().skip(2).collect::<Vec<_>>()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let run = || -> anyhow::Result<()> {
         let options = common::Options::parse(std::env::args().skip(1))?;
         if options.only_scale() {
             scale::run();
             return Ok(());
+        }
+        if options.asked("live") {
+            return live::run(&options);
         }
         let cluster = common::Lab::start(&options)?;
         println!("{}\n", cluster.describe());

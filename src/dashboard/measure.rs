@@ -121,3 +121,93 @@ pub async fn measure(
         rss_mb: rss,
     })
 }
+
+/// What the dashboard costs at a steady state, measured over a window after it settled.
+#[derive(Debug, Clone, Default)]
+pub struct Steady {
+    /// CPU time (user and system, every thread: the clients' too) per second of the window,
+    /// as a percentage of one core.
+    pub cpu_percent: f64,
+    pub rss_start_mb: f64,
+    pub rss_end_mb: f64,
+    /// From asking for the members until every partition of the topic shows an owner.
+    pub partitions_shown: Option<Duration>,
+    pub frames: u64,
+    pub frame_ms: LatencySummary,
+}
+
+/// The process's CPU time so far (user and system, all threads), in seconds.
+pub fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct it is given; a zeroed one is a valid start.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer to a rusage the call may write.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut usage) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// Runs the dashboard of `c` and `args` (its rate, its members) on a `width` x `height`
+/// off-screen terminal with no key pressed: once `settle` has passed, its CPU time and memory
+/// over `window`. With `producing` false the producer is stopped at once.
+pub async fn measure_steady(
+    c: &Connection,
+    args: &DashboardArgs,
+    producing: bool,
+    (settle, window): (Duration, Duration),
+    (width, height): (u16, u16),
+) -> Result<Steady> {
+    let target = Target::connect(c, Role::Producer)?;
+    let mut lab = Lab::open(c, args, target).await?;
+    if !producing {
+        lab.apply(Event::Script(Step::Stop));
+    }
+    let asked = Instant::now();
+    lab.apply(Event::Script(Step::Members(
+        crate::lab::protocol::Members::To(args.consumers),
+    )));
+    // Nothing pressed: the loop ends by its frames, or by this `q` should frames stop.
+    let (key_tx, mut key_rx) = mpsc::channel(4);
+    let quit = tokio::spawn(async move {
+        tokio::time::sleep(settle + window + Duration::from_secs(5)).await;
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        let _ = key_tx.send(TermEvent::Key(q)).await;
+    });
+    let mut terminal = Terminal::new(TestBackend::new(width, height))?;
+    lab.apply(Event::Resize(width, height));
+    let mut s = Steady::default();
+    let mut frame_times = Latency::default();
+    let mut start: Option<(Instant, f64)> = None;
+    let end = event_loop(&mut terminal, &mut lab, &mut key_rx, None, |app, drawn| {
+        if s.partitions_shown.is_none()
+            && app
+                .partition_summary()
+                .is_some_and(|p| p.partitions > 0 && p.unowned == 0)
+        {
+            s.partitions_shown = Some(asked.elapsed());
+        }
+        let Some((began, cpu)) = start else {
+            if asked.elapsed() >= settle {
+                start = Some((Instant::now(), cpu_seconds()));
+                s.rss_start_mb = rss_mb();
+            }
+            return true;
+        };
+        s.frames += 1;
+        frame_times.record(drawn);
+        if began.elapsed() < window {
+            return true;
+        }
+        s.cpu_percent = (cpu_seconds() - cpu) * 100.0 / began.elapsed().as_secs_f64();
+        s.rss_end_mb = rss_mb();
+        false
+    })
+    .await?;
+    quit.abort();
+    let _ = lab.shut_down().await;
+    drop(lab);
+    if let End::Panic(p) = end {
+        anyhow::bail!("the dashboard failed: {p}");
+    }
+    s.frame_ms = frame_times.summary();
+    Ok(s)
+}

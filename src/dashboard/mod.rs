@@ -9,7 +9,7 @@
 
 mod measure;
 
-pub use measure::{measure, Measured};
+pub use measure::{cpu_seconds, measure, measure_steady, Measured, Steady};
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -28,6 +28,8 @@ pub struct Accounting {
     pub aborted: u64,
     /// Records of aborted transactions the read-back saw (0 when it reads committed only).
     pub aborted_seen: u64,
+    /// How long the read-back took, in seconds (0 when it was not timed).
+    pub read_back_s: f64,
     pub per_partition: BTreeMap<i32, PartitionAccount>,
 }
 

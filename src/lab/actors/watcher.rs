@@ -7,6 +7,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::mpsc::Sender;
 
 use crate::config::ClientSettings;
@@ -14,6 +15,11 @@ use crate::lab::protocol::KafkaEvent;
 use crate::lab::snapshots::{PartitionInfo, TopicSnapshot};
 
 const EVERY: Duration = Duration::from_secs(2);
+/// On a cluster of more than `FEW_TOPICS` topics, the names of all of them (for the topic
+/// dialog) are asked every `LIST_ALL_EVERY` looks only: thousands of topics make a large
+/// response. Fewer are asked at every look, so a topic just made is listed at once.
+const LIST_ALL_EVERY: u32 = 15;
+const FEW_TOPICS: usize = 100;
 
 pub struct Watcher {
     running: Arc<AtomicBool>,
@@ -46,8 +52,12 @@ pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>)
             let Ok(client) = config.create::<BaseConsumer>() else {
                 return;
             };
+            let mut topics = Vec::new();
+            let mut looks = 0u32;
             while flag.load(Ordering::SeqCst) {
-                if let Some(snapshot) = look(&client, &topic) {
+                let list_all = looks % LIST_ALL_EVERY == 0 || topics.len() <= FEW_TOPICS;
+                looks = looks.wrapping_add(1);
+                if let Some(snapshot) = look(&client, &topic, list_all, &mut topics) {
                     let _ = events.try_send(KafkaEvent::Topic(snapshot));
                 }
                 // Sleep in small steps so that dropping the watcher is quick.
@@ -66,34 +76,81 @@ pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>)
     }
 }
 
-fn look(client: &BaseConsumer, topic: &str) -> Option<TopicSnapshot> {
-    // All topics in one request: their names for the topic dialog, this one's partitions.
-    let metadata = client.fetch_metadata(None, Duration::from_secs(2)).ok()?;
-    let mut topics: Vec<String> = metadata
-        .topics()
-        .iter()
-        .map(|t| t.name().to_string())
-        .filter(|n| !n.starts_with("__"))
-        .collect();
-    topics.sort();
+/// The topic's partitions with their watermarks; with `list_all`, the names of every topic
+/// of the cluster too (kept in `topics` for the looks between).
+fn look(
+    client: &BaseConsumer,
+    topic: &str,
+    list_all: bool,
+    topics: &mut Vec<String>,
+) -> Option<TopicSnapshot> {
+    let metadata = client
+        .fetch_metadata(
+            if list_all { None } else { Some(topic) },
+            Duration::from_secs(2),
+        )
+        .ok()?;
+    if list_all {
+        *topics = metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_string())
+            .filter(|n| !n.starts_with("__"))
+            .collect();
+        topics.sort();
+    }
     let t = metadata.topics().iter().find(|t| t.name() == topic)?;
+    let ids: Vec<i32> = t
+        .partitions()
+        .iter()
+        .map(rdkafka::metadata::MetadataPartition::id)
+        .collect();
+    // Two requests for every partition's ends (one per leader each), not two per partition:
+    // at a thousand partitions, or a cluster far away, a look stays a look.
+    let lows = ends(client, topic, &ids, Offset::Beginning);
+    let highs = ends(client, topic, &ids, Offset::End);
     let mut partitions: Vec<PartitionInfo> = t
         .partitions()
         .iter()
-        .map(|p| {
-            let (low, high) = client
-                .fetch_watermarks(topic, p.id(), Duration::from_secs(2))
-                .unwrap_or((-1, -1));
-            PartitionInfo {
-                partition: p.id(),
-                leader: p.leader(),
-                replicas: p.replicas().to_vec(),
-                isr: p.isr().to_vec(),
-                low_watermark: low,
-                high_watermark: high,
-            }
+        .map(|p| PartitionInfo {
+            partition: p.id(),
+            leader: p.leader(),
+            replicas: p.replicas().to_vec(),
+            isr: p.isr().to_vec(),
+            low_watermark: lows.get(&p.id()).copied().unwrap_or(-1),
+            high_watermark: highs.get(&p.id()).copied().unwrap_or(-1),
         })
         .collect();
     partitions.sort_by_key(|p| p.partition);
-    Some(TopicSnapshot { partitions, topics })
+    Some(TopicSnapshot {
+        partitions,
+        topics: topics.clone(),
+    })
+}
+
+/// The first (`Offset::Beginning`) or next (`Offset::End`) offset of each partition, as the
+/// brokers' `ListOffsets` answers; a partition whose leader did not answer is left out.
+fn ends(
+    client: &BaseConsumer,
+    topic: &str,
+    partitions: &[i32],
+    which: Offset,
+) -> std::collections::HashMap<i32, i64> {
+    let mut tpl = TopicPartitionList::new();
+    for p in partitions {
+        // A list this function made takes any partition.
+        let _ = tpl.add_partition_offset(topic, *p, which);
+    }
+    let Ok(answer) = client.offsets_for_times(tpl, Duration::from_secs(2)) else {
+        return std::collections::HashMap::new();
+    };
+    answer
+        .elements()
+        .iter()
+        .filter(|e| e.error().is_ok())
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((e.partition(), o)),
+            _ => None,
+        })
+        .collect()
 }

@@ -562,6 +562,11 @@ impl App {
         &self.model.runs
     }
 
+    /// The topic as the watcher last described it.
+    pub fn topic_snapshot(&self) -> Option<&TopicSnapshot> {
+        self.model.topic.as_ref()
+    }
+
     /// Runs whose read-back failed, and why.
     pub fn read_back_failed(&self) -> &BTreeMap<u32, String> {
         &self.model.read_back_failed
