@@ -50,7 +50,7 @@ impl Options {
                         "{}",
                         include_str!("main.rs")
                             .lines()
-                            .take(14)
+                            .take(16)
                             .map(|l| l.trim_start_matches("//!").trim_start())
                             .collect::<Vec<_>>()
                             .join("\n")

@@ -24,11 +24,13 @@ const RATE: &str = "1000";
 const SETTLE: Duration = Duration::from_secs(10);
 const WINDOW: Duration = Duration::from_secs(20);
 
-/// `--steady-run PRODUCING KAFKA-LAB-ARGS...`: one dashboard measured in this process.
+/// `--steady-run PRODUCING WINDOW-SECONDS KAFKA-LAB-ARGS...`: one dashboard measured in
+/// this process.
 pub fn steady_run(args: &[String]) -> Result<()> {
-    let [producing, rest @ ..] = args else {
-        anyhow::bail!("{STEADY_RUN} PRODUCING KAFKA-LAB-ARGS...");
+    let [producing, window, rest @ ..] = args else {
+        anyhow::bail!("{STEADY_RUN} PRODUCING WINDOW-SECONDS KAFKA-LAB-ARGS...");
     };
+    let window = Duration::from_secs(window.parse()?);
     kafka_lab::runtime::few_malloc_arenas();
     let cli = Cli::parse_from(rest);
     let runtime = tokio::runtime::Runtime::new()?;
@@ -36,7 +38,7 @@ pub fn steady_run(args: &[String]) -> Result<()> {
         &cli.connection,
         &cli.dashboard,
         producing == "true",
-        (SETTLE, WINDOW),
+        (SETTLE, window),
         (200, 50),
     ))?;
     let json = serde_json::json!({
@@ -53,10 +55,22 @@ pub fn steady_run(args: &[String]) -> Result<()> {
 
 /// One row: the dashboard on `topic` with `members`, producing at the rate or stopped.
 fn steady(lab: &Lab, topic: &str, members: u32, producing: bool) -> Result<serde_json::Value> {
+    steady_for(lab, topic, members, producing, RATE, WINDOW)
+}
+
+fn steady_for(
+    lab: &Lab,
+    topic: &str,
+    members: u32,
+    producing: bool,
+    rate: &str,
+    window: Duration,
+) -> Result<serde_json::Value> {
     let output = Command::new(std::env::current_exe()?)
         .args([STEADY_RUN, if producing { "true" } else { "false" }])
+        .arg(window.as_secs().to_string())
         .args(["kafka-lab", "-b", &lab.bootstrap, "-t", topic])
-        .args(["--rate", RATE, "--consumers", &members.to_string()])
+        .args(["--rate", rate, "--consumers", &members.to_string()])
         .stderr(Stdio::null())
         .output()?;
     serde_json::from_slice(&output.stdout).with_context(|| {
@@ -212,5 +226,101 @@ pub fn run(options: &Options) -> Result<()> {
         println!("{l}");
     }
     println!();
+    Ok(())
+}
+
+/// `bench` of `records` at full speed, then its read-back: the read-back's seconds (from the
+/// JSON) and the process's peak resident memory (its rusage, as the kernel counted it).
+fn read_back(lab: &Lab, topic: &str, records: u64) -> Result<(f64, f64, f64)> {
+    let child = lab
+        .kafka_lab(topic)
+        .args(["bench", "--messages", &records.to_string(), "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let pid = i32::try_from(child.id())?;
+    let mut stdout = child.stdout.context("stdout")?;
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut json)?;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for this program's own child, which nothing else waits for.
+    unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    let v: serde_json::Value = serde_json::from_str(&json).with_context(|| {
+        format!(
+            "bench said {:?}",
+            json.chars().take(200).collect::<String>()
+        )
+    })?;
+    let v = if v.is_array() { v[0].clone() } else { v };
+    let secs = v["accounting"]["read_back_s"].as_f64().unwrap_or(f64::NAN);
+    let received = v["accounting"]["received"].as_f64().unwrap_or(f64::NAN);
+    Ok((secs, received, usage.ru_maxrss as f64 / 1024.0))
+}
+
+/// `--only readback`: the read-back of 1 M and 10 M records.
+pub fn run_read_back(options: &Options) -> Result<()> {
+    println!("The read-back: bench at full speed, then every record read back and counted");
+    let lab = Lab::start(options)?;
+    let (mut rows, mut lines) = (Vec::new(), Vec::new());
+    for records in [1_000_000u64, 10_000_000] {
+        let topic = lab.topic(&format!("readback-{records}"))?;
+        let (secs, received, peak) = read_back(&lab, &topic, records)?;
+        rows.push(vec![
+            records.to_string(),
+            format!("{received:.0}"),
+            format!("{secs:.1}"),
+            format!("{:.0}", received / secs),
+            format!("{peak:.0}"),
+        ]);
+        lines.push(format!(
+            "scale readback_records={records} secs={secs:.1} peak_rss_mb={peak:.0}"
+        ));
+    }
+    table(
+        &[
+            "records",
+            "read back",
+            "seconds",
+            "records/s",
+            "bench peak RSS MB",
+        ],
+        &rows,
+    );
+    println!();
+    for l in lines {
+        println!("{l}");
+    }
+    println!();
+    Ok(())
+}
+
+/// `--only soak`: 5,000 records/s with 4 members for `SOAK` minutes: is memory flat?
+pub fn run_soak(options: &Options) -> Result<()> {
+    const SOAK: u64 = 10;
+    println!("Memory over {SOAK} minutes at 5,000 records/s, 4 members, 6 partitions");
+    let lab = Lab::start(options)?;
+    let topic = lab.topic("soak")?;
+    let j = steady_for(
+        &lab,
+        &topic,
+        4,
+        true,
+        "5000",
+        Duration::from_secs(SOAK * 60),
+    )?;
+    let f = |k: &str| j[k].as_f64().unwrap_or(f64::NAN);
+    let (start, end) = (f("rss_start_mb"), f("rss_end_mb"));
+    println!(
+        "RSS {start:.1} MB after {} s, {end:.1} MB {SOAK} minutes later ({:+.1} %); CPU {:.1} % of a core",
+        SETTLE.as_secs(),
+        (end - start) * 100.0 / start,
+        f("cpu_percent")
+    );
+    println!(
+        "scale soak_minutes={SOAK} rate=5000 members=4 rss_start_mb={start:.1} rss_end_mb={end:.1} cpu_percent={:.1}\n",
+        f("cpu_percent")
+    );
     Ok(())
 }

@@ -11,7 +11,9 @@
 //! `--consume-records N` (1000000), `--dashboard-records N` (3000000),
 //! `--only produce,consume,dashboard,render` (the default), `--only scale` (how the frame
 //! time grows with partitions and members; no cluster needed), or `--only live` (the running
-//! dashboard's CPU and memory by partitions and members, against headless bench; minutes).
+//! dashboard's CPU and memory by partitions and members, against headless bench; minutes),
+//! `--only readback` (the read-back of 1 M and 10 M records), `--only soak` (memory over
+//! ten minutes at 5,000 records/s).
 
 #[path = "../../tests/common/fixtures.rs"]
 #[allow(dead_code)]
@@ -20,6 +22,7 @@ mod fixtures;
 mod common;
 mod consume;
 mod dashboard;
+mod histories;
 mod live;
 mod produce;
 mod render;
@@ -60,10 +63,23 @@ fn main() -> ExitCode {
         let options = common::Options::parse(std::env::args().skip(1))?;
         if options.only_scale() {
             scale::run();
+            histories::run();
             return Ok(());
         }
         if options.asked("live") {
-            return live::run(&options);
+            live::run(&options)?;
+        }
+        if options.asked("readback") {
+            live::run_read_back(&options)?;
+        }
+        if options.asked("soak") {
+            live::run_soak(&options)?;
+        }
+        if ["live", "readback", "soak"]
+            .iter()
+            .any(|p| options.asked(p))
+        {
+            return Ok(());
         }
         let cluster = common::Lab::start(&options)?;
         println!("{}\n", cluster.describe());

@@ -18,9 +18,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, up: usize) {
         height: area.height.saturating_sub(3),
     };
     frame.render_widget(Clear, popup);
+    let kept = app.status.events.len() as u64;
+    let count = if app.status.events_total > kept {
+        format!(
+            "the last {} of {}",
+            crate::text::thousands(kept),
+            crate::text::thousands(app.status.events_total)
+        )
+    } else {
+        kept.to_string()
+    };
     let title = format!(
-        " Events: notices, faults and errors · {} · times UTC · {}{} {} {} scroll · {} closes ",
-        app.status.events.len(),
+        " Events: notices, faults and errors · {count} · times UTC · {}{} {} {} scroll · {} closes ",
         key(Mode::Events, A::Up),
         key(Mode::Events, A::Down),
         key(Mode::Events, A::PageUp),

@@ -262,16 +262,18 @@ impl App {
     }
 
     /// Says `text`; a front end without a screen prints it after `prefix` (`fault: `).
+    /// Into the events log, which keeps the last `EVENTS` and counts them all.
+    fn event(&mut self, event: (std::time::SystemTime, String)) {
+        self.status.events_total += 1;
+        push_bounded(&mut self.status.events, event, EVENTS);
+    }
+
     pub(super) fn say_as(&mut self, prefix: &str, mut text: String) {
         hide_secrets(&mut text);
         if let Some(said) = self.status.said.as_mut() {
             said.push(format!("{prefix}{text}"));
         }
-        push_bounded(
-            &mut self.status.events,
-            (self.model.now, text.clone()),
-            EVENTS,
-        );
+        self.event((self.model.now, text.clone()));
         self.status.message = Some(text);
         self.status.message_age = 0;
     }
@@ -368,13 +370,10 @@ impl App {
         if let ProducerState::Error(e) = &s.state {
             view.error = Some((e.clone(), 0));
         }
-        if let Some(e) = &s.last_error {
-            push_bounded(
-                &mut self.status.events,
-                (s.at, format!("producer: {e}")),
-                EVENTS,
-            );
-        }
+        let error = s
+            .last_error
+            .as_ref()
+            .map(|e| (s.at, format!("producer: {e}")));
         if s.report.is_some() {
             view.last_figures = Some(s.clone());
         }
@@ -383,6 +382,9 @@ impl App {
             self.status.message = None;
         }
         view.snapshot = Some(s);
+        if let Some(error) = error {
+            self.event(error);
+        }
     }
 
     /// The group's ledger totals, as the newest member snapshot has them.
@@ -418,11 +420,7 @@ impl App {
             }
         }
         if let Some(e) = &m.last_error {
-            push_bounded(
-                &mut self.status.events,
-                (self.model.now, format!("{}: {e}", m.name)),
-                EVENTS,
-            );
+            self.event((self.model.now, format!("{}: {e}", m.name)));
         }
         let reprocessed: u64 = m.ledger.values().map(|c| c.reprocessed).sum();
         if reprocessed > 0 && self.model.cluster.embedded && !self.model.said_embedded_repeats {

@@ -285,6 +285,8 @@ pub(crate) struct Status {
     /// What happened, newest last: notices, faults and errors, with the time they were seen
     /// (the `l` overlay).
     pub events: VecDeque<(SystemTime, String)>,
+    /// Every event seen, those dropped from `events` too.
+    pub events_total: u64,
     /// Everything said since a front end without a screen last took it (None: nobody asks).
     pub said: Option<Vec<String>>,
 }
@@ -382,6 +384,7 @@ impl App {
                 message: None,
                 message_age: 0,
                 events: VecDeque::new(),
+                events_total: 0,
                 said: None,
             },
         }
