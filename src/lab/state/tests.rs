@@ -1900,3 +1900,19 @@ fn the_partition_view_sorts_and_summarises() {
         })
     );
 }
+
+/// The events log keeps the last `EVENTS` and counts every one, so that it can say how many
+/// it dropped.
+#[test]
+fn the_events_log_keeps_its_bound_and_counts_what_it_dropped() {
+    let mut a = app();
+    for i in 0..(EVENTS + 50) {
+        a.update(Event::Notice(format!("notice {i}")));
+    }
+    assert_eq!(a.status.events.len(), EVENTS);
+    assert_eq!(a.status.events_total, (EVENTS + 50) as u64);
+    assert_eq!(
+        a.status.events.back().unwrap().1,
+        format!("notice {}", EVENTS + 49)
+    );
+}
