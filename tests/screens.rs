@@ -1048,6 +1048,7 @@ fn two_processors_one_crashed_one_with_duplicates() {
     a.update(Event::Kafka(member(1, &[0, 1, 2, 3, 4, 5])));
     key(&mut a, KeyCode::Char('P'));
     let pane = |guarantee, state, duplicated| ProcessorSnapshot {
+        instance: 1,
         guarantee,
         state,
         from: "breweries".into(),

@@ -292,6 +292,8 @@ pub enum ProcessorState {
 /// What a processor's pane shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessorSnapshot {
+    /// The instance's number in the session: a later one's snapshots replace an earlier's.
+    pub instance: u64,
     pub guarantee: Guarantee,
     pub state: ProcessorState,
     pub from: String,

@@ -49,7 +49,7 @@ impl Latency {
 
     fn record_micros(&mut self, micros: u64, n: u64) {
         if let Store::Few(values) = &mut self.store {
-            if values.len() as u64 + n <= FEW as u64 {
+            if n <= (FEW - values.len()) as u64 {
                 values.extend(std::iter::repeat_n(
                     micros,
                     usize::try_from(n).unwrap_or(FEW),

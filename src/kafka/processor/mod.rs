@@ -105,6 +105,9 @@ impl ConsumerContext for Moves {
 #[derive(Default)]
 struct Batch {
     next: BTreeMap<i32, i64>,
+    /// The first offset the batch read in each partition: where a given-up batch is read
+    /// again from.
+    first: BTreeMap<i32, i64>,
     records: u64,
     began: Option<Instant>,
 }
@@ -129,16 +132,26 @@ impl Job {
     ) -> Result<(BaseConsumer<Moves>, BaseProducer), KafkaError> {
         let mut c = consumer.client_config();
         c.set("enable.auto.commit", "false");
-        if self.exactly_once() {
-            c.set("isolation.level", "read_committed");
-        }
+        // Both read committed input: the output of an aborted transaction is no input.
+        c.set("isolation.level", "read_committed");
         let consumer: BaseConsumer<Moves> = c.create_with_context(Moves(
             std::sync::atomic::AtomicBool::new(false),
             self.live.clone(),
         ))?;
         consumer.subscribe(&[self.from.as_str()])?;
         let mut p = producer.client_config();
+        // Idempotence needs acks=all and at most 5 requests in flight: whatever the lab's
+        // producer is set to, the processor's producer is so.
         p.set("enable.idempotence", "true");
+        p.set("acks", "all");
+        let in_flight = p
+            .get("max.in.flight.requests.per.connection")
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(5);
+        p.set(
+            "max.in.flight.requests.per.connection",
+            in_flight.clamp(1, 5).to_string(),
+        );
         if self.exactly_once() {
             p.set("transactional.id", txn_id);
         } else {
@@ -160,14 +173,17 @@ impl Job {
     /// Reads, writes and commits until stopped, counted out, idle or crashed; its figures go
     /// to `live` as batches commit.
     pub fn run(&self, consumer: &BaseConsumer<Moves>, producer: &BaseProducer) -> Result<Ended> {
-        self.live.with(|d| d.started = Some(Instant::now()));
+        let before = self.live.with(|d| {
+            d.started = Some(Instant::now());
+            d.records
+        });
         let mut batch = Batch::default();
         let mut last_record = Instant::now();
         loop {
             if self.live.crashing() {
                 return Ok(Ended::Crashed);
             }
-            let records = self.live.with(|d| d.records);
+            let records = self.live.with(|d| d.records) - before;
             let enough = self.count.is_some_and(|n| records + batch.records >= n);
             let idle = self.idle_exit.is_some_and(|d| last_record.elapsed() >= d);
             if self.live.stopping() || enough || idle {
@@ -195,6 +211,7 @@ impl Job {
                     }
                     self.write(producer, &m)?;
                     batch.next.insert(m.partition(), m.offset() + 1);
+                    batch.first.entry(m.partition()).or_insert(m.offset());
                     batch.records += 1;
                 }
                 Some(Err(e)) => {
@@ -338,8 +355,7 @@ impl Job {
         } else {
             self.live.with(|d| d.uncommitted += batch.records);
         }
-        rewind(consumer, &self.from, &batch.next);
-        Ok(())
+        rewind(consumer, &self.from, &batch.first)
     }
 }
 
@@ -380,23 +396,26 @@ fn settle(producer: &BaseProducer) -> Result<(), KafkaError> {
     Ok(())
 }
 
-/// The partitions of a given-up batch are read again from their committed offsets (those
-/// the group took away are another member's now).
-fn rewind(consumer: &BaseConsumer<Moves>, topic: &str, next: &BTreeMap<i32, i64>) {
-    let mut tpl = TopicPartitionList::new();
-    for p in next.keys() {
-        tpl.add_partition(topic, *p);
+/// The partitions of a given-up batch are read again from where the batch began in each
+/// (those the group took away are another member's now, read from the committed offsets). A
+/// partition still this one's that cannot be moved back stops the processor: going on would
+/// commit offsets past records it never wrote.
+fn rewind(consumer: &BaseConsumer<Moves>, topic: &str, first: &BTreeMap<i32, i64>) -> Result<()> {
+    let owned = consumer.assignment().unwrap_or_default();
+    for (p, offset) in first {
+        if owned.find_partition(topic, *p).is_none() {
+            continue;
+        }
+        consumer
+            .seek(topic, *p, Offset::Offset(*offset), TXN_TIMEOUT)
+            .with_context(|| {
+                format!(
+                    "cannot read partition {p} again from offset {offset} after giving up a \
+                     batch; the processor stops rather than skip it"
+                )
+            })?;
     }
-    let Ok(committed) = consumer.committed_offsets(tpl, TXN_TIMEOUT) else {
-        return;
-    };
-    for e in committed.elements() {
-        let to = match e.offset() {
-            Offset::Offset(o) => Offset::Offset(o),
-            _ => Offset::Beginning,
-        };
-        let _ = consumer.seek(topic, e.partition(), to, TXN_TIMEOUT);
-    }
+    Ok(())
 }
 
 /// The brewery with a field naming where it was read (`topic/partition@offset`); a value

@@ -23,6 +23,8 @@ const BATCH: u64 = 500;
 
 /// Where a processor works and what it reports to.
 pub struct Start {
+    /// This instance's number in the session: its snapshots carry it.
+    pub instance: u64,
     pub guarantee: Guarantee,
     pub from: String,
     pub partitions: usize,
@@ -61,6 +63,11 @@ impl ProcessorHandle {
 
     pub fn ended(&self) -> bool {
         self.ended.raised()
+    }
+
+    /// Raised once it has ended.
+    pub fn ended_flag(&self) -> StopFlag {
+        self.ended.clone()
     }
 
     /// What every instance so far did.
@@ -195,6 +202,7 @@ impl Reporter<'_> {
         let done = self.live.done();
         let s = self.start;
         let snapshot = ProcessorSnapshot {
+            instance: s.instance,
             guarantee: s.guarantee,
             crashes: s.crashes + u32::from(matches!(state, ProcessorState::Crashed(_))),
             state,

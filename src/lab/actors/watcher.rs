@@ -99,16 +99,22 @@ fn look(
             .collect();
         topics.sort();
     }
-    let t = metadata.topics().iter().find(|t| t.name() == topic)?;
-    let ids: Vec<i32> = t
+    // A topic that does not exist comes back as an entry with an error and no partitions.
+    let t = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none())?;
+    let placed: Vec<(i32, i32)> = t
         .partitions()
         .iter()
-        .map(rdkafka::metadata::MetadataPartition::id)
+        .map(|p| (p.id(), p.leader()))
         .collect();
-    // Two requests for every partition's ends (one per leader each), not two per partition:
-    // at a thousand partitions, or a cluster far away, a look stays a look.
-    let lows = ends(client, topic, &ids, Offset::Beginning);
-    let highs = ends(client, topic, &ids, Offset::End);
+    // One request per leader for every partition's ends (not two per partition): at a
+    // thousand partitions, or a cluster far away, a look stays a look. Asked leader by
+    // leader, a leader that fails (the faults this lab makes) loses its own partitions' ends
+    // only: librdkafka fails a whole call for one partition's error.
+    let lows = ends(client, topic, &placed, Offset::Beginning);
+    let highs = ends(client, topic, &placed, Offset::End);
     let mut partitions: Vec<PartitionInfo> = t
         .partitions()
         .iter()
@@ -128,29 +134,39 @@ fn look(
     })
 }
 
-/// The first (`Offset::Beginning`) or next (`Offset::End`) offset of each partition, as the
-/// brokers' `ListOffsets` answers; a partition whose leader did not answer is left out.
+/// The first (`Offset::Beginning`) or next (`Offset::End`) offset of each partition (given
+/// with its leader), as the leaders' `ListOffsets` answer, one request per leader; the
+/// partitions of a leader that did not answer are left out.
 fn ends(
     client: &BaseConsumer,
     topic: &str,
-    partitions: &[i32],
+    placed: &[(i32, i32)],
     which: Offset,
 ) -> std::collections::HashMap<i32, i64> {
-    let mut tpl = TopicPartitionList::new();
-    for p in partitions {
+    let mut by_leader: std::collections::BTreeMap<i32, TopicPartitionList> =
+        std::collections::BTreeMap::new();
+    for (p, leader) in placed {
         // A list this function made takes any partition.
-        let _ = tpl.add_partition_offset(topic, *p, which);
+        let _ = by_leader
+            .entry(*leader)
+            .or_default()
+            .add_partition_offset(topic, *p, which);
     }
-    let Ok(answer) = client.offsets_for_times(tpl, Duration::from_secs(2)) else {
-        return std::collections::HashMap::new();
-    };
-    answer
-        .elements()
-        .iter()
-        .filter(|e| e.error().is_ok())
-        .filter_map(|e| match e.offset() {
-            Offset::Offset(o) => Some((e.partition(), o)),
-            _ => None,
-        })
-        .collect()
+    let mut found = std::collections::HashMap::new();
+    for (_, tpl) in by_leader {
+        let Ok(answer) = client.offsets_for_times(tpl, Duration::from_secs(2)) else {
+            continue;
+        };
+        found.extend(
+            answer
+                .elements()
+                .iter()
+                .filter(|e| e.error().is_ok())
+                .filter_map(|e| match e.offset() {
+                    Offset::Offset(o) => Some((e.partition(), o)),
+                    _ => None,
+                }),
+        );
+    }
+    found
 }

@@ -297,7 +297,8 @@ impl Session {
             | Outcome::SinkToggled { .. }
             | Outcome::DataLoaded(_)
             | Outcome::ReportWritten(_)
-            | Outcome::Rewound { .. } => Vec::new(),
+            | Outcome::Rewound { .. }
+            | Outcome::ProcessorsReady(_) => Vec::new(),
         }
     }
 

@@ -75,6 +75,9 @@ pub enum Outcome {
     },
     /// An embedded broker's outage is over.
     BrokerBack(i32),
+    /// The processors stopped on the topic have ended: they can start again (on so many
+    /// partitions).
+    ProcessorsReady(usize),
     /// The group's offsets were reset (or could not be).
     Rewound {
         rewind: crate::lab::settings::Rewind,
@@ -374,6 +377,11 @@ impl Session {
                 Err(e) => vec![Event::Notice(e)],
             },
             Outcome::Rewound { rewind, result } => self.rewound(rewind, result),
+            Outcome::ProcessorsReady(partitions) => self
+                .start_processors(partitions)
+                .map(Event::Notice)
+                .into_iter()
+                .collect(),
             fault => self.on_fault_outcome(fault),
         }
     }

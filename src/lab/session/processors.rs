@@ -40,16 +40,41 @@ impl Session {
             .find(|p| p.guarantee == g)
     }
 
-    fn start_processors(&mut self, partitions: usize) -> Option<String> {
+    pub(super) fn start_processors(&mut self, partitions: usize) -> Option<String> {
         if !self.processors.running.is_empty() {
             return None;
         }
+        // Those stopped on this topic are done first: a new instance with their group and
+        // transactional.id would fence one still committing its last batch.
+        let topic = self.cluster.topic.clone();
+        let waiting: Vec<_> = self
+            .processors
+            .stopping
+            .iter()
+            .filter(|(t, p)| *t == topic && !p.ended())
+            .map(|(_, p)| p.ended_flag())
+            .collect();
+        if !waiting.is_empty() {
+            self.later(move || {
+                let until = std::time::Instant::now() + Duration::from_secs(60);
+                while waiting.iter().any(|f| !f.raised()) && std::time::Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                super::Outcome::ProcessorsReady(partitions)
+            });
+            return None;
+        }
+        for (t, p) in std::mem::take(&mut self.processors.stopping) {
+            if p.ended() {
+                self.processors
+                    .kept
+                    .insert((t, p.guarantee), (p.crashes, p.done()));
+            } else {
+                self.processors.stopping.push((t, p));
+            }
+        }
         self.processors.partitions = partitions;
-        let tally = match OutputTally::start(
-            &self.clients.consumer_settings,
-            &self.cluster.topic,
-            partitions,
-        ) {
+        let tally = match OutputTally::start(&self.clients.consumer_settings, &topic, partitions) {
             Ok(t) => Arc::new(t),
             Err(e) => return Some(format!("cannot count the processors' output: {e}")),
         };
@@ -60,7 +85,7 @@ impl Session {
             let (crashes, before) = self
                 .processors
                 .kept
-                .remove(&(self.cluster.topic.clone(), g))
+                .remove(&(topic.clone(), g))
                 .unwrap_or_default();
             if let Err(e) = self.spawn_processor(g, crashes, before) {
                 return Some(e);
@@ -69,14 +94,14 @@ impl Session {
         None
     }
 
-    /// Stops every processor, keeping what each did for a start on the same topic.
+    /// Stops every processor; what each did is kept, once it is done, for a start on the
+    /// same topic.
     fn keep_and_stop(&mut self) {
         for p in std::mem::take(&mut self.processors.running) {
             p.stop();
-            self.processors.kept.insert(
-                (self.cluster.topic.clone(), p.guarantee),
-                (p.crashes, p.done()),
-            );
+            self.processors
+                .stopping
+                .push((self.cluster.topic.clone(), p));
         }
         self.processors.tally = None;
     }
@@ -118,9 +143,11 @@ impl Session {
         // one's session to time out).
         layers.set_live("group.instance.id", &id, "the processor's own");
         let consumer = layers.resolve(Role::Consumer).map_err(|e| e.to_string())?;
+        self.processors.instances += 1;
         self.processors
             .running
             .push(processor::spawn(processor::Start {
+                instance: self.processors.instances,
                 guarantee: g,
                 from,
                 partitions: self.processors.partitions,
@@ -159,4 +186,8 @@ pub struct Processors {
     partitions: usize,
     /// What processors stopped by the user had done and how often they crashed, by topic.
     kept: BTreeMap<(String, Guarantee), (u32, Done)>,
+    /// Stopped and finishing their last batch, by the topic they read.
+    stopping: Vec<(String, ProcessorHandle)>,
+    /// Each processor started gets the next number: its snapshots carry it.
+    instances: u64,
 }

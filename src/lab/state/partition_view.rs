@@ -13,7 +13,7 @@ pub enum PartitionSort {
     Lag,
     /// The most records produced first: the skew.
     Records,
-    /// By owner's name (no owner first: what nobody reads), then by number.
+    /// By owner, in the members' order (no owner first: what nobody reads), then by number.
     Owner,
 }
 
@@ -81,11 +81,9 @@ impl App {
             }
             PartitionSort::Owner => {
                 let owners = self.owners();
-                order.sort_by_cached_key(|i| {
+                order.sort_by_key(|i| {
                     (
-                        owners
-                            .get(&number(i))
-                            .map(|(m, _)| (m.snapshot.id, m.snapshot.name.clone())),
+                        owners.get(&number(i)).map(|(m, _)| m.snapshot.id),
                         number(i),
                     )
                 });

@@ -115,7 +115,10 @@ impl App {
             return;
         }
         if let Some(pane) = p.panes.iter_mut().find(|x| x.guarantee == s.guarantee) {
-            *pane = s;
+            // The last words of one stopped before come after its successor's first.
+            if s.instance >= pane.instance {
+                *pane = s;
+            }
         } else {
             p.panes.push(s);
             p.panes.sort_by_key(|x| x.guarantee);

@@ -1680,6 +1680,7 @@ fn processor(
 ) -> Event {
     Event::Kafka(KafkaEvent::Processor(Box::new(
         crate::lab::snapshots::ProcessorSnapshot {
+            instance: 1,
             guarantee: g,
             state,
             from: "breweries".into(),
@@ -1915,4 +1916,32 @@ fn the_events_log_keeps_its_bound_and_counts_what_it_dropped() {
         a.status.events.back().unwrap().1,
         format!("notice {}", EVENTS + 49)
     );
+}
+
+/// A processor stopped and started again at once: the old instance's last words come after
+/// the new one's first snapshot, and do not replace it.
+#[test]
+fn a_stopped_processors_last_snapshot_does_not_replace_its_successors() {
+    use crate::kafka::processor::Guarantee::ExactlyOnce;
+    use crate::lab::snapshots::ProcessorState;
+    let mut a = app();
+    key(&mut a, KeyCode::Char('P'));
+    let with_instance = |instance: u64, state| {
+        let Event::Kafka(KafkaEvent::Processor(mut s)) = processor(ExactlyOnce, state) else {
+            unreachable!()
+        };
+        s.instance = instance;
+        Event::Kafka(KafkaEvent::Processor(s))
+    };
+    a.update(with_instance(2, ProcessorState::Running));
+    a.update(with_instance(1, ProcessorState::Failed("fenced".into())));
+    assert_eq!(a.model.processors.panes[0].state, ProcessorState::Running);
+    a.update(with_instance(
+        2,
+        ProcessorState::Crashed(SystemTime::UNIX_EPOCH),
+    ));
+    assert!(matches!(
+        a.model.processors.panes[0].state,
+        ProcessorState::Crashed(_)
+    ));
 }
