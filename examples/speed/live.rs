@@ -46,6 +46,7 @@ pub fn steady_run(args: &[String]) -> Result<()> {
         "rss_start_mb": s.rss_start_mb,
         "rss_end_mb": s.rss_end_mb,
         "partitions_shown_ms": s.partitions_shown.map(|d| d.as_secs_f64() * 1000.0),
+        "first_frame_ms": s.first_frame.as_secs_f64() * 1000.0,
         "frames": s.frames,
         "frame_p99_ms": s.frame_ms.p99,
     });
@@ -322,5 +323,96 @@ pub fn run_soak(options: &Options) -> Result<()> {
         "scale soak_minutes={SOAK} rate=5000 members=4 rss_start_mb={start:.1} rss_end_mb={end:.1} cpu_percent={:.1}\n",
         f("cpu_percent")
     );
+    Ok(())
+}
+
+/// Makes `n` topics of one partition (one request), or deletes them.
+fn many_topics(bootstrap: &str, names: &[String], create: bool) -> Result<()> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()?;
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(120)));
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        for chunk in names.chunks(1_000) {
+            if create {
+                let new: Vec<NewTopic> = chunk
+                    .iter()
+                    .map(|n| NewTopic::new(n, 1, TopicReplication::Fixed(1)))
+                    .collect();
+                for r in admin.create_topics(&new, &options).await? {
+                    if let Err((topic, e)) = r {
+                        anyhow::bail!("cannot make topic {topic}: {e}");
+                    }
+                }
+            } else {
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                admin.delete_topics(&refs, &options).await?;
+            }
+        }
+        anyhow::Ok(())
+    })
+}
+
+/// `--only topics`: a cluster of 10, 1,000 and 5,000 more topics: the dashboard's start to
+/// its first frame, and its CPU with the producer stopped (the watcher's metadata).
+pub fn run_topics(options: &Options) -> Result<()> {
+    let Some(bootstrap) = options.broker.clone() else {
+        anyhow::bail!("--only topics needs a broker (-b HOST:PORT): it makes thousands of topics");
+    };
+    println!("A cluster of many topics: start to first frame, and idle CPU (the producer stopped)");
+    let lab = Lab::start(options)?;
+    let topic = lab.topic("topics")?;
+    let (mut rows, mut lines) = (Vec::new(), Vec::new());
+    let mut made: Vec<String> = Vec::new();
+    for n in [10usize, 1_000, 5_000] {
+        let more: Vec<String> = (made.len()..n)
+            .map(|i| format!("speed-many-{}-{i:05}", std::process::id()))
+            .collect();
+        let began = Instant::now();
+        many_topics(&bootstrap, &more, true)?;
+        let create_s = began.elapsed().as_secs_f64();
+        made.extend(more);
+        // The broker settles its new partitions before the dashboard looks.
+        std::thread::sleep(Duration::from_secs(5));
+        let j = steady(&lab, &topic, 1, false)?;
+        let f = |k: &str| j[k].as_f64().unwrap_or(f64::NAN);
+        rows.push(vec![
+            n.to_string(),
+            format!("{create_s:.1}"),
+            format!("{:.0}", f("first_frame_ms")),
+            format!("{:.1}", f("cpu_percent")),
+            format!("{:.0}", f("rss_end_mb")),
+        ]);
+        lines.push(format!(
+            "scale topics={n} first_frame_ms={:.0} idle_cpu_percent={:.1} rss_mb={:.1}",
+            f("first_frame_ms"),
+            f("cpu_percent"),
+            f("rss_end_mb")
+        ));
+    }
+    if let Err(e) = many_topics(&bootstrap, &made, false) {
+        eprintln!(
+            "warning: could not delete the {} topics made: {e:#}",
+            made.len()
+        );
+    }
+    table(
+        &[
+            "topics",
+            "made in s",
+            "first frame ms",
+            "idle CPU %",
+            "RSS MB",
+        ],
+        &rows,
+    );
+    println!();
+    for l in lines {
+        println!("{l}");
+    }
+    println!();
     Ok(())
 }

@@ -132,6 +132,8 @@ pub struct Steady {
     pub rss_end_mb: f64,
     /// From asking for the members until every partition of the topic shows an owner.
     pub partitions_shown: Option<Duration>,
+    /// From the start (connecting included) to the first frame drawn.
+    pub first_frame: Duration,
     pub frames: u64,
     pub frame_ms: LatencySummary,
 }
@@ -156,6 +158,7 @@ pub async fn measure_steady(
     (settle, window): (Duration, Duration),
     (width, height): (u16, u16),
 ) -> Result<Steady> {
+    let opened = Instant::now();
     let target = Target::connect(c, Role::Producer)?;
     let mut lab = Lab::open(c, args, target).await?;
     if !producing {
@@ -178,6 +181,9 @@ pub async fn measure_steady(
     let mut frame_times = Latency::default();
     let mut start: Option<(Instant, f64)> = None;
     let end = event_loop(&mut terminal, &mut lab, &mut key_rx, None, |app, drawn| {
+        if s.first_frame.is_zero() {
+            s.first_frame = opened.elapsed();
+        }
         if s.partitions_shown.is_none()
             && app
                 .partition_summary()
