@@ -31,6 +31,10 @@ const FRAME: Duration = Duration::from_millis(33);
 /// A running producer's screen gets a frame at least this often (every third tick: ten or
 /// more a second).
 const REDRAW_EVERY: Duration = Duration::from_millis(80);
+/// With the producer stopped, the clients' snapshots (four a second each) are drawn at most
+/// this often: what they move is slow, and a frame per snapshot was most of an idle
+/// dashboard's CPU. Keys are drawn at once.
+const IDLE_EVERY: Duration = Duration::from_millis(250);
 
 /// Why the loop ended.
 enum End {
@@ -318,23 +322,30 @@ where
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGTSTP)).ok();
     let mut last_draw = Instant::now();
     let mut dirty = true;
+    // What the user did is drawn at the next frame; the clients' news may wait (IDLE_EVERY).
+    let mut asked = true;
     loop {
+        let mut from_user = false;
         let turn = tokio::select! {
             turn = lab.next() => turn,
             Some(()) = async { stop_signal.as_mut()?.recv().await } => {
                 suspend(terminal)?;
+                from_user = true;
                 Turn::Applied { redraw: true }
             }
-            Some(input) = keys.recv() => match input {
-                crossterm::event::Event::Key(key) if is_suspend(&key) => {
-                    suspend(terminal)?;
-                    Turn::Applied { redraw: true }
+            Some(input) = keys.recv() => {
+                from_user = true;
+                match input {
+                    crossterm::event::Event::Key(key) if is_suspend(&key) => {
+                        suspend(terminal)?;
+                        Turn::Applied { redraw: true }
+                    }
+                    crossterm::event::Event::Key(key) => lab.apply(Event::Key(key)),
+                    crossterm::event::Event::Resize(w, h) => lab.apply(Event::Resize(w, h)),
+                    crossterm::event::Event::Mouse(m) => lab.apply(Event::Mouse(m)),
+                    _ => Turn::Applied { redraw: false },
                 }
-                crossterm::event::Event::Key(key) => lab.apply(Event::Key(key)),
-                crossterm::event::Event::Resize(w, h) => lab.apply(Event::Resize(w, h)),
-                crossterm::event::Event::Mouse(m) => lab.apply(Event::Mouse(m)),
-                _ => Turn::Applied { redraw: false },
-            },
+            }
             signal = &mut signal => return Ok(End::Signal(signal)),
             _ = frame.tick() => {
                 let mut turn = Turn::Applied { redraw: false };
@@ -344,12 +355,15 @@ where
                     }
                 }
                 // While records flow the figures move: at least ten frames a second.
-                let stale = last_draw.elapsed() >= REDRAW_EVERY && lab.app().producer_running();
-                if dirty || stale {
+                let running = lab.app().producer_running();
+                let stale = last_draw.elapsed() >= REDRAW_EVERY && running;
+                let due = running || last_draw.elapsed() >= IDLE_EVERY;
+                if asked || stale || (dirty && due) {
                     let began = Instant::now();
                     last_draw = began;
                     terminal.draw(|f| crate::ui::render(f, lab.app())).context("drawing")?;
                     dirty = false;
+                    asked = false;
                     if !on_frame(lab.app(), began.elapsed()) {
                         return Ok(End::Quit);
                     }
@@ -362,7 +376,10 @@ where
             let _ = copy_to_clipboard(&mut std::io::stdout(), &text);
         }
         match turn {
-            Turn::Applied { redraw } => dirty |= redraw,
+            Turn::Applied { redraw } => {
+                dirty |= redraw;
+                asked |= redraw && from_user;
+            }
             Turn::Quit => return Ok(End::Quit),
             Turn::Panicked(panic) => return Ok(End::Panic(panic)),
         }
