@@ -2,8 +2,10 @@
 
 mod bench;
 mod process;
+mod worker;
 pub use bench::BenchArgs;
 pub use process::ProcessArgs;
+pub use worker::{ControlArgs, WorkerArgs};
 
 use std::path::PathBuf;
 
@@ -162,6 +164,9 @@ pub enum Command {
     /// Serve the embedded cluster to other processes until Ctrl-C; prints its bootstrap
     /// servers first.
     Cluster,
+    /// Wait for `bench --workers N` jobs on the cluster's control topic and run them: start
+    /// one on each machine that should send, with the same --token.
+    Worker(WorkerArgs),
     /// Print a shell completion script, e.g. `kafka-lab completions bash >
     /// ~/.local/share/bash-completion/completions/kafka-lab`.
     Completions {

@@ -59,6 +59,7 @@ fn main() -> ExitCode {
             Some(Command::Bench(args)) => commands::bench::bench(c, args).await,
             Some(Command::Process(args)) => commands::process::process(c, args).await,
             Some(Command::Cluster) => commands::cluster::cluster(c).await,
+            Some(Command::Worker(args)) => commands::worker::worker(c, args).await,
             Some(Command::Completions { shell }) => {
                 print_completions(*shell);
                 Ok(ExitCode::SUCCESS)

@@ -203,6 +203,21 @@ pub fn few_malloc_arenas() {
     }
 }
 
+/// This machine's name, as the kernel has it ("localhost" when it cannot be read).
+pub fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is writable for its whole length, which is what is passed.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let name = std::ffi::CStr::from_bytes_until_nul(&buf)
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if ok && !name.is_empty() {
+        name
+    } else {
+        "localhost".to_string()
+    }
+}
+
 /// A file of the repository, for tests and the benchmark: found where cargo runs them (it sets
 /// `CARGO_MANIFEST_DIR`), not where the binary was built, so a test binary reused from a clone
 /// elsewhere (one shared target directory) still reads this checkout's files.

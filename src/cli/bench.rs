@@ -79,6 +79,18 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", default_value_t = 100, requires = "transactional", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub txn_records: u64,
 
+    /// Run on N `kafka-lab worker` processes instead of here: each sends its share of
+    /// --messages and of --rate from a common start, and one summary merges their figures.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub workers: Option<u32>,
+
+    /// With --workers: how long to wait for N workers to be there.
+    #[arg(long, value_name = "SECS", default_value_t = 60, requires = "workers")]
+    pub workers_timeout: u64,
+
+    #[command(flatten)]
+    pub control: super::ControlArgs,
+
     #[command(flatten)]
     pub source: SourceArgs,
 }

@@ -6,3 +6,4 @@ pub mod cluster;
 pub mod consume;
 pub mod process;
 pub mod produce;
+pub mod worker;

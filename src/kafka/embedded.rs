@@ -185,6 +185,10 @@ fn run_embedded(
     };
     let setup = (|| -> Result<(), KafkaError> {
         mock.create_topic(&options.topic, options.partitions, 1)?;
+        // Workers and their coordinators meet there (the served cluster has no admin API).
+        if options.topic != super::control::CONTROL_TOPIC {
+            mock.create_topic(super::control::CONTROL_TOPIC, 1, 1)?;
+        }
         if !options.rtt.is_zero() {
             mock.broker_round_trip_time(-1, options.rtt)?;
         }

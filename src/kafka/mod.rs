@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod consumer;
+pub mod control;
 pub mod embedded;
 pub mod local;
 pub mod partitioners;

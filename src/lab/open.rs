@@ -142,10 +142,12 @@ pub(super) async fn open(
         },
     );
     let watcher = actors::watcher::spawn(&consumer_settings, &target.topic, kafka_tx.clone());
+    let workers = actors::workers::spawn(&consumer_settings, kafka_tx.clone());
     let mut session = Session::new(
         super::session::Clients {
             producer,
             watcher,
+            workers,
             producer_settings,
             consumer_settings,
             base_layers,

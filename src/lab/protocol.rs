@@ -10,7 +10,9 @@ use crate::data::source::KeyField;
 use crate::kafka::local::FaultKind;
 use crate::kafka::processor::Guarantee;
 use crate::lab::settings::{ConsumerChange, ConsumerSettings, Isolation, ProducerSettings};
-use crate::lab::snapshots::{MemberSnapshot, ProcessorSnapshot, ProducerSnapshot, TopicSnapshot};
+use crate::lab::snapshots::{
+    MemberSnapshot, ProcessorSnapshot, ProducerSnapshot, TopicSnapshot, WorkerSeen,
+};
 use crate::lab::state::ScenarioStrip;
 use crate::stats::{Accounting, RunReport};
 
@@ -272,6 +274,8 @@ pub enum KafkaEvent {
     RunEnded(Box<RunReport>),
     /// The topic's partitions, leaders and watermarks, every couple of seconds.
     Topic(TopicSnapshot),
+    /// The workers heard on the control topic, when that changes.
+    Workers(Vec<WorkerSeen>),
     /// What the read-back of a run found.
     RunVerified {
         run: u32,

@@ -363,3 +363,17 @@ mod tests {
         assert_eq!(p(Some(12), Some(25)).lag_to_stable(), None);
     }
 }
+
+/// A `kafka-lab worker` heard on the cluster's control topic in the last few seconds, as its
+/// last heartbeat described it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerSeen {
+    pub name: String,
+    pub host: String,
+    /// The job it runs, if any.
+    pub job: Option<String>,
+    pub records_per_sec: f64,
+    pub p99_ms: f64,
+    /// Acknowledged so far in its job.
+    pub delivered: u64,
+}

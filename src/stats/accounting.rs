@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the consumers got back of a run: by the sequence number in each record's header.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Accounting {
     /// Acknowledged records found in the topic.
     pub received: u64,
@@ -33,7 +33,7 @@ pub struct Accounting {
     pub per_partition: BTreeMap<i32, PartitionAccount>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PartitionAccount {
     pub acknowledged: u64,
     /// Acknowledged records of aborted transactions (not in `acknowledged`).

@@ -13,12 +13,16 @@ use crate::lab::settings::Isolation;
 use crate::lab::snapshots::{MemberSnapshot, MemberState, PartitionLag, RecentRecord};
 use crate::lab::state::forms::work_text;
 use crate::lab::state::keymap::{key, Action as A, Mode};
-use crate::lab::state::layout::{member_panes, with_processors, Panes};
+use crate::lab::state::layout::{member_panes, with_processors, with_workers, Panes};
 use crate::lab::state::views::{lag_trend, MemberView};
 use crate::lab::state::{App, Focus};
 use crate::text::{printable, shorten, thousands, time_of_day};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let (area, workers) = with_workers(area, app.model.workers.len());
+    if let Some(workers) = workers {
+        super::workers::render(frame, workers, app);
+    }
     let (area, processors) = with_processors(area, app.model.processors.on);
     if let Some(processors) = processors {
         super::processors::render(frame, processors, app);

@@ -31,6 +31,7 @@ mod settings;
 mod status;
 pub mod theme;
 mod timeline;
+mod workers;
 
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};

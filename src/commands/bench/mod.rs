@@ -24,6 +24,7 @@ use crate::stats::{per_second, RunReport};
 use crate::target::Target;
 
 mod sweep;
+mod workers;
 use sweep::{combinations, sweep_table, Sweep};
 
 struct RunInput {
@@ -207,6 +208,14 @@ fn progress_line(producer: &LabProducer, input: &RunInput, short: bool) -> Strin
 }
 
 pub async fn bench(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
+    match args.workers {
+        Some(n) => workers::bench(c, args, n).await,
+        None => bench_here(c, args).await,
+    }
+}
+
+/// Runs in this process.
+async fn bench_here(c: &Connection, args: &BenchArgs) -> Result<ExitCode> {
     let sweeps = Sweep::parse_all(&args.sweep).map_err(anyhow::Error::msg)?;
     if let Some(path) = &args.csv {
         crate::runtime::places::file(path, "--csv", args.force)?;

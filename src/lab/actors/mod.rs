@@ -8,6 +8,7 @@ pub mod member;
 pub mod processor;
 pub mod producer;
 pub mod watcher;
+pub mod workers;
 
 /// How often each actor reports.
 pub const TICK: Duration = Duration::from_millis(250);

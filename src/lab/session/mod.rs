@@ -111,6 +111,8 @@ pub enum Outcome {
 pub struct Clients {
     pub producer: ProducerHandle,
     pub watcher: Watcher,
+    /// Hears `kafka-lab worker` heartbeats on the control topic.
+    pub workers: crate::lab::actors::workers::WorkersWatch,
     pub producer_settings: ClientSettings,
     pub consumer_settings: ClientSettings,
     /// The members' settings without the panel's consumer settings.

@@ -60,6 +60,7 @@ impl App {
             KafkaEvent::Producer(s) => self.producer_snapshot(*s),
             KafkaEvent::Member(m) => self.member_snapshot(*m),
             KafkaEvent::Processor(p) => self.processor_snapshot(*p),
+            KafkaEvent::Workers(w) => self.model.workers = w,
             KafkaEvent::MemberLeft { id, at } => {
                 if let Some(m) = self.model.members.iter().find(|m| m.snapshot.id == id) {
                     self.model.counts_departed.merge(&m.snapshot.counts);

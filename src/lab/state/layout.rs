@@ -130,6 +130,28 @@ pub fn with_processors(area: Rect, on: bool) -> (Rect, Option<Rect>) {
     (members, Some(processors))
 }
 
+/// Workers listed at most in the workers' box; more are counted on its last line.
+pub const WORKER_LINES: usize = 6;
+
+/// The consumers' view split for the workers heard on the control topic: the rest, and under
+/// it a box of one line per worker (none when there are none; the rest keeps 3 lines).
+pub fn with_workers(area: Rect, n: usize) -> (Rect, Option<Rect>) {
+    let height = (n.min(WORKER_LINES) as u16 + 2).min(area.height.saturating_sub(3));
+    if n == 0 || height < 3 {
+        return (area, None);
+    }
+    let rest = Rect {
+        height: area.height - height,
+        ..area
+    };
+    let workers = Rect {
+        y: area.y + rest.height,
+        height,
+        ..area
+    };
+    (rest, Some(workers))
+}
+
 pub fn member_panes(area: Rect, n: usize) -> Panes {
     if n == 0 {
         return Panes::Tiles(Vec::new());

@@ -237,6 +237,8 @@ pub(crate) struct Model {
     pub warmup: Duration,
     /// The processors' panes, when they are on.
     pub processors: processors::ProcessorPanes,
+    /// `kafka-lab worker` processes heard on the cluster's control topic (read-only).
+    pub workers: Vec<crate::lab::snapshots::WorkerSeen>,
 }
 
 /// What the screen shows and where the user is on it.
@@ -357,6 +359,7 @@ impl App {
                 scenario: None,
                 warmup: crate::lab::snapshots::WARMUP,
                 processors: processors::ProcessorPanes::default(),
+                workers: Vec::new(),
             },
             screen: ScreenState {
                 modal: Modal::None,

@@ -55,7 +55,8 @@ impl App {
         if self.screen.view != View::Consumers {
             return Some(Focus::View);
         }
-        let (members, _) = layout::with_processors(screen.lower, self.model.processors.on);
+        let (rest, _) = layout::with_workers(screen.lower, self.model.workers.len());
+        let (members, _) = layout::with_processors(rest, self.model.processors.on);
         match layout::member_panes(members, self.model.members.len()) {
             layout::Panes::Tiles(tiles) => tiles
                 .iter()

@@ -1,0 +1,476 @@
+//! `bench --workers N`: the coordinator. It finds N idle `kafka-lab worker` processes on the
+//! control topic, sends them one signed job (each one's share of the records and of the rate,
+//! a common start), follows their heartbeats, and merges their results: rates summed, latency
+//! histograms merged (never percentiles averaged), read-backs added up.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use clap::ValueEnum;
+
+use crate::cli::{BenchArgs, Connection};
+use crate::config::Role;
+use crate::kafka::control::{
+    self, job_property_refused, now_ms, sign, Cancel, Channel, Job, Message, Progress, Share,
+};
+use crate::runtime::StopFlag;
+
+mod summary;
+use summary::{Outcome, WorkerRow};
+
+/// How far ahead of the job's message its start is: time for every worker to read and accept.
+const LEAD: Duration = Duration::from_secs(4);
+/// How long after its last record a worker may take to report (delivery, read-back).
+const REPORT_GRACE: Duration = Duration::from_secs(120);
+/// How long a worker may say it is idle again before its figures come.
+const IDLE_GRACE: Duration = Duration::from_secs(10);
+
+/// A worker as the coordinator follows it.
+struct Seen {
+    host: String,
+    at: Instant,
+    job: Option<String>,
+    progress: Option<Progress>,
+}
+
+pub async fn bench(c: &Connection, args: &BenchArgs, n: u32) -> Result<ExitCode> {
+    refuse_unsupported(c, args)?;
+    let token = token(args)?;
+    let target = super::connect(c, args)?;
+    let base = target.settings(Role::Producer)?;
+    let consumer = target.layers.resolve(Role::Consumer)?;
+    target.ensure_topic(&base).await?;
+    let control_topic = args.control.control_topic.clone();
+    control::ensure_topic(&base, &control_topic)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let mut properties = BTreeMap::new();
+    for s in &base.settings {
+        if job_property_refused(&s.key).is_none() {
+            properties.insert(s.key.clone(), s.value.clone());
+        }
+    }
+    let channel = Channel::open(&base, &consumer, &control_topic)
+        .map_err(|e| anyhow::anyhow!("cannot open the control topic: {e}"))?;
+    let stop = StopFlag::on_signals();
+    let name = format!("{}-{}", crate::runtime::host_name(), std::process::id());
+    let job_args = JobArgs {
+        n,
+        name,
+        topic: target.topic.clone(),
+        properties,
+        timeout: Duration::from_secs(args.workers_timeout),
+    };
+    let args2 = args.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        coordinate(&channel, &token, &job_args, &args2, &stop).map(|o| (o, stop))
+    })
+    .await??;
+    let (outcome, stop) = outcome;
+    let mut settings = crate::kafka::producer::LabProducer::effective_settings(&base);
+    settings.retain(|k, _| job_property_refused(k).is_none());
+    let code = summary::print(args, &outcome, &settings)?;
+    Ok(crate::runtime::exit_code(&stop, code))
+}
+
+/// What the other bench options cannot do across workers yet, refused by name.
+fn refuse_unsupported(c: &Connection, args: &BenchArgs) -> Result<()> {
+    let refused = [
+        (!args.sweep.is_empty(), "--sweep"),
+        (args.transactional, "--transactional"),
+        (args.csv.is_some(), "--csv"),
+        (c.print_config, "--print-config"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+        bail!("{flag} does not go with --workers: run it without workers");
+    }
+    if c.bootstrap_servers.is_none()
+        && c.config.is_none()
+        && !std::path::Path::new("config.ini").exists()
+    {
+        bail!(
+            "--workers needs a cluster the workers reach too: give -b HOST:PORT or --config FILE \
+             (on one machine, `kafka-lab cluster` serves the embedded cluster)"
+        );
+    }
+    Ok(())
+}
+
+fn token(args: &BenchArgs) -> Result<String> {
+    match args.control.token.as_deref().map(str::trim) {
+        None | Some("") => bail!(
+            "--workers needs the token the workers were given: --token SECRET or KAFKA_LAB_TOKEN"
+        ),
+        Some(t) if t.chars().count() < control::MIN_TOKEN => bail!(
+            "the token is too short: use at least {} characters, the same as the workers'",
+            control::MIN_TOKEN
+        ),
+        Some(t) => Ok(t.to_string()),
+    }
+}
+
+struct JobArgs {
+    n: u32,
+    name: String,
+    topic: String,
+    properties: BTreeMap<String, String>,
+    timeout: Duration,
+}
+
+/// Finds the workers, runs the job, and gathers what each one reports.
+fn coordinate(
+    channel: &Channel,
+    token: &str,
+    j: &JobArgs,
+    args: &BenchArgs,
+    stop: &StopFlag,
+) -> Result<Outcome> {
+    let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
+    let workers = find_workers(channel, j, &mut seen, stop)?;
+    let job = job_for(j, args, &workers);
+    crate::errln!(
+        "job {}: {} workers ({}), start in {} s",
+        job.id,
+        workers.len(),
+        workers.join(", "),
+        LEAD.as_secs()
+    );
+    channel
+        .send(&j.name, &Message::Job(sign(token, &job)))
+        .map_err(|e| anyhow::anyhow!("cannot send the job: {e}"))?;
+    let cancel = |why: &str| {
+        let _ = channel.send(
+            &j.name,
+            &Message::Cancel(sign(
+                token,
+                &Cancel {
+                    job: job.id.clone(),
+                },
+            )),
+        );
+        crate::errln!("job {}: cancelled ({why})", job.id);
+    };
+    if let Err(e) = await_acceptance(channel, &job, &workers, &mut seen) {
+        cancel("not every worker took it");
+        return Err(e);
+    }
+    Ok(follow(channel, &job, &workers, &mut seen, stop, &cancel))
+}
+
+/// Waits until `n` idle workers have said they are alive.
+fn find_workers(
+    channel: &Channel,
+    j: &JobArgs,
+    seen: &mut BTreeMap<String, Seen>,
+    stop: &StopFlag,
+) -> Result<Vec<String>> {
+    let began = Instant::now();
+    let mut said = 0;
+    loop {
+        let idle: Vec<String> = seen
+            .iter()
+            .filter(|(_, s)| s.job.is_none() && s.at.elapsed() < control::SILENCE)
+            .map(|(w, _)| w.clone())
+            .collect();
+        if idle.len() >= j.n as usize {
+            return Ok(idle.into_iter().take(j.n as usize).collect());
+        }
+        if idle.len() != said {
+            said = idle.len();
+            crate::errln!("waiting for workers: {said} of {} here", j.n);
+        }
+        if began.elapsed() >= j.timeout || stop.raised() {
+            let busy: Vec<String> = seen
+                .iter()
+                .filter(|(_, s)| s.job.is_some() && s.at.elapsed() < control::SILENCE)
+                .map(|(w, s)| format!("{w} (running {})", s.job.as_deref().unwrap_or("")))
+                .collect();
+            bail!(
+                "only {} of {} workers came within {} s{}{}\n  Start more with `kafka-lab \
+                 worker -b ... --token ...` against this cluster (same control topic), or ask \
+                 for fewer with --workers, or wait longer with --workers-timeout.",
+                idle.len(),
+                j.n,
+                j.timeout.as_secs(),
+                if idle.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", idle.join(", "))
+                },
+                if busy.is_empty() {
+                    String::new()
+                } else {
+                    format!("; busy: {}", busy.join(", "))
+                },
+            );
+        }
+        if let Some(m) = channel.next(Duration::from_millis(200)) {
+            note(seen, m);
+        }
+    }
+}
+
+/// Keeps what a heartbeat or a goodbye says of its worker.
+fn note(seen: &mut BTreeMap<String, Seen>, m: Message) {
+    match m {
+        Message::Heartbeat(h) => {
+            seen.insert(
+                h.worker,
+                Seen {
+                    host: h.host,
+                    at: Instant::now(),
+                    job: h.job,
+                    progress: h.progress,
+                },
+            );
+        }
+        Message::Gone { worker } => {
+            seen.remove(&worker);
+        }
+        _ => {}
+    }
+}
+
+/// The job: each worker's share of the records, of the rate and of the warm-up.
+fn job_for(j: &JobArgs, args: &BenchArgs, workers: &[String]) -> Job {
+    let n = workers.len() as u64;
+    let split = |total: u64, i: u64| total / n + u64::from(i < total % n);
+    let warmup = args.warmup.records(args.messages);
+    let rate = args.rate.per_second().map(|r| r / n as f64);
+    let shares: Vec<Share> = workers
+        .iter()
+        .enumerate()
+        .map(|(i, w)| Share {
+            worker: w.clone(),
+            messages: split(args.messages, i as u64),
+            rate,
+            warmup: split(warmup, i as u64),
+        })
+        .collect();
+    let start_at_ms = now_ms() + u64::try_from(LEAD.as_millis()).unwrap_or(4000);
+    // A paced run's deadline is twice its length and a minute; a run at full speed gets an
+    // hour. Workers stop there whatever happens (a coordinator gone is noticed sooner).
+    let length_ms = rate.map_or(3_600_000, |r| {
+        (shares[0].messages as f64 / r * 2000.0) as u64 + 60_000
+    });
+    let nonce = now_ms() ^ u64::from(std::process::id()).rotate_left(32);
+    Job {
+        id: format!("{}-{:x}", j.name, nonce & 0xff_ffff),
+        coordinator: j.name.clone(),
+        topic: j.topic.clone(),
+        properties: j.properties.clone(),
+        shares,
+        record_size: args.record_size,
+        key: args
+            .source
+            .key
+            .to_possible_value()
+            .map_or_else(|| "id".to_string(), |v| v.get_name().to_string()),
+        start_at_ms,
+        deadline_ms: start_at_ms + length_ms,
+        verify: !args.no_verify,
+    }
+}
+
+/// Waits until every worker has accepted the job; fails naming those that refused or kept
+/// silent.
+fn await_acceptance(
+    channel: &Channel,
+    job: &Job,
+    workers: &[String],
+    seen: &mut BTreeMap<String, Seen>,
+) -> Result<()> {
+    let until = Instant::now() + LEAD.saturating_sub(Duration::from_millis(500));
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    while Instant::now() < until && accepted.len() + refused.len() < workers.len() {
+        match channel.next(Duration::from_millis(100)) {
+            Some(Message::Accepted { worker, job: id }) if id == job.id => accepted.push(worker),
+            Some(Message::Refused {
+                worker,
+                job: id,
+                reason,
+            }) if id == job.id => {
+                refused.push(format!("{worker}: {reason}"));
+            }
+            Some(m) => note(seen, m),
+            None => {}
+        }
+    }
+    if refused.is_empty() && accepted.len() == workers.len() {
+        return Ok(());
+    }
+    let silent: Vec<&String> = workers
+        .iter()
+        .filter(|w| !accepted.contains(w))
+        .filter(|w| !refused.iter().any(|r| r.starts_with(&format!("{w}:"))))
+        .collect();
+    let mut why = Vec::new();
+    if !refused.is_empty() {
+        why.push(format!("refused by {}", refused.join("; ")));
+    }
+    if !silent.is_empty() {
+        let names: Vec<&str> = silent.iter().map(|s| s.as_str()).collect();
+        why.push(format!(
+            "no answer from {} (is their --token the same as this one? a worker ignores a job \
+             signed with another, and says so in its log)",
+            names.join(", ")
+        ));
+    }
+    bail!("job {} did not start: {}", job.id, why.join("; "))
+}
+
+/// Follows the run until every worker has reported or gone.
+fn follow(
+    channel: &Channel,
+    job: &Job,
+    workers: &[String],
+    seen: &mut BTreeMap<String, Seen>,
+    stop: &StopFlag,
+    cancel: &dyn Fn(&str),
+) -> Outcome {
+    let started = Instant::now() + Duration::from_millis(job.start_at_ms.saturating_sub(now_ms()));
+    let give_up = Instant::now()
+        + Duration::from_millis(job.deadline_ms.saturating_sub(now_ms()))
+        + REPORT_GRACE;
+    let mut rows: BTreeMap<String, WorkerRow> = workers
+        .iter()
+        .map(|w| {
+            (
+                w.clone(),
+                WorkerRow::running(w, seen.get(w).map(|s| s.host.clone())),
+            )
+        })
+        .collect();
+    // Counted from acceptance: a worker is as alive as its acceptance until it beats again.
+    for w in workers {
+        if let Some(s) = seen.get_mut(w) {
+            s.at = Instant::now();
+        }
+    }
+    let mut next_beat = Instant::now();
+    let mut next_line = Instant::now() + Duration::from_secs(5);
+    let mut cancelled = false;
+    let mut idle_since: BTreeMap<String, Instant> = BTreeMap::new();
+    while rows.values().any(WorkerRow::is_running) {
+        if stop.raised() && !cancelled {
+            cancelled = true;
+            cancel("Ctrl-C; waiting for the workers' figures, Ctrl-C again stops at once");
+        }
+        if stop.urgent() || Instant::now() >= give_up {
+            let why = if stop.urgent() {
+                "the coordinator was stopped before they came"
+            } else {
+                "they did not come before the job's deadline"
+            };
+            for row in rows.values_mut().filter(|r| r.is_running()) {
+                row.no_result(why);
+            }
+            break;
+        }
+        if Instant::now() >= next_beat {
+            next_beat += control::HEARTBEAT;
+            let _ = channel.send(
+                &job.coordinator,
+                &Message::Coordinator {
+                    job: job.id.clone(),
+                    at_ms: now_ms(),
+                },
+            );
+        }
+        check_workers(&mut rows, seen, &mut idle_since, &job.id, started);
+        if Instant::now() >= next_line {
+            next_line += Duration::from_secs(5);
+            let done = rows.values().filter(|r| !r.is_running()).count();
+            progress_line(seen, workers, &job.id, done);
+        }
+        match channel.next(Duration::from_millis(100)) {
+            Some(Message::Result {
+                worker,
+                job: id,
+                figures,
+            }) if id == job.id => {
+                if let Some(row) = rows.get_mut(&worker).filter(|r| r.is_running()) {
+                    row.done(*figures);
+                }
+            }
+            Some(Message::Gone { worker }) => {
+                if let (Some(row), Some(s)) = (rows.get_mut(&worker), seen.get(&worker)) {
+                    if row.is_running() {
+                        let ack = s.progress.as_ref().map_or(0, |p| p.delivered);
+                        row.killed(s.at.saturating_duration_since(started).as_secs_f64(), ack);
+                        crate::errln!("{} (it was stopped)", row.status_line());
+                    }
+                }
+                seen.remove(&worker);
+            }
+            Some(m) => note(seen, m),
+            None => {}
+        }
+    }
+    Outcome {
+        job: job.clone(),
+        rows: rows.into_values().collect(),
+        cancelled,
+    }
+}
+
+/// Marks the workers gone silent, and those idle again whose figures never came.
+fn check_workers(
+    rows: &mut BTreeMap<String, WorkerRow>,
+    seen: &BTreeMap<String, Seen>,
+    idle_since: &mut BTreeMap<String, Instant>,
+    job: &str,
+    started: Instant,
+) {
+    for (w, row) in rows.iter_mut().filter(|(_, r)| r.is_running()) {
+        let last = seen.get(w);
+        // Idle again for a while with no figures: they were lost on the way.
+        let idle = Instant::now() > started && last.is_some_and(|s| s.job.as_deref() != Some(job));
+        if !idle {
+            idle_since.remove(w);
+        } else if idle_since
+            .entry(w.clone())
+            .or_insert_with(Instant::now)
+            .elapsed()
+            > IDLE_GRACE
+        {
+            row.no_result("it is idle again, but its figures never came (see its log)");
+            crate::errln!("{}", row.status_line());
+            continue;
+        }
+        let silent = last.is_none_or(|s| s.at.elapsed() > control::SILENCE);
+        if silent {
+            let at = last.map_or(started, |s| s.at);
+            let acknowledged = last
+                .and_then(|s| s.progress.as_ref())
+                .map_or(0, |p| p.delivered);
+            row.killed(
+                at.saturating_duration_since(started).as_secs_f64(),
+                acknowledged,
+            );
+            crate::errln!("{}", row.status_line());
+        }
+    }
+}
+
+/// Every 5 s: the workers' figures as their heartbeats give them.
+fn progress_line(seen: &BTreeMap<String, Seen>, workers: &[String], job: &str, done: usize) {
+    let progress: Vec<&Progress> = workers
+        .iter()
+        .filter_map(|w| seen.get(w))
+        .filter(|s| s.job.as_deref() == Some(job))
+        .filter_map(|s| s.progress.as_ref())
+        .collect();
+    let delivered: u64 = progress.iter().map(|p| p.delivered).sum();
+    let rate: f64 = progress.iter().map(|p| p.records_per_sec.max(0.0)).sum();
+    crate::errln!(
+        "progress: {} of {} workers running, {done} finished; {} acknowledged, {:.0} records/s",
+        progress.len(),
+        workers.len(),
+        delivered,
+        rate
+    );
+}

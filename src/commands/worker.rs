@@ -1,0 +1,451 @@
+//! `kafka-lab worker`: waits on the cluster's control topic for jobs signed with its token,
+//! runs one at a time (its share of a `bench --workers` run), and reports its figures there.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+
+use crate::cli::{Connection, SourceArgs, WorkerArgs};
+use crate::config::{ClientSettings, Layers, Role};
+use crate::data::source::{KeyField, DEFAULT_API_URL};
+use crate::data::wire::Wire;
+use crate::kafka::control::{
+    self, job_property_refused, now_ms, verified, Cancel, Channel, Heartbeat, Job, Message,
+    Progress, Share, WorkerFigures,
+};
+use crate::kafka::producer::{LabProducer, ProducerWatch, Reports};
+use crate::kafka::verify;
+use crate::runtime::{Pacer, StopFlag};
+use crate::stats::RunReport;
+use crate::target::Target;
+
+/// A coordinator silent this long during a job is taken for gone: the job stops.
+const COORDINATOR_SILENCE: Duration = Duration::from_secs(15);
+/// The furthest ahead a job may start: a job starting later is a replay or a wrong clock.
+const START_WITHIN_MS: u64 = 120_000;
+
+/// The secret, checked: present and long enough.
+fn token(args: &crate::cli::ControlArgs) -> Result<String> {
+    match args.token.as_deref().map(str::trim) {
+        None | Some("") => bail!(
+            "a worker needs the token its jobs are signed with: give --token SECRET or set \
+             KAFKA_LAB_TOKEN, the same on every worker and on the coordinator"
+        ),
+        Some(t) if t.chars().count() < control::MIN_TOKEN => bail!(
+            "the token is too short: use at least {} characters (it is what keeps others from \
+             running jobs on your workers)",
+            control::MIN_TOKEN
+        ),
+        Some(t) => Ok(t.to_string()),
+    }
+}
+
+pub async fn worker(c: &Connection, args: &WorkerArgs) -> Result<ExitCode> {
+    let token = token(&args.control)?;
+    let layers = Target::layers(c)?;
+    if layers.user_bootstrap(Role::Producer).is_none() {
+        bail!(
+            "a worker meets its coordinator on the cluster under test: give -b HOST:PORT or \
+             --config FILE (on one machine, `kafka-lab cluster` serves the embedded cluster)"
+        );
+    }
+    let producer = layers.resolve(Role::Producer)?;
+    let consumer = layers.resolve(Role::Consumer)?;
+    control::ensure_topic(&producer, &args.control.control_topic)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let source = SourceArgs {
+        source: args.source.clone(),
+        refresh: false,
+        api_url: DEFAULT_API_URL.to_string(),
+        key: KeyField::Id,
+    };
+    let dataset = Arc::new(crate::runtime::load_dataset(&source).await?);
+    let host = crate::runtime::host_name();
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{host}-{}", std::process::id()));
+    let channel = Channel::open(&producer, &consumer, &args.control.control_topic)
+        .map_err(|e| anyhow::anyhow!("cannot open the control topic: {e}"))?;
+    let stop = StopFlag::on_signals();
+    let me = Worker {
+        name,
+        host,
+        token,
+        layers,
+        consumer,
+        dataset,
+        channel,
+    };
+    tokio::task::spawn_blocking(move || me.serve(&stop)).await?
+}
+
+struct Worker {
+    name: String,
+    host: String,
+    token: String,
+    layers: Layers,
+    consumer: ClientSettings,
+    dataset: Arc<crate::data::source::Dataset>,
+    channel: Channel,
+}
+
+/// The job being run: its thread's handles.
+struct Running {
+    job: Job,
+    cancel: Arc<AtomicBool>,
+    watch: Arc<std::sync::Mutex<Option<ProducerWatch>>>,
+    done: mpsc::Receiver<WorkerFigures>,
+    coordinator_seen: Instant,
+    last: Progress,
+}
+
+impl Worker {
+    fn serve(self, stop: &StopFlag) -> Result<ExitCode> {
+        crate::errln!(
+            "worker {}: waiting for jobs on the control topic (Ctrl-C stops)",
+            self.name
+        );
+        let mut running: Option<Running> = None;
+        let mut seen = BTreeSet::new();
+        let mut next_beat = Instant::now();
+        loop {
+            if stop.raised() {
+                if let Some(r) = &running {
+                    r.cancel.store(true, Ordering::SeqCst);
+                    crate::errln!("stopping: ending job {} first", r.job.id);
+                }
+            }
+            if Instant::now() >= next_beat {
+                next_beat += control::HEARTBEAT;
+                self.beat(running.as_mut());
+            }
+            if let Some(r) = &mut running {
+                if let Ok(figures) = r.done.try_recv() {
+                    self.finished(&r.job, figures);
+                    running = None;
+                } else if r.coordinator_seen.elapsed() > COORDINATOR_SILENCE
+                    && !r.cancel.swap(true, Ordering::SeqCst)
+                {
+                    crate::errln!(
+                        "job {}: its coordinator has been silent for {} s; stopping it",
+                        r.job.id,
+                        COORDINATOR_SILENCE.as_secs()
+                    );
+                }
+            }
+            if stop.raised() && running.is_none() {
+                let _ = self.channel.send(
+                    &self.name,
+                    &Message::Gone {
+                        worker: self.name.clone(),
+                    },
+                );
+                crate::errln!("worker {} stopped", self.name);
+                return Ok(crate::runtime::exit_code(stop, ExitCode::SUCCESS));
+            }
+            let Some(message) = self.channel.next(Duration::from_millis(100)) else {
+                continue;
+            };
+            self.answer(message, &mut running, &mut seen, stop);
+        }
+    }
+
+    fn answer(
+        &self,
+        message: Message,
+        running: &mut Option<Running>,
+        seen: &mut BTreeSet<String>,
+        stop: &StopFlag,
+    ) {
+        match message {
+            Message::Job(signed) => {
+                let Some(job) = verified::<Job>(&self.token, &signed) else {
+                    crate::errln!(
+                        "ignored a job that is not signed with this worker's token (a wrong \
+                         --token on the coordinator, or someone else's job)"
+                    );
+                    return;
+                };
+                let Some(share) = job.shares.iter().find(|s| s.worker == self.name).cloned() else {
+                    return;
+                };
+                if !seen.insert(job.id.clone()) {
+                    return self.refuse(&job, "this job was already received once (a replay)");
+                }
+                if let Some(r) = running.as_ref() {
+                    let reason = format!("busy with job {} of {}", r.job.id, r.job.coordinator);
+                    return self.refuse(&job, &reason);
+                }
+                if stop.raised() {
+                    return self.refuse(&job, "stopping");
+                }
+                if let Some(reason) = Self::unacceptable(&job) {
+                    return self.refuse(&job, &reason);
+                }
+                *running = Some(self.start(job, share));
+            }
+            Message::Cancel(signed) => {
+                let Some(cancel) = verified::<Cancel>(&self.token, &signed) else {
+                    crate::errln!("ignored a cancel not signed with this worker's token");
+                    return;
+                };
+                if let Some(r) = running.as_ref().filter(|r| r.job.id == cancel.job) {
+                    crate::errln!("job {}: cancelled by its coordinator", r.job.id);
+                    r.cancel.store(true, Ordering::SeqCst);
+                }
+            }
+            Message::Coordinator { job, .. } => {
+                if let Some(r) = running.as_mut().filter(|r| r.job.id == job) {
+                    r.coordinator_seen = Instant::now();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Why this worker will not run `job`, if it will not.
+    fn unacceptable(job: &Job) -> Option<String> {
+        if let Some(why) = job.properties.keys().find_map(|k| job_property_refused(k)) {
+            return Some(why);
+        }
+        let now = now_ms();
+        if job.start_at_ms + START_WITHIN_MS < now || job.deadline_ms <= now {
+            return Some("its start time has passed (a replay, or clocks far apart)".into());
+        }
+        if job.start_at_ms > now + START_WITHIN_MS {
+            return Some(format!(
+                "it starts {} s from now by this worker's clock: are the clocks apart?",
+                (job.start_at_ms - now) / 1000
+            ));
+        }
+        if KeyField::from_str(&job.key, true).is_err() {
+            return Some(format!("unknown key field `{}`", job.key));
+        }
+        None
+    }
+
+    fn refuse(&self, job: &Job, reason: &str) {
+        crate::errln!("refused job {} of {}: {reason}", job.id, job.coordinator);
+        let _ = self.channel.send(
+            &self.name,
+            &Message::Refused {
+                worker: self.name.clone(),
+                job: job.id.clone(),
+                reason: reason.to_string(),
+            },
+        );
+    }
+
+    fn start(&self, job: Job, share: Share) -> Running {
+        crate::errln!(
+            "job {} of {}: {} records at {} to `{}`, starting in {:.1} s",
+            job.id,
+            job.coordinator,
+            share.messages,
+            share
+                .rate
+                .map_or_else(|| "full speed".to_string(), |r| format!("{r:.1} records/s")),
+            job.topic,
+            job.start_at_ms.saturating_sub(now_ms()) as f64 / 1000.0
+        );
+        let _ = self.channel.send(
+            &self.name,
+            &Message::Accepted {
+                worker: self.name.clone(),
+                job: job.id.clone(),
+            },
+        );
+        let cancel = Arc::new(AtomicBool::new(false));
+        let watch = Arc::new(std::sync::Mutex::new(None));
+        let (tx, done) = mpsc::channel();
+        let mut layers = self.layers.clone();
+        layers.builtin(
+            "client.id",
+            format!("kafka-lab-worker-{}", self.name),
+            "worker",
+        );
+        for (k, v) in &job.properties {
+            layers.flag(k, v.clone(), "(the job)");
+        }
+        let context = JobContext {
+            layers,
+            consumer: self.consumer.clone(),
+            dataset: self.dataset.clone(),
+            host: self.host.clone(),
+            cancel: cancel.clone(),
+            watch: watch.clone(),
+        };
+        let (j, s) = (job.clone(), share);
+        std::thread::spawn(move || {
+            let figures = run_job(&context, &j, &s).unwrap_or_else(|e| WorkerFigures {
+                host: context.host.clone(),
+                stopped: Some(format!("{e:#}")),
+                ..WorkerFigures::default()
+            });
+            let _ = tx.send(figures);
+        });
+        Running {
+            job,
+            cancel,
+            watch,
+            done,
+            coordinator_seen: Instant::now(),
+            last: Progress::default(),
+        }
+    }
+
+    /// A heartbeat, with the running job's progress.
+    fn beat(&self, running: Option<&mut Running>) {
+        let (job, progress) = match running {
+            Some(r) => {
+                let totals = r.watch.lock().unwrap().as_ref().map(ProducerWatch::totals);
+                if let Some(t) = totals {
+                    let elapsed = t.first_send.map_or(0.0, |f| f.elapsed().as_secs_f64());
+                    let gap = (elapsed - r.last.elapsed_s).max(1e-3);
+                    r.last = Progress {
+                        sent: t.sent,
+                        delivered: t.delivered,
+                        failed: t.failed,
+                        records_per_sec: t.delivered.saturating_sub(r.last.delivered) as f64 / gap,
+                        p99_ms: t.latency.summary().p99,
+                        elapsed_s: elapsed,
+                    };
+                }
+                (Some(r.job.id.clone()), Some(r.last.clone()))
+            }
+            None => (None, None),
+        };
+        let beat = Heartbeat {
+            worker: self.name.clone(),
+            host: self.host.clone(),
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            at_ms: now_ms(),
+            job,
+            progress,
+        };
+        if let Err(e) = self.channel.send(&self.name, &Message::Heartbeat(beat)) {
+            crate::errln!("warning: a heartbeat was not written: {e}");
+        }
+    }
+
+    fn finished(&self, job: &Job, figures: WorkerFigures) {
+        match &figures.stopped {
+            Some(why) => crate::errln!("job {} stopped: {why}", job.id),
+            None => crate::errln!(
+                "job {} done: {} delivered, {} failed{}",
+                job.id,
+                figures.delivered,
+                figures.failed,
+                figures
+                    .accounting
+                    .as_ref()
+                    .map(|a| format!("; {}", a.line()))
+                    .unwrap_or_default()
+            ),
+        }
+        let message = Message::Result {
+            worker: self.name.clone(),
+            job: job.id.clone(),
+            figures: Box::new(figures),
+        };
+        if let Err(e) = self.channel.send(&self.name, &message) {
+            crate::errln!("warning: the result of job {} was not written: {e}", job.id);
+        }
+    }
+}
+
+/// What a job's thread needs.
+struct JobContext {
+    layers: Layers,
+    consumer: ClientSettings,
+    dataset: Arc<crate::data::source::Dataset>,
+    host: String,
+    cancel: Arc<AtomicBool>,
+    watch: Arc<std::sync::Mutex<Option<ProducerWatch>>>,
+}
+
+/// Sends this worker's share from the job's start time, then reads its records back.
+fn run_job(cx: &JobContext, job: &Job, share: &Share) -> Result<WorkerFigures> {
+    let settings = cx.layers.resolve(Role::Producer)?;
+    let key = KeyField::from_str(&job.key, true).map_err(anyhow::Error::msg)?;
+    let wire = match job.record_size {
+        Some(size) => Wire::sized(&cx.dataset, key, size),
+        None => Wire::new(&cx.dataset, key),
+    };
+    let producer = LabProducer::new(&settings, &job.topic, Reports::None)
+        .with_context(|| crate::kafka::producer::refused_because(&settings))?;
+    producer.set_warmup(share.warmup);
+    *cx.watch.lock().unwrap() = Some(producer.watch());
+    let cancelled = || cx.cancel.load(Ordering::SeqCst) || now_ms() >= job.deadline_ms;
+    while now_ms() < job.start_at_ms && !cancelled() {
+        let left = job.start_at_ms - now_ms();
+        producer.serve(Duration::from_millis(left.min(20)));
+    }
+    let pacer = Pacer::new(share.rate);
+    let mut stopped = None;
+    for n in 0..share.messages {
+        let mut wait = pacer.wait_before(n);
+        while !wait.is_zero() && !cancelled() {
+            producer.serve(wait.min(Duration::from_millis(50)));
+            wait = pacer.wait_before(n);
+        }
+        if n % 256 == 0 && cancelled() {
+            stopped = Some(if now_ms() >= job.deadline_ms {
+                "the job's deadline passed".to_string()
+            } else {
+                "cancelled".to_string()
+            });
+            break;
+        }
+        let (k, v) = wire.get(n);
+        producer.send_due(n, k, v, pacer.due(n))?;
+    }
+    while producer.in_flight() > 0 && !cx.cancel.load(Ordering::SeqCst) {
+        producer.flush(Duration::from_millis(200));
+        if now_ms() >= job.deadline_ms {
+            break;
+        }
+    }
+    let run_tag = producer.run_tag().to_string();
+    let closed = producer.close(Duration::from_secs(10), &|| false);
+    *cx.watch.lock().unwrap() = None;
+    let t = &closed.totals;
+    let report = RunReport::whole(t, t.elapsed(), std::collections::BTreeMap::new());
+    let (accounting, read_back_error) = if job.verify && t.delivered > 0 {
+        let timeout = verify::timeout_for(closed.ledger.acknowledged_total());
+        match verify::read_back(&cx.consumer, &job.topic, &run_tag, &closed.ledger, timeout) {
+            Ok(a) => (Some(a), None),
+            Err(e) => (None, Some(e)),
+        }
+    } else {
+        (None, None)
+    };
+    let measured_from_ms = t.measure_from.or(t.first_send).map_or(0, |at| {
+        now_ms().saturating_sub(u64::try_from(at.elapsed().as_millis()).unwrap_or(0))
+    });
+    Ok(WorkerFigures {
+        host: cx.host.clone(),
+        run_tag,
+        sent: t.sent,
+        delivered: t.delivered,
+        failed: t.failed,
+        undelivered: t.undelivered,
+        measured: report.records,
+        bytes: report.bytes,
+        duration_s: report.duration_s,
+        measured_from_ms,
+        latency_us: t.latency.buckets(),
+        accounting,
+        read_back_error,
+        errors: t.errors.clone(),
+        stopped,
+    })
+}

@@ -1,0 +1,420 @@
+//! The control topic: how `kafka-lab worker` processes and a coordinator (`bench --workers`)
+//! find each other and work together through the cluster under test, with no other network
+//! path between them.
+//!
+//! Every message is one JSON record on partition 0 of the topic (`kafka-lab.control` unless
+//! told otherwise), keyed by its sender. Jobs and cancels are signed with HMAC-SHA256 over
+//! their exact bytes with a token every party is given; a worker ignores what does not verify.
+//! A job carries producer tuning properties only (those librdkafka applies to producers alone):
+//! never a connection or security property, which each worker takes from its own settings.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Message as _, Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::config::properties::{self, Applies};
+use crate::config::ClientSettings;
+use crate::stats::Accounting;
+
+/// The control topic's default name.
+pub const CONTROL_TOPIC: &str = "kafka-lab.control";
+/// How often a worker (and a coordinator during a job) says it is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+/// Silence after which a worker or coordinator is taken for gone.
+pub const SILENCE: Duration = Duration::from_secs(5);
+/// The shortest token accepted: shorter ones are guessed too easily.
+pub const MIN_TOKEN: usize = 8;
+/// How long the control topic keeps messages: long enough to look back at a run, short
+/// enough that the topic stays small.
+const RETENTION_MS: &str = "3600000";
+
+/// Milliseconds since the Unix epoch, by this machine's clock.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// One message on the control topic.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+// Adjacently tagged: an internally tagged enum buffers its content, and buffered map keys
+// (a read-back's partitions) no longer read back as numbers.
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Message {
+    /// A worker is alive: idle, or running a job (with its progress).
+    Heartbeat(Heartbeat),
+    /// A signed [`Job`].
+    Job(Signed),
+    /// A signed [`Cancel`].
+    Cancel(Signed),
+    /// A worker took a job and will start it at its start time.
+    Accepted { worker: String, job: String },
+    /// A worker will not run a job, and why (busy with another, a property it refuses, ...).
+    Refused {
+        worker: String,
+        job: String,
+        reason: String,
+    },
+    /// A worker's figures for a job, once its records are delivered and read back.
+    Result {
+        worker: String,
+        job: String,
+        figures: Box<WorkerFigures>,
+    },
+    /// The coordinator of a running job is alive.
+    Coordinator { job: String, at_ms: u64 },
+    /// A worker stopped (Ctrl-C).
+    Gone { worker: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub worker: String,
+    pub host: String,
+    pub pid: u32,
+    pub version: String,
+    /// The worker's clock when it sent this, in ms since the Unix epoch.
+    pub at_ms: u64,
+    /// The job being run, if any.
+    pub job: Option<String>,
+    pub progress: Option<Progress>,
+}
+
+/// A running job's figures so far, as a heartbeat carries them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub sent: u64,
+    /// Acknowledged by the cluster.
+    pub delivered: u64,
+    pub failed: u64,
+    /// Over the last heartbeat's interval.
+    pub records_per_sec: f64,
+    pub p99_ms: f64,
+    pub elapsed_s: f64,
+}
+
+/// A message body and its HMAC-SHA256, base64.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Signed {
+    pub body: String,
+    pub mac: String,
+}
+
+/// What a coordinator asks of its workers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Unique: a coordinator's name and a random part.
+    pub id: String,
+    pub coordinator: String,
+    pub topic: String,
+    /// Producer tuning properties (see [`job_property_refused`]).
+    pub properties: BTreeMap<String, String>,
+    pub shares: Vec<Share>,
+    /// Payload size in bytes; `None`: the brewery records as they are.
+    pub record_size: Option<usize>,
+    /// The record key: `id`, `state`, `city` or `none`.
+    pub key: String,
+    /// When every worker sends its first record, ms since the Unix epoch.
+    pub start_at_ms: u64,
+    /// When a worker gives up on the job whatever happens, ms since the Unix epoch.
+    pub deadline_ms: u64,
+    /// Read the records back after the run.
+    pub verify: bool,
+}
+
+/// One worker's part of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Share {
+    pub worker: String,
+    pub messages: u64,
+    /// Records per second; `None`: as fast as it can.
+    pub rate: Option<f64>,
+    /// Records at the start left out of the latency and the rate.
+    pub warmup: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cancel {
+    pub job: String,
+}
+
+/// A worker's figures for one job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerFigures {
+    pub host: String,
+    /// The run tag its records carry.
+    pub run_tag: String,
+    pub sent: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub undelivered: u64,
+    /// Delivered records after the warm-up: those in the rate and the latency.
+    pub measured: u64,
+    pub bytes: u64,
+    /// Seconds the measured records took, first send to last report.
+    pub duration_s: f64,
+    /// When its first record after the warm-up was sent, ms since the Unix epoch.
+    pub measured_from_ms: u64,
+    /// The latency histogram, as (microseconds, count) per bucket in use.
+    pub latency_us: Vec<(u64, u64)>,
+    pub accounting: Option<Accounting>,
+    pub read_back_error: Option<String>,
+    pub errors: BTreeMap<String, u64>,
+    /// Why it stopped before its share was sent, if it did.
+    pub stopped: Option<String>,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn mac_of(token: &str, body: &[u8]) -> HmacSha256 {
+    let mut mac =
+        HmacSha256::new_from_slice(token.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(body);
+    mac
+}
+
+/// `value` signed with `token`.
+pub fn sign<T: Serialize>(token: &str, value: &T) -> Signed {
+    let body = serde_json::to_string(value).expect("control messages serialize");
+    let mac = mac_of(token, body.as_bytes()).finalize().into_bytes();
+    Signed {
+        mac: base64::engine::general_purpose::STANDARD.encode(mac),
+        body,
+    }
+}
+
+/// The value, when its signature is `token`'s (checked in constant time).
+pub fn verified<T: for<'de> Deserialize<'de>>(token: &str, signed: &Signed) -> Option<T> {
+    let mac = base64::engine::general_purpose::STANDARD
+        .decode(&signed.mac)
+        .ok()?;
+    mac_of(token, signed.body.as_bytes())
+        .verify_slice(&mac)
+        .ok()?;
+    serde_json::from_str(&signed.body).ok()
+}
+
+/// Why a job may not carry this property, if it may not: only properties librdkafka applies
+/// to producers alone (acks, linger.ms, batch.size, compression, ...) travel in a job. Every
+/// connection, security or client-wide property (bootstrap.servers, sasl.*, ssl.*,
+/// plugin.library.paths, ...) applies to both kinds of client and stays each worker's own.
+pub fn job_property_refused(key: &str) -> Option<String> {
+    match properties::lookup(key) {
+        Some(p) if p.applies == Applies::Producer && key != "transactional.id" => None,
+        Some(_) => Some(format!(
+            "`{key}` is not a producer tuning property: a job carries only those, and each \
+             worker uses its own connection and security settings"
+        )),
+        None => Some(format!("`{key}` is not a librdkafka property")),
+    }
+}
+
+/// The control topic, read from its end and written to.
+pub struct Channel {
+    producer: BaseProducer,
+    reader: BaseConsumer,
+    topic: String,
+}
+
+impl Channel {
+    /// Opens the channel with the connection of `producer` and `consumer` (their tuning is
+    /// left out: control messages are few and small).
+    pub fn open(
+        producer: &ClientSettings,
+        consumer: &ClientSettings,
+        topic: &str,
+    ) -> Result<Channel, String> {
+        let connection = |settings: &ClientSettings| {
+            let mut config = rdkafka::ClientConfig::new();
+            for s in &settings.settings {
+                if properties::lookup(&s.key).is_some_and(|p| p.applies == Applies::Both)
+                    && s.key != "debug"
+                {
+                    config.set(&s.key, &s.value);
+                }
+            }
+            config
+        };
+        let producer: BaseProducer = connection(producer)
+            .set("linger.ms", "0")
+            .set("acks", "all")
+            .create()
+            .map_err(|e| e.to_string())?;
+        let reader: BaseConsumer = connection(consumer)
+            .set("group.id", "kafka-lab-control")
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .set("fetch.wait.max.ms", "100")
+            .create()
+            .map_err(|e| e.to_string())?;
+        let mut from = TopicPartitionList::new();
+        from.add_partition_offset(topic, 0, Offset::End)
+            .map_err(|e| e.to_string())?;
+        reader.assign(&from).map_err(|e| e.to_string())?;
+        Ok(Channel {
+            producer,
+            reader,
+            topic: topic.to_string(),
+        })
+    }
+
+    /// Writes one message and waits (up to 10 s) until the cluster has it.
+    pub fn send(&self, from: &str, message: &Message) -> Result<(), String> {
+        let payload = serde_json::to_vec(message).map_err(|e| e.to_string())?;
+        self.producer
+            .send(
+                BaseRecord::<str, [u8]>::to(&self.topic)
+                    .partition(0)
+                    .key(from)
+                    .payload(&payload),
+            )
+            .map_err(|(e, _)| e.to_string())?;
+        self.producer
+            .flush(Duration::from_secs(10))
+            .map_err(|e| format!("the control topic did not take a message: {e}"))
+    }
+
+    /// The next message, waiting up to `timeout`; records that are not control messages are
+    /// skipped.
+    pub fn next(&self, timeout: Duration) -> Option<Message> {
+        match self.reader.poll(timeout)? {
+            Ok(m) => serde_json::from_slice(m.payload()?).ok(),
+            Err(e) => {
+                log::debug!("control topic: {e}");
+                None
+            }
+        }
+    }
+}
+
+/// Makes sure the control topic exists on a real cluster: one partition, an hour's retention.
+pub async fn ensure_topic(settings: &ClientSettings, topic: &str) -> Result<(), String> {
+    use super::cluster::{probe, ClusterError};
+    match probe(settings, topic, Duration::from_secs(10)) {
+        Ok(_) => Ok(()),
+        Err(ClusterError::MissingTopic { mock: true, .. }) => Err(format!(
+            "the embedded cluster served by `kafka-lab cluster` has no admin API: it makes \
+             `{CONTROL_TOPIC}` itself, so give no --control-topic (or `{topic}` exists there)"
+        )),
+        Err(ClusterError::MissingTopic { .. }) => create(settings, topic).await,
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn create(settings: &ClientSettings, topic: &str) -> Result<(), String> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<_> = settings
+        .client_config()
+        .create()
+        .map_err(|e: rdkafka::error::KafkaError| e.to_string())?;
+    let new = NewTopic::new(topic, 1, TopicReplication::Fixed(-1))
+        .set("retention.ms", RETENTION_MS)
+        .set("cleanup.policy", "delete");
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let refused = |why: String| {
+        format!(
+            "cannot create the control topic `{topic}`: {why}\n  Create it (1 partition, \
+             retention.ms={RETENTION_MS}) with a user allowed to, or name one that exists with \
+             --control-topic."
+        )
+    };
+    let results = admin
+        .create_topics([&new], &options)
+        .await
+        .map_err(|e| refused(e.to_string()))?;
+    match results.into_iter().find_map(Result::err) {
+        Some((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) | None => {}
+        Some((_, code)) => return Err(refused(code.to_string())),
+    }
+    // The new topic's metadata takes a moment to reach every broker.
+    for _ in 0..50 {
+        if super::cluster::probe(settings, topic, Duration::from_secs(5)).is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(refused(
+        "it was created but never showed in the metadata".into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_job_verifies_with_its_token_only() {
+        let cancel = Cancel { job: "j1".into() };
+        let signed = sign("a-long-secret", &cancel);
+        assert_eq!(verified::<Cancel>("a-long-secret", &signed), Some(cancel));
+        assert_eq!(verified::<Cancel>("another-secret", &signed), None);
+        let mut tampered = signed.clone();
+        tampered.body = tampered.body.replace("j1", "j2");
+        assert_eq!(verified::<Cancel>("a-long-secret", &tampered), None);
+        let mut garbled = signed;
+        garbled.mac = "not base64!".into();
+        assert_eq!(verified::<Cancel>("a-long-secret", &garbled), None);
+    }
+
+    #[test]
+    fn jobs_carry_producer_tuning_only() {
+        for ok in ["acks", "linger.ms", "batch.size", "compression.type"] {
+            assert_eq!(job_property_refused(ok), None, "{ok}");
+        }
+        for refused in [
+            "bootstrap.servers",
+            "security.protocol",
+            "sasl.password",
+            "ssl.ca.location",
+            "plugin.library.paths",
+            "sasl.kerberos.kinit.cmd",
+            "client.id",
+            "transactional.id",
+            "no.such.thing",
+        ] {
+            assert!(job_property_refused(refused).is_some(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn messages_read_back_as_written() {
+        let m = Message::Refused {
+            worker: "w".into(),
+            job: "j".into(),
+            reason: "busy".into(),
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.starts_with(r#"{"type":"refused""#), "{json}");
+        assert!(matches!(
+            serde_json::from_str::<Message>(&json).unwrap(),
+            Message::Refused { reason, .. } if reason == "busy"
+        ));
+        // A result with a read-back by partition (map keys that are numbers).
+        let mut accounting = Accounting::default();
+        accounting
+            .per_partition
+            .insert(3, crate::stats::PartitionAccount::default());
+        let figures = WorkerFigures {
+            accounting: Some(accounting),
+            latency_us: vec![(120, 4)],
+            ..WorkerFigures::default()
+        };
+        let m = Message::Result {
+            worker: "w".into(),
+            job: "j".into(),
+            figures: Box::new(figures.clone()),
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        let Message::Result { figures: back, .. } = serde_json::from_str(&json).unwrap() else {
+            panic!("{json}");
+        };
+        assert_eq!(*back, figures);
+    }
+}
