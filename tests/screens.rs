@@ -1086,3 +1086,25 @@ fn two_processors_one_crashed_one_with_duplicates() {
     let narrow = draw(&a, 80, 30);
     insta::assert_snapshot!("two_processors_at_80x30", narrow);
 }
+
+#[test]
+fn workers_heard_on_the_control_topic() {
+    use kafka_lab::lab::snapshots::WorkerSeen;
+    let mut a = app();
+    a.update(Event::Kafka(producer(1, 6)));
+    a.update(Event::Kafka(member(1, &[0, 1, 2, 3, 4, 5])));
+    let worker = |name: &str, job: Option<&str>, rate: f64| WorkerSeen {
+        name: name.into(),
+        host: "laptop".into(),
+        job: job.map(Into::into),
+        records_per_sec: rate,
+        p99_ms: 4.25,
+        delivered: 12_345,
+    };
+    a.update(Event::Kafka(KafkaEvent::Workers(vec![
+        worker("w1", Some("ci-1-a3f"), 4_990.0),
+        worker("w2", Some("ci-1-a3f"), 5_010.0),
+        worker("w3", None, 0.0),
+    ])));
+    insta::assert_snapshot!(draw(&a, 120, 36));
+}

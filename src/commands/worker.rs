@@ -15,8 +15,8 @@ use crate::config::{ClientSettings, Layers, Role};
 use crate::data::source::{KeyField, DEFAULT_API_URL};
 use crate::data::wire::Wire;
 use crate::kafka::control::{
-    self, job_property_refused, now_ms, verified, Cancel, Channel, Heartbeat, Job, Message,
-    Progress, Share, WorkerFigures,
+    self, job_property_refused, now_ms, verified, Cancel, Channel, Heartbeat, Job, JobResult,
+    Message, Progress, Share, WorkerFigures,
 };
 use crate::kafka::producer::{LabProducer, ProducerWatch, Reports};
 use crate::kafka::verify;
@@ -351,11 +351,12 @@ impl Worker {
                     .unwrap_or_default()
             ),
         }
-        let message = Message::Result {
+        let result = JobResult {
             worker: self.name.clone(),
             job: job.id.clone(),
-            figures: Box::new(figures),
+            figures,
         };
+        let message = Message::Result(control::sign(&self.token, &result));
         if let Err(e) = self.channel.send(&self.name, &message) {
             crate::errln!("warning: the result of job {} was not written: {e}", job.id);
         }

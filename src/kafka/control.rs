@@ -3,7 +3,7 @@
 //! path between them.
 //!
 //! Every message is one JSON record on partition 0 of the topic (`kafka-lab.control` unless
-//! told otherwise), keyed by its sender. Jobs and cancels are signed with HMAC-SHA256 over
+//! told otherwise), keyed by its sender. Jobs, cancels and results are signed with HMAC-SHA256 over
 //! their exact bytes with a token every party is given; a worker ignores what does not verify.
 //! A job carries producer tuning properties only (those librdkafka applies to producers alone):
 //! never a connection or security property, which each worker takes from its own settings.
@@ -62,12 +62,9 @@ pub enum Message {
         job: String,
         reason: String,
     },
-    /// A worker's figures for a job, once its records are delivered and read back.
-    Result {
-        worker: String,
-        job: String,
-        figures: Box<WorkerFigures>,
-    },
+    /// A signed [`JobResult`]: a worker's figures for a job, once its records are delivered
+    /// and read back.
+    Result(Signed),
     /// The coordinator of a running job is alive.
     Coordinator { job: String, at_ms: u64 },
     /// A worker stopped (Ctrl-C).
@@ -143,6 +140,14 @@ pub struct Share {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cancel {
     pub job: String,
+}
+
+/// What a worker reports of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    pub worker: String,
+    pub job: String,
+    pub figures: WorkerFigures,
 }
 
 /// A worker's figures for one job.
@@ -406,15 +411,15 @@ mod tests {
             latency_us: vec![(120, 4)],
             ..WorkerFigures::default()
         };
-        let m = Message::Result {
+        let result = JobResult {
             worker: "w".into(),
             job: "j".into(),
-            figures: Box::new(figures.clone()),
+            figures,
         };
-        let json = serde_json::to_string(&m).unwrap();
-        let Message::Result { figures: back, .. } = serde_json::from_str(&json).unwrap() else {
+        let json = serde_json::to_string(&Message::Result(sign("a-token", &result))).unwrap();
+        let Message::Result(signed) = serde_json::from_str(&json).unwrap() else {
             panic!("{json}");
         };
-        assert_eq!(*back, figures);
+        assert_eq!(verified::<JobResult>("a-token", &signed), Some(result));
     }
 }

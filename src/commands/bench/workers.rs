@@ -13,7 +13,8 @@ use clap::ValueEnum;
 use crate::cli::{BenchArgs, Connection};
 use crate::config::Role;
 use crate::kafka::control::{
-    self, job_property_refused, now_ms, sign, Cancel, Channel, Job, Message, Progress, Share,
+    self, job_property_refused, now_ms, sign, verified, Cancel, Channel, Job, JobResult, Message,
+    Progress, Share,
 };
 use crate::runtime::StopFlag;
 
@@ -30,6 +31,9 @@ const IDLE_GRACE: Duration = Duration::from_secs(10);
 /// A worker as the coordinator follows it.
 struct Seen {
     host: String,
+    pid: u32,
+    /// Another process heard under the same name lately (host and pid).
+    clash: Option<String>,
     at: Instant,
     job: Option<String>,
     progress: Option<Progress>,
@@ -156,7 +160,9 @@ fn coordinate(
         cancel("not every worker took it");
         return Err(e);
     }
-    Ok(follow(channel, &job, &workers, &mut seen, stop, &cancel))
+    Ok(follow(
+        channel, &job, &workers, &mut seen, stop, token, &cancel,
+    ))
 }
 
 /// Waits until `n` idle workers have said they are alive.
@@ -175,7 +181,20 @@ fn find_workers(
             .map(|(w, _)| w.clone())
             .collect();
         if idle.len() >= j.n as usize {
-            return Ok(idle.into_iter().take(j.n as usize).collect());
+            let chosen: Vec<String> = idle.into_iter().take(j.n as usize).collect();
+            if let Some((w, s)) = chosen
+                .iter()
+                .filter_map(|w| Some((w, seen.get(w)?)))
+                .find(|(_, s)| s.clash.is_some())
+            {
+                bail!(
+                    "two workers go by the name {w} ({} pid {}, and {}): give each its own --name",
+                    s.host,
+                    s.pid,
+                    s.clash.as_deref().unwrap_or_default()
+                );
+            }
+            return Ok(chosen);
         }
         if idle.len() != said {
             said = idle.len();
@@ -216,10 +235,19 @@ fn find_workers(
 fn note(seen: &mut BTreeMap<String, Seen>, m: Message) {
     match m {
         Message::Heartbeat(h) => {
+            let clash = seen.get(&h.worker).and_then(|s| {
+                let other =
+                    (s.host != h.host || s.pid != h.pid) && s.at.elapsed() < control::SILENCE;
+                other
+                    .then(|| format!("{} pid {}", s.host, s.pid))
+                    .or_else(|| s.clash.clone())
+            });
             seen.insert(
                 h.worker,
                 Seen {
                     host: h.host,
+                    pid: h.pid,
+                    clash,
                     at: Instant::now(),
                     job: h.job,
                     progress: h.progress,
@@ -255,9 +283,9 @@ fn job_for(j: &JobArgs, args: &BenchArgs, workers: &[String]) -> Job {
     let length_ms = rate.map_or(3_600_000, |r| {
         (shares[0].messages as f64 / r * 2000.0) as u64 + 60_000
     });
-    let nonce = now_ms() ^ u64::from(std::process::id()).rotate_left(32);
     Job {
-        id: format!("{}-{:x}", j.name, nonce & 0xff_ffff),
+        // The coordinator's name holds its host and pid; the time tells its jobs apart.
+        id: format!("{}-{:x}", j.name, now_ms()),
         coordinator: j.name.clone(),
         topic: j.topic.clone(),
         properties: j.properties.clone(),
@@ -329,6 +357,7 @@ fn follow(
     workers: &[String],
     seen: &mut BTreeMap<String, Seen>,
     stop: &StopFlag,
+    token: &str,
     cancel: &dyn Fn(&str),
 ) -> Outcome {
     let started = Instant::now() + Duration::from_millis(job.start_at_ms.saturating_sub(now_ms()));
@@ -387,15 +416,15 @@ fn follow(
             progress_line(seen, workers, &job.id, done);
         }
         match channel.next(Duration::from_millis(100)) {
-            Some(Message::Result {
-                worker,
-                job: id,
-                figures,
-            }) if id == job.id => {
-                if let Some(row) = rows.get_mut(&worker).filter(|r| r.is_running()) {
-                    row.done(*figures);
+            Some(Message::Result(signed)) => match verified::<JobResult>(token, &signed) {
+                Some(r) if r.job == job.id => {
+                    if let Some(row) = rows.get_mut(&r.worker).filter(|row| row.is_running()) {
+                        row.done(r.figures);
+                    }
                 }
-            }
+                Some(_) => {}
+                None => crate::errln!("ignored a result not signed with this token"),
+            },
             Some(Message::Gone { worker }) => {
                 if let (Some(row), Some(s)) = (rows.get_mut(&worker), seen.get(&worker)) {
                     if row.is_running() {

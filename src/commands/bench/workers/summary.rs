@@ -112,8 +112,13 @@ struct Merged<'a> {
     failed: u64,
     /// Delivered after the warm-up: the records in the rate and the latency.
     records: u64,
+    /// Each worker's rate over its own measured time, summed.
     records_per_sec: f64,
     mb_per_sec: f64,
+    /// From the first worker's first measured send to the last one's last report, by the
+    /// workers' clocks: the rate over it counts the time when not every worker was sending.
+    span_s: f64,
+    records_per_sec_over_span: f64,
     /// From every worker's histogram merged.
     latency_ms: LatencySummary,
     accounting: Option<Accounting>,
@@ -176,10 +181,13 @@ fn merge<'a>(outcome: &'a Outcome, settings: &'a BTreeMap<String, String>) -> Me
         records: 0,
         records_per_sec: 0.0,
         mb_per_sec: 0.0,
+        span_s: 0.0,
+        records_per_sec_over_span: 0.0,
         latency_ms: LatencySummary::default(),
         accounting: None,
         workers: Vec::new(),
     };
+    let (mut first, mut last) = (f64::MAX, 0.0f64);
     for row in &outcome.rows {
         if !row.complete() {
             incomplete.push(row.status_line());
@@ -201,6 +209,11 @@ fn merge<'a>(outcome: &'a Outcome, settings: &'a BTreeMap<String, String>) -> Me
         m.records += f.measured;
         m.records_per_sec += records_per_sec;
         m.mb_per_sec += mb;
+        if f.measured > 0 {
+            let from = f.measured_from_ms as f64 / 1000.0;
+            first = first.min(from);
+            last = last.max(from + f.duration_s);
+        }
         match (&f.accounting, &f.read_back_error) {
             (Some(a), _) => add(accounting.get_or_insert_with(Accounting::default), a),
             (None, Some(e)) => incomplete.push(format!("worker {}: no read-back: {e}", row.worker)),
@@ -214,6 +227,10 @@ fn merge<'a>(outcome: &'a Outcome, settings: &'a BTreeMap<String, String>) -> Me
     }
     if outcome.cancelled {
         incomplete.push("the run was cancelled (Ctrl-C)".into());
+    }
+    if last > first {
+        m.span_s = last - first;
+        m.records_per_sec_over_span = m.records as f64 / m.span_s;
     }
     m.latency_ms = all.summary();
     m.accounting = accounting;
@@ -247,7 +264,9 @@ fn text(m: &Merged) -> String {
     let mut out = format!(
         "{} workers: {} records sent, {} delivered, {} failed: {:.1} records/sec summed \
          ({:.2} MB/sec), {:.2} ms avg latency, {:.2} ms max latency, {:.2} ms 50th, {:.2} ms \
-         95th, {:.2} ms 99th, {:.2} ms 99.9th (every worker's latencies together).\n",
+         95th, {:.2} ms 99th, {:.2} ms 99.9th (every worker's latencies together).\n\
+         {} records in {:.2} s from the first worker's first measured send to the last one's \
+         last report: {:.1} records/sec over that span.\n",
         m.workers_asked,
         m.sent,
         m.delivered,
@@ -259,7 +278,10 @@ fn text(m: &Merged) -> String {
         l.p50,
         l.p95,
         l.p99,
-        l.p999
+        l.p999,
+        m.records,
+        m.span_s,
+        m.records_per_sec_over_span
     );
     if let Some(a) = &m.accounting {
         let line = a.line();
