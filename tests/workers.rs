@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{high_watermarks, stderr, stdout, unique_topic, wait_for, Cluster, KillOnDrop, BIN};
+use kafka_lab::kafka::control::{now_ms, peek, seal, Envelope, Heartbeat, Job, Message, Share};
 use serde_json::Value;
 
 const TOKEN: &str = "a-test-token-of-some-length";
@@ -72,6 +73,76 @@ impl Meeting {
             "worker {name} never got ready:\n{}",
             self.read_log(name)
         );
+    }
+
+    fn control_topic(&self) -> String {
+        self.control
+            .get(1)
+            .cloned()
+            .unwrap_or_else(|| "kafka-lab.control".to_string())
+    }
+
+    /// Every record of the control topic, as text.
+    fn control_records(&self) -> Vec<String> {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        use rdkafka::Message as _;
+        let topic = self.control_topic();
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &self.cluster.bootstrap)
+            .set("group.id", "test-control-reader")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let (_, high) = consumer
+            .fetch_watermarks(&topic, 0, Duration::from_secs(10))
+            .unwrap();
+        let mut from = rdkafka::TopicPartitionList::new();
+        from.add_partition_offset(&topic, 0, rdkafka::Offset::Beginning)
+            .unwrap();
+        consumer.assign(&from).unwrap();
+        let mut out = Vec::new();
+        let until = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < until {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+                out.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
+                if m.offset() + 1 >= high {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes a record to the control topic as anyone with access could.
+    fn write_control(&self, payload: &[u8]) {
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+        let producer: BaseProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &self.cluster.bootstrap)
+            .create()
+            .unwrap();
+        let topic = self.control_topic();
+        producer
+            .send(
+                BaseRecord::<str, [u8]>::to(&topic)
+                    .partition(0)
+                    .payload(payload),
+            )
+            .unwrap();
+        producer.flush(Duration::from_secs(10)).unwrap();
+    }
+
+    /// The latest heartbeat of a worker, as the control topic holds it.
+    fn heartbeat(&self, worker: &str) -> Heartbeat {
+        let found = wait_for(Duration::from_secs(20), || {
+            self.control_records().iter().rev().find_map(|r| {
+                let envelope: Envelope = serde_json::from_str(r).ok()?;
+                match peek(&envelope)? {
+                    Message::Heartbeat(h) if h.worker == worker => Some(h),
+                    _ => None,
+                }
+            })
+        });
+        found.unwrap_or_else(|| panic!("no heartbeat of {worker}"))
     }
 
     fn kill(&mut self, name: &str) {
@@ -151,9 +222,13 @@ fn three_workers_add_up(cluster: Cluster) {
     // The broker's own count of what was written.
     assert_eq!(high_watermarks(&m.cluster).iter().sum::<i64>(), 3001);
     // Rates are summed; the p99 is that of all latencies together, not an average.
+    // Each worker's rate from its own figures: measured records over measured seconds.
     let rates: f64 = workers
         .iter()
-        .map(|w| w["records_per_sec"].as_f64().unwrap())
+        .map(|w| {
+            let f = &w["figures"];
+            u(&f["measured"]) as f64 / f["duration_s"].as_f64().unwrap()
+        })
         .sum();
     assert!(
         (j["records_per_sec"].as_f64().unwrap() - rates).abs() < 1e-6,
@@ -279,12 +354,12 @@ fn killed_mid_run(cluster: Cluster) {
 }
 
 #[test]
-fn a_job_with_a_wrong_token_is_ignored_and_a_busy_worker_says_so() {
+fn a_coordinator_with_another_token_finds_no_worker_and_a_busy_worker_says_so() {
     wrong_token_and_busy(Cluster::embedded("workers-token", 3));
 }
 
 #[test]
-fn on_the_real_broker_a_job_with_a_wrong_token_is_ignored_and_a_busy_worker_says_so() {
+fn on_the_real_broker_a_coordinator_with_another_token_finds_no_worker() {
     let Some(cluster) = Cluster::real("workers-token", 3) else {
         return;
     };
@@ -295,23 +370,26 @@ fn wrong_token_and_busy(cluster: Cluster) {
     let mut m = Meeting::new(cluster);
     m.worker("t1", TOKEN);
     let out = m
-        .coordinator(1, "some-other-token", &["--messages", "10"])
+        .coordinator(
+            1,
+            "some-other-token",
+            &["--messages", "10", "--workers-timeout", "5"],
+        )
         .output()
         .unwrap();
+    // Its messages are sealed with another token: the coordinator hears the worker but
+    // cannot take it, and says why.
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(
-        err.contains("did not start") && err.contains("no answer from t1"),
-        "{err}"
-    );
-    assert!(err.contains("--token"), "{err}");
-    assert!(
-        m.read_log("t1")
-            .contains("ignored a job that is not signed"),
-        "{}",
-        m.read_log("t1")
-    );
-    assert!(!m.read_log("t1").contains("some-other-token"));
+    assert!(err.contains("only 0 of 1 workers came"), "{err}");
+    assert!(err.contains("heard with another token: t1"), "{err}");
+    // Neither token is anywhere on the control topic, nor in the worker's log.
+    let records = m.control_records();
+    assert!(records.len() > 3, "{records:?}");
+    for secret in [TOKEN, "some-other-token"] {
+        assert!(!m.read_log("t1").contains(secret));
+        assert!(!records.iter().any(|r| r.contains(secret)), "{records:?}");
+    }
     assert_eq!(high_watermarks(&m.cluster).iter().sum::<i64>(), 0);
 
     // A second coordinator while the worker runs the first one's job finds it busy.
@@ -411,4 +489,83 @@ fn workers_refuse_bad_input_clearly() {
         .unwrap();
     assert!(!stdout(&help).contains("a-secret-in-the-env"));
     assert!(stdout(&help).contains("KAFKA_LAB_TOKEN"));
+}
+
+/// Jobs written straight to the control topic with the right token: one carrying a security
+/// property, the same job again, and one for an earlier worker of the same name.
+#[test]
+fn a_worker_refuses_jobs_that_carry_connection_settings_or_are_replayed() {
+    let mut m = Meeting::new(Cluster::embedded("workers-forged", 3));
+    m.worker("f1", TOKEN);
+    let nonce = m.heartbeat("f1").nonce;
+    let job = |id: &str, nonce: u64, key: &str| Job {
+        id: id.into(),
+        coordinator: "test".into(),
+        topic: m.cluster.topic.clone(),
+        properties: [(key.to_string(), "1".to_string())].into(),
+        shares: vec![Share {
+            worker: "f1".into(),
+            nonce,
+            messages: 5,
+            rate: None,
+            warmup: 0,
+        }],
+        record_size: None,
+        key: "id".into(),
+        start_at_ms: now_ms() + 1000,
+        deadline_ms: now_ms() + 60_000,
+        verify: true,
+    };
+    let send = |job: Job| {
+        let envelope = seal(TOKEN, &Message::Job(Box::new(job)));
+        let bytes = serde_json::to_vec(&envelope).unwrap();
+        m.write_control(&bytes);
+        bytes
+    };
+    send(job("j-ssl", nonce, "ssl.ca.location"));
+    let log = wait_for(Duration::from_secs(20), || {
+        let log = m.read_log("f1");
+        log.contains("refused job j-ssl").then_some(log)
+    })
+    .expect("the job with ssl.ca.location is refused");
+    assert!(
+        log.contains("`ssl.ca.location` is not a producer tuning property"),
+        "{log}"
+    );
+    // A good job runs; written again as it was, it is refused as a replay.
+    let bytes = send(job("j-ok", nonce, "linger.ms"));
+    wait_for(Duration::from_secs(30), || {
+        m.read_log("f1").contains("job j-ok done").then_some(())
+    })
+    .expect("the job runs");
+    m.write_control(&bytes);
+    send(job("j-old", nonce ^ 1, "linger.ms"));
+    let log = wait_for(Duration::from_secs(20), || {
+        let log = m.read_log("f1");
+        (log.contains("refused job j-ok") && log.contains("refused job j-old")).then_some(log)
+    })
+    .expect("the replay and the job for another worker are refused");
+    assert!(log.contains("a replay"), "{log}");
+    // A job sealed with another token is ignored, and the worker says so.
+    let stranger = seal(
+        "some-other-token",
+        &Message::Job(Box::new(job("j-x", nonce, "acks"))),
+    );
+    m.write_control(&serde_json::to_vec(&stranger).unwrap());
+    wait_for(Duration::from_secs(20), || {
+        m.read_log("f1")
+            .contains("ignored a job from test that is not sealed with this worker's token")
+            .then_some(())
+    })
+    .expect("the stranger's job is ignored and logged");
+    // Garbage is passed over, and the worker goes on.
+    m.write_control(b"{not json");
+    m.write_control(br#"{"body":"{}","mac":"AAAA"}"#);
+    send(job("j-after", nonce, "linger.ms"));
+    wait_for(Duration::from_secs(30), || {
+        m.read_log("f1").contains("job j-after done").then_some(())
+    })
+    .expect("the worker still runs jobs");
+    // Five records for each job that ran.
+    assert_eq!(high_watermarks(&m.cluster).iter().sum::<i64>(), 10);
 }

@@ -15,8 +15,8 @@ use crate::config::{ClientSettings, Layers, Role};
 use crate::data::source::{KeyField, DEFAULT_API_URL};
 use crate::data::wire::Wire;
 use crate::kafka::control::{
-    self, job_property_refused, now_ms, verified, Cancel, Channel, Heartbeat, Job, JobResult,
-    Message, Progress, Share, WorkerFigures,
+    self, job_property_refused, now_ms, Channel, Heard, Heartbeat, Job, JobResult, Message,
+    Progress, Share, WorkerFigures,
 };
 use crate::kafka::producer::{LabProducer, ProducerWatch, Reports};
 use crate::kafka::verify;
@@ -28,6 +28,8 @@ use crate::target::Target;
 const COORDINATOR_SILENCE: Duration = Duration::from_secs(15);
 /// The furthest ahead a job may start: a job starting later is a replay or a wrong clock.
 const START_WITHIN_MS: u64 = 120_000;
+/// How late a job may come, after its start: later, it is a replay.
+const LATE_MS: u64 = 10_000;
 
 /// The secret, checked: present and long enough.
 fn token(args: &crate::cli::ControlArgs) -> Result<String> {
@@ -71,13 +73,13 @@ pub async fn worker(c: &Connection, args: &WorkerArgs) -> Result<ExitCode> {
         .name
         .clone()
         .unwrap_or_else(|| format!("{host}-{}", std::process::id()));
-    let channel = Channel::open(&producer, &consumer, &args.control.control_topic)
+    let channel = Channel::open(&producer, &consumer, &args.control.control_topic, &token)
         .map_err(|e| anyhow::anyhow!("cannot open the control topic: {e}"))?;
     let stop = StopFlag::on_signals();
     let me = Worker {
         name,
         host,
-        token,
+        nonce: nonce(),
         layers,
         consumer,
         dataset,
@@ -86,10 +88,22 @@ pub async fn worker(c: &Connection, args: &WorkerArgs) -> Result<ExitCode> {
     tokio::task::spawn_blocking(move || me.serve(&stop)).await?
 }
 
+/// A random number, new in each process.
+fn nonce() -> u64 {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 8];
+    let random = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    match random {
+        Ok(()) => u64::from_le_bytes(bytes),
+        // The time and the pid will do where there is no /dev/urandom.
+        Err(_) => now_ms().rotate_left(20) ^ u64::from(std::process::id()),
+    }
+}
+
 struct Worker {
     name: String,
     host: String,
-    token: String,
+    nonce: u64,
     layers: Layers,
     consumer: ClientSettings,
     dataset: Arc<crate::data::source::Dataset>,
@@ -117,17 +131,37 @@ impl Worker {
         let mut next_beat = Instant::now();
         loop {
             if stop.raised() {
-                if let Some(r) = &running {
-                    r.cancel.store(true, Ordering::SeqCst);
+                if let Some(r) = running
+                    .as_ref()
+                    .filter(|r| !r.cancel.swap(true, Ordering::SeqCst))
+                {
                     crate::errln!("stopping: ending job {} first", r.job.id);
                 }
             }
+            if stop.urgent() {
+                // A second Ctrl-C: the job's thread is left to the process's end.
+                self.say(&Message::Gone {
+                    worker: self.name.clone(),
+                });
+                crate::errln!("worker {} stopped at once", self.name);
+                return Ok(crate::runtime::exit_code(stop, ExitCode::FAILURE));
+            }
             if Instant::now() >= next_beat {
-                next_beat += control::HEARTBEAT;
+                next_beat = Instant::now() + control::HEARTBEAT;
                 self.beat(running.as_mut());
             }
             if let Some(r) = &mut running {
-                if let Ok(figures) = r.done.try_recv() {
+                let ended = match r.done.try_recv() {
+                    Ok(figures) => Some(figures),
+                    Err(mpsc::TryRecvError::Empty) => None,
+                    // The job's thread ended without a word: it panicked.
+                    Err(mpsc::TryRecvError::Disconnected) => Some(WorkerFigures {
+                        host: self.host.clone(),
+                        stopped: Some("the job failed inside this worker (see its log)".into()),
+                        ..WorkerFigures::default()
+                    }),
+                };
+                if let Some(figures) = ended {
                     self.finished(&r.job, figures);
                     running = None;
                 } else if r.coordinator_seen.elapsed() > COORDINATOR_SILENCE
@@ -141,12 +175,9 @@ impl Worker {
                 }
             }
             if stop.raised() && running.is_none() {
-                let _ = self.channel.send(
-                    &self.name,
-                    &Message::Gone {
-                        worker: self.name.clone(),
-                    },
-                );
+                self.say(&Message::Gone {
+                    worker: self.name.clone(),
+                });
                 crate::errln!("worker {} stopped", self.name);
                 return Ok(crate::runtime::exit_code(stop, ExitCode::SUCCESS));
             }
@@ -159,25 +190,40 @@ impl Worker {
 
     fn answer(
         &self,
-        message: Message,
+        heard: Heard,
         running: &mut Option<Running>,
         seen: &mut BTreeSet<String>,
         stop: &StopFlag,
     ) {
+        let message = match heard {
+            Heard::Sealed(m) => m,
+            Heard::Unsealed(Some(Message::Job(job)))
+                if job.shares.iter().any(|s| s.worker == self.name) =>
+            {
+                crate::errln!(
+                    "ignored a job from {} that is not sealed with this worker's token (a wrong \
+                     --token there, or someone else's job)",
+                    job.coordinator
+                );
+                return;
+            }
+            Heard::Unsealed(_) => return,
+        };
         match message {
-            Message::Job(signed) => {
-                let Some(job) = verified::<Job>(&self.token, &signed) else {
-                    crate::errln!(
-                        "ignored a job that is not signed with this worker's token (a wrong \
-                         --token on the coordinator, or someone else's job)"
-                    );
-                    return;
-                };
+            Message::Job(job) => {
                 let Some(share) = job.shares.iter().find(|s| s.worker == self.name).cloned() else {
                     return;
                 };
-                if !seen.insert(job.id.clone()) {
-                    return self.refuse(&job, "this job was already received once (a replay)");
+                // The same job written twice (a retry): the first is the one that counts.
+                if running.as_ref().is_some_and(|r| r.job.id == job.id) {
+                    return;
+                }
+                if share.nonce != self.nonce || !seen.insert(job.id.clone()) {
+                    return self.refuse(
+                        &job,
+                        "it was sent to an earlier worker by this name, or already received (a \
+                         replay)",
+                    );
                 }
                 if let Some(r) = running.as_ref() {
                     let reason = format!("busy with job {} of {}", r.job.id, r.job.coordinator);
@@ -189,14 +235,10 @@ impl Worker {
                 if let Some(reason) = Self::unacceptable(&job) {
                     return self.refuse(&job, &reason);
                 }
-                *running = Some(self.start(job, share));
+                *running = Some(self.start(*job, share));
             }
-            Message::Cancel(signed) => {
-                let Some(cancel) = verified::<Cancel>(&self.token, &signed) else {
-                    crate::errln!("ignored a cancel not signed with this worker's token");
-                    return;
-                };
-                if let Some(r) = running.as_ref().filter(|r| r.job.id == cancel.job) {
+            Message::Cancel { job } => {
+                if let Some(r) = running.as_ref().filter(|r| r.job.id == job) {
                     crate::errln!("job {}: cancelled by its coordinator", r.job.id);
                     r.cancel.store(true, Ordering::SeqCst);
                 }
@@ -210,16 +252,27 @@ impl Worker {
         }
     }
 
+    /// Writes a message that must arrive, saying so when it does not.
+    fn say(&self, message: &Message) {
+        if let Err(e) = self.channel.send(&self.name, message, true) {
+            crate::errln!("warning: a message to the control topic was not written: {e}");
+        }
+    }
+
     /// Why this worker will not run `job`, if it will not.
     fn unacceptable(job: &Job) -> Option<String> {
         if let Some(why) = job.properties.keys().find_map(|k| job_property_refused(k)) {
             return Some(why);
         }
         let now = now_ms();
-        if job.start_at_ms + START_WITHIN_MS < now || job.deadline_ms <= now {
-            return Some("its start time has passed (a replay, or clocks far apart)".into());
+        if job.start_at_ms.saturating_add(LATE_MS) < now || job.deadline_ms <= now {
+            return Some(format!(
+                "its start time passed {} s ago by this worker's clock (a replay, or clocks \
+                 apart)",
+                now.saturating_sub(job.start_at_ms) / 1000
+            ));
         }
-        if job.start_at_ms > now + START_WITHIN_MS {
+        if job.start_at_ms > now.saturating_add(START_WITHIN_MS) {
             return Some(format!(
                 "it starts {} s from now by this worker's clock: are the clocks apart?",
                 (job.start_at_ms - now) / 1000
@@ -233,14 +286,11 @@ impl Worker {
 
     fn refuse(&self, job: &Job, reason: &str) {
         crate::errln!("refused job {} of {}: {reason}", job.id, job.coordinator);
-        let _ = self.channel.send(
-            &self.name,
-            &Message::Refused {
-                worker: self.name.clone(),
-                job: job.id.clone(),
-                reason: reason.to_string(),
-            },
-        );
+        self.say(&Message::Refused {
+            worker: self.name.clone(),
+            job: job.id.clone(),
+            reason: reason.to_string(),
+        });
     }
 
     fn start(&self, job: Job, share: Share) -> Running {
@@ -255,13 +305,10 @@ impl Worker {
             job.topic,
             job.start_at_ms.saturating_sub(now_ms()) as f64 / 1000.0
         );
-        let _ = self.channel.send(
-            &self.name,
-            &Message::Accepted {
-                worker: self.name.clone(),
-                job: job.id.clone(),
-            },
-        );
+        self.say(&Message::Accepted {
+            worker: self.name.clone(),
+            job: job.id.clone(),
+        });
         let cancel = Arc::new(AtomicBool::new(false));
         let watch = Arc::new(std::sync::Mutex::new(None));
         let (tx, done) = mpsc::channel();
@@ -271,8 +318,13 @@ impl Worker {
             format!("kafka-lab-worker-{}", self.name),
             "worker",
         );
+        // The job's tuning wins over the worker's own -X: the coordinator names the experiment.
         for (k, v) in &job.properties {
-            layers.flag(k, v.clone(), "(the job)");
+            layers.overrides.push(crate::config::Setting {
+                key: k.clone(),
+                value: v.clone(),
+                origin: crate::config::Origin::Flag(format!("job {}", job.id)),
+            });
         }
         let context = JobContext {
             layers,
@@ -326,12 +378,16 @@ impl Worker {
             worker: self.name.clone(),
             host: self.host.clone(),
             pid: std::process::id(),
+            nonce: self.nonce,
             version: env!("CARGO_PKG_VERSION").to_string(),
             at_ms: now_ms(),
             job,
             progress,
         };
-        if let Err(e) = self.channel.send(&self.name, &Message::Heartbeat(beat)) {
+        if let Err(e) = self
+            .channel
+            .send(&self.name, &Message::Heartbeat(beat), false)
+        {
             crate::errln!("warning: a heartbeat was not written: {e}");
         }
     }
@@ -351,13 +407,12 @@ impl Worker {
                     .unwrap_or_default()
             ),
         }
-        let result = JobResult {
+        let message = Message::Result(Box::new(JobResult {
             worker: self.name.clone(),
             job: job.id.clone(),
             figures,
-        };
-        let message = Message::Result(control::sign(&self.token, &result));
-        if let Err(e) = self.channel.send(&self.name, &message) {
+        }));
+        if let Err(e) = self.channel.send(&self.name, &message, true) {
             crate::errln!("warning: the result of job {} was not written: {e}", job.id);
         }
     }
@@ -387,8 +442,8 @@ fn run_job(cx: &JobContext, job: &Job, share: &Share) -> Result<WorkerFigures> {
     *cx.watch.lock().unwrap() = Some(producer.watch());
     let cancelled = || cx.cancel.load(Ordering::SeqCst) || now_ms() >= job.deadline_ms;
     while now_ms() < job.start_at_ms && !cancelled() {
-        let left = job.start_at_ms - now_ms();
-        producer.serve(Duration::from_millis(left.min(20)));
+        let left = job.start_at_ms.saturating_sub(now_ms());
+        producer.serve(Duration::from_millis(left.clamp(1, 20)));
     }
     let pacer = Pacer::new(share.rate);
     let mut stopped = None;
@@ -398,7 +453,7 @@ fn run_job(cx: &JobContext, job: &Job, share: &Share) -> Result<WorkerFigures> {
             producer.serve(wait.min(Duration::from_millis(50)));
             wait = pacer.wait_before(n);
         }
-        if n % 256 == 0 && cancelled() {
+        if cx.cancel.load(Ordering::Relaxed) || (n % 256 == 0 && cancelled()) {
             stopped = Some(if now_ms() >= job.deadline_ms {
                 "the job's deadline passed".to_string()
             } else {
@@ -448,5 +503,17 @@ fn run_job(cx: &JobContext, job: &Job, share: &Share) -> Result<WorkerFigures> {
         read_back_error,
         errors: t.errors.clone(),
         stopped,
+        settings: ran_with(&settings),
     })
+}
+
+/// The producer tuning a worker ran with, librdkafka's defaults included, for the summary to
+/// compare with what the coordinator asked.
+fn ran_with(settings: &ClientSettings) -> std::collections::BTreeMap<String, String> {
+    let mut out = LabProducer::effective_settings(settings);
+    for s in &settings.settings {
+        out.insert(s.key.clone(), s.value.clone());
+    }
+    out.retain(|k, _| job_property_refused(k).is_none());
+    out
 }

@@ -3,8 +3,9 @@
 //! path between them.
 //!
 //! Every message is one JSON record on partition 0 of the topic (`kafka-lab.control` unless
-//! told otherwise), keyed by its sender. Jobs, cancels and results are signed with HMAC-SHA256 over
-//! their exact bytes with a token every party is given; a worker ignores what does not verify.
+//! told otherwise), keyed by its sender: an [`Envelope`] holding the message's JSON (its type
+//! included) and an HMAC-SHA256 of those exact bytes with a token every party is given. What
+//! does not verify is ignored, whatever its type.
 //! A job carries producer tuning properties only (those librdkafka applies to producers alone):
 //! never a connection or security property, which each worker takes from its own settings.
 
@@ -29,8 +30,9 @@ pub const CONTROL_TOPIC: &str = "kafka-lab.control";
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// Silence after which a worker or coordinator is taken for gone.
 pub const SILENCE: Duration = Duration::from_secs(5);
-/// The shortest token accepted: shorter ones are guessed too easily.
-pub const MIN_TOKEN: usize = 8;
+/// The shortest token accepted: anyone who reads the control topic can test guesses against
+/// its seals offline, so a short one falls quickly.
+pub const MIN_TOKEN: usize = 16;
 /// How long the control topic keeps messages: long enough to look back at a run, short
 /// enough that the topic stays small.
 const RETENTION_MS: &str = "3600000";
@@ -42,18 +44,18 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// One message on the control topic.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One message on the control topic, as it reads once its envelope is opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 // Adjacently tagged: an internally tagged enum buffers its content, and buffered map keys
 // (a read-back's partitions) no longer read back as numbers.
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Message {
     /// A worker is alive: idle, or running a job (with its progress).
     Heartbeat(Heartbeat),
-    /// A signed [`Job`].
-    Job(Signed),
-    /// A signed [`Cancel`].
-    Cancel(Signed),
+    /// What a coordinator asks of its workers.
+    Job(Box<Job>),
+    /// A coordinator calls its job off.
+    Cancel { job: String },
     /// A worker took a job and will start it at its start time.
     Accepted { worker: String, job: String },
     /// A worker will not run a job, and why (busy with another, a property it refuses, ...).
@@ -62,20 +64,22 @@ pub enum Message {
         job: String,
         reason: String,
     },
-    /// A signed [`JobResult`]: a worker's figures for a job, once its records are delivered
-    /// and read back.
-    Result(Signed),
+    /// A worker's figures for a job, once its records are delivered and read back.
+    Result(Box<JobResult>),
     /// The coordinator of a running job is alive.
     Coordinator { job: String, at_ms: u64 },
     /// A worker stopped (Ctrl-C).
     Gone { worker: String },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat {
     pub worker: String,
     pub host: String,
     pub pid: u32,
+    /// Random, new in each worker process: a job names it in the worker's share, so that a
+    /// job copied from the topic does not run again on a worker started since.
+    pub nonce: u64,
     pub version: String,
     /// The worker's clock when it sent this, in ms since the Unix epoch.
     pub at_ms: u64,
@@ -97,15 +101,16 @@ pub struct Progress {
     pub elapsed_s: f64,
 }
 
-/// A message body and its HMAC-SHA256, base64.
+/// A message's JSON and its HMAC-SHA256 (base64): what the control topic holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Signed {
+pub struct Envelope {
     pub body: String,
     pub mac: String,
 }
 
 /// What a coordinator asks of its workers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Job {
     /// Unique: a coordinator's name and a random part.
     pub id: String,
@@ -130,16 +135,13 @@ pub struct Job {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Share {
     pub worker: String,
+    /// The nonce of the worker's heartbeat the coordinator chose it by.
+    pub nonce: u64,
     pub messages: u64,
     /// Records per second; `None`: as fast as it can.
     pub rate: Option<f64>,
     /// Records at the start left out of the latency and the rate.
     pub warmup: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cancel {
-    pub job: String,
 }
 
 /// What a worker reports of a job.
@@ -174,6 +176,8 @@ pub struct WorkerFigures {
     pub errors: BTreeMap<String, u64>,
     /// Why it stopped before its share was sent, if it did.
     pub stopped: Option<String>,
+    /// The producer settings it ran with (tuning only), librdkafka's defaults included.
+    pub settings: BTreeMap<String, String>,
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -185,25 +189,39 @@ fn mac_of(token: &str, body: &[u8]) -> HmacSha256 {
     mac
 }
 
-/// `value` signed with `token`.
-pub fn sign<T: Serialize>(token: &str, value: &T) -> Signed {
-    let body = serde_json::to_string(value).expect("control messages serialize");
+/// `message` sealed with `token`.
+pub fn seal(token: &str, message: &Message) -> Envelope {
+    let body = serde_json::to_string(message).expect("control messages serialize");
     let mac = mac_of(token, body.as_bytes()).finalize().into_bytes();
-    Signed {
+    Envelope {
         mac: base64::engine::general_purpose::STANDARD.encode(mac),
         body,
     }
 }
 
-/// The value, when its signature is `token`'s (checked in constant time).
-pub fn verified<T: for<'de> Deserialize<'de>>(token: &str, signed: &Signed) -> Option<T> {
+/// The message, when its envelope was sealed with `token` (checked in constant time).
+pub fn open(token: &str, envelope: &Envelope) -> Option<Message> {
     let mac = base64::engine::general_purpose::STANDARD
-        .decode(&signed.mac)
+        .decode(&envelope.mac)
         .ok()?;
-    mac_of(token, signed.body.as_bytes())
+    mac_of(token, envelope.body.as_bytes())
         .verify_slice(&mac)
         .ok()?;
-    serde_json::from_str(&signed.body).ok()
+    serde_json::from_str(&envelope.body).ok()
+}
+
+/// The message without checking who sealed it: for what is only shown (the dashboard) or
+/// said in a log (a job signed with another token).
+pub fn peek(envelope: &Envelope) -> Option<Message> {
+    serde_json::from_str(&envelope.body).ok()
+}
+
+/// What [`Channel::next`] heard.
+pub enum Heard {
+    /// Sealed with this channel's token.
+    Sealed(Message),
+    /// Not sealed with it: what it claims to be, if it reads as a message at all.
+    Unsealed(Option<Message>),
 }
 
 /// Why a job may not carry this property, if it may not: only properties librdkafka applies
@@ -221,11 +239,12 @@ pub fn job_property_refused(key: &str) -> Option<String> {
     }
 }
 
-/// The control topic, read from its end and written to.
+/// The control topic, read from its end and written to, every message sealed with a token.
 pub struct Channel {
     producer: BaseProducer,
     reader: BaseConsumer,
     topic: String,
+    token: String,
 }
 
 impl Channel {
@@ -235,6 +254,7 @@ impl Channel {
         producer: &ClientSettings,
         consumer: &ClientSettings,
         topic: &str,
+        token: &str,
     ) -> Result<Channel, String> {
         let connection = |settings: &ClientSettings| {
             let mut config = rdkafka::ClientConfig::new();
@@ -247,9 +267,10 @@ impl Channel {
             }
             config
         };
+        // Idempotent: a retried job is not written twice.
         let producer: BaseProducer = connection(producer)
             .set("linger.ms", "0")
-            .set("acks", "all")
+            .set("enable.idempotence", "true")
             .create()
             .map_err(|e| e.to_string())?;
         let reader: BaseConsumer = connection(consumer)
@@ -267,12 +288,14 @@ impl Channel {
             producer,
             reader,
             topic: topic.to_string(),
+            token: token.to_string(),
         })
     }
 
-    /// Writes one message and waits (up to 10 s) until the cluster has it.
-    pub fn send(&self, from: &str, message: &Message) -> Result<(), String> {
-        let payload = serde_json::to_vec(message).map_err(|e| e.to_string())?;
+    /// Writes one message, sealed; with `wait`, waits (up to 10 s) until the cluster has it.
+    /// Heartbeats do not wait: a slow cluster must not hold up the loop that reads.
+    pub fn send(&self, from: &str, message: &Message, wait: bool) -> Result<(), String> {
+        let payload = serde_json::to_vec(&seal(&self.token, message)).map_err(|e| e.to_string())?;
         self.producer
             .send(
                 BaseRecord::<str, [u8]>::to(&self.topic)
@@ -281,20 +304,37 @@ impl Channel {
                     .payload(&payload),
             )
             .map_err(|(e, _)| e.to_string())?;
+        if !wait {
+            self.producer.poll(Duration::ZERO);
+            return Ok(());
+        }
         self.producer
             .flush(Duration::from_secs(10))
             .map_err(|e| format!("the control topic did not take a message: {e}"))
     }
 
-    /// The next message, waiting up to `timeout`; records that are not control messages are
-    /// skipped.
-    pub fn next(&self, timeout: Duration) -> Option<Message> {
+    /// The next message, waiting up to `timeout`; records that are not envelopes are skipped.
+    pub fn next(&self, timeout: Duration) -> Option<Heard> {
         match self.reader.poll(timeout)? {
-            Ok(m) => serde_json::from_slice(m.payload()?).ok(),
+            Ok(m) => {
+                let envelope: Envelope = serde_json::from_slice(m.payload()?).ok()?;
+                Some(match open(&self.token, &envelope) {
+                    Some(message) => Heard::Sealed(message),
+                    None => Heard::Unsealed(peek(&envelope)),
+                })
+            }
             Err(e) => {
                 log::debug!("control topic: {e}");
                 None
             }
+        }
+    }
+
+    /// The next message sealed with this channel's token; others are skipped.
+    pub fn next_sealed(&self, timeout: Duration) -> Option<Message> {
+        match self.next(timeout)? {
+            Heard::Sealed(m) => Some(m),
+            Heard::Unsealed(_) => None,
         }
     }
 }
@@ -355,17 +395,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_signed_job_verifies_with_its_token_only() {
-        let cancel = Cancel { job: "j1".into() };
-        let signed = sign("a-long-secret", &cancel);
-        assert_eq!(verified::<Cancel>("a-long-secret", &signed), Some(cancel));
-        assert_eq!(verified::<Cancel>("another-secret", &signed), None);
-        let mut tampered = signed.clone();
+    fn a_sealed_message_opens_with_its_token_only() {
+        let cancel = Message::Cancel { job: "j1".into() };
+        let sealed = seal("a-long-secret", &cancel);
+        assert_eq!(open("a-long-secret", &sealed), Some(cancel.clone()));
+        assert_eq!(open("another-secret", &sealed), None);
+        assert_eq!(peek(&sealed), Some(cancel));
+        let mut tampered = sealed.clone();
         tampered.body = tampered.body.replace("j1", "j2");
-        assert_eq!(verified::<Cancel>("a-long-secret", &tampered), None);
-        let mut garbled = signed;
+        assert_eq!(open("a-long-secret", &tampered), None);
+        // The type is sealed too: a result's seal does not make it a cancel.
+        let mut retyped = sealed.clone();
+        retyped.body = retyped.body.replace("cancel", "gone");
+        assert_eq!(open("a-long-secret", &retyped), None);
+        let mut garbled = sealed;
         garbled.mac = "not base64!".into();
-        assert_eq!(verified::<Cancel>("a-long-secret", &garbled), None);
+        assert_eq!(open("a-long-secret", &garbled), None);
     }
 
     #[test]
@@ -411,15 +456,13 @@ mod tests {
             latency_us: vec![(120, 4)],
             ..WorkerFigures::default()
         };
-        let result = JobResult {
+        let m = Message::Result(Box::new(JobResult {
             worker: "w".into(),
             job: "j".into(),
             figures,
-        };
-        let json = serde_json::to_string(&Message::Result(sign("a-token", &result))).unwrap();
-        let Message::Result(signed) = serde_json::from_str(&json).unwrap() else {
-            panic!("{json}");
-        };
-        assert_eq!(verified::<JobResult>("a-token", &signed), Some(result));
+        }));
+        let json = serde_json::to_string(&seal("a-token", &m)).unwrap();
+        let envelope: Envelope = serde_json::from_str(&json).unwrap();
+        assert_eq!(open("a-token", &envelope), Some(m));
     }
 }

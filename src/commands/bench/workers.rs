@@ -13,8 +13,7 @@ use clap::ValueEnum;
 use crate::cli::{BenchArgs, Connection};
 use crate::config::Role;
 use crate::kafka::control::{
-    self, job_property_refused, now_ms, sign, verified, Cancel, Channel, Job, JobResult, Message,
-    Progress, Share,
+    self, job_property_refused, now_ms, Channel, Heard, Job, JobResult, Message, Progress, Share,
 };
 use crate::runtime::StopFlag;
 
@@ -27,11 +26,15 @@ const LEAD: Duration = Duration::from_secs(4);
 const REPORT_GRACE: Duration = Duration::from_secs(120);
 /// How long a worker may say it is idle again before its figures come.
 const IDLE_GRACE: Duration = Duration::from_secs(10);
+/// Silence after which a worker in a run is taken for gone: longer than between two looks
+/// for workers, since a saturated cluster can hold a heartbeat up for seconds.
+const GONE_AFTER: Duration = Duration::from_secs(10);
 
 /// A worker as the coordinator follows it.
 struct Seen {
     host: String,
     pid: u32,
+    nonce: u64,
     /// Another process heard under the same name lately (host and pid).
     clash: Option<String>,
     at: Instant,
@@ -56,7 +59,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs, n: u32) -> Result<ExitCode>
             properties.insert(s.key.clone(), s.value.clone());
         }
     }
-    let channel = Channel::open(&base, &consumer, &control_topic)
+    let channel = Channel::open(&base, &consumer, &control_topic, &token)
         .map_err(|e| anyhow::anyhow!("cannot open the control topic: {e}"))?;
     let stop = StopFlag::on_signals();
     let name = format!("{}-{}", crate::runtime::host_name(), std::process::id());
@@ -69,7 +72,7 @@ pub async fn bench(c: &Connection, args: &BenchArgs, n: u32) -> Result<ExitCode>
     };
     let args2 = args.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        coordinate(&channel, &token, &job_args, &args2, &stop).map(|o| (o, stop))
+        coordinate(&channel, &job_args, &args2, &stop).map(|o| (o, stop))
     })
     .await??;
     let (outcome, stop) = outcome;
@@ -126,14 +129,13 @@ struct JobArgs {
 /// Finds the workers, runs the job, and gathers what each one reports.
 fn coordinate(
     channel: &Channel,
-    token: &str,
     j: &JobArgs,
     args: &BenchArgs,
     stop: &StopFlag,
 ) -> Result<Outcome> {
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     let workers = find_workers(channel, j, &mut seen, stop)?;
-    let job = job_for(j, args, &workers);
+    let job = job_for(j, args, &workers, &seen);
     crate::errln!(
         "job {}: {} workers ({}), start in {} s",
         job.id,
@@ -142,27 +144,25 @@ fn coordinate(
         LEAD.as_secs()
     );
     channel
-        .send(&j.name, &Message::Job(sign(token, &job)))
+        .send(&j.name, &Message::Job(Box::new(job.clone())), true)
         .map_err(|e| anyhow::anyhow!("cannot send the job: {e}"))?;
     let cancel = |why: &str| {
-        let _ = channel.send(
-            &j.name,
-            &Message::Cancel(sign(
-                token,
-                &Cancel {
-                    job: job.id.clone(),
-                },
-            )),
-        );
+        let message = Message::Cancel {
+            job: job.id.clone(),
+        };
+        if let Err(e) = channel.send(&j.name, &message, true) {
+            crate::errln!("warning: the cancel was not written: {e}");
+        }
         crate::errln!("job {}: cancelled ({why})", job.id);
     };
-    if let Err(e) = await_acceptance(channel, &job, &workers, &mut seen) {
-        cancel("not every worker took it");
-        return Err(e);
-    }
-    Ok(follow(
-        channel, &job, &workers, &mut seen, stop, token, &cancel,
-    ))
+    let early = match await_acceptance(channel, &job, &workers, &mut seen) {
+        Ok(early) => early,
+        Err(e) => {
+            cancel("not every worker took it");
+            return Err(e);
+        }
+    };
+    Ok(follow(channel, &job, &mut seen, early, stop, &cancel))
 }
 
 /// Waits until `n` idle workers have said they are alive.
@@ -174,6 +174,8 @@ fn find_workers(
 ) -> Result<Vec<String>> {
     let began = Instant::now();
     let mut said = 0;
+    // Workers heard whose heartbeats are sealed with another token.
+    let mut strangers = std::collections::BTreeSet::new();
     loop {
         let idle: Vec<String> = seen
             .iter()
@@ -200,14 +202,22 @@ fn find_workers(
             said = idle.len();
             crate::errln!("waiting for workers: {said} of {} here", j.n);
         }
-        if began.elapsed() >= j.timeout || stop.raised() {
+        if stop.raised() {
+            bail!(
+                "stopped while waiting for workers ({} of {} here)",
+                idle.len(),
+                j.n
+            );
+        }
+        if began.elapsed() >= j.timeout {
             let busy: Vec<String> = seen
                 .iter()
                 .filter(|(_, s)| s.job.is_some() && s.at.elapsed() < control::SILENCE)
                 .map(|(w, s)| format!("{w} (running {})", s.job.as_deref().unwrap_or("")))
                 .collect();
+            let strangers: Vec<&str> = strangers.iter().map(String::as_str).collect();
             bail!(
-                "only {} of {} workers came within {} s{}{}\n  Start more with `kafka-lab \
+                "only {} of {} workers came within {} s{}{}{}\n  Start more with `kafka-lab \
                  worker -b ... --token ...` against this cluster (same control topic), or ask \
                  for fewer with --workers, or wait longer with --workers-timeout.",
                 idle.len(),
@@ -223,10 +233,22 @@ fn find_workers(
                 } else {
                     format!("; busy: {}", busy.join(", "))
                 },
+                if strangers.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; heard with another token: {} (give the same --token as theirs)",
+                        strangers.join(", ")
+                    )
+                },
             );
         }
-        if let Some(m) = channel.next(Duration::from_millis(200)) {
-            note(seen, m);
+        match channel.next(Duration::from_millis(200)) {
+            Some(Heard::Sealed(m)) => note(seen, m),
+            Some(Heard::Unsealed(Some(Message::Heartbeat(h)))) => {
+                strangers.insert(h.worker);
+            }
+            _ => {}
         }
     }
 }
@@ -247,6 +269,7 @@ fn note(seen: &mut BTreeMap<String, Seen>, m: Message) {
                 Seen {
                     host: h.host,
                     pid: h.pid,
+                    nonce: h.nonce,
                     clash,
                     at: Instant::now(),
                     job: h.job,
@@ -262,7 +285,12 @@ fn note(seen: &mut BTreeMap<String, Seen>, m: Message) {
 }
 
 /// The job: each worker's share of the records, of the rate and of the warm-up.
-fn job_for(j: &JobArgs, args: &BenchArgs, workers: &[String]) -> Job {
+fn job_for(
+    j: &JobArgs,
+    args: &BenchArgs,
+    workers: &[String],
+    seen: &BTreeMap<String, Seen>,
+) -> Job {
     let n = workers.len() as u64;
     let split = |total: u64, i: u64| total / n + u64::from(i < total % n);
     let warmup = args.warmup.records(args.messages);
@@ -272,6 +300,7 @@ fn job_for(j: &JobArgs, args: &BenchArgs, workers: &[String]) -> Job {
         .enumerate()
         .map(|(i, w)| Share {
             worker: w.clone(),
+            nonce: seen.get(w).map_or(0, |s| s.nonce),
             messages: split(args.messages, i as u64),
             rate,
             warmup: split(warmup, i as u64),
@@ -281,7 +310,7 @@ fn job_for(j: &JobArgs, args: &BenchArgs, workers: &[String]) -> Job {
     // A paced run's deadline is twice its length and a minute; a run at full speed gets an
     // hour. Workers stop there whatever happens (a coordinator gone is noticed sooner).
     let length_ms = rate.map_or(3_600_000, |r| {
-        (shares[0].messages as f64 / r * 2000.0) as u64 + 60_000
+        ((shares[0].messages as f64 / r * 2000.0) as u64).saturating_add(60_000)
     });
     Job {
         // The coordinator's name holds its host and pid; the time tells its jobs apart.
@@ -297,24 +326,26 @@ fn job_for(j: &JobArgs, args: &BenchArgs, workers: &[String]) -> Job {
             .to_possible_value()
             .map_or_else(|| "id".to_string(), |v| v.get_name().to_string()),
         start_at_ms,
-        deadline_ms: start_at_ms + length_ms,
+        deadline_ms: start_at_ms.saturating_add(length_ms),
         verify: !args.no_verify,
     }
 }
 
 /// Waits until every worker has accepted the job; fails naming those that refused or kept
-/// silent.
+/// silent. Results that come meanwhile (a small share, a late start) are kept.
 fn await_acceptance(
     channel: &Channel,
     job: &Job,
     workers: &[String],
     seen: &mut BTreeMap<String, Seen>,
-) -> Result<()> {
+) -> Result<Vec<JobResult>> {
     let until = Instant::now() + LEAD.saturating_sub(Duration::from_millis(500));
     let mut accepted = Vec::new();
     let mut refused = Vec::new();
+    let mut early = Vec::new();
     while Instant::now() < until && accepted.len() + refused.len() < workers.len() {
-        match channel.next(Duration::from_millis(100)) {
+        match channel.next_sealed(Duration::from_millis(100)) {
+            Some(Message::Result(r)) if r.job == job.id => early.push(*r),
             Some(Message::Accepted { worker, job: id }) if id == job.id => accepted.push(worker),
             Some(Message::Refused {
                 worker,
@@ -328,7 +359,7 @@ fn await_acceptance(
         }
     }
     if refused.is_empty() && accepted.len() == workers.len() {
-        return Ok(());
+        return Ok(early);
     }
     let silent: Vec<&String> = workers
         .iter()
@@ -354,16 +385,20 @@ fn await_acceptance(
 fn follow(
     channel: &Channel,
     job: &Job,
-    workers: &[String],
     seen: &mut BTreeMap<String, Seen>,
+    early: Vec<JobResult>,
     stop: &StopFlag,
-    token: &str,
     cancel: &dyn Fn(&str),
 ) -> Outcome {
+    let workers: Vec<String> = job.shares.iter().map(|s| s.worker.clone()).collect();
+    // Reading its records back takes a worker up to this long after its last report.
+    let longest = job.shares.iter().map(|s| s.messages).max().unwrap_or(0);
+    let read_back = crate::kafka::verify::timeout_for(longest);
     let started = Instant::now() + Duration::from_millis(job.start_at_ms.saturating_sub(now_ms()));
     let give_up = Instant::now()
         + Duration::from_millis(job.deadline_ms.saturating_sub(now_ms()))
-        + REPORT_GRACE;
+        + REPORT_GRACE
+        + read_back;
     let mut rows: BTreeMap<String, WorkerRow> = workers
         .iter()
         .map(|w| {
@@ -373,8 +408,13 @@ fn follow(
             )
         })
         .collect();
+    for r in early {
+        if let Some(row) = rows.get_mut(&r.worker) {
+            row.done(r.figures);
+        }
+    }
     // Counted from acceptance: a worker is as alive as its acceptance until it beats again.
-    for w in workers {
+    for w in &workers {
         if let Some(s) = seen.get_mut(w) {
             s.at = Instant::now();
         }
@@ -397,52 +437,68 @@ fn follow(
             for row in rows.values_mut().filter(|r| r.is_running()) {
                 row.no_result(why);
             }
+            if !cancelled {
+                cancel(why);
+            }
             break;
         }
         if Instant::now() >= next_beat {
-            next_beat += control::HEARTBEAT;
-            let _ = channel.send(
-                &job.coordinator,
-                &Message::Coordinator {
-                    job: job.id.clone(),
-                    at_ms: now_ms(),
-                },
-            );
+            next_beat = Instant::now() + control::HEARTBEAT;
+            let alive = Message::Coordinator {
+                job: job.id.clone(),
+                at_ms: now_ms(),
+            };
+            if let Err(e) = channel.send(&job.coordinator, &alive, false) {
+                crate::errln!("warning: the coordinator's heartbeat was not written: {e}");
+            }
+        }
+        // Everything heard so far first: a check must not take a worker for gone whose
+        // heartbeats are waiting to be read.
+        let mut heard = channel.next_sealed(Duration::from_millis(100));
+        while let Some(m) = heard {
+            take(m, job, &mut rows, seen, started);
+            heard = channel.next_sealed(Duration::ZERO);
         }
         check_workers(&mut rows, seen, &mut idle_since, &job.id, started);
         if Instant::now() >= next_line {
             next_line += Duration::from_secs(5);
             let done = rows.values().filter(|r| !r.is_running()).count();
-            progress_line(seen, workers, &job.id, done);
-        }
-        match channel.next(Duration::from_millis(100)) {
-            Some(Message::Result(signed)) => match verified::<JobResult>(token, &signed) {
-                Some(r) if r.job == job.id => {
-                    if let Some(row) = rows.get_mut(&r.worker).filter(|row| row.is_running()) {
-                        row.done(r.figures);
-                    }
-                }
-                Some(_) => {}
-                None => crate::errln!("ignored a result not signed with this token"),
-            },
-            Some(Message::Gone { worker }) => {
-                if let (Some(row), Some(s)) = (rows.get_mut(&worker), seen.get(&worker)) {
-                    if row.is_running() {
-                        let ack = s.progress.as_ref().map_or(0, |p| p.delivered);
-                        row.killed(s.at.saturating_duration_since(started).as_secs_f64(), ack);
-                        crate::errln!("{} (it was stopped)", row.status_line());
-                    }
-                }
-                seen.remove(&worker);
-            }
-            Some(m) => note(seen, m),
-            None => {}
+            progress_line(seen, &workers, &job.id, done);
         }
     }
     Outcome {
         job: job.clone(),
         rows: rows.into_values().collect(),
         cancelled,
+    }
+}
+
+/// Applies one message heard during the run.
+fn take(
+    m: Message,
+    job: &Job,
+    rows: &mut BTreeMap<String, WorkerRow>,
+    seen: &mut BTreeMap<String, Seen>,
+    started: Instant,
+) {
+    match m {
+        // Taken even from a worker marked gone: it was slow, not dead.
+        Message::Result(r) if r.job == job.id => {
+            if let Some(row) = rows.get_mut(&r.worker).filter(|row| !row.is_done()) {
+                row.done(r.figures);
+            }
+        }
+        Message::Gone { worker } => {
+            if let (Some(row), Some(s)) = (rows.get_mut(&worker), seen.get(&worker)) {
+                if row.is_running() {
+                    let ack = s.progress.as_ref().map_or(0, |p| p.delivered);
+                    row.killed(s.at.saturating_duration_since(started).as_secs_f64(), ack);
+                    crate::errln!("{} (it was stopped)", row.status_line());
+                }
+            }
+            seen.remove(&worker);
+        }
+        m => note(seen, m),
     }
 }
 
@@ -470,7 +526,7 @@ fn check_workers(
             crate::errln!("{}", row.status_line());
             continue;
         }
-        let silent = last.is_none_or(|s| s.at.elapsed() > control::SILENCE);
+        let silent = last.is_none_or(|s| s.at.elapsed() > GONE_AFTER);
         if silent {
             let at = last.map_or(started, |s| s.at);
             let acknowledged = last

@@ -1,6 +1,7 @@
 //! Listens on the cluster's control topic for `kafka-lab worker` heartbeats, so that the
 //! dashboard can show a distributed run going on against the same cluster. Read-only: it never
-//! writes there, and never creates the topic.
+//! writes there, and never creates the topic. It has no token, so it shows what heartbeats
+//! claim without checking their seals.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +13,7 @@ use rdkafka::{Message as _, Offset, TopicPartitionList};
 use tokio::sync::mpsc::Sender;
 
 use crate::config::ClientSettings;
-use crate::kafka::control::{now_ms, Message, CONTROL_TOPIC, SILENCE};
+use crate::kafka::control::{peek, Envelope, Message, CONTROL_TOPIC, SILENCE};
 use crate::lab::protocol::KafkaEvent;
 use crate::lab::snapshots::WorkerSeen;
 
@@ -94,8 +95,13 @@ fn listen(client: &BaseConsumer, running: &AtomicBool, events: &Sender<KafkaEven
     let mut next_look = Instant::now();
     while running.load(Ordering::SeqCst) {
         if let Some(Ok(m)) = client.poll(Duration::from_millis(200)) {
-            match m.payload().and_then(|p| serde_json::from_slice(p).ok()) {
-                Some(Message::Heartbeat(h)) if now_ms().saturating_sub(h.at_ms) < 5_000 => {
+            let envelope = m
+                .payload()
+                .and_then(|p| serde_json::from_slice::<Envelope>(p).ok());
+            // Heartbeats of the past (the tail read at the start) age out by the time they
+            // are read here, whatever the workers' clocks say.
+            match envelope.as_ref().and_then(peek) {
+                Some(Message::Heartbeat(h)) => {
                     let progress = h.progress.unwrap_or_default();
                     let worker = WorkerSeen {
                         name: h.worker.clone(),

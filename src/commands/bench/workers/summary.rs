@@ -54,6 +54,10 @@ impl WorkerRow {
         self.status == Status::Running
     }
 
+    pub fn is_done(&self) -> bool {
+        self.status == Status::Done
+    }
+
     pub fn done(&mut self, figures: WorkerFigures) {
         self.host = Some(figures.host.clone());
         self.status = Status::Done;
@@ -106,10 +110,14 @@ struct Merged<'a> {
     workers_asked: usize,
     complete: bool,
     incomplete: Vec<String>,
+    /// Settings a worker ran with that differ from the coordinator's (its own config).
+    differences: Vec<String>,
     settings: &'a BTreeMap<String, String>,
     sent: u64,
     delivered: u64,
     failed: u64,
+    /// Given up at the end without an answer.
+    undelivered: u64,
     /// Delivered after the warm-up: the records in the rate and the latency.
     records: u64,
     /// Each worker's rate over its own measured time, summed.
@@ -162,6 +170,18 @@ fn add(a: &mut Accounting, b: &Accounting) {
     a.aborted += b.aborted;
     a.aborted_seen += b.aborted_seen;
     a.read_back_s = a.read_back_s.max(b.read_back_s);
+    for (p, theirs) in &b.per_partition {
+        let ours = a.per_partition.entry(*p).or_default();
+        ours.acknowledged += theirs.acknowledged;
+        ours.aborted += theirs.aborted;
+        ours.received += theirs.received;
+        ours.missing += theirs.missing;
+        ours.duplicated += theirs.duplicated;
+        ours.deleted_below = match (ours.deleted_below, theirs.deleted_below) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        };
+    }
 }
 
 fn merge<'a>(outcome: &'a Outcome, settings: &'a BTreeMap<String, String>) -> Merged<'a> {
@@ -174,10 +194,12 @@ fn merge<'a>(outcome: &'a Outcome, settings: &'a BTreeMap<String, String>) -> Me
         workers_asked: outcome.rows.len(),
         complete: false,
         incomplete: Vec::new(),
+        differences: Vec::new(),
         settings,
         sent: 0,
         delivered: 0,
         failed: 0,
+        undelivered: 0,
         records: 0,
         records_per_sec: 0.0,
         mb_per_sec: 0.0,
@@ -206,6 +228,16 @@ fn merge<'a>(outcome: &'a Outcome, settings: &'a BTreeMap<String, String>) -> Me
         m.sent += f.sent;
         m.delivered += f.delivered;
         m.failed += f.failed;
+        m.undelivered += f.undelivered;
+        for (k, v) in &f.settings {
+            match settings.get(k) {
+                Some(asked) if asked != v => m.differences.push(format!(
+                    "worker {} ran {k}={v} where the coordinator has {asked}",
+                    row.worker
+                )),
+                _ => {}
+            }
+        }
         m.records += f.measured;
         m.records_per_sec += records_per_sec;
         m.mb_per_sec += mb;
@@ -283,6 +315,13 @@ fn text(m: &Merged) -> String {
         m.span_s,
         m.records_per_sec_over_span
     );
+    if m.undelivered > 0 {
+        let _ = writeln!(
+            out,
+            "{} records were given up at the end without a delivery report (undelivered).",
+            m.undelivered
+        );
+    }
     if let Some(a) = &m.accounting {
         let line = a.line();
         let said = line.replacen("read back:", "read back (each worker its own records):", 1);
@@ -326,6 +365,12 @@ fn text(m: &Merged) -> String {
             a.missing,
             a.duplicated
         );
+    }
+    if !m.differences.is_empty() {
+        let _ = writeln!(out, "\nsettings that differ (each worker's own config):");
+        for d in &m.differences {
+            let _ = writeln!(out, "  {d}");
+        }
     }
     if !m.incomplete.is_empty() {
         let _ = writeln!(out, "\nincomplete:");
