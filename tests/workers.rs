@@ -523,28 +523,40 @@ fn a_worker_refuses_jobs_that_carry_connection_settings_or_are_replayed() {
         bytes
     };
     send(job("j-ssl", nonce, "ssl.ca.location"));
-    let log = wait_for(Duration::from_secs(20), || {
+    let log = wait_for(Duration::from_secs(60), || {
         let log = m.read_log("f1");
         log.contains("refused job j-ssl").then_some(log)
     })
-    .expect("the job with ssl.ca.location is refused");
+    .unwrap_or_else(|| {
+        panic!(
+            "{}:\n{}",
+            "the job with ssl.ca.location is refused",
+            m.read_log("f1")
+        )
+    });
     assert!(
         log.contains("`ssl.ca.location` is not a producer tuning property"),
         "{log}"
     );
     // A good job runs; written again as it was, it is refused as a replay.
     let bytes = send(job("j-ok", nonce, "linger.ms"));
-    wait_for(Duration::from_secs(30), || {
+    wait_for(Duration::from_secs(60), || {
         m.read_log("f1").contains("job j-ok done").then_some(())
     })
-    .expect("the job runs");
+    .unwrap_or_else(|| panic!("{}:\n{}", "the job runs", m.read_log("f1")));
     m.write_control(&bytes);
     send(job("j-old", nonce ^ 1, "linger.ms"));
-    let log = wait_for(Duration::from_secs(20), || {
+    let log = wait_for(Duration::from_secs(60), || {
         let log = m.read_log("f1");
         (log.contains("refused job j-ok") && log.contains("refused job j-old")).then_some(log)
     })
-    .expect("the replay and the job for another worker are refused");
+    .unwrap_or_else(|| {
+        panic!(
+            "{}:\n{}",
+            "the replay and the job for another worker are refused",
+            m.read_log("f1")
+        )
+    });
     assert!(log.contains("a replay"), "{log}");
     // A job sealed with another token is ignored, and the worker says so.
     let stranger = seal(
@@ -552,20 +564,62 @@ fn a_worker_refuses_jobs_that_carry_connection_settings_or_are_replayed() {
         &Message::Job(Box::new(job("j-x", nonce, "acks"))),
     );
     m.write_control(&serde_json::to_vec(&stranger).unwrap());
-    wait_for(Duration::from_secs(20), || {
+    wait_for(Duration::from_secs(60), || {
         m.read_log("f1")
             .contains("ignored a job from test that is not sealed with this worker's token")
             .then_some(())
     })
-    .expect("the stranger's job is ignored and logged");
+    .unwrap_or_else(|| {
+        panic!(
+            "{}:\n{}",
+            "the stranger's job is ignored and logged",
+            m.read_log("f1")
+        )
+    });
     // Garbage is passed over, and the worker goes on.
     m.write_control(b"{not json");
     m.write_control(br#"{"body":"{}","mac":"AAAA"}"#);
     send(job("j-after", nonce, "linger.ms"));
-    wait_for(Duration::from_secs(30), || {
+    wait_for(Duration::from_secs(60), || {
         m.read_log("f1").contains("job j-after done").then_some(())
     })
-    .expect("the worker still runs jobs");
+    .unwrap_or_else(|| panic!("{}:\n{}", "the worker still runs jobs", m.read_log("f1")));
     // Five records for each job that ran.
     assert_eq!(high_watermarks(&m.cluster).iter().sum::<i64>(), 10);
+}
+
+/// Ctrl-C on the coordinator cancels the job: the worker stops sending at once (not after a
+/// burst), reports what it sent, and the summary says the run was cancelled.
+#[test]
+fn a_cancelled_run_stops_at_once_and_is_reported() {
+    let mut m = Meeting::new(Cluster::embedded("workers-cancel", 3));
+    m.worker("c1", TOKEN);
+    let child = m
+        .coordinator(
+            1,
+            TOKEN,
+            &["--messages", "100000", "--rate", "10", "--warmup", "0"],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(60), || {
+        m.read_log("c1").contains("starting in").then_some(())
+    })
+    .unwrap_or_else(|| panic!("the job starts:\n{}", m.read_log("c1")));
+    std::thread::sleep(Duration::from_secs(8));
+    // SAFETY: signals a child of this test, still running.
+    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let j = json(&out);
+    let w = &j["workers"][0];
+    assert_eq!(w["figures"]["stopped"], "cancelled", "{j}");
+    // About 10 records a second for the seconds it ran: never a burst of hundreds.
+    let sent = u(&w["figures"]["sent"]);
+    assert!((20..150).contains(&sent), "{j}");
+    assert_eq!(u(&w["figures"]["accounting"]["received"]), sent, "{j}");
+    assert_eq!(high_watermarks(&m.cluster).iter().sum::<i64>(), sent as i64);
+    assert!(j["incomplete"].to_string().contains("cancelled"), "{j}");
 }

@@ -85,7 +85,7 @@ pub struct BenchArgs {
     pub workers: Option<u32>,
 
     /// With --workers: how long to wait for N workers to be there.
-    #[arg(long, value_name = "SECS", default_value_t = 60, requires = "workers")]
+    #[arg(long, value_name = "SECS", default_value_t = 60, requires = "workers", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub workers_timeout: u64,
 
     #[command(flatten)]

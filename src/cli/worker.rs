@@ -6,7 +6,7 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct ControlArgs {
     /// The secret every job is signed with (HMAC-SHA256); the same on the workers and on the
-    /// coordinator, at least 8 characters. Never printed.
+    /// coordinator, at least 16 characters. Never printed.
     #[arg(
         long,
         env = "KAFKA_LAB_TOKEN",

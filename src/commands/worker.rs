@@ -49,12 +49,19 @@ fn token(args: &crate::cli::ControlArgs) -> Result<String> {
 
 pub async fn worker(c: &Connection, args: &WorkerArgs) -> Result<ExitCode> {
     let token = token(&args.control)?;
+    if args.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        bail!("--name is empty: give the worker a name, or leave --name out for HOST-PID");
+    }
     let layers = Target::layers(c)?;
     if layers.user_bootstrap(Role::Producer).is_none() {
         bail!(
             "a worker meets its coordinator on the cluster under test: give -b HOST:PORT or \
              --config FILE (on one machine, `kafka-lab cluster` serves the embedded cluster)"
         );
+    }
+    if c.print_config {
+        let target = Target::with_layers(c, layers, Role::Producer)?;
+        return crate::runtime::print_config(&target, &[Role::Producer, Role::Consumer]);
     }
     let producer = layers.resolve(Role::Producer)?;
     let consumer = layers.resolve(Role::Consumer)?;
@@ -453,7 +460,9 @@ fn run_job(cx: &JobContext, job: &Job, share: &Share) -> Result<WorkerFigures> {
             producer.serve(wait.min(Duration::from_millis(50)));
             wait = pacer.wait_before(n);
         }
-        if cx.cancel.load(Ordering::Relaxed) || (n % 256 == 0 && cancelled()) {
+        // A wait cut short was cut by a cancel or the deadline; the clock is read every 256
+        // records otherwise, the flag at every one.
+        if !wait.is_zero() || cx.cancel.load(Ordering::Relaxed) || (n % 256 == 0 && cancelled()) {
             stopped = Some(if now_ms() >= job.deadline_ms {
                 "the job's deadline passed".to_string()
             } else {

@@ -280,8 +280,13 @@ impl Channel {
             .set("fetch.wait.max.ms", "100")
             .create()
             .map_err(|e| e.to_string())?;
+        // The end as it is now, asked before anything is written: `Offset::End` would be
+        // looked up at the first fetch, and whatever came before that would be missed.
+        let (_, end) = reader
+            .fetch_watermarks(topic, 0, Duration::from_secs(10))
+            .map_err(|e| format!("cannot read the end of `{topic}`: {e}"))?;
         let mut from = TopicPartitionList::new();
-        from.add_partition_offset(topic, 0, Offset::End)
+        from.add_partition_offset(topic, 0, Offset::Offset(end))
             .map_err(|e| e.to_string())?;
         reader.assign(&from).map_err(|e| e.to_string())?;
         Ok(Channel {

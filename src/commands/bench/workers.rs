@@ -54,16 +54,27 @@ pub async fn bench(c: &Connection, args: &BenchArgs, n: u32) -> Result<ExitCode>
         .await
         .map_err(anyhow::Error::msg)?;
     let mut properties = BTreeMap::new();
+    let mut kept_here = Vec::new();
     for s in &base.settings {
         if job_property_refused(&s.key).is_none() {
             properties.insert(s.key.clone(), s.value.clone());
+        } else if s.origin.is_flag() && s.key != "bootstrap.servers" {
+            kept_here.push(s.key.as_str());
         }
+    }
+    if !kept_here.is_empty() {
+        crate::errln!(
+            "not sent to the workers (a job carries producer tuning only; each worker uses its \
+             own): {}",
+            kept_here.join(", ")
+        );
     }
     let channel = Channel::open(&base, &consumer, &control_topic, &token)
         .map_err(|e| anyhow::anyhow!("cannot open the control topic: {e}"))?;
     let stop = StopFlag::on_signals();
     let name = format!("{}-{}", crate::runtime::host_name(), std::process::id());
     let job_args = JobArgs {
+        control_topic: control_topic.clone(),
         n,
         name,
         topic: target.topic.clone(),
@@ -119,6 +130,7 @@ fn token(args: &BenchArgs) -> Result<String> {
 }
 
 struct JobArgs {
+    control_topic: String,
     n: u32,
     name: String,
     topic: String,
@@ -137,9 +149,9 @@ fn coordinate(
     let workers = find_workers(channel, j, &mut seen, stop)?;
     let job = job_for(j, args, &workers, &seen);
     crate::errln!(
-        "job {}: {} workers ({}), start in {} s",
+        "job {}: {} ({}), start in {} s",
         job.id,
-        workers.len(),
+        crate::text::count(workers.len() as u64, "worker", "workers"),
         workers.join(", "),
         LEAD.as_secs()
     );
@@ -218,8 +230,8 @@ fn find_workers(
             let strangers: Vec<&str> = strangers.iter().map(String::as_str).collect();
             bail!(
                 "only {} of {} workers came within {} s{}{}{}\n  Start more with `kafka-lab \
-                 worker -b ... --token ...` against this cluster (same control topic), or ask \
-                 for fewer with --workers, or wait longer with --workers-timeout.",
+                 worker -b ... --token ...{}` against this cluster, or ask for fewer with \
+                 --workers, or wait longer with --workers-timeout.",
                 idle.len(),
                 j.n,
                 j.timeout.as_secs(),
@@ -240,6 +252,11 @@ fn find_workers(
                         "; heard with another token: {} (give the same --token as theirs)",
                         strangers.join(", ")
                     )
+                },
+                if j.control_topic == control::CONTROL_TOPIC {
+                    String::new()
+                } else {
+                    format!(" --control-topic {}", j.control_topic)
                 },
             );
         }
@@ -426,7 +443,9 @@ fn follow(
     while rows.values().any(WorkerRow::is_running) {
         if stop.raised() && !cancelled {
             cancelled = true;
-            cancel("Ctrl-C; waiting for the workers' figures, Ctrl-C again stops at once");
+            cancel(
+                "stopped by a signal; waiting for the workers' figures, Ctrl-C again stops at once",
+            );
         }
         if stop.urgent() || Instant::now() >= give_up {
             let why = if stop.urgent() {
@@ -491,8 +510,8 @@ fn take(
         Message::Gone { worker } => {
             if let (Some(row), Some(s)) = (rows.get_mut(&worker), seen.get(&worker)) {
                 if row.is_running() {
-                    let ack = s.progress.as_ref().map_or(0, |p| p.delivered);
-                    row.killed(s.at.saturating_duration_since(started).as_secs_f64(), ack);
+                    let at = s.at.saturating_duration_since(started).as_secs_f64();
+                    row.killed(at, &s.progress.clone().unwrap_or_default());
                     crate::errln!("{} (it was stopped)", row.status_line());
                 }
             }
@@ -529,12 +548,9 @@ fn check_workers(
         let silent = last.is_none_or(|s| s.at.elapsed() > GONE_AFTER);
         if silent {
             let at = last.map_or(started, |s| s.at);
-            let acknowledged = last
-                .and_then(|s| s.progress.as_ref())
-                .map_or(0, |p| p.delivered);
             row.killed(
                 at.saturating_duration_since(started).as_secs_f64(),
-                acknowledged,
+                &last.and_then(|s| s.progress.clone()).unwrap_or_default(),
             );
             crate::errln!("{}", row.status_line());
         }

@@ -9,7 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::BenchArgs;
-use crate::kafka::control::{Job, WorkerFigures};
+use crate::kafka::control::{Job, Progress, WorkerFigures};
 use crate::stats::{Accounting, Latency, LatencySummary, MB};
 
 /// How a worker's part of the run ended.
@@ -19,10 +19,11 @@ pub enum Status {
     Running,
     /// Its figures came.
     Done,
-    /// It stopped heartbeating (killed, cut off) `at_s` seconds into the run, with
-    /// `acknowledged` records acknowledged as of its last heartbeat.
+    /// It stopped heartbeating (killed, cut off) `at_s` seconds into the run, having sent
+    /// `sent` records and had `acknowledged` acknowledged as of its last heartbeat.
     Gone {
         at_s: f64,
+        sent: u64,
         acknowledged: u64,
     },
     /// Nothing came before the coordinator gave up.
@@ -64,8 +65,12 @@ impl WorkerRow {
         self.figures = Some(figures);
     }
 
-    pub fn killed(&mut self, at_s: f64, acknowledged: u64) {
-        self.status = Status::Gone { at_s, acknowledged };
+    pub fn killed(&mut self, at_s: f64, last: &Progress) {
+        self.status = Status::Gone {
+            at_s,
+            sent: last.sent,
+            acknowledged: last.delivered,
+        };
     }
 
     pub fn no_result(&mut self, why: &str) {
@@ -77,7 +82,9 @@ impl WorkerRow {
     /// What happened to this worker, when it did not simply finish.
     pub fn status_line(&self) -> String {
         match &self.status {
-            Status::Gone { at_s, acknowledged } => format!(
+            Status::Gone {
+                at_s, acknowledged, ..
+            } => format!(
                 "worker {} stopped heartbeating {at_s:.1} s into the run; {acknowledged} of its \
                  records were acknowledged before it went (its last heartbeat)",
                 self.worker
@@ -118,6 +125,8 @@ struct Merged<'a> {
     failed: u64,
     /// Given up at the end without an answer.
     undelivered: u64,
+    /// Acknowledged to workers gone mid-run, by their last heartbeats: not in `delivered`.
+    acknowledged_by_gone: u64,
     /// Delivered after the warm-up: the records in the rate and the latency.
     records: u64,
     /// Each worker's rate over its own measured time, summed.
@@ -200,6 +209,7 @@ fn merge<'a>(outcome: &'a Outcome, settings: &'a BTreeMap<String, String>) -> Me
         delivered: 0,
         failed: 0,
         undelivered: 0,
+        acknowledged_by_gone: 0,
         records: 0,
         records_per_sec: 0.0,
         mb_per_sec: 0.0,
@@ -213,6 +223,9 @@ fn merge<'a>(outcome: &'a Outcome, settings: &'a BTreeMap<String, String>) -> Me
     for row in &outcome.rows {
         if !row.complete() {
             incomplete.push(row.status_line());
+        }
+        if let Status::Gone { acknowledged, .. } = row.status {
+            m.acknowledged_by_gone += acknowledged;
         }
         let Some(f) = &row.figures else {
             m.workers.push(WorkerJson {
@@ -258,7 +271,7 @@ fn merge<'a>(outcome: &'a Outcome, settings: &'a BTreeMap<String, String>) -> Me
         });
     }
     if outcome.cancelled {
-        incomplete.push("the run was cancelled (Ctrl-C)".into());
+        incomplete.push("the run was cancelled (stopped by a signal)".into());
     }
     if last > first {
         m.span_s = last - first;
@@ -294,12 +307,12 @@ pub fn print(
 fn text(m: &Merged) -> String {
     let l = &m.latency_ms;
     let mut out = format!(
-        "{} workers: {} records sent, {} delivered, {} failed: {:.1} records/sec summed \
+        "{}: {} records sent, {} delivered, {} failed: {:.1} records/sec summed \
          ({:.2} MB/sec), {:.2} ms avg latency, {:.2} ms max latency, {:.2} ms 50th, {:.2} ms \
          95th, {:.2} ms 99th, {:.2} ms 99.9th (every worker's latencies together).\n\
          {} records in {:.2} s from the first worker's first measured send to the last one's \
          last report: {:.1} records/sec over that span.\n",
-        m.workers_asked,
+        crate::text::count(m.workers_asked as u64, "worker", "workers"),
         m.sent,
         m.delivered,
         m.failed,
@@ -315,6 +328,22 @@ fn text(m: &Merged) -> String {
         m.span_s,
         m.records_per_sec_over_span
     );
+    if m.records == 0 && m.delivered > 0 {
+        let _ = writeln!(
+            out,
+            "No rate or latency measured: the run ended within its warm-up, which left out all \
+             {} delivered (--warmup 0 keeps them).",
+            m.delivered
+        );
+    }
+    if m.acknowledged_by_gone > 0 {
+        let _ = writeln!(
+            out,
+            "Besides: {} records acknowledged to workers that went mid-run (by their last \
+             heartbeats; the topic may hold a few more), in none of the figures above.",
+            m.acknowledged_by_gone
+        );
+    }
     if m.undelivered > 0 {
         let _ = writeln!(
             out,
@@ -327,6 +356,24 @@ fn text(m: &Merged) -> String {
         let said = line.replacen("read back:", "read back (each worker its own records):", 1);
         let _ = writeln!(out, "{said}");
     }
+    table(&mut out, m);
+    if !m.differences.is_empty() {
+        let _ = writeln!(out, "\nsettings that differ (each worker's own config):");
+        for d in &m.differences {
+            let _ = writeln!(out, "  {d}");
+        }
+    }
+    if !m.incomplete.is_empty() {
+        let _ = writeln!(out, "\nincomplete:");
+        for why in &m.incomplete {
+            let _ = writeln!(out, "  {why}");
+        }
+    }
+    out
+}
+
+/// A row per worker.
+fn table(out: &mut String, m: &Merged) {
     let _ = writeln!(
         out,
         "\n{:<24} {:<16} {:>10} {:>10} {:>7} {:>12} {:>9} {:>9} {:>8} {:>10}  status",
@@ -342,7 +389,15 @@ fn text(m: &Merged) -> String {
         "duplicated"
     );
     for w in &m.workers {
-        let f = w.row.figures.clone().unwrap_or_default();
+        let mut f = w.row.figures.clone().unwrap_or_default();
+        // A worker gone: what its last heartbeat said.
+        if let Status::Gone {
+            sent, acknowledged, ..
+        } = w.row.status
+        {
+            f.sent = sent;
+            f.delivered = acknowledged;
+        }
         let a = f.accounting.clone().unwrap_or_default();
         let status = match &w.row.status {
             Status::Done if f.stopped.is_some() => "stopped early",
@@ -366,17 +421,4 @@ fn text(m: &Merged) -> String {
             a.duplicated
         );
     }
-    if !m.differences.is_empty() {
-        let _ = writeln!(out, "\nsettings that differ (each worker's own config):");
-        for d in &m.differences {
-            let _ = writeln!(out, "  {d}");
-        }
-    }
-    if !m.incomplete.is_empty() {
-        let _ = writeln!(out, "\nincomplete:");
-        for why in &m.incomplete {
-            let _ = writeln!(out, "  {why}");
-        }
-    }
-    out
 }
