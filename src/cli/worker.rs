@@ -5,8 +5,8 @@ use clap::Args;
 /// The shared secret and the meeting place of workers and their coordinator.
 #[derive(Debug, Clone, Args)]
 pub struct ControlArgs {
-    /// The secret every job is signed with (HMAC-SHA256); the same on the workers and on the
-    /// coordinator, at least 16 characters. Never printed.
+    /// The secret every control message is sealed with (HMAC-SHA256); the same on the workers and
+    /// on the coordinator, at least 16 characters. Never printed.
     #[arg(
         long,
         env = "KAFKA_LAB_TOKEN",
