@@ -7,22 +7,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::ValueEnum;
 
 use crate::cli::{Connection, SourceArgs, WorkerArgs};
 use crate::config::{ClientSettings, Layers, Role};
 use crate::data::source::{KeyField, DEFAULT_API_URL};
-use crate::data::wire::Wire;
 use crate::kafka::control::{
     self, job_property_refused, now_ms, Channel, Heard, Heartbeat, Job, JobResult, Message,
     Progress, Share, WorkerFigures,
 };
-use crate::kafka::producer::{LabProducer, ProducerWatch, Reports};
-use crate::kafka::verify;
-use crate::runtime::{Pacer, StopFlag};
-use crate::stats::RunReport;
+use crate::kafka::producer::ProducerWatch;
+use crate::runtime::StopFlag;
 use crate::target::Target;
+
+mod job;
+use job::{run_job, JobContext};
 
 /// A coordinator silent this long during a job is taken for gone: the job stops.
 const COORDINATOR_SILENCE: Duration = Duration::from_secs(15);
@@ -423,106 +423,4 @@ impl Worker {
             crate::errln!("warning: the result of job {} was not written: {e}", job.id);
         }
     }
-}
-
-/// What a job's thread needs.
-struct JobContext {
-    layers: Layers,
-    consumer: ClientSettings,
-    dataset: Arc<crate::data::source::Dataset>,
-    host: String,
-    cancel: Arc<AtomicBool>,
-    watch: Arc<std::sync::Mutex<Option<ProducerWatch>>>,
-}
-
-/// Sends this worker's share from the job's start time, then reads its records back.
-fn run_job(cx: &JobContext, job: &Job, share: &Share) -> Result<WorkerFigures> {
-    let settings = cx.layers.resolve(Role::Producer)?;
-    let key = KeyField::from_str(&job.key, true).map_err(anyhow::Error::msg)?;
-    let wire = match job.record_size {
-        Some(size) => Wire::sized(&cx.dataset, key, size),
-        None => Wire::new(&cx.dataset, key),
-    };
-    let producer = LabProducer::new(&settings, &job.topic, Reports::None)
-        .with_context(|| crate::kafka::producer::refused_because(&settings))?;
-    producer.set_warmup(share.warmup);
-    *cx.watch.lock().unwrap() = Some(producer.watch());
-    let cancelled = || cx.cancel.load(Ordering::SeqCst) || now_ms() >= job.deadline_ms;
-    while now_ms() < job.start_at_ms && !cancelled() {
-        let left = job.start_at_ms.saturating_sub(now_ms());
-        producer.serve(Duration::from_millis(left.clamp(1, 20)));
-    }
-    let pacer = Pacer::new(share.rate);
-    let mut stopped = None;
-    for n in 0..share.messages {
-        let mut wait = pacer.wait_before(n);
-        while !wait.is_zero() && !cancelled() {
-            producer.serve(wait.min(Duration::from_millis(50)));
-            wait = pacer.wait_before(n);
-        }
-        // A wait cut short was cut by a cancel or the deadline; the clock is read every 256
-        // records otherwise, the flag at every one.
-        if !wait.is_zero() || cx.cancel.load(Ordering::Relaxed) || (n % 256 == 0 && cancelled()) {
-            stopped = Some(if now_ms() >= job.deadline_ms {
-                "the job's deadline passed".to_string()
-            } else {
-                "cancelled".to_string()
-            });
-            break;
-        }
-        let (k, v) = wire.get(n);
-        producer.send_due(n, k, v, pacer.due(n))?;
-    }
-    while producer.in_flight() > 0 && !cx.cancel.load(Ordering::SeqCst) {
-        producer.flush(Duration::from_millis(200));
-        if now_ms() >= job.deadline_ms {
-            break;
-        }
-    }
-    let run_tag = producer.run_tag().to_string();
-    let closed = producer.close(Duration::from_secs(10), &|| false);
-    *cx.watch.lock().unwrap() = None;
-    let t = &closed.totals;
-    let report = RunReport::whole(t, t.elapsed(), std::collections::BTreeMap::new());
-    let (accounting, read_back_error) = if job.verify && t.delivered > 0 {
-        let timeout = verify::timeout_for(closed.ledger.acknowledged_total());
-        match verify::read_back(&cx.consumer, &job.topic, &run_tag, &closed.ledger, timeout) {
-            Ok(a) => (Some(a), None),
-            Err(e) => (None, Some(e)),
-        }
-    } else {
-        (None, None)
-    };
-    let measured_from_ms = t.measure_from.or(t.first_send).map_or(0, |at| {
-        now_ms().saturating_sub(u64::try_from(at.elapsed().as_millis()).unwrap_or(0))
-    });
-    Ok(WorkerFigures {
-        host: cx.host.clone(),
-        run_tag,
-        sent: t.sent,
-        delivered: t.delivered,
-        failed: t.failed,
-        undelivered: t.undelivered,
-        measured: report.records,
-        bytes: report.bytes,
-        duration_s: report.duration_s,
-        measured_from_ms,
-        latency_us: t.latency.buckets(),
-        accounting,
-        read_back_error,
-        errors: t.errors.clone(),
-        stopped,
-        settings: ran_with(&settings),
-    })
-}
-
-/// The producer tuning a worker ran with, librdkafka's defaults included, for the summary to
-/// compare with what the coordinator asked.
-fn ran_with(settings: &ClientSettings) -> std::collections::BTreeMap<String, String> {
-    let mut out = LabProducer::effective_settings(settings);
-    for s in &settings.settings {
-        out.insert(s.key.clone(), s.value.clone());
-    }
-    out.retain(|k, _| job_property_refused(k).is_none());
-    out
 }
