@@ -19,6 +19,7 @@ pub struct Options {
     pub records: u64,
     pub consume_records: u64,
     pub dashboard_records: u64,
+    pub soak_minutes: u64,
     only: Option<Vec<String>>,
 }
 
@@ -30,6 +31,7 @@ impl Options {
             records: 3_000_000,
             consume_records: 1_000_000,
             dashboard_records: 3_000_000,
+            soak_minutes: 10,
             only: None,
         };
         while let Some(arg) = args.next() {
@@ -44,13 +46,16 @@ impl Options {
                 "--dashboard-records" => {
                     o.dashboard_records = value()?.parse().context("--dashboard-records")?;
                 }
+                "--soak-minutes" => {
+                    o.soak_minutes = value()?.parse().context("--soak-minutes")?;
+                }
                 "--only" => o.only = Some(value()?.split(',').map(str::to_string).collect()),
                 "-h" | "--help" => {
                     println!(
                         "{}",
                         include_str!("main.rs")
                             .lines()
-                            .take(16)
+                            .take(17)
                             .map(|l| l.trim_start_matches("//!").trim_start())
                             .collect::<Vec<_>>()
                             .join("\n")
@@ -62,6 +67,9 @@ impl Options {
         }
         if o.rounds == 0 {
             bail!("--rounds must be at least 1");
+        }
+        if o.soak_minutes == 0 {
+            bail!("--soak-minutes must be at least 1");
         }
         Ok(o)
     }

@@ -45,6 +45,7 @@ pub fn steady_run(args: &[String]) -> Result<()> {
         "cpu_percent": s.cpu_percent,
         "rss_start_mb": s.rss_start_mb,
         "rss_end_mb": s.rss_end_mb,
+        "rss_peak_mb": s.rss_peak_mb,
         "partitions_shown_ms": s.partitions_shown.map(|d| d.as_secs_f64() * 1000.0),
         "first_frame_ms": s.first_frame.as_secs_f64() * 1000.0,
         "frames": s.frames,
@@ -297,10 +298,10 @@ pub fn run_read_back(options: &Options) -> Result<()> {
     Ok(())
 }
 
-/// `--only soak`: 5,000 records/s with 4 members for `SOAK` minutes: is memory flat?
+/// `--only soak`: 5,000 records/s with 4 members for `--soak-minutes`: is memory flat?
 pub fn run_soak(options: &Options) -> Result<()> {
-    const SOAK: u64 = 10;
-    println!("Memory over {SOAK} minutes at 5,000 records/s, 4 members, 6 partitions");
+    let minutes = options.soak_minutes;
+    println!("Memory over {minutes} minutes at 5,000 records/s, 4 members, 6 partitions");
     let lab = Lab::start(options)?;
     let topic = lab.topic("soak")?;
     let j = steady_for(
@@ -309,18 +310,18 @@ pub fn run_soak(options: &Options) -> Result<()> {
         4,
         true,
         "5000",
-        Duration::from_secs(SOAK * 60),
+        Duration::from_secs(minutes * 60),
     )?;
     let f = |k: &str| j[k].as_f64().unwrap_or(f64::NAN);
-    let (start, end) = (f("rss_start_mb"), f("rss_end_mb"));
+    let (start, end, peak) = (f("rss_start_mb"), f("rss_end_mb"), f("rss_peak_mb"));
     println!(
-        "RSS {start:.1} MB after {} s, {end:.1} MB {SOAK} minutes later ({:+.1} %); CPU {:.1} % of a core",
+        "RSS {start:.1} MB after {} s, {end:.1} MB {minutes} minutes later ({:+.1} %), {peak:.1} MB at most; CPU {:.1} % of a core",
         SETTLE.as_secs(),
         (end - start) * 100.0 / start,
         f("cpu_percent")
     );
     println!(
-        "scale soak_minutes={SOAK} rate=5000 members=4 rss_start_mb={start:.1} rss_end_mb={end:.1} cpu_percent={:.1}\n",
+        "scale soak_minutes={minutes} rate=5000 members=4 rss_start_mb={start:.1} rss_end_mb={end:.1} rss_peak_mb={peak:.1} cpu_percent={:.1}\n",
         f("cpu_percent")
     );
     Ok(())

@@ -13,7 +13,8 @@
 //! time grows with partitions and members; no cluster needed), or `--only live` (the running
 //! dashboard's CPU and memory by partitions and members, against headless bench; minutes),
 //! `--only readback` (the read-back of 1 M and 10 M records), `--only soak` (memory over
-//! ten minutes at 5,000 records/s), `--only topics` (a cluster of thousands of topics; -b).
+//! `--soak-minutes N`, 10, at 5,000 records/s), `--only topics` (a cluster of thousands of
+//! topics; -b).
 
 #[path = "../../tests/common/fixtures.rs"]
 #[allow(dead_code)]

@@ -130,6 +130,8 @@ pub struct Steady {
     pub cpu_percent: f64,
     pub rss_start_mb: f64,
     pub rss_end_mb: f64,
+    /// The most over the window, looked at every ten seconds.
+    pub rss_peak_mb: f64,
     /// From asking for the members until every partition of the topic shows an owner.
     pub partitions_shown: Option<Duration>,
     /// From the start (connecting included) to the first frame drawn.
@@ -180,6 +182,7 @@ pub async fn measure_steady(
     let mut s = Steady::default();
     let mut frame_times = Latency::default();
     let mut start: Option<(Instant, f64)> = None;
+    let mut looked = Instant::now();
     let end = event_loop(&mut terminal, &mut lab, &mut key_rx, None, |app, drawn| {
         if s.first_frame.is_zero() {
             s.first_frame = opened.elapsed();
@@ -195,16 +198,22 @@ pub async fn measure_steady(
             if asked.elapsed() >= settle {
                 start = Some((Instant::now(), cpu_seconds()));
                 s.rss_start_mb = rss_mb();
+                s.rss_peak_mb = s.rss_start_mb;
             }
             return true;
         };
         s.frames += 1;
         frame_times.record(drawn);
+        if looked.elapsed() >= Duration::from_secs(10) {
+            looked = Instant::now();
+            s.rss_peak_mb = s.rss_peak_mb.max(rss_mb());
+        }
         if began.elapsed() < window {
             return true;
         }
         s.cpu_percent = (cpu_seconds() - cpu) * 100.0 / began.elapsed().as_secs_f64();
         s.rss_end_mb = rss_mb();
+        s.rss_peak_mb = s.rss_peak_mb.max(s.rss_end_mb);
         false
     })
     .await?;

@@ -46,6 +46,9 @@ pub struct ConsumerMeter {
     from: Option<SystemTime>,
     /// The newest snapshot counted.
     until: Option<SystemTime>,
+    /// The newest snapshot counted that brought records: the records' rate ends there, so
+    /// a producer stopped before the run ends does not dilute it.
+    last_record: Option<SystemTime>,
     /// Members whose counting began: a member's first snapshot after `from` only marks the
     /// start (what it carries happened before).
     counting: BTreeSet<u32>,
@@ -79,6 +82,7 @@ impl ConsumerMeter {
             began,
             from: None,
             until: None,
+            last_record: None,
             counting: BTreeSet::new(),
             rejoin,
             warmup,
@@ -123,6 +127,9 @@ impl ConsumerMeter {
             *self.fetches.get_or_insert(0) += n;
         }
         self.until = Some(self.until.map_or(at, |u| u.max(at)));
+        if fresh.records > 0 {
+            self.last_record = Some(self.last_record.map_or(at, |u| u.max(at)));
+        }
     }
 
     /// The run's figures as of now.
@@ -133,10 +140,11 @@ impl ConsumerMeter {
         members: usize,
     ) -> ConsumerRunReport {
         let mut r = self.report.clone();
-        let span = match (self.from, self.until) {
+        let to = |until: Option<SystemTime>| match (self.from, until) {
             (Some(from), Some(until)) => until.duration_since(from).unwrap_or_default(),
             _ => Duration::ZERO,
         };
+        let span = to(self.until);
         r.warmup_s = self.from.map_or(0.0, |f| {
             f.duration_since(self.began)
                 .unwrap_or_default()
@@ -144,7 +152,7 @@ impl ConsumerMeter {
         });
         r.duration_s = span.as_secs_f64();
         r.members = members;
-        r.records_per_sec = per_second(r.records, span);
+        r.records_per_sec = per_second(r.records, to(self.last_record));
         r.e2e_ms = (self.latency.count() > 0).then(|| self.latency.summary());
         r.fetch_requests_per_sec = self
             .fetches
@@ -395,6 +403,15 @@ mod tests {
             (e2e.p99 - 4.0).abs() < 0.01,
             "the rejoin's 90 ms left out: {e2e:?}"
         );
+        // The producer stops: 5 s of empty snapshots lengthen the run and keep fetching,
+        // but the records' rate is over the time up to the last record.
+        for i in 1..=20 {
+            m.fold(1, &fresh(0, 0, 2), at(12_500 + i * 250), true);
+        }
+        let r = m.report(&Timeline::default(), Ledgered::default(), 1);
+        assert!((r.duration_s - 15.0).abs() < 1e-9, "{r:?}");
+        assert!((r.records_per_sec - 1_000.0).abs() < 1e-6, "{r:?}");
+        assert!((r.fetch_requests_per_sec.unwrap() - 8.0).abs() < 1e-9);
     }
 
     #[test]

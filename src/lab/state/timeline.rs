@@ -43,6 +43,9 @@ pub struct Timeline {
     held: BTreeMap<String, BTreeSet<i32>>,
     /// Partitions without an owner, since when.
     lost_at: BTreeMap<i32, SystemTime>,
+    /// When each partition's owner reported it got it: the old owner's revocation can be
+    /// reported after that (snapshots cross), and the gap is then the one between the two.
+    got_at: BTreeMap<i32, SystemTime>,
     /// Why the next rebalance happens, when kafka-lab knows (it added or removed members):
     /// every cause since the last one, in order, with when it was asked for (a change
     /// reported later that happened before it belongs to the rebalance before).
@@ -130,6 +133,7 @@ impl Timeline {
     pub fn new_topic(&mut self, cause: String, at: SystemTime) {
         self.held.clear();
         self.lost_at.clear();
+        self.got_at.clear();
         // A crash on the old topic leaves nothing unread on the new one.
         self.crashed.clear();
         self.back.clear();
@@ -180,11 +184,18 @@ impl Timeline {
         if revoked.is_empty() && assigned.is_empty() && !joined {
             return;
         }
-        for p in &revoked {
-            self.lost_at.insert(*p, revoked_at.unwrap_or(at).min(at));
-        }
         let mut unowned = Vec::new();
+        let lost = revoked_at.unwrap_or(at).min(at);
+        for p in &revoked {
+            match self.owned_since(*p) {
+                Some(got) => unowned.push((*p, got.duration_since(lost).unwrap_or_default())),
+                None => {
+                    self.lost_at.insert(*p, lost);
+                }
+            }
+        }
         for p in &assigned {
+            self.got_at.insert(*p, at);
             if let Some(lost) = self.lost_at.remove(p) {
                 unowned.push((*p, at.duration_since(lost).unwrap_or_default()));
             }
@@ -233,7 +244,9 @@ impl Timeline {
             return;
         };
         for p in &held {
-            self.lost_at.insert(*p, at);
+            if self.owned_since(*p).is_none() {
+                self.lost_at.insert(*p, at);
+            }
         }
         if !held.is_empty() {
             let owners = self.owners();
@@ -245,6 +258,16 @@ impl Timeline {
             });
             event.owners = owners;
         }
+    }
+
+    /// When the member that holds `p` now got it, if one does: a revocation reported after
+    /// that leaves it owned.
+    fn owned_since(&self, p: i32) -> Option<SystemTime> {
+        self.held
+            .values()
+            .any(|ps| ps.contains(&p))
+            .then(|| self.got_at.get(&p).copied())
+            .flatten()
     }
 
     fn owners(&self) -> BTreeMap<i32, String> {
@@ -264,7 +287,9 @@ impl Timeline {
             .into_iter()
             .collect();
         for p in &held {
-            self.lost_at.insert(*p, at);
+            if self.owned_since(*p).is_none() {
+                self.lost_at.insert(*p, at);
+            }
         }
         self.crashed.push((member.to_string(), at, held));
     }
@@ -564,6 +589,34 @@ mod tests {
             "consumer-2 crashed (no heartbeat for 20 s)"
         );
         assert_eq!(tl.unnoticed().count(), 0);
+    }
+
+    /// The new owner's snapshot can reach the lab before the old owner's revocation: the
+    /// partition is owned from the new owner's report, and the next move's gap counts from
+    /// its own revocation.
+    #[test]
+    fn a_revocation_reported_after_the_new_owner_leaves_the_partition_owned() {
+        let mut tl = Timeline::default();
+        tl.report("consumer-1", &[0, 1, 2, 3], t(0), None);
+        tl.expect("consumer-2 joined".into(), t(9_000));
+        tl.report("consumer-2", &[2, 3], t(10_800), None);
+        tl.report("consumer-1", &[0, 1], t(10_900), Some(t(10_000)));
+        let r = &tl.rebalances[1];
+        assert_eq!(
+            r.unowned,
+            [
+                (2, Duration::from_millis(800)),
+                (3, Duration::from_millis(800))
+            ]
+        );
+        assert_eq!(r.owners[&2], "consumer-2");
+        // A minute later consumer-3 joins, and the reports cross again: partition 3 was
+        // without an owner for 0.5 s, not since the revocation a minute before.
+        tl.expect("consumer-3 joined".into(), t(69_000));
+        tl.report("consumer-3", &[3], t(70_500), None);
+        tl.report("consumer-2", &[2], t(70_600), Some(t(70_000)));
+        assert_eq!(tl.rebalances[2].unowned, [(3, Duration::from_millis(500))]);
+        assert_eq!(tl.rebalances[2].owners[&3], "consumer-3");
     }
 
     #[test]
