@@ -35,6 +35,9 @@ const REDRAW_EVERY: Duration = Duration::from_millis(80);
 /// this often: what they move is slow, and a frame per snapshot was most of an idle
 /// dashboard's CPU. Keys are drawn at once.
 const IDLE_EVERY: Duration = Duration::from_millis(250);
+/// A snapshot that changes nothing but its time is not drawn (the lab says so): this frame
+/// draws what time alone moves (ages, the charts' time axis) when nothing else did.
+const CLOCK_EVERY: Duration = Duration::from_secs(1);
 
 /// Why the loop ended.
 enum End {
@@ -358,7 +361,8 @@ where
                 let running = lab.app().producer_running();
                 let stale = last_draw.elapsed() >= REDRAW_EVERY && running;
                 let due = running || last_draw.elapsed() >= IDLE_EVERY;
-                if asked || stale || (dirty && due) {
+                let clock = last_draw.elapsed() >= CLOCK_EVERY;
+                if asked || stale || (dirty && due) || clock {
                     let began = Instant::now();
                     last_draw = began;
                     terminal.draw(|f| crate::ui::render(f, lab.app())).context("drawing")?;

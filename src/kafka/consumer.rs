@@ -134,13 +134,12 @@ fn offsets(list: &TopicPartitionList) -> Vec<(i32, Option<i64>)> {
 }
 
 impl ClientContext for GroupContext {
-    fn stats(&self, statistics: rdkafka::Statistics) {
-        let fetches: i64 = statistics
-            .brokers
-            .values()
-            .filter_map(|b| b.req.get("Fetch"))
-            .sum();
-        self.fetches.store(fetches, Ordering::Relaxed);
+    /// Parsed for the fetch requests only: the statistics list every partition assigned.
+    fn stats_raw(&self, json: &[u8]) {
+        if let Some(statistics) = crate::kafka::statistics::Brief::parse(json) {
+            self.fetches
+                .store(statistics.requests("Fetch"), Ordering::Relaxed);
+        }
     }
 
     fn error(&self, error: KafkaError, reason: &str) {

@@ -10,6 +10,7 @@ pub mod processor;
 pub mod producer;
 pub mod rewind;
 pub mod settings;
+pub mod statistics;
 pub mod verify;
 
 /// `librdkafka 2.12.1 (features: gzip, snappy, ssl, ...)`: the client library linked in and

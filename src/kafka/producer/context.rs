@@ -8,11 +8,11 @@ use std::time::{Duration, Instant, SystemTime};
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryResult, ProducerContext};
-use rdkafka::statistics::Statistics;
 use rdkafka::Message;
 
 use super::reports::{Delivery, Reports, Ring};
 use crate::kafka::cluster::ErrorLatch;
+use crate::kafka::statistics::{Brief, Window};
 use crate::kafka::verify::Ledger;
 use crate::stats::{BatchStats, Interval, RunTotals, StageWindow};
 
@@ -64,36 +64,34 @@ impl ClientContext for DeliveryContext {
         self.errors.set(&error, reason);
     }
 
-    fn stats(&self, statistics: Statistics) {
+    /// Parsed for its few figures only: a client's statistics list every partition.
+    fn stats_raw(&self, json: &[u8]) {
+        let Some(statistics) = Brief::parse(json) else {
+            return;
+        };
         let mut state = self.state.lock().unwrap();
         let batches = &mut state.batches;
         if let Some(t) = statistics.topics.get(&self.topic) {
             batches.add_window(t.batchcnt.sum, t.batchsize.sum, t.batchcnt.cnt);
         }
-        let requests = statistics
-            .brokers
-            .values()
-            .filter_map(|b| b.req.get("Produce"))
-            .sum();
-        batches.requests(Instant::now(), requests);
+        batches.requests(Instant::now(), statistics.requests("Produce"));
         batches.retries = Some(statistics.brokers.values().map(|b| b.txretries).sum());
-        let window = |w: &Option<rdkafka::statistics::Window>| {
-            w.as_ref()
-                .map_or_else(StageWindow::default, |w| StageWindow {
-                    sum: w.sum,
-                    cnt: w.cnt,
-                    p50: w.p50,
-                    p99: w.p99,
-                })
+        let window = |w: Option<Window>| {
+            w.map_or_else(StageWindow::default, |w| StageWindow {
+                sum: w.sum,
+                cnt: w.cnt,
+                p50: w.p50,
+                p99: w.p99,
+            })
         };
         let stages: Vec<[StageWindow; 3]> = statistics
             .brokers
             .values()
             .map(|b| {
                 [
-                    window(&b.int_latency),
-                    window(&b.outbuf_latency),
-                    window(&b.rtt),
+                    window(b.int_latency),
+                    window(b.outbuf_latency),
+                    window(b.rtt),
                 ]
             })
             .collect();

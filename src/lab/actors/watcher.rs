@@ -1,5 +1,6 @@
 //! Watches the topic every couple of seconds: its partitions, their leaders and watermarks, as
-//! the broker reports them.
+//! the broker reports them. While nothing changes (the producer stopped) it looks less often,
+//! and at once again when the lab does something.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -15,6 +16,13 @@ use crate::lab::protocol::KafkaEvent;
 use crate::lab::snapshots::{PartitionInfo, TopicSnapshot};
 
 const EVERY: Duration = Duration::from_secs(2);
+/// How often it looks once `QUIET_LOOKS` looks in a row found the same partitions: at a
+/// thousand partitions a look is most of an idle lab's work (librdkafka matches each answer
+/// to its request by a linear search). A change, or a nudge, brings `EVERY` back.
+const QUIET_EVERY: Duration = Duration::from_secs(10);
+const QUIET_LOOKS: u32 = 3;
+/// The log start offsets are asked every `LOWS_EVERY` looks: only retention moves them.
+const LOWS_EVERY: u32 = 5;
 /// On a cluster of more than `FEW_TOPICS` topics, the names of all of them (for the topic
 /// dialog) are asked every `LIST_ALL_EVERY` looks only: thousands of topics make a large
 /// response. Fewer are asked at every look, so a topic just made is listed at once.
@@ -23,7 +31,17 @@ const FEW_TOPICS: usize = 100;
 
 pub struct Watcher {
     running: Arc<AtomicBool>,
+    /// Look now, and at the quick pace: the lab did something that may change the topic.
+    nudged: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+}
+
+impl Watcher {
+    /// The lab did something (started the producer, moved members, made a fault): the next
+    /// look comes within a tenth of a second, and the quick pace is back.
+    pub fn nudge(&self) {
+        self.nudged.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Drop for Watcher {
@@ -46,24 +64,43 @@ pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>)
     config.set("isolation.level", "read_uncommitted");
     let topic = topic.to_string();
     let flag = running.clone();
+    let nudged = Arc::new(AtomicBool::new(false));
+    let nudge = nudged.clone();
     let thread = std::thread::Builder::new()
         .name("topic-watcher".into())
         .spawn(move || {
             let Ok(client) = config.create::<BaseConsumer>() else {
                 return;
             };
-            let mut topics = Vec::new();
+            let mut known = Known::default();
             let mut looks = 0u32;
+            let mut quiet = 0u32;
+            let mut last: Option<Vec<PartitionInfo>> = None;
             while flag.load(Ordering::SeqCst) {
-                let list_all = looks % LIST_ALL_EVERY == 0 || topics.len() <= FEW_TOPICS;
+                let list_all = looks % LIST_ALL_EVERY == 0 || known.topics.len() <= FEW_TOPICS;
+                let lows = looks % LOWS_EVERY == 0;
                 looks = looks.wrapping_add(1);
-                if let Some(snapshot) = look(&client, &topic, list_all, &mut topics) {
+                if let Some(snapshot) = look(&client, &topic, list_all, lows, &mut known) {
+                    let same = last.as_ref() == Some(&snapshot.partitions);
+                    quiet = if same { quiet.saturating_add(1) } else { 0 };
+                    last = Some(snapshot.partitions.clone());
                     let _ = events.try_send(KafkaEvent::Topic(snapshot));
+                } else {
+                    quiet = 0;
                 }
-                // Sleep in small steps so that dropping the watcher is quick.
-                for _ in 0..(EVERY.as_millis() / 100) {
+                let pause = if quiet >= QUIET_LOOKS {
+                    QUIET_EVERY
+                } else {
+                    EVERY
+                };
+                // Sleep in small steps so that dropping the watcher, or a nudge, is quick.
+                for _ in 0..(pause.as_millis() / 100) {
                     if !flag.load(Ordering::SeqCst) {
                         return;
+                    }
+                    if nudge.swap(false, Ordering::Relaxed) {
+                        quiet = 0;
+                        break;
                     }
                     std::thread::sleep(Duration::from_millis(100));
                 }
@@ -72,17 +109,27 @@ pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>)
         .expect("spawn the topic watcher");
     Watcher {
         running,
+        nudged,
         thread: Some(thread),
     }
 }
 
+/// What the watcher keeps between looks: every topic's name and the log start offsets.
+#[derive(Default)]
+struct Known {
+    topics: Vec<String>,
+    lows: std::collections::HashMap<i32, i64>,
+}
+
 /// The topic's partitions with their watermarks; with `list_all`, the names of every topic
-/// of the cluster too (kept in `topics` for the looks between).
+/// of the cluster too, and with `lows` the log start offsets (both kept in `known` for the
+/// looks between).
 fn look(
     client: &BaseConsumer,
     topic: &str,
     list_all: bool,
-    topics: &mut Vec<String>,
+    lows: bool,
+    known: &mut Known,
 ) -> Option<TopicSnapshot> {
     let metadata = client
         .fetch_metadata(
@@ -91,13 +138,13 @@ fn look(
         )
         .ok()?;
     if list_all {
-        *topics = metadata
+        known.topics = metadata
             .topics()
             .iter()
             .map(|t| t.name().to_string())
             .filter(|n| !n.starts_with("__"))
             .collect();
-        topics.sort();
+        known.topics.sort();
     }
     // A topic that does not exist comes back as an entry with an error and no partitions.
     let t = metadata
@@ -113,7 +160,10 @@ fn look(
     // thousand partitions, or a cluster far away, a look stays a look. Asked leader by
     // leader, a leader that fails (the faults this lab makes) loses its own partitions' ends
     // only: librdkafka fails a whole call for one partition's error.
-    let lows = ends(client, topic, &placed, Offset::Beginning);
+    // A partition added since the last time is asked at once.
+    if lows || placed.iter().any(|(p, _)| !known.lows.contains_key(p)) {
+        known.lows = ends(client, topic, &placed, Offset::Beginning);
+    }
     let highs = ends(client, topic, &placed, Offset::End);
     let mut partitions: Vec<PartitionInfo> = t
         .partitions()
@@ -123,14 +173,14 @@ fn look(
             leader: p.leader(),
             replicas: p.replicas().to_vec(),
             isr: p.isr().to_vec(),
-            low_watermark: lows.get(&p.id()).copied().unwrap_or(-1),
+            low_watermark: known.lows.get(&p.id()).copied().unwrap_or(-1),
             high_watermark: highs.get(&p.id()).copied().unwrap_or(-1),
         })
         .collect();
     partitions.sort_by_key(|p| p.partition);
     Some(TopicSnapshot {
         partitions,
-        topics: topics.clone(),
+        topics: known.topics.clone(),
     })
 }
 

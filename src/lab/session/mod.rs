@@ -209,6 +209,8 @@ impl Session {
     /// Does what a command asks without waiting for the cluster or a disk; returns what the
     /// screen should hear now.
     pub fn carry_out(&mut self, command: Command) -> Vec<Event> {
+        // Whatever the lab does may change the topic: the watcher looks soon.
+        self.clients.watcher.nudge();
         match command {
             Command::Quit | Command::Copy(_) => {} // the front end's (`Lab::take_copied`)
             Command::StartProducer => self.clients.producer.send(ProducerCommand::Start),

@@ -35,7 +35,9 @@ use crossterm::event::KeyEventKind;
 use crate::data::counts::Counts;
 use crate::lab::protocol::{Command, Event, KafkaEvent};
 use crate::lab::settings::{ConsumerSettings, ProducerSettings};
-use crate::lab::snapshots::{MemberState, ProducerSnapshot, ProducerState, TopicSnapshot};
+use crate::lab::snapshots::{
+    MemberSnapshot, MemberState, ProducerSnapshot, ProducerState, TopicSnapshot,
+};
 use crate::stats::RunReport;
 use forms::{AdminForm, FaultForm, SettingsForm};
 use keymap::Mode;
@@ -488,6 +490,7 @@ impl App {
                 Vec::new()
             }
             Event::Kafka(event) => {
+                let quiet = self.quiet(&event);
                 // Snapshots wait while the screen is frozen; news of runs does not.
                 let snapshot = matches!(
                     event,
@@ -506,10 +509,51 @@ impl App {
                     }
                     _ => self.kafka(event),
                 }
+                if quiet {
+                    return Update::default();
+                }
                 Vec::new()
             }
         };
         Update::redraw(commands)
+    }
+
+    /// A snapshot that brings nothing the screen shows: a member's the same as its last but
+    /// for its time, with no records or kicks since; the producer's while it stays stopped.
+    /// Idle clients send four a second each; the screen's own clock (once a second) draws
+    /// what time alone moves.
+    fn quiet(&self, event: &KafkaEvent) -> bool {
+        let new = match event {
+            KafkaEvent::Member(new) => new,
+            KafkaEvent::Producer(new) => {
+                // Stopped, and still: nothing sent, delivered or said since.
+                return self.model.producer.snapshot.as_ref().is_some_and(|old| {
+                    old.state == ProducerState::Stopped
+                        && new.state == ProducerState::Stopped
+                        && (old.run, old.sent, old.delivered, old.failed, old.in_flight)
+                            == (new.run, new.sent, new.delivered, new.failed, new.in_flight)
+                        && new.latest.is_empty()
+                        && new.run_ended.is_none()
+                        && old.last_error == new.last_error
+                });
+            }
+            _ => return false,
+        };
+        if new.fresh.records > 0 || new.fresh.kicks > 0 {
+            return false;
+        }
+        let Some(old) = self.model.members.iter().find(|m| m.snapshot.id == new.id) else {
+            return false;
+        };
+        let old = &old.snapshot;
+        old.partitions == new.partitions
+            && old.state == new.state
+            && old.received == new.received
+            && MemberSnapshot {
+                at: old.at,
+                fresh: old.fresh.clone(),
+                ..(**new).clone()
+            } == *old
     }
 
     /// A fault was injected (`started`) or is over: marked in the send log, kept with the run.

@@ -1945,3 +1945,38 @@ fn a_stopped_processors_last_snapshot_does_not_replace_its_successors() {
         ProcessorState::Crashed(_)
     ));
 }
+
+/// Idle clients send snapshots four times a second; one that changes nothing on screen but its
+/// time asks for no frame, and any change does.
+#[test]
+fn snapshots_that_change_nothing_ask_for_no_frame() {
+    let mut a = app();
+    assert!(a.update(member(1, &[0, 1])).redraw, "a member's first snapshot");
+    let later = |id: u32, partitions: &[i32], records: u64| {
+        let Event::Kafka(KafkaEvent::Member(mut m)) = member(id, partitions) else {
+            unreachable!()
+        };
+        m.at += Duration::from_millis(250);
+        m.fresh.records = records;
+        Event::Kafka(KafkaEvent::Member(m))
+    };
+    assert!(!a.update(later(1, &[0, 1], 0)).redraw, "the same but its time");
+    assert!(a.update(later(1, &[0, 1], 3)).redraw, "records finished");
+    assert!(a.update(later(1, &[0], 0)).redraw, "a partition taken away");
+    assert!(a.update(member(2, &[1])).redraw, "another member");
+
+    // The producer: while it stays stopped with nothing new, no frame.
+    let stopped = |delivered: u64| ProducerSnapshot {
+        state: ProducerState::Stopped,
+        ..snapshot(1, delivered)
+    };
+    let update = |a: &mut App, s: ProducerSnapshot| {
+        a.update(Event::Kafka(KafkaEvent::Producer(Box::new(s))))
+            .redraw
+    };
+    assert!(update(&mut a, snapshot(1, 10)), "running");
+    assert!(update(&mut a, stopped(10)), "it stopped");
+    assert!(!update(&mut a, stopped(10)), "still stopped, nothing new");
+    assert!(update(&mut a, stopped(12)), "late deliveries");
+    assert!(update(&mut a, snapshot(2, 0)), "started again");
+}
