@@ -33,6 +33,8 @@ pub struct Watcher {
     running: Arc<AtomicBool>,
     /// Look now, and at the quick pace: the lab did something that may change the topic.
     nudged: Arc<AtomicBool>,
+    /// Keep the quick pace whatever the looks find: a fault is going on.
+    paced: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -41,6 +43,12 @@ impl Watcher {
     /// look comes within a tenth of a second, and the quick pace is back.
     pub fn nudge(&self) {
         self.nudged.store(true, Ordering::Relaxed);
+    }
+
+    /// While `quick`, it looks every `EVERY` even when nothing changes (a broker is down:
+    /// leaders and in-sync replicas move seconds later).
+    pub fn keep_pace(&self, quick: bool) {
+        self.paced.store(quick, Ordering::Relaxed);
     }
 }
 
@@ -66,6 +74,8 @@ pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>)
     let flag = running.clone();
     let nudged = Arc::new(AtomicBool::new(false));
     let nudge = nudged.clone();
+    let paced = Arc::new(AtomicBool::new(false));
+    let pace = paced.clone();
     let thread = std::thread::Builder::new()
         .name("topic-watcher".into())
         .spawn(move || {
@@ -75,20 +85,21 @@ pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>)
             let mut known = Known::default();
             let mut looks = 0u32;
             let mut quiet = 0u32;
-            let mut last: Option<Vec<PartitionInfo>> = None;
+            let mut last: Option<(Vec<PartitionInfo>, Vec<String>)> = None;
             while flag.load(Ordering::SeqCst) {
                 let list_all = looks % LIST_ALL_EVERY == 0 || known.topics.len() <= FEW_TOPICS;
                 let lows = looks % LOWS_EVERY == 0;
                 looks = looks.wrapping_add(1);
                 if let Some(snapshot) = look(&client, &topic, list_all, lows, &mut known) {
-                    let same = last.as_ref() == Some(&snapshot.partitions);
+                    let now = (snapshot.partitions.clone(), snapshot.topics.clone());
+                    let same = last.as_ref() == Some(&now);
                     quiet = if same { quiet.saturating_add(1) } else { 0 };
-                    last = Some(snapshot.partitions.clone());
+                    last = Some(now);
                     let _ = events.try_send(KafkaEvent::Topic(snapshot));
                 } else {
                     quiet = 0;
                 }
-                let pause = if quiet >= QUIET_LOOKS {
+                let pause = if quiet >= QUIET_LOOKS && !pace.load(Ordering::Relaxed) {
                     QUIET_EVERY
                 } else {
                     EVERY
@@ -110,6 +121,7 @@ pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>)
     Watcher {
         running,
         nudged,
+        paced,
         thread: Some(thread),
     }
 }

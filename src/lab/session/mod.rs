@@ -209,8 +209,14 @@ impl Session {
     /// Does what a command asks without waiting for the cluster or a disk; returns what the
     /// screen should hear now.
     pub fn carry_out(&mut self, command: Command) -> Vec<Event> {
+        let events = self.command(command);
         // Whatever the lab does may change the topic: the watcher looks soon.
         self.clients.watcher.nudge();
+        self.clients.watcher.keep_pace(!self.down.is_empty());
+        events
+    }
+
+    fn command(&mut self, command: Command) -> Vec<Event> {
         match command {
             Command::Quit | Command::Copy(_) => {} // the front end's (`Lab::take_copied`)
             Command::StartProducer => self.clients.producer.send(ProducerCommand::Start),
@@ -350,6 +356,15 @@ impl Session {
 
     /// Acts on the outcome of background work; returns what the screen should hear.
     pub fn on_outcome(&mut self, outcome: Outcome) -> Vec<Event> {
+        let events = self.outcome(outcome);
+        // A fault began or ended, a topic was made: the watcher looks soon, and keeps its
+        // quick pace while a broker is down (leaders move seconds later).
+        self.clients.watcher.nudge();
+        self.clients.watcher.keep_pace(!self.down.is_empty());
+        events
+    }
+
+    fn outcome(&mut self, outcome: Outcome) -> Vec<Event> {
         match outcome {
             Outcome::Notice(text) => vec![Event::Notice(text)],
             Outcome::SinkToggled { path, said } => {

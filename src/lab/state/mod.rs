@@ -535,6 +535,7 @@ impl App {
                         && new.latest.is_empty()
                         && new.run_ended.is_none()
                         && old.last_error == new.last_error
+                        && old.settings == new.settings
                 });
             }
             _ => return false,
@@ -545,15 +546,46 @@ impl App {
         let Some(old) = self.model.members.iter().find(|m| m.snapshot.id == new.id) else {
             return false;
         };
-        let old = &old.snapshot;
-        old.partitions == new.partitions
-            && old.state == new.state
-            && old.received == new.received
-            && MemberSnapshot {
-                at: old.at,
-                fresh: old.fresh.clone(),
-                ..(**new).clone()
-            } == *old
+        // Every field but the time and the news, named so that a new field is not missed.
+        let MemberSnapshot {
+            id: _,
+            name,
+            client_id,
+            state,
+            partitions,
+            received,
+            per_sec,
+            e2e,
+            latest,
+            last_rebalance,
+            last_revoke,
+            last_error,
+            counts,
+            at: _,
+            commit,
+            work,
+            isolation,
+            aborted_seen,
+            kicked,
+            last_kicked,
+            ledger,
+            fresh: _,
+        } = &old.snapshot;
+        *received == new.received
+            && *state == new.state
+            && *partitions == new.partitions
+            && per_sec.to_bits() == new.per_sec.to_bits()
+            && *e2e == new.e2e
+            && *latest == new.latest
+            && (*last_rebalance, *last_revoke, *last_kicked)
+                == (new.last_rebalance, new.last_revoke, new.last_kicked)
+            && *last_error == new.last_error
+            && (*kicked, *aborted_seen) == (new.kicked, new.aborted_seen)
+            && (*commit, *work, *isolation) == (new.commit, new.work, new.isolation)
+            && *name == new.name
+            && *client_id == new.client_id
+            && *counts == new.counts
+            && *ledger == new.ledger
     }
 
     /// A fault was injected (`started`) or is over: marked in the send log, kept with the run.

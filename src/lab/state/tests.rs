@@ -1951,7 +1951,10 @@ fn a_stopped_processors_last_snapshot_does_not_replace_its_successors() {
 #[test]
 fn snapshots_that_change_nothing_ask_for_no_frame() {
     let mut a = app();
-    assert!(a.update(member(1, &[0, 1])).redraw, "a member's first snapshot");
+    assert!(
+        a.update(member(1, &[0, 1])).redraw,
+        "a member's first snapshot"
+    );
     let later = |id: u32, partitions: &[i32], records: u64| {
         let Event::Kafka(KafkaEvent::Member(mut m)) = member(id, partitions) else {
             unreachable!()
@@ -1960,7 +1963,10 @@ fn snapshots_that_change_nothing_ask_for_no_frame() {
         m.fresh.records = records;
         Event::Kafka(KafkaEvent::Member(m))
     };
-    assert!(!a.update(later(1, &[0, 1], 0)).redraw, "the same but its time");
+    assert!(
+        !a.update(later(1, &[0, 1], 0)).redraw,
+        "the same but its time"
+    );
     assert!(a.update(later(1, &[0, 1], 3)).redraw, "records finished");
     assert!(a.update(later(1, &[0], 0)).redraw, "a partition taken away");
     assert!(a.update(member(2, &[1])).redraw, "another member");

@@ -45,7 +45,7 @@ pub struct Timeline {
     lost_at: BTreeMap<i32, SystemTime>,
     /// When each partition's owner reported it got it: the old owner's revocation can be
     /// reported after that (snapshots cross), and the gap is then the one between the two.
-    got_at: BTreeMap<i32, SystemTime>,
+    got_at: BTreeMap<i32, (String, SystemTime)>,
     /// Why the next rebalance happens, when kafka-lab knows (it added or removed members):
     /// every cause since the last one, in order, with when it was asked for (a change
     /// reported later that happened before it belongs to the rebalance before).
@@ -187,15 +187,21 @@ impl Timeline {
         let mut unowned = Vec::new();
         let lost = revoked_at.unwrap_or(at).min(at);
         for p in &revoked {
-            match self.owned_since(*p) {
-                Some(got) => unowned.push((*p, got.duration_since(lost).unwrap_or_default())),
+            match self.owned_since(*p, member) {
+                // Reported after the new owner's: the gap is between the two (none when
+                // they overlap, as a member taken out late hears of it).
+                Some(got) => {
+                    if let Ok(gap) = got.duration_since(lost) {
+                        unowned.push((*p, gap));
+                    }
+                }
                 None => {
                     self.lost_at.insert(*p, lost);
                 }
             }
         }
         for p in &assigned {
-            self.got_at.insert(*p, at);
+            self.got_at.insert(*p, (member.to_string(), at));
             if let Some(lost) = self.lost_at.remove(p) {
                 unowned.push((*p, at.duration_since(lost).unwrap_or_default()));
             }
@@ -243,14 +249,23 @@ impl Timeline {
         let Some(held) = self.held.remove(member) else {
             return;
         };
+        let mut unowned = Vec::new();
         for p in &held {
-            if self.owned_since(*p).is_none() {
-                self.lost_at.insert(*p, at);
+            match self.owned_since(*p, member) {
+                Some(got) => {
+                    if let Ok(gap) = got.duration_since(at) {
+                        unowned.push((*p, gap));
+                    }
+                }
+                None => {
+                    self.lost_at.insert(*p, at);
+                }
             }
         }
         if !held.is_empty() {
             let owners = self.owners();
             let event = self.current(at, false);
+            event.unowned.extend(unowned);
             event.changes.push(MemberChange {
                 member: member.to_string(),
                 revoked: held.into_iter().collect(),
@@ -260,14 +275,11 @@ impl Timeline {
         }
     }
 
-    /// When the member that holds `p` now got it, if one does: a revocation reported after
-    /// that leaves it owned.
-    fn owned_since(&self, p: i32) -> Option<SystemTime> {
-        self.held
-            .values()
-            .any(|ps| ps.contains(&p))
-            .then(|| self.got_at.get(&p).copied())
-            .flatten()
+    /// When another member than `member` got `p`, if it holds it still: a revocation reported
+    /// after that leaves it owned.
+    fn owned_since(&self, p: i32, member: &str) -> Option<SystemTime> {
+        let (owner, got) = self.got_at.get(&p)?;
+        (owner != member && self.held.get(owner).is_some_and(|ps| ps.contains(&p))).then_some(*got)
     }
 
     fn owners(&self) -> BTreeMap<i32, String> {
@@ -287,7 +299,7 @@ impl Timeline {
             .into_iter()
             .collect();
         for p in &held {
-            if self.owned_since(*p).is_none() {
+            if self.owned_since(*p, member).is_none() {
                 self.lost_at.insert(*p, at);
             }
         }
@@ -617,6 +629,13 @@ mod tests {
         tl.report("consumer-2", &[2], t(70_600), Some(t(70_000)));
         assert_eq!(tl.rebalances[2].unowned, [(3, Duration::from_millis(500))]);
         assert_eq!(tl.rebalances[2].owners[&3], "consumer-3");
+        // consumer-3 leaves at 80 s, and consumer-1's report of partition 3 (at 80.4 s) comes
+        // before the leave is told: 0.4 s without an owner.
+        tl.expect("consumer-3 left".into(), t(79_000));
+        tl.report("consumer-1", &[0, 1, 3], t(80_400), None);
+        tl.left("consumer-3", t(80_000));
+        assert_eq!(tl.rebalances[3].unowned, [(3, Duration::from_millis(400))]);
+        assert_eq!(tl.rebalances[3].owners[&3], "consumer-1");
     }
 
     #[test]
