@@ -95,6 +95,11 @@ pub struct DashboardArgs {
     #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_speed, requires = "scenario")]
     pub speed: f64,
 
+    /// The topic `kafka-lab worker` processes meet on (their --control-topic): the Workers box
+    /// shows the heartbeats read there. Read only.
+    #[arg(long, default_value = crate::kafka::control::CONTROL_TOPIC, value_name = "TOPIC", value_parser = crate::kafka::settings::topic_name)]
+    pub control_topic: String,
+
     #[command(flatten)]
     pub source: SourceArgs,
 }

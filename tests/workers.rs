@@ -623,3 +623,59 @@ fn a_cancelled_run_stops_at_once_and_is_reported() {
     assert_eq!(high_watermarks(&m.cluster).iter().sum::<i64>(), sent as i64);
     assert!(j["incomplete"].to_string().contains("cancelled"), "{j}");
 }
+
+/// The dashboard's Workers box reads the topic the workers meet on (`--control-topic`), here
+/// one of the test's own on the real broker: the worker's name shows on the drawn screen.
+#[test]
+fn the_dashboard_shows_the_workers_of_its_control_topic() {
+    use clap::Parser;
+    let Some(cluster) = Cluster::real("workers-dashboard", 3) else {
+        return;
+    };
+    let mut meeting = Meeting::new(cluster);
+    meeting.worker("w-on-screen", TOKEN);
+    let control = meeting.control_topic();
+    let cli = kafka_lab::cli::Cli::parse_from([
+        "kafka-lab",
+        "-b",
+        &meeting.cluster.bootstrap,
+        "-t",
+        &meeting.cluster.topic,
+        "--paused",
+        "--control-topic",
+        &control,
+    ]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let target =
+            kafka_lab::target::Target::connect(&cli.connection, kafka_lab::config::Role::Producer)
+                .unwrap();
+        let mut lab = kafka_lab::lab::Lab::open(&cli.connection, &cli.dashboard, target)
+            .await
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut terminal =
+                ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 50)).unwrap();
+            terminal
+                .draw(|f| kafka_lab::ui::render(f, lab.app()))
+                .unwrap();
+            let screen: String = terminal
+                .backend()
+                .buffer()
+                .content()
+                .iter()
+                .map(ratatui::buffer::Cell::symbol)
+                .collect();
+            if screen.contains("w-on-screen") {
+                break;
+            }
+            assert!(
+                Instant::now() < until,
+                "the worker on {control} never showed:\n{screen}"
+            );
+            let _ = tokio::time::timeout(Duration::from_millis(500), lab.next()).await;
+        }
+        lab.shut_down().await;
+    });
+}

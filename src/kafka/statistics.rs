@@ -44,9 +44,19 @@ pub struct Window {
 }
 
 impl Brief {
-    /// The statistics JSON as librdkafka hands it over; None if it does not parse.
+    /// The statistics JSON as librdkafka hands it over; None if it does not parse (logged
+    /// once: the figures it feeds then stay unknown).
     pub fn parse(json: &[u8]) -> Option<Brief> {
-        serde_json::from_slice(json).ok()
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        match serde_json::from_slice(json) {
+            Ok(brief) => Some(brief),
+            Err(e) => {
+                if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    log::warn!("librdkafka's statistics did not parse: {e}");
+                }
+                None
+            }
+        }
     }
 
     /// Requests of `kind` (`Produce`, `Fetch`, ...) sent to every broker so far.

@@ -63,6 +63,7 @@ pub fn scenario_args(source: &SourceArgs, group: &str) -> DashboardArgs {
         source: source.clone(),
         scenario: None,
         speed: 1.0,
+        control_topic: crate::kafka::control::CONTROL_TOPIC.to_string(),
     }
 }
 
@@ -142,7 +143,7 @@ pub(super) async fn open(
         },
     );
     let watcher = actors::watcher::spawn(&consumer_settings, &target.topic, kafka_tx.clone());
-    let workers = actors::workers::spawn(&consumer_settings, kafka_tx.clone());
+    let workers = actors::workers::spawn(&consumer_settings, &args.control_topic, kafka_tx.clone());
     let mut session = Session::new(
         super::session::Clients {
             producer,

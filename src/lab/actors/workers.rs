@@ -13,7 +13,7 @@ use rdkafka::{Message as _, Offset, TopicPartitionList};
 use tokio::sync::mpsc::Sender;
 
 use crate::config::ClientSettings;
-use crate::kafka::control::{peek, Envelope, Message, CONTROL_TOPIC, SILENCE};
+use crate::kafka::control::{peek, Envelope, Message, SILENCE};
 use crate::lab::protocol::KafkaEvent;
 use crate::lab::snapshots::WorkerSeen;
 
@@ -31,7 +31,8 @@ impl Drop for WorkersWatch {
     }
 }
 
-pub fn spawn(settings: &ClientSettings, events: Sender<KafkaEvent>) -> WorkersWatch {
+/// Listens on `topic` (the workers' `--control-topic`).
+pub fn spawn(settings: &ClientSettings, topic: &str, events: Sender<KafkaEvent>) -> WorkersWatch {
     let running = Arc::new(AtomicBool::new(true));
     let mut config = settings.client_config();
     config
@@ -42,14 +43,15 @@ pub fn spawn(settings: &ClientSettings, events: Sender<KafkaEvent>) -> WorkersWa
         // in delay and saves the idle dashboard a request every 200 ms.
         .set("fetch.wait.max.ms", "1000");
     let flag = running.clone();
+    let topic = topic.to_string();
     let spawned = std::thread::Builder::new()
         .name("workers-watch".into())
         .spawn(move || {
             let Ok(client) = config.create::<BaseConsumer>() else {
                 return;
             };
-            if wait_for_topic(&client, &flag) {
-                listen(&client, &flag, &events);
+            if wait_for_topic(&client, &topic, &flag) {
+                listen(&client, &topic, &flag, &events);
             }
         });
     if let Err(e) = spawned {
@@ -59,14 +61,14 @@ pub fn spawn(settings: &ClientSettings, events: Sender<KafkaEvent>) -> WorkersWa
 }
 
 /// Waits until the control topic exists; false when told to stop first.
-fn wait_for_topic(client: &BaseConsumer, running: &AtomicBool) -> bool {
+fn wait_for_topic(client: &BaseConsumer, topic: &str, running: &AtomicBool) -> bool {
     while running.load(Ordering::SeqCst) {
         let found = client
-            .fetch_metadata(Some(CONTROL_TOPIC), Duration::from_secs(5))
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
             .is_ok_and(|m| {
                 m.topics()
                     .iter()
-                    .any(|t| t.name() == CONTROL_TOPIC && t.error().is_none())
+                    .any(|t| t.name() == topic && t.error().is_none())
             });
         if found {
             return true;
@@ -82,11 +84,11 @@ fn wait_for_topic(client: &BaseConsumer, running: &AtomicBool) -> bool {
     false
 }
 
-fn listen(client: &BaseConsumer, running: &AtomicBool, events: &Sender<KafkaEvent>) {
+fn listen(client: &BaseConsumer, topic: &str, running: &AtomicBool, events: &Sender<KafkaEvent>) {
     let mut from = TopicPartitionList::new();
     // The last messages say who was there just before the dashboard started.
     if from
-        .add_partition_offset(CONTROL_TOPIC, 0, Offset::OffsetTail(200))
+        .add_partition_offset(topic, 0, Offset::OffsetTail(200))
         .is_err()
         || client.assign(&from).is_err()
     {
