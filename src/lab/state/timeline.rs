@@ -187,18 +187,7 @@ impl Timeline {
         let mut unowned = Vec::new();
         let lost = revoked_at.unwrap_or(at).min(at);
         for p in &revoked {
-            match self.owned_since(*p, member) {
-                // Reported after the new owner's: the gap is between the two (none when
-                // they overlap, as a member taken out late hears of it).
-                Some(got) => {
-                    if let Ok(gap) = got.duration_since(lost) {
-                        unowned.push((*p, gap));
-                    }
-                }
-                None => {
-                    self.lost_at.insert(*p, lost);
-                }
-            }
+            unowned.extend(self.lose(*p, member, lost));
         }
         for p in &assigned {
             self.got_at.insert(*p, (member.to_string(), at));
@@ -251,16 +240,7 @@ impl Timeline {
         };
         let mut unowned = Vec::new();
         for p in &held {
-            match self.owned_since(*p, member) {
-                Some(got) => {
-                    if let Ok(gap) = got.duration_since(at) {
-                        unowned.push((*p, gap));
-                    }
-                }
-                None => {
-                    self.lost_at.insert(*p, at);
-                }
-            }
+            unowned.extend(self.lose(*p, member, at));
         }
         if !held.is_empty() {
             let owners = self.owners();
@@ -273,6 +253,17 @@ impl Timeline {
             });
             event.owners = owners;
         }
+    }
+
+    /// `member` lost `p` at `lost`: from then on it has no owner, unless the new owner's
+    /// report came first; then the gap between the two is returned (none when they overlap,
+    /// as when a member taken out hears of it late).
+    fn lose(&mut self, p: i32, member: &str, lost: SystemTime) -> Option<(i32, Duration)> {
+        if let Some(got) = self.owned_since(p, member) {
+            return got.duration_since(lost).ok().map(|gap| (p, gap));
+        }
+        self.lost_at.insert(p, lost);
+        None
     }
 
     /// When another member than `member` got `p`, if it holds it still: a revocation reported
